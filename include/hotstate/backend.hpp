@@ -1,0 +1,109 @@
+// hotstate/backend.hpp: the store backend concepts, one per capability.
+//
+// A backend works on encoded keys and raw bytes; hotstate::store does the typing,
+// key encoding and value codecs on top. A backend models the capabilities it
+// can honour and no others; calling a missing one through a store is a compile
+// error that names the capability.
+//
+//   capability          concept            memory  redis*  sqlite
+//   key/value with TTL  KeyValueBackend      yes     yes     yes
+//   counters + expiry   CounterBackend       yes     yes     yes
+//   GCRA rate limits    RateLimitBackend     yes     yes     yes
+//   owner-token locks   LockBackend          yes     yes     yes
+//   lookups             LookupBackend        yes     yes     yes
+//   (* redis, redis_cluster, redis_sentinel, sharded)
+//
+// Which backend when:
+//   - backends::memory: one process, no server; tests, single-node deployments,
+//     and a cache in front of anything else. Fastest; state dies with the process.
+//   - backends::redis (and its cluster, sentinel and sharded siblings): several
+//     processes or nodes share the state; the choice for a cluster.
+//   - backends::sqlite: state must survive restarts and no Redis is wanted; the
+//     seeds' "Default" variant. Slower writes; needs purge() of expired rows.
+//
+// Conventions every model follows:
+//   - a TTL or expiry of zero milliseconds means "no expiry";
+//   - readers never see an expired entry, purged or not;
+//   - errors are thrown as hotstate::error naming the operation (the store adds
+//     the category); a key's bytes never appear in a message.
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include <hotstate/clock.hpp>
+#include <hotstate/rate_limit.hpp>
+
+namespace hotstate {
+
+namespace detail {
+/// Stands for the callback a backend hands a value's bytes to, in concept checks.
+struct bytes_sink_archetype {
+    void operator()(std::string_view) const {}
+};
+}  // namespace detail
+
+/// Every backend tells the time it expires and windows by.
+template <class B>
+concept StoreBackend = requires(const B& backend) {
+    { backend.now() } -> std::same_as<time_point>;
+};
+
+/// Key/value with TTL. `kv_get` hands the value's bytes to a sink and returns
+/// whether the key exists; the bytes are only valid during the call.
+template <class B>
+concept KeyValueBackend = StoreBackend<B> && requires(B& backend, std::string_view key, std::string_view value,
+                                                      std::chrono::milliseconds ttl,
+                                                      detail::bytes_sink_archetype sink) {
+    backend.kv_set(key, value, ttl);
+    { backend.kv_get(key, sink) } -> std::same_as<bool>;
+    { backend.kv_del(key) } -> std::same_as<bool>;
+    { backend.kv_exists(key) } -> std::same_as<bool>;
+    { backend.kv_del_prefix(key) } -> std::same_as<std::uint64_t>;
+};
+
+/// Counters: atomic increment that (re)applies an expiry, returns the new value;
+/// a missing counter reads as 0.
+template <class B>
+concept CounterBackend = StoreBackend<B> && requires(B& backend, std::string_view key, std::int64_t by,
+                                                     std::chrono::milliseconds expiry) {
+    { backend.counter_incr(key, by, expiry) } -> std::same_as<std::int64_t>;
+    { backend.counter_get(key) } -> std::same_as<std::int64_t>;
+};
+
+/// Rate limiting: fixed windows come from counters; GCRA needs an atomic
+/// read-compute-write of one timestamp, following rate_math::gcra_step.
+template <class B>
+concept RateLimitBackend = CounterBackend<B> && requires(B& backend, std::string_view key,
+                                                         rate_math::gcra_parameters params, std::int64_t cost) {
+    { backend.gcra_check(key, params, cost) } -> std::same_as<rate_decision>;
+};
+
+/// Locks with an owner token and a lease. Acquire returns the fencing token:
+/// strictly increasing per key (microsecond time, bumped by one when needed).
+/// Release and extend succeed only for the owner of a live lease.
+template <class B>
+concept LockBackend = StoreBackend<B> && requires(B& backend, std::string_view key, std::string_view owner,
+                                                  std::chrono::milliseconds lease) {
+    { backend.lock_acquire(key, owner, lease) } -> std::same_as<std::optional<std::uint64_t>>;
+    { backend.lock_release(key, owner) } -> std::same_as<bool>;
+    { backend.lock_extend(key, owner, lease) } -> std::same_as<bool>;
+};
+
+/// Lookups: membership sets and key-value maps, each stored under one key
+/// (the category prefix ++ the namespace).
+template <class B>
+concept LookupBackend = StoreBackend<B> && requires(B& backend, std::string_view key, std::string_view member,
+                                                    std::string_view value, detail::bytes_sink_archetype sink) {
+    { backend.set_add(key, member) } -> std::same_as<bool>;
+    { backend.set_remove(key, member) } -> std::same_as<bool>;
+    { backend.set_contains(key, member) } -> std::same_as<bool>;
+    backend.map_set(key, member, value);
+    { backend.map_get(key, member, sink) } -> std::same_as<bool>;
+    { backend.map_remove(key, member) } -> std::same_as<bool>;
+};
+
+}  // namespace hotstate

@@ -1,0 +1,551 @@
+// hotstate/backends/memory.hpp: the embedded in-process backend (the default).
+//
+// No server, no hiredis, no Asio: a sharded hash table, one mutex per shard, so
+// threads touching different keys rarely meet. Expired entries are invisible at
+// once (lazy expiry on every read) and are reclaimed by sweep(), which a
+// background thread can run on a schedule. A memory limit refuses writes with
+// errc::memory_limit instead of evicting anything (the seeds' noeviction rule).
+// Time comes from the Clock policy, so tests drive TTLs with a manual_clock.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <charconv>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <variant>
+#include <vector>
+
+#include <hotstate/backend.hpp>
+#include <hotstate/clock.hpp>
+#include <hotstate/error.hpp>
+#include <hotstate/rate_limit.hpp>
+
+namespace hotstate::backends {
+
+/// Settings of the embedded backend.
+struct memory_config {
+    /// Upper bound on the bytes held (keys, values and a fixed per-entry
+    /// overhead); writes beyond it fail with errc::memory_limit. 0: no limit.
+    std::size_t memory_limit = 0;
+    /// Number of independently locked shards (rounded up to a power of two).
+    std::size_t shards = 64;
+    /// Interval of the background sweep of expired entries; 0: no thread, call sweep().
+    std::chrono::milliseconds sweep_interval{0};
+    /// Entries examined per sweep step, which bounds the time a sweep holds a shard.
+    std::size_t sweep_budget = 4096;
+    /// How long a lock's fencing state outlives its lease.
+    std::chrono::milliseconds fence_retention{std::chrono::minutes{10}};
+};
+
+namespace detail_memory {
+
+struct transparent_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+};
+
+using set_type = std::unordered_set<std::string, transparent_hash, std::equal_to<>>;
+using map_type = std::unordered_map<std::string, std::string, transparent_hash, std::equal_to<>>;
+
+struct lock_state {
+    std::string owner;           // empty: released
+    std::int64_t until_ms = 0;   // lease end
+    std::uint64_t fence = 0;     // last fencing token handed out
+};
+
+struct entry {
+    std::variant<std::string, std::int64_t, set_type, map_type, lock_state> value;
+    std::int64_t expires_at_ms = 0;  // 0: never
+    std::size_t charge = 0;          // bytes accounted against the limit
+};
+
+inline constexpr std::size_t entry_overhead = 64;
+inline constexpr std::size_t member_overhead = 32;
+
+struct alignas(64) shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, entry, transparent_hash, std::equal_to<>> entries;
+    std::size_t sweep_cursor = 0;  // next bucket the sweep looks at
+};
+
+}  // namespace detail_memory
+
+/// The embedded backend with clock policy `C`.
+/// @tparam C a Clock: system_clock in production, manual_clock in tests
+template <Clock C = system_clock>
+class basic_memory {
+public:
+    using clock_type = C;
+
+    explicit basic_memory(memory_config config = {}, C clock = C())
+        : config_(config), clock_(std::move(clock)),
+          shard_count_(std::bit_ceil(std::max<std::size_t>(1, config.shards))),
+          shards_(std::make_unique<detail_memory::shard[]>(shard_count_)) {
+        if (config_.sweep_interval.count() > 0)
+            sweeper_ = std::jthread([this](std::stop_token stop) { sweep_loop(stop); });
+    }
+
+    basic_memory(const basic_memory&) = delete;
+    basic_memory& operator=(const basic_memory&) = delete;
+
+    ~basic_memory() {
+        if (sweeper_.joinable()) {
+            sweeper_.request_stop();
+            sweeper_.join();
+        }
+    }
+
+    [[nodiscard]] time_point now() const { return clock_.now(); }
+    [[nodiscard]] const C& clock() const noexcept { return clock_; }
+
+    // ---- KeyValueBackend ----------------------------------------------------
+
+    void kv_set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
+        const std::int64_t now = now_ms();
+        auto& s = shard_of(key);
+        std::scoped_lock guard(s.mutex);
+        auto it = find_live(s, key, now);
+        const std::size_t charge = key.size() + value.size() + detail_memory::entry_overhead;
+        const std::size_t old_charge = it != s.entries.end() ? it->second.charge : 0;
+        reserve(s, charge, old_charge, now, "set");
+        if (it == s.entries.end()) it = s.entries.try_emplace(std::string(key)).first;
+        it->second.value.template emplace<std::string>(value);
+        it->second.expires_at_ms = ttl.count() > 0 ? now + ttl.count() : 0;
+        it->second.charge = charge;
+    }
+
+    template <class Sink>
+    bool kv_get(std::string_view key, Sink&& sink) {
+        auto& s = shard_of(key);
+        std::scoped_lock guard(s.mutex);
+        auto it = find_live(s, key, now_ms());
+        if (it == s.entries.end()) return false;
+        if (const auto* text = std::get_if<std::string>(&it->second.value)) {
+            sink(std::string_view(*text));
+        } else if (const auto* number = std::get_if<std::int64_t>(&it->second.value)) {
+            char buffer[24];
+            const auto end = std::to_chars(buffer, buffer + sizeof buffer, *number).ptr;
+            sink(std::string_view(buffer, static_cast<std::size_t>(end - buffer)));
+        } else {
+            throw wrong_type("get");
+        }
+        return true;
+    }
+
+    bool kv_del(std::string_view key) {
+        auto& s = shard_of(key);
+        std::scoped_lock guard(s.mutex);
+        auto it = find_live(s, key, now_ms());
+        if (it == s.entries.end()) return false;
+        erase_entry(s, it);
+        return true;
+    }
+
+    bool kv_exists(std::string_view key) {
+        auto& s = shard_of(key);
+        std::scoped_lock guard(s.mutex);
+        return find_live(s, key, now_ms()) != s.entries.end();
+    }
+
+    std::uint64_t kv_del_prefix(std::string_view prefix) {
+        const std::int64_t now = now_ms();
+        std::uint64_t removed = 0;
+        for (std::size_t i = 0; i < shard_count_; ++i) {
+            auto& s = shards_[i];
+            std::scoped_lock guard(s.mutex);
+            for (auto it = s.entries.begin(); it != s.entries.end();) {
+                if (std::string_view(it->first).starts_with(prefix)) {
+                    if (!expired(it->second, now)) ++removed;
+                    it = erase_entry(s, it);
+                } else {
+                    ++it;
+                }
+            }
+        }
+        return removed;
+    }
+
+    // ---- CounterBackend -----------------------------------------------------
+
+    std::int64_t counter_incr(std::string_view key, std::int64_t by, std::chrono::milliseconds expiry) {
+        const std::int64_t now = now_ms();
+        auto& s = shard_of(key);
+        std::scoped_lock guard(s.mutex);
+        auto it = find_live(s, key, now);
+        if (it == s.entries.end()) {
+            const std::size_t charge = key.size() + sizeof(std::int64_t) + detail_memory::entry_overhead;
+            reserve(s, charge, 0, now, "increment");
+            it = s.entries.try_emplace(std::string(key)).first;
+            it->second.value.template emplace<std::int64_t>(0);
+            it->second.charge = charge;
+        }
+        std::int64_t& counter = counter_of(it->second, "increment");
+        std::int64_t result = 0;
+        if (__builtin_add_overflow(counter, by, &result))
+            throw error(errc::invalid_argument, "increment would overflow a 64-bit counter");
+        counter = result;
+        if (expiry.count() > 0) it->second.expires_at_ms = now + expiry.count();
+        return result;
+    }
+
+    std::int64_t counter_get(std::string_view key) {
+        auto& s = shard_of(key);
+        std::scoped_lock guard(s.mutex);
+        auto it = find_live(s, key, now_ms());
+        if (it == s.entries.end()) return 0;
+        return counter_of(it->second, "counter");
+    }
+
+    // ---- RateLimitBackend ---------------------------------------------------
+
+    rate_decision gcra_check(std::string_view key, rate_math::gcra_parameters params, std::int64_t cost) {
+        const std::int64_t now = now_ms();
+        auto& s = shard_of(key);
+        std::scoped_lock guard(s.mutex);
+        auto it = find_live(s, key, now);
+        std::optional<std::int64_t> stored;
+        if (it != s.entries.end()) stored = counter_of(it->second, "check_rate");
+        const auto outcome = rate_math::gcra_step(stored, now * 1000, params, cost);
+        if (outcome.decision.allowed) {
+            if (it == s.entries.end()) {
+                const std::size_t charge = key.size() + sizeof(std::int64_t) + detail_memory::entry_overhead;
+                reserve(s, charge, 0, now, "check_rate");
+                it = s.entries.try_emplace(std::string(key)).first;
+                it->second.charge = charge;
+            }
+            it->second.value.template emplace<std::int64_t>(outcome.new_tat_us);
+            it->second.expires_at_ms = now + std::max<std::int64_t>(1, outcome.ttl.count());
+        }
+        return outcome.decision;
+    }
+
+    // ---- LockBackend --------------------------------------------------------
+
+    std::optional<std::uint64_t> lock_acquire(std::string_view key, std::string_view owner,
+                                              std::chrono::milliseconds lease) {
+        const std::int64_t now = now_ms();
+        auto& s = shard_of(key);
+        std::scoped_lock guard(s.mutex);
+        auto it = find_live(s, key, now);
+        std::uint64_t previous_fence = 0;
+        if (it != s.entries.end()) {
+            auto& state = lock_of(it->second, "try_lock");
+            if (!state.owner.empty() && state.until_ms > now) return std::nullopt;
+            previous_fence = state.fence;
+        }
+        const std::size_t charge = key.size() + owner.size() + sizeof(detail_memory::lock_state) +
+                                   detail_memory::entry_overhead;
+        reserve(s, charge, it != s.entries.end() ? it->second.charge : 0, now, "try_lock");
+        if (it == s.entries.end()) it = s.entries.try_emplace(std::string(key)).first;
+        const std::uint64_t fence = std::max(previous_fence + 1, static_cast<std::uint64_t>(now) * 1000);
+        it->second.value = detail_memory::lock_state{std::string(owner), now + lease.count(), fence};
+        it->second.expires_at_ms = now + lease.count() + config_.fence_retention.count();
+        it->second.charge = charge;
+        return fence;
+    }
+
+    bool lock_release(std::string_view key, std::string_view owner) {
+        return with_owned_lock(key, owner, [](detail_memory::entry&, detail_memory::lock_state& state, std::int64_t) {
+            state.owner.clear();
+            state.until_ms = 0;
+        });
+    }
+
+    bool lock_extend(std::string_view key, std::string_view owner, std::chrono::milliseconds lease) {
+        return with_owned_lock(key, owner,
+                               [&](detail_memory::entry& e, detail_memory::lock_state& state, std::int64_t now) {
+                                   state.until_ms = now + lease.count();
+                                   e.expires_at_ms = state.until_ms + config_.fence_retention.count();
+                               });
+    }
+
+    // ---- LookupBackend ------------------------------------------------------
+
+    bool set_add(std::string_view key, std::string_view member) {
+        return with_container<detail_memory::set_type>(key, "lookup_add", true, [&](auto& s, auto& set, auto& e, std::int64_t now) {
+            if (set.find(member) != set.end()) return false;
+            reserve(s, member.size() + detail_memory::member_overhead, 0, now, "lookup_add");
+            set.emplace(member);
+            e.charge += member.size() + detail_memory::member_overhead;
+            return true;
+        });
+    }
+
+    bool set_remove(std::string_view key, std::string_view member) {
+        return with_container<detail_memory::set_type>(key, "lookup_remove", false, [&](auto&, auto& set, auto& e, std::int64_t) {
+            auto found = set.find(member);
+            if (found == set.end()) return false;
+            release_charge(member.size() + detail_memory::member_overhead);
+            e.charge -= member.size() + detail_memory::member_overhead;
+            set.erase(found);
+            return true;
+        });
+    }
+
+    bool set_contains(std::string_view key, std::string_view member) {
+        return with_container<detail_memory::set_type>(key, "lookup_contains", false, [&](auto&, auto& set, auto&, std::int64_t) {
+            return set.find(member) != set.end();
+        });
+    }
+
+    void map_set(std::string_view key, std::string_view field, std::string_view value) {
+        with_container<detail_memory::map_type>(key, "lookup_set", true, [&](auto& s, auto& map, auto& e, std::int64_t now) {
+            auto found = map.find(field);
+            const std::size_t charge = field.size() + value.size() + detail_memory::member_overhead;
+            const std::size_t old_charge =
+                found != map.end() ? found->first.size() + found->second.size() + detail_memory::member_overhead : 0;
+            reserve(s, charge, old_charge, now, "lookup_set");
+            if (found == map.end()) found = map.try_emplace(std::string(field)).first;
+            found->second.assign(value);
+            e.charge = e.charge + charge - old_charge;
+            return true;
+        });
+    }
+
+    template <class Sink>
+    bool map_get(std::string_view key, std::string_view field, Sink&& sink) {
+        return with_container<detail_memory::map_type>(key, "lookup_get", false, [&](auto&, auto& map, auto&, std::int64_t) {
+            auto found = map.find(field);
+            if (found == map.end()) return false;
+            sink(std::string_view(found->second));
+            return true;
+        });
+    }
+
+    bool map_remove(std::string_view key, std::string_view field) {
+        return with_container<detail_memory::map_type>(key, "lookup_erase", false, [&](auto&, auto& map, auto& e, std::int64_t) {
+            auto found = map.find(field);
+            if (found == map.end()) return false;
+            const std::size_t charge = found->first.size() + found->second.size() + detail_memory::member_overhead;
+            release_charge(charge);
+            e.charge -= charge;
+            map.erase(found);
+            return true;
+        });
+    }
+
+    // ---- maintenance --------------------------------------------------------
+
+    /// Removes expired entries, examining at most `budget` entries; returns how
+    /// many it removed. Cheap to call often: each shard is held only briefly.
+    std::size_t sweep(std::size_t budget) {
+        const std::int64_t now = now_ms();
+        std::size_t examined = 0;
+        std::size_t removed = 0;
+        std::vector<std::string> doomed;
+        for (std::size_t visited = 0; visited < shard_count_ && examined < budget; ++visited) {
+            auto& s = shards_[next_sweep_shard_.fetch_add(1, std::memory_order_relaxed) & (shard_count_ - 1)];
+            std::scoped_lock guard(s.mutex);
+            const std::size_t buckets = s.entries.bucket_count();
+            const std::size_t share = std::max<std::size_t>(1, budget / shard_count_);
+            std::size_t looked = 0;
+            for (std::size_t step = 0; step < buckets && looked < share; ++step) {
+                if (s.sweep_cursor >= buckets) s.sweep_cursor = 0;
+                const std::size_t bucket = s.sweep_cursor++;
+                for (auto it = s.entries.begin(bucket); it != s.entries.end(bucket); ++it) {
+                    ++looked;
+                    if (expired(it->second, now)) doomed.push_back(it->first);
+                }
+            }
+            examined += looked;
+            for (const auto& key : doomed) {
+                auto it = s.entries.find(key);
+                if (it != s.entries.end()) erase_entry(s, it);
+            }
+            removed += doomed.size();
+            doomed.clear();
+        }
+        return removed;
+    }
+
+    /// Removes every expired entry now.
+    std::size_t sweep_all() {
+        const std::int64_t now = now_ms();
+        std::size_t removed = 0;
+        for (std::size_t i = 0; i < shard_count_; ++i) removed += purge_shard(shards_[i], now);
+        return removed;
+    }
+
+    /// Entries held, expired ones not yet swept included.
+    [[nodiscard]] std::size_t entry_count() const {
+        std::size_t total = 0;
+        for (std::size_t i = 0; i < shard_count_; ++i) {
+            std::scoped_lock guard(shards_[i].mutex);
+            total += shards_[i].entries.size();
+        }
+        return total;
+    }
+
+    /// Bytes accounted against memory_limit.
+    [[nodiscard]] std::size_t memory_used() const noexcept { return used_.load(std::memory_order_relaxed); }
+
+private:
+    using entry_map = decltype(detail_memory::shard::entries);
+
+    std::int64_t now_ms() const { return clock_.now().time_since_epoch().count(); }
+
+    static bool expired(const detail_memory::entry& e, std::int64_t now) noexcept {
+        return e.expires_at_ms != 0 && e.expires_at_ms <= now;
+    }
+
+    detail_memory::shard& shard_of(std::string_view key) const noexcept {
+        // the inner table hashes the same bytes; mix so shard and bucket bits differ
+        const std::size_t hash = std::hash<std::string_view>{}(key);
+        return shards_[(hash ^ (hash >> 29)) * 0x9e3779b97f4a7c15ull >> 40 & (shard_count_ - 1)];
+    }
+
+    entry_map::iterator find_live(detail_memory::shard& s, std::string_view key, std::int64_t now) {
+        auto it = s.entries.find(key);
+        if (it != s.entries.end() && expired(it->second, now)) {
+            erase_entry(s, it);
+            return s.entries.end();
+        }
+        return it;
+    }
+
+    entry_map::iterator erase_entry(detail_memory::shard& s, entry_map::iterator it) {
+        release_charge(it->second.charge);
+        return s.entries.erase(it);
+    }
+
+    void release_charge(std::size_t bytes) noexcept { used_.fetch_sub(bytes, std::memory_order_relaxed); }
+
+    /// Accounts a write that grows an entry from `old_charge` to `new_charge`
+    /// bytes; over the limit it first purges the shard, then refuses.
+    void reserve(detail_memory::shard& s, std::size_t new_charge, std::size_t old_charge, std::int64_t now,
+                 std::string_view operation) {
+        if (new_charge <= old_charge) {
+            release_charge(old_charge - new_charge);
+            return;
+        }
+        const std::size_t growth = new_charge - old_charge;
+        const std::size_t before = used_.fetch_add(growth, std::memory_order_relaxed);
+        if (config_.memory_limit == 0 || before + growth <= config_.memory_limit) return;
+        release_charge(growth);
+        purge_shard(s, now);
+        if (used_.fetch_add(growth, std::memory_order_relaxed) + growth <= config_.memory_limit) return;
+        release_charge(growth);
+        throw error(errc::memory_limit, std::string(operation) + ": memory limit of " +
+                                            std::to_string(config_.memory_limit) +
+                                            " bytes reached; writes are refused, nothing is evicted");
+    }
+
+    std::size_t purge_shard(detail_memory::shard& s, std::int64_t now) {
+        std::size_t removed = 0;
+        for (auto it = s.entries.begin(); it != s.entries.end();) {
+            if (expired(it->second, now)) {
+                it = erase_entry(s, it);
+                ++removed;
+            } else {
+                ++it;
+            }
+        }
+        return removed;
+    }
+
+    static error wrong_type(std::string_view operation) {
+        return error(errc::wrong_type, std::string(operation) + ": the key holds a value of another kind");
+    }
+
+    static std::int64_t& counter_of(detail_memory::entry& e, std::string_view operation) {
+        if (auto* number = std::get_if<std::int64_t>(&e.value)) return *number;
+        if (auto* text = std::get_if<std::string>(&e.value)) {
+            std::int64_t parsed = 0;
+            const auto result = std::from_chars(text->data(), text->data() + text->size(), parsed);
+            if (result.ec == std::errc{} && result.ptr == text->data() + text->size() && !text->empty()) {
+                e.value.template emplace<std::int64_t>(parsed);
+                return std::get<std::int64_t>(e.value);
+            }
+            throw error(errc::wrong_type, std::string(operation) + ": the value is not an integer");
+        }
+        throw wrong_type(operation);
+    }
+
+    static detail_memory::lock_state& lock_of(detail_memory::entry& e, std::string_view operation) {
+        if (auto* state = std::get_if<detail_memory::lock_state>(&e.value)) return *state;
+        throw wrong_type(operation);
+    }
+
+    template <class F>
+    bool with_owned_lock(std::string_view key, std::string_view owner, F&& change) {
+        const std::int64_t now = now_ms();
+        auto& s = shard_of(key);
+        std::scoped_lock guard(s.mutex);
+        auto it = find_live(s, key, now);
+        if (it == s.entries.end()) return false;
+        auto* state = std::get_if<detail_memory::lock_state>(&it->second.value);
+        if (state == nullptr || state->owner.empty() || state->owner != owner || state->until_ms <= now) return false;
+        change(it->second, *state, now);
+        return true;
+    }
+
+    /// Runs `body(shard, container, entry, now)` on the set or map under `key`;
+    /// creates it when `create`, answers false when it is missing otherwise, and
+    /// drops it once empty (as Redis does).
+    template <class Container, class F>
+    bool with_container(std::string_view key, std::string_view operation, bool create, F&& body) {
+        const std::int64_t now = now_ms();
+        auto& s = shard_of(key);
+        std::scoped_lock guard(s.mutex);
+        auto it = find_live(s, key, now);
+        if (it == s.entries.end()) {
+            if (!create) return false;
+            const std::size_t charge = key.size() + detail_memory::entry_overhead;
+            reserve(s, charge, 0, now, operation);
+            it = s.entries.try_emplace(std::string(key)).first;
+            it->second.value.template emplace<Container>();
+            it->second.charge = charge;
+        }
+        auto* container = std::get_if<Container>(&it->second.value);
+        if (container == nullptr) throw wrong_type(operation);
+        bool result = false;
+        try {
+            result = body(s, *container, it->second, now);
+        } catch (...) {
+            if (container->empty()) erase_entry(s, it);
+            throw;
+        }
+        if (container->empty()) erase_entry(s, it);
+        return result;
+    }
+
+    void sweep_loop(std::stop_token stop) {
+        std::mutex idle;
+        std::condition_variable_any wake;
+        std::unique_lock guard(idle);
+        while (!stop.stop_requested()) {
+            wake.wait_for(guard, stop, config_.sweep_interval, [] { return false; });
+            if (stop.stop_requested()) break;
+            sweep(config_.sweep_budget);
+        }
+    }
+
+    memory_config config_;
+    C clock_;
+    std::size_t shard_count_;
+    std::unique_ptr<detail_memory::shard[]> shards_;
+    std::atomic<std::size_t> used_{0};
+    std::atomic<std::size_t> next_sweep_shard_{0};
+    std::jthread sweeper_;
+};
+
+/// The embedded backend on the system clock.
+using memory = basic_memory<system_clock>;
+
+static_assert(KeyValueBackend<memory> && CounterBackend<memory> && RateLimitBackend<memory> &&
+              LockBackend<memory> && LookupBackend<memory>);
+
+}  // namespace hotstate::backends

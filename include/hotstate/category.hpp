@@ -1,0 +1,87 @@
+// hotstate/category.hpp: key categories, the compile-time tags every key belongs to.
+//
+//   struct oauth_code : hotstate::category<1, "oauth"> {};                 // bytes
+//   struct failed_logins : hotstate::category<40, "fail2ban", std::int64_t> {};
+//   struct session : hotstate::category<41, "session", session_info> {};  // Hana struct
+//
+// The id is the one prefix byte every key of the category starts with (the
+// seeds' layout); the name appears in error messages. A store lists the
+// categories it may touch; two with one id, or a call with an unlisted one,
+// fail to compile.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+#include <hotstate/codec.hpp>
+#include <hotstate/detail/fixed_string.hpp>
+
+namespace hotstate {
+
+/// How a category's keys are laid out on the server.
+enum class key_layout : std::uint8_t {
+    /// prefix byte + key bytes: byte-compatible with the seeds' system (default).
+    plain,
+    /// `{` prefix byte + key bytes `}`: a Redis Cluster hash tag, so every
+    /// companion key of one logical key lands in one slot.
+    hash_tagged,
+};
+
+/// Per-category options, given as a designated initialiser:
+/// `category<23, "task-lock", bytes, {.layout = key_layout::hash_tagged}>`.
+struct category_options {
+    key_layout layout = key_layout::plain;
+};
+
+namespace detail {
+struct category_base {};
+}  // namespace detail
+
+/// Base of every key category.
+/// @tparam Id      prefix byte, 0..255, unique within a store
+/// @tparam Name    human-readable name used in error messages
+/// @tparam Value   value type of `get`/`set` (bytes, an integer, a Hana struct, or anything with a codec)
+/// @tparam Options layout options
+template <unsigned Id, fixed_string Name, class Value = bytes, category_options Options = {}>
+struct category : detail::category_base {
+    static_assert(Id <= 255, "hotstate: a category id is its one prefix byte, so it must be in 0..255");
+    static_assert(Encodable<Value>,
+                  "hotstate: the category's value type has no codec; use bytes, an integer, a Hana "
+                  "struct, or specialise hotstate::codec<T>");
+    static constexpr std::uint8_t id = static_cast<std::uint8_t>(Id);
+    static constexpr std::string_view name = Name.view();
+    static constexpr key_layout layout = Options.layout;
+    using value_type = Value;
+};
+
+/// A type derived from hotstate::category<...>.
+template <class C>
+concept KeyCategory = std::derived_from<C, detail::category_base> && requires {
+    { C::id } -> std::convertible_to<std::uint8_t>;
+    { C::name } -> std::convertible_to<std::string_view>;
+    typename C::value_type;
+};
+
+/// A category whose values are integers, usable as a counter.
+template <class C>
+concept CounterCategory = KeyCategory<C> && std::is_integral_v<typename C::value_type> &&
+                          !std::is_same_v<typename C::value_type, bool>;
+
+namespace detail {
+
+template <class... Categories>
+consteval bool ids_are_unique() {
+    constexpr std::uint8_t ids[] = {Categories::id..., 0};
+    for (std::size_t i = 0; i < sizeof...(Categories); ++i)
+        for (std::size_t j = i + 1; j < sizeof...(Categories); ++j)
+            if (ids[i] == ids[j]) return false;
+    return true;
+}
+
+template <class C, class... Categories>
+inline constexpr bool is_one_of = (std::is_same_v<C, Categories> || ...);
+
+}  // namespace detail
+}  // namespace hotstate

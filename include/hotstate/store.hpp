@@ -1,0 +1,389 @@
+// hotstate/store.hpp: hotstate::store, the front end applications call.
+//
+//   using my_store = hotstate::store<hotstate::backends::memory,
+//                                    hotstate::categories::oauth, failed_logins>;
+//   my_store s;
+//   s.set<hotstate::categories::oauth>(code, payload, std::chrono::minutes{10});
+//
+// The store is a thin, fully inlined layer: it checks at compile time that the
+// category is registered, that its value type fits, and that the backend has
+// the capability; it encodes the key and value, calls the backend directly (no
+// virtual call, no type erasure) and decodes the answer. It is as thread-safe
+// as its backend (every stock backend is).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <hotstate/backend.hpp>
+#include <hotstate/category.hpp>
+#include <hotstate/codec.hpp>
+#include <hotstate/detail/token.hpp>
+#include <hotstate/error.hpp>
+#include <hotstate/key.hpp>
+#include <hotstate/rate_limit.hpp>
+
+namespace hotstate {
+
+/// Optional time-to-live or expiry: std::nullopt means "keep until deleted".
+using ttl = std::optional<std::chrono::milliseconds>;
+
+template <class Store, class Category>
+class lock;
+
+/// The typed front end over one backend and a fixed set of key categories.
+/// @tparam Backend    a StoreBackend model (backends::memory, backends::redis, ...)
+/// @tparam Categories every key category this store may touch; ids must be unique
+template <StoreBackend Backend, KeyCategory... Categories>
+class store {
+    static_assert(detail::ids_are_unique<Categories...>(),
+                  "hotstate: two key categories of this store share one prefix id; every category needs its "
+                  "own id (0..255)");
+
+public:
+    using backend_type = Backend;
+
+    /// Constructs the backend with its default configuration.
+    store() : backend_() {}
+
+    /// Constructs the backend in place from `args` (its config, clock, ...).
+    template <class First, class... Rest>
+        requires std::constructible_from<Backend, First&&, Rest&&...>
+    explicit store(First&& first, Rest&&... rest)
+        : backend_(std::forward<First>(first), std::forward<Rest>(rest)...) {}
+
+    /// The backend, for backend-specific operations (pipelines, purge, stats).
+    [[nodiscard]] Backend& backend() noexcept { return backend_; }
+    [[nodiscard]] const Backend& backend() const noexcept { return backend_; }
+
+    /// Current time by the backend's clock.
+    [[nodiscard]] time_point now() const { return backend_.now(); }
+
+    // ---- key/value (Redis SET/GET/DEL/EXISTS) --------------------------------
+
+    /// Stores `value` under `key`, replacing any previous value; expires after
+    /// `expiry` when given. (SET key value [PX ms])
+    template <class C, class V>
+    void set(std::string_view key, const V& value, ttl expiry = std::nullopt) {
+        check_registered<C>();
+        static_assert(KeyValueBackend<Backend>, "hotstate: this backend has no key/value capability (KeyValueBackend)");
+        check_value_type<C, V>();
+        const auto ms = expiry_of<C>(expiry, "set");
+        const std::string encoded = encode_key<C>(key);
+        std::string payload;
+        encode_value<C>(value, payload);
+        with_context<C>("set", [&] { backend_.kv_set(encoded, payload, ms); });
+    }
+
+    /// The value under `key`, or std::nullopt when missing or expired. (GET key)
+    template <class C>
+    [[nodiscard]] std::optional<typename C::value_type> get(std::string_view key) {
+        check_registered<C>();
+        static_assert(KeyValueBackend<Backend>, "hotstate: this backend has no key/value capability (KeyValueBackend)");
+        std::optional<typename C::value_type> result;
+        const std::string encoded = encode_key<C>(key);
+        with_context<C>("get", [&] {
+            backend_.kv_get(encoded, [&](std::string_view raw) { result.emplace(codec<typename C::value_type>::decode(raw)); });
+        });
+        return result;
+    }
+
+    /// Deletes `key`; true when it existed. (DEL key)
+    template <class C>
+    bool erase(std::string_view key) {
+        check_registered<C>();
+        static_assert(KeyValueBackend<Backend>, "hotstate: this backend has no key/value capability (KeyValueBackend)");
+        const std::string encoded = encode_key<C>(key);
+        return with_context<C>("erase", [&] { return backend_.kv_del(encoded); });
+    }
+
+    /// Whether `key` exists and has not expired. (EXISTS key)
+    template <class C>
+    [[nodiscard]] bool exists(std::string_view key) {
+        check_registered<C>();
+        static_assert(KeyValueBackend<Backend>, "hotstate: this backend has no key/value capability (KeyValueBackend)");
+        const std::string encoded = encode_key<C>(key);
+        return with_context<C>("exists", [&] { return backend_.kv_exists(encoded); });
+    }
+
+    /// Deletes every key of the category (whose key starts with `key_prefix`),
+    /// counters, rate buckets, locks and lookups included; returns how many.
+    /// (SCAN MATCH + UNLINK on Redis)
+    template <class C>
+    std::uint64_t erase_all(std::string_view key_prefix = {}) {
+        check_registered<C>();
+        static_assert(KeyValueBackend<Backend>, "hotstate: this backend has no key/value capability (KeyValueBackend)");
+        const std::string prefix = encode_key_prefix<C>(key_prefix);
+        return with_context<C>("erase_all", [&] { return backend_.kv_del_prefix(prefix); });
+    }
+
+    // ---- counters (Redis INCRBY + PEXPIRE in one script) -----------------------
+
+    /// Adds `by` to the counter and returns the new value; when `expiry` is
+    /// given it is (re)applied on every increment, as the seeds' system does.
+    template <class C>
+    std::int64_t increment(std::string_view key, std::int64_t by = 1, ttl expiry = std::nullopt) {
+        check_registered<C>();
+        check_counter<C>();
+        const auto ms = expiry_of<C>(expiry, "increment");
+        const std::string encoded = encode_key<C>(key);
+        return with_context<C>("increment", [&] { return backend_.counter_incr(encoded, by, ms); });
+    }
+
+    /// The counter's value; a missing counter reads as 0.
+    template <class C>
+    [[nodiscard]] std::int64_t counter(std::string_view key) {
+        check_registered<C>();
+        check_counter<C>();
+        const std::string encoded = encode_key<C>(key);
+        return with_context<C>("counter", [&] { return backend_.counter_get(encoded); });
+    }
+
+    // ---- rate limiting ------------------------------------------------------
+
+    /// Fixed-window check with the seeds' semantics: counts the request (unless
+    /// `mode` is soft) in the bucket of the current window.
+    template <class C>
+    rate_decision check_rate(std::string_view key, const fixed_window& policy, rate_check mode = rate_check::count) {
+        check_registered<C>();
+        check_counter<C>();
+        if (policy.limit < 0 || policy.period.count() <= 0)
+            throw error(errc::invalid_argument, context<C>("check_rate") + "fixed_window needs limit >= 0 and period > 0");
+        const auto position = rate_math::locate_window(backend_.now(), policy.period);
+        const std::string bucket = encode_window_bucket<C>(key, position.index);
+        return with_context<C>("check_rate", [&] {
+            if (mode == rate_check::soft)
+                return rate_math::fixed_window_soft_decision(backend_.counter_get(bucket), policy, position.remaining);
+            return rate_math::fixed_window_decision(backend_.counter_incr(bucket, 1, position.remaining), policy,
+                                                    position.remaining);
+        });
+    }
+
+    /// GCRA check: allows `policy.rate` requests per period on average with
+    /// bursts of `policy.burst`; `cost` requests are counted at once.
+    template <class C>
+    rate_decision check_rate(std::string_view key, const gcra& policy, std::int64_t cost = 1) {
+        check_registered<C>();
+        static_assert(RateLimitBackend<Backend>, "hotstate: this backend has no GCRA rate limiting (RateLimitBackend)");
+        if (policy.rate <= 0 || policy.burst <= 0 || policy.period.count() <= 0 || cost <= 0)
+            throw error(errc::invalid_argument, context<C>("check_rate") + "gcra needs rate, burst, period and cost > 0");
+        const std::string encoded = encode_key<C>(key);
+        return with_context<C>("check_rate", [&] {
+            return backend_.gcra_check(encoded, rate_math::gcra_parameters_of(policy), cost);
+        });
+    }
+
+    // ---- locks --------------------------------------------------------------
+
+    /// Tries to take the lock `key` for `lease`; an engaged result holds it
+    /// (RAII: released on destruction) and carries the owner and fencing tokens.
+    template <class C>
+    [[nodiscard]] std::optional<lock<store, C>> try_lock(std::string_view key, std::chrono::milliseconds lease) {
+        check_registered<C>();
+        static_assert(LockBackend<Backend>, "hotstate: this backend has no locks (LockBackend)");
+        if (lease.count() <= 0) throw error(errc::invalid_argument, context<C>("try_lock") + "lease must be positive");
+        std::string encoded = encode_key<C>(key);
+        std::string owner = detail::random_token();
+        const auto fence = with_context<C>("try_lock", [&] { return backend_.lock_acquire(encoded, owner, lease); });
+        if (!fence) return std::nullopt;
+        return lock<store, C>(*this, std::move(encoded), std::move(owner), *fence);
+    }
+
+    // ---- lookups (Redis SADD/SREM/SISMEMBER, HSET/HGET/HDEL) ----------------
+
+    /// Adds `member` to the set `name_space`; true when it was not there.
+    template <class C>
+    bool lookup_add(std::string_view name_space, std::string_view member) {
+        return lookup_op<C>("lookup_add", name_space, [&](const std::string& k) { return backend_.set_add(k, member); });
+    }
+    /// Removes `member` from the set `name_space`; true when it was there.
+    template <class C>
+    bool lookup_remove(std::string_view name_space, std::string_view member) {
+        return lookup_op<C>("lookup_remove", name_space, [&](const std::string& k) { return backend_.set_remove(k, member); });
+    }
+    /// Whether `member` is in the set `name_space`.
+    template <class C>
+    [[nodiscard]] bool lookup_contains(std::string_view name_space, std::string_view member) {
+        return lookup_op<C>("lookup_contains", name_space,
+                            [&](const std::string& k) { return backend_.set_contains(k, member); });
+    }
+    /// Sets `field` of the key-value lookup `name_space` to `value`.
+    template <class C, class V>
+    void lookup_set(std::string_view name_space, std::string_view field, const V& value) {
+        check_value_type<C, V>();
+        std::string payload;
+        encode_value<C>(value, payload);
+        lookup_op<C>("lookup_set", name_space, [&](const std::string& k) {
+            backend_.map_set(k, field, payload);
+            return true;
+        });
+    }
+    /// The value of `field` in the key-value lookup `name_space`.
+    template <class C>
+    [[nodiscard]] std::optional<typename C::value_type> lookup_get(std::string_view name_space, std::string_view field) {
+        std::optional<typename C::value_type> result;
+        lookup_op<C>("lookup_get", name_space, [&](const std::string& k) {
+            return backend_.map_get(k, field, [&](std::string_view raw) {
+                result.emplace(codec<typename C::value_type>::decode(raw));
+            });
+        });
+        return result;
+    }
+    /// Removes `field` from the key-value lookup `name_space`; true when it was there.
+    template <class C>
+    bool lookup_erase(std::string_view name_space, std::string_view field) {
+        return lookup_op<C>("lookup_erase", name_space, [&](const std::string& k) { return backend_.map_remove(k, field); });
+    }
+
+private:
+    template <class Store, class Category>
+    friend class lock;
+
+    template <class C>
+    static constexpr void check_registered() {
+        static_assert(KeyCategory<C>, "hotstate: the first template argument must be a key category "
+                                      "(a type derived from hotstate::category<Id, \"name\", ...>)");
+        static_assert(detail::is_one_of<C, Categories...>,
+                      "hotstate: this key category is not registered with this store; add it to the "
+                      "store's category list");
+    }
+
+    template <class C, class V>
+    static constexpr void check_value_type() {
+        using value_type = typename C::value_type;
+        if constexpr (std::is_same_v<value_type, std::string>) {
+            static_assert(std::is_convertible_v<const V&, std::string_view>,
+                          "hotstate: wrong value type: this category stores bytes (std::string)");
+        } else {
+            static_assert(std::is_same_v<std::remove_cvref_t<V>, value_type> ||
+                              (std::is_integral_v<value_type> && std::is_integral_v<V> && !std::is_same_v<V, bool>),
+                          "hotstate: wrong value type: the value does not match the category's declared value type");
+        }
+    }
+
+    template <class C>
+    static constexpr void check_counter() {
+        static_assert(CounterCategory<C>,
+                      "hotstate: counters and rate limits need a category whose value type is an integer");
+        static_assert(CounterBackend<Backend>, "hotstate: this backend has no counters (CounterBackend)");
+    }
+
+    template <class C, class V>
+    static void encode_value(const V& value, std::string& out) {
+        using value_type = typename C::value_type;
+        if constexpr (std::is_same_v<value_type, std::string>)
+            out.append(std::string_view(value));
+        else
+            codec<value_type>::encode(static_cast<const value_type&>(value), out);
+    }
+
+    template <class C>
+    static std::string context(std::string_view operation) {
+        std::string text = "hotstate: ";
+        text.append(operation).append(" on category '").append(C::name).append("': ");
+        return text;
+    }
+
+    template <class C>
+    static std::chrono::milliseconds expiry_of(const ttl& expiry, std::string_view operation) {
+        if (!expiry) return std::chrono::milliseconds{0};
+        if (expiry->count() <= 0)
+            throw error(errc::invalid_argument, context<C>(operation) + "expiry must be positive");
+        return *expiry;
+    }
+
+    /// Runs a backend call; errors gain the operation and category.
+    template <class C, class F>
+    static decltype(auto) with_context(std::string_view operation, F&& call) {
+        try {
+            return std::forward<F>(call)();
+        } catch (const error& failure) {
+            throw error(failure.kind(), context<C>(operation) + failure.what());
+        }
+    }
+
+    template <class C, class F>
+    decltype(auto) lookup_op(std::string_view operation, std::string_view name_space, F&& call) {
+        check_registered<C>();
+        static_assert(LookupBackend<Backend>, "hotstate: this backend has no lookups (LookupBackend)");
+        const std::string encoded = encode_key<C>(name_space);
+        return with_context<C>(operation, [&] { return call(encoded); });
+    }
+
+    Backend backend_;
+};
+
+/// A held lock: owner token, fencing token, and the lease it was granted.
+/// Released when destroyed (errors there are swallowed: the lease bounds the
+/// damage); call release() to learn whether the lease was still yours.
+template <class Store, class Category>
+class lock {
+public:
+    lock(const lock&) = delete;
+    lock& operator=(const lock&) = delete;
+    lock(lock&& other) noexcept
+        : store_(std::exchange(other.store_, nullptr)), key_(std::move(other.key_)), owner_(std::move(other.owner_)),
+          fence_(other.fence_) {}
+    lock& operator=(lock&& other) noexcept {
+        if (this != &other) {
+            release_quietly();
+            store_ = std::exchange(other.store_, nullptr);
+            key_ = std::move(other.key_);
+            owner_ = std::move(other.owner_);
+            fence_ = other.fence_;
+        }
+        return *this;
+    }
+    ~lock() { release_quietly(); }
+
+    /// Strictly increasing per lock key; pass it to the guarded resource so it
+    /// can refuse writes from a holder whose lease ran out.
+    [[nodiscard]] std::uint64_t fencing_token() const noexcept { return fence_; }
+    /// The random owner token this holder proves ownership with.
+    [[nodiscard]] const std::string& owner_token() const noexcept { return owner_; }
+    /// Whether this object still holds (has not released) the lock.
+    [[nodiscard]] bool held() const noexcept { return store_ != nullptr; }
+
+    /// Releases the lock; false when the lease had already run out or another
+    /// owner holds it now.
+    bool release() {
+        if (!store_) return false;
+        Store* owner_store = std::exchange(store_, nullptr);
+        return Store::template with_context<Category>(
+            "release", [&] { return owner_store->backend_.lock_release(key_, owner_); });
+    }
+
+    /// Renews the lease to `lease` from now; false when it was already lost.
+    bool extend(std::chrono::milliseconds lease) {
+        if (!store_) return false;
+        if (lease.count() <= 0)
+            throw error(errc::invalid_argument, Store::template context<Category>("extend") + "lease must be positive");
+        return Store::template with_context<Category>(
+            "extend", [&] { return store_->backend_.lock_extend(key_, owner_, lease); });
+    }
+
+private:
+    friend Store;
+    lock(Store& owner_store, std::string key, std::string owner, std::uint64_t fence)
+        : store_(&owner_store), key_(std::move(key)), owner_(std::move(owner)), fence_(fence) {}
+
+    void release_quietly() noexcept {
+        try {
+            release();
+        } catch (...) {
+            // the lease expires on its own; nothing useful to do in a destructor
+        }
+    }
+
+    Store* store_ = nullptr;
+    std::string key_;
+    std::string owner_;
+    std::uint64_t fence_ = 0;
+};
+
+}  // namespace hotstate
