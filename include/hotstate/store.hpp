@@ -12,6 +12,7 @@
 // as its backend (every stock backend is).
 #pragma once
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -23,6 +24,7 @@
 #include <hotstate/backend.hpp>
 #include <hotstate/category.hpp>
 #include <hotstate/codec.hpp>
+#include <hotstate/detail/key_buffer.hpp>
 #include <hotstate/detail/token.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/key.hpp>
@@ -74,10 +76,10 @@ public:
         static_assert(KeyValueBackend<Backend>, "hotstate: this backend has no key/value capability (KeyValueBackend)");
         check_value_type<C, V>();
         const auto ms = expiry_of<C>(expiry, "set");
-        const std::string encoded = encode_key<C>(key);
-        std::string payload;
-        encode_value<C>(value, payload);
-        with_context<C>("set", [&] { backend_.kv_set(encoded, payload, ms); });
+        const detail::key_buffer encoded(C::id, C::layout, key);
+        with_encoded_value<C>(value, [&](std::string_view payload) {
+            with_context<C>("set", [&] { backend_.kv_set(encoded, payload, ms); });
+        });
     }
 
     /// The value under `key`, or std::nullopt when missing or expired. (GET key)
@@ -86,7 +88,7 @@ public:
         check_registered<C>();
         static_assert(KeyValueBackend<Backend>, "hotstate: this backend has no key/value capability (KeyValueBackend)");
         std::optional<typename C::value_type> result;
-        const std::string encoded = encode_key<C>(key);
+        const detail::key_buffer encoded(C::id, C::layout, key);
         with_context<C>("get", [&] {
             backend_.kv_get(encoded, [&](std::string_view raw) { result.emplace(codec<typename C::value_type>::decode(raw)); });
         });
@@ -98,7 +100,7 @@ public:
     bool erase(std::string_view key) {
         check_registered<C>();
         static_assert(KeyValueBackend<Backend>, "hotstate: this backend has no key/value capability (KeyValueBackend)");
-        const std::string encoded = encode_key<C>(key);
+        const detail::key_buffer encoded(C::id, C::layout, key);
         return with_context<C>("erase", [&] { return backend_.kv_del(encoded); });
     }
 
@@ -107,7 +109,7 @@ public:
     [[nodiscard]] bool exists(std::string_view key) {
         check_registered<C>();
         static_assert(KeyValueBackend<Backend>, "hotstate: this backend has no key/value capability (KeyValueBackend)");
-        const std::string encoded = encode_key<C>(key);
+        const detail::key_buffer encoded(C::id, C::layout, key);
         return with_context<C>("exists", [&] { return backend_.kv_exists(encoded); });
     }
 
@@ -131,7 +133,7 @@ public:
         check_registered<C>();
         check_counter<C>();
         const auto ms = expiry_of<C>(expiry, "increment");
-        const std::string encoded = encode_key<C>(key);
+        const detail::key_buffer encoded(C::id, C::layout, key);
         return with_context<C>("increment", [&] { return backend_.counter_incr(encoded, by, ms); });
     }
 
@@ -140,7 +142,7 @@ public:
     [[nodiscard]] std::int64_t counter(std::string_view key) {
         check_registered<C>();
         check_counter<C>();
-        const std::string encoded = encode_key<C>(key);
+        const detail::key_buffer encoded(C::id, C::layout, key);
         return with_context<C>("counter", [&] { return backend_.counter_get(encoded); });
     }
 
@@ -155,7 +157,7 @@ public:
         if (policy.limit < 0 || policy.period.count() <= 0)
             throw error(errc::invalid_argument, context<C>("check_rate") + "fixed_window needs limit >= 0 and period > 0");
         const auto position = rate_math::locate_window(backend_.now(), policy.period);
-        const std::string bucket = encode_window_bucket<C>(key, position.index);
+        const detail::key_buffer bucket(C::id, C::layout, key, position.index);
         return with_context<C>("check_rate", [&] {
             if (mode == rate_check::soft)
                 return rate_math::fixed_window_soft_decision(backend_.counter_get(bucket), policy, position.remaining);
@@ -172,7 +174,7 @@ public:
         static_assert(RateLimitBackend<Backend>, "hotstate: this backend has no GCRA rate limiting (RateLimitBackend)");
         if (policy.rate <= 0 || policy.burst <= 0 || policy.period.count() <= 0 || cost <= 0)
             throw error(errc::invalid_argument, context<C>("check_rate") + "gcra needs rate, burst, period and cost > 0");
-        const std::string encoded = encode_key<C>(key);
+        const detail::key_buffer encoded(C::id, C::layout, key);
         return with_context<C>("check_rate", [&] {
             return backend_.gcra_check(encoded, rate_math::gcra_parameters_of(policy), cost);
         });
@@ -187,7 +189,7 @@ public:
         check_registered<C>();
         static_assert(LockBackend<Backend>, "hotstate: this backend has no locks (LockBackend)");
         if (lease.count() <= 0) throw error(errc::invalid_argument, context<C>("try_lock") + "lease must be positive");
-        std::string encoded = encode_key<C>(key);
+        std::string encoded = encode_key(C::id, C::layout, key);
         std::string owner = detail::random_token();
         const auto fence = with_context<C>("try_lock", [&] { return backend_.lock_acquire(encoded, owner, lease); });
         if (!fence) return std::nullopt;
@@ -199,35 +201,35 @@ public:
     /// Adds `member` to the set `name_space`; true when it was not there.
     template <class C>
     bool lookup_add(std::string_view name_space, std::string_view member) {
-        return lookup_op<C>("lookup_add", name_space, [&](const std::string& k) { return backend_.set_add(k, member); });
+        return lookup_op<C>("lookup_add", name_space, [&](std::string_view k) { return backend_.set_add(k, member); });
     }
     /// Removes `member` from the set `name_space`; true when it was there.
     template <class C>
     bool lookup_remove(std::string_view name_space, std::string_view member) {
-        return lookup_op<C>("lookup_remove", name_space, [&](const std::string& k) { return backend_.set_remove(k, member); });
+        return lookup_op<C>("lookup_remove", name_space, [&](std::string_view k) { return backend_.set_remove(k, member); });
     }
     /// Whether `member` is in the set `name_space`.
     template <class C>
     [[nodiscard]] bool lookup_contains(std::string_view name_space, std::string_view member) {
         return lookup_op<C>("lookup_contains", name_space,
-                            [&](const std::string& k) { return backend_.set_contains(k, member); });
+                            [&](std::string_view k) { return backend_.set_contains(k, member); });
     }
     /// Sets `field` of the key-value lookup `name_space` to `value`.
     template <class C, class V>
     void lookup_set(std::string_view name_space, std::string_view field, const V& value) {
         check_value_type<C, V>();
-        std::string payload;
-        encode_value<C>(value, payload);
-        lookup_op<C>("lookup_set", name_space, [&](const std::string& k) {
-            backend_.map_set(k, field, payload);
-            return true;
+        with_encoded_value<C>(value, [&](std::string_view payload) {
+            lookup_op<C>("lookup_set", name_space, [&](std::string_view k) {
+                backend_.map_set(k, field, payload);
+                return true;
+            });
         });
     }
     /// The value of `field` in the key-value lookup `name_space`.
     template <class C>
     [[nodiscard]] std::optional<typename C::value_type> lookup_get(std::string_view name_space, std::string_view field) {
         std::optional<typename C::value_type> result;
-        lookup_op<C>("lookup_get", name_space, [&](const std::string& k) {
+        lookup_op<C>("lookup_get", name_space, [&](std::string_view k) {
             return backend_.map_get(k, field, [&](std::string_view raw) {
                 result.emplace(codec<typename C::value_type>::decode(raw));
             });
@@ -237,7 +239,7 @@ public:
     /// Removes `field` from the key-value lookup `name_space`; true when it was there.
     template <class C>
     bool lookup_erase(std::string_view name_space, std::string_view field) {
-        return lookup_op<C>("lookup_erase", name_space, [&](const std::string& k) { return backend_.map_remove(k, field); });
+        return lookup_op<C>("lookup_erase", name_space, [&](std::string_view k) { return backend_.map_remove(k, field); });
     }
 
 private:
@@ -273,13 +275,22 @@ private:
         static_assert(CounterBackend<Backend>, "hotstate: this backend has no counters (CounterBackend)");
     }
 
-    template <class C, class V>
-    static void encode_value(const V& value, std::string& out) {
+    /// Hands the value's encoded bytes to `use`: bytes go through uncopied,
+    /// integers are formatted on the stack, other types through their codec.
+    template <class C, class V, class F>
+    static void with_encoded_value(const V& value, F&& use) {
         using value_type = typename C::value_type;
-        if constexpr (std::is_same_v<value_type, std::string>)
-            out.append(std::string_view(value));
-        else
+        if constexpr (std::is_same_v<value_type, std::string>) {
+            use(std::string_view(value));
+        } else if constexpr (std::is_integral_v<value_type>) {
+            char digits[24];
+            const auto end = std::to_chars(digits, digits + sizeof digits, static_cast<value_type>(value)).ptr;
+            use(std::string_view(digits, static_cast<std::size_t>(end - digits)));
+        } else {
+            std::string out;
             codec<value_type>::encode(static_cast<const value_type&>(value), out);
+            use(std::string_view(out));
+        }
     }
 
     template <class C>
@@ -311,8 +322,8 @@ private:
     decltype(auto) lookup_op(std::string_view operation, std::string_view name_space, F&& call) {
         check_registered<C>();
         static_assert(LookupBackend<Backend>, "hotstate: this backend has no lookups (LookupBackend)");
-        const std::string encoded = encode_key<C>(name_space);
-        return with_context<C>(operation, [&] { return call(encoded); });
+        const detail::key_buffer encoded(C::id, C::layout, name_space);
+        return with_context<C>(operation, [&] { return call(encoded.view()); });
     }
 
     Backend backend_;

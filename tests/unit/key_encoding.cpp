@@ -71,3 +71,19 @@ TEST_CASE("stock categories carry the seeds' prefix ids", "[unit][key]") {
                                                     rate_limit_imap, quota_blob, greylist, lock_queue_message,
                                                     lock_task, lock_dav, sieve_id>());
 }
+
+#include <hotstate/detail/key_buffer.hpp>
+
+TEST_CASE("key encoding: the store's stack buffer builds the same bytes", "[unit][key]") {
+    for (std::size_t length : {0u, 1u, 15u, 100u, 117u, 118u, 119u, 120u, 500u}) {
+        CAPTURE(length);
+        std::string key(length, 'k');
+        if (length > 0) key[0] = '\0';
+        for (auto layout : {hotstate::key_layout::plain, hotstate::key_layout::hash_tagged}) {
+            const hotstate::detail::key_buffer plain(7, layout, key);
+            CHECK(plain.view() == hotstate::encode_key(7, layout, key));
+            const hotstate::detail::key_buffer bucket(7, layout, key, 0xa1b2c3d4e5f60718ULL);
+            CHECK(bucket.view() == hotstate::encode_window_bucket(7, layout, key, 0xa1b2c3d4e5f60718ULL));
+        }
+    }
+}

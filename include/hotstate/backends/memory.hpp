@@ -122,7 +122,10 @@ public:
         const std::size_t old_charge = it != s.entries.end() ? it->second.charge : 0;
         reserve(s, charge, old_charge, now, "set");
         if (it == s.entries.end()) it = s.entries.try_emplace(std::string(key)).first;
-        it->second.value.template emplace<std::string>(value);
+        if (auto* text = std::get_if<std::string>(&it->second.value))
+            text->assign(value);  // reuses the old value's capacity
+        else
+            it->second.value.template emplace<std::string>(value);
         it->second.expires_at_ms = ttl.count() > 0 ? now + ttl.count() : 0;
         it->second.charge = charge;
     }

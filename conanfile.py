@@ -1,0 +1,65 @@
+# Conan 2 recipe for hotstate, a header-only library.
+# Kept consistent by hand with CMakeLists.txt: the same version, the same
+# dependencies, and the same target names (hotstate::hotstate, hotstate::redis,
+# hotstate::sqlite). No Conan client can be installed on the project's build
+# machines, so this recipe is not exercised by CI; test_package/ is.
+from conan import ConanFile
+from conan.errors import ConanInvalidConfiguration
+from conan.tools.build import check_min_cppstd
+from conan.tools.cmake import CMake, CMakeToolchain, cmake_layout
+from conan.tools.files import copy
+import os
+
+
+class HotstateConan(ConanFile):
+    name = "hotstate"
+    version = "0.1.0"
+    description = "Short-lived shared state and cluster coordination for C++ servers"
+    license = "MIT"
+    topics = ("redis", "rate-limiting", "distributed-locks", "pubsub", "header-only")
+    package_type = "header-library"
+    settings = "os", "arch", "compiler", "build_type"
+    exports_sources = "include/*", "cmake/*", "CMakeLists.txt", "LICENSE"
+    no_copy_source = True
+
+    def layout(self):
+        cmake_layout(self)
+
+    def requirements(self):
+        self.requires("boost/[>=1.74]", transitive_headers=True)
+        self.requires("fmt/[>=9.1]", transitive_headers=True)
+        self.requires("hiredis/[>=0.14]", transitive_headers=True)
+        self.requires("xxhash/[>=0.8]", transitive_headers=True)
+        self.requires("sqlite3/[>=3.40]", transitive_headers=True)
+
+    def build_requirements(self):
+        self.test_requires("catch2/[>=2.13 <3]")
+
+    def validate(self):
+        check_min_cppstd(self, 20)
+
+    def package_id(self):
+        # header-only: one package for every configuration
+        self.info.clear()
+
+    def package(self):
+        copy(self, "*.hpp", src=os.path.join(self.source_folder, "include"),
+             dst=os.path.join(self.package_folder, "include"))
+
+    def package_info(self):
+        self.cpp_info.bindirs = []
+        self.cpp_info.libdirs = []
+        self.cpp_info.set_property("cmake_file_name", "hotstate")
+
+        core = self.cpp_info.components["core"]
+        core.set_property("cmake_target_name", "hotstate::hotstate")
+        core.requires = ["boost::headers"]
+        core.system_libs = ["pthread"]
+
+        redis = self.cpp_info.components["redis"]
+        redis.set_property("cmake_target_name", "hotstate::redis")
+        redis.requires = ["core", "hiredis::hiredis", "xxhash::xxhash", "fmt::fmt"]
+
+        sqlite = self.cpp_info.components["sqlite"]
+        sqlite.set_property("cmake_target_name", "hotstate::sqlite")
+        sqlite.requires = ["core", "sqlite3::sqlite3"]
