@@ -1,0 +1,250 @@
+// Pure pieces of the cluster client, without any server: key slots, the slot
+// map, the CLUSTER SLOTS parser and the redirect/retry state machine.
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <hiredis/hiredis.h>
+
+#include <hotstate/detail/cluster/redirect.hpp>
+#include <hotstate/detail/cluster/slot.hpp>
+#include <hotstate/detail/cluster/slot_map.hpp>
+#include <hotstate/detail/cluster/slots_reply.hpp>
+#include <hotstate/key.hpp>
+
+using namespace hotstate::detail::cluster;
+using namespace std::chrono_literals;
+
+TEST_CASE("key slots match CLUSTER KEYSLOT of Redis 7.0.15", "[cluster][slot]") {
+    // every expected value below was read from `CLUSTER KEYSLOT` on a real node
+    CHECK(key_slot("foo") == 12182);
+    CHECK(key_slot("bar") == 5061);
+    CHECK(key_slot("hello") == 866);
+    CHECK(key_slot("123456789") == 12739);
+    CHECK(key_slot("") == 0);
+    SECTION("hash tags") {
+        CHECK(key_slot("{user1000}.following") == 3443);
+        CHECK(key_slot("{user1000}.followers") == 3443);
+        CHECK(key_slot("foo{}{bar}") == 8363);      // empty first tag: whole key
+        CHECK(key_slot("foo{{bar}}zap") == 4015);   // tag is "{bar"
+        CHECK(key_slot("foo{bar}{zap}") == 5061);   // first tag only: "bar"
+        CHECK(key_slot("{}") == 15257);
+        CHECK(key_slot("{") == 4092);
+        CHECK(key_slot("a}b{c}") == 7365);          // a '}' before the '{' does not close anything
+    }
+    SECTION("binary keys and the seeds' layout with the prefix byte") {
+        CHECK(key_slot(std::string("\x02sender", 7)) == 1853);
+        CHECK(key_slot(std::string("{\x04queue-run}", 12)) == 8624);
+        CHECK(key_slot(std::string("bin\0key\xff\x01", 9)) == 11922);
+        CHECK(key_slot(hotstate::encode_key(2, hotstate::key_layout::plain, "sender")) == 1853);
+    }
+    SECTION("a hash-tagged key and its window buckets share one slot") {
+        const auto key = hotstate::encode_key(9, hotstate::key_layout::hash_tagged, "198.51.100.7");
+        for (std::uint64_t window : {0ull, 1ull, 0x7b7d7b7dull, ~0ull})
+            CHECK(key_slot(hotstate::encode_window_bucket(9, hotstate::key_layout::hash_tagged, "198.51.100.7",
+                                                          window)) == key_slot(key));
+    }
+    SECTION("compile-time") {
+        static_assert(key_slot("foo") == 12182);
+        static_assert(hashed_part("x{tag}y") == "tag");
+    }
+}
+
+namespace {
+
+node_address node(std::uint16_t port) { return {"127.0.0.1", port}; }
+
+}  // namespace
+
+TEST_CASE("slot map routes every slot to its master", "[cluster][slot_map]") {
+    const std::vector<slot_range> ranges{
+        {0, 5460, node(7000), {node(7003)}},
+        {5461, 10922, node(7001), {node(7004)}},
+        {10923, 16383, node(7002), {node(7005)}},
+    };
+    auto map = slot_map::from_ranges(ranges);
+    CHECK(map.covers_all_slots());
+    CHECK(map.nodes().size() == 6);
+    CHECK(map.nodes()[map.master_of(0)] == node(7000));
+    CHECK(map.nodes()[map.master_of(5460)] == node(7000));
+    CHECK(map.nodes()[map.master_of(5461)] == node(7001));
+    CHECK(map.nodes()[map.master_of(16383)] == node(7002));
+    CHECK(map.nodes()[map.reader_of(0, 17)] == node(7003));
+    CHECK(map.masters().size() == 3);
+
+    SECTION("MOVED patches one slot and keeps the others") {
+        map.assign(100, node(7001));
+        CHECK(map.nodes()[map.master_of(100)] == node(7001));
+        CHECK(map.nodes()[map.master_of(101)] == node(7000));
+        CHECK(map.nodes().size() == 6);
+        map.assign(200, node(7100));  // a node never seen
+        CHECK(map.nodes()[map.master_of(200)] == node(7100));
+        CHECK(map.nodes().size() == 7);
+        CHECK(map.masters().size() == 4);
+    }
+    SECTION("a gap is unassigned") {
+        auto partial = slot_map::from_ranges(std::vector<slot_range>{{0, 99, node(7000), {}}});
+        CHECK_FALSE(partial.covers_all_slots());
+        CHECK(partial.master_of(100) == slot_map::unassigned);
+        CHECK(partial.reader_of(100, 0) == slot_map::unassigned);
+        CHECK(partial.reader_of(5, 3) == partial.master_of(5));  // no replica: the master reads
+    }
+    SECTION("a master serving several ranges is one node") {
+        auto split = slot_map::from_ranges(std::vector<slot_range>{
+            {0, 10, node(7000), {}}, {11, 20, node(7001), {}}, {21, 16383, node(7000), {}}});
+        CHECK(split.covers_all_slots());
+        CHECK(split.masters().size() == 2);
+        CHECK(split.nodes().size() == 2);
+    }
+}
+
+namespace {
+
+struct reply_deleter {
+    void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+
+std::unique_ptr<redisReply, reply_deleter> parse_resp(const std::string& bytes) {
+    std::unique_ptr<redisReader, void (*)(redisReader*)> reader(redisReaderCreate(), redisReaderFree);
+    REQUIRE(redisReaderFeed(reader.get(), bytes.data(), bytes.size()) == REDIS_OK);
+    void* reply = nullptr;
+    REQUIRE(redisReaderGetReply(reader.get(), &reply) == REDIS_OK);
+    REQUIRE(reply != nullptr);
+    return std::unique_ptr<redisReply, reply_deleter>(static_cast<redisReply*>(reply));
+}
+
+std::string bulk(const std::string& s) { return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n"; }
+
+std::string node_entry(const std::string& host, int port, const std::string& id) {
+    // Redis 7 appends a metadata map (an empty array in RESP2)
+    return "*4\r\n" + bulk(host) + ":" + std::to_string(port) + "\r\n" + bulk(id) + "*0\r\n";
+}
+
+}  // namespace
+
+TEST_CASE("CLUSTER SLOTS replies parse into slot ranges", "[cluster][slots_reply]") {
+    const std::string reply = "*2\r\n"
+                              "*4\r\n:0\r\n:8191\r\n" + node_entry("10.0.0.1", 7000, "aaaa") +
+                              node_entry("10.0.0.2", 7001, "bbbb") +
+                              "*3\r\n:8192\r\n:16383\r\n" + node_entry("", 7002, "cccc");
+    const auto parsed = parse_resp(reply);
+    const auto ranges = parse_cluster_slots(parsed.get(), "192.0.2.9");
+    REQUIRE(ranges.has_value());
+    REQUIRE(ranges->size() == 2);
+    CHECK((*ranges)[0].first == 0);
+    CHECK((*ranges)[0].last == 8191);
+    CHECK((*ranges)[0].master == node_address{"10.0.0.1", 7000});
+    REQUIRE((*ranges)[0].replicas.size() == 1);
+    CHECK((*ranges)[0].replicas[0] == node_address{"10.0.0.2", 7001});
+    CHECK((*ranges)[1].master == node_address{"192.0.2.9", 7002});  // unknown endpoint: the host we asked
+    CHECK(slot_map::from_ranges(*ranges).covers_all_slots());
+
+    SECTION("anything else is refused, not guessed") {
+        CHECK_FALSE(parse_cluster_slots(parse_resp("-ERR This instance has cluster support disabled\r\n").get(), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:5\r\n:2\r\n" + node_entry("h", 1, "x")).get(), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:16384\r\n" + node_entry("h", 1, "x")).get(), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:1\r\n*1\r\n" + bulk("h")).get(), "h"));
+        CHECK(parse_cluster_slots(parse_resp("*0\r\n").get(), "h")->empty());
+    }
+}
+
+TEST_CASE("reply errors are classified for retrying", "[cluster][redirect]") {
+    auto moved = classify_error("MOVED 3999 127.0.0.1:6381");
+    CHECK(moved.kind == failure_kind::moved);
+    CHECK(moved.slot == 3999);
+    CHECK(moved.target == node_address{"127.0.0.1", 6381});
+
+    auto ask = classify_error("ASK 16383 10.1.2.3:7002");
+    CHECK(ask.kind == failure_kind::ask);
+    CHECK(ask.slot == 16383);
+    CHECK(ask.target == node_address{"10.1.2.3", 7002});
+
+    CHECK(classify_error("MOVED 12 ::1:7000").target == node_address{"::1", 7000});
+    CHECK(classify_error("MOVED 12 [::1]:7000").target == node_address{"::1", 7000});
+    CHECK(classify_error("MOVED 12 :7000", "10.9.9.9").target == node_address{"10.9.9.9", 7000});
+    CHECK(classify_error("TRYAGAIN Multiple keys request during rehashing of slot").kind == failure_kind::try_again);
+    CHECK(classify_error("CLUSTERDOWN The cluster is down").kind == failure_kind::cluster_down);
+    CHECK(classify_error("CLUSTERDOWN Hash slot not served").kind == failure_kind::cluster_down);
+    CHECK(classify_error("LOADING Redis is loading the dataset in memory").kind == failure_kind::busy);
+    CHECK(classify_error("READONLY You can't write against a read only replica.").kind == failure_kind::busy);
+    CHECK(classify_error("MASTERDOWN Link with MASTER is down").kind == failure_kind::busy);
+
+    SECTION("malformed redirects and ordinary errors are not retried") {
+        CHECK(classify_error("MOVED").kind == failure_kind::none);
+        CHECK(classify_error("MOVED 16384 h:1").kind == failure_kind::none);
+        CHECK(classify_error("MOVED x h:1").kind == failure_kind::none);
+        CHECK(classify_error("MOVED 1 h:0").kind == failure_kind::none);
+        CHECK(classify_error("MOVED 1 h:99999").kind == failure_kind::none);
+        CHECK(classify_error("MOVED 1 nohost").kind == failure_kind::none);
+        CHECK(classify_error("WRONGTYPE Operation against a key holding the wrong kind of value").kind ==
+              failure_kind::none);
+        CHECK(classify_error("ERR unknown command").kind == failure_kind::none);
+        CHECK(classify_error("").kind == failure_kind::none);
+    }
+}
+
+TEST_CASE("the retry state machine follows the policy", "[cluster][redirect]") {
+    const retry_policy policy{5, 10ms, 50ms};
+    using action = retry_step::action;
+
+    SECTION("MOVED refreshes the map and retries at once") {
+        retry_fsm fsm(policy);
+        const auto step = fsm.on_failure(classify_error("MOVED 1 h:7001"));
+        CHECK(step.what == action::retry);
+        CHECK(step.refresh_map);
+        CHECK(step.wait == 0ms);
+        CHECK_FALSE(step.ask_target.has_value());
+    }
+    SECTION("ASK retries on the target without touching the map") {
+        retry_fsm fsm(policy);
+        const auto step = fsm.on_failure(classify_error("ASK 1 h:7001"));
+        CHECK(step.what == action::retry);
+        CHECK_FALSE(step.refresh_map);
+        CHECK(step.wait == 0ms);
+        CHECK(step.ask_target == node_address{"h", 7001});
+    }
+    SECTION("TRYAGAIN, CLUSTERDOWN and connection errors back off exponentially up to the cap") {
+        retry_fsm fsm(policy);
+        std::vector<std::chrono::milliseconds> waits;
+        auto first = fsm.on_failure(classify_error("TRYAGAIN x"));
+        CHECK_FALSE(first.refresh_map);
+        waits.push_back(first.wait);
+        auto down = fsm.on_failure(classify_error("CLUSTERDOWN x"));
+        CHECK(down.refresh_map);
+        waits.push_back(down.wait);
+        auto lost = fsm.on_failure(classified_error{failure_kind::connection, 0, std::nullopt});
+        CHECK(lost.refresh_map);
+        waits.push_back(lost.wait);
+        waits.push_back(fsm.on_failure(classify_error("TRYAGAIN x")).wait);
+        waits.push_back(fsm.on_failure(classify_error("TRYAGAIN x")).wait);
+        CHECK(waits == std::vector<std::chrono::milliseconds>{10ms, 20ms, 40ms, 50ms, 50ms});
+        CHECK(fsm.retries() == 5);
+        SECTION("then the budget is spent") {
+            CHECK(fsm.on_failure(classify_error("TRYAGAIN x")).what == action::give_up);
+            CHECK(fsm.on_failure(classify_error("MOVED 1 h:7001")).what == action::give_up);
+        }
+    }
+    SECTION("redirects do not advance the backoff, but they use the budget") {
+        retry_fsm fsm(policy);
+        (void)fsm.on_failure(classify_error("MOVED 1 h:7001"));
+        (void)fsm.on_failure(classify_error("ASK 1 h:7001"));
+        CHECK(fsm.on_failure(classify_error("TRYAGAIN x")).wait == 10ms);
+        CHECK(fsm.retries() == 3);
+    }
+    SECTION("errors that are not about the cluster give up at once") {
+        retry_fsm fsm(policy);
+        CHECK(fsm.on_failure(classify_error("WRONGTYPE x")).what == action::give_up);
+        CHECK(fsm.retries() == 0);
+    }
+    SECTION("no retries allowed") {
+        retry_fsm fsm(retry_policy{0, 10ms, 50ms});
+        CHECK(fsm.on_failure(classify_error("MOVED 1 h:7001")).what == action::give_up);
+    }
+    SECTION("backoff arithmetic") {
+        CHECK(retry_fsm::backoff({10, 0ms, 100ms}, 5) == 0ms);
+        CHECK(retry_fsm::backoff({10, 100ms, 10ms}, 0) == 100ms);  // a cap below the floor: the floor
+        CHECK(retry_fsm::backoff({10, 1ms, 1000ms}, 60) == 1000ms); // no overflow on long runs
+    }
+}
