@@ -1,0 +1,495 @@
+// hotstate/detail/sqlite/connection.hpp: RAII over sqlite3 for the SQLite backend.
+//
+// A connection owns its sqlite3 handle and every statement the backend runs,
+// prepared once when it opens (SQLITE_PREPARE_PERSISTENT) and reused for the
+// connection's lifetime. A small pool hands one connection to one thread at a
+// time, so the handles are opened without SQLite's per-connection mutex.
+// Opening the first connection also checks the file: a foreign or corrupt
+// database is refused with an error that names the file, and is not modified.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <sqlite3.h>
+
+#include <hotstate/detail/sqlite/logic.hpp>
+#include <hotstate/error.hpp>
+
+namespace hotstate::detail::sqlite {
+
+/// What an entry row holds; stored in hotstate_entries.kind.
+enum class kind : std::int64_t { bytes = 0, integer = 1, set = 2, map = 3, lock = 4 };
+
+/// Every statement a connection prepares, in the order of `statement_text`.
+enum class sql : std::uint8_t {
+    begin,
+    commit,
+    rollback,
+    upsert,
+    get,
+    exists,
+    head,
+    del,
+    del_range,
+    del_from,
+    counter_add,
+    lock_release,
+    lock_extend,
+    set_contains,
+    map_get,
+    member_add,
+    member_put,
+    member_del,
+    members_any,
+    entry_del,
+    purge,
+    count_entries,
+    count_members,
+    count_  // number of statements
+};
+
+// Liveness test shared by every read: expired rows are invisible whether purged or not.
+#define HOTSTATE_SQLITE_LIVE(now) "(expires_at = 0 OR expires_at > " now ")"
+
+inline constexpr std::array<const char*, static_cast<std::size_t>(sql::count_)> statement_text = {
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "ROLLBACK",
+    // upsert(key, kind, value, number, owner, until_ms, expires_at): replaces the row
+    "INSERT INTO hotstate_entries(key, kind, value, number, owner, until_ms, expires_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, "
+    "value = excluded.value, number = excluded.number, owner = excluded.owner, "
+    "until_ms = excluded.until_ms, expires_at = excluded.expires_at",
+    // get(key, now)
+    "SELECT kind, value, number FROM hotstate_entries WHERE key = ?1 AND " HOTSTATE_SQLITE_LIVE("?2"),
+    // exists(key, now)
+    "SELECT 1 FROM hotstate_entries WHERE key = ?1 AND " HOTSTATE_SQLITE_LIVE("?2"),
+    // head(key, now): everything a read-modify-write needs, without loading large values
+    "SELECT kind, number, owner, until_ms, expires_at, CASE WHEN kind = 0 AND length(value) <= 64 THEN value END "
+    "FROM hotstate_entries WHERE key = ?1 AND " HOTSTATE_SQLITE_LIVE("?2"),
+    // del(key, now): one row, tells whether it was live
+    "DELETE FROM hotstate_entries WHERE key = ?1 RETURNING " HOTSTATE_SQLITE_LIVE("?2"),
+    // del_range(low, high, now): a prefix as an index range
+    "DELETE FROM hotstate_entries WHERE key >= ?1 AND key < ?2 RETURNING " HOTSTATE_SQLITE_LIVE("?3"),
+    // del_from(low, -, now): a prefix without an upper bound
+    "DELETE FROM hotstate_entries WHERE key >= ?1 RETURNING " HOTSTATE_SQLITE_LIVE("?3"),
+    // counter_add(key, by, new_expiry or 0, now, INT64_MAX, INT64_MIN): the common case
+    // in one statement; no row back means missing, expired, another kind or overflow
+    "UPDATE hotstate_entries SET number = number + ?2, expires_at = CASE WHEN ?3 > 0 THEN ?3 ELSE expires_at END "
+    "WHERE key = ?1 AND kind = 1 AND " HOTSTATE_SQLITE_LIVE("?4")
+    " AND CASE WHEN ?2 >= 0 THEN number <= ?5 - ?2 ELSE number >= ?6 - ?2 END RETURNING number",
+    // lock_release(key, owner, now)
+    "UPDATE hotstate_entries SET owner = NULL, until_ms = 0 WHERE key = ?1 AND kind = 4 AND owner = ?2 "
+    "AND until_ms > ?3 AND " HOTSTATE_SQLITE_LIVE("?3"),
+    // lock_extend(key, owner, now, until_ms, expires_at)
+    "UPDATE hotstate_entries SET until_ms = ?4, expires_at = ?5 WHERE key = ?1 AND kind = 4 AND owner = ?2 "
+    "AND until_ms > ?3 AND " HOTSTATE_SQLITE_LIVE("?3"),
+    // set_contains(key, member, now)
+    "SELECT kind, EXISTS (SELECT 1 FROM hotstate_members m WHERE m.key = ?1 AND m.member = ?2) "
+    "FROM hotstate_entries WHERE key = ?1 AND " HOTSTATE_SQLITE_LIVE("?3"),
+    // map_get(key, field, now): field values are never NULL, so NULL means absent
+    "SELECT e.kind, m.value FROM hotstate_entries e LEFT JOIN hotstate_members m "
+    "ON m.key = e.key AND m.member = ?2 WHERE e.key = ?1 AND (e.expires_at = 0 OR e.expires_at > ?3)",
+    // member_add(key, member, value)
+    "INSERT INTO hotstate_members(key, member, value) VALUES (?1, ?2, ?3) ON CONFLICT(key, member) DO NOTHING",
+    // member_put(key, member, value)
+    "INSERT INTO hotstate_members(key, member, value) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT(key, member) DO UPDATE SET value = excluded.value",
+    // member_del(key, member)
+    "DELETE FROM hotstate_members WHERE key = ?1 AND member = ?2",
+    // members_any(key)
+    "SELECT EXISTS (SELECT 1 FROM hotstate_members WHERE key = ?1)",
+    // entry_del(key)
+    "DELETE FROM hotstate_entries WHERE key = ?1",
+    // purge(now, batch): walks the partial expiry index, never the whole table
+    "DELETE FROM hotstate_entries WHERE key IN (SELECT key FROM hotstate_entries "
+    "WHERE expires_at > 0 AND expires_at <= ?1 LIMIT ?2)",
+    "SELECT count(*) FROM hotstate_entries",
+    "SELECT count(*) FROM hotstate_members",
+};
+
+#undef HOTSTATE_SQLITE_LIVE
+
+/// Schema version 1. Containers (kinds 2 and 3) keep their members in
+/// hotstate_members; triggers drop the members with the entry, so purge,
+/// delete-by-prefix and overwrites never leave orphans behind.
+inline constexpr const char* schema_sql =
+    "CREATE TABLE hotstate_entries ("
+    "  key BLOB NOT NULL PRIMARY KEY,"
+    "  kind INTEGER NOT NULL,"
+    "  value BLOB,"
+    "  number INTEGER,"
+    "  owner BLOB,"
+    "  until_ms INTEGER,"
+    "  expires_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX hotstate_entries_expiry ON hotstate_entries(expires_at) WHERE expires_at > 0;"
+    "CREATE TABLE hotstate_members ("
+    "  key BLOB NOT NULL,"
+    "  member BLOB NOT NULL,"
+    "  value BLOB,"
+    "  PRIMARY KEY (key, member)"
+    ") WITHOUT ROWID;"
+    "CREATE TRIGGER hotstate_entries_drop_members AFTER DELETE ON hotstate_entries "
+    "WHEN old.kind IN (2, 3) BEGIN DELETE FROM hotstate_members WHERE key = old.key; END;"
+    "CREATE TRIGGER hotstate_entries_retype AFTER UPDATE OF kind ON hotstate_entries "
+    "WHEN old.kind IN (2, 3) AND new.kind <> old.kind BEGIN DELETE FROM hotstate_members WHERE key = old.key; END;";
+
+/// How connections open the file; fixed for the backend's lifetime.
+struct connection_settings {
+    std::string path;
+    std::chrono::milliseconds busy_timeout{5000};
+    bool sync_every_commit = false;
+    bool check_on_open = true;
+    std::size_t max_connections = 8;
+
+    [[nodiscard]] bool in_memory() const noexcept { return path == ":memory:" || path.empty(); }
+};
+
+/// One sqlite3 handle and its prepared statements; used by one thread at a time.
+class connection {
+public:
+    /// Opens `settings.path`; the `bootstrap` connection also checks the file
+    /// and creates the schema in a new one.
+    connection(const connection_settings& settings, bool bootstrap) : settings_(&settings) {
+        const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+        const int rc = sqlite3_open_v2(settings.in_memory() ? ":memory:" : settings.path.c_str(), &db_, flags, nullptr);
+        if (rc != SQLITE_OK) {
+            const std::string reason = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+            sqlite3_close_v2(db_);
+            db_ = nullptr;
+            throw error(errc_of(rc & 0xff), where() + ": cannot open: " + reason);
+        }
+        try {
+            sqlite3_busy_handler(db_, &connection::on_busy, this);
+            if (bootstrap) check_and_create();
+            exec(settings.sync_every_commit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", "open");
+            prepare_all();
+        } catch (...) {
+            close();
+            throw;
+        }
+    }
+
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+    ~connection() { close(); }
+
+    [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
+    [[nodiscard]] sqlite3_stmt* statement(sql which) const noexcept { return statements_[static_cast<std::size_t>(which)]; }
+
+    /// "sqlite database '<path>'": how every message names the file.
+    [[nodiscard]] std::string where() const { return "sqlite database '" + settings_->path + "'"; }
+
+    /// Throws the hotstate::error for result code `rc` of `operation`.
+    [[noreturn]] void fail(int rc, std::string_view operation) const {
+        const int primary = rc & 0xff;
+        std::string message = where();
+        message.append(": ").append(operation).append(": ");
+        if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+            message += "the database stayed locked by another connection for the whole busy_timeout of " +
+                       std::to_string(settings_->busy_timeout.count()) + " ms";
+        } else if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+            message += "the file is corrupt or is not a SQLite database (";
+            message += sqlite3_errmsg(db_);
+            message += ')';
+        } else {
+            message += sqlite3_errmsg(db_);
+        }
+        throw error(errc_of(primary), message);
+    }
+
+    /// Runs SQL without results (pragmas, schema).
+    void exec(const char* text, std::string_view operation) {
+        const int rc = sqlite3_exec(db_, text, nullptr, nullptr, nullptr);
+        if (rc != SQLITE_OK) fail(rc, operation);
+    }
+
+    /// The first column of the first row of `text` as text ("" when none).
+    std::string query_text(const char* text, std::string_view operation) {
+        sqlite3_stmt* stmt = nullptr;
+        int rc = sqlite3_prepare_v2(db_, text, -1, &stmt, nullptr);
+        if (rc != SQLITE_OK) fail(rc, operation);
+        std::string result;
+        rc = sqlite3_step(stmt);
+        if (rc == SQLITE_ROW) {
+            if (const auto* chars = sqlite3_column_text(stmt, 0)) result = reinterpret_cast<const char*>(chars);
+            rc = SQLITE_DONE;
+        }
+        sqlite3_finalize(stmt);
+        if (rc != SQLITE_DONE) fail(rc, operation);
+        return result;
+    }
+
+    std::int64_t query_int(const char* text, std::string_view operation) {
+        const std::string value = query_text(text, operation);
+        return value.empty() ? 0 : std::stoll(value);
+    }
+
+private:
+    static int on_busy(void* self, int attempt) noexcept {
+        auto& c = *static_cast<connection*>(self);
+        const auto now = std::chrono::steady_clock::now();
+        if (attempt == 0) c.busy_since_ = now;
+        if (now - c.busy_since_ >= c.settings_->busy_timeout) return 0;
+        const auto wait = busy_backoff(attempt);
+        if (wait.count() == 0)
+            std::this_thread::yield();
+        else
+            std::this_thread::sleep_for(wait);  // backoff while another process writes
+        return 1;
+    }
+
+    schema_state read_schema_state() {
+        // The first read of a file that is not a database fails here with SQLITE_NOTADB.
+        const auto app_id = query_int("PRAGMA application_id", "open");
+        const auto version = query_int("PRAGMA user_version", "open");
+        const auto objects = query_int("SELECT count(*) FROM sqlite_schema", "open");
+        return classify_schema(app_id, version, objects);
+    }
+
+    void refuse(schema_state state) const {
+        if (state == schema_state::newer)
+            throw error(errc::configuration,
+                        where() + ": written by a newer hotstate (schema version above " +
+                            std::to_string(schema_version) + "); refusing to open it");
+        if (state == schema_state::foreign)
+            throw error(errc::configuration, where() +
+                                                 ": is a SQLite database of another application (no hotstate "
+                                                 "schema); refusing to use or modify it");
+    }
+
+    void check_and_create() {
+        schema_state state = read_schema_state();
+        refuse(state);
+        if (state == schema_state::current && settings_->check_on_open) {
+            const std::string verdict = query_text("PRAGMA quick_check", "open");
+            if (verdict != "ok")
+                throw error(errc::storage, where() + ": open: the file is corrupt (quick_check: " + verdict + ")");
+        }
+        if (!settings_->in_memory() && query_text("PRAGMA journal_mode", "open") != "wal") {
+            if (query_text("PRAGMA journal_mode = WAL", "open") != "wal")
+                throw error(errc::storage, where() + ": open: cannot switch to write-ahead logging (WAL)");
+        }
+        if (state != schema_state::empty) return;
+        // Another process may be creating the schema right now: decide again
+        // under the write lock.
+        exec("BEGIN IMMEDIATE", "create schema");
+        try {
+            state = read_schema_state();
+            refuse(state);
+            if (state == schema_state::empty) {
+                exec(schema_sql, "create schema");
+                exec(("PRAGMA application_id = " + std::to_string(application_id)).c_str(), "create schema");
+                exec(("PRAGMA user_version = " + std::to_string(schema_version)).c_str(), "create schema");
+            }
+            exec("COMMIT", "create schema");
+        } catch (...) {
+            sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+            throw;
+        }
+    }
+
+    void prepare_all() {
+        for (std::size_t i = 0; i < statements_.size(); ++i) {
+            const int rc = sqlite3_prepare_v3(db_, statement_text[i], -1, SQLITE_PREPARE_PERSISTENT, &statements_[i],
+                                              nullptr);
+            if (rc != SQLITE_OK) fail(rc, "prepare");
+        }
+    }
+
+    void close() noexcept {
+        for (auto*& stmt : statements_) {
+            sqlite3_finalize(stmt);
+            stmt = nullptr;
+        }
+        if (db_ != nullptr) sqlite3_close_v2(db_);
+        db_ = nullptr;
+    }
+
+    const connection_settings* settings_;
+    sqlite3* db_ = nullptr;
+    std::array<sqlite3_stmt*, static_cast<std::size_t>(sql::count_)> statements_{};
+    std::chrono::steady_clock::time_point busy_since_{};
+};
+
+/// One use of a prepared statement: bind, step, read columns; resets the
+/// statement and clears its bindings when it goes out of scope, so borrowed
+/// bytes (SQLITE_STATIC) are never referenced after the call.
+class cursor {
+public:
+    cursor(connection& c, sql which) noexcept : connection_(c), stmt_(c.statement(which)) {}
+    cursor(const cursor&) = delete;
+    cursor& operator=(const cursor&) = delete;
+    ~cursor() {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+    }
+
+    /// Binds bytes as a BLOB (never NULL, even when empty), so keys compare as memcmp.
+    cursor& blob(int index, std::string_view bytes) {
+        static constexpr char none = 0;
+        check(sqlite3_bind_blob64(stmt_, index, bytes.empty() ? &none : bytes.data(), bytes.size(), SQLITE_STATIC));
+        return *this;
+    }
+    cursor& integer(int index, std::int64_t value) {
+        check(sqlite3_bind_int64(stmt_, index, value));
+        return *this;
+    }
+
+    /// Steps once: true with a row, false when done; throws on errors.
+    bool step(std::string_view operation) {
+        const int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        connection_.fail(rc, operation);
+    }
+
+    /// Steps to completion; returns the rows changed (triggers not counted).
+    std::int64_t run(std::string_view operation) {
+        while (step(operation)) {
+        }
+        return sqlite3_changes64(connection_.handle());
+    }
+
+    [[nodiscard]] std::int64_t column_int(int column) const noexcept { return sqlite3_column_int64(stmt_, column); }
+    [[nodiscard]] bool column_null(int column) const noexcept {
+        return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+    }
+    [[nodiscard]] std::string_view column_bytes(int column) const noexcept {
+        const void* data = sqlite3_column_blob(stmt_, column);
+        const int size = sqlite3_column_bytes(stmt_, column);
+        if (data == nullptr || size <= 0) return {};
+        return {static_cast<const char*>(data), static_cast<std::size_t>(size)};
+    }
+
+private:
+    void check(int rc) const {
+        if (rc != SQLITE_OK) connection_.fail(rc, "bind");
+    }
+
+    connection& connection_;
+    sqlite3_stmt* stmt_;
+};
+
+/// BEGIN IMMEDIATE ... COMMIT: takes the database's write lock up front, so a
+/// read-modify-write can never be overtaken between its read and its write,
+/// neither by a thread nor by another process. Rolls back unless committed.
+class write_transaction {
+public:
+    write_transaction(connection& c, std::string_view operation) : connection_(c) {
+        cursor(c, sql::begin).step(operation);
+    }
+    write_transaction(const write_transaction&) = delete;
+    write_transaction& operator=(const write_transaction&) = delete;
+    ~write_transaction() {
+        if (!open_) return;
+        try {
+            cursor(connection_, sql::rollback).step("rollback");
+        } catch (...) {
+            // SQLite may have rolled back already (it does after I/O errors); nothing left to undo
+        }
+    }
+    void commit(std::string_view operation) {
+        cursor(connection_, sql::commit).step(operation);
+        open_ = false;
+    }
+
+private:
+    connection& connection_;
+    bool open_ = true;
+};
+
+/// Connections for the threads of one process: a thread borrows one per
+/// operation. Grows up to max_connections, then makes threads wait; a
+/// ":memory:" database is private to its connection, so it has exactly one.
+class connection_pool {
+public:
+    explicit connection_pool(connection_settings settings) : settings_(std::move(settings)) {
+        if (settings_.in_memory()) settings_.max_connections = 1;
+        if (settings_.max_connections == 0) settings_.max_connections = 1;
+        idle_.reserve(settings_.max_connections);
+        idle_.push_back(std::make_unique<connection>(settings_, true));
+        total_ = 1;
+    }
+
+    connection_pool(const connection_pool&) = delete;
+    connection_pool& operator=(const connection_pool&) = delete;
+
+    /// A borrowed connection, returned to the pool when destroyed.
+    class lease {
+    public:
+        lease(connection_pool& pool, std::unique_ptr<connection> c) noexcept : pool_(&pool), connection_(std::move(c)) {}
+        lease(lease&& other) noexcept = default;
+        lease& operator=(lease&&) = delete;
+        lease(const lease&) = delete;
+        lease& operator=(const lease&) = delete;
+        ~lease() {
+            if (connection_) pool_->give_back(std::move(connection_));
+        }
+        connection& operator*() const noexcept { return *connection_; }
+        connection* operator->() const noexcept { return connection_.get(); }
+
+    private:
+        connection_pool* pool_;
+        std::unique_ptr<connection> connection_;
+    };
+
+    lease acquire() {
+        std::unique_lock guard(mutex_);
+        for (;;) {
+            if (!idle_.empty()) {
+                auto c = std::move(idle_.back());
+                idle_.pop_back();
+                return lease(*this, std::move(c));
+            }
+            if (total_ < settings_.max_connections) break;
+            available_.wait(guard);
+        }
+        ++total_;
+        guard.unlock();
+        try {
+            return lease(*this, std::make_unique<connection>(settings_, false));
+        } catch (...) {
+            guard.lock();
+            --total_;
+            available_.notify_one();
+            throw;
+        }
+    }
+
+    [[nodiscard]] const connection_settings& settings() const noexcept { return settings_; }
+
+    /// Connections opened so far.
+    [[nodiscard]] std::size_t size() const {
+        std::scoped_lock guard(mutex_);
+        return total_;
+    }
+
+private:
+    void give_back(std::unique_ptr<connection> c) noexcept {
+        {
+            std::scoped_lock guard(mutex_);
+            idle_.push_back(std::move(c));  // capacity reserved: never grows past total_
+        }
+        available_.notify_one();
+    }
+
+    connection_settings settings_;
+    mutable std::mutex mutex_;
+    std::condition_variable available_;
+    std::vector<std::unique_ptr<connection>> idle_;
+    std::size_t total_ = 0;
+};
+
+}  // namespace hotstate::detail::sqlite
