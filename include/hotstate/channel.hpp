@@ -1,0 +1,69 @@
+// hotstate/channel.hpp: typed coordinator channels.
+//
+//   struct user_renamed { std::uint64_t user; std::string name; };
+//   BOOST_HANA_ADAPT_STRUCT(user_renamed, user, name);
+//   using renames = hotstate::channel<"user-renamed", user_renamed>;
+//
+// A channel binds one event type to one name. The name identifies the event on
+// the wire (as a 32-bit FNV-1a tag computed at compile time), so nodes that
+// declare the same channel understand each other, and a node ignores (and
+// counts) events of channels it does not declare. A coordinator lists its
+// channels; publishing or subscribing to an event on none of them does not
+// compile.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+#include <hotstate/codec.hpp>
+#include <hotstate/detail/fixed_string.hpp>
+
+namespace hotstate {
+
+namespace detail {
+
+struct channel_base {};
+
+/// FNV-1a, 32 bits: stable across compilers and platforms, so it can go on the wire.
+constexpr std::uint32_t fnv1a_32(std::string_view text) noexcept {
+    std::uint32_t hash = 2166136261u;
+    for (const char c : text) {
+        hash ^= static_cast<std::uint8_t>(c);
+        hash *= 16777619u;
+    }
+    return hash;
+}
+
+}  // namespace detail
+
+/// One named, typed stream of events between the nodes of a cluster.
+/// @tparam Name  the channel's name: its identity on the wire, must be unique within a coordinator
+/// @tparam Event a Boost.Hana-reflected struct, default constructible (it is decoded into)
+template <fixed_string Name, class Event>
+struct channel : detail::channel_base {
+    static_assert(Name.size() > 0, "hotstate: a channel needs a non-empty name");
+    static_assert(HanaStruct<Event>,
+                  "hotstate: a channel's event type must be a Boost.Hana-reflected struct "
+                  "(BOOST_HANA_DEFINE_STRUCT or BOOST_HANA_ADAPT_STRUCT)");
+    static_assert(std::is_default_constructible_v<Event>,
+                  "hotstate: a channel's event type must be default constructible");
+
+    /// The event type this channel carries.
+    using event_type = Event;
+    /// The channel's name, as declared.
+    static constexpr std::string_view name = Name.view();
+    /// The wire tag: FNV-1a of the name.
+    static constexpr std::uint32_t tag = detail::fnv1a_32(Name.view());
+};
+
+/// A type made with hotstate::channel<"name", Event>.
+template <class C>
+concept CoordinatorChannel = std::derived_from<C, detail::channel_base> && requires {
+    typename C::event_type;
+    { C::name } -> std::convertible_to<std::string_view>;
+    { C::tag } -> std::convertible_to<std::uint32_t>;
+};
+
+}  // namespace hotstate

@@ -1,0 +1,536 @@
+// hotstate/coordinator.hpp: typed cluster coordination.
+//
+//   using coord_t = hotstate::coordinator<hotstate::transports::redis_pubsub,
+//                                         hotstate::channels::state_changes,
+//                                         hotstate::channels::blocked_ips>;
+//   coord_t coord({.node_id = 7}, hotstate::transports::redis_pubsub(config));
+//   coord.subscribe<hotstate::events::blocked_ip>([&](const auto& ip) { firewall.add(ip); });
+//   coord.on_gap([&](const hotstate::gap&) { firewall.resync(); });
+//   coord.start();
+//   coord.publish(hotstate::events::state_change{.account_id = 42, .change_id = 9, .changed_types = 1});
+//
+// Compile time: the channel list is fixed; publishing or subscribing to an event
+// type on no channel, two channels with one name, or one event type on two
+// channels do not compile. The channel of an event is found by type at compile
+// time; on receipt, the wire tag is matched against the declared channels by an
+// unrolled comparison, with no table or map.
+//
+// Threads and ordering:
+//   - publish() encodes the event on the caller's thread and queues it; it never
+//     waits for the network. A sender thread drains the queue, packing events
+//     published close together into one message (at most max_batch_events and
+//     about max_batch_bytes), so a burst costs few round trips.
+//   - Handlers and the gap callback run on the transport's receive thread (for
+//     transports::local: the publishing node's sender thread), one at a time,
+//     in the order each publisher published. A slow handler delays later
+//     events. Handlers must not call stop() or flush() on their own coordinator.
+//   - A node never receives its own events.
+//   - Every message carries (node id, incarnation, sequence): lost messages are
+//     reported to on_gap, repeated ones are dropped before reaching a handler.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <hotstate/channel.hpp>
+#include <hotstate/codec.hpp>
+#include <hotstate/detail/coordinator/backoff.hpp>
+#include <hotstate/detail/coordinator/handler.hpp>
+#include <hotstate/detail/coordinator/sequence_tracker.hpp>
+#include <hotstate/detail/coordinator/wire.hpp>
+#include <hotstate/error.hpp>
+#include <hotstate/transport.hpp>
+
+namespace hotstate {
+
+/// Capped exponential backoff (initial, doubling, cap) used for reconnects and send retries.
+using backoff_policy = detail::backoff_policy;
+
+/// Settings of one coordinator instance.
+struct coordinator_options {
+    /// This node's id; must differ between the nodes of a cluster.
+    std::uint64_t node_id = 0;
+    /// At most this many events go into one message.
+    std::size_t max_batch_events = 100;
+    /// A message is closed once its events reach this many bytes.
+    std::size_t max_batch_bytes = 64 * 1024;
+    /// publish() refuses an event whose encoding is larger.
+    std::size_t max_event_bytes = 1024 * 1024;
+    /// publish() refuses events once this many wait to be sent (transport down).
+    std::size_t max_pending_events = 100000;
+    /// Wait between failed sends.
+    backoff_policy send_backoff{};
+};
+
+/// Who published a delivered event; handlers may take it as a second argument.
+struct delivery {
+    std::uint64_t publisher = 0;  ///< publishing node id
+    std::uint64_t sequence = 0;   ///< the message's sequence number for that publisher
+};
+
+/// What kind of loss a gap reports.
+enum class gap_kind : std::uint8_t {
+    sequence_skip,       ///< messages [first_missing, last_missing] of `publisher` never arrived
+    publisher_restart,   ///< `publisher` restarted; its first messages [first_missing, last_missing] never arrived
+    outage,              ///< the transport was disconnected for `duration`: anything may be missing
+    retention_exceeded,  ///< durable transport: entries were trimmed before this node read them
+};
+
+/// A report that events may have been lost: resynchronise what depends on them.
+struct gap {
+    gap_kind kind = gap_kind::sequence_skip;
+    std::uint64_t publisher = 0;      ///< 0 when not tied to one publisher (outage, retention)
+    std::uint64_t first_missing = 0;  ///< first lost sequence number (sequence_skip, publisher_restart)
+    std::uint64_t last_missing = 0;   ///< last lost sequence number, inclusive
+    std::chrono::milliseconds duration{0};  ///< outage length, when known
+    std::string detail;                     ///< transport's description (outage, retention_exceeded)
+};
+
+/// Counters of one coordinator; read with coordinator::stats().
+struct coordinator_stats {
+    std::uint64_t published_events = 0;        ///< accepted by publish()
+    std::uint64_t sent_messages = 0;           ///< handed to the transport successfully
+    std::uint64_t send_failures = 0;           ///< transport send attempts that threw
+    std::uint64_t dropped_messages = 0;        ///< given up (non-durable transport, or at stop)
+    std::uint64_t received_messages = 0;       ///< messages from the transport, own and malformed included
+    std::uint64_t own_messages = 0;            ///< skipped because this node sent them
+    std::uint64_t duplicate_messages = 0;      ///< dropped as already delivered
+    std::uint64_t malformed_messages = 0;      ///< frames that failed to parse (garbage on the channel)
+    std::uint64_t malformed_events = 0;        ///< events whose payload failed to decode
+    std::uint64_t unknown_channel_events = 0;  ///< events of channels this node does not declare
+    std::uint64_t delivered_events = 0;        ///< events decoded and handed to handlers
+    std::uint64_t handler_failures = 0;        ///< handler calls that threw
+    std::uint64_t gaps = 0;                    ///< gap reports
+};
+
+namespace detail {
+
+template <class... Channels>
+consteval int channel_name_problem() {
+    constexpr std::array<std::string_view, sizeof...(Channels)> names{Channels::name...};
+    constexpr std::array<std::uint32_t, sizeof...(Channels)> tags{Channels::tag...};
+    for (std::size_t i = 0; i < names.size(); ++i)
+        for (std::size_t j = i + 1; j < names.size(); ++j) {
+            if (names[i] == names[j]) return 1;
+            if (tags[i] == tags[j]) return 2;
+        }
+    return 0;
+}
+
+template <class E, class... All>
+inline constexpr std::size_t count_of = (std::size_t{std::is_same_v<E, All>} + ...);
+
+template <class... Events>
+inline constexpr bool events_are_unique = ((count_of<Events, Events...> == 1) && ...);
+
+inline std::uint64_t random_incarnation() {
+    std::random_device device;
+    std::seed_seq seed{device(), device(), device(), device()};
+    std::mt19937_64 generator(seed);
+    std::uint64_t value = 0;
+    while (value == 0) value = generator();
+    return value;
+}
+
+}  // namespace detail
+
+/// Typed publish/subscribe between the nodes of a cluster over one transport.
+/// @tparam T        the transport (see transport.hpp)
+/// @tparam Channels the channels this node may publish and subscribe to
+template <Transport T, class... Channels>
+class coordinator {
+    static_assert(sizeof...(Channels) > 0, "hotstate: a coordinator needs at least one channel");
+    static_assert((CoordinatorChannel<Channels> && ...),
+                  "hotstate: every channel of a coordinator must be a hotstate::channel<\"name\", Event>");
+    static_assert(detail::channel_name_problem<Channels...>() != 1,
+                  "hotstate: two channels of this coordinator have the same name");
+    static_assert(detail::channel_name_problem<Channels...>() != 2,
+                  "hotstate: two channel names of this coordinator hash to the same wire tag; rename one");
+    static_assert(detail::events_are_unique<typename Channels::event_type...>,
+                  "hotstate: the same event type is on two channels of this coordinator; give each "
+                  "channel its own event type");
+
+    template <class Event>
+    static constexpr bool carries = (std::is_same_v<Event, typename Channels::event_type> || ...);
+
+    template <class Event>
+    using handler_list = std::vector<detail::unique_handler<const Event&, const delivery&>>;
+
+public:
+    /// The transport type.
+    using transport_type = T;
+
+    /// A stopped coordinator; register handlers, then start().
+    coordinator(coordinator_options options, T transport)
+        : options_(options), transport_(std::move(transport)), incarnation_(detail::random_incarnation()) {
+        if (options_.max_batch_events == 0 || options_.max_batch_bytes == 0)
+            throw error(errc::configuration, "hotstate coordinator: max_batch_events and max_batch_bytes must be positive");
+    }
+
+    coordinator(const coordinator&) = delete;
+    coordinator& operator=(const coordinator&) = delete;
+
+    /// Stops (see stop()).
+    ~coordinator() { stop(); }
+
+    /// Calls `handler(event)` or `handler(event, delivery)` for every `Event` other nodes publish.
+    /// Only before start(): the handler list is read without locks afterwards.
+    template <class Event, class Handler>
+    void subscribe(Handler&& handler) {
+        static_assert(carries<Event>,
+                      "hotstate: this event type is not on any channel of this coordinator; add "
+                      "hotstate::channel<\"name\", Event> to its channel list");
+        if constexpr (carries<Event>) {
+            static_assert(std::is_invocable_v<Handler&, const Event&, const delivery&> ||
+                              std::is_invocable_v<Handler&, const Event&>,
+                          "hotstate: a handler must be callable as handler(const Event&) or "
+                          "handler(const Event&, const hotstate::delivery&)");
+            require_not_started("subscribe");
+            auto& handlers = std::get<handler_list<Event>>(handlers_);
+            if constexpr (std::is_invocable_v<Handler&, const Event&, const delivery&>) {
+                handlers.emplace_back(std::forward<Handler>(handler));
+            } else {
+                handlers.emplace_back([h = std::forward<Handler>(handler)](const Event& event, const delivery&) mutable {
+                    h(event);
+                });
+            }
+        }
+    }
+
+    /// Calls `handler(const hotstate::gap&)` whenever events may have been lost. Only before start().
+    template <class Handler>
+    void on_gap(Handler&& handler) {
+        static_assert(std::is_invocable_v<Handler&, const gap&>, "hotstate: a gap handler must be callable as handler(const hotstate::gap&)");
+        require_not_started("on_gap");
+        gap_handler_ = detail::unique_handler<const gap&>(std::forward<Handler>(handler));
+    }
+
+    /// Starts the sender thread and the transport's receive side.
+    void start() {
+        std::unique_lock lock(mutex_);
+        if (state_ != run_state::created) throw error(errc::invalid_argument, "hotstate coordinator: start() called twice");
+        state_ = run_state::running;
+        lock.unlock();
+        transport_.start(sink_);
+        sender_ = std::thread([this] { send_loop(); });
+    }
+
+    /// Queues `event` for every other node. Thread-safe; never waits for the network.
+    /// Throws errc::invalid_argument (event too large, coordinator stopped) or
+    /// errc::memory_limit (max_pending_events reached, e.g. while the server is down).
+    template <class Event>
+    void publish(const Event& event) {
+        static_assert(carries<Event>,
+                      "hotstate: this event type is not on any channel of this coordinator; add "
+                      "hotstate::channel<\"name\", Event> to its channel list");
+        if constexpr (carries<Event>) {
+            using channel = channel_of<Event>;
+            thread_local std::string payload;
+            payload.clear();
+            detail::struct_wire<Event>::encode(event, payload);
+            if (payload.size() > options_.max_event_bytes)
+                throw error(errc::invalid_argument,
+                            "hotstate coordinator: event of " + std::to_string(payload.size()) + " bytes on channel '" +
+                                std::string(channel::name) + "' exceeds max_event_bytes (" +
+                                std::to_string(options_.max_event_bytes) + ")");
+            std::unique_lock lock(mutex_);
+            if (state_ == run_state::stopped)
+                throw error(errc::invalid_argument, "hotstate coordinator: publish on channel '" +
+                                                        std::string(channel::name) + "' after stop()");
+            if (pending_events_ >= options_.max_pending_events)
+                throw error(errc::memory_limit,
+                            "hotstate coordinator: " + std::to_string(pending_events_) +
+                                " events wait to be sent (max_pending_events); event on channel '" +
+                                std::string(channel::name) + "' refused; is the transport down?");
+            if (queue_.empty() || queue_.back().count >= options_.max_batch_events ||
+                queue_.back().body.size() >= options_.max_batch_bytes) {
+                queue_.emplace_back();
+                if (!spare_bodies_.empty()) {
+                    queue_.back().body = std::move(spare_bodies_.back());
+                    spare_bodies_.pop_back();
+                }
+                queue_.back().ticket = ++tickets_issued_;
+            }
+            detail::append_event(queue_.back().body, channel::tag, payload);
+            ++queue_.back().count;
+            ++pending_events_;
+            ++counters_.published_events;
+            const bool wake = queue_.size() == 1 && queue_.back().count == 1;
+            lock.unlock();
+            if (wake) wake_sender_.notify_one();
+        }
+    }
+
+    /// Waits until every event published before the call was handed to the transport (or dropped).
+    /// Returns false if `timeout` passed first.
+    bool flush(std::chrono::milliseconds timeout = std::chrono::seconds{30}) {
+        std::unique_lock lock(mutex_);
+        const std::uint64_t target = tickets_issued_;
+        return flushed_.wait_for(lock, timeout, [&] { return tickets_done_ >= target || state_ == run_state::stopped; }) &&
+               tickets_done_ >= target;
+    }
+
+    /// Sends what is queued (one attempt each), then stops the sender thread and
+    /// the transport. Idempotent; no handler runs after it returns.
+    void stop() {
+        {
+            std::lock_guard lock(mutex_);
+            if (state_ == run_state::created) {
+                state_ = run_state::stopped;
+                return;
+            }
+            if (state_ != run_state::running) return;
+            state_ = run_state::stopping;
+        }
+        wake_sender_.notify_all();
+        if (sender_.joinable()) sender_.join();
+        transport_.stop();
+        {
+            std::lock_guard lock(mutex_);
+            state_ = run_state::stopped;
+        }
+        flushed_.notify_all();
+    }
+
+    /// A snapshot of the counters.
+    [[nodiscard]] coordinator_stats stats() const {
+        std::lock_guard lock(mutex_);
+        coordinator_stats result = counters_;
+        result.received_messages = received_messages_.load(std::memory_order_relaxed);
+        result.own_messages = own_messages_.load(std::memory_order_relaxed);
+        result.duplicate_messages = duplicate_messages_.load(std::memory_order_relaxed);
+        result.malformed_messages = malformed_messages_.load(std::memory_order_relaxed);
+        result.malformed_events = malformed_events_.load(std::memory_order_relaxed);
+        result.unknown_channel_events = unknown_channel_events_.load(std::memory_order_relaxed);
+        result.delivered_events = delivered_events_.load(std::memory_order_relaxed);
+        result.handler_failures = handler_failures_.load(std::memory_order_relaxed);
+        result.gaps = gaps_.load(std::memory_order_relaxed);
+        return result;
+    }
+
+    /// This node's id.
+    [[nodiscard]] std::uint64_t node_id() const noexcept { return options_.node_id; }
+
+    /// The transport, e.g. to read its own statistics.
+    [[nodiscard]] T& transport() noexcept { return transport_; }
+
+private:
+    enum class run_state { created, running, stopping, stopped };
+
+    struct batch {
+        std::string body;
+        std::size_t count = 0;
+        std::uint64_t ticket = 0;
+    };
+
+    template <class Event>
+    struct channel_finder {
+        template <class C, class... Rest>
+        static auto find() {
+            if constexpr (std::is_same_v<typename C::event_type, Event>) return std::type_identity<C>{};
+            else return find<Rest...>();
+        }
+        using type = typename decltype(find<Channels...>())::type;
+    };
+    template <class Event>
+    using channel_of = typename channel_finder<Event>::type;
+
+    /// What the transport calls; forwards to the coordinator's receive path.
+    struct sink {
+        coordinator* self;
+        void on_message(std::string_view message) { self->receive(message); }
+        void on_outage(const transport_outage& outage) { self->report_outage(outage); }
+    };
+
+    void require_not_started(const char* what) const {
+        std::lock_guard lock(mutex_);
+        if (state_ != run_state::created)
+            throw error(errc::invalid_argument,
+                        std::string("hotstate coordinator: ") + what + "() must be called before start()");
+    }
+
+    // ---- sending -------------------------------------------------------------------------
+
+    void send_loop() {
+        std::string message;
+        std::uint64_t sequence = 0;
+        std::uint32_t failures = 0;
+        std::unique_lock lock(mutex_);
+        for (;;) {
+            wake_sender_.wait(lock, [&] { return state_ != run_state::running || !queue_.empty(); });
+            if (queue_.empty()) break;  // stopping and drained
+            batch current = std::move(queue_.front());
+            queue_.pop_front();
+            const bool stopping = state_ != run_state::running;
+            lock.unlock();
+
+            message.clear();
+            detail::encode_message(message, {options_.node_id, incarnation_, ++sequence, current.count}, current.body);
+            bool sent = false;
+            std::uint64_t attempts_failed = 0;
+            for (;;) {
+                try {
+                    transport_.send(message);
+                    sent = true;
+                    failures = 0;
+                } catch (const std::exception&) {
+                    ++attempts_failed;
+                }
+                if (sent) break;
+                // After a failure: wait (interruptibly), then retry if the transport is durable.
+                lock.lock();
+                const auto wait = options_.send_backoff.delay(failures++);
+                wake_sender_.wait_for(lock, wait, [&] { return state_ != run_state::running; });
+                const bool give_up = !T::durable || stopping || state_ != run_state::running;
+                lock.unlock();
+                if (give_up) break;
+            }
+
+            lock.lock();
+            counters_.send_failures += attempts_failed;
+            if (sent) ++counters_.sent_messages;
+            else ++counters_.dropped_messages;
+            pending_events_ -= current.count;
+            tickets_done_ = current.ticket;
+            current.body.clear();
+            if (spare_bodies_.size() < 8) spare_bodies_.push_back(std::move(current.body));
+            flushed_.notify_all();
+            if (!sent && state_ != run_state::running) {
+                // stopping and the transport fails: drop the rest rather than wait on each
+                for (auto& rest : queue_) {
+                    ++counters_.dropped_messages;
+                    pending_events_ -= rest.count;
+                    tickets_done_ = rest.ticket;
+                }
+                queue_.clear();
+                flushed_.notify_all();
+                break;
+            }
+        }
+    }
+
+    // ---- receiving (transport's receive thread only) -------------------------------------
+
+    void receive(std::string_view message) {
+        received_messages_.fetch_add(1, std::memory_order_relaxed);
+        detail::message_header header;
+        try {
+            detail::parse_message(message, header, events_);
+        } catch (const error&) {
+            malformed_messages_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        if (header.node == options_.node_id) {
+            own_messages_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        const auto seen = tracker_.observe(header.node, header.incarnation, header.sequence);
+        if (!seen.deliver()) {
+            duplicate_messages_.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        if (seen.lost()) {
+            gap report;
+            report.kind = seen.verdict == detail::sequence_verdict::restarted ? gap_kind::publisher_restart
+                                                                               : gap_kind::sequence_skip;
+            report.publisher = header.node;
+            report.first_missing = seen.missing_first;
+            report.last_missing = seen.missing_last;
+            emit_gap(report);
+        }
+        const delivery from{header.node, header.sequence};
+        for (const auto& event : events_) {
+            const bool known = (dispatch<Channels>(event, from) || ...);
+            if (!known) unknown_channel_events_.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
+    template <class Channel>
+    bool dispatch(const detail::event_view& event, const delivery& from) {
+        if (event.tag != Channel::tag) return false;
+        using event_type = typename Channel::event_type;
+        const auto& handlers = std::get<handler_list<event_type>>(handlers_);
+        if (handlers.empty()) return true;
+        event_type decoded;
+        try {
+            detail::wire_reader reader(event.payload, "coordinator event");
+            decoded = detail::struct_wire<event_type>::decode(reader);
+            reader.expect_end();
+        } catch (const error&) {
+            malformed_events_.fetch_add(1, std::memory_order_relaxed);
+            return true;
+        }
+        delivered_events_.fetch_add(1, std::memory_order_relaxed);
+        for (const auto& handler : handlers) {
+            try {
+                handler(decoded, from);
+            } catch (...) {
+                handler_failures_.fetch_add(1, std::memory_order_relaxed);
+            }
+        }
+        return true;
+    }
+
+    void report_outage(const transport_outage& outage) {
+        gap report;
+        report.kind = outage.kind == outage_kind::retention_exceeded ? gap_kind::retention_exceeded : gap_kind::outage;
+        report.duration = outage.duration;
+        report.detail = outage.detail;
+        emit_gap(report);
+    }
+
+    void emit_gap(const gap& report) {
+        gaps_.fetch_add(1, std::memory_order_relaxed);
+        if (!gap_handler_) return;
+        try {
+            gap_handler_(report);
+        } catch (...) {
+            handler_failures_.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
+    coordinator_options options_;
+    T transport_;
+    const std::uint64_t incarnation_;
+    sink sink_{this};
+
+    // handlers: written before start(), read by the receive thread only after
+    std::tuple<handler_list<typename Channels::event_type>...> handlers_;
+    detail::unique_handler<const gap&> gap_handler_;
+
+    // receive state: the transport's receive thread only
+    detail::sequence_tracker tracker_;
+    std::vector<detail::event_view> events_;
+    std::atomic<std::uint64_t> received_messages_{0}, own_messages_{0}, duplicate_messages_{0},
+        malformed_messages_{0}, malformed_events_{0}, unknown_channel_events_{0}, delivered_events_{0},
+        handler_failures_{0}, gaps_{0};
+
+    // send state, guarded by mutex_
+    mutable std::mutex mutex_;
+    std::condition_variable wake_sender_;
+    std::condition_variable flushed_;
+    run_state state_ = run_state::created;
+    std::deque<batch> queue_;
+    std::vector<std::string> spare_bodies_;
+    std::size_t pending_events_ = 0;
+    std::uint64_t tickets_issued_ = 0;
+    std::uint64_t tickets_done_ = 0;
+    coordinator_stats counters_;
+    std::thread sender_;
+};
+
+}  // namespace hotstate

@@ -1,0 +1,79 @@
+// hotstate/transport.hpp: the Transport policy of hotstate::coordinator.
+//
+// A transport moves opaque messages (batches encoded by the coordinator)
+// between the nodes of a cluster. The coordinator does the typing, batching,
+// sequence numbering and loss detection; a transport only sends and receives.
+//
+// Models, and when to use each:
+//   - transports::local (transports/local.hpp): in-process bus. Single-node
+//     programs, and tests that run several nodes in one process. Nothing lost,
+//     nothing kept for a node that is not attached.
+//   - transports::redis_pubsub (transports/redis_pubsub.hpp): Redis PUBLISH /
+//     SUBSCRIBE. Lowest latency, fire and forget: what is published while a
+//     node is disconnected is lost, and the coordinator reports it as a gap
+//     (outage + skipped sequence numbers) so caches can be resynchronised. Use
+//     for wake-ups and invalidations where a resync is cheap.
+//   - transports::redis_streams (transports/redis_streams.hpp): a Redis Stream
+//     (XADD with approximate MAXLEN, XREAD from the last delivered id). Durable
+//     within the retention bound: a node that was offline catches up when it
+//     returns; it is told when it fell behind the retention. Use for what must
+//     not be lost (blocked IPs, certificates, settings).
+//
+// A model provides:
+//   static constexpr bool durable;       true: the coordinator retries a failed send
+//                                        until it succeeds (or stop); false: it drops it
+//   void send(std::string_view message); blocking; called from one thread only (the
+//                                        coordinator's sender thread); throws hotstate::error
+//   template <class Sink> void start(Sink& sink);
+//                                        begin delivering on the transport's receive thread:
+//                                        sink.on_message(std::string_view) for each message,
+//                                        in the order of the publisher's sends, one at a time;
+//                                        sink.on_outage(const transport_outage&) when
+//                                        messages may have been missed
+//   void stop();                         prompt (no thread left blocked on a socket) and
+//                                        idempotent; no sink call happens after it returns
+#pragma once
+
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace hotstate {
+
+/// Why a transport may have missed messages.
+enum class outage_kind : std::uint8_t {
+    disconnected,        ///< the receiving connection dropped and was re-established
+    retention_exceeded,  ///< durable transport: entries this node had not read were trimmed
+};
+
+/// Reported by a transport to its sink when messages may have been missed.
+struct transport_outage {
+    outage_kind kind = outage_kind::disconnected;
+    /// How long the receiver was not listening (0 when unknown).
+    std::chrono::milliseconds duration{0};
+    /// What happened and where (host:port, operation); never a secret.
+    std::string detail;
+};
+
+namespace detail {
+
+/// The minimal sink a transport must accept: used to check the concept.
+struct transport_sink_archetype {
+    void on_message(std::string_view) {}
+    void on_outage(const transport_outage&) {}
+};
+
+}  // namespace detail
+
+/// A way to move coordinator messages between nodes (see the banner above).
+template <class T>
+concept Transport = requires(T& transport, std::string_view message, detail::transport_sink_archetype& sink) {
+    { T::durable } -> std::convertible_to<bool>;
+    transport.send(message);
+    transport.start(sink);
+    transport.stop();
+};
+
+}  // namespace hotstate

@@ -1,0 +1,253 @@
+// The coordinator's message format and loss detector, without any I/O.
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include <hotstate/coordinator.hpp>
+#include <hotstate/detail/coordinator/backoff.hpp>
+#include <hotstate/detail/coordinator/sequence_tracker.hpp>
+#include <hotstate/detail/coordinator/wire.hpp>
+#include <hotstate/events.hpp>
+
+using namespace hotstate;
+using namespace hotstate::detail;
+
+namespace {
+
+std::string sample_message(std::uint64_t sequence = 3) {
+    std::string body;
+    std::string payload;
+    struct_wire<events::state_change>::encode({42, 9001, 5}, payload);
+    append_event(body, channels::state_changes::tag, payload);
+    payload.clear();
+    struct_wire<events::certificate_available>::encode({"mail.example.org", "cert-7"}, payload);
+    append_event(body, channels::certificates::tag, payload);
+    std::string message;
+    encode_message(message, {7, 0xfeedface, sequence, 2}, body);
+    return message;
+}
+
+}  // namespace
+
+TEST_CASE("a batch round-trips: header, tags and payloads", "[coordinator][wire]") {
+    const std::string message = sample_message();
+    message_header header;
+    std::vector<event_view> events;
+    parse_message(message, header, events);
+    CHECK(header.node == 7);
+    CHECK(header.incarnation == 0xfeedface);
+    CHECK(header.sequence == 3);
+    CHECK(header.count == 2);
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].tag == channels::state_changes::tag);
+    CHECK(events[1].tag == channels::certificates::tag);
+
+    wire_reader first(events[0].payload);
+    const auto change = struct_wire<events::state_change>::decode(first);
+    first.expect_end();
+    CHECK(change.account_id == 42);
+    CHECK(change.change_id == 9001);
+    CHECK(change.changed_types == 5);
+    CHECK(change.has(events::changed_type::email));
+    CHECK_FALSE(change.has(events::changed_type::mailbox));
+
+    wire_reader second(events[1].payload);
+    const auto cert = struct_wire<events::certificate_available>::decode(second);
+    CHECK(cert.domain == "mail.example.org");
+    CHECK(cert.certificate_id == "cert-7");
+}
+
+TEST_CASE("the format is compact: a small event costs a few bytes over its fields", "[coordinator][wire]") {
+    // magic, version, node 7, incarnation (5 bytes), seq, count, tag (4), length, 3 varints
+    const std::string message = sample_message();
+    CHECK(message.size() < 64);
+}
+
+TEST_CASE("every truncation of a valid message is rejected with errc::decode", "[coordinator][wire]") {
+    const std::string message = sample_message();
+    message_header header;
+    std::vector<event_view> events;
+    for (std::size_t length = 0; length < message.size(); ++length) {
+        INFO("length " << length);
+        try {
+            parse_message(std::string_view(message).substr(0, length), header, events);
+            FAIL("truncated message accepted");
+        } catch (const error& e) {
+            CHECK(e.kind() == errc::decode);
+            CHECK(std::string(e.what()).find("coordinator message") != std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("trailing bytes, bad magic, unknown versions and absurd counts are refused", "[coordinator][wire]") {
+    message_header header;
+    std::vector<event_view> events;
+    const std::string good = sample_message();
+    auto rejects = [&](const std::string& input, const char* reason) {
+        INFO(reason);
+        try {
+            parse_message(input, header, events);
+            FAIL("accepted");
+        } catch (const error& e) {
+            CHECK(e.kind() == errc::decode);
+            CHECK(std::string(e.what()).find(reason) != std::string::npos);
+        }
+    };
+    rejects(good + "x", "trailing bytes");
+    std::string bad_magic = good;
+    bad_magic[0] = 'G';
+    rejects(bad_magic, "bad magic");
+    std::string bad_version = good;
+    bad_version[1] = 9;
+    rejects(bad_version, "unsupported format version 9");
+
+    std::string huge_count;
+    huge_count.push_back(static_cast<char>(coordinator_magic));
+    huge_count.push_back(static_cast<char>(coordinator_wire_version));
+    put_varint(huge_count, 1);
+    put_varint(huge_count, 1);
+    put_varint(huge_count, 1);
+    put_varint(huge_count, 1u << 30);
+    rejects(huge_count, "exceeds what the message can hold");
+
+    std::string zero_seq;
+    encode_message(zero_seq, {1, 1, 0, 1}, "");
+    rejects(zero_seq, "sequence number 0");
+    std::string empty;
+    encode_message(empty, {1, 1, 1, 0}, "");
+    rejects(empty, "empty batch");
+}
+
+TEST_CASE("random garbage never crashes the parser and is almost always refused", "[coordinator][wire]") {
+    std::mt19937_64 random(12345);
+    message_header header;
+    std::vector<event_view> events;
+    int refused = 0;
+    constexpr int rounds = 20000;
+    for (int i = 0; i < rounds; ++i) {
+        std::string input(random() % 64, '\0');
+        for (auto& c : input) c = static_cast<char>(random());
+        if (i % 2 == 0 && !input.empty()) input[0] = static_cast<char>(coordinator_magic);  // get past the first check
+        if (i % 4 == 0 && input.size() > 1) input[1] = static_cast<char>(coordinator_wire_version);
+        try {
+            parse_message(input, header, events);
+            // accepted: then it must at least be internally consistent
+            CHECK(events.size() == header.count);
+        } catch (const error& e) {
+            CHECK(e.kind() == errc::decode);
+            ++refused;
+        }
+    }
+    CHECK(refused > rounds * 9 / 10);
+}
+
+TEST_CASE("mutating single bytes of a valid message: refused or consistent, never a crash", "[coordinator][wire]") {
+    const std::string good = sample_message();
+    message_header header;
+    std::vector<event_view> events;
+    for (std::size_t at = 0; at < good.size(); ++at)
+        for (int value : {0x00, 0x7f, 0x80, 0xff}) {
+            std::string input = good;
+            input[at] = static_cast<char>(value);
+            try {
+                parse_message(input, header, events);
+                CHECK(events.size() == header.count);
+            } catch (const error& e) {
+                CHECK(e.kind() == errc::decode);
+            }
+        }
+}
+
+TEST_CASE("stock events round-trip through the struct wire", "[coordinator][wire][events]") {
+    events::blocked_ip blocked{{192, 0, 2, 0}, 24, time_point{std::chrono::milliseconds{1767225600000}}};
+    std::string bytes;
+    struct_wire<events::blocked_ip>::encode(blocked, bytes);
+    wire_reader in(bytes);
+    const auto back = struct_wire<events::blocked_ip>::decode(in);
+    in.expect_end();
+    CHECK(back.address == blocked.address);
+    CHECK(back.prefix_length == 24);
+    REQUIRE(back.until.has_value());
+    CHECK(*back.until == *blocked.until);
+
+    events::cache_invalidation invalidation{events::cache_kind::credentials, 77};
+    bytes.clear();
+    struct_wire<events::cache_invalidation>::encode(invalidation, bytes);
+    wire_reader in2(bytes);
+    const auto back2 = struct_wire<events::cache_invalidation>::decode(in2);
+    CHECK(back2.what == events::cache_kind::credentials);
+    CHECK(back2.id == 77);
+
+    // stock channel names are distinct and so are their tags
+    CHECK(channels::state_changes::tag != channels::push_triggers::tag);
+    CHECK(channels::blocked_ips::tag != channels::settings_reloads::tag);
+    CHECK(fnv1a_32("") == 2166136261u);
+    CHECK(fnv1a_32("a") == 0xe40c292cu);  // published FNV-1a test vector
+}
+
+TEST_CASE("sequence tracker: first contact, in order, skip, duplicate", "[coordinator][loss]") {
+    sequence_tracker tracker;
+    auto seen = tracker.observe(1, 100, 5);
+    CHECK(seen.verdict == sequence_verdict::first_contact);
+    CHECK(seen.deliver());
+    CHECK_FALSE(seen.lost());
+
+    seen = tracker.observe(1, 100, 6);
+    CHECK(seen.verdict == sequence_verdict::in_order);
+    CHECK_FALSE(seen.lost());
+
+    seen = tracker.observe(1, 100, 10);
+    CHECK(seen.verdict == sequence_verdict::skipped);
+    CHECK(seen.deliver());
+    CHECK(seen.missing_first == 7);
+    CHECK(seen.missing_last == 9);
+
+    seen = tracker.observe(1, 100, 10);
+    CHECK(seen.verdict == sequence_verdict::duplicate);
+    CHECK_FALSE(seen.deliver());
+    seen = tracker.observe(1, 100, 8);  // late, older than the last delivered: dropped
+    CHECK(seen.verdict == sequence_verdict::duplicate);
+
+    seen = tracker.observe(1, 100, 11);
+    CHECK(seen.verdict == sequence_verdict::in_order);
+}
+
+TEST_CASE("sequence tracker: publishers are independent; restarts are not duplicates", "[coordinator][loss]") {
+    sequence_tracker tracker;
+    CHECK(tracker.observe(1, 100, 1).verdict == sequence_verdict::first_contact);
+    CHECK(tracker.observe(2, 200, 1).verdict == sequence_verdict::first_contact);
+    CHECK(tracker.observe(1, 100, 2).verdict == sequence_verdict::in_order);
+    CHECK(tracker.observe(2, 200, 2).verdict == sequence_verdict::in_order);
+    CHECK(tracker.publishers() == 2);
+
+    // node 1 restarts: a new incarnation starting at 1 is delivered, no loss
+    auto seen = tracker.observe(1, 101, 1);
+    CHECK(seen.verdict == sequence_verdict::restarted);
+    CHECK(seen.deliver());
+    CHECK_FALSE(seen.lost());
+    CHECK(tracker.observe(1, 101, 2).verdict == sequence_verdict::in_order);
+
+    // node 2 restarts and its first two messages were lost
+    seen = tracker.observe(2, 201, 3);
+    CHECK(seen.verdict == sequence_verdict::restarted);
+    CHECK(seen.lost());
+    CHECK(seen.missing_first == 1);
+    CHECK(seen.missing_last == 2);
+}
+
+TEST_CASE("backoff doubles from the initial wait and stops at the cap", "[coordinator][backoff]") {
+    using std::chrono::milliseconds;
+    constexpr backoff_policy policy{milliseconds{100}, milliseconds{3200}};
+    static_assert(policy.delay(0) == milliseconds{100});
+    CHECK(policy.delay(1) == milliseconds{200});
+    CHECK(policy.delay(2) == milliseconds{400});
+    CHECK(policy.delay(5) == milliseconds{3200});
+    CHECK(policy.delay(6) == milliseconds{3200});
+    CHECK(policy.delay(1000) == milliseconds{3200});  // no overflow for long outages
+    constexpr backoff_policy odd{milliseconds{300}, milliseconds{1000}};
+    CHECK(odd.delay(1) == milliseconds{600});
+    CHECK(odd.delay(2) == milliseconds{1000});
+    CHECK(backoff_policy{milliseconds{0}, milliseconds{5}}.delay(3) == milliseconds{0});
+}
