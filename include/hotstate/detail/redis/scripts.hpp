@@ -1,0 +1,122 @@
+// hotstate/detail/redis/scripts.hpp: the Lua scripts behind the operations
+// that need an atomic read-compute-write in one round trip.
+//
+// Each script's SHA-1 is computed at compile time, so EVALSHA sends a
+// constant; a server that does not know the script (restart, SCRIPT FLUSH)
+// answers NOSCRIPT and the caller falls back to EVAL, which loads it again.
+// Numbers cross the Lua boundary as decimal strings formatted with %.0f:
+// Lua 5.1 numbers are doubles, exact below 2^53 (microsecond timestamps are
+// about 2^51), but tostring() would print them in exponent notation.
+//
+// Every script touches exactly one key, KEYS[1], so it is valid on a cluster.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+#include <hotstate/detail/redis/sha1.hpp>
+
+namespace hotstate::detail::redis {
+
+/// A Lua script with its compile-time SHA-1.
+struct script {
+    std::string_view name;  ///< what error messages call it
+    std::string_view text;
+    std::array<char, 40> sha;
+
+    [[nodiscard]] constexpr std::string_view sha_view() const noexcept { return {sha.data(), sha.size()}; }
+};
+
+constexpr script make_script(std::string_view name, std::string_view text) noexcept {
+    return {name, text, sha1_hex(text)};
+}
+
+/// INCRBY, then (re)apply the expiry: the seeds' MULTI/INCRBY/EXPIRE/EXEC in
+/// one command. ARGV: by, expiry in ms.
+inline constexpr script counter_incr_expire = make_script("increment", R"lua(
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return value
+)lua");
+
+/// One GCRA step, exactly rate_math::gcra_step. The key holds the theoretical
+/// arrival time (TAT) in microseconds. ARGV: now_us, emission_us, capacity_us,
+/// cost, slack_ms. Returns {allowed, retry_after_ms, remaining}. The TTL gets
+/// `slack_ms` beyond the schedule because the server's clock expires the key
+/// while the client's clock (now_us) runs the schedule; an expired TAT and a
+/// TAT in the past mean the same, so a longer TTL never changes a decision.
+inline constexpr script gcra_check = make_script("check_rate", R"lua(
+local now = tonumber(ARGV[1])
+local emission = tonumber(ARGV[2])
+local capacity = tonumber(ARGV[3])
+local cost = tonumber(ARGV[4])
+local slack = tonumber(ARGV[5])
+local stored = redis.call('GET', KEYS[1])
+local tat = now
+if stored then
+  local parsed = tonumber(stored)
+  if parsed == nil then return redis.error_reply('ERR value is not an integer or out of range') end
+  if parsed > now then tat = parsed end
+end
+local new_tat = tat + emission * cost
+local ahead = new_tat - now
+if ahead > capacity then
+  return {0, math.floor((ahead - capacity + 999) / 1000), 0}
+end
+local ttl = math.max(1, math.floor((ahead + 999) / 1000)) + slack
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', string.format('%.0f', ttl))
+return {1, 0, math.floor((capacity - ahead) / emission)}
+)lua");
+
+/// Lock acquire, the embedded backend's semantics on the server's clock: one
+/// hash {owner, until, fence}; refused while a live lease exists; fence =
+/// max(previous + 1, now_ms * 1000); the hash expires lease + retention after
+/// now, so the fence outlives the lease. ARGV: owner, lease_ms, retention_ms.
+/// Returns the fence as a decimal string, or nil when the lock is held.
+inline constexpr script lock_acquire = make_script("try_lock", R"lua(
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 'owner', 'until', 'fence')
+if state[1] and state[1] ~= '' and (tonumber(state[2]) or 0) > now then return false end
+local fence = math.max((tonumber(state[3]) or 0) + 1, now * 1000)
+local lease = tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'until', string.format('%.0f', now + lease),
+           'fence', string.format('%.0f', fence))
+redis.call('PEXPIRE', KEYS[1], string.format('%.0f', lease + tonumber(ARGV[3])))
+return string.format('%.0f', fence)
+)lua");
+
+/// Owner-checked release: clears the owner, keeps the fence. ARGV: owner. 1 or 0.
+inline constexpr script lock_release = make_script("release", R"lua(
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return 0 end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 'owner', 'until')
+if state[1] and state[1] ~= '' and state[1] == ARGV[1] and (tonumber(state[2]) or 0) > now then
+  redis.call('HSET', KEYS[1], 'owner', '', 'until', '0')
+  return 1
+end
+return 0
+)lua");
+
+/// Owner-checked extend: the lease runs `lease_ms` from now. ARGV: owner,
+/// lease_ms, retention_ms. 1 or 0.
+inline constexpr script lock_extend = make_script("extend", R"lua(
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return 0 end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 'owner', 'until')
+if state[1] and state[1] ~= '' and state[1] == ARGV[1] and (tonumber(state[2]) or 0) > now then
+  local lease = tonumber(ARGV[2])
+  redis.call('HSET', KEYS[1], 'until', string.format('%.0f', now + lease))
+  redis.call('PEXPIRE', KEYS[1], string.format('%.0f', lease + tonumber(ARGV[3])))
+  return 1
+end
+return 0
+)lua");
+
+/// Every script, for loading them on a new connection.
+inline constexpr std::array<const script*, 5> all_scripts = {&counter_incr_expire, &gcra_check, &lock_acquire,
+                                                             &lock_release, &lock_extend};
+
+}  // namespace hotstate::detail::redis

@@ -1,0 +1,277 @@
+// hotstate/redis/connection.hpp: one blocking hiredis connection, RAII.
+//
+// Opening connects with a timeout, turns TCP keep-alive on, sets the command
+// timeout, and replays AUTH [user] pass and SELECT db: everything a new or
+// replacement connection needs before its first command. Commands take their
+// arguments as string_views and integers, laid out in arrays on the stack and
+// passed to redisCommandArgv (binary safe, no format strings, no allocation on
+// our side). Replies are owned by `reply` and read in place: a GET's bytes go
+// to the caller without a copy.
+//
+// Failures are hotstate::error naming the server address and the command:
+// errc::connection or errc::timeout for I/O (the connection is then broken and
+// must be discarded), the server's classified error for an error reply (the
+// connection stays usable).
+#pragma once
+
+#include <sys/time.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <hiredis/hiredis.h>
+
+#include <hotstate/detail/redis/errors.hpp>
+#include <hotstate/error.hpp>
+#include <hotstate/redis/config.hpp>
+
+namespace hotstate::redis {
+
+/// An owned hiredis reply (freed with freeReplyObject).
+class reply {
+public:
+    reply() = default;
+    explicit reply(redisReply* raw) noexcept : raw_(raw) {}
+    reply(const reply&) = delete;
+    reply& operator=(const reply&) = delete;
+    reply(reply&& other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
+    reply& operator=(reply&& other) noexcept {
+        if (this != &other) {
+            reset();
+            raw_ = std::exchange(other.raw_, nullptr);
+        }
+        return *this;
+    }
+    ~reply() { reset(); }
+
+    [[nodiscard]] redisReply* get() const noexcept { return raw_; }
+    redisReply* operator->() const noexcept { return raw_; }
+    explicit operator bool() const noexcept { return raw_ != nullptr; }
+
+    [[nodiscard]] int type() const noexcept { return raw_->type; }
+    [[nodiscard]] bool is_error() const noexcept { return raw_->type == REDIS_REPLY_ERROR; }
+    [[nodiscard]] bool is_nil() const noexcept { return raw_->type == REDIS_REPLY_NIL; }
+    [[nodiscard]] bool is_integer() const noexcept { return raw_->type == REDIS_REPLY_INTEGER; }
+    /// String, status or error text, in place (valid while the reply lives).
+    [[nodiscard]] std::string_view text() const noexcept { return {raw_->str, raw_->len}; }
+    [[nodiscard]] long long integer() const noexcept { return raw_->integer; }
+
+    void reset() noexcept {
+        if (raw_) freeReplyObject(raw_);
+        raw_ = nullptr;
+    }
+
+private:
+    redisReply* raw_ = nullptr;
+};
+
+/// An integer argument formatted on the stack.
+class int_arg {
+public:
+    explicit int_arg(std::int64_t value) noexcept {
+        size_ = static_cast<std::size_t>(std::to_chars(buffer_, buffer_ + sizeof buffer_, value).ptr - buffer_);
+    }
+    explicit int_arg(std::uint64_t value) noexcept {
+        size_ = static_cast<std::size_t>(std::to_chars(buffer_, buffer_ + sizeof buffer_, value).ptr - buffer_);
+    }
+    [[nodiscard]] std::string_view view() const noexcept { return {buffer_, size_}; }
+    operator std::string_view() const noexcept { return view(); }
+
+private:
+    char buffer_[24];
+    std::size_t size_ = 0;
+};
+
+/// How a connection is opened.
+struct connection_options {
+    std::chrono::milliseconds connect_timeout{std::chrono::seconds{10}};
+    std::chrono::milliseconds command_timeout{std::chrono::seconds{10}};
+    bool tcp_keepalive = true;
+};
+
+/// One blocking connection to a Redis server; move-only, closed on destruction.
+class connection {
+public:
+    /// Connects to `where`, then replays AUTH and SELECT; throws errc::connection,
+    /// errc::timeout or errc::authentication naming the address.
+    connection(const endpoint& where, const connection_options& options)
+        : address_(where.address()) {
+        const timeval connect_tv = to_timeval(options.connect_timeout);
+        redisContext* raw = where.type == endpoint::kind::unix_socket
+                                ? redisConnectUnixWithTimeout(where.path.c_str(), connect_tv)
+                                : redisConnectWithTimeout(where.host.c_str(), where.port, connect_tv);
+        const int saved_errno = errno;
+        context_.reset(raw);
+        if (!context_) throw error(errc::connection, detail::redis::context(address_, "connect") + "out of memory");
+        if (context_->err)
+            throw detail::redis::io_error(address_, "connect", context_->err, context_->errstr, saved_errno);
+        if (options.tcp_keepalive && where.type == endpoint::kind::tcp) redisEnableKeepAlive(context_.get());
+        const timeval command_tv = to_timeval(options.command_timeout);
+        redisSetTimeout(context_.get(), command_tv);
+        if (where.password) {
+            reply answer = where.username ? command("AUTH", "AUTH", *where.username, *where.password)
+                                          : command("AUTH", "AUTH", *where.password);
+            if (answer.is_error()) {
+                const std::string who = where.username ? "user '" + *where.username + "'" : "the default user";
+                throw error(errc::authentication, detail::redis::context(address_, "AUTH") + "the server refused " +
+                                                      who + " with the configured password (" +
+                                                      std::string(first_word(answer.text())) + ")");
+            }
+        }
+        if (where.db != 0) {
+            reply answer = command("SELECT", "SELECT", int_arg(std::uint64_t{where.db}));
+            if (answer.is_error()) throw detail::redis::server_error(address_, "SELECT", answer.text());
+        }
+    }
+
+    connection(connection&&) noexcept = default;
+    connection& operator=(connection&&) noexcept = default;
+    ~connection() = default;
+
+    /// "host:port" or the socket path.
+    [[nodiscard]] const std::string& address() const noexcept { return address_; }
+    /// Whether an I/O error has made this connection unusable.
+    [[nodiscard]] bool broken() const noexcept { return !context_ || context_->err != 0; }
+    /// Whether the last failure was the peer going away (closed or reset), which
+    /// is what a connection left idle across a server restart sees first.
+    [[nodiscard]] bool lost_peer() const noexcept { return lost_peer_; }
+    /// The hiredis context, for what this class does not wrap.
+    [[nodiscard]] redisContext* native() const noexcept { return context_.get(); }
+
+    /// Sends one command and reads its reply. `name` is the command as error
+    /// messages show it. An error reply is returned, not thrown; I/O failures throw.
+    template <class... Args>
+    reply command(std::string_view name, const Args&... args) {
+        const char* argv[sizeof...(Args)] = {arg_data(args)...};
+        const std::size_t lengths[sizeof...(Args)] = {arg_size(args)...};
+        return command_argv(name, static_cast<int>(sizeof...(Args)), argv, lengths);
+    }
+
+    /// A command with a run-time number of arguments.
+    reply command(std::string_view name, std::span<const std::string_view> args) {
+        constexpr std::size_t inline_capacity = 16;
+        if (args.size() <= inline_capacity) {
+            const char* argv[inline_capacity];
+            std::size_t lengths[inline_capacity];
+            for (std::size_t i = 0; i < args.size(); ++i) {
+                argv[i] = args[i].data();
+                lengths[i] = args[i].size();
+            }
+            return command_argv(name, static_cast<int>(args.size()), argv, lengths);
+        }
+        std::vector<const char*> argv(args.size());
+        std::vector<std::size_t> lengths(args.size());
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            argv[i] = args[i].data();
+            lengths[i] = args[i].size();
+        }
+        return command_argv(name, static_cast<int>(args.size()), argv.data(), lengths.data());
+    }
+
+    /// Like command(), but an error reply throws (classified, with the server's message).
+    template <class... Args>
+    reply checked(std::string_view name, const Args&... args) {
+        reply answer = command(name, args...);
+        if (answer.is_error()) throw detail::redis::server_error(address(), name, answer.text());
+        return answer;
+    }
+
+    /// Queues a command for a pipeline (sent by the next read_reply).
+    template <class... Args>
+    void append(std::string_view name, const Args&... args) {
+        const char* argv[sizeof...(Args)] = {arg_data(args)...};
+        const std::size_t lengths[sizeof...(Args)] = {arg_size(args)...};
+        append_argv(name, static_cast<int>(sizeof...(Args)), argv, lengths);
+    }
+    void append(std::string_view name, std::span<const std::string_view> args) {
+        std::vector<const char*> argv(args.size());
+        std::vector<std::size_t> lengths(args.size());
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            argv[i] = args[i].data();
+            lengths[i] = args[i].size();
+        }
+        append_argv(name, static_cast<int>(args.size()), argv.data(), lengths.data());
+    }
+    void append_argv(std::string_view name, int argc, const char** argv, const std::size_t* lengths) {
+        if (redisAppendCommandArgv(context_.get(), argc, argv, lengths) != REDIS_OK) fail(name);
+    }
+
+    /// Flushes queued commands (first call) and reads the next reply.
+    reply read_reply(std::string_view name) {
+        void* raw = nullptr;
+        if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) fail(name);
+        return reply(static_cast<redisReply*>(raw));
+    }
+
+    /// One command through the argv interface; the hot path of every operation.
+    reply command_argv(std::string_view name, int argc, const char** argv, const std::size_t* lengths) {
+        void* raw = redisCommandArgv(context_.get(), argc, argv, lengths);
+        if (raw == nullptr) [[unlikely]]
+            fail(name);
+        return reply(static_cast<redisReply*>(raw));
+    }
+
+    /// PING; false (and broken) when the server does not answer.
+    bool ping() noexcept {
+        try {
+            reply answer = command("PING", std::string_view("PING"));
+            return !answer.is_error();
+        } catch (...) {
+            return false;
+        }
+    }
+
+private:
+    struct context_deleter {
+        void operator()(redisContext* context) const noexcept { redisFree(context); }
+    };
+
+    static timeval to_timeval(std::chrono::milliseconds span) noexcept {
+        const auto ms = span.count() > 0 ? span.count() : 1;
+        return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+    }
+
+    static std::string_view first_word(std::string_view text) noexcept { return text.substr(0, text.find(' ')); }
+
+    static const char* arg_data(std::string_view text) noexcept { return text.data(); }
+    static std::size_t arg_size(std::string_view text) noexcept { return text.size(); }
+    static const char* arg_data(const int_arg& number) noexcept { return number.view().data(); }
+    static std::size_t arg_size(const int_arg& number) noexcept { return number.view().size(); }
+    template <std::size_t N>
+    static const char* arg_data(const char (&literal)[N]) noexcept {
+        return literal;
+    }
+    template <std::size_t N>
+    static std::size_t arg_size(const char (&)[N]) noexcept {
+        return N - 1;
+    }
+    static const char* arg_data(const std::string& text) noexcept { return text.data(); }
+    static std::size_t arg_size(const std::string& text) noexcept { return text.size(); }
+
+    [[noreturn]] void fail(std::string_view name) {
+        const int saved_errno = errno;
+        const int err = context_->err;
+        lost_peer_ = err == REDIS_ERR_EOF ||
+                     (err == REDIS_ERR_IO && (saved_errno == ECONNRESET || saved_errno == EPIPE));
+        if (err == 0) context_->err = REDIS_ERR_OTHER;  // never reuse a context in an unknown state
+        throw detail::redis::io_error(address(), name, err, context_->errstr, saved_errno);
+    }
+
+    std::unique_ptr<redisContext, context_deleter> context_;
+    std::string address_;
+    bool lost_peer_ = false;
+};
+
+}  // namespace hotstate::redis

@@ -1,0 +1,300 @@
+// hotstate/redis/pool.hpp: a bounded pool of connections to one endpoint.
+//
+// Rules (the seeds' pool): at most max_connections; opening one is bounded by
+// timeout_create; a caller waits at most timeout_wait for a free one, then gets
+// errc::timeout; a connection idle longer than timeout_recycle is PINGed before
+// reuse; a broken connection is discarded and its slot refilled on demand, so
+// the pool heals by itself after a server restart.
+//
+// The checkout is the hot path of every operation, so it takes no lock and
+// allocates nothing: each slot has an atomic state, a thread first tries the
+// slot it used last (uncontended in the common case), and only a caller that
+// finds every slot busy touches the mutex to sleep. One pool serves one
+// endpoint; the cluster backend keeps one per node.
+#pragma once
+
+#include <time.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <hotstate/detail/redis/errors.hpp>
+#include <hotstate/error.hpp>
+#include <hotstate/redis/config.hpp>
+#include <hotstate/redis/connection.hpp>
+
+namespace hotstate::redis {
+
+/// Limits of a pool (see config for their meaning).
+struct pool_options {
+    std::size_t max_connections = 10;
+    std::chrono::milliseconds timeout_create{std::chrono::seconds{30}};
+    std::chrono::milliseconds timeout_wait{std::chrono::seconds{30}};
+    std::chrono::milliseconds timeout_recycle{std::chrono::seconds{30}};
+    connection_options connect{};
+
+    /// The pool limits of a standalone config.
+    [[nodiscard]] static pool_options from(const config& settings) {
+        pool_options options;
+        options.max_connections = settings.pool_max_connections;
+        options.timeout_create = settings.pool_timeout_create;
+        options.timeout_wait = settings.pool_timeout_wait;
+        options.timeout_recycle = settings.pool_timeout_recycle;
+        options.connect.connect_timeout = std::min(settings.timeout, settings.pool_timeout_create);
+        options.connect.command_timeout = settings.timeout;
+        options.connect.tcp_keepalive = settings.tcp_keepalive;
+        return options;
+    }
+};
+
+namespace detail_pool {
+
+enum slot_state : std::uint8_t { empty = 0, idle = 1, busy = 2 };
+
+struct alignas(64) slot {
+    std::atomic<std::uint8_t> state{empty};
+    std::optional<connection> conn;
+    std::int64_t last_used_ms = 0;   // coarse monotonic
+    std::uint64_t checked_epoch = 0; // health epoch it was last known good in
+};
+
+/// Coarse monotonic milliseconds: a few nanoseconds, enough for idle checks.
+inline std::int64_t coarse_now_ms() noexcept {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    return static_cast<std::int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+}
+
+inline std::size_t& thread_hint() noexcept {
+    static thread_local std::size_t hint = 0;
+    return hint;
+}
+
+}  // namespace detail_pool
+
+/// A pool of connections to one endpoint.
+class pool {
+public:
+    /// A checked-out connection; returned to the pool (or discarded when
+    /// broken) on destruction.
+    class lease {
+    public:
+        lease(const lease&) = delete;
+        lease& operator=(const lease&) = delete;
+        lease(lease&& other) noexcept
+            : owner_(std::exchange(other.owner_, nullptr)), slot_(other.slot_), now_ms_(other.now_ms_),
+              reused_(other.reused_) {}
+        lease& operator=(lease&&) = delete;
+        ~lease() {
+            if (owner_) owner_->give_back(*slot_, now_ms_);
+        }
+
+        connection& operator*() const noexcept { return *slot_->conn; }
+        connection* operator->() const noexcept { return &*slot_->conn; }
+        /// Whether the connection was idle in the pool (rather than opened for this lease).
+        [[nodiscard]] bool reused() const noexcept { return reused_; }
+
+    private:
+        friend class pool;
+        lease(pool* owner, detail_pool::slot* s, std::int64_t now_ms, bool reused) noexcept
+            : owner_(owner), slot_(s), now_ms_(now_ms), reused_(reused) {}
+        pool* owner_;
+        detail_pool::slot* slot_;
+        std::int64_t now_ms_;
+        bool reused_;
+    };
+
+    /// Called on every new connection after AUTH/SELECT (e.g. to load scripts).
+    using setup_function = std::function<void(connection&)>;
+
+    pool(endpoint where, pool_options options, setup_function setup = {})
+        : where_(std::move(where)), options_(options), setup_(std::move(setup)),
+          capacity_(options.max_connections == 0 ? 1 : options.max_connections),
+          slots_(std::make_unique<detail_pool::slot[]>(capacity_)) {}
+
+    pool(const pool&) = delete;
+    pool& operator=(const pool&) = delete;
+
+    [[nodiscard]] const endpoint& where() const noexcept { return where_; }
+    [[nodiscard]] const pool_options& options() const noexcept { return options_; }
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+
+    /// Connections currently open (idle or busy).
+    [[nodiscard]] std::size_t open_connections() const noexcept {
+        std::size_t open = 0;
+        for (std::size_t i = 0; i < capacity_; ++i)
+            if (slots_[i].state.load(std::memory_order_acquire) != detail_pool::empty) ++open;
+        return open;
+    }
+
+    /// Checks out a connection: an idle one, else a new one while below the
+    /// limit, else waits up to timeout_wait (then errc::timeout).
+    [[nodiscard]] lease acquire() {
+        const std::int64_t now = detail_pool::coarse_now_ms();
+        std::size_t& hint = detail_pool::thread_hint();
+        const std::size_t first = hint < capacity_ ? hint : 0;
+        if (auto* s = try_idle(first)) [[likely]] {
+            if (ready(*s, now)) [[likely]]
+                return lease(this, s, now, true);
+        }
+        return acquire_slow(now);
+    }
+
+    /// Runs `body(connection&)` on a checked-out connection. When a connection
+    /// that sat idle turns out to have lost its server (a restart), the body is
+    /// retried once on a fresh connection: the command never reached a live
+    /// server, and the caller should not see a restart that already ended.
+    template <class F>
+    decltype(auto) run(F&& body) {
+        {
+            lease held = acquire();
+            try {
+                return body(*held);
+            } catch (const error&) {
+                if (!held.reused() || !held->broken() || !held->lost_peer()) throw;
+                health_epoch_.fetch_add(1, std::memory_order_acq_rel);  // its idle siblings are suspect too
+            }
+        }
+        lease fresh = acquire();
+        return body(*fresh);
+    }
+
+    /// Closes idle connections (busy ones close when given back broken).
+    void clear_idle() noexcept {
+        for (std::size_t i = 0; i < capacity_; ++i) {
+            auto& s = slots_[i];
+            std::uint8_t expected = detail_pool::idle;
+            if (s.state.compare_exchange_strong(expected, detail_pool::busy, std::memory_order_acquire)) {
+                s.conn.reset();
+                s.state.store(detail_pool::empty, std::memory_order_release);
+                wake_one();
+            }
+        }
+    }
+
+private:
+    detail_pool::slot* try_idle(std::size_t index) noexcept {
+        auto& s = slots_[index];
+        std::uint8_t expected = detail_pool::idle;
+        if (s.state.compare_exchange_strong(expected, detail_pool::busy, std::memory_order_acquire,
+                                            std::memory_order_relaxed))
+            return &s;
+        return nullptr;
+    }
+
+    /// An idle connection is usable unless it sat too long or its siblings
+    /// were found dead since it was last checked; then it must answer PING.
+    bool ready(detail_pool::slot& s, std::int64_t now) {
+        const std::uint64_t epoch = health_epoch_.load(std::memory_order_acquire);
+        if (now - s.last_used_ms <= options_.timeout_recycle.count() && s.checked_epoch == epoch) [[likely]]
+            return true;
+        if (s.conn->ping()) {
+            s.checked_epoch = epoch;
+            return true;
+        }
+        s.conn.reset();
+        s.state.store(detail_pool::empty, std::memory_order_release);
+        wake_one();
+        return false;
+    }
+
+    lease acquire_slow(std::int64_t now) {
+        const auto deadline = std::chrono::steady_clock::now() + options_.timeout_wait;
+        for (;;) {
+            if (auto got = try_once(now)) return std::move(*got);
+            std::unique_lock guard(mutex_);
+            waiters_.fetch_add(1, std::memory_order_seq_cst);
+            bool timed_out = false;
+            for (;;) {
+                if (any_available()) break;
+                if (wakeup_.wait_until(guard, deadline) == std::cv_status::timeout && !any_available()) {
+                    timed_out = true;
+                    break;
+                }
+            }
+            waiters_.fetch_sub(1, std::memory_order_seq_cst);
+            if (timed_out)
+                throw error(errc::timeout, detail::redis::context(where_.address(), "pool") +
+                                               "no free connection within " +
+                                               std::to_string(options_.timeout_wait.count()) + "ms (all " +
+                                               std::to_string(capacity_) + " connections busy)");
+            now = detail_pool::coarse_now_ms();
+        }
+    }
+
+    bool any_available() const noexcept {
+        for (std::size_t i = 0; i < capacity_; ++i)
+            if (slots_[i].state.load(std::memory_order_seq_cst) != detail_pool::busy) return true;
+        return false;
+    }
+
+    /// One pass: any idle slot, else open a connection in an empty slot.
+    std::optional<lease> try_once(std::int64_t now) {
+        std::size_t& hint = detail_pool::thread_hint();
+        for (std::size_t i = 0; i < capacity_; ++i) {
+            if (auto* s = try_idle(i)) {
+                if (ready(*s, now)) {
+                    hint = i;
+                    return lease(this, s, now, true);
+                }
+            }
+        }
+        for (std::size_t i = 0; i < capacity_; ++i) {
+            auto& s = slots_[i];
+            std::uint8_t expected = detail_pool::empty;
+            if (!s.state.compare_exchange_strong(expected, detail_pool::busy, std::memory_order_acquire)) continue;
+            try {
+                s.conn.emplace(where_, options_.connect);
+                if (setup_) setup_(*s.conn);
+            } catch (...) {
+                s.conn.reset();
+                s.state.store(detail_pool::empty, std::memory_order_release);
+                wake_one();
+                throw;
+            }
+            s.checked_epoch = health_epoch_.load(std::memory_order_acquire);
+            hint = i;
+            return lease(this, &s, now, false);
+        }
+        return std::nullopt;
+    }
+
+    void give_back(detail_pool::slot& s, std::int64_t now) noexcept {
+        if (s.conn->broken()) {
+            s.conn.reset();
+            s.state.store(detail_pool::empty, std::memory_order_seq_cst);
+        } else {
+            s.last_used_ms = now;
+            s.state.store(detail_pool::idle, std::memory_order_seq_cst);
+        }
+        if (waiters_.load(std::memory_order_seq_cst) != 0) [[unlikely]]
+            wake_one();
+    }
+
+    void wake_one() noexcept {
+        std::lock_guard guard(mutex_);
+        wakeup_.notify_one();
+    }
+
+    endpoint where_;
+    pool_options options_;
+    setup_function setup_;
+    std::size_t capacity_;
+    std::unique_ptr<detail_pool::slot[]> slots_;
+    std::atomic<std::uint64_t> health_epoch_{0};
+    std::atomic<std::size_t> waiters_{0};
+    std::mutex mutex_;
+    std::condition_variable wakeup_;
+};
+
+}  // namespace hotstate::redis
