@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/detail/redis/scripts.hpp>
@@ -168,6 +169,16 @@ struct map_get {
 
 }  // namespace ops
 
+namespace detail_batch {
+template <std::size_t... I, class... Ops>
+std::tuple<typename Ops::result_type...> receive_all(connection& c, const config& settings,
+                                                     std::array<reply, sizeof...(Ops)>& replies,
+                                                     std::index_sequence<I...>, const Ops&... ops) {
+    // a braced list evaluates left to right: replies are interpreted in order
+    return std::tuple<typename Ops::result_type...>{ops.receive(c, settings, replies[I])...};
+}
+}  // namespace detail_batch
+
 /// Sends `ops` in one pipeline on `c` and returns their results in order.
 template <PipelineOp... Ops>
 std::tuple<typename Ops::result_type...> run_pipeline(connection& c, const config& settings, const Ops&... ops) {
@@ -175,9 +186,7 @@ std::tuple<typename Ops::result_type...> run_pipeline(connection& c, const confi
     (ops.send(c, settings), ...);
     std::array<reply, sizeof...(Ops)> replies;
     for (auto& r : replies) r = c.read_reply("pipeline");
-    std::size_t next = 0;
-    // a braced list evaluates left to right: each op gets its own reply
-    return std::tuple<typename Ops::result_type...>{ops.receive(c, settings, replies[next++])...};
+    return detail_batch::receive_all(c, settings, replies, std::index_sequence_for<Ops...>{}, ops...);
 }
 
 }  // namespace hotstate::redis
