@@ -30,6 +30,7 @@
 
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
+#include <hotstate/detail/fast_hash.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/rate_limit.hpp>
 
@@ -52,13 +53,46 @@ struct memory_config {
 
 namespace detail_memory {
 
-struct transparent_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+/// A key with its hash computed once: the shard and the shard's table both use it.
+struct hashed_key {
+    std::string_view text;
+    std::size_t hash;
 };
 
-using set_type = std::unordered_set<std::string, transparent_hash, std::equal_to<>>;
-using map_type = std::unordered_map<std::string, std::string, transparent_hash, std::equal_to<>>;
+// Encoded keys are built on the caller's stack just before the lookup: one
+// byte store for the prefix, then a copy of the key. A load that spans both
+// stores cannot be forwarded and stalls, so the first byte is folded into the
+// seed and every wide load starts after it.
+inline std::size_t hash_bytes(std::string_view text) noexcept {
+    if (text.empty()) return static_cast<std::size_t>(detail::process_hash_seed());
+    const auto first = static_cast<std::uint64_t>(static_cast<unsigned char>(text[0]));
+    return static_cast<std::size_t>(
+        detail::fast_hash(text.substr(1), detail::process_hash_seed() ^ (first * 0x9e3779b97f4a7c15ULL)));
+}
+
+inline bool same_bytes(std::string_view a, std::string_view b) noexcept {
+    return a.size() == b.size() && (a.empty() || (a[0] == b[0] && a.substr(1) == b.substr(1)));
+}
+
+inline hashed_key hash_of(std::string_view text) noexcept { return {text, hash_bytes(text)}; }
+
+// Deliberately not noexcept: libstdc++ then caches each node's hash, so chains
+// and rehashes never hash a stored key again.
+struct transparent_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const { return hash_bytes(text); }
+    std::size_t operator()(const hashed_key& key) const { return key.hash; }
+};
+
+struct transparent_equal {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const noexcept { return same_bytes(a, b); }
+    bool operator()(const hashed_key& a, std::string_view b) const noexcept { return same_bytes(a.text, b); }
+    bool operator()(std::string_view a, const hashed_key& b) const noexcept { return same_bytes(a, b.text); }
+};
+
+using set_type = std::unordered_set<std::string, transparent_hash, transparent_equal>;
+using map_type = std::unordered_map<std::string, std::string, transparent_hash, transparent_equal>;
 
 struct lock_state {
     std::string owner;           // empty: released
@@ -67,7 +101,11 @@ struct lock_state {
 };
 
 struct entry {
-    std::variant<std::string, std::int64_t, set_type, map_type, lock_state> value;
+    // containers and locks live behind a pointer: the common entries (bytes,
+    // counters) stay small, and small entries are what the cache holds most of
+    std::variant<std::string, std::int64_t, std::unique_ptr<set_type>, std::unique_ptr<map_type>,
+                 std::unique_ptr<lock_state>>
+        value;
     std::int64_t expires_at_ms = 0;  // 0: never
     std::size_t charge = 0;          // bytes accounted against the limit
 };
@@ -75,9 +113,30 @@ struct entry {
 inline constexpr std::size_t entry_overhead = 64;
 inline constexpr std::size_t member_overhead = 32;
 
+/// The current time, read from the clock only if an operation needs it: most
+/// reads and writes of keys without expiry never look at the clock.
+template <class C>
+class lazy_now {
+public:
+    explicit lazy_now(const C& clock) noexcept : clock_(clock) {}
+    std::int64_t get() {
+        if (!known_) {
+            value_ = clock_.now().time_since_epoch().count();
+            known_ = true;
+        }
+        return value_;
+    }
+    operator std::int64_t() { return get(); }
+
+private:
+    const C& clock_;
+    std::int64_t value_ = 0;
+    bool known_ = false;
+};
+
 struct alignas(64) shard {
     std::mutex mutex;
-    std::unordered_map<std::string, entry, transparent_hash, std::equal_to<>> entries;
+    std::unordered_map<std::string, entry, transparent_hash, transparent_equal> entries;
     std::size_t sweep_cursor = 0;  // next bucket the sweep looks at
 };
 
@@ -114,10 +173,11 @@ public:
     // ---- KeyValueBackend ----------------------------------------------------
 
     void kv_set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
-        const std::int64_t now = now_ms();
-        auto& s = shard_of(key);
+        now_type now(clock_);
+        const auto hashed = detail_memory::hash_of(key);
+        auto& s = shard_of(hashed);
         std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, key, now);
+        auto it = find_live(s, hashed, now);
         const std::size_t charge = key.size() + value.size() + detail_memory::entry_overhead;
         const std::size_t old_charge = it != s.entries.end() ? it->second.charge : 0;
         reserve(s, charge, old_charge, now, "set");
@@ -132,9 +192,11 @@ public:
 
     template <class Sink>
     bool kv_get(std::string_view key, Sink&& sink) {
-        auto& s = shard_of(key);
+        now_type now(clock_);
+        const auto hashed = detail_memory::hash_of(key);
+        auto& s = shard_of(hashed);
         std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, key, now_ms());
+        auto it = find_live(s, hashed, now);
         if (it == s.entries.end()) return false;
         if (const auto* text = std::get_if<std::string>(&it->second.value)) {
             sink(std::string_view(*text));
@@ -149,18 +211,22 @@ public:
     }
 
     bool kv_del(std::string_view key) {
-        auto& s = shard_of(key);
+        now_type now(clock_);
+        const auto hashed = detail_memory::hash_of(key);
+        auto& s = shard_of(hashed);
         std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, key, now_ms());
+        auto it = find_live(s, hashed, now);
         if (it == s.entries.end()) return false;
         erase_entry(s, it);
         return true;
     }
 
     bool kv_exists(std::string_view key) {
-        auto& s = shard_of(key);
+        now_type now(clock_);
+        const auto hashed = detail_memory::hash_of(key);
+        auto& s = shard_of(hashed);
         std::scoped_lock guard(s.mutex);
-        return find_live(s, key, now_ms()) != s.entries.end();
+        return find_live(s, hashed, now) != s.entries.end();
     }
 
     std::uint64_t kv_del_prefix(std::string_view prefix) {
@@ -184,10 +250,11 @@ public:
     // ---- CounterBackend -----------------------------------------------------
 
     std::int64_t counter_incr(std::string_view key, std::int64_t by, std::chrono::milliseconds expiry) {
-        const std::int64_t now = now_ms();
-        auto& s = shard_of(key);
+        now_type now(clock_);
+        const auto hashed = detail_memory::hash_of(key);
+        auto& s = shard_of(hashed);
         std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, key, now);
+        auto it = find_live(s, hashed, now);
         if (it == s.entries.end()) {
             const std::size_t charge = key.size() + sizeof(std::int64_t) + detail_memory::entry_overhead;
             reserve(s, charge, 0, now, "increment");
@@ -205,9 +272,11 @@ public:
     }
 
     std::int64_t counter_get(std::string_view key) {
-        auto& s = shard_of(key);
+        now_type now(clock_);
+        const auto hashed = detail_memory::hash_of(key);
+        auto& s = shard_of(hashed);
         std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, key, now_ms());
+        auto it = find_live(s, hashed, now);
         if (it == s.entries.end()) return 0;
         return counter_of(it->second, "counter");
     }
@@ -215,10 +284,11 @@ public:
     // ---- RateLimitBackend ---------------------------------------------------
 
     rate_decision gcra_check(std::string_view key, rate_math::gcra_parameters params, std::int64_t cost) {
-        const std::int64_t now = now_ms();
-        auto& s = shard_of(key);
+        now_type now(clock_);
+        const auto hashed = detail_memory::hash_of(key);
+        auto& s = shard_of(hashed);
         std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, key, now);
+        auto it = find_live(s, hashed, now);
         std::optional<std::int64_t> stored;
         if (it != s.entries.end()) stored = counter_of(it->second, "check_rate");
         const auto outcome = rate_math::gcra_step(stored, now * 1000, params, cost);
@@ -239,10 +309,11 @@ public:
 
     std::optional<std::uint64_t> lock_acquire(std::string_view key, std::string_view owner,
                                               std::chrono::milliseconds lease) {
-        const std::int64_t now = now_ms();
-        auto& s = shard_of(key);
+        now_type now(clock_);
+        const auto hashed = detail_memory::hash_of(key);
+        auto& s = shard_of(hashed);
         std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, key, now);
+        auto it = find_live(s, hashed, now);
         std::uint64_t previous_fence = 0;
         if (it != s.entries.end()) {
             auto& state = lock_of(it->second, "try_lock");
@@ -254,7 +325,8 @@ public:
         reserve(s, charge, it != s.entries.end() ? it->second.charge : 0, now, "try_lock");
         if (it == s.entries.end()) it = s.entries.try_emplace(std::string(key)).first;
         const std::uint64_t fence = std::max(previous_fence + 1, static_cast<std::uint64_t>(now) * 1000);
-        it->second.value = detail_memory::lock_state{std::string(owner), now + lease.count(), fence};
+        it->second.value = std::make_unique<detail_memory::lock_state>(
+            detail_memory::lock_state{std::string(owner), now + lease.count(), fence});
         it->second.expires_at_ms = now + lease.count() + config_.fence_retention.count();
         it->second.charge = charge;
         return fence;
@@ -278,7 +350,7 @@ public:
     // ---- LookupBackend ------------------------------------------------------
 
     bool set_add(std::string_view key, std::string_view member) {
-        return with_container<detail_memory::set_type>(key, "lookup_add", true, [&](auto& s, auto& set, auto& e, std::int64_t now) {
+        return with_container<detail_memory::set_type>(key, "lookup_add", true, [&](auto& s, auto& set, auto& e, now_type& now) {
             if (set.find(member) != set.end()) return false;
             reserve(s, member.size() + detail_memory::member_overhead, 0, now, "lookup_add");
             set.emplace(member);
@@ -288,7 +360,7 @@ public:
     }
 
     bool set_remove(std::string_view key, std::string_view member) {
-        return with_container<detail_memory::set_type>(key, "lookup_remove", false, [&](auto&, auto& set, auto& e, std::int64_t) {
+        return with_container<detail_memory::set_type>(key, "lookup_remove", false, [&](auto&, auto& set, auto& e, now_type&) {
             auto found = set.find(member);
             if (found == set.end()) return false;
             release_charge(member.size() + detail_memory::member_overhead);
@@ -299,13 +371,13 @@ public:
     }
 
     bool set_contains(std::string_view key, std::string_view member) {
-        return with_container<detail_memory::set_type>(key, "lookup_contains", false, [&](auto&, auto& set, auto&, std::int64_t) {
+        return with_container<detail_memory::set_type>(key, "lookup_contains", false, [&](auto&, auto& set, auto&, now_type&) {
             return set.find(member) != set.end();
         });
     }
 
     void map_set(std::string_view key, std::string_view field, std::string_view value) {
-        with_container<detail_memory::map_type>(key, "lookup_set", true, [&](auto& s, auto& map, auto& e, std::int64_t now) {
+        with_container<detail_memory::map_type>(key, "lookup_set", true, [&](auto& s, auto& map, auto& e, now_type& now) {
             auto found = map.find(field);
             const std::size_t charge = field.size() + value.size() + detail_memory::member_overhead;
             const std::size_t old_charge =
@@ -320,7 +392,7 @@ public:
 
     template <class Sink>
     bool map_get(std::string_view key, std::string_view field, Sink&& sink) {
-        return with_container<detail_memory::map_type>(key, "lookup_get", false, [&](auto&, auto& map, auto&, std::int64_t) {
+        return with_container<detail_memory::map_type>(key, "lookup_get", false, [&](auto&, auto& map, auto&, now_type&) {
             auto found = map.find(field);
             if (found == map.end()) return false;
             sink(std::string_view(found->second));
@@ -329,7 +401,7 @@ public:
     }
 
     bool map_remove(std::string_view key, std::string_view field) {
-        return with_container<detail_memory::map_type>(key, "lookup_erase", false, [&](auto&, auto& map, auto& e, std::int64_t) {
+        return with_container<detail_memory::map_type>(key, "lookup_erase", false, [&](auto&, auto& map, auto& e, now_type&) {
             auto found = map.find(field);
             if (found == map.end()) return false;
             const std::size_t charge = found->first.size() + found->second.size() + detail_memory::member_overhead;
@@ -397,6 +469,7 @@ public:
 
 private:
     using entry_map = decltype(detail_memory::shard::entries);
+    using now_type = detail_memory::lazy_now<C>;
 
     std::int64_t now_ms() const { return clock_.now().time_since_epoch().count(); }
 
@@ -404,15 +477,15 @@ private:
         return e.expires_at_ms != 0 && e.expires_at_ms <= now;
     }
 
-    detail_memory::shard& shard_of(std::string_view key) const noexcept {
-        // the inner table hashes the same bytes; mix so shard and bucket bits differ
-        const std::size_t hash = std::hash<std::string_view>{}(key);
-        return shards_[(hash ^ (hash >> 29)) * 0x9e3779b97f4a7c15ull >> 40 & (shard_count_ - 1)];
+    detail_memory::shard& shard_of(const detail_memory::hashed_key& key) const noexcept {
+        // the shard's table uses the low bits of the same hash: pick the shard from mixed high bits
+        const std::size_t hash = key.hash;
+        return shards_[((hash ^ (hash >> 29)) * 0x9e3779b97f4a7c15ull >> 40) & (shard_count_ - 1)];
     }
 
-    entry_map::iterator find_live(detail_memory::shard& s, std::string_view key, std::int64_t now) {
+    entry_map::iterator find_live(detail_memory::shard& s, const detail_memory::hashed_key& key, now_type& now) {
         auto it = s.entries.find(key);
-        if (it != s.entries.end() && expired(it->second, now)) {
+        if (it != s.entries.end() && it->second.expires_at_ms != 0 && it->second.expires_at_ms <= now.get()) {
             erase_entry(s, it);
             return s.entries.end();
         }
@@ -428,17 +501,17 @@ private:
 
     /// Accounts a write that grows an entry from `old_charge` to `new_charge`
     /// bytes; over the limit it first purges the shard, then refuses.
-    void reserve(detail_memory::shard& s, std::size_t new_charge, std::size_t old_charge, std::int64_t now,
+    void reserve(detail_memory::shard& s, std::size_t new_charge, std::size_t old_charge, now_type& now,
                  std::string_view operation) {
         if (new_charge <= old_charge) {
-            release_charge(old_charge - new_charge);
+            if (new_charge != old_charge) release_charge(old_charge - new_charge);
             return;
         }
         const std::size_t growth = new_charge - old_charge;
         const std::size_t before = used_.fetch_add(growth, std::memory_order_relaxed);
         if (config_.memory_limit == 0 || before + growth <= config_.memory_limit) return;
         release_charge(growth);
-        purge_shard(s, now);
+        purge_shard(s, now.get());
         if (used_.fetch_add(growth, std::memory_order_relaxed) + growth <= config_.memory_limit) return;
         release_charge(growth);
         throw error(errc::memory_limit, std::string(operation) + ": memory limit of " +
@@ -478,18 +551,20 @@ private:
     }
 
     static detail_memory::lock_state& lock_of(detail_memory::entry& e, std::string_view operation) {
-        if (auto* state = std::get_if<detail_memory::lock_state>(&e.value)) return *state;
+        if (auto* state = std::get_if<std::unique_ptr<detail_memory::lock_state>>(&e.value)) return **state;
         throw wrong_type(operation);
     }
 
     template <class F>
     bool with_owned_lock(std::string_view key, std::string_view owner, F&& change) {
-        const std::int64_t now = now_ms();
-        auto& s = shard_of(key);
+        now_type now(clock_);
+        const auto hashed = detail_memory::hash_of(key);
+        auto& s = shard_of(hashed);
         std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, key, now);
+        auto it = find_live(s, hashed, now);
         if (it == s.entries.end()) return false;
-        auto* state = std::get_if<detail_memory::lock_state>(&it->second.value);
+        auto* holder = std::get_if<std::unique_ptr<detail_memory::lock_state>>(&it->second.value);
+        auto* state = holder != nullptr ? holder->get() : nullptr;
         if (state == nullptr || state->owner.empty() || state->owner != owner || state->until_ms <= now) return false;
         change(it->second, *state, now);
         return true;
@@ -500,19 +575,21 @@ private:
     /// drops it once empty (as Redis does).
     template <class Container, class F>
     bool with_container(std::string_view key, std::string_view operation, bool create, F&& body) {
-        const std::int64_t now = now_ms();
-        auto& s = shard_of(key);
+        now_type now(clock_);
+        const auto hashed = detail_memory::hash_of(key);
+        auto& s = shard_of(hashed);
         std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, key, now);
+        auto it = find_live(s, hashed, now);
         if (it == s.entries.end()) {
             if (!create) return false;
             const std::size_t charge = key.size() + detail_memory::entry_overhead;
             reserve(s, charge, 0, now, operation);
             it = s.entries.try_emplace(std::string(key)).first;
-            it->second.value.template emplace<Container>();
+            it->second.value.template emplace<std::unique_ptr<Container>>(std::make_unique<Container>());
             it->second.charge = charge;
         }
-        auto* container = std::get_if<Container>(&it->second.value);
+        auto* holder = std::get_if<std::unique_ptr<Container>>(&it->second.value);
+        Container* container = holder != nullptr ? holder->get() : nullptr;
         if (container == nullptr) throw wrong_type(operation);
         bool result = false;
         try {

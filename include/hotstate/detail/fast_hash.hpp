@@ -1,0 +1,67 @@
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string_view>
+
+namespace hotstate::detail {
+
+/// A per-process random seed, so that which keys collide cannot be predicted
+/// from outside (keys are often attacker-chosen: IPs, addresses, tokens).
+inline std::uint64_t process_hash_seed() noexcept {
+    static const std::uint64_t seed = [] {
+        std::random_device device;
+        return (static_cast<std::uint64_t>(device()) << 32) ^ device() ^ 0x243f6a8885a308d3ULL;
+    }();
+    return seed;
+}
+
+__extension__ using uint128 = unsigned __int128;  // g++ and clang++ on 64-bit targets
+
+inline std::uint64_t hash_mix(std::uint64_t a, std::uint64_t b) noexcept {
+    const uint128 product = static_cast<uint128>(a) * b;
+    return static_cast<std::uint64_t>(product) ^ static_cast<std::uint64_t>(product >> 64);
+}
+
+inline std::uint64_t load_le64(const char* p) noexcept {
+    std::uint64_t value;
+    std::memcpy(&value, p, 8);
+    if constexpr (std::endian::native == std::endian::big) value = __builtin_bswap64(value);
+    return value;
+}
+
+/// A fast seeded hash for short keys: 8 bytes per multiply-fold step (the
+/// construction of wyhash-style hashes), a few instructions for a typical key
+/// where std::hash costs a hundred.
+inline std::uint64_t fast_hash(std::string_view text, std::uint64_t seed) noexcept {
+    constexpr std::uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL, k2 = 0x8ebc6af09c88c6e3ULL;
+    const char* p = text.data();
+    std::size_t n = text.size();
+    std::uint64_t h = seed ^ hash_mix(seed ^ k0, n ^ k1);
+    while (n >= 16) {
+        h = hash_mix(load_le64(p) ^ k1, load_le64(p + 8) ^ h);
+        p += 16;
+        n -= 16;
+    }
+    std::uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        a = load_le64(p);
+        b = load_le64(p + n - 8);
+    } else if (n > 0) {
+        // up to 7 bytes: first, middle and last bytes, plus a 4-byte window when there is one
+        a = (static_cast<std::uint64_t>(static_cast<unsigned char>(p[0])) << 16) |
+            (static_cast<std::uint64_t>(static_cast<unsigned char>(p[n >> 1])) << 8) |
+            static_cast<unsigned char>(p[n - 1]);
+        if (n >= 4) {
+            std::uint32_t head, tail;
+            std::memcpy(&head, p, 4);
+            std::memcpy(&tail, p + n - 4, 4);
+            b = (static_cast<std::uint64_t>(head) << 32) | tail;
+        }
+    }
+    return hash_mix(k2 ^ text.size(), hash_mix(a ^ k1, b ^ h));
+}
+
+}  // namespace hotstate::detail
