@@ -8,6 +8,7 @@
 #include <hotstate/coordinator.hpp>
 #include <hotstate/detail/coordinator/backoff.hpp>
 #include <hotstate/detail/coordinator/sequence_tracker.hpp>
+#include <hotstate/detail/coordinator/stream_id.hpp>
 #include <hotstate/detail/coordinator/wire.hpp>
 #include <hotstate/events.hpp>
 
@@ -250,4 +251,41 @@ TEST_CASE("backoff doubles from the initial wait and stops at the cap", "[coordi
     CHECK(odd.delay(1) == milliseconds{600});
     CHECK(odd.delay(2) == milliseconds{1000});
     CHECK(backoff_policy{milliseconds{0}, milliseconds{5}}.delay(3) == milliseconds{0});
+}
+
+TEST_CASE("stream ids parse, order and print", "[coordinator][streams]") {
+    const auto id = stream_id::parse("1767225600000-7");
+    REQUIRE(id);
+    CHECK(id->ms == 1767225600000u);
+    CHECK(id->seq == 7);
+    CHECK(id->str() == "1767225600000-7");
+    CHECK(stream_id::parse("42") == stream_id{42, 0});
+    CHECK_FALSE(stream_id::parse(""));
+    CHECK_FALSE(stream_id::parse("-1"));
+    CHECK_FALSE(stream_id::parse("1-"));
+    CHECK_FALSE(stream_id::parse("1-2-3"));
+    CHECK_FALSE(stream_id::parse("abc"));
+    CHECK_FALSE(stream_id::parse("99999999999999999999999-0"));  // overflows 64 bits
+    CHECK(stream_id{1, 9} < stream_id{2, 0});
+    CHECK(stream_id{2, 1} > stream_id{2, 0});
+}
+
+TEST_CASE("resume decisions: intact, trimmed past the reader, stream reset", "[coordinator][streams]") {
+    const stream_id read{100, 5};
+    // the entry read last is still there: nothing unread was trimmed
+    CHECK(check_resume(read, {{200, 0}, {}, stream_id{100, 5}}) == resume_verdict::intact);
+    CHECK(check_resume(read, {{200, 0}, {}, stream_id{50, 0}}) == resume_verdict::intact);
+    // the oldest retained entry is newer than what was read: the trim went past the reader
+    CHECK(check_resume(read, {{200, 0}, {}, stream_id{150, 0}}) == resume_verdict::trimmed_unread);
+    // an XDEL of an unread entry
+    CHECK(check_resume(read, {{200, 0}, {120, 0}, stream_id{50, 0}}) == resume_verdict::trimmed_unread);
+    CHECK(check_resume(read, {{200, 0}, {90, 0}, stream_id{50, 0}}) == resume_verdict::intact);
+    // empty stream: lost if anything was generated after the reader's position
+    CHECK(check_resume(read, {{100, 5}, {}, std::nullopt}) == resume_verdict::intact);
+    CHECK(check_resume(read, {{100, 6}, {}, std::nullopt}) == resume_verdict::trimmed_unread);
+    // the stream is behind the reader: deleted, or the server lost it
+    CHECK(check_resume(read, {{0, 0}, {}, std::nullopt}) == resume_verdict::stream_reset);
+    CHECK(check_resume(read, {{100, 4}, {}, stream_id{1, 0}}) == resume_verdict::stream_reset);
+    // a reader at 0-0 wants whatever is retained
+    CHECK(check_resume(stream_id{}, {{200, 0}, {}, stream_id{150, 0}}) == resume_verdict::intact);
 }

@@ -1,0 +1,74 @@
+// Redis Stream entry ids ("<ms>-<seq>") as values: parsing, ordering, printing.
+// Pure, so the resume and retention decisions of redis_streams are unit-tested.
+#pragma once
+
+#include <charconv>
+#include <compare>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hotstate::detail {
+
+/// A stream entry id; 0-0 sorts before every real entry.
+struct stream_id {
+    std::uint64_t ms = 0;
+    std::uint64_t seq = 0;
+
+    auto operator<=>(const stream_id&) const = default;
+
+    /// "ms-seq".
+    [[nodiscard]] std::string str() const { return std::to_string(ms) + "-" + std::to_string(seq); }
+
+    /// Parses "ms-seq" (or a bare "ms", as Redis accepts); nullopt for anything else.
+    [[nodiscard]] static std::optional<stream_id> parse(std::string_view text) noexcept {
+        stream_id id;
+        const auto dash = text.find('-');
+        const std::string_view ms_part = text.substr(0, dash);
+        if (!parse_number(ms_part, id.ms)) return std::nullopt;
+        if (dash != std::string_view::npos && !parse_number(text.substr(dash + 1), id.seq)) return std::nullopt;
+        return id;
+    }
+
+private:
+    static bool parse_number(std::string_view text, std::uint64_t& out) noexcept {
+        if (text.empty()) return false;
+        const auto result = std::from_chars(text.data(), text.data() + text.size(), out);
+        return result.ec == std::errc{} && result.ptr == text.data() + text.size();
+    }
+};
+
+/// What a reader resuming from `last_read` learns from the stream's XINFO.
+enum class resume_verdict : std::uint8_t {
+    intact,          ///< nothing this reader had not read is gone
+    trimmed_unread,  ///< entries after last_read were removed before it read them
+    stream_reset,    ///< the stream is behind last_read: it was deleted or the server lost it
+};
+
+/// The parts of XINFO STREAM a resume decision needs.
+struct stream_state {
+    stream_id last_generated{};              ///< last-generated-id; 0-0 when the stream does not exist
+    stream_id max_deleted{};                 ///< max-deleted-entry-id (XDEL; trimming leaves it alone)
+    std::optional<stream_id> first_entry{};  ///< oldest retained entry; empty when the stream is empty
+};
+
+/// Decides how a resume from `last_read` relates to the stream (pure).
+/// Trimming removes the oldest entries and records nothing, so the test is on
+/// the oldest retained entry: if even the entry this reader read last is gone,
+/// the trim reached past it and (but for the rare case where it stopped exactly
+/// there) took unread entries too. Erring that way costs a needless resync;
+/// the other way would hide a loss. A reader at 0-0 (reading all that is
+/// retained) is never behind.
+[[nodiscard]] constexpr resume_verdict check_resume(stream_id last_read, const stream_state& stream) noexcept {
+    if (stream.last_generated < last_read) return resume_verdict::stream_reset;
+    if (last_read == stream_id{}) return resume_verdict::intact;
+    if (last_read < stream.max_deleted) return resume_verdict::trimmed_unread;
+    if (!stream.first_entry) {
+        // empty stream: anything generated after last_read was removed
+        return last_read < stream.last_generated ? resume_verdict::trimmed_unread : resume_verdict::intact;
+    }
+    return last_read < *stream.first_entry ? resume_verdict::trimmed_unread : resume_verdict::intact;
+}
+
+}  // namespace hotstate::detail

@@ -1,0 +1,212 @@
+// hotstate/transports/redis_pubsub.hpp: coordinator messages over Redis pub/sub.
+//
+// Sending: `PUBLISH channel message` on a pooled connection (the transport's
+// own pool, or a Redis store's, as the seeds' "Default" coordinator shares it).
+// Receiving: one dedicated connection SUBSCRIBEd to the channel, read by one
+// thread; handlers run on that thread, in the order the server relays the
+// messages, which is each publisher's order.
+//
+// Pub/sub keeps nothing: while the subscriber is disconnected, messages are
+// lost. The subscriber reconnects and resubscribes by itself with capped
+// exponential backoff (100 ms, 200 ms, ... capped at 3.2 s by default), then
+// reports the outage (kind disconnected, with its duration), and the
+// coordinator's sequence numbers name which publishers' messages were skipped.
+//
+// stop() shuts the subscriber's socket down, so the thread returns at once
+// instead of sitting in a blocking read.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include <hotstate/detail/coordinator/backoff.hpp>
+#include <hotstate/detail/coordinator/redis_link.hpp>
+#include <hotstate/detail/redis/errors.hpp>
+#include <hotstate/error.hpp>
+#include <hotstate/redis/config.hpp>
+#include <hotstate/redis/connection.hpp>
+#include <hotstate/redis/pool.hpp>
+#include <hotstate/transport.hpp>
+
+namespace hotstate::transports {
+
+/// Settings of transports::redis_pubsub.
+struct redis_pubsub_options {
+    /// The Redis pub/sub channel every node of the cluster uses.
+    std::string channel = "hotstate:coordinator";
+    /// Wait between resubscribe attempts.
+    detail::backoff_policy reconnect{std::chrono::milliseconds{100}, std::chrono::milliseconds{3200}};
+};
+
+/// Counters of a redis_pubsub transport.
+struct redis_pubsub_stats {
+    std::uint64_t subscriptions = 0;    ///< successful SUBSCRIBEs (1 + resubscriptions)
+    std::uint64_t connect_failures = 0; ///< failed (re)subscribe attempts
+    std::uint64_t foreign_replies = 0;  ///< replies on the subscriber that were not messages of our channel
+};
+
+/// Redis PUBLISH/SUBSCRIBE transport (see the banner above).
+class redis_pubsub {
+public:
+    /// Fire and forget: a failed PUBLISH is dropped, the receivers see the sequence gap.
+    static constexpr bool durable = false;
+
+    /// With its own connection pool, from the store's Redis settings (the "Default" way).
+    explicit redis_pubsub(const redis::config& settings, redis_pubsub_options options = {})
+        : link_(settings), options_(std::move(options)), state_(std::make_unique<shared>()) {
+        validate();
+    }
+
+    /// Publishing through `pool` (e.g. a Redis store's connections(); must outlive this).
+    explicit redis_pubsub(redis::pool& pool, redis_pubsub_options options = {})
+        : link_(pool), options_(std::move(options)), state_(std::make_unique<shared>()) {
+        validate();
+    }
+
+    redis_pubsub(redis_pubsub&&) noexcept = default;
+    redis_pubsub& operator=(redis_pubsub&&) noexcept = delete;
+    ~redis_pubsub() { stop(); }
+
+    /// PUBLISH on a pooled connection. Throws hotstate::error (connection, timeout, server).
+    void send(std::string_view message) {
+        link_.run([&](redis::connection& conn) {
+            redis::reply answer = conn.command("PUBLISH", "PUBLISH", options_.channel, message);
+            if (answer.is_error()) throw detail::redis::server_error(conn.address(), "PUBLISH", answer.text());
+        });
+    }
+
+    /// PING through the pool: checks address and credentials now, rather than
+    /// in the background threads. Throws errc::connection, errc::timeout or
+    /// errc::authentication naming host:port.
+    void ping() {
+        link_.run([](redis::connection& conn) { (void)conn.checked("PING", "PING"); });
+    }
+
+    /// Starts the subscriber thread; messages go to `sink.on_message` on that thread.
+    template <class Sink>
+    void start(Sink& sink) {
+        if (reader_.joinable()) throw error(errc::invalid_argument, "hotstate redis_pubsub: started twice");
+        state_->guard.reset();
+        reader_ = std::thread([this, &sink] { subscribe_loop(sink); });
+    }
+
+    /// Stops the subscriber promptly (its socket is shut down) and joins it.
+    void stop() {
+        if (!state_) return;
+        state_->guard.interrupt();
+        if (reader_.joinable()) reader_.join();
+    }
+
+    /// Whether the subscriber is currently subscribed.
+    [[nodiscard]] bool subscribed() const noexcept { return state_->subscribed.load(std::memory_order_acquire); }
+
+    /// Why the receive side last failed to (re)connect or read; empty if it never did.
+    [[nodiscard]] std::string last_error() const {
+        std::lock_guard lock(state_->error_mutex);
+        return state_->last_error;
+    }
+
+    /// A snapshot of the counters.
+    [[nodiscard]] redis_pubsub_stats stats() const noexcept {
+        return {state_->subscriptions.load(), state_->connect_failures.load(), state_->foreign_replies.load()};
+    }
+
+    /// The Redis channel in use.
+    [[nodiscard]] const std::string& channel() const noexcept { return options_.channel; }
+
+private:
+    struct shared {
+        detail::socket_guard guard;
+        mutable std::mutex error_mutex;
+        std::string last_error;  // why the receive side last failed
+        std::atomic<bool> subscribed{false};
+        std::atomic<std::uint64_t> subscriptions{0}, connect_failures{0}, foreign_replies{0};
+    };
+
+    void validate() const {
+        if (options_.channel.empty())
+            throw error(errc::configuration, "hotstate redis_pubsub: the channel name must not be empty");
+    }
+
+    template <class Sink>
+    void subscribe_loop(Sink& sink) {
+        using clock = std::chrono::steady_clock;
+        std::optional<clock::time_point> lost_since;
+        std::string last_problem;
+        std::uint32_t attempt = 0;
+        shared& state = *state_;
+        while (!state.guard.stopping()) {
+            try {
+                redis::connection conn = link_.open_dedicated(link_.command_timeout());
+                redis::reply confirm = conn.command("SUBSCRIBE", "SUBSCRIBE", options_.channel);
+                if (confirm.is_error()) throw detail::redis::server_error(conn.address(), "SUBSCRIBE", confirm.text());
+                // from now on reads block until a message arrives or stop() shuts the socket down
+                const timeval forever{0, 0};
+                redisSetTimeout(conn.native(), forever);
+                if (!state.guard.attach(conn.native()->fd)) break;
+                state.subscribed.store(true, std::memory_order_release);
+                state.subscriptions.fetch_add(1, std::memory_order_relaxed);
+                attempt = 0;
+                if (lost_since) {
+                    const auto down = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - *lost_since);
+                    lost_since.reset();
+                    sink.on_outage(transport_outage{
+                        outage_kind::disconnected, down,
+                        "hotstate redis_pubsub: subscriber to '" + options_.channel + "' at " + conn.address() +
+                            " was not subscribed for " + std::to_string(down.count()) +
+                            " ms (" + last_problem + "); messages published meanwhile are lost"});
+                }
+                try {
+                    for (;;) {
+                        redis::reply message = conn.read_reply("SUBSCRIBE (reading messages)");
+                        deliver(message, sink);
+                    }
+                } catch (...) {
+                    state.guard.detach();
+                    throw;
+                }
+            } catch (const std::exception& problem) {
+                state.subscribed.store(false, std::memory_order_release);
+                if (state.guard.stopping()) break;
+                state.connect_failures.fetch_add(1, std::memory_order_relaxed);
+                if (!lost_since) lost_since = clock::now();
+                last_problem = problem.what();
+                {
+                    std::lock_guard lock(state.error_mutex);
+                    state.last_error = last_problem;
+                }
+                if (!state.guard.wait_for(options_.reconnect.delay(attempt++))) break;
+            }
+        }
+        state.subscribed.store(false, std::memory_order_release);
+    }
+
+    /// A subscriber reply is ["message", channel, payload]; anything else is counted and skipped.
+    template <class Sink>
+    void deliver(const redis::reply& message, Sink& sink) {
+        const redisReply* raw = message.get();
+        if (raw->type == REDIS_REPLY_ARRAY && raw->elements == 3 && raw->element[0]->type == REDIS_REPLY_STRING &&
+            std::string_view(raw->element[0]->str, raw->element[0]->len) == "message" &&
+            raw->element[2]->type == REDIS_REPLY_STRING) {
+            sink.on_message(std::string_view(raw->element[2]->str, raw->element[2]->len));
+            return;
+        }
+        state_->foreign_replies.fetch_add(1, std::memory_order_relaxed);
+    }
+
+    detail::redis_link link_;
+    redis_pubsub_options options_;
+    std::unique_ptr<shared> state_;
+    std::thread reader_;
+};
+
+static_assert(Transport<redis_pubsub>);
+
+}  // namespace hotstate::transports

@@ -1,0 +1,215 @@
+// The coordinator over Redis pub/sub, against a real redis-server started here.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <hotstate/backends/redis.hpp>
+#include <hotstate/coordinator.hpp>
+#include <hotstate/events.hpp>
+#include <hotstate/transports/redis_pubsub.hpp>
+
+#include "redis_nodes.hpp"
+#include "support/eventually.hpp"
+#include "support/redis_server.hpp"
+
+using namespace hotstate;
+using coord_test::ping;
+using coord_test::recorder;
+using hotstate::testing::eventually;
+using hotstate::testing::redis_server;
+
+namespace {
+
+using pubsub_node = coordinator<transports::redis_pubsub, coord_test::pings, channels::blocked_ips>;
+
+redis::config config_for(const redis_server& server) {
+    redis::config settings;
+    settings.url = server.url();
+    settings.timeout = std::chrono::seconds{2};
+    return settings;
+}
+
+std::unique_ptr<pubsub_node> make_node(const redis_server& server, std::uint64_t id, recorder& box,
+                                       transports::redis_pubsub_options options = {}) {
+    auto node = std::make_unique<pubsub_node>(coordinator_options{.node_id = id},
+                                              transports::redis_pubsub(config_for(server), options));
+    box.attach(*node);
+    node->start();
+    return node;
+}
+
+}  // namespace
+
+TEST_CASE("pubsub: three nodes, every event reaches every other node exactly once, none its sender",
+          "[coordinator][redis][pubsub]") {
+    redis_server server;
+    recorder boxes[3];
+    std::vector<std::unique_ptr<pubsub_node>> nodes;
+    for (std::uint64_t id = 1; id <= 3; ++id) nodes.push_back(make_node(server, id, boxes[id - 1]));
+    for (auto& node : nodes) REQUIRE(eventually([&] { return node->transport().subscribed(); }));
+
+    constexpr std::uint64_t per_node = 300;
+    for (std::uint64_t n = 1; n <= per_node; ++n)
+        for (std::uint64_t id = 1; id <= 3; ++id) nodes[id - 1]->publish(ping{id, n, "x"});
+    for (auto& box : boxes) REQUIRE(eventually([&] { return box.total.load() >= 2 * per_node; }));
+    for (auto& node : nodes) REQUIRE(node->flush());
+
+    for (std::uint64_t id = 1; id <= 3; ++id) {
+        const recorder& box = boxes[id - 1];
+        CHECK(box.total.load() == 2 * per_node);
+        CHECK(box.mislabelled.load() == 0);
+        CHECK(box.count(id) == 0);  // its own events never come back to it
+        for (std::uint64_t other = 1; other <= 3; ++other) {
+            if (other == id) continue;
+            const auto ns = box.from(other);
+            CHECK(ns.size() == per_node);
+            CHECK(coord_test::strictly_increasing(ns));  // in order, no duplicate
+        }
+        const auto stats = nodes[id - 1]->stats();
+        CHECK(stats.gaps == 0);
+        CHECK(stats.own_messages == stats.sent_messages);  // the server echoes them; skipped by node id
+        CHECK(stats.sent_messages < 3 * per_node);          // bursts were batched
+    }
+}
+
+TEST_CASE("pubsub: server restarted mid-stream, the subscriber comes back by itself and reports the gap",
+          "[coordinator][redis][pubsub][restart]") {
+    redis_server server;
+    recorder sender_box, receiver_box;
+    auto sender = make_node(server, 1, sender_box);
+    auto receiver = make_node(server, 2, receiver_box);
+    REQUIRE(eventually([&] { return receiver->transport().subscribed(); }));
+
+    std::uint64_t n = 0;
+    for (; n < 50; ++n) sender->publish(ping{1, n + 1, ""});
+    REQUIRE(eventually([&] { return receiver_box.count(1) == 50; }));
+
+    server.restart();
+    // keep publishing until events flow again: those sent while the receiver was
+    // not subscribed are lost, and must be reported
+    REQUIRE(eventually(
+        [&] {
+            sender->publish(ping{1, ++n, ""});
+            const auto got = receiver_box.from(1);
+            return got.size() > 50 && got.back() > 60;
+        },
+        std::chrono::seconds{20}));
+    REQUIRE(eventually([&] { return receiver_box.gaps_of(gap_kind::sequence_skip) >= 1; }));
+
+    CHECK(receiver_box.gaps_of(gap_kind::outage) == 1);
+    CHECK(receiver->transport().stats().subscriptions == 2);
+    const auto got = receiver_box.from(1);
+    CHECK(coord_test::strictly_increasing(got));  // nothing twice, nothing out of order
+    CHECK(got.size() < n);                        // some were lost, as pub/sub does
+    for (const auto& g : receiver_box.all_gaps()) {
+        if (g.kind == gap_kind::outage) {
+            CHECK(g.detail.find(server.address()) != std::string::npos);
+        } else {
+            CHECK(g.kind == gap_kind::sequence_skip);
+            CHECK(g.publisher == 1);
+            CHECK(g.first_missing <= g.last_missing);
+        }
+    }
+}
+
+TEST_CASE("pubsub: garbage PUBLISHed on the channel by raw hiredis is skipped and counted",
+          "[coordinator][redis][pubsub]") {
+    redis_server server;
+    recorder sender_box, receiver_box;
+    auto receiver = make_node(server, 2, receiver_box);
+    REQUIRE(eventually([&] { return receiver->transport().subscribed(); }));
+    const std::string channel = receiver->transport().channel();
+    server.command({"PUBLISH", channel, "hello"});
+    server.command({"PUBLISH", channel, ""});
+    server.command({"PUBLISH", channel, std::string_view("\xC7\x01\x01\x01\x01\x05\x00", 7)});
+    auto sender = make_node(server, 1, sender_box);
+    sender->publish(ping{1, 1, "real"});
+    REQUIRE(eventually([&] { return receiver_box.total.load() == 1; }));
+    const auto stats = receiver->stats();
+    CHECK(stats.malformed_messages == 3);
+    CHECK(stats.delivered_events == 1);
+}
+
+TEST_CASE("pubsub: stop is prompt although the subscriber blocks in a read without timeout",
+          "[coordinator][redis][pubsub]") {
+    redis_server server;
+    recorder box;
+    auto node = make_node(server, 1, box);
+    REQUIRE(eventually([&] { return node->transport().subscribed(); }));
+    const auto before = std::chrono::steady_clock::now();
+    node->stop();
+    const auto took = std::chrono::steady_clock::now() - before;
+    CHECK(took < std::chrono::seconds{2});  // a deadline, not a speed claim: without shutdown(2) it never returns
+    CHECK_FALSE(node->transport().subscribed());
+}
+
+TEST_CASE("pubsub: typed errors for bad settings, a dead server and a wrong password",
+          "[coordinator][redis][pubsub][errors]") {
+    SECTION("TLS is refused at construction by this hiredis") {
+        redis::config settings;
+        settings.url = "rediss://127.0.0.1:6390";
+        try {
+            transports::redis_pubsub transport(settings);
+            FAIL("rediss accepted");
+        } catch (const error& e) {
+            CHECK(e.kind() == errc::configuration);
+        }
+    }
+    SECTION("a dead server: ping names the address; publishing drops and counts, the subscriber keeps trying") {
+        const auto port = hotstate::testing::free_port();
+        redis::config settings;
+        settings.url = "redis://127.0.0.1:" + std::to_string(port);
+        settings.timeout = std::chrono::milliseconds{500};
+        transports::redis_pubsub transport(settings);
+        try {
+            transport.ping();
+            FAIL("ping to a dead server succeeded");
+        } catch (const error& e) {
+            CHECK(e.kind() == errc::connection);
+            CHECK(std::string(e.what()).find("127.0.0.1:" + std::to_string(port)) != std::string::npos);
+        }
+        pubsub_node node({.node_id = 1, .send_backoff = {std::chrono::milliseconds{1}, std::chrono::milliseconds{1}}},
+                         std::move(transport));
+        node.start();
+        node.publish(ping{1, 1, ""});
+        REQUIRE(node.flush());
+        CHECK(node.stats().dropped_messages == 1);
+        CHECK(node.stats().send_failures >= 1);
+        REQUIRE(eventually([&] { return node.transport().stats().connect_failures >= 2; }));
+        CHECK(node.transport().last_error().find("127.0.0.1:" + std::to_string(port)) != std::string::npos);
+    }
+    SECTION("a wrong password: errc::authentication, the password never printed") {
+        redis_server secured({.requirepass = "right-horse"});
+        redis::config settings;
+        settings.url = "redis://:wrong-battery@127.0.0.1:" + std::to_string(secured.port());
+        transports::redis_pubsub transport(settings);
+        try {
+            transport.ping();
+            FAIL("wrong password accepted");
+        } catch (const error& e) {
+            CHECK(e.kind() == errc::authentication);
+            CHECK(std::string(e.what()).find(secured.address()) != std::string::npos);
+            CHECK(std::string(e.what()).find("wrong-battery") == std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("pubsub: the Default way shares a Redis store's connection pool", "[coordinator][redis][pubsub]") {
+    redis_server server;
+    backends::redis store(config_for(server));
+    recorder box_a, box_b;
+    pubsub_node a({.node_id = 1}, transports::redis_pubsub(store.connections()));
+    pubsub_node b({.node_id = 2}, transports::redis_pubsub(config_for(server)));
+    box_a.attach(a);
+    box_b.attach(b);
+    a.start();
+    b.start();
+    REQUIRE(eventually([&] { return a.transport().subscribed() && b.transport().subscribed(); }));
+    a.publish(ping{1, 1, ""});
+    b.publish(ping{2, 1, ""});
+    REQUIRE(eventually([&] { return box_a.total.load() == 1 && box_b.total.load() == 1; }));
+    CHECK(store.connections().open_connections() >= 1);  // a's PUBLISH went through the store's pool
+}

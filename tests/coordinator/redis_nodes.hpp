@@ -1,0 +1,69 @@
+// Shared pieces of the coordinator's Redis tests: a node that records what it
+// received (on the delivery thread, asserted on the main thread afterwards).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <hotstate/coordinator.hpp>
+
+#include "test_events.hpp"
+
+namespace coord_test {
+
+/// What one node received. Catch2 is not thread-safe: only counters and containers here.
+struct recorder {
+    mutable std::mutex mutex;
+    std::map<std::uint64_t, std::vector<std::uint64_t>> by_publisher;  // publisher -> ping.n, arrival order
+    std::vector<hotstate::gap> gaps;
+    std::atomic<std::uint64_t> total{0};
+    std::atomic<std::uint64_t> mislabelled{0};  // ping.from disagrees with the header's publisher
+
+    void on_ping(const ping& p, const hotstate::delivery& from) {
+        if (p.from != from.publisher) ++mislabelled;
+        std::lock_guard lock(mutex);
+        by_publisher[from.publisher].push_back(p.n);
+        ++total;
+    }
+    void on_gap(const hotstate::gap& g) {
+        std::lock_guard lock(mutex);
+        gaps.push_back(g);
+    }
+
+    template <class Coordinator>
+    void attach(Coordinator& node) {
+        node.template subscribe<ping>([this](const ping& p, const hotstate::delivery& d) { on_ping(p, d); });
+        node.on_gap([this](const hotstate::gap& g) { on_gap(g); });
+    }
+
+    std::vector<std::uint64_t> from(std::uint64_t publisher) const {
+        std::lock_guard lock(mutex);
+        auto it = by_publisher.find(publisher);
+        return it == by_publisher.end() ? std::vector<std::uint64_t>{} : it->second;
+    }
+    std::size_t count(std::uint64_t publisher) const { return from(publisher).size(); }
+    std::size_t gaps_of(hotstate::gap_kind kind) const {
+        std::lock_guard lock(mutex);
+        std::size_t n = 0;
+        for (const auto& g : gaps) n += g.kind == kind ? 1 : 0;
+        return n;
+    }
+    std::vector<hotstate::gap> all_gaps() const {
+        std::lock_guard lock(mutex);
+        return gaps;
+    }
+};
+
+/// True when `ns` is strictly increasing (in order, no repeats).
+inline bool strictly_increasing(const std::vector<std::uint64_t>& ns) {
+    for (std::size_t i = 1; i < ns.size(); ++i)
+        if (ns[i] <= ns[i - 1]) return false;
+    return true;
+}
+
+}  // namespace coord_test
