@@ -1,0 +1,336 @@
+// hotstate/detail/cluster/routed_backend.hpp: the store operations of the
+// Redis Cluster and Redis Sentinel backends, written once over a Router.
+//
+// A Router decides which node's pool runs a command and what to do when the
+// command meets a redirect, a failover or a dead node:
+//
+//   template <class Body> decltype(auto) execute(std::string_view key, access, std::string_view command, Body&&);
+//   template <class Body> void for_each_master(std::string_view command, Body&&);
+//
+// Each operation below is the standalone backend's (same commands, same Lua
+// scripts from detail/redis/scripts.hpp, same replies, same errors), as a body
+// on a `redis::connection&`. A body that gets an error reply a router can act
+// on (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, READONLY, LOADING, MASTERDOWN) throws
+// `reply_redirect`, which never leaves the router; every other error reply is
+// the usual hotstate::error.
+#pragma once
+
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <hiredis/hiredis.h>
+
+#include <hotstate/backend.hpp>
+#include <hotstate/clock.hpp>
+#include <hotstate/detail/cluster/redirect.hpp>
+#include <hotstate/detail/redis/errors.hpp>
+#include <hotstate/detail/redis/glob.hpp>
+#include <hotstate/detail/redis/scripts.hpp>
+#include <hotstate/error.hpp>
+#include <hotstate/rate_limit.hpp>
+#include <hotstate/redis/connection.hpp>
+
+namespace hotstate::detail::cluster {
+
+/// Whether a command only reads (may go to a replica) or writes.
+enum class access : std::uint8_t { read, write };
+
+/// Thrown by an operation body for an error reply the router handles; carries
+/// the classification and the server's text (no key bytes: Redis puts none in
+/// these replies).
+struct reply_redirect {
+    classified_error what;
+    std::string message;
+    std::string address;
+};
+
+/// The host part of a connection's "host:port" address (for "MOVED 1 :port").
+[[nodiscard]] inline std::string_view host_of(std::string_view address) noexcept {
+    const auto colon = address.rfind(':');
+    std::string_view host = colon == std::string_view::npos ? address : address.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    return host;
+}
+
+/// Throws the right thing for a reply that is not what `command` expects.
+[[noreturn]] inline void fail_reply(const ::hotstate::redis::connection& c, std::string_view command,
+                                    const ::hotstate::redis::reply& r) {
+    if (r.is_error()) {
+        auto classified = classify_error(r.text(), host_of(c.address()));
+        if (classified.kind != failure_kind::none)
+            throw reply_redirect{std::move(classified), std::string(r.text()), c.address()};
+        throw detail::redis::server_error(c.address(), command, r.text());
+    }
+    throw error(errc::server, detail::redis::context(c.address(), command) + "unexpected reply type " + std::to_string(r.type()));
+}
+
+/// EVALSHA, falling back to EVAL (which loads it) on NOSCRIPT; the reply,
+/// error or not, goes to the caller (a MOVED must reach the router).
+template <class... Args>
+::hotstate::redis::reply run_script(::hotstate::redis::connection& c, const detail::redis::script& s,
+                                    std::string_view key, const Args&... args) {
+    ::hotstate::redis::reply r = c.command(s.name, "EVALSHA", s.sha_view(), "1", key, args...);
+    if (r.is_error() && detail::redis::is_noscript(r.text())) [[unlikely]]
+        r = c.command(s.name, "EVAL", s.text, "1", key, args...);
+    return r;
+}
+
+/// The store operations over a Router.
+/// @tparam Router cluster_router or sentinel_router
+/// @tparam C      a Clock; drives rate-limit windows and GCRA (Redis keeps TTLs and lock leases)
+template <class Router, Clock C>
+class routed_backend {
+public:
+    using config_type = typename Router::config_type;
+    using clock_type = C;
+    using connection = ::hotstate::redis::connection;
+    using reply = ::hotstate::redis::reply;
+
+    /// Validates `settings` (errc::configuration); opens no connection yet (see ping()).
+    explicit routed_backend(config_type settings, C clock = C())
+        : router_(std::move(settings)), clock_(std::move(clock)) {}
+
+    routed_backend(const routed_backend&) = delete;
+    routed_backend& operator=(const routed_backend&) = delete;
+
+    [[nodiscard]] time_point now() const { return clock_.now(); }
+    [[nodiscard]] const C& clock() const noexcept { return clock_; }
+    [[nodiscard]] const config_type& settings() const noexcept { return router_.settings(); }
+    /// The router: topology, node pools, refresh counters.
+    [[nodiscard]] Router& router() noexcept { return router_; }
+
+    /// Learns the topology and PINGs every master: surfaces a wrong address or
+    /// password at start-up instead of on the first real request.
+    void ping() {
+        router_.for_each_master("PING", [](connection& c) {
+            reply r = c.command("PING", "PING");
+            if (r.is_error()) fail_reply(c, "PING", r);
+        });
+    }
+
+    /// Runs `body(connection&)` on the node that owns `key` (a raw command
+    /// there; error replies are the body's to handle).
+    template <class F>
+    decltype(auto) with_connection(std::string_view key, F&& body) {
+        return router_.execute(key, access::write, "command", std::forward<F>(body));
+    }
+
+    // ---- KeyValueBackend ----------------------------------------------------
+
+    /// SET key value [PX ttl]
+    void kv_set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
+        router_.execute(key, access::write, "SET", [&](connection& c) {
+            reply r = ttl.count() > 0
+                          ? c.command("SET", "SET", key, value, "PX", ::hotstate::redis::int_arg(std::int64_t{ttl.count()}))
+                          : c.command("SET", "SET", key, value);
+            if (r.type() != REDIS_REPLY_STATUS) [[unlikely]]
+                fail_reply(c, "SET", r);
+        });
+    }
+
+    /// GET key; the bytes go to `sink` in place.
+    template <class Sink>
+    bool kv_get(std::string_view key, Sink&& sink) {
+        return router_.execute(key, access::read, "GET", [&](connection& c) {
+            reply r = c.command("GET", "GET", key);
+            if (r.type() == REDIS_REPLY_STRING) [[likely]] {
+                sink(r.text());
+                return true;
+            }
+            if (r.is_nil()) return false;
+            fail_reply(c, "GET", r);
+        });
+    }
+
+    /// UNLINK key
+    bool kv_del(std::string_view key) { return integer_command(access::write, "UNLINK", key) > 0; }
+
+    /// EXISTS key
+    bool kv_exists(std::string_view key) { return integer_command(access::read, "EXISTS", key) > 0; }
+
+    /// SCAN MATCH <prefix>* on every master, UNLINK of each key found (keys of
+    /// one SCAN page may live in different slots, so one UNLINK each, pipelined).
+    std::uint64_t kv_del_prefix(std::string_view prefix) {
+        const std::string pattern = detail::redis::glob_prefix_pattern(prefix);
+        std::uint64_t removed = 0;
+        std::vector<std::string> moved_away;
+        router_.for_each_master("SCAN", [&](connection& c) {
+            std::string cursor = "0";
+            do {
+                reply page = c.command("SCAN", "SCAN", cursor, "MATCH", pattern, "COUNT", "1000");
+                if (page.type() != REDIS_REPLY_ARRAY || page->elements != 2 ||
+                    page->element[1]->type != REDIS_REPLY_ARRAY) [[unlikely]]
+                    fail_reply(c, "SCAN", page);
+                cursor.assign(page->element[0]->str, page->element[0]->len);
+                const redisReply* keys = page->element[1];
+                for (std::size_t i = 0; i < keys->elements; ++i)
+                    c.append("UNLINK", "UNLINK", std::string_view(keys->element[i]->str, keys->element[i]->len));
+                for (std::size_t i = 0; i < keys->elements; ++i) {
+                    reply count = c.read_reply("UNLINK");
+                    if (count.is_integer()) {
+                        removed += static_cast<std::uint64_t>(count.integer());
+                    } else if (count.is_error() && classify_error(count.text()).kind != failure_kind::none) {
+                        // the key's slot moved since SCAN saw it: delete it where it lives now
+                        moved_away.emplace_back(keys->element[i]->str, keys->element[i]->len);
+                    } else {
+                        // read the rest first, so the connection stays in step
+                        for (++i; i < keys->elements; ++i) (void)c.read_reply("UNLINK");
+                        fail_reply(c, "UNLINK", count);
+                    }
+                }
+            } while (cursor != "0");
+        });
+        for (const auto& key : moved_away) removed += kv_del(key) ? 1 : 0;
+        return removed;
+    }
+
+    // ---- CounterBackend -----------------------------------------------------
+
+    /// INCRBY key by; with an expiry, INCRBY + PEXPIRE in one script.
+    std::int64_t counter_incr(std::string_view key, std::int64_t by, std::chrono::milliseconds expiry) {
+        return router_.execute(key, access::write, "INCRBY", [&](connection& c) -> std::int64_t {
+            const ::hotstate::redis::int_arg amount(by);
+            reply r = expiry.count() <= 0
+                          ? c.command("INCRBY", "INCRBY", key, amount)
+                          : run_script(c, detail::redis::counter_incr_expire, key, amount,
+                                       ::hotstate::redis::int_arg(std::int64_t{expiry.count()}));
+            if (r.is_integer()) [[likely]]
+                return r.integer();
+            fail_reply(c, "increment", r);
+        });
+    }
+
+    /// GET key as an integer; missing reads as 0.
+    std::int64_t counter_get(std::string_view key) {
+        return router_.execute(key, access::read, "GET", [&](connection& c) -> std::int64_t {
+            reply r = c.command("GET", "GET", key);
+            if (r.is_nil()) return 0;
+            if (r.type() != REDIS_REPLY_STRING) fail_reply(c, "GET", r);
+            std::int64_t value = 0;
+            const auto text = r.text();
+            const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
+            if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size() || text.empty())
+                throw error(errc::wrong_type, detail::redis::context(c.address(), "GET") + "the value is not an integer");
+            return value;
+        });
+    }
+
+    // ---- RateLimitBackend ---------------------------------------------------
+
+    /// One GCRA step in the standalone backend's script; `now` from the Clock policy.
+    rate_decision gcra_check(std::string_view key, rate_math::gcra_parameters params, std::int64_t cost) {
+        const std::int64_t now_us = clock_.now().time_since_epoch().count() * 1000;
+        return router_.execute(key, access::write, "check_rate", [&](connection& c) {
+            using ::hotstate::redis::int_arg;
+            reply r = run_script(c, detail::redis::gcra_check, key, int_arg(now_us), int_arg(params.emission_us),
+                                 int_arg(params.capacity_us), int_arg(cost), int_arg(std::int64_t{gcra_ttl_slack_ms}));
+            if (r.type() != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_INTEGER ||
+                r->element[1]->type != REDIS_REPLY_INTEGER || r->element[2]->type != REDIS_REPLY_INTEGER) [[unlikely]]
+                fail_reply(c, "check_rate", r);
+            return rate_decision{r->element[0]->integer != 0, std::chrono::milliseconds{r->element[1]->integer},
+                                 r->element[2]->integer};
+        });
+    }
+
+    // ---- LockBackend --------------------------------------------------------
+
+    /// Takes the lock unless a live lease exists; returns the fencing token.
+    std::optional<std::uint64_t> lock_acquire(std::string_view key, std::string_view owner,
+                                              std::chrono::milliseconds lease) {
+        return router_.execute(key, access::write, "try_lock", [&](connection& c) -> std::optional<std::uint64_t> {
+            using ::hotstate::redis::int_arg;
+            reply r = run_script(c, detail::redis::lock_acquire, key, owner, int_arg(std::int64_t{lease.count()}),
+                                 int_arg(std::int64_t{settings().fence_retention.count()}));
+            if (r.is_nil()) return std::nullopt;
+            if (r.type() != REDIS_REPLY_STRING) fail_reply(c, "try_lock", r);
+            std::uint64_t fence = 0;
+            const auto text = r.text();
+            const auto parsed = std::from_chars(text.data(), text.data() + text.size(), fence);
+            if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size())
+                throw error(errc::decode, detail::redis::context(c.address(), "try_lock") + "malformed fencing token");
+            return fence;
+        });
+    }
+
+    /// Releases the lock when `owner` holds a live lease (the fence stays).
+    bool lock_release(std::string_view key, std::string_view owner) {
+        return router_.execute(key, access::write, "release", [&](connection& c) {
+            reply r = run_script(c, detail::redis::lock_release, key, owner);
+            if (!r.is_integer()) fail_reply(c, "release", r);
+            return r.integer() == 1;
+        });
+    }
+
+    /// Renews the lease to `lease` from now when `owner` holds a live lease.
+    bool lock_extend(std::string_view key, std::string_view owner, std::chrono::milliseconds lease) {
+        return router_.execute(key, access::write, "extend", [&](connection& c) {
+            using ::hotstate::redis::int_arg;
+            reply r = run_script(c, detail::redis::lock_extend, key, owner, int_arg(std::int64_t{lease.count()}),
+                                 int_arg(std::int64_t{settings().fence_retention.count()}));
+            if (!r.is_integer()) fail_reply(c, "extend", r);
+            return r.integer() == 1;
+        });
+    }
+
+    // ---- LookupBackend ------------------------------------------------------
+
+    /// SADD key member
+    bool set_add(std::string_view key, std::string_view member) {
+        return integer_command(access::write, "SADD", key, member) > 0;
+    }
+    /// SREM key member
+    bool set_remove(std::string_view key, std::string_view member) {
+        return integer_command(access::write, "SREM", key, member) > 0;
+    }
+    /// SISMEMBER key member
+    bool set_contains(std::string_view key, std::string_view member) {
+        return integer_command(access::read, "SISMEMBER", key, member) > 0;
+    }
+    /// HSET key field value
+    void map_set(std::string_view key, std::string_view field, std::string_view value) {
+        (void)integer_command(access::write, "HSET", key, field, value);
+    }
+    /// HGET key field; the bytes go to `sink` in place.
+    template <class Sink>
+    bool map_get(std::string_view key, std::string_view field, Sink&& sink) {
+        return router_.execute(key, access::read, "HGET", [&](connection& c) {
+            reply r = c.command("HGET", "HGET", key, field);
+            if (r.type() == REDIS_REPLY_STRING) {
+                sink(r.text());
+                return true;
+            }
+            if (r.is_nil()) return false;
+            fail_reply(c, "HGET", r);
+        });
+    }
+    /// HDEL key field
+    bool map_remove(std::string_view key, std::string_view field) {
+        return integer_command(access::write, "HDEL", key, field) > 0;
+    }
+
+private:
+    /// Extra TTL of a GCRA key beyond its schedule (as the standalone backend).
+    static constexpr std::int64_t gcra_ttl_slack_ms = 1000;
+
+    template <std::size_t N, class... Args>
+    std::int64_t integer_command(access mode, const char (&name)[N], std::string_view key, const Args&... args) {
+        return router_.execute(key, mode, std::string_view(name, N - 1), [&](connection& c) -> std::int64_t {
+            reply r = c.command(std::string_view(name, N - 1), name, key, args...);
+            if (r.is_integer()) [[likely]]
+                return r.integer();
+            fail_reply(c, std::string_view(name, N - 1), r);
+        });
+    }
+
+    Router router_;
+    C clock_;
+};
+
+}  // namespace hotstate::detail::cluster

@@ -1,0 +1,55 @@
+// Conformance fixture for the Redis Cluster backend: one 3-master/3-replica
+// cluster per test binary, flushed before every test case; a manual clock
+// drives rate-limit windows while the servers expire keys in real time.
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include <hotstate/backends/redis_cluster.hpp>
+#include <hotstate/clock.hpp>
+#include <hotstate/store.hpp>
+
+#include "support/redis_cluster.hpp"
+
+/// The cluster every test case of this binary shares.
+inline hotstate::testing::redis_cluster& shared_redis_cluster() {
+    static hotstate::testing::redis_cluster cluster;
+    return cluster;
+}
+
+/// A config seeded with the shared cluster's nodes, with short timeouts for tests.
+inline hotstate::redis::cluster_config shared_cluster_config() {
+    hotstate::redis::cluster_config settings;
+    settings.urls = shared_redis_cluster().seed_urls();
+    settings.timeout = std::chrono::seconds{5};
+    settings.pool_max_connections = 4;
+    settings.pool_timeout_create = std::chrono::seconds{5};
+    settings.pool_timeout_wait = std::chrono::seconds{5};
+    return settings;
+}
+
+/// Empties every master (replicas follow).
+inline void flush_cluster(hotstate::testing::redis_cluster& cluster) {
+    for (auto& node : cluster.nodes()) {
+        if (!node->running()) continue;
+        auto role = node->command({"ROLE"});
+        if (role->type == REDIS_REPLY_ARRAY && std::string_view(role->element[0]->str) == "master")
+            node->command({"FLUSHALL"});
+    }
+}
+
+struct cluster_fixture {
+    static constexpr bool expires_in_real_time = true;
+    hotstate::manual_clock clock;
+
+    cluster_fixture() { flush_cluster(shared_redis_cluster()); }
+
+    template <class... Categories>
+    auto make_store() {
+        return std::make_unique<hotstate::store<hotstate::backends::basic_redis_cluster<hotstate::manual_clock>, Categories...>>(
+            shared_cluster_config(), clock);
+    }
+    void pass(std::chrono::milliseconds span) { clock.advance(span); }
+    std::chrono::milliseconds short_ttl() const { return std::chrono::milliseconds{150}; }
+};
