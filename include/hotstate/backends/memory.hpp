@@ -31,6 +31,7 @@
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
 #include <hotstate/detail/fast_hash.hpp>
+#include <hotstate/detail/open_table.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/rate_limit.hpp>
 
@@ -53,46 +54,23 @@ struct memory_config {
 
 namespace detail_memory {
 
-/// A key with its hash computed once: the shard and the shard's table both use it.
-struct hashed_key {
-    std::string_view text;
-    std::size_t hash;
-};
-
 // Encoded keys are built on the caller's stack just before the lookup: one
 // byte store for the prefix, then a copy of the key. A load that spans both
 // stores cannot be forwarded and stalls, so the first byte is folded into the
 // seed and every wide load starts after it.
-inline std::size_t hash_bytes(std::string_view text) noexcept {
-    if (text.empty()) return static_cast<std::size_t>(detail::process_hash_seed());
+inline std::uint64_t hash_bytes(std::string_view text) noexcept {
+    if (text.empty()) return detail::process_hash_seed();
     const auto first = static_cast<std::uint64_t>(static_cast<unsigned char>(text[0]));
-    return static_cast<std::size_t>(
-        detail::fast_hash(text.substr(1), detail::process_hash_seed() ^ (first * 0x9e3779b97f4a7c15ULL)));
+    return detail::fast_hash(text.substr(1), detail::process_hash_seed() ^ (first * 0x9e3779b97f4a7c15ULL));
 }
 
-inline bool same_bytes(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && (a.empty() || (a[0] == b[0] && a.substr(1) == b.substr(1)));
-}
-
-inline hashed_key hash_of(std::string_view text) noexcept { return {text, hash_bytes(text)}; }
-
-// Deliberately not noexcept: libstdc++ then caches each node's hash, so chains
-// and rehashes never hash a stored key again.
 struct transparent_hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view text) const { return hash_bytes(text); }
-    std::size_t operator()(const hashed_key& key) const { return key.hash; }
+    std::size_t operator()(std::string_view text) const noexcept { return static_cast<std::size_t>(hash_bytes(text)); }
 };
 
-struct transparent_equal {
-    using is_transparent = void;
-    bool operator()(std::string_view a, std::string_view b) const noexcept { return same_bytes(a, b); }
-    bool operator()(const hashed_key& a, std::string_view b) const noexcept { return same_bytes(a.text, b); }
-    bool operator()(std::string_view a, const hashed_key& b) const noexcept { return same_bytes(a, b.text); }
-};
-
-using set_type = std::unordered_set<std::string, transparent_hash, transparent_equal>;
-using map_type = std::unordered_map<std::string, std::string, transparent_hash, transparent_equal>;
+using set_type = std::unordered_set<std::string, transparent_hash, std::equal_to<>>;
+using map_type = std::unordered_map<std::string, std::string, transparent_hash, std::equal_to<>>;
 
 struct lock_state {
     std::string owner;           // empty: released
@@ -134,10 +112,13 @@ private:
     bool known_ = false;
 };
 
+using table = detail::open_table<entry>;
+using node = table::node;
+
 struct alignas(64) shard {
     std::mutex mutex;
-    std::unordered_map<std::string, entry, transparent_hash, transparent_equal> entries;
-    std::size_t sweep_cursor = 0;  // next bucket the sweep looks at
+    table entries;
+    std::size_t sweep_cursor = 0;  // next slot the sweep looks at
 };
 
 }  // namespace detail_memory
@@ -173,34 +154,31 @@ public:
     // ---- KeyValueBackend ----------------------------------------------------
 
     void kv_set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
-        now_type now(clock_);
-        const auto hashed = detail_memory::hash_of(key);
-        auto& s = shard_of(hashed);
-        std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, hashed, now);
+        access a(*this, key);
+        std::scoped_lock guard(a.s.mutex);
+        auto* found = find_live(a);
         const std::size_t charge = key.size() + value.size() + detail_memory::entry_overhead;
-        const std::size_t old_charge = it != s.entries.end() ? it->second.charge : 0;
-        reserve(s, charge, old_charge, now, "set");
-        if (it == s.entries.end()) it = s.entries.try_emplace(std::string(key)).first;
-        if (auto* text = std::get_if<std::string>(&it->second.value))
+        reserve(a, charge, found != nullptr ? found->value.charge : 0, "set");
+        if (found == nullptr) found = &a.s.entries.insert(key, a.hash);
+        auto& e = found->value;
+        if (auto* text = std::get_if<std::string>(&e.value))
             text->assign(value);  // reuses the old value's capacity
         else
-            it->second.value.template emplace<std::string>(value);
-        it->second.expires_at_ms = ttl.count() > 0 ? now + ttl.count() : 0;
-        it->second.charge = charge;
+            e.value.template emplace<std::string>(value);
+        e.expires_at_ms = ttl.count() > 0 ? a.now + ttl.count() : 0;
+        e.charge = charge;
     }
 
     template <class Sink>
     bool kv_get(std::string_view key, Sink&& sink) {
-        now_type now(clock_);
-        const auto hashed = detail_memory::hash_of(key);
-        auto& s = shard_of(hashed);
-        std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, hashed, now);
-        if (it == s.entries.end()) return false;
-        if (const auto* text = std::get_if<std::string>(&it->second.value)) {
+        access a(*this, key);
+        std::scoped_lock guard(a.s.mutex);
+        auto* found = find_live(a);
+        if (found == nullptr) return false;
+        const auto& e = found->value;
+        if (const auto* text = std::get_if<std::string>(&e.value)) {
             sink(std::string_view(*text));
-        } else if (const auto* number = std::get_if<std::int64_t>(&it->second.value)) {
+        } else if (const auto* number = std::get_if<std::int64_t>(&e.value)) {
             char buffer[24];
             const auto end = std::to_chars(buffer, buffer + sizeof buffer, *number).ptr;
             sink(std::string_view(buffer, static_cast<std::size_t>(end - buffer)));
@@ -211,22 +189,17 @@ public:
     }
 
     bool kv_del(std::string_view key) {
-        now_type now(clock_);
-        const auto hashed = detail_memory::hash_of(key);
-        auto& s = shard_of(hashed);
-        std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, hashed, now);
-        if (it == s.entries.end()) return false;
-        erase_entry(s, it);
+        access a(*this, key);
+        std::scoped_lock guard(a.s.mutex);
+        if (find_live(a) == nullptr) return false;
+        erase(a);
         return true;
     }
 
     bool kv_exists(std::string_view key) {
-        now_type now(clock_);
-        const auto hashed = detail_memory::hash_of(key);
-        auto& s = shard_of(hashed);
-        std::scoped_lock guard(s.mutex);
-        return find_live(s, hashed, now) != s.entries.end();
+        access a(*this, key);
+        std::scoped_lock guard(a.s.mutex);
+        return find_live(a) != nullptr;
     }
 
     std::uint64_t kv_del_prefix(std::string_view prefix) {
@@ -235,14 +208,11 @@ public:
         for (std::size_t i = 0; i < shard_count_; ++i) {
             auto& s = shards_[i];
             std::scoped_lock guard(s.mutex);
-            for (auto it = s.entries.begin(); it != s.entries.end();) {
-                if (std::string_view(it->first).starts_with(prefix)) {
-                    if (!expired(it->second, now)) ++removed;
-                    it = erase_entry(s, it);
-                } else {
-                    ++it;
-                }
-            }
+            scan_and_erase(s, 0, s.entries.slot_count(), [&](const detail_memory::node& n) {
+                if (!n.key().starts_with(prefix)) return false;
+                if (!expired(n.value, now)) ++removed;
+                return true;
+            });
         }
         return removed;
     }
@@ -250,57 +220,52 @@ public:
     // ---- CounterBackend -----------------------------------------------------
 
     std::int64_t counter_incr(std::string_view key, std::int64_t by, std::chrono::milliseconds expiry) {
-        now_type now(clock_);
-        const auto hashed = detail_memory::hash_of(key);
-        auto& s = shard_of(hashed);
-        std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, hashed, now);
-        if (it == s.entries.end()) {
+        access a(*this, key);
+        std::scoped_lock guard(a.s.mutex);
+        auto* found = find_live(a);
+        if (found == nullptr) {
             const std::size_t charge = key.size() + sizeof(std::int64_t) + detail_memory::entry_overhead;
-            reserve(s, charge, 0, now, "increment");
-            it = s.entries.try_emplace(std::string(key)).first;
-            it->second.value.template emplace<std::int64_t>(0);
-            it->second.charge = charge;
+            reserve(a, charge, 0, "increment");
+            found = &a.s.entries.insert(key, a.hash);
+            found->value.value.template emplace<std::int64_t>(0);
+            found->value.charge = charge;
         }
-        std::int64_t& counter = counter_of(it->second, "increment");
+        std::int64_t& counter = counter_of(found->value, "increment");
         std::int64_t result = 0;
         if (__builtin_add_overflow(counter, by, &result))
             throw error(errc::invalid_argument, "increment would overflow a 64-bit counter");
         counter = result;
-        if (expiry.count() > 0) it->second.expires_at_ms = now + expiry.count();
+        if (expiry.count() > 0) found->value.expires_at_ms = a.now + expiry.count();
         return result;
     }
 
     std::int64_t counter_get(std::string_view key) {
-        now_type now(clock_);
-        const auto hashed = detail_memory::hash_of(key);
-        auto& s = shard_of(hashed);
-        std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, hashed, now);
-        if (it == s.entries.end()) return 0;
-        return counter_of(it->second, "counter");
+        access a(*this, key);
+        std::scoped_lock guard(a.s.mutex);
+        auto* found = find_live(a);
+        if (found == nullptr) return 0;
+        return counter_of(found->value, "counter");
     }
 
     // ---- RateLimitBackend ---------------------------------------------------
 
     rate_decision gcra_check(std::string_view key, rate_math::gcra_parameters params, std::int64_t cost) {
-        now_type now(clock_);
-        const auto hashed = detail_memory::hash_of(key);
-        auto& s = shard_of(hashed);
-        std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, hashed, now);
+        access a(*this, key);
+        std::scoped_lock guard(a.s.mutex);
+        auto* found = find_live(a);
         std::optional<std::int64_t> stored;
-        if (it != s.entries.end()) stored = counter_of(it->second, "check_rate");
+        if (found != nullptr) stored = counter_of(found->value, "check_rate");
+        const std::int64_t now = a.now;
         const auto outcome = rate_math::gcra_step(stored, now * 1000, params, cost);
         if (outcome.decision.allowed) {
-            if (it == s.entries.end()) {
+            if (found == nullptr) {
                 const std::size_t charge = key.size() + sizeof(std::int64_t) + detail_memory::entry_overhead;
-                reserve(s, charge, 0, now, "check_rate");
-                it = s.entries.try_emplace(std::string(key)).first;
-                it->second.charge = charge;
+                reserve(a, charge, 0, "check_rate");
+                found = &a.s.entries.insert(key, a.hash);
+                found->value.charge = charge;
             }
-            it->second.value.template emplace<std::int64_t>(outcome.new_tat_us);
-            it->second.expires_at_ms = now + std::max<std::int64_t>(1, outcome.ttl.count());
+            found->value.value.template emplace<std::int64_t>(outcome.new_tat_us);
+            found->value.expires_at_ms = now + std::max<std::int64_t>(1, outcome.ttl.count());
         }
         return outcome.decision;
     }
@@ -309,26 +274,25 @@ public:
 
     std::optional<std::uint64_t> lock_acquire(std::string_view key, std::string_view owner,
                                               std::chrono::milliseconds lease) {
-        now_type now(clock_);
-        const auto hashed = detail_memory::hash_of(key);
-        auto& s = shard_of(hashed);
-        std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, hashed, now);
+        access a(*this, key);
+        std::scoped_lock guard(a.s.mutex);
+        auto* found = find_live(a);
+        const std::int64_t now = a.now;
         std::uint64_t previous_fence = 0;
-        if (it != s.entries.end()) {
-            auto& state = lock_of(it->second, "try_lock");
+        if (found != nullptr) {
+            auto& state = lock_of(found->value, "try_lock");
             if (!state.owner.empty() && state.until_ms > now) return std::nullopt;
             previous_fence = state.fence;
         }
         const std::size_t charge = key.size() + owner.size() + sizeof(detail_memory::lock_state) +
                                    detail_memory::entry_overhead;
-        reserve(s, charge, it != s.entries.end() ? it->second.charge : 0, now, "try_lock");
-        if (it == s.entries.end()) it = s.entries.try_emplace(std::string(key)).first;
+        reserve(a, charge, found != nullptr ? found->value.charge : 0, "try_lock");
+        if (found == nullptr) found = &a.s.entries.insert(key, a.hash);
         const std::uint64_t fence = std::max(previous_fence + 1, static_cast<std::uint64_t>(now) * 1000);
-        it->second.value = std::make_unique<detail_memory::lock_state>(
+        found->value.value = std::make_unique<detail_memory::lock_state>(
             detail_memory::lock_state{std::string(owner), now + lease.count(), fence});
-        it->second.expires_at_ms = now + lease.count() + config_.fence_retention.count();
-        it->second.charge = charge;
+        found->value.expires_at_ms = now + lease.count() + config_.fence_retention.count();
+        found->value.charge = charge;
         return fence;
     }
 
@@ -350,9 +314,9 @@ public:
     // ---- LookupBackend ------------------------------------------------------
 
     bool set_add(std::string_view key, std::string_view member) {
-        return with_container<detail_memory::set_type>(key, "lookup_add", true, [&](auto& s, auto& set, auto& e, now_type& now) {
+        return with_container<detail_memory::set_type>(key, "lookup_add", true, [&](access& a, auto& set, auto& e) {
             if (set.find(member) != set.end()) return false;
-            reserve(s, member.size() + detail_memory::member_overhead, 0, now, "lookup_add");
+            reserve(a, member.size() + detail_memory::member_overhead, 0, "lookup_add");
             set.emplace(member);
             e.charge += member.size() + detail_memory::member_overhead;
             return true;
@@ -360,7 +324,7 @@ public:
     }
 
     bool set_remove(std::string_view key, std::string_view member) {
-        return with_container<detail_memory::set_type>(key, "lookup_remove", false, [&](auto&, auto& set, auto& e, now_type&) {
+        return with_container<detail_memory::set_type>(key, "lookup_remove", false, [&](access&, auto& set, auto& e) {
             auto found = set.find(member);
             if (found == set.end()) return false;
             release_charge(member.size() + detail_memory::member_overhead);
@@ -371,18 +335,17 @@ public:
     }
 
     bool set_contains(std::string_view key, std::string_view member) {
-        return with_container<detail_memory::set_type>(key, "lookup_contains", false, [&](auto&, auto& set, auto&, now_type&) {
-            return set.find(member) != set.end();
-        });
+        return with_container<detail_memory::set_type>(key, "lookup_contains", false,
+                                                       [&](access&, auto& set, auto&) { return set.find(member) != set.end(); });
     }
 
     void map_set(std::string_view key, std::string_view field, std::string_view value) {
-        with_container<detail_memory::map_type>(key, "lookup_set", true, [&](auto& s, auto& map, auto& e, now_type& now) {
+        with_container<detail_memory::map_type>(key, "lookup_set", true, [&](access& a, auto& map, auto& e) {
             auto found = map.find(field);
             const std::size_t charge = field.size() + value.size() + detail_memory::member_overhead;
             const std::size_t old_charge =
                 found != map.end() ? found->first.size() + found->second.size() + detail_memory::member_overhead : 0;
-            reserve(s, charge, old_charge, now, "lookup_set");
+            reserve(a, charge, old_charge, "lookup_set");
             if (found == map.end()) found = map.try_emplace(std::string(field)).first;
             found->second.assign(value);
             e.charge = e.charge + charge - old_charge;
@@ -392,7 +355,7 @@ public:
 
     template <class Sink>
     bool map_get(std::string_view key, std::string_view field, Sink&& sink) {
-        return with_container<detail_memory::map_type>(key, "lookup_get", false, [&](auto&, auto& map, auto&, now_type&) {
+        return with_container<detail_memory::map_type>(key, "lookup_get", false, [&](access&, auto& map, auto&) {
             auto found = map.find(field);
             if (found == map.end()) return false;
             sink(std::string_view(found->second));
@@ -401,7 +364,7 @@ public:
     }
 
     bool map_remove(std::string_view key, std::string_view field) {
-        return with_container<detail_memory::map_type>(key, "lookup_erase", false, [&](auto&, auto& map, auto& e, now_type&) {
+        return with_container<detail_memory::map_type>(key, "lookup_erase", false, [&](access&, auto& map, auto& e) {
             auto found = map.find(field);
             if (found == map.end()) return false;
             const std::size_t charge = found->first.size() + found->second.size() + detail_memory::member_overhead;
@@ -418,30 +381,18 @@ public:
     /// many it removed. Cheap to call often: each shard is held only briefly.
     std::size_t sweep(std::size_t budget) {
         const std::int64_t now = now_ms();
-        std::size_t examined = 0;
+        const std::size_t share = std::max<std::size_t>(1, budget / shard_count_);
         std::size_t removed = 0;
-        std::vector<std::string> doomed;
-        for (std::size_t visited = 0; visited < shard_count_ && examined < budget; ++visited) {
+        for (std::size_t visited = 0; visited < shard_count_; ++visited) {
             auto& s = shards_[next_sweep_shard_.fetch_add(1, std::memory_order_relaxed) & (shard_count_ - 1)];
             std::scoped_lock guard(s.mutex);
-            const std::size_t buckets = s.entries.bucket_count();
-            const std::size_t share = std::max<std::size_t>(1, budget / shard_count_);
-            std::size_t looked = 0;
-            for (std::size_t step = 0; step < buckets && looked < share; ++step) {
-                if (s.sweep_cursor >= buckets) s.sweep_cursor = 0;
-                const std::size_t bucket = s.sweep_cursor++;
-                for (auto it = s.entries.begin(bucket); it != s.entries.end(bucket); ++it) {
-                    ++looked;
-                    if (expired(it->second, now)) doomed.push_back(it->first);
-                }
-            }
-            examined += looked;
-            for (const auto& key : doomed) {
-                auto it = s.entries.find(key);
-                if (it != s.entries.end()) erase_entry(s, it);
-            }
-            removed += doomed.size();
-            doomed.clear();
+            const std::size_t slots = s.entries.slot_count();
+            if (slots == 0) continue;
+            if (s.sweep_cursor >= slots) s.sweep_cursor = 0;
+            const std::size_t begin = s.sweep_cursor;
+            const std::size_t end = std::min(slots, begin + share);
+            removed += scan_and_erase(s, begin, end, [&](const detail_memory::node& n) { return expired(n.value, now); });
+            s.sweep_cursor = end;
         }
         return removed;
     }
@@ -450,7 +401,10 @@ public:
     std::size_t sweep_all() {
         const std::int64_t now = now_ms();
         std::size_t removed = 0;
-        for (std::size_t i = 0; i < shard_count_; ++i) removed += purge_shard(shards_[i], now);
+        for (std::size_t i = 0; i < shard_count_; ++i) {
+            std::scoped_lock guard(shards_[i].mutex);
+            removed += purge_shard(shards_[i], now);
+        }
         return removed;
     }
 
@@ -468,8 +422,18 @@ public:
     [[nodiscard]] std::size_t memory_used() const noexcept { return used_.load(std::memory_order_relaxed); }
 
 private:
-    using entry_map = decltype(detail_memory::shard::entries);
     using now_type = detail_memory::lazy_now<C>;
+
+    /// One operation's view of its key: the hash (computed once), the shard it
+    /// picks, and the time (read only if needed).
+    struct access {
+        access(const basic_memory& owner, std::string_view k)
+            : key(k), hash(detail_memory::hash_bytes(k)), s(owner.shard_of(hash)), now(owner.clock_) {}
+        std::string_view key;
+        std::uint64_t hash;
+        detail_memory::shard& s;
+        now_type now;
+    };
 
     std::int64_t now_ms() const { return clock_.now().time_since_epoch().count(); }
 
@@ -477,59 +441,74 @@ private:
         return e.expires_at_ms != 0 && e.expires_at_ms <= now;
     }
 
-    detail_memory::shard& shard_of(const detail_memory::hashed_key& key) const noexcept {
+    detail_memory::shard& shard_of(std::uint64_t hash) const noexcept {
         // the shard's table uses the low bits of the same hash: pick the shard from mixed high bits
-        const std::size_t hash = key.hash;
         return shards_[((hash ^ (hash >> 29)) * 0x9e3779b97f4a7c15ull >> 40) & (shard_count_ - 1)];
     }
 
-    entry_map::iterator find_live(detail_memory::shard& s, const detail_memory::hashed_key& key, now_type& now) {
-        auto it = s.entries.find(key);
-        if (it != s.entries.end() && it->second.expires_at_ms != 0 && it->second.expires_at_ms <= now.get()) {
-            erase_entry(s, it);
-            return s.entries.end();
+    /// The live node for the key, or nullptr; an expired one is erased on the way.
+    detail_memory::node* find_live(access& a) {
+        auto* found = a.s.entries.find(a.key, a.hash);
+        if (found != nullptr && found->value.expires_at_ms != 0 && found->value.expires_at_ms <= a.now.get()) {
+            erase(a);
+            return nullptr;
         }
-        return it;
+        return found;
     }
 
-    entry_map::iterator erase_entry(detail_memory::shard& s, entry_map::iterator it) {
-        release_charge(it->second.charge);
-        return s.entries.erase(it);
+    void erase(access& a) {
+        const std::size_t slot = a.s.entries.find_slot(a.key, a.hash);
+        release_charge(a.s.entries.node_at(slot)->value.charge);
+        a.s.entries.erase_at(slot);
+    }
+
+    /// Erases the nodes in slots [begin, end) that `doomed` picks; returns how many.
+    template <class Predicate>
+    std::size_t scan_and_erase(detail_memory::shard& s, std::size_t begin, std::size_t end, Predicate&& doomed) {
+        std::size_t removed = 0;
+        for (std::size_t slot = begin; slot < end && slot < s.entries.slot_count();) {
+            auto* n = s.entries.node_at(slot);
+            if (n != nullptr && doomed(*n)) {
+                release_charge(n->value.charge);
+                s.entries.erase_at(slot);  // a later entry may shift into this slot: look again
+                ++removed;
+            } else {
+                ++slot;
+            }
+        }
+        return removed;
     }
 
     void release_charge(std::size_t bytes) noexcept { used_.fetch_sub(bytes, std::memory_order_relaxed); }
 
     /// Accounts a write that grows an entry from `old_charge` to `new_charge`
     /// bytes; over the limit it first purges the shard, then refuses.
-    void reserve(detail_memory::shard& s, std::size_t new_charge, std::size_t old_charge, now_type& now,
-                 std::string_view operation) {
+    void reserve(access& a, std::size_t new_charge, std::size_t old_charge, std::string_view operation) {
         if (new_charge <= old_charge) {
             if (new_charge != old_charge) release_charge(old_charge - new_charge);
             return;
         }
         const std::size_t growth = new_charge - old_charge;
-        const std::size_t before = used_.fetch_add(growth, std::memory_order_relaxed);
-        if (config_.memory_limit == 0 || before + growth <= config_.memory_limit) return;
-        release_charge(growth);
-        purge_shard(s, now.get());
-        if (used_.fetch_add(growth, std::memory_order_relaxed) + growth <= config_.memory_limit) return;
-        release_charge(growth);
+        if (try_charge(growth)) return;
+        // full: reclaim this shard's expired entries (never a live one) and try once more
+        purge_shard(a.s, a.now.get());
+        if (try_charge(growth)) return;
         throw error(errc::memory_limit, std::string(operation) + ": memory limit of " +
                                             std::to_string(config_.memory_limit) +
                                             " bytes reached; writes are refused, nothing is evicted");
     }
 
+    bool try_charge(std::size_t growth) noexcept {
+        const std::size_t before = used_.fetch_add(growth, std::memory_order_relaxed);
+        if (config_.memory_limit == 0 || before + growth <= config_.memory_limit) return true;
+        release_charge(growth);
+        return false;
+    }
+
+    /// Erases every expired entry of the shard.
     std::size_t purge_shard(detail_memory::shard& s, std::int64_t now) {
-        std::size_t removed = 0;
-        for (auto it = s.entries.begin(); it != s.entries.end();) {
-            if (expired(it->second, now)) {
-                it = erase_entry(s, it);
-                ++removed;
-            } else {
-                ++it;
-            }
-        }
-        return removed;
+        return scan_and_erase(s, 0, s.entries.slot_count(),
+                              [&](const detail_memory::node& n) { return expired(n.value, now); });
     }
 
     static error wrong_type(std::string_view operation) {
@@ -557,48 +536,45 @@ private:
 
     template <class F>
     bool with_owned_lock(std::string_view key, std::string_view owner, F&& change) {
-        now_type now(clock_);
-        const auto hashed = detail_memory::hash_of(key);
-        auto& s = shard_of(hashed);
-        std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, hashed, now);
-        if (it == s.entries.end()) return false;
-        auto* holder = std::get_if<std::unique_ptr<detail_memory::lock_state>>(&it->second.value);
+        access a(*this, key);
+        std::scoped_lock guard(a.s.mutex);
+        auto* found = find_live(a);
+        if (found == nullptr) return false;
+        auto* holder = std::get_if<std::unique_ptr<detail_memory::lock_state>>(&found->value.value);
         auto* state = holder != nullptr ? holder->get() : nullptr;
+        const std::int64_t now = a.now;
         if (state == nullptr || state->owner.empty() || state->owner != owner || state->until_ms <= now) return false;
-        change(it->second, *state, now);
+        change(found->value, *state, now);
         return true;
     }
 
-    /// Runs `body(shard, container, entry, now)` on the set or map under `key`;
+    /// Runs `body(access, container, entry)` on the set or map under `key`;
     /// creates it when `create`, answers false when it is missing otherwise, and
     /// drops it once empty (as Redis does).
     template <class Container, class F>
     bool with_container(std::string_view key, std::string_view operation, bool create, F&& body) {
-        now_type now(clock_);
-        const auto hashed = detail_memory::hash_of(key);
-        auto& s = shard_of(hashed);
-        std::scoped_lock guard(s.mutex);
-        auto it = find_live(s, hashed, now);
-        if (it == s.entries.end()) {
+        access a(*this, key);
+        std::scoped_lock guard(a.s.mutex);
+        auto* found = find_live(a);
+        if (found == nullptr) {
             if (!create) return false;
             const std::size_t charge = key.size() + detail_memory::entry_overhead;
-            reserve(s, charge, 0, now, operation);
-            it = s.entries.try_emplace(std::string(key)).first;
-            it->second.value.template emplace<std::unique_ptr<Container>>(std::make_unique<Container>());
-            it->second.charge = charge;
+            reserve(a, charge, 0, operation);
+            found = &a.s.entries.insert(key, a.hash);
+            found->value.value.template emplace<std::unique_ptr<Container>>(std::make_unique<Container>());
+            found->value.charge = charge;
         }
-        auto* holder = std::get_if<std::unique_ptr<Container>>(&it->second.value);
-        Container* container = holder != nullptr ? holder->get() : nullptr;
-        if (container == nullptr) throw wrong_type(operation);
+        auto* holder = std::get_if<std::unique_ptr<Container>>(&found->value.value);
+        if (holder == nullptr) throw wrong_type(operation);
+        Container& container = **holder;
         bool result = false;
         try {
-            result = body(s, *container, it->second, now);
+            result = body(a, container, found->value);
         } catch (...) {
-            if (container->empty()) erase_entry(s, it);
+            if (container.empty()) erase(a);
             throw;
         }
-        if (container->empty()) erase_entry(s, it);
+        if (container.empty()) erase(a);
         return result;
     }
 
