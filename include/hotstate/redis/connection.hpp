@@ -34,6 +34,7 @@
 #include <hiredis/hiredis.h>
 
 #include <hotstate/detail/redis/errors.hpp>
+#include <hotstate/detail/redis/resp.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/config.hpp>
 
@@ -102,6 +103,7 @@ struct connection_options {
 };
 
 /// One blocking connection to a Redis server; move-only, closed on destruction.
+/// Not thread-safe: one thread at a time (the pool hands each out exclusively).
 class connection {
 public:
     /// Connects to `where`, then replays AUTH and SELECT; throws errc::connection,
@@ -205,6 +207,18 @@ public:
         append_argv(name, static_cast<int>(args.size()), argv.data(), lengths.data());
     }
     void append_argv(std::string_view name, int argc, const char** argv, const std::size_t* lengths) {
+        // small commands are encoded on the stack (see detail/redis/resp.hpp); big ones by hiredis
+        std::size_t payload = 0;
+        for (int i = 0; i < argc; ++i) payload += lengths[i];
+        constexpr std::size_t stack_capacity = 1024;
+        const std::size_t count = static_cast<std::size_t>(argc);
+        if (payload + detail::redis::resp_overhead(count) <= stack_capacity) [[likely]] {
+            char buffer[stack_capacity];
+            const std::size_t size = detail::redis::format_command(buffer, count, argv, lengths);
+            if (redisAppendFormattedCommand(context_.get(), buffer, size) != REDIS_OK) [[unlikely]]
+                fail(name);
+            return;
+        }
         if (redisAppendCommandArgv(context_.get(), argc, argv, lengths) != REDIS_OK) fail(name);
     }
 
@@ -216,9 +230,11 @@ public:
     }
 
     /// One command through the argv interface; the hot path of every operation.
+    /// (redisCommandArgv's wire bytes, encoded without hiredis's sds formatting.)
     reply command_argv(std::string_view name, int argc, const char** argv, const std::size_t* lengths) {
-        void* raw = redisCommandArgv(context_.get(), argc, argv, lengths);
-        if (raw == nullptr) [[unlikely]]
+        append_argv(name, argc, argv, lengths);
+        void* raw = nullptr;
+        if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) [[unlikely]]
             fail(name);
         return reply(static_cast<redisReply*>(raw));
     }
