@@ -29,11 +29,14 @@ enum class key_layout : std::uint8_t {
     hash_tagged,
 };
 
-/// Per-category options, given as a designated initialiser:
-/// `category<23, "task-lock", bytes, {.layout = key_layout::hash_tagged}>`.
+/// Per-category options: `category<23, "task-lock", bytes, hotstate::hash_tagged>`
+/// or `category_options{.layout = key_layout::hash_tagged}`.
 struct category_options {
     key_layout layout = key_layout::plain;
 };
+
+/// Options for a category whose keys carry a Redis Cluster hash tag.
+inline constexpr category_options hash_tagged{.layout = key_layout::hash_tagged};
 
 namespace detail {
 struct category_base {};
@@ -44,7 +47,7 @@ struct category_base {};
 /// @tparam Name    human-readable name used in error messages
 /// @tparam Value   value type of `get`/`set` (bytes, an integer, a Hana struct, or anything with a codec)
 /// @tparam Options layout options
-template <unsigned Id, fixed_string Name, class Value = bytes, category_options Options = {}>
+template <unsigned Id, fixed_string Name, class Value = bytes, category_options Options = category_options{}>
 struct category : detail::category_base {
     static_assert(Id <= 255, "hotstate: a category id is its one prefix byte, so it must be in 0..255");
     static_assert(Encodable<Value>,

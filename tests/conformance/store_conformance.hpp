@@ -43,7 +43,7 @@ struct number : hotstate::category<201, "conf-number", std::int64_t> {};
 struct record : hotstate::category<202, "conf-record", login_record> {};
 struct guard : hotstate::category<203, "conf-lock"> {};
 struct tagged_guard
-    : hotstate::category<204, "conf-lock-tagged", hotstate::bytes, {.layout = hotstate::key_layout::hash_tagged}> {};
+    : hotstate::category<204, "conf-lock-tagged", hotstate::bytes, hotstate::hash_tagged> {};
 struct list : hotstate::category<205, "conf-lookup"> {};
 struct limits : hotstate::category<206, "conf-rate", std::int64_t> {};
 struct other_text : hotstate::category<207, "conf-other"> {};

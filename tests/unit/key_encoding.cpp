@@ -8,7 +8,7 @@
 using namespace std::string_literals;
 
 namespace {
-struct tagged : hotstate::category<99, "tagged", hotstate::bytes, {.layout = hotstate::key_layout::hash_tagged}> {};
+struct tagged : hotstate::category<99, "tagged", hotstate::bytes, hotstate::hash_tagged> {};
 }
 
 TEST_CASE("key encoding: one prefix byte then the key bytes", "[unit][key]") {
