@@ -33,6 +33,8 @@ struct redis_cluster_options {
     std::size_t replicas_per_master = 1;
     /// cluster-node-timeout: how soon a dead master is noticed (and failed over).
     std::chrono::milliseconds node_timeout{1000};
+    /// Password of every node's default user (requirepass and masterauth); empty: none.
+    std::string requirepass;
     /// Further redis.conf lines for every node.
     std::vector<std::string> extra_config;
     /// How long creation may take before the test fails.
@@ -54,6 +56,10 @@ public:
                                  "cluster-allow-replica-migration no",
                                  "repl-diskless-sync-delay 0",
                                  "appendonly no"};
+            if (!options_.requirepass.empty()) {
+                node.requirepass = options_.requirepass;
+                node.extra_config.push_back("masterauth " + options_.requirepass);
+            }
             node.extra_config.insert(node.extra_config.end(), options_.extra_config.begin(),
                                      options_.extra_config.end());
             nodes_.push_back(std::make_unique<redis_server>(std::move(node)));
@@ -141,12 +147,15 @@ public:
         return eventually([&] { return healthy(); }, deadline);
     }
 
-    /// Runs redis-cli with `args` to completion (deadline), returning its exit status and output.
+    /// Runs redis-cli with `args` (and the password, if any) to completion
+    /// (deadline), returning its exit status and output.
     struct cli_result {
         int status = -1;
         std::string output;
     };
     cli_result run_cli(std::vector<std::string> args, std::chrono::milliseconds deadline = std::chrono::seconds{60}) {
+        if (!options_.requirepass.empty())
+            args.insert(args.begin(), {"-a", options_.requirepass, "--no-auth-warning"});
         args.insert(args.begin(), "redis-cli");
         const auto log = log_dir_.path() / ("cli-" + std::to_string(++cli_runs_) + ".log");
         process cli(std::move(args), log);

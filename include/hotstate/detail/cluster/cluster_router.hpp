@@ -154,7 +154,10 @@ public:
                 if (mode == access::read && index != master_index(slot)) replica_failed = true;
             } else {
                 failure.kind = failure_kind::cluster_down;
-                last = "no node serves the slot (CLUSTER SLOTS left it unassigned)";
+                last = unassigned_reason(last_kind);
+                // wrong credentials do not heal by waiting: say so at once
+                if (last_kind == errc::authentication || last_kind == errc::configuration)
+                    throw give_up_error("redis_cluster", where_text(slot, index), command, 0, last_kind, last);
             }
             if (!fsm) fsm.emplace(settings_.retries());
             const retry_step step = fsm->on_failure(failure);
@@ -185,7 +188,9 @@ public:
             std::uint16_t failed_at = slot_map::unassigned;
             if (masters.empty()) {
                 failure.kind = failure_kind::cluster_down;
-                last = "no master is known";
+                last = unassigned_reason(last_kind);
+                if (last_kind == errc::authentication || last_kind == errc::configuration)
+                    throw give_up_error("redis_cluster", "cluster", command, 0, last_kind, last);
             }
             for (const std::uint16_t index : masters) {
                 if (std::find(done.begin(), done.end(), index) != done.end()) continue;
@@ -239,10 +244,15 @@ public:
                     auto r = c.command("CLUSTER SLOTS", "CLUSTER", "SLOTS");
                     return parse_cluster_slots(r.get(), asked.address.host);
                 });
-            } catch (const error&) {
+            } catch (const error& e) {
+                last_refresh_error_ = e.what();
+                last_refresh_kind_ = e.kind();
                 continue;  // unreachable or refusing: ask the next node
             }
-            if (!ranges) continue;
+            if (!ranges) {
+                last_refresh_error_ = "redis " + asked.address.to_string() + ": CLUSTER SLOTS: not a cluster reply";
+                continue;
+            }
             std::size_t coverage = 0;
             for (const auto& range : *ranges) coverage += static_cast<std::size_t>(range.last - range.first) + 1;
             if (coverage > best_coverage) {
@@ -304,6 +314,18 @@ private:
         if (n == 0) return master;
         thread_local std::size_t spread = 0;
         return candidates[spread++ % n];
+    }
+
+    /// Why a slot has no node: never learnt a map (with the last refresh error), or a gap in it.
+    std::string unassigned_reason(errc& kind) {
+        std::scoped_lock guard(refresh_mutex_);
+        kind = errc::connection;
+        if (generation_.load(std::memory_order_acquire) == 0) {
+            if (!last_refresh_error_.empty()) kind = last_refresh_kind_;
+            return "no node answered CLUSTER SLOTS (last: " +
+                   (last_refresh_error_.empty() ? std::string("nothing tried") : last_refresh_error_) + ")";
+        }
+        return "no node serves the slot (CLUSTER SLOTS leaves it unassigned)";
     }
 
     std::string where_text(std::uint16_t slot, std::uint16_t index) {
@@ -377,6 +399,8 @@ private:
     std::atomic<std::uint64_t> failures_{0};
     std::mutex intern_mutex_;
     std::mutex refresh_mutex_;
+    std::string last_refresh_error_;               // guarded by refresh_mutex_
+    errc last_refresh_kind_ = errc::connection;    // guarded by refresh_mutex_
 };
 
 }  // namespace hotstate::detail::cluster
