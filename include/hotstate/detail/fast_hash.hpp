@@ -35,6 +35,10 @@ inline std::uint64_t load_le64(const char* p) noexcept {
 /// A fast seeded hash for short keys: 8 bytes per multiply-fold step (the
 /// construction of wyhash-style hashes), a few instructions for a typical key
 /// where std::hash costs a hundred.
+///
+/// Its loads follow the pattern key_buffer stores with (whole 8-byte chunks
+/// from the start, then single bytes), so hashing a key that was just built on
+/// the stack never waits on a failed store-to-load forward.
 inline std::uint64_t fast_hash(std::string_view text, std::uint64_t seed) noexcept {
     constexpr std::uint64_t k0 = 0xa0761d6478bd642fULL, k1 = 0xe7037ed1a0b428dbULL, k2 = 0x8ebc6af09c88c6e3ULL;
     const char* p = text.data();
@@ -48,20 +52,33 @@ inline std::uint64_t fast_hash(std::string_view text, std::uint64_t seed) noexce
     std::uint64_t a = 0, b = 0;
     if (n >= 8) {
         a = load_le64(p);
-        b = load_le64(p + n - 8);
-    } else if (n > 0) {
-        // up to 7 bytes: first, middle and last bytes, plus a 4-byte window when there is one
-        a = (static_cast<std::uint64_t>(static_cast<unsigned char>(p[0])) << 16) |
-            (static_cast<std::uint64_t>(static_cast<unsigned char>(p[n >> 1])) << 8) |
-            static_cast<unsigned char>(p[n - 1]);
-        if (n >= 4) {
-            std::uint32_t head, tail;
-            std::memcpy(&head, p, 4);
-            std::memcpy(&tail, p + n - 4, 4);
-            b = (static_cast<std::uint64_t>(head) << 32) | tail;
-        }
+        p += 8;
+        n -= 8;
     }
+    for (std::size_t i = 0; i < n; ++i) b |= static_cast<std::uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
     return hash_mix(k2 ^ text.size(), hash_mix(a ^ k1, b ^ h));
+}
+
+/// Copies `size` bytes in whole 8-byte chunks, then single bytes: the store
+/// pattern fast_hash and equal_chunked load with.
+inline void copy_chunked(char* out, const char* in, std::size_t size) noexcept {
+    std::size_t i = 0;
+    for (; i + 8 <= size; i += 8) std::memcpy(out + i, in + i, 8);
+    for (; i < size; ++i) out[i] = in[i];
+}
+
+/// Byte equality of two ranges of `size` bytes, loading as copy_chunked stores.
+inline bool equal_chunked(const char* a, const char* b, std::size_t size) noexcept {
+    std::size_t i = 0;
+    for (; i + 8 <= size; i += 8) {
+        std::uint64_t x, y;
+        std::memcpy(&x, a + i, 8);
+        std::memcpy(&y, b + i, 8);
+        if (x != y) return false;
+    }
+    for (; i < size; ++i)
+        if (a[i] != b[i]) return false;
+    return true;
 }
 
 }  // namespace hotstate::detail

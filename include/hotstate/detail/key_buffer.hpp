@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include <hotstate/category.hpp>
+#include <hotstate/detail/fast_hash.hpp>
 
 namespace hotstate::detail {
 
@@ -40,7 +41,7 @@ private:
         char* out = data_;
         if (tagged) *out++ = '{';
         *out++ = static_cast<char>(id);
-        if (!key.empty()) std::memcpy(out, key.data(), key.size());
+        copy_chunked(out, key.data(), key.size());  // the pattern the memory backend's hash reads back
         out += key.size();
         if (tagged) *out++ = '}';
         if (suffix_size != 0) std::memcpy(out, suffix, suffix_size);

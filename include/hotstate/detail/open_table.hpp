@@ -16,6 +16,8 @@
 #include <string_view>
 #include <utility>
 
+#include <hotstate/detail/fast_hash.hpp>
+
 namespace hotstate::detail {
 
 template <class Value>
@@ -112,7 +114,7 @@ public:
     /// both would stall.
     static bool same_key(std::string_view a, std::string_view b) noexcept {
         return a.size() == b.size() &&
-               (a.empty() || (a[0] == b[0] && std::memcmp(a.data() + 1, b.data() + 1, a.size() - 1) == 0));
+               (a.empty() || (a[0] == b[0] && equal_chunked(a.data() + 1, b.data() + 1, a.size() - 1)));
     }
 
 private:

@@ -135,6 +135,10 @@ public:
                         return target.pool.run([&](connection& c) -> decltype(auto) {
                             auto asking = c.command("ASKING", "ASKING");
                             if (asking.is_error()) fail_reply(c, "ASKING", asking);
+                            struct asking_scope {
+                                asking_scope() noexcept { asking_in_progress() = true; }
+                                ~asking_scope() { asking_in_progress() = false; }
+                            } scope;
                             return body(c);
                         });
                     }
@@ -352,14 +356,13 @@ private:
         where.port = address.port;
         where.username = username_;
         where.password = password_;
-        ::hotstate::redis::pool::setup_function setup;
-        if (settings_.read_from_replicas) {
+        ::hotstate::redis::pool::setup_function setup = [replicas = settings_.read_from_replicas](connection& c) {
+            load_scripts(c);
+            if (!replicas) return;
             // lets a replica serve reads of its slots; harmless on a master
-            setup = [](connection& c) {
-                auto r = c.command("READONLY", "READONLY");
-                if (r.is_error()) throw detail::redis::server_error(c.address(), "READONLY", r.text());
-            };
-        }
+            auto r = c.command("READONLY", "READONLY");
+            if (r.is_error()) throw detail::redis::server_error(c.address(), "READONLY", r.text());
+        };
         nodes_[now].store(new cluster_node(address, where, pool_options_, std::move(setup)), std::memory_order_release);
         count_.store(now + 1, std::memory_order_release);
         return static_cast<std::uint16_t>(now);

@@ -71,15 +71,35 @@ struct reply_redirect {
     throw error(errc::server, detail::redis::context(c.address(), command) + "unexpected reply type " + std::to_string(r.type()));
 }
 
+/// Whether this thread is running a command after ASKING: a follow-up command
+/// (EVAL after NOSCRIPT) needs its own ASKING, since the flag lasts one command.
+inline bool& asking_in_progress() noexcept {
+    static thread_local bool asking = false;
+    return asking;
+}
+
 /// EVALSHA, falling back to EVAL (which loads it) on NOSCRIPT; the reply,
 /// error or not, goes to the caller (a MOVED must reach the router).
 template <class... Args>
 ::hotstate::redis::reply run_script(::hotstate::redis::connection& c, const detail::redis::script& s,
                                     std::string_view key, const Args&... args) {
     ::hotstate::redis::reply r = c.command(s.name, "EVALSHA", s.sha_view(), "1", key, args...);
-    if (r.is_error() && detail::redis::is_noscript(r.text())) [[unlikely]]
+    if (r.is_error() && detail::redis::is_noscript(r.text())) [[unlikely]] {
+        if (asking_in_progress()) (void)c.command("ASKING", "ASKING");
         r = c.command(s.name, "EVAL", s.text, "1", key, args...);
+    }
     return r;
+}
+
+/// Loads every script on a new connection (SCRIPT LOAD, pipelined), so EVALSHA
+/// finds them on a node it never used before, a promoted replica included.
+inline void load_scripts(::hotstate::redis::connection& c) {
+    for (const auto* s : detail::redis::all_scripts) c.append("SCRIPT LOAD", "SCRIPT", "LOAD", s->text);
+    for (const auto* s : detail::redis::all_scripts) {
+        ::hotstate::redis::reply r = c.read_reply("SCRIPT LOAD");
+        if (r.is_error())
+            throw detail::redis::server_error(c.address(), std::string("SCRIPT LOAD ") + std::string(s->name), r.text());
+    }
 }
 
 /// The store operations over a Router.
