@@ -275,14 +275,16 @@ TEST_CASE("redis: SCRIPT FLUSH between calls is invisible", "[redis][scripts]") 
     auto first = s.try_lock<jobs>("task", 1min);
     REQUIRE(first.has_value());
 
+    CHECK(s.check_rate<sender_rate>("ip", hotstate::gcra{10, 1s, 5}).allowed);
     server.command({"SCRIPT", "FLUSH"});
-    CHECK(server.command({"SCRIPT", "EXISTS", hotstate::detail::redis::counter_incr_expire.sha_view()})->element[0]->integer == 0);
+    CHECK(server.command({"SCRIPT", "EXISTS", hotstate::detail::redis::gcra_check.sha_view()})->element[0]->integer == 0);
+    CHECK(s.check_rate<sender_rate>("ip", hotstate::gcra{10, 1s, 5}).remaining == 3);
+    CHECK(server.command({"SCRIPT", "EXISTS", hotstate::detail::redis::gcra_check.sha_view()})->element[0]->integer == 1);
     CHECK(s.increment<hits>("c", 1, 1min) == 2);
-    CHECK(server.command({"SCRIPT", "EXISTS", hotstate::detail::redis::counter_incr_expire.sha_view()})->element[0]->integer == 1);
     server.command({"SCRIPT", "FLUSH"});
     CHECK(first->release());
     server.command({"SCRIPT", "FLUSH"});
-    CHECK(s.check_rate<sender_rate>("ip", hotstate::gcra{10, 1s, 2}).allowed);
+    CHECK(s.check_rate<sender_rate>("other-ip", hotstate::gcra{10, 1s, 2}).allowed);
     server.command({"SCRIPT", "FLUSH"});
     auto second = s.try_lock<jobs>("task", 1min);
     REQUIRE(second.has_value());
