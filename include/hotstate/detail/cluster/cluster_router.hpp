@@ -47,6 +47,16 @@ struct cluster_node {
     std::atomic<std::uint64_t> replicas{~std::uint64_t{0}};
 };
 
+/// An error's own message, without the ": <category message>" std::system_error
+/// appends to what(), so that wrapping it again does not repeat that suffix.
+[[nodiscard]] inline std::string message_of(const error& e) {
+    std::string text = e.what();
+    const std::string suffix = ": " + e.code().message();
+    if (text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0)
+        text.resize(text.size() - suffix.size());
+    return text;
+}
+
 /// The error an operation ends with when the retry budget is spent.
 [[nodiscard]] inline error give_up_error(std::string_view backend, std::string_view where, std::string_view command,
                                          unsigned retries, errc kind, std::string_view last) {
@@ -152,7 +162,7 @@ public:
                 } catch (const error& e) {
                     if (e.kind() != errc::connection && e.kind() != errc::timeout) throw;
                     failure.kind = failure_kind::connection;
-                    last = e.what();
+                    last = message_of(e);
                     last_kind = e.kind();
                 }
                 if (mode == access::read && index != master_index(slot)) replica_failed = true;
@@ -207,7 +217,7 @@ public:
                 } catch (const error& e) {
                     if (e.kind() != errc::connection && e.kind() != errc::timeout) throw;
                     failure.kind = failure_kind::connection;
-                    last = e.what();
+                    last = message_of(e);
                     last_kind = e.kind();
                 }
                 if (failure.kind != failure_kind::none) {
@@ -249,7 +259,7 @@ public:
                     return parse_cluster_slots(r.get(), asked.address.host);
                 });
             } catch (const error& e) {
-                last_refresh_error_ = e.what();
+                last_refresh_error_ = message_of(e);
                 last_refresh_kind_ = e.kind();
                 continue;  // unreachable or refusing: ask the next node
             }

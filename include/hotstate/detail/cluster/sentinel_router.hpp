@@ -1,0 +1,237 @@
+// hotstate/detail/cluster/sentinel_router.hpp: routing of the Redis Sentinel
+// backend: every command goes to the master the sentinels name.
+//
+// The master is found with SENTINEL get-master-addr-by-name, asking the
+// sentinels in order, and checked with ROLE on every new connection (a
+// sentinel may still name a demoted master for a moment). A connection error
+// or a READONLY/LOADING/MASTERDOWN reply makes the router ask the sentinels
+// again (once per failure generation, however many threads fail at once) and
+// retry after the backoff, within the same retry budget as the cluster.
+// The hot path is one atomic load and the master's pool.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <hotstate/detail/cluster/cluster_router.hpp>
+#include <hotstate/detail/cluster/redirect.hpp>
+#include <hotstate/detail/cluster/routed_backend.hpp>
+#include <hotstate/detail/redis/errors.hpp>
+#include <hotstate/error.hpp>
+#include <hotstate/redis/cluster/config.hpp>
+#include <hotstate/redis/config.hpp>
+#include <hotstate/redis/connection.hpp>
+#include <hotstate/redis/pool.hpp>
+
+namespace hotstate::detail::cluster {
+
+/// Parses a SENTINEL get-master-addr-by-name reply ([host, port]); nullopt for
+/// nil (the sentinel does not know the service) or anything malformed.
+[[nodiscard]] inline std::optional<node_address> parse_master_address(const redisReply* reply) {
+    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) return std::nullopt;
+    const redisReply* host = reply->element[0];
+    const redisReply* port = reply->element[1];
+    if (host->type != REDIS_REPLY_STRING || port->type != REDIS_REPLY_STRING || host->len == 0) return std::nullopt;
+    return parse_endpoint(std::string(host->str, host->len) + ":" + std::string(port->str, port->len));
+}
+
+/// Routes every command to the master of a sentinel-monitored service.
+class sentinel_router {
+public:
+    using config_type = ::hotstate::redis::sentinel_config;
+    using connection = ::hotstate::redis::connection;
+
+    /// Validates `settings` (errc::configuration); connects to nothing yet.
+    explicit sentinel_router(config_type settings) : settings_(std::move(settings)) {
+        const auto fail = [](const std::string& why) {
+            return error(errc::configuration, "hotstate: redis_sentinel configuration: " + why);
+        };
+        if (settings_.service_name.empty()) throw fail("service_name must not be empty");
+        if (settings_.sentinel_urls.empty()) throw fail("sentinel_urls must name at least one sentinel");
+        for (const auto& url : settings_.sentinel_urls) {
+            ::hotstate::redis::config sentinel;
+            sentinel.url = url;
+            sentinel.timeout = settings_.timeout;
+            sentinel.auth_username = settings_.sentinel_username;
+            sentinel.auth_secret = settings_.sentinel_secret;
+            sentinel.protocol = settings_.protocol;
+            sentinel.tcp_keepalive = settings_.tcp_keepalive;
+            sentinels_.push_back(::hotstate::redis::resolve(sentinel));  // refuses resp3, TLS, bad URLs
+        }
+        ::hotstate::redis::config master;
+        master.url = "redis://127.0.0.1";  // the host comes from the sentinels
+        master.timeout = settings_.timeout;
+        master.pool_max_connections = settings_.pool_max_connections;
+        master.pool_timeout_create = settings_.pool_timeout_create;
+        master.pool_timeout_wait = settings_.pool_timeout_wait;
+        master.pool_timeout_recycle = settings_.pool_timeout_recycle;
+        master.auth_username = settings_.auth_username;
+        master.auth_secret = settings_.auth_secret;
+        master.protocol = settings_.protocol;
+        master.tcp_keepalive = settings_.tcp_keepalive;
+        master_template_ = ::hotstate::redis::resolve(master);
+        master_template_.db = settings_.db;
+        pool_options_ = ::hotstate::redis::pool_options::from(master);
+        connect_options_ = pool_options_.connect;
+    }
+
+    sentinel_router(const sentinel_router&) = delete;
+    sentinel_router& operator=(const sentinel_router&) = delete;
+
+    [[nodiscard]] const config_type& settings() const noexcept { return settings_; }
+
+    /// Runs `body(connection&)` on the master; on failure asks the sentinels
+    /// again and retries within the budget. The key does not matter.
+    template <class Body>
+    decltype(auto) execute(std::string_view, access, std::string_view command, Body&& body) {
+        if (current_.load(std::memory_order_acquire) == nullptr) [[unlikely]]
+            discover(0);
+        std::optional<retry_fsm> fsm;
+        for (;;) {
+            const std::uint64_t seen = generation_.load(std::memory_order_acquire);
+            cluster_node* master = current_.load(std::memory_order_acquire);
+            classified_error failure;
+            std::string last;
+            errc last_kind = errc::connection;
+            if (master != nullptr) [[likely]] {
+                try {
+                    return master->pool.run(body);
+                } catch (const reply_redirect& redirect) {
+                    failure = redirect.what;
+                    last = redirect.address + ": " + redirect.message;
+                } catch (const error& e) {
+                    if (e.kind() != errc::connection && e.kind() != errc::timeout) throw;
+                    failure.kind = failure_kind::connection;
+                    last = message_of(e);
+                    last_kind = e.kind();
+                }
+            } else {
+                failure.kind = failure_kind::connection;
+                last = discovery_failure(last_kind);
+                if (last_kind == errc::authentication || last_kind == errc::configuration)
+                    throw give_up_error("redis_sentinel", where_text(nullptr), command, 0, last_kind, last);
+            }
+            // a redirect cannot happen on a non-cluster server; treat everything as "ask again"
+            if (failure.kind == failure_kind::moved || failure.kind == failure_kind::ask)
+                failure.kind = failure_kind::busy;
+            if (!fsm) fsm.emplace(settings_.retries());
+            const retry_step step = fsm->on_failure(failure);
+            if (step.what == retry_step::action::give_up)
+                throw give_up_error("redis_sentinel", where_text(master), command, fsm->retries(), last_kind, last);
+            failures_.fetch_add(1, std::memory_order_relaxed);
+            discover(seen);
+            if (step.wait.count() > 0) std::this_thread::sleep_for(step.wait);  // backoff before the next attempt
+        }
+    }
+
+    /// Runs `body` on the master (there is one).
+    template <class Body>
+    void for_each_master(std::string_view command, Body&& body) {
+        execute({}, access::write, command, std::forward<Body>(body));
+    }
+
+    /// Asks the sentinels for the master unless someone did since generation
+    /// `seen`; true when a sentinel answered.
+    bool discover(std::uint64_t seen) {
+        std::scoped_lock guard(discover_mutex_);
+        if (generation_.load(std::memory_order_acquire) != seen && current_.load(std::memory_order_acquire) != nullptr)
+            return true;
+        for (const auto& sentinel : sentinels_) {
+            try {
+                connection c(sentinel, connect_options_);
+                auto r = c.command("SENTINEL get-master-addr-by-name", "SENTINEL", "get-master-addr-by-name",
+                                   settings_.service_name);
+                if (r.is_error()) {
+                    last_discovery_error_ = detail::redis::context(sentinel.address(), "SENTINEL") + std::string(r.text());
+                    last_discovery_kind_ = detail::redis::classify_server_error(r.text());
+                    continue;
+                }
+                auto address = parse_master_address(r.get());
+                if (!address) {
+                    last_discovery_error_ = "sentinel " + sentinel.address() + " does not know the service '" +
+                                            settings_.service_name + "'";
+                    last_discovery_kind_ = errc::connection;
+                    continue;
+                }
+                current_.store(intern(*address), std::memory_order_release);
+                discoveries_.fetch_add(1, std::memory_order_relaxed);
+                generation_.fetch_add(1, std::memory_order_acq_rel);
+                return true;
+            } catch (const error& e) {
+                last_discovery_error_ = message_of(e);
+                last_discovery_kind_ = e.kind();
+            }
+        }
+        generation_.fetch_add(1, std::memory_order_acq_rel);
+        return false;
+    }
+
+    /// The master in use now ("host:port"), or empty before the first discovery.
+    [[nodiscard]] std::string master_address() const {
+        const cluster_node* master = current_.load(std::memory_order_acquire);
+        return master ? master->address.to_string() : std::string();
+    }
+    /// Sentinel discoveries that named a master.
+    [[nodiscard]] std::uint64_t discovery_count() const noexcept { return discoveries_.load(std::memory_order_relaxed); }
+    /// Failed attempts that were retried.
+    [[nodiscard]] std::uint64_t retry_count() const noexcept { return failures_.load(std::memory_order_relaxed); }
+
+private:
+    std::string where_text(const cluster_node* master) const {
+        return "service '" + settings_.service_name + "' master " +
+               (master ? master->address.to_string() : std::string("(unknown)"));
+    }
+
+    std::string discovery_failure(errc& kind) {
+        std::scoped_lock guard(discover_mutex_);
+        kind = last_discovery_kind_;
+        return "no sentinel named a master (last: " +
+               (last_discovery_error_.empty() ? std::string("nothing tried") : last_discovery_error_) + ")";
+    }
+
+    /// The node for `address`, created (with a lazy pool) on first sight; called under discover_mutex_.
+    cluster_node* intern(const node_address& address) {
+        for (const auto& known : nodes_)
+            if (known->address == address) return known.get();
+        ::hotstate::redis::endpoint where = master_template_;
+        where.host = address.host;
+        where.port = address.port;
+        auto setup = [](connection& c) {
+            // a sentinel may name a master that was just demoted: refuse it, ask again
+            auto role = c.command("ROLE", "ROLE");
+            if (role.is_error()) throw detail::redis::server_error(c.address(), "ROLE", role.text());
+            if (role.type() != REDIS_REPLY_ARRAY || role->elements == 0 ||
+                std::string_view(role->element[0]->str, role->element[0]->len) != "master")
+                throw error(errc::connection,
+                            detail::redis::context(c.address(), "ROLE") + "not a master (yet); asking the sentinels again");
+            load_scripts(c);
+        };
+        nodes_.push_back(std::make_unique<cluster_node>(address, where, pool_options_, setup));
+        return nodes_.back().get();
+    }
+
+    config_type settings_;
+    std::vector<::hotstate::redis::endpoint> sentinels_;
+    ::hotstate::redis::endpoint master_template_;
+    ::hotstate::redis::pool_options pool_options_;
+    ::hotstate::redis::connection_options connect_options_;
+    std::atomic<cluster_node*> current_{nullptr};
+    std::atomic<std::uint64_t> generation_{0};
+    std::atomic<std::uint64_t> discoveries_{0};
+    std::atomic<std::uint64_t> failures_{0};
+    std::mutex discover_mutex_;
+    std::vector<std::unique_ptr<cluster_node>> nodes_;  // guarded by discover_mutex_; never shrinks
+    std::string last_discovery_error_;                  // guarded by discover_mutex_
+    errc last_discovery_kind_ = errc::connection;       // guarded by discover_mutex_
+};
+
+}  // namespace hotstate::detail::cluster
