@@ -71,3 +71,43 @@ TEST_CASE("memory: a lock never has two owners", "[memory][concurrency]") {
     CHECK(acquired.load() > 0);
     CHECK(failed_releases.load() == 0);
 }
+
+TEST_CASE("memory: expiry, sweeping and a memory limit under concurrent writers", "[memory][concurrency]") {
+    struct tokens : hotstate::category<1, "oauth"> {};
+    hotstate::manual_clock clock;
+    hotstate::store<hotstate::backends::basic_memory<hotstate::manual_clock>, tokens, hits> s(
+        hotstate::backends::memory_config{.memory_limit = 256 * 1024, .sweep_interval = std::chrono::milliseconds{1}},
+        clock);
+    std::atomic<bool> stop{false};
+    std::atomic<int> limit_refusals{0};
+    std::atomic<int> other_errors{0};
+    std::atomic<int> stale_reads{0};
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 20000; ++i) {
+                const std::string key = "t" + std::to_string(t) + "-" + std::to_string(i % 500);
+                try {
+                    s.set<tokens>(key, std::string(64, 'x'), std::chrono::seconds{1 + i % 3});
+                    if (auto value = s.get<tokens>(key); value && value->size() != 64) stale_reads.fetch_add(1);
+                    if (i % 7 == 0) s.erase<tokens>(key);
+                    s.increment<hits>(key, 1, std::chrono::seconds{2});
+                } catch (const hotstate::error& e) {
+                    (e.kind() == hotstate::errc::memory_limit ? limit_refusals : other_errors).fetch_add(1);
+                }
+            }
+        });
+    }
+    threads.emplace_back([&] {
+        for (int i = 0; i < 2000 && !stop.load(); ++i) clock.advance(std::chrono::milliseconds{5});
+    });
+    threads.clear();
+    stop = true;
+    CHECK(other_errors.load() == 0);
+    CHECK(stale_reads.load() == 0);
+    CHECK(s.backend().memory_used() <= 256 * 1024);
+    clock.advance(std::chrono::minutes{1});
+    s.backend().sweep_all();
+    CHECK(s.backend().entry_count() == 0);
+    CHECK(s.backend().memory_used() == 0);
+}
