@@ -174,6 +174,8 @@ public:
             sqlite3_busy_handler(db_, &connection::on_busy, this);
             if (bootstrap) check_and_create();
             exec(settings.sync_every_commit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", "open");
+            // the WAL file is reused after each checkpoint; this caps what a burst leaves behind on disk
+            exec("PRAGMA journal_size_limit = 16777216", "open");
             prepare_all();
         } catch (...) {
             close();
