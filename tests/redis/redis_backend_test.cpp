@@ -417,6 +417,25 @@ TEST_CASE("redis: a pipeline sends several operations in one round trip with typ
     }
 }
 
+TEST_CASE("redis: typed pipeline operations encode keys and values as the store does", "[redis][batch]") {
+    redis_fixture fixture;
+    test_store s(shared_redis_config());
+    namespace ops = hotstate::redis::ops;
+    s.set<session>("alice", "token-1");
+    auto [token, written, count, erased, again] =
+        s.backend().pipeline(ops::get_of<session>("alice"), ops::set_of<hits>("n", std::int64_t{40}),
+                             ops::incr_of<hits>("n", 2, 1min), ops::erase_of<session>("alice"),
+                             ops::get_of<session>("alice"));
+    static_assert(std::is_same_v<decltype(count), std::int64_t>);
+    CHECK(token == "token-1");
+    CHECK(written);
+    CHECK(count == 42);
+    CHECK(erased);
+    CHECK_FALSE(again.has_value());
+    CHECK(s.counter<hits>("n") == 42);
+    CHECK(s.get<hits>("n") == 42);
+}
+
 TEST_CASE("redis: Unix socket URL and database selection", "[redis][config]") {
     redis_server server({.unix_socket = true});
     hotstate::redis::config settings;

@@ -4,6 +4,11 @@
 //   auto [session, hits, gone] = backend.pipeline(ops::get{k1}, ops::incr{k2, 1, 60s}, ops::del{k3});
 //   // session: std::optional<std::string>, hits: std::int64_t, gone: bool
 //
+// The *_of<Category> operations take the plain key, encode it as the store
+// does, and encode/decode values with the category's codec:
+//   auto [user, n] = backend.pipeline(ops::get_of<users>("alice"), ops::incr_of<logins>("alice", 1, 1h));
+//   // user: std::optional<user_record>, n: std::int64_t
+//
 // All commands are appended (redisAppendCommandArgv) and written at once, then
 // every reply is read (redisGetReply) before any is interpreted, so an error
 // reply in the middle (thrown as hotstate::error after the whole pipeline was
@@ -19,11 +24,15 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
+#include <hotstate/category.hpp>
+#include <hotstate/codec.hpp>
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/detail/redis/scripts.hpp>
 #include <hotstate/error.hpp>
+#include <hotstate/key.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/connection.hpp>
 
@@ -165,6 +174,74 @@ struct map_get {
         if (r.is_nil()) return std::nullopt;
         detail_batch::unexpected(c, "HGET", r);
     }
+};
+
+/// GET of a category's key; the value decoded with the category's codec.
+template <KeyCategory C>
+struct get_of {
+    std::string key;
+    explicit get_of(std::string_view plain_key) : key(encode_key<C>(plain_key)) {}
+    using result_type = std::optional<typename C::value_type>;
+    void send(connection& c, const config& settings) const { get{key}.send(c, settings); }
+    result_type receive(connection& c, const config&, reply& r) const {
+        if (r.type() == REDIS_REPLY_STRING) {
+            try {
+                return codec<typename C::value_type>::decode(r.text());
+            } catch (const error& failure) {
+                throw error(failure.kind(), "hotstate: get on category '" + std::string(C::name) + "': " + failure.what());
+            }
+        }
+        if (r.is_nil()) return std::nullopt;
+        detail_batch::unexpected(c, "GET", r);
+    }
+};
+
+/// SET of a category's key; the value encoded with the category's codec.
+template <KeyCategory C>
+struct set_of {
+    std::string key;
+    std::string payload;
+    std::chrono::milliseconds ttl{0};
+    template <class V>
+    set_of(std::string_view plain_key, const V& value, std::chrono::milliseconds expiry = std::chrono::milliseconds{0})
+        : key(encode_key<C>(plain_key)), ttl(expiry) {
+        using value_type = typename C::value_type;
+        if constexpr (std::is_same_v<value_type, std::string>)
+            payload.append(std::string_view(value));
+        else
+            codec<value_type>::encode(static_cast<const value_type&>(value), payload);
+    }
+    using result_type = bool;
+    void send(connection& c, const config& settings) const { set{key, payload, ttl}.send(c, settings); }
+    result_type receive(connection& c, const config& settings, reply& r) const {
+        return set{key, payload, ttl}.receive(c, settings, r);
+    }
+};
+
+/// Counter increment of a category's key, with optional expiry.
+template <CounterCategory C>
+struct incr_of {
+    std::string key;
+    std::int64_t by = 1;
+    std::chrono::milliseconds expiry{0};
+    explicit incr_of(std::string_view plain_key, std::int64_t amount = 1,
+                     std::chrono::milliseconds expires = std::chrono::milliseconds{0})
+        : key(encode_key<C>(plain_key)), by(amount), expiry(expires) {}
+    using result_type = std::int64_t;
+    void send(connection& c, const config& settings) const { incr{key, by, expiry}.send(c, settings); }
+    result_type receive(connection& c, const config& settings, reply& r) const {
+        return incr{key, by, expiry}.receive(c, settings, r);
+    }
+};
+
+/// UNLINK of a category's key; true when it existed.
+template <KeyCategory C>
+struct erase_of {
+    std::string key;
+    explicit erase_of(std::string_view plain_key) : key(encode_key<C>(plain_key)) {}
+    using result_type = bool;
+    void send(connection& c, const config& settings) const { del{key}.send(c, settings); }
+    result_type receive(connection& c, const config& settings, reply& r) const { return del{key}.receive(c, settings, r); }
 };
 
 }  // namespace ops
