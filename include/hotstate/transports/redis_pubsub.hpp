@@ -138,7 +138,9 @@ private:
     template <class Sink>
     void subscribe_loop(Sink& sink) {
         using clock = std::chrono::steady_clock;
-        std::optional<clock::time_point> lost_since;
+        // a flag and a plain time point: std::optional trips GCC 12's -Wmaybe-uninitialized here
+        bool lost = false;
+        clock::time_point lost_since = clock::now();
         std::string last_problem;
         std::uint32_t attempt = 0;
         shared& state = *state_;
@@ -154,9 +156,9 @@ private:
                 state.subscribed.store(true, std::memory_order_release);
                 state.subscriptions.fetch_add(1, std::memory_order_relaxed);
                 attempt = 0;
-                if (lost_since) {
-                    const auto down = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - *lost_since);
-                    lost_since.reset();
+                if (lost) {
+                    const auto down = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - lost_since);
+                    lost = false;
                     sink.on_outage(transport_outage{
                         outage_kind::disconnected, down,
                         "hotstate redis_pubsub: subscriber to '" + options_.channel + "' at " + conn.address() +
@@ -176,7 +178,10 @@ private:
                 state.subscribed.store(false, std::memory_order_release);
                 if (state.guard.stopping()) break;
                 state.connect_failures.fetch_add(1, std::memory_order_relaxed);
-                if (!lost_since) lost_since = clock::now();
+                if (!lost) {
+                    lost = true;
+                    lost_since = clock::now();
+                }
                 last_problem = problem.what();
                 {
                     std::lock_guard lock(state.error_mutex);
