@@ -183,7 +183,7 @@ public:
         auto c = pool_.acquire();
         std::scoped_lock writer(write_mutex_);
         {
-            // An existing live integer that does not overflow: one statement.
+            // Missing, expired or a live integer that does not overflow: one statement.
             detail_sqlite::cursor q(*c, sql::counter_add);
             q.blob(1, key).integer(2, by).integer(3, new_expiry).integer(4, now);
             q.integer(5, std::numeric_limits<std::int64_t>::max()).integer(6, std::numeric_limits<std::int64_t>::min());
@@ -194,6 +194,7 @@ public:
                 return result;
             }
         }
+        // The rest (decimal text, another kind, overflow) needs a look at the row first.
         detail_sqlite::write_transaction tx(*c, "increment");
         const auto head = read_head(*c, key, now);
         std::int64_t current = 0;
@@ -241,27 +242,25 @@ public:
     std::optional<std::uint64_t> lock_acquire(std::string_view key, std::string_view owner,
                                               std::chrono::milliseconds lease) {
         const std::int64_t now = now_ms();
+        const std::int64_t until = detail_sqlite::saturating_add(now, lease.count());
         auto c = pool_.acquire();
         std::scoped_lock writer(write_mutex_);
-        detail_sqlite::write_transaction tx(*c, "try_lock");
-        const auto head = read_head(*c, key, now);
-        std::uint64_t previous_fence = 0;
-        if (head) {
-            if (head->what != kind::lock) throw wrong_type("try_lock");
-            if (!head->owner.empty() && head->until_ms > now) {
-                tx.commit("try_lock");
-                return std::nullopt;
+        {
+            detail_sqlite::cursor q(*c, sql::lock_take);
+            q.blob(1, key).integer(2, now * 1000).blob(3, owner).integer(4, until);
+            q.integer(5, detail_sqlite::saturating_add(until, config_.fence_retention.count())).integer(6, now);
+            if (q.step("try_lock")) {
+                const auto fence = static_cast<std::uint64_t>(q.column_int(0));
+                while (q.step("try_lock")) {
+                }
+                return fence;
             }
-            previous_fence = static_cast<std::uint64_t>(head->number);
         }
-        const std::uint64_t fence = std::max(previous_fence + 1, static_cast<std::uint64_t>(now) * 1000);
-        const std::int64_t until = detail_sqlite::saturating_add(now, lease.count());
-        detail_sqlite::cursor q(*c, sql::upsert);
-        q.blob(1, key).integer(2, kind_code(kind::lock)).integer(4, static_cast<std::int64_t>(fence)).blob(5, owner);
-        q.integer(6, until).integer(7, detail_sqlite::saturating_add(until, config_.fence_retention.count()));
-        q.run("try_lock");
-        tx.commit("try_lock");
-        return fence;
+        // Not taken: a live lease, or a live value of another kind (as of that
+        // statement; a concurrent change since is no different from losing the race).
+        const auto head = read_head(*c, key, now);
+        if (head && head->what != kind::lock) throw wrong_type("try_lock");
+        return std::nullopt;
     }
 
     bool lock_release(std::string_view key, std::string_view owner) {

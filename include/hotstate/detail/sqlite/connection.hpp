@@ -43,6 +43,7 @@ enum class sql : std::uint8_t {
     del_range,
     del_from,
     counter_add,
+    lock_take,
     lock_release,
     lock_extend,
     set_contains,
@@ -83,11 +84,24 @@ inline constexpr std::array<const char*, static_cast<std::size_t>(sql::count_)> 
     "DELETE FROM hotstate_entries WHERE key >= ?1 AND key < ?2 RETURNING " HOTSTATE_SQLITE_LIVE("?3"),
     // del_from(low, -, now): a prefix without an upper bound
     "DELETE FROM hotstate_entries WHERE key >= ?1 RETURNING " HOTSTATE_SQLITE_LIVE("?3"),
-    // counter_add(key, by, new_expiry or 0, now, INT64_MAX, INT64_MIN): the common case
-    // in one statement; no row back means missing, expired, another kind or overflow
-    "UPDATE hotstate_entries SET number = number + ?2, expires_at = CASE WHEN ?3 > 0 THEN ?3 ELSE expires_at END "
-    "WHERE key = ?1 AND kind = 1 AND " HOTSTATE_SQLITE_LIVE("?4")
-    " AND CASE WHEN ?2 >= 0 THEN number <= ?5 - ?2 ELSE number >= ?6 - ?2 END RETURNING number",
+    // counter_add(key, by, new_expiry or 0, now, INT64_MAX, INT64_MIN): creates, restarts
+    // (expired) or adds to a live integer in one statement; no row back means the
+    // live row holds another kind or the sum would overflow
+    "INSERT INTO hotstate_entries(key, kind, value, number, owner, until_ms, expires_at) "
+    "VALUES (?1, 1, NULL, ?2, NULL, NULL, ?3) ON CONFLICT(key) DO UPDATE SET kind = 1, value = NULL, "
+    "owner = NULL, until_ms = NULL, number = CASE WHEN " HOTSTATE_SQLITE_LIVE("?4") " THEN number + ?2 ELSE ?2 END, "
+    "expires_at = CASE WHEN ?3 > 0 THEN ?3 WHEN " HOTSTATE_SQLITE_LIVE("?4") " THEN expires_at ELSE 0 END "
+    "WHERE NOT " HOTSTATE_SQLITE_LIVE("?4") " OR (kind = 1 AND "
+    "CASE WHEN ?2 >= 0 THEN number <= ?5 - ?2 ELSE number >= ?6 - ?2 END) RETURNING number",
+    // lock_take(key, now_us, owner, until_ms, expires_at, now): takes a free lock in one
+    // statement; fence = max(previous + 1, now_us) where a live lock state exists, else
+    // now_us. No row back means a live lease or a live row of another kind.
+    "INSERT INTO hotstate_entries(key, kind, value, number, owner, until_ms, expires_at) "
+    "VALUES (?1, 4, NULL, ?2, ?3, ?4, ?5) ON CONFLICT(key) DO UPDATE SET kind = 4, value = NULL, "
+    "number = CASE WHEN " HOTSTATE_SQLITE_LIVE("?6") " THEN max(number + 1, ?2) ELSE ?2 END, "
+    "owner = ?3, until_ms = ?4, expires_at = ?5 "
+    "WHERE NOT " HOTSTATE_SQLITE_LIVE("?6") " OR (kind = 4 AND (owner IS NULL OR length(owner) = 0 OR until_ms <= ?6)) "
+    "RETURNING number",
     // lock_release(key, owner, now)
     "UPDATE hotstate_entries SET owner = NULL, until_ms = 0 WHERE key = ?1 AND kind = 4 AND owner = ?2 "
     "AND until_ms > ?3 AND " HOTSTATE_SQLITE_LIVE("?3"),
