@@ -1,0 +1,288 @@
+// The coordinator's Redis transports against a raw hiredis PUBLISH/SUBSCRIBE
+// pair, on one server, in one process, sides interleaved (A B A B ...).
+//
+//   coordinator_bench <port> [rounds] [events]
+//
+// Throughput: one node publishes `events` small events as fast as publish()
+// accepts them; the rate is events / time until the other node has received
+// them all. The raw side PUBLISHes each event with redisCommandArgv and waits
+// for its reply (what a hand-written loop does), a raw subscriber thread
+// counts them. Prints `RATIO coordinator_<transport>_throughput` = median of
+// per-round hotstate/raw.
+//
+// Latency: 10,000 events/s for one second per round; each event carries its
+// steady_clock send time and the receiving handler (or raw subscriber) takes
+// the difference. Prints p50/p99 per side over all rounds and
+// `RATIO coordinator_<transport>_p99_latency` = median per-round hotstate/raw
+// p99 (lower is better).
+// bench/coordinator/run.sh starts the server and runs this.
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <boost/hana/define_struct.hpp>
+#include <hiredis/hiredis.h>
+
+#include <hotstate/coordinator.hpp>
+#include <hotstate/transports/redis_pubsub.hpp>
+#include <hotstate/transports/redis_streams.hpp>
+
+#include "support/interleave.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+struct tick {
+    BOOST_HANA_DEFINE_STRUCT(tick,
+        (std::uint64_t, sent_ns),
+        (std::uint64_t, n));
+};
+using ticks = hotstate::channel<"bench-tick", tick>;
+
+std::uint64_t now_ns() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now().time_since_epoch()).count());
+}
+
+bool wait_until(const std::atomic<std::uint64_t>& counter, std::uint64_t target, std::chrono::seconds deadline = 30s) {
+    const auto until = steady::now() + deadline;
+    while (counter.load(std::memory_order_acquire) < target) {
+        if (steady::now() > until) return false;
+        std::this_thread::yield();
+    }
+    return true;
+}
+
+/// Latency samples (ns), appended by one receive thread, read after the round.
+struct samples {
+    std::mutex mutex;
+    std::vector<std::uint64_t> values;
+    void add(std::uint64_t v) {
+        std::lock_guard lock(mutex);
+        values.push_back(v);
+    }
+    std::vector<std::uint64_t> take() {
+        std::lock_guard lock(mutex);
+        return std::exchange(values, {});
+    }
+};
+
+double percentile(std::vector<std::uint64_t> v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const auto index = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+    return static_cast<double>(v[index]) / 1000.0;  // microseconds
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const auto n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/// Receives events; counts them, records latency when asked.
+struct receiver_state {
+    std::atomic<std::uint64_t> received{0};
+    std::atomic<bool> record{false};
+    samples latencies;
+    void on(std::uint64_t sent_ns) {
+        if (record.load(std::memory_order_relaxed)) latencies.add(now_ns() - sent_ns);
+        received.fetch_add(1, std::memory_order_release);
+    }
+};
+
+// ---- the raw hiredis pair ---------------------------------------------------------------
+
+class raw_pair {
+public:
+    raw_pair(int port, std::string channel) : channel_(std::move(channel)) {
+        pub_ = redisConnect("127.0.0.1", port);
+        sub_ = redisConnect("127.0.0.1", port);
+        if (!pub_ || pub_->err || !sub_ || sub_->err) throw std::runtime_error("raw_pair: connect failed");
+        auto* r = static_cast<redisReply*>(redisCommand(sub_, "SUBSCRIBE %b", channel_.data(), channel_.size()));
+        if (!r) throw std::runtime_error("raw_pair: SUBSCRIBE failed");
+        freeReplyObject(r);
+        reader_ = std::thread([this] {
+            void* raw = nullptr;
+            while (redisGetReply(sub_, &raw) == REDIS_OK && raw) {
+                auto* reply = static_cast<redisReply*>(raw);
+                if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 && reply->element[2]->len >= 8) {
+                    std::uint64_t sent = 0;
+                    std::memcpy(&sent, reply->element[2]->str, 8);
+                    state.on(sent);
+                }
+                freeReplyObject(reply);
+            }
+        });
+    }
+    ~raw_pair() {
+        ::shutdown(sub_->fd, SHUT_RDWR);
+        reader_.join();
+        redisFree(sub_);
+        redisFree(pub_);
+    }
+
+    void publish(std::uint64_t n) {
+        char payload[16];
+        const std::uint64_t sent = now_ns();
+        std::memcpy(payload, &sent, 8);
+        std::memcpy(payload + 8, &n, 8);
+        const char* argv[] = {"PUBLISH", channel_.data(), payload};
+        const std::size_t lengths[] = {7, channel_.size(), sizeof payload};
+        auto* r = static_cast<redisReply*>(redisCommandArgv(pub_, 3, argv, lengths));
+        if (!r) throw std::runtime_error("raw_pair: PUBLISH failed");
+        freeReplyObject(r);
+    }
+
+    receiver_state state;
+
+private:
+    std::string channel_;
+    redisContext* pub_ = nullptr;
+    redisContext* sub_ = nullptr;
+    std::thread reader_;
+};
+
+// ---- hotstate pairs ---------------------------------------------------------------------
+
+template <class Transport>
+class hotstate_pair {
+public:
+    using node = hotstate::coordinator<Transport, ticks>;
+
+    hotstate_pair(Transport a, Transport b)
+        : sender_(std::make_unique<node>(hotstate::coordinator_options{.node_id = 1}, std::move(a))),
+          receiver_(std::make_unique<node>(hotstate::coordinator_options{.node_id = 2}, std::move(b))) {
+        receiver_->template subscribe<tick>([this](const tick& t) { state.on(t.sent_ns); });
+        receiver_->start();
+        sender_->start();
+    }
+
+    void publish(std::uint64_t n) { sender_->publish(tick{now_ns(), n}); }
+    node& sender() { return *sender_; }
+    node& receiver() { return *receiver_; }
+
+    receiver_state state;
+
+private:
+    std::unique_ptr<node> sender_;
+    std::unique_ptr<node> receiver_;
+};
+
+template <class Pair>
+double throughput_round(Pair& pair, std::uint64_t events) {
+    const std::uint64_t target = pair.state.received.load() + events;
+    const auto start = steady::now();
+    for (std::uint64_t n = 0; n < events; ++n) pair.publish(n);
+    if (!wait_until(pair.state.received, target)) {
+        std::fprintf(stderr, "throughput round: events lost (%llu of %llu)\n",
+                     static_cast<unsigned long long>(pair.state.received.load() - (target - events)),
+                     static_cast<unsigned long long>(events));
+        std::exit(1);
+    }
+    return hotstate::bench::rate(events, steady::now() - start);
+}
+
+/// 10k events/s for `span`; returns the latency samples of the round.
+template <class Pair>
+std::vector<std::uint64_t> latency_round(Pair& pair, std::chrono::milliseconds span, std::uint64_t per_second) {
+    const auto period = std::chrono::nanoseconds(1'000'000'000 / per_second);
+    const std::uint64_t events = static_cast<std::uint64_t>(span.count()) * per_second / 1000;
+    const std::uint64_t target = pair.state.received.load() + events;
+    pair.state.record = true;
+    auto next = steady::now();
+    for (std::uint64_t n = 0; n < events; ++n) {
+        std::this_thread::sleep_until(next);
+        pair.publish(n);
+        next += period;
+    }
+    const bool complete = wait_until(pair.state.received, target);
+    pair.state.record = false;
+    if (!complete) {
+        std::fprintf(stderr, "latency round: events lost\n");
+        std::exit(1);
+    }
+    return pair.state.latencies.take();
+}
+
+template <class Pair>
+void compare(const char* name, Pair& hot, raw_pair& raw, int rounds, std::uint64_t events) {
+    // warm up both (connections, allocations)
+    throughput_round(hot, 1000);
+    throughput_round(raw, 1000);
+
+    hotstate::bench::compare_interleaved(std::string("coordinator_") + name + "_throughput", rounds,
+                                         [&] { return throughput_round(hot, events); },
+                                         [&] { return throughput_round(raw, events); });
+
+    std::vector<std::uint64_t> hot_all, raw_all;
+    std::vector<double> ratios;
+    for (int round = 0; round < rounds; ++round) {
+        std::vector<std::uint64_t> h, r;
+        if (round % 2 == 0) {
+            h = latency_round(hot, 1000ms, 10000);
+            r = latency_round(raw, 1000ms, 10000);
+        } else {
+            r = latency_round(raw, 1000ms, 10000);
+            h = latency_round(hot, 1000ms, 10000);
+        }
+        ratios.push_back(percentile(h, 0.99) / percentile(r, 0.99));
+        hot_all.insert(hot_all.end(), h.begin(), h.end());
+        raw_all.insert(raw_all.end(), r.begin(), r.end());
+    }
+    std::printf("LATENCY coordinator_%s at 10k/s: hotstate p50 %.1f us p99 %.1f us | raw hiredis p50 %.1f us p99 %.1f us\n",
+                name, percentile(hot_all, 0.5), percentile(hot_all, 0.99), percentile(raw_all, 0.5),
+                percentile(raw_all, 0.99));
+    std::printf("RATIO coordinator_%s_p99_latency %.3f\n", name, median(ratios));
+    const auto stats = hot.sender().stats();
+    std::printf("BATCHING coordinator_%s: %llu events in %llu messages\n", name,
+                static_cast<unsigned long long>(stats.published_events),
+                static_cast<unsigned long long>(stats.sent_messages));
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: coordinator_bench <port> [rounds] [events]\n");
+        return 2;
+    }
+    const int port = std::atoi(argv[1]);
+    const int rounds = argc > 2 ? std::atoi(argv[2]) : 5;
+    const std::uint64_t events = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 20000;
+
+    hotstate::redis::config settings;
+    settings.url = "redis://127.0.0.1:" + std::to_string(port);
+
+    raw_pair raw(port, "bench:raw");
+    {
+        hotstate::transports::redis_pubsub_options options;
+        options.channel = "bench:pubsub";
+        hotstate_pair<hotstate::transports::redis_pubsub> hot(hotstate::transports::redis_pubsub(settings, options),
+                                                              hotstate::transports::redis_pubsub(settings, options));
+        while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
+        compare("pubsub", hot, raw, rounds, events);
+    }
+    {
+        hotstate::transports::redis_streams_options options;
+        options.stream = "bench:stream";
+        hotstate_pair<hotstate::transports::redis_streams> hot(hotstate::transports::redis_streams(settings, options),
+                                                               hotstate::transports::redis_streams(settings, options));
+        while (!hot.receiver().transport().reading()) std::this_thread::yield();
+        compare("streams", hot, raw, rounds, events);
+    }
+    return 0;
+}

@@ -1,0 +1,25 @@
+#!/bin/sh
+# Builds coordinator_bench (Release), starts a throw-away redis-server on a free
+# loopback port, runs the comparison and stops the server.
+#   bench/coordinator/run.sh [build-dir] [rounds] [events]
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+source_dir=$(cd "$here/../.." && pwd)
+build=${1:-"$source_dir/build/bench-coordinator"}
+rounds=${2:-5}
+events=${3:-20000}
+
+cmake -S "$source_dir" -B "$build" -DCMAKE_BUILD_TYPE=Release -DHOTSTATE_BUILD_TESTS=OFF -DHOTSTATE_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build "$build" -j2 --target coordinator_bench >/dev/null
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+dir=$(mktemp -d /tmp/hotstate-coordinator-bench.XXXXXX)
+redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" --logfile "$dir/redis.log" &
+server=$!
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$dir"' EXIT INT TERM
+i=0
+until redis-cli -p "$port" ping >/dev/null 2>&1; do
+  i=$((i + 1)); [ "$i" -lt 200 ] || { echo "redis-server did not start" >&2; exit 1; }
+  sleep 0.05
+done
+"$build/bench/coordinator/coordinator_bench" "$port" "$rounds" "$events"
