@@ -498,3 +498,49 @@ TEST_CASE("redis: many threads share the pool; counts are exact", "[redis][concu
     CHECK(locks_won.load() >= 1);
     CHECK(s.backend().connections().open_connections() <= 3);
 }
+
+TEST_CASE("redis: idle connections older than pool_timeout_recycle are PINGed before reuse", "[redis][pool]") {
+    redis_fixture fixture;
+    auto& server = shared_redis_server();
+    const auto pings = [&] {
+        const std::string info = text_of(server.command({"INFO", "commandstats"}));
+        return info.find("cmdstat_ping:") != std::string::npos;
+    };
+    SECTION("recycle after 0 ms: a later checkout PINGs") {
+        auto settings = shared_redis_config();
+        settings.pool_timeout_recycle = 0ms;
+        test_store s(settings);
+        s.set<session>("k", "v");
+        server.command({"CONFIG", "RESETSTAT"});
+        CHECK(eventually([&] {
+            (void)s.get<session>("k");
+            return pings();
+        }));
+    }
+    SECTION("recycle after an hour: no PING") {
+        auto settings = shared_redis_config();
+        settings.pool_timeout_recycle = 1h;
+        test_store s(settings);
+        s.set<session>("k", "v");
+        server.command({"CONFIG", "RESETSTAT"});
+        for (int i = 0; i < 50; ++i) (void)s.get<session>("k");
+        CHECK_FALSE(pings());
+    }
+}
+
+TEST_CASE("redis: a pooled connection the server closed is replaced without an error", "[redis][pool]") {
+    redis_fixture fixture;
+    auto& server = shared_redis_server();
+    auto settings = shared_redis_config();
+    settings.pool_max_connections = 1;
+    test_store s(settings);
+    const auto client_id = [&] {
+        return s.backend().with_connection([](hotstate::redis::connection& c) { return c.checked("CLIENT", "CLIENT", "ID").integer(); });
+    };
+    const auto first = client_id();
+    server.command({"CLIENT", "KILL", "ID", std::to_string(first)});
+    CHECK_NOTHROW(s.set<session>("k", "v"));
+    CHECK(s.get<session>("k") == "v");
+    CHECK(client_id() != first);
+    CHECK(s.backend().connections().open_connections() == 1);
+}
