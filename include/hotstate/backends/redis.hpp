@@ -49,8 +49,11 @@ namespace hotstate::backends {
 template <Clock C = system_clock>
 class basic_redis {
 public:
+    /// The Clock policy.
     using clock_type = C;
+    /// A pooled connection, as with_connection() hands it out.
     using connection = ::hotstate::redis::connection;
+    /// An owned reply.
     using reply = ::hotstate::redis::reply;
 
     /// Validates `settings` (errc::configuration) and prepares the pool; no
@@ -63,9 +66,13 @@ public:
     basic_redis(const basic_redis&) = delete;
     basic_redis& operator=(const basic_redis&) = delete;
 
+    /// Now, by the Clock policy (rate-limit windows and GCRA).
     [[nodiscard]] time_point now() const { return clock_.now(); }
+    /// The Clock policy.
     [[nodiscard]] const C& clock() const noexcept { return clock_; }
+    /// The configuration it was built from.
     [[nodiscard]] const ::hotstate::redis::config& settings() const noexcept { return settings_; }
+    /// The connection pool (for stats and tests).
     [[nodiscard]] ::hotstate::redis::pool& connections() noexcept { return pool_; }
 
     /// Opens (or reuses) a connection and PINGs: surfaces a wrong address or

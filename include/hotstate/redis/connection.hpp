@@ -43,7 +43,9 @@ namespace hotstate::redis {
 /// An owned hiredis reply (freed with freeReplyObject).
 class reply {
 public:
+    /// No reply.
     reply() = default;
+    /// Takes ownership of `raw`.
     explicit reply(redisReply* raw) noexcept : raw_(raw) {}
     reply(const reply&) = delete;
     reply& operator=(const reply&) = delete;
@@ -57,18 +59,27 @@ public:
     }
     ~reply() { reset(); }
 
+    /// The hiredis reply (still owned).
     [[nodiscard]] redisReply* get() const noexcept { return raw_; }
+    /// Member access to the hiredis reply.
     redisReply* operator->() const noexcept { return raw_; }
+    /// Whether a reply is held.
     explicit operator bool() const noexcept { return raw_ != nullptr; }
 
+    /// REDIS_REPLY_STRING, _ARRAY, _INTEGER, _NIL, _STATUS or _ERROR.
     [[nodiscard]] int type() const noexcept { return raw_->type; }
+    /// An error reply (-ERR ...).
     [[nodiscard]] bool is_error() const noexcept { return raw_->type == REDIS_REPLY_ERROR; }
+    /// A nil reply (missing key or field).
     [[nodiscard]] bool is_nil() const noexcept { return raw_->type == REDIS_REPLY_NIL; }
+    /// An integer reply.
     [[nodiscard]] bool is_integer() const noexcept { return raw_->type == REDIS_REPLY_INTEGER; }
     /// String, status or error text, in place (valid while the reply lives).
     [[nodiscard]] std::string_view text() const noexcept { return {raw_->str, raw_->len}; }
+    /// The value of an integer reply.
     [[nodiscard]] long long integer() const noexcept { return raw_->integer; }
 
+    /// Frees the reply now.
     void reset() noexcept {
         if (raw_) freeReplyObject(raw_);
         raw_ = nullptr;
@@ -81,13 +92,17 @@ private:
 /// An integer argument formatted on the stack.
 class int_arg {
 public:
+    /// Formats a signed value.
     explicit int_arg(std::int64_t value) noexcept {
         size_ = static_cast<std::size_t>(std::to_chars(buffer_, buffer_ + sizeof buffer_, value).ptr - buffer_);
     }
+    /// Formats an unsigned value.
     explicit int_arg(std::uint64_t value) noexcept {
         size_ = static_cast<std::size_t>(std::to_chars(buffer_, buffer_ + sizeof buffer_, value).ptr - buffer_);
     }
+    /// The decimal digits.
     [[nodiscard]] std::string_view view() const noexcept { return {buffer_, size_}; }
+    /// The decimal digits, as a command argument.
     operator std::string_view() const noexcept { return view(); }
 
 private:
@@ -97,8 +112,11 @@ private:
 
 /// How a connection is opened.
 struct connection_options {
+    /// Bound on the TCP (or Unix socket) connect.
     std::chrono::milliseconds connect_timeout{std::chrono::seconds{10}};
+    /// Bound on each read and write of a command.
     std::chrono::milliseconds command_timeout{std::chrono::seconds{10}};
+    /// SO_KEEPALIVE on TCP connections.
     bool tcp_keepalive = true;
 };
 
@@ -197,6 +215,7 @@ public:
         const std::size_t lengths[sizeof...(Args)] = {arg_size(args)...};
         append_argv(name, static_cast<int>(sizeof...(Args)), argv, lengths);
     }
+    /// Queues a command with a run-time number of arguments.
     void append(std::string_view name, std::span<const std::string_view> args) {
         std::vector<const char*> argv(args.size());
         std::vector<std::size_t> lengths(args.size());
@@ -206,6 +225,7 @@ public:
         }
         append_argv(name, static_cast<int>(args.size()), argv.data(), lengths.data());
     }
+    /// Queues one argv command (encoded on the stack when small).
     void append_argv(std::string_view name, int argc, const char** argv, const std::size_t* lengths) {
         // small commands are encoded on the stack (see detail/redis/resp.hpp); big ones by hiredis
         std::size_t payload = 0;

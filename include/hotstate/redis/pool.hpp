@@ -37,10 +37,15 @@ namespace hotstate::redis {
 
 /// Limits of a pool (see config for their meaning).
 struct pool_options {
+    /// At most this many connections.
     std::size_t max_connections = 10;
+    /// Bound on opening one (connect, AUTH, SELECT, setup).
     std::chrono::milliseconds timeout_create{std::chrono::seconds{30}};
+    /// How long acquire() waits for a free connection.
     std::chrono::milliseconds timeout_wait{std::chrono::seconds{30}};
+    /// Idle longer than this: PING before reuse.
     std::chrono::milliseconds timeout_recycle{std::chrono::seconds{30}};
+    /// How each connection is opened.
     connection_options connect{};
 
     /// The pool limits of a standalone config.
@@ -99,7 +104,9 @@ public:
             if (owner_) owner_->give_back(*slot_, now_ms_);
         }
 
+        /// The connection, exclusively this lease's.
         connection& operator*() const noexcept { return *slot_->conn; }
+        /// Member access to the connection.
         connection* operator->() const noexcept { return &*slot_->conn; }
         /// Whether the connection was idle in the pool (rather than opened for this lease).
         [[nodiscard]] bool reused() const noexcept { return reused_; }
@@ -117,6 +124,7 @@ public:
     /// Called on every new connection after AUTH/SELECT (e.g. to load scripts).
     using setup_function = std::function<void(connection&)>;
 
+    /// A pool for `where`; opens nothing until the first acquire().
     pool(endpoint where, pool_options options, setup_function setup = {})
         : where_(std::move(where)), options_(options), setup_(std::move(setup)),
           capacity_(options.max_connections == 0 ? 1 : options.max_connections),
@@ -125,8 +133,11 @@ public:
     pool(const pool&) = delete;
     pool& operator=(const pool&) = delete;
 
+    /// The endpoint every connection goes to.
     [[nodiscard]] const endpoint& where() const noexcept { return where_; }
+    /// The pool's limits.
     [[nodiscard]] const pool_options& options() const noexcept { return options_; }
+    /// max_connections.
     [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
 
     /// Connections currently open (idle or busy).
