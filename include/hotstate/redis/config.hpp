@@ -42,7 +42,8 @@ struct config {
     std::chrono::milliseconds timeout{std::chrono::seconds{10}};
     /// At most this many connections to the server.
     std::size_t pool_max_connections = 10;
-    /// Bound on opening a new pooled connection (connect, AUTH, SELECT, script load).
+    /// Bound on connecting a new pooled connection (its AUTH, SELECT and script
+    /// load are commands, each bounded by `timeout`).
     std::chrono::milliseconds pool_timeout_create{std::chrono::seconds{30}};
     /// How long a caller waits for a free connection before a timeout error.
     std::chrono::milliseconds pool_timeout_wait{std::chrono::seconds{30}};

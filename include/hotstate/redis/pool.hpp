@@ -39,7 +39,7 @@ namespace hotstate::redis {
 struct pool_options {
     /// At most this many connections.
     std::size_t max_connections = 10;
-    /// Bound on opening one (connect, AUTH, SELECT, setup).
+    /// Bound on connecting a new one (its setup commands use connect.command_timeout).
     std::chrono::milliseconds timeout_create{std::chrono::seconds{30}};
     /// How long acquire() waits for a free connection.
     std::chrono::milliseconds timeout_wait{std::chrono::seconds{30}};
