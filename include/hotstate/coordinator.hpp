@@ -179,6 +179,10 @@ public:
         : options_(options), transport_(std::move(transport)), incarnation_(detail::random_incarnation()) {
         if (options_.max_batch_events == 0 || options_.max_batch_bytes == 0)
             throw error(errc::configuration, "hotstate coordinator: max_batch_events and max_batch_bytes must be positive");
+        if (options_.max_batch_events > detail::coordinator_max_events_per_message)
+            throw error(errc::configuration, "hotstate coordinator: max_batch_events above " +
+                                                 std::to_string(detail::coordinator_max_events_per_message) +
+                                                 " would make batches every receiver refuses");
     }
 
     coordinator(const coordinator&) = delete;

@@ -263,3 +263,33 @@ TEST_CASE("stop sends what was queued, then detaches", "[coordinator][local]") {
     CHECK(got.load() == 300);  // local delivery is synchronous: done when stop returned
     CHECK(bus->attached() == 1);
 }
+
+TEST_CASE("handlers may publish: two nodes play ping-pong", "[coordinator][local]") {
+    auto bus = std::make_shared<transports::local_bus>();
+    coordinator<transports::local, pings> a({.node_id = 1}, transports::local(bus));
+    coordinator<transports::local, pings> b({.node_id = 2}, transports::local(bus));
+    std::atomic<std::uint64_t> last{0};
+    a.subscribe<ping>([&](const ping& p) {
+        last = p.n;
+        if (p.n < 200) a.publish(ping{1, p.n + 1, ""});
+    });
+    b.subscribe<ping>([&](const ping& p) { b.publish(ping{2, p.n + 1, ""}); });
+    a.start();
+    b.start();
+    a.publish(ping{1, 0, ""});
+    REQUIRE(eventually([&] { return last.load() >= 200; }));
+    CHECK(a.stats().handler_failures == 0);
+    CHECK(b.stats().handler_failures == 0);
+}
+
+TEST_CASE("bad batch settings are configuration errors", "[coordinator][local]") {
+    auto bus = std::make_shared<transports::local_bus>();
+    using node = coordinator<transports::local, pings>;
+    CHECK_THROWS_AS(node({.node_id = 1, .max_batch_events = 0}, transports::local(bus)), error);
+    try {
+        node({.node_id = 1, .max_batch_events = 1'000'000}, transports::local(bus));
+        FAIL("oversize batches accepted");
+    } catch (const error& e) {
+        CHECK(e.kind() == errc::configuration);
+    }
+}

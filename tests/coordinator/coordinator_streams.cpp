@@ -178,3 +178,27 @@ TEST_CASE("streams: stop is prompt", "[coordinator][redis][streams]") {
     CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds{2});
     CHECK_FALSE(node->transport().reading());
 }
+
+TEST_CASE("streams: a server that lost the stream (restart without persistence) is reported, reading goes on",
+          "[coordinator][redis][streams][restart]") {
+    redis_server server;  // no persistence: a restart empties it
+    recorder sender_box, receiver_box;
+    auto sender = make_node(server, 1, sender_box);
+    auto receiver = make_node(server, 2, receiver_box);
+    for (std::uint64_t n = 1; n <= 20; ++n) sender->publish(ping{1, n, ""});
+    REQUIRE(eventually([&] { return receiver_box.count(1) == 20; }));
+
+    server.restart();
+    // the reader comes back to an empty server before anything new is published: its
+    // position is ahead of a stream that no longer exists
+    REQUIRE(eventually([&] { return receiver->transport().stats().connections == 2; }, std::chrono::seconds{20}));
+    REQUIRE(eventually([&] { return receiver_box.gaps_of(gap_kind::retention_exceeded) == 1; }));
+    const auto gaps = receiver_box.all_gaps();
+    REQUIRE(gaps.size() == 1);
+    CHECK(gaps[0].detail.find("deleted or lost") != std::string::npos);
+    CHECK(gaps[0].detail.find(server.address()) != std::string::npos);
+
+    for (std::uint64_t n = 21; n <= 40; ++n) sender->publish(ping{1, n, ""});
+    REQUIRE(eventually([&] { return receiver_box.count(1) == 40; }, std::chrono::seconds{20}));
+    CHECK(coord_test::strictly_increasing(receiver_box.from(1)));
+}

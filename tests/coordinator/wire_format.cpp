@@ -286,6 +286,13 @@ TEST_CASE("resume decisions: intact, trimmed past the reader, stream reset", "[c
     // the stream is behind the reader: deleted, or the server lost it
     CHECK(check_resume(read, {{0, 0}, {}, std::nullopt}) == resume_verdict::stream_reset);
     CHECK(check_resume(read, {{100, 4}, {}, stream_id{1, 0}}) == resume_verdict::stream_reset);
+    // a stream that never lost an entry is intact, even if its ids jumped past the reader
+    stream_state fresh{{300, 0}, {}, stream_id{250, 0}};
+    fresh.length = 3;
+    fresh.entries_added = 3;
+    CHECK(check_resume(read, fresh) == resume_verdict::intact);
+    fresh.entries_added = 4;  // one removed
+    CHECK(check_resume(read, fresh) == resume_verdict::trimmed_unread);
     // a reader at 0-0 wants whatever is retained
     CHECK(check_resume(stream_id{}, {{200, 0}, {}, stream_id{150, 0}}) == resume_verdict::intact);
 }

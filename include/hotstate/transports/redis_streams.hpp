@@ -194,6 +194,11 @@ private:
                     detail::stream_id::parse(std::string_view(value->element[0]->str, value->element[0]->len));
                 continue;
             }
+            if (value->type == REDIS_REPLY_INTEGER) {
+                if (name == "length") info.length = static_cast<std::uint64_t>(value->integer);
+                else if (name == "entries-added") info.entries_added = static_cast<std::uint64_t>(value->integer);
+                continue;
+            }
             if (value->type != REDIS_REPLY_STRING && value->type != REDIS_REPLY_STATUS) continue;
             const auto id = detail::stream_id::parse(std::string_view(value->str, value->len));
             if (!id) continue;
@@ -226,8 +231,8 @@ private:
                 if (oldest <= state.reported_oldest) return;
                 state.reported_oldest = oldest;
                 report(sink, "entries of stream '" + options_.stream + "' at " + conn.address() +
-                                 " after this node's position " + position.str() + " were trimmed (max_length " +
-                                 std::to_string(options_.max_length) + ") before it read them; the oldest retained is " +
+                                 " after this node's position " + position.str() + " were removed (trimmed by max_length " +
+                                 std::to_string(options_.max_length) + ", or deleted) before it read them; the oldest retained is " +
                                  (info.first_entry ? info.first_entry->str() : std::string("none")));
                 return;
             }

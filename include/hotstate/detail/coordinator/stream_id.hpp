@@ -51,6 +51,8 @@ struct stream_state {
     stream_id last_generated{};              ///< last-generated-id; 0-0 when the stream does not exist
     stream_id max_deleted{};                 ///< max-deleted-entry-id (XDEL; trimming leaves it alone)
     std::optional<stream_id> first_entry{};  ///< oldest retained entry; empty when the stream is empty
+    std::uint64_t length = 0;                ///< entries retained
+    std::optional<std::uint64_t> entries_added{};  ///< entries ever added (Redis 7); empty when unknown
 };
 
 /// Decides how a resume from `last_read` relates to the stream (pure).
@@ -58,12 +60,15 @@ struct stream_state {
 /// the oldest retained entry: if even the entry this reader read last is gone,
 /// the trim reached past it and (but for the rare case where it stopped exactly
 /// there) took unread entries too. Erring that way costs a needless resync;
-/// the other way would hide a loss. A reader at 0-0 (reading all that is
-/// retained) is never behind.
+/// the other way would hide a loss. A stream that never lost an entry
+/// (entries-added equals its length) is intact. A reader at 0-0 (reading all
+/// that is retained) is never behind.
 [[nodiscard]] constexpr resume_verdict check_resume(stream_id last_read, const stream_state& stream) noexcept {
     if (stream.last_generated < last_read) return resume_verdict::stream_reset;
     if (last_read == stream_id{}) return resume_verdict::intact;
     if (last_read < stream.max_deleted) return resume_verdict::trimmed_unread;
+    // every entry ever added is still there: nothing was removed, whatever the ids say
+    if (stream.entries_added && *stream.entries_added == stream.length) return resume_verdict::intact;
     if (!stream.first_entry) {
         // empty stream: anything generated after last_read was removed
         return last_read < stream.last_generated ? resume_verdict::trimmed_unread : resume_verdict::intact;
