@@ -1,7 +1,7 @@
 // hotstate's Redis backend against a hand-written raw hiredis loop doing the
 // same commands (redisCommandArgv, no format strings) on the same server.
 //
-//   redis_bench count <port> <case> <hotstate|raw> <n>   n operations after set-up (for callgrind:
+//   redis_bench count <port> <case> <hotstate|raw|raw_formatted> <n>   n operations after set-up (for callgrind:
 //                                                       run n and 0, subtract, divide by n)
 //   redis_bench throughput <port> [rounds] [ops]         every case, interleaved A B A B, median ratio
 //   redis_bench batch <port> [rounds] [batches]          16 pipelined GETs vs redis-benchmark -c 1 -P 16
@@ -33,6 +33,7 @@
 
 #include <hotstate/backends/redis.hpp>
 #include <hotstate/categories.hpp>
+#include <hotstate/detail/redis/resp.hpp>
 #include <hotstate/key.hpp>
 #include <hotstate/store.hpp>
 
@@ -207,6 +208,61 @@ struct raw_side {
 };
 
 
+
+// ---- the raw side with hotstate's request encoding ---------------------------
+// The same hand-written loop, but encoding each command on the stack and
+// handing hiredis the bytes (redisAppendFormattedCommand + redisGetReply), as
+// hotstate's connection does: the difference to hotstate is then only the
+// price of the layers (store, key encoding, pool, reply handling).
+
+struct raw_formatted_side {
+    redisContext* context;
+
+    explicit raw_formatted_side(int port) {
+        context = redisConnect("127.0.0.1", port);
+        if (!context || context->err) throw std::runtime_error("raw: cannot connect");
+    }
+    ~raw_formatted_side() { redisFree(context); }
+
+    redisReply* call(std::size_t argc, const char** argv, const std::size_t* lengths) {
+        char buffer[512];
+        const std::size_t size = hotstate::detail::redis::format_command(buffer, argc, argv, lengths);
+        void* raw = nullptr;
+        if (redisAppendFormattedCommand(context, buffer, size) != REDIS_OK || redisGetReply(context, &raw) != REDIS_OK)
+            throw std::runtime_error("raw: I/O error");
+        return static_cast<redisReply*>(raw);
+    }
+
+    void run(op_case which) {
+        char key[64];
+        if (which == op_case::get) {
+            const std::size_t n = raw_side::encode(key, 1, key_text);
+            const char* argv[] = {"GET", key};
+            const std::size_t sizes[] = {3, n};
+            redisReply* reply = call(2, argv, sizes);
+            if (reply->type == REDIS_REPLY_STRING) {
+                const std::string value(reply->str, reply->len);
+                sink_bytes = sink_bytes + value.size();
+            }
+            freeReplyObject(reply);
+        } else if (which == op_case::set_ttl) {
+            const std::size_t n = raw_side::encode(key, 1, key_text);
+            const char* argv[] = {"SET", key, value_text.data(), "PX", "60000"};
+            const std::size_t sizes[] = {3, n, value_text.size(), 2, 5};
+            freeReplyObject(call(5, argv, sizes));
+        } else if (which == op_case::incr) {
+            const std::size_t n = raw_side::encode(key, 2, "counter:1");
+            const char* argv[] = {"INCRBY", key, "1"};
+            const std::size_t sizes[] = {6, n, 1};
+            redisReply* reply = call(3, argv, sizes);
+            sink_bytes = sink_bytes + static_cast<std::size_t>(reply->integer);
+            freeReplyObject(reply);
+        } else {
+            throw std::invalid_argument("raw_formatted covers get, set_ttl and incr");
+        }
+    }
+};
+
 template <class Side>
 double timed(Side& side, op_case which, std::size_t ops) {
     const auto start = std::chrono::steady_clock::now();
@@ -229,6 +285,10 @@ int count_mode(int port, std::string_view name, std::string_view side_name, std:
     if (side_name == "hotstate") {
         hotstate_side side(port);
         side.run(which);  // warm-up: connection, script load, first-use paths
+        for (std::size_t i = 0; i < n; ++i) side.run(which);
+    } else if (side_name == "raw_formatted") {
+        raw_formatted_side side(port);
+        side.run(which);
         for (std::size_t i = 0; i < n; ++i) side.run(which);
     } else {
         raw_side side(port);

@@ -54,6 +54,15 @@ for case in get set_ttl incr incr_expire rate_fixed lock; do
 done
 
 echo
+echo "== the price of the layers alone: the raw loop with hotstate's stack encoding of requests"
+for case in get set_ttl incr; do
+  hot=$(( ($(instructions "$case" hotstate "$OPS") - $(instructions "$case" hotstate 0)) / OPS ))
+  raw=$(( ($(instructions "$case" raw_formatted "$OPS") - $(instructions "$case" raw_formatted 0)) / OPS ))
+  printf '%-12s hotstate %6d   raw, same encoding %6d instructions/op\n' "$case" "$hot" "$raw"
+  awk -v h="$hot" -v r="$raw" -v c="$case" 'BEGIN { printf "RATIO instructions_%s_vs_raw_same_encoding %.3f\n", c, h / r }'
+done
+
+echo
 echo "== throughput, interleaved ($ROUNDS rounds of $ROUND_OPS ops per side)"
 "$BENCH" throughput "$PORT" "$ROUNDS" "$ROUND_OPS"
 
