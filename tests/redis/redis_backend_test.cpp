@@ -544,3 +544,17 @@ TEST_CASE("redis: a pooled connection the server closed is replaced without an e
     CHECK(client_id() != first);
     CHECK(s.backend().connections().open_connections() == 1);
 }
+
+TEST_CASE("redis: a value over the server's proto-max-bulk-len is a typed error, and the store keeps working", "[redis][values]") {
+    redis_server server({.extra_config = {"proto-max-bulk-len 1mb"}});
+    test_store s(config_for(server));
+    s.set<session>("small", "fine");
+    const std::string oversize(2u << 20, 'x');
+    const auto message = message_of([&] { s.set<session>("secret-key-name", oversize); });
+    const auto kind = kind_of([&] { s.set<session>("secret-key-name", oversize); });
+    CHECK((kind == hotstate::errc::server || kind == hotstate::errc::connection));
+    CHECK_THAT(message, Catch::Contains("session"));
+    CHECK_THAT(message, !Catch::Contains("secret-key-name"));
+    CHECK(s.get<session>("small") == "fine");
+    CHECK_FALSE(s.exists<session>("secret-key-name"));
+}
