@@ -252,7 +252,7 @@ public:
                                 std::string(channel::name) + "' exceeds max_event_bytes (" +
                                 std::to_string(options_.max_event_bytes) + ")");
             std::unique_lock lock(mutex_);
-            if (state_ == run_state::stopped)
+            if (state_ == run_state::stopping || state_ == run_state::stopped)  // stop() drains a queue that no longer grows
                 throw error(errc::invalid_argument, "hotstate coordinator: publish on channel '" +
                                                         std::string(channel::name) + "' after stop()");
             if (pending_events_ >= options_.max_pending_events)
