@@ -125,64 +125,24 @@ public:
     /// and retrying within the budget; the body may run more than once.
     template <class Body>
     decltype(auto) execute(std::string_view key, access mode, std::string_view command, Body&& body) {
+        // the hot path: slot, owner, pool; nothing else is built unless the attempt fails
         const std::uint16_t slot = key_slot(key);
-        if (generation_.load(std::memory_order_acquire) == 0) [[unlikely]]
-            refresh(0);
-        std::optional<retry_fsm> fsm;
-        std::optional<node_address> ask;
-        bool replica_failed = false;
-        for (;;) {
-            const std::uint64_t seen = generation_.load(std::memory_order_acquire);
-            const std::uint16_t index =
-                ask ? intern(*ask) : pick(slot, mode == access::read && !replica_failed);
-            classified_error failure;
-            std::string last;
-            errc last_kind = errc::connection;
+        std::optional<attempt_failure> first;
+        std::uint16_t index = slot_map::unassigned;
+        if (generation_.load(std::memory_order_acquire) != 0) [[likely]] {
+            index = pick(slot, mode == access::read);
             if (index != slot_map::unassigned) [[likely]] {
-                cluster_node& target = node(index);
                 try {
-                    if (ask) [[unlikely]] {
-                        return target.pool.run([&](connection& c) -> decltype(auto) {
-                            auto asking = c.command("ASKING", "ASKING");
-                            if (asking.is_error()) fail_reply(c, "ASKING", asking);
-                            struct asking_scope {
-                                asking_scope() noexcept { asking_in_progress() = true; }
-                                ~asking_scope() { asking_in_progress() = false; }
-                            } scope;
-                            return body(c);
-                        });
-                    }
-                    return target.pool.run(body);
+                    return node(index).pool.run(body);
                 } catch (const reply_redirect& redirect) {
-                    failure = redirect.what;
-                    last = redirect.address + ": " + redirect.message;
-                    last_kind = redirect.what.kind == failure_kind::moved || redirect.what.kind == failure_kind::ask
-                                    ? errc::server
-                                    : errc::connection;
+                    first.emplace(attempt_failure::of(redirect));
                 } catch (const error& e) {
                     if (e.kind() != errc::connection && e.kind() != errc::timeout) throw;
-                    failure.kind = failure_kind::connection;
-                    last = message_of(e);
-                    last_kind = e.kind();
+                    first.emplace(attempt_failure::of(e));
                 }
-                if (mode == access::read && index != master_index(slot)) replica_failed = true;
-            } else {
-                failure.kind = failure_kind::cluster_down;
-                last = unassigned_reason(last_kind);
-                // wrong credentials do not heal by waiting: say so at once
-                if (last_kind == errc::authentication || last_kind == errc::configuration)
-                    throw give_up_error("redis_cluster", where_text(slot, index), command, 0, last_kind, last);
             }
-            if (!fsm) fsm.emplace(settings_.retries());
-            const retry_step step = fsm->on_failure(failure);
-            if (step.what == retry_step::action::give_up)
-                throw give_up_error("redis_cluster", where_text(slot, index), command, fsm->retries(), last_kind, last);
-            failures_.fetch_add(1, std::memory_order_relaxed);
-            if (failure.kind == failure_kind::moved && failure.target) assign(failure.slot, *failure.target);
-            ask = step.ask_target;
-            if (step.refresh_map) refresh(seen);
-            if (step.wait.count() > 0) std::this_thread::sleep_for(step.wait);  // backoff before the next attempt
         }
+        return execute_slow(slot, mode, command, body, std::move(first), index);
     }
 
     /// Runs `body(connection&)` once on every master (SCAN-based fan-out); on a
@@ -311,6 +271,84 @@ public:
     }
 
 private:
+    /// One failed attempt, as the retry loop needs it.
+    struct attempt_failure {
+        classified_error what;
+        std::string text;
+        errc kind = errc::connection;
+
+        static attempt_failure of(const reply_redirect& redirect) {
+            const bool redirected = redirect.what.kind == failure_kind::moved || redirect.what.kind == failure_kind::ask;
+            return {redirect.what, redirect.address + ": " + redirect.message, redirected ? errc::server : errc::connection};
+        }
+        static attempt_failure of(const error& e) {
+            return {classified_error{failure_kind::connection, 0, std::nullopt}, message_of(e), e.kind()};
+        }
+    };
+
+    /// The retry loop, entered after a failed first attempt (`first`, on node
+    /// `index`) or when the table has no node for the slot yet.
+    template <class Body>
+    [[gnu::noinline]] decltype(auto) execute_slow(std::uint16_t slot, access mode, std::string_view command, Body& body,
+                                                  std::optional<attempt_failure> first, std::uint16_t index) {
+        retry_fsm fsm(settings_.retries());
+        std::optional<node_address> ask;
+        bool replica_failed = false;
+        std::uint64_t seen = generation_.load(std::memory_order_acquire);
+        if (seen == 0) {
+            refresh(0);
+            seen = generation_.load(std::memory_order_acquire);
+            index = pick(slot, mode == access::read);
+        }
+        for (;;) {
+            attempt_failure failure;
+            if (first) {
+                failure = std::move(*first);
+                first.reset();
+                if (mode == access::read && index != master_index(slot)) replica_failed = true;
+            } else if (index != slot_map::unassigned) {
+                cluster_node& target = node(index);
+                try {
+                    if (ask) {
+                        return target.pool.run([&](connection& c) -> decltype(auto) {
+                            auto asking = c.command("ASKING", "ASKING");
+                            if (asking.is_error()) fail_reply(c, "ASKING", asking);
+                            struct asking_scope {
+                                asking_scope() noexcept { asking_in_progress() = true; }
+                                ~asking_scope() { asking_in_progress() = false; }
+                            } scope;
+                            return body(c);
+                        });
+                    }
+                    return target.pool.run(body);
+                } catch (const reply_redirect& redirect) {
+                    failure = attempt_failure::of(redirect);
+                } catch (const error& e) {
+                    if (e.kind() != errc::connection && e.kind() != errc::timeout) throw;
+                    failure = attempt_failure::of(e);
+                }
+                if (mode == access::read && index != master_index(slot)) replica_failed = true;
+            } else {
+                failure.what.kind = failure_kind::cluster_down;
+                failure.text = unassigned_reason(failure.kind);
+                // wrong credentials do not heal by waiting: say so at once
+                if (failure.kind == errc::authentication || failure.kind == errc::configuration)
+                    throw give_up_error("redis_cluster", where_text(slot, index), command, 0, failure.kind, failure.text);
+            }
+            const retry_step step = fsm.on_failure(failure.what);
+            if (step.what == retry_step::action::give_up)
+                throw give_up_error("redis_cluster", where_text(slot, index), command, fsm.retries(), failure.kind,
+                                    failure.text);
+            failures_.fetch_add(1, std::memory_order_relaxed);
+            if (failure.what.kind == failure_kind::moved && failure.what.target) assign(failure.what.slot, *failure.what.target);
+            ask = step.ask_target;
+            if (step.refresh_map) refresh(seen);
+            if (step.wait.count() > 0) std::this_thread::sleep_for(step.wait);  // backoff before the next attempt
+            seen = generation_.load(std::memory_order_acquire);
+            index = ask ? intern(*ask) : pick(slot, mode == access::read && !replica_failed);
+        }
+    }
+
     cluster_node& node(std::uint16_t index) const noexcept { return *nodes_[index].load(std::memory_order_acquire); }
 
     /// The node for an attempt on `slot`: its master, or one of its replicas for a read.
