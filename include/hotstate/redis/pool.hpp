@@ -100,7 +100,7 @@ public:
             : owner_(std::exchange(other.owner_, nullptr)), slot_(other.slot_), now_ms_(other.now_ms_),
               reused_(other.reused_) {}
         lease& operator=(lease&&) = delete;
-        ~lease() {
+        [[gnu::always_inline]] inline ~lease() {
             if (owner_) owner_->give_back(*slot_, now_ms_);
         }
 
@@ -150,7 +150,7 @@ public:
 
     /// Checks out a connection: an idle one, else a new one while below the
     /// limit, else waits up to timeout_wait (then errc::timeout).
-    [[nodiscard]] lease acquire() {
+    [[nodiscard, gnu::always_inline]] inline lease acquire() {
         const std::int64_t now = detail_pool::coarse_now_ms();
         std::size_t& hint = detail_pool::thread_hint();
         const std::size_t first = hint < capacity_ ? hint : 0;
@@ -205,10 +205,15 @@ private:
 
     /// An idle connection is usable unless it sat too long or its siblings
     /// were found dead since it was last checked; then it must answer PING.
-    bool ready(detail_pool::slot& s, std::int64_t now) {
+    [[gnu::always_inline]] inline bool ready(detail_pool::slot& s, std::int64_t now) {
         const std::uint64_t epoch = health_epoch_.load(std::memory_order_acquire);
         if (now - s.last_used_ms <= options_.timeout_recycle.count() && s.checked_epoch == epoch) [[likely]]
             return true;
+        return recheck(s, epoch);
+    }
+
+    /// The PING of a connection that sat idle too long or whose siblings died.
+    [[gnu::noinline]] bool recheck(detail_pool::slot& s, std::uint64_t epoch) {
         if (s.conn->ping()) {
             s.checked_epoch = epoch;
             return true;
@@ -219,7 +224,7 @@ private:
         return false;
     }
 
-    lease acquire_slow(std::int64_t now) {
+    [[gnu::noinline, gnu::cold]] lease acquire_slow(std::int64_t now) {
         const auto deadline = std::chrono::steady_clock::now() + options_.timeout_wait;
         for (;;) {
             if (auto got = try_once(now)) return std::move(*got);
@@ -280,7 +285,7 @@ private:
         return std::nullopt;
     }
 
-    void give_back(detail_pool::slot& s, std::int64_t now) noexcept {
+    [[gnu::always_inline]] inline void give_back(detail_pool::slot& s, std::int64_t now) noexcept {
         if (s.conn->broken()) {
             s.conn.reset();
             s.state.store(detail_pool::empty, std::memory_order_seq_cst);
@@ -292,7 +297,7 @@ private:
             wake_one();
     }
 
-    void wake_one() noexcept {
+    [[gnu::noinline]] void wake_one() noexcept {
         std::lock_guard guard(mutex_);
         wakeup_.notify_one();
     }

@@ -18,6 +18,16 @@ namespace hotstate::detail::redis {
 
 /// Writes `value` in decimal at `out`; returns the end.
 inline char* write_decimal(char* out, std::size_t value) noexcept {
+    // command names, keys and small values have one- or two-digit lengths
+    if (value < 10) {
+        *out = static_cast<char>('0' + value);
+        return out + 1;
+    }
+    if (value < 100) {
+        out[0] = static_cast<char>('0' + value / 10);
+        out[1] = static_cast<char>('0' + value % 10);
+        return out + 2;
+    }
     char digits[20];
     std::size_t n = 0;
     do {
