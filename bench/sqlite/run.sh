@@ -3,7 +3,7 @@
 #   bench/sqlite/run.sh [build-dir] [rounds] [round_ms]
 # Prints RATIO lines: sqlite_vs_memory_<op>, sqlite_vs_redis_<op> (when hiredis
 # is available; a redis-server is started on a free loopback port),
-# sqlite_2_threads_vs_1_<op>, sqlite_sync_full_vs_normal_incr.
+# sqlite_vs_raw_sqlite_<op> (hand-written sqlite3 calls), sqlite_2_threads_vs_1_<op>, sqlite_sync_full_vs_normal_incr.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 source_dir=$(cd "$here/../.." && pwd)

@@ -2,7 +2,8 @@
 // embedded backend and against Redis (a redis-server this program starts on a
 // free loopback port), same operations, same keys, one process run, rounds
 // interleaved A B A B. Also: how the connection pool scales from 1 to 2 threads,
-// and what fsync on every commit costs.
+// what fsync on every commit costs, and what hotstate's layers cost over a
+// hand-written loop of sqlite3 calls running the same SQL on the same schema.
 //
 //   bench_sqlite [rounds] [round_ms]      (bench/sqlite/run.sh builds and runs it)
 //
@@ -17,10 +18,13 @@
 #include <cstdlib>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include <sqlite3.h>
 
 #include <hotstate/backends/memory.hpp>
 #include <hotstate/backends/sqlite.hpp>
@@ -131,6 +135,109 @@ double measure(Store& s, op which, std::chrono::milliseconds span, int threads =
     return hotstate::bench::rate(total.load(), elapsed);
 }
 
+/// What a careful engineer writes by hand: prepared statements on one
+/// connection, keys built on the stack, the value copied out into a string.
+class raw_sqlite {
+public:
+    explicit raw_sqlite(const std::string& path) {
+        if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
+            std::abort();
+        sqlite3_busy_timeout(db_, 5000);
+        sqlite3_exec(db_, "PRAGMA synchronous = NORMAL", nullptr, nullptr, nullptr);
+        prepare(get_, "SELECT value FROM hotstate_entries WHERE key = ?1 AND (expires_at = 0 OR expires_at > ?2)");
+        prepare(set_ttl_,
+                "INSERT INTO hotstate_entries(key, kind, value, expires_at) VALUES (?1, 0, ?2, ?3) "
+                "ON CONFLICT(key) DO UPDATE SET kind = 0, value = excluded.value, expires_at = excluded.expires_at");
+        prepare(incr_,
+                "INSERT INTO hotstate_entries(key, kind, number, expires_at) VALUES (?1, 1, 1, 0) "
+                "ON CONFLICT(key) DO UPDATE SET number = CASE WHEN expires_at = 0 OR expires_at > ?2 "
+                "THEN number + 1 ELSE 1 END RETURNING number");
+    }
+    raw_sqlite(const raw_sqlite&) = delete;
+    raw_sqlite& operator=(const raw_sqlite&) = delete;
+    ~raw_sqlite() {
+        for (auto* stmt : {get_, set_ttl_, incr_}) sqlite3_finalize(stmt);
+        sqlite3_close_v2(db_);
+    }
+
+    std::optional<std::string> get(std::string_view key) {
+        char buffer[64];
+        bind_key(get_, buffer, key);
+        sqlite3_bind_int64(get_, 2, now_ms());
+        std::optional<std::string> result;
+        if (sqlite3_step(get_) == SQLITE_ROW)
+            result.emplace(static_cast<const char*>(sqlite3_column_blob(get_, 0)),
+                           static_cast<std::size_t>(sqlite3_column_bytes(get_, 0)));
+        sqlite3_reset(get_);
+        return result;
+    }
+    void set_ttl(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
+        char buffer[64];
+        bind_key(set_ttl_, buffer, key);
+        sqlite3_bind_blob64(set_ttl_, 2, value.data(), value.size(), SQLITE_STATIC);
+        sqlite3_bind_int64(set_ttl_, 3, now_ms() + ttl.count());
+        if (sqlite3_step(set_ttl_) != SQLITE_DONE) std::abort();
+        sqlite3_reset(set_ttl_);
+    }
+    std::int64_t incr(std::string_view key) {
+        char buffer[64];
+        bind_key(incr_, buffer, key, counter::id);
+        sqlite3_bind_int64(incr_, 2, now_ms());
+        if (sqlite3_step(incr_) != SQLITE_ROW) std::abort();
+        const std::int64_t value = sqlite3_column_int64(incr_, 0);
+        while (sqlite3_step(incr_) == SQLITE_ROW) {
+        }
+        sqlite3_reset(incr_);
+        return value;
+    }
+
+private:
+    void prepare(sqlite3_stmt*& stmt, const char* sql) {
+        if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) std::abort();
+    }
+    static void bind_key(sqlite3_stmt* stmt, char (&buffer)[64], std::string_view key, std::uint8_t prefix = text::id) {
+        buffer[0] = static_cast<char>(prefix);  // the category's prefix byte, as hotstate::encode_key writes it
+        key.copy(buffer + 1, sizeof buffer - 1);
+        sqlite3_bind_blob(stmt, 1, buffer, static_cast<int>(key.size() + 1), SQLITE_STATIC);
+    }
+    static std::int64_t now_ms() {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    }
+
+    sqlite3* db_ = nullptr;
+    sqlite3_stmt* get_ = nullptr;
+    sqlite3_stmt* set_ttl_ = nullptr;
+    sqlite3_stmt* incr_ = nullptr;
+};
+
+/// The raw side of one operation; false when it has none.
+bool run_raw(raw_sqlite& raw, op which, std::size_t i) {
+    const std::string& k = keys[i % keys.size()];
+    char buffer[32] = "value-";
+    const auto end = std::to_chars(buffer + 6, buffer + sizeof buffer, i).ptr;
+    const std::string_view value(buffer, static_cast<std::size_t>(end - buffer));
+    switch (which) {
+        case op::get: keep_alive = keep_alive + raw.get(k)->size(); return true;
+        case op::set_ttl: raw.set_ttl(k, value, 10min); return true;
+        case op::incr: keep_alive = keep_alive + static_cast<std::size_t>(raw.incr(k)); return true;
+        default: return false;
+    }
+}
+
+double measure_raw(raw_sqlite& raw, op which, std::chrono::milliseconds span) {
+    const auto begin = std::chrono::steady_clock::now();
+    const auto until = begin + span;
+    std::size_t done = 0;
+    for (std::size_t i = 0;; i += 64) {
+        for (std::size_t j = 0; j < 64; ++j) run_raw(raw, which, i + j);
+        done += 64;
+        if (std::chrono::steady_clock::now() >= until) break;
+    }
+    return hotstate::bench::rate(done, std::chrono::steady_clock::now() - begin);
+}
+
 /// A database file in a fresh temp dir, removed at exit.
 struct temp_db {
     std::string dir;
@@ -182,6 +289,17 @@ int main(int argc, char** argv) {
 #else
     std::printf("# hotstate::redis not built: no sqlite_vs_redis comparison\n");
 #endif
+
+    // hotstate's layers against the same SQL written by hand, on the same file
+    // and rows through a second connection (the sides take turns, never overlap).
+    {
+        raw_sqlite raw(tmp.file("bench.db"));
+        for (const op which : {op::get, op::set_ttl, op::incr}) {
+            hotstate::bench::compare_interleaved(std::string("sqlite_vs_raw_sqlite_") + op_names[static_cast<int>(which)],
+                                                 rounds, [&] { return measure(lite, which, span); },
+                                                 [&] { return measure_raw(raw, which, span); });
+        }
+    }
 
     // The pool: does a second thread add throughput? (reads run in parallel
     // under WAL; writes share one write lock)

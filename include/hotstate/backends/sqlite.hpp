@@ -99,6 +99,7 @@ public:
     basic_sqlite(const basic_sqlite&) = delete;
     basic_sqlite& operator=(const basic_sqlite&) = delete;
 
+    /// Stops the background purge (at once: it sleeps on a stop token) and closes every connection.
     ~basic_sqlite() {
         if (purger_.joinable()) {
             purger_.request_stop();
@@ -106,13 +107,16 @@ public:
         }
     }
 
+    /// Current time by the clock expiry and windows are computed with.
     [[nodiscard]] time_point now() const { return clock_.now(); }
+    /// The clock policy object.
     [[nodiscard]] const C& clock() const noexcept { return clock_; }
     /// The database file as configured.
     [[nodiscard]] const std::string& path() const noexcept { return config_.path; }
 
     // ---- KeyValueBackend ----------------------------------------------------
 
+    /// Stores `value` (replacing any kind of value) with `ttl` (0: no expiry). One UPSERT.
     void kv_set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();
@@ -122,6 +126,8 @@ public:
         q.run("set");
     }
 
+    /// Hands the live value's bytes to `sink` (counters as decimal text); false when
+    /// missing or expired. `sink` must not call back into this backend.
     template <class Sink>
     bool kv_get(std::string_view key, Sink&& sink) {
         const std::int64_t now = now_ms();
@@ -142,6 +148,7 @@ public:
         return true;
     }
 
+    /// Deletes the row; true when it was live. One DELETE ... RETURNING.
     bool kv_del(std::string_view key) {
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();
@@ -153,6 +160,7 @@ public:
         return live;
     }
 
+    /// Whether a live row exists, of any kind.
     bool kv_exists(std::string_view key) {
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();
@@ -161,6 +169,8 @@ public:
         return q.step("exists");
     }
 
+    /// Deletes every row whose key starts with `prefix` (an index range scan);
+    /// returns how many of them were live.
     std::uint64_t kv_del_prefix(std::string_view prefix) {
         const std::int64_t now = now_ms();
         const auto bound = detail_sqlite::prefix_successor(prefix);
@@ -177,6 +187,9 @@ public:
 
     // ---- CounterBackend -----------------------------------------------------
 
+    /// Adds `by` and returns the new value, (re)applying `expiry` when non-zero.
+    /// Missing, expired and live integers take one UPSERT; decimal text is
+    /// converted (as Redis INCRBY does) inside a BEGIN IMMEDIATE transaction.
     std::int64_t counter_incr(std::string_view key, std::int64_t by, std::chrono::milliseconds expiry) {
         const std::int64_t now = now_ms();
         const std::int64_t new_expiry = detail_sqlite::expires_at(now, expiry);
@@ -211,6 +224,7 @@ public:
         return result;
     }
 
+    /// The counter's value; 0 when missing or expired.
     std::int64_t counter_get(std::string_view key) {
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();
@@ -220,6 +234,7 @@ public:
 
     // ---- RateLimitBackend ---------------------------------------------------
 
+    /// One rate_math::gcra_step on the stored arrival time, under BEGIN IMMEDIATE.
     rate_decision gcra_check(std::string_view key, rate_math::gcra_parameters params, std::int64_t cost) {
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();
@@ -239,6 +254,8 @@ public:
 
     // ---- LockBackend --------------------------------------------------------
 
+    /// Takes the lock unless a live lease exists; returns the fencing token
+    /// (max(previous + 1, now in microseconds)). One guarded UPSERT.
     std::optional<std::uint64_t> lock_acquire(std::string_view key, std::string_view owner,
                                               std::chrono::milliseconds lease) {
         const std::int64_t now = now_ms();
@@ -263,6 +280,7 @@ public:
         return std::nullopt;
     }
 
+    /// Ends `owner`'s live lease (the fencing state stays); false otherwise.
     bool lock_release(std::string_view key, std::string_view owner) {
         if (owner.empty()) return false;
         const std::int64_t now = now_ms();
@@ -273,6 +291,7 @@ public:
         return q.run("release") == 1;
     }
 
+    /// Renews `owner`'s live lease to `lease` from now; false otherwise.
     bool lock_extend(std::string_view key, std::string_view owner, std::chrono::milliseconds lease) {
         if (owner.empty()) return false;
         const std::int64_t now = now_ms();
@@ -287,6 +306,7 @@ public:
 
     // ---- LookupBackend ------------------------------------------------------
 
+    /// Adds `member` to the set `key`; true when it was not there.
     bool set_add(std::string_view key, std::string_view member) {
         return with_container(key, kind::set, "lookup_add", true, [&](detail_sqlite::connection& c) {
             detail_sqlite::cursor q(c, sql::member_add);
@@ -295,6 +315,7 @@ public:
         });
     }
 
+    /// Removes `member`; true when it was there. An emptied set disappears.
     bool set_remove(std::string_view key, std::string_view member) {
         return with_container(key, kind::set, "lookup_remove", false, [&](detail_sqlite::connection& c) {
             detail_sqlite::cursor q(c, sql::member_del);
@@ -303,6 +324,7 @@ public:
         });
     }
 
+    /// Whether `member` is in the set `key`.
     bool set_contains(std::string_view key, std::string_view member) {
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();
@@ -313,6 +335,7 @@ public:
         return q.column_int(1) != 0;
     }
 
+    /// Sets `field` of the map `key` to `value`.
     void map_set(std::string_view key, std::string_view field, std::string_view value) {
         with_container(key, kind::map, "lookup_set", true, [&](detail_sqlite::connection& c) {
             detail_sqlite::cursor q(c, sql::member_put);
@@ -322,6 +345,7 @@ public:
         });
     }
 
+    /// Hands the value of `field` to `sink`; false when absent.
     template <class Sink>
     bool map_get(std::string_view key, std::string_view field, Sink&& sink) {
         const std::int64_t now = now_ms();
@@ -335,6 +359,7 @@ public:
         return true;
     }
 
+    /// Removes `field`; true when it was there. An emptied map disappears.
     bool map_remove(std::string_view key, std::string_view field) {
         return with_container(key, kind::map, "lookup_erase", false, [&](detail_sqlite::connection& c) {
             detail_sqlite::cursor q(c, sql::member_del);
