@@ -314,6 +314,16 @@ TEST_CASE("sqlite: a file that cannot be opened names itself", "[sqlite]") {
     }
 }
 
+TEST_CASE("sqlite: meaningless settings are refused before the file is touched", "[sqlite]") {
+    temp_dir dir;
+    const std::string path = dir.file("never.db");
+    CHECK_THROWS_MATCHES(manual_store(sqlite_config{.path = path, .busy_timeout = -1ms}, hotstate::manual_clock{}),
+                         hotstate::error, kind_is(hotstate::errc::configuration));
+    CHECK_THROWS_MATCHES(manual_store(sqlite_config{.path = path, .fence_retention = -1s}, hotstate::manual_clock{}),
+                         hotstate::error, kind_is(hotstate::errc::configuration));
+    CHECK_FALSE(std::filesystem::exists(path));
+}
+
 TEST_CASE("sqlite: another process holding the write lock: reads go on, writes time out", "[sqlite]") {
     temp_dir dir;
     const std::string path = dir.file("state.db");

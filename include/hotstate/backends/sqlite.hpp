@@ -48,7 +48,7 @@ namespace detail_sqlite = hotstate::detail::sqlite;
 
 /// Settings of the SQLite backend.
 struct sqlite_config {
-    /// Database file, created when missing; ":memory:" for a private in-memory
+    /// Database file, created when missing; ":memory:" (or "") for a private in-memory
     /// database (tests; one connection, gone with the backend). SQLite URIs
     /// ("file:...?...") are accepted.
     std::string path = ":memory:";
@@ -88,7 +88,7 @@ public:
     /// when it cannot be opened, is corrupt, belongs to another application or
     /// was written by a newer hotstate.
     explicit basic_sqlite(sqlite_config config = {}, C clock = C())
-        : config_(std::move(config)), clock_(std::move(clock)),
+        : config_(validated(std::move(config))), clock_(std::move(clock)),
           pool_(detail_sqlite::connection_settings{config_.path, config_.busy_timeout, config_.sync_every_commit,
                                                     config_.check_on_open, config_.max_connections}) {
         if (config_.purge_batch == 0) config_.purge_batch = 1;
@@ -423,6 +423,17 @@ private:
     };
 
     std::int64_t now_ms() const { return clock_.now().time_since_epoch().count(); }
+
+    /// Refuses settings that cannot mean anything, before any file is touched.
+    static sqlite_config validated(sqlite_config config) {
+        const auto refuse = [&](const char* what) {
+            throw error(errc::configuration, "sqlite database '" + config.path + "': sqlite_config." + what);
+        };
+        if (config.busy_timeout.count() < 0) refuse("busy_timeout must not be negative");
+        if (config.purge_interval.count() < 0) refuse("purge_interval must not be negative");
+        if (config.fence_retention.count() < 0) refuse("fence_retention must not be negative");
+        return config;
+    }
 
     static constexpr std::int64_t kind_code(kind k) noexcept { return static_cast<std::int64_t>(k); }
     static constexpr kind kind_of(std::int64_t code) noexcept { return static_cast<kind>(code); }
