@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -77,6 +78,17 @@ TEST_CASE("sqlite: two processes incrementing one counter 10,000 times each lose
     CHECK(a.finish() == 0);
     CHECK(b.finish() == 0);
     CHECK(s.counter<hits>("shared") == 20000);
+}
+
+TEST_CASE("sqlite: processes racing to create the same new file all get one schema", "[sqlite][processes]") {
+    temp_dir dir;
+    const std::string path = dir.file("fresh.db");
+    std::vector<std::unique_ptr<worker>> workers;
+    for (int i = 0; i < 4; ++i) workers.push_back(std::make_unique<worker>(std::vector<std::string>{"increment", path, "500"}));
+    system_store s(sqlite_config{.path = path});  // races them too
+    s.set<text>("go", "1");
+    for (auto& w : workers) CHECK(w->finish() == 0);
+    CHECK(s.counter<hits>("shared") == 2000);
 }
 
 TEST_CASE("sqlite: a lock excludes other processes; fencing tokens only grow", "[sqlite][processes]") {

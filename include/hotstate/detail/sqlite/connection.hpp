@@ -186,11 +186,18 @@ public:
         }
         try {
             sqlite3_busy_handler(db_, &connection::on_busy, this);
-            if (bootstrap) check_and_create();
-            exec(settings.sync_every_commit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", "open");
-            // the WAL file is reused after each checkpoint; this caps what a burst leaves behind on disk
-            exec("PRAGMA journal_size_limit = 16777216", "open");
-            prepare_all();
+            // Some waits never reach the busy handler: switching a new file to WAL
+            // while others read it, another connection's WAL recovery or its
+            // clean-up as the last one to close. Opening retries them itself.
+            retry_while_busy([&] {
+                if (bootstrap) check_and_create();
+                exec(settings.sync_every_commit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+                     "open: settings");
+                // the WAL file is reused after each checkpoint; this caps what a burst leaves behind on disk
+                exec("PRAGMA journal_size_limit = 16777216", "open: settings");
+                prepare_all();
+            });
+            handler_gave_up_ = false;
         } catch (...) {
             close();
             throw;
@@ -257,21 +264,68 @@ private:
         auto& c = *static_cast<connection*>(self);
         const auto now = std::chrono::steady_clock::now();
         if (attempt == 0) c.busy_since_ = now;
-        if (now - c.busy_since_ >= c.settings_->busy_timeout) return 0;
+        if (now - c.busy_since_ >= c.settings_->busy_timeout) {
+            c.handler_gave_up_ = true;
+            return 0;
+        }
+        pause(attempt);
+        return 1;
+    }
+
+public:
+    /// Backs off before retry number `attempt` while another connection holds a lock.
+    static void pause(int attempt) {
         const auto wait = busy_backoff(attempt);
         if (wait.count() == 0)
             std::this_thread::yield();
         else
             std::this_thread::sleep_for(wait);  // backoff while another process writes
-        return 1;
     }
 
+    /// Whether statements run outside an explicit transaction (each one its own).
+    [[nodiscard]] bool autocommit() const noexcept { return sqlite3_get_autocommit(db_) != 0; }
+    [[nodiscard]] std::chrono::milliseconds busy_timeout() const noexcept { return settings_->busy_timeout; }
+    /// Whether the busy handler has waited out busy_timeout since last asked (and forgets it).
+    bool take_gave_up() noexcept { return std::exchange(handler_gave_up_, false); }
+
+private:
+
     schema_state read_schema_state() {
-        // The first read of a file that is not a database fails here with SQLITE_NOTADB.
-        const auto app_id = query_int("PRAGMA application_id", "open");
-        const auto version = query_int("PRAGMA user_version", "open");
-        const auto objects = query_int("SELECT count(*) FROM sqlite_schema", "open");
-        return classify_schema(app_id, version, objects);
+        // One statement, so one snapshot: read separately, the three could
+        // straddle another process's schema creation. The first read of a
+        // file that is not a database fails here with SQLITE_NOTADB.
+        sqlite3_stmt* stmt = nullptr;
+        int rc = sqlite3_prepare_v2(db_,
+                                    "SELECT (SELECT application_id FROM pragma_application_id), "
+                                    "(SELECT user_version FROM pragma_user_version), "
+                                    "(SELECT count(*) FROM sqlite_schema)",
+                                    -1, &stmt, nullptr);
+        if (rc != SQLITE_OK) fail(rc, "open: read the header");
+        rc = sqlite3_step(stmt);
+        schema_state state = schema_state::foreign;
+        if (rc == SQLITE_ROW) {
+            state = classify_schema(sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1),
+                                    sqlite3_column_int64(stmt, 2));
+            rc = SQLITE_DONE;
+        }
+        sqlite3_finalize(stmt);
+        if (rc != SQLITE_DONE) fail(rc, "open: read the header");
+        return state;
+    }
+
+    /// Runs `body` again while it fails with errc::timeout, until busy_timeout.
+    template <class F>
+    void retry_while_busy(F&& body) {
+        const auto deadline = std::chrono::steady_clock::now() + settings_->busy_timeout;
+        for (int attempt = 0;; ++attempt) {
+            try {
+                body();
+                return;
+            } catch (const error& failure) {
+                if (failure.kind() != errc::timeout || std::chrono::steady_clock::now() >= deadline) throw;
+            }
+            pause(attempt);
+        }
     }
 
     void refuse(schema_state state) const {
@@ -289,12 +343,12 @@ private:
         schema_state state = read_schema_state();
         refuse(state);
         if (state == schema_state::current && settings_->check_on_open) {
-            const std::string verdict = query_text("PRAGMA quick_check", "open");
+            const std::string verdict = query_text("PRAGMA quick_check", "open: integrity check");
             if (verdict != "ok")
                 throw error(errc::storage, where() + ": open: the file is corrupt (quick_check: " + verdict + ")");
         }
-        if (!settings_->in_memory() && query_text("PRAGMA journal_mode", "open") != "wal") {
-            if (query_text("PRAGMA journal_mode = WAL", "open") != "wal")
+        if (!settings_->in_memory() && query_text("PRAGMA journal_mode", "open: journal mode") != "wal") {
+            if (query_text("PRAGMA journal_mode = WAL", "open: switch to WAL") != "wal")
                 throw error(errc::storage, where() + ": open: cannot switch to write-ahead logging (WAL)");
         }
         if (state != schema_state::empty) return;
@@ -318,6 +372,7 @@ private:
 
     void prepare_all() {
         for (std::size_t i = 0; i < statements_.size(); ++i) {
+            if (statements_[i] != nullptr) continue;  // prepared before a retry
             const int rc = sqlite3_prepare_v3(db_, statement_text[i], -1, SQLITE_PREPARE_PERSISTENT, &statements_[i],
                                               nullptr);
             if (rc != SQLITE_OK) fail(rc, "prepare");
@@ -337,6 +392,7 @@ private:
     sqlite3* db_ = nullptr;
     std::array<sqlite3_stmt*, static_cast<std::size_t>(sql::count_)> statements_{};
     std::chrono::steady_clock::time_point busy_since_{};
+    bool handler_gave_up_ = false;
 };
 
 /// One use of a prepared statement: bind, step, read columns; resets the
@@ -365,7 +421,10 @@ public:
 
     /// Steps once: true with a row, false when done; throws on errors.
     bool step(std::string_view operation) {
-        const int rc = sqlite3_step(stmt_);
+        int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        if ((rc & 0xff) == SQLITE_BUSY && !connection_.take_gave_up() && connection_.autocommit()) rc = retry_busy();
         if (rc == SQLITE_ROW) return true;
         if (rc == SQLITE_DONE) return false;
         connection_.fail(rc, operation);
@@ -392,6 +451,21 @@ public:
 private:
     void check(int rc) const {
         if (rc != SQLITE_OK) connection_.fail(rc, "bind");
+    }
+
+    /// SQLITE_BUSY that skipped the busy handler (another connection's WAL
+    /// recovery or last-close clean-up): a statement outside a transaction
+    /// had no effect, so run it again until busy_timeout.
+    int retry_busy() {
+        const auto deadline = std::chrono::steady_clock::now() + connection_.busy_timeout();
+        int rc = SQLITE_BUSY;
+        for (int attempt = 0; (rc & 0xff) == SQLITE_BUSY && std::chrono::steady_clock::now() < deadline; ++attempt) {
+            sqlite3_reset(stmt_);
+            connection::pause(attempt);
+            rc = sqlite3_step(stmt_);
+        }
+        (void)connection_.take_gave_up();
+        return rc;
     }
 
     connection& connection_;
