@@ -86,33 +86,30 @@ redis.call('PEXPIRE', KEYS[1], string.format('%.0f', lease + tonumber(ARGV[3])))
 return string.format('%.0f', fence)
 )lua");
 
-/// Owner-checked release: clears the owner, keeps the fence. ARGV: owner. 1 or 0.
+/// Owner-checked release: clears the owner, keeps the fence. ARGV: owner. 1 or 0
+/// (0 also for a key that is not a lock: pcall turns WRONGTYPE into "not yours").
 inline constexpr script lock_release = make_script("release", R"lua(
-if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return 0 end
+local state = redis.pcall('HMGET', KEYS[1], 'owner', 'until')
+if type(state) ~= 'table' or not state[1] or ARGV[1] == '' or state[1] ~= ARGV[1] then return 0 end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local state = redis.call('HMGET', KEYS[1], 'owner', 'until')
-if state[1] and state[1] ~= '' and state[1] == ARGV[1] and (tonumber(state[2]) or 0) > now then
-  redis.call('HSET', KEYS[1], 'owner', '', 'until', '0')
-  return 1
-end
-return 0
+if (tonumber(state[2]) or 0) <= now then return 0 end
+redis.call('HSET', KEYS[1], 'owner', '', 'until', '0')
+return 1
 )lua");
 
 /// Owner-checked extend: the lease runs `lease_ms` from now. ARGV: owner,
 /// lease_ms, retention_ms. 1 or 0.
 inline constexpr script lock_extend = make_script("extend", R"lua(
-if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return 0 end
+local state = redis.pcall('HMGET', KEYS[1], 'owner', 'until')
+if type(state) ~= 'table' or not state[1] or ARGV[1] == '' or state[1] ~= ARGV[1] then return 0 end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local state = redis.call('HMGET', KEYS[1], 'owner', 'until')
-if state[1] and state[1] ~= '' and state[1] == ARGV[1] and (tonumber(state[2]) or 0) > now then
-  local lease = tonumber(ARGV[2])
-  redis.call('HSET', KEYS[1], 'until', string.format('%.0f', now + lease))
-  redis.call('PEXPIRE', KEYS[1], string.format('%.0f', lease + tonumber(ARGV[3])))
-  return 1
-end
-return 0
+if (tonumber(state[2]) or 0) <= now then return 0 end
+local lease = tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], 'until', string.format('%.0f', now + lease))
+redis.call('PEXPIRE', KEYS[1], string.format('%.0f', lease + tonumber(ARGV[3])))
+return 1
 )lua");
 
 /// Every script, for loading them on a new connection.
