@@ -12,12 +12,21 @@
 // reports the outage (kind disconnected, with its duration), and the
 // coordinator's sequence numbers name which publishers' messages were skipped.
 //
+// A quiet subscription is PINGed every health_check_interval; a missing PONG
+// counts as a lost connection, so a frozen server or a half-open connection is
+// noticed in two intervals rather than never.
+//
 // stop() shuts the subscriber's socket down, so the thread returns at once
-// instead of sitting in a blocking read.
+// instead of sitting in a wait for data.
 #pragma once
 
+#include <poll.h>
+
 #include <atomic>
+#include <cerrno>
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -43,6 +52,10 @@ struct redis_pubsub_options {
     std::string channel = "hotstate:coordinator";
     /// Wait between resubscribe attempts.
     detail::backoff_policy reconnect{std::chrono::milliseconds{100}, std::chrono::milliseconds{3200}};
+    /// When the subscription is quiet this long, PING it; no answer within another
+    /// interval means the server is gone (a frozen server or a half-open TCP
+    /// connection sends no FIN), and the subscriber reconnects.
+    std::chrono::milliseconds health_check_interval{std::chrono::seconds{5}};
 };
 
 /// Counters of a redis_pubsub transport.
@@ -133,6 +146,8 @@ private:
     void validate() const {
         if (options_.channel.empty())
             throw error(errc::configuration, "hotstate redis_pubsub: the channel name must not be empty");
+        if (options_.health_check_interval.count() <= 0)
+            throw error(errc::configuration, "hotstate redis_pubsub: health_check_interval must be positive");
     }
 
     template <class Sink>
@@ -149,9 +164,6 @@ private:
                 redis::connection conn = link_.open_dedicated(link_.command_timeout());
                 redis::reply confirm = conn.command("SUBSCRIBE", "SUBSCRIBE", options_.channel);
                 if (confirm.is_error()) throw detail::redis::server_error(conn.address(), "SUBSCRIBE", confirm.text());
-                // from now on reads block until a message arrives or stop() shuts the socket down
-                const timeval forever{0, 0};
-                redisSetTimeout(conn.native(), forever);
                 if (!state.guard.attach(conn.native()->fd)) break;
                 state.subscribed.store(true, std::memory_order_release);
                 state.subscriptions.fetch_add(1, std::memory_order_relaxed);
@@ -166,8 +178,9 @@ private:
                             " ms (" + last_problem + "); messages published meanwhile are lost"});
                 }
                 try {
+                    bool ping_outstanding = false;
                     for (;;) {
-                        redis::reply message = conn.read_reply("SUBSCRIBE (reading messages)");
+                        redis::reply message = next_reply(conn, ping_outstanding);
                         deliver(message, sink);
                     }
                 } catch (...) {
@@ -193,15 +206,58 @@ private:
         state.subscribed.store(false, std::memory_order_release);
     }
 
-    /// A subscriber reply is ["message", channel, payload]; anything else is counted and skipped.
+    /// The next reply on the subscription: buffered ones first, else wait for
+    /// the socket with poll(2), PINGing when it stays quiet (see the banner).
+    redis::reply next_reply(redis::connection& conn, bool& ping_outstanding) {
+        redisContext* context = conn.native();
+        const int interval = static_cast<int>(std::max<std::int64_t>(1, options_.health_check_interval.count()));
+        for (;;) {
+            void* raw = nullptr;
+            if (redisGetReplyFromReader(context, &raw) != REDIS_OK)
+                throw error(errc::connection, "hotstate redis_pubsub: " + conn.address() +
+                                                  ": SUBSCRIBE: protocol error on the subscriber connection");
+            if (raw != nullptr) {
+                ping_outstanding = false;  // anything from the server proves it alive
+                return redis::reply(static_cast<redisReply*>(raw));
+            }
+            pollfd watch{context->fd, POLLIN, 0};
+            const int ready = ::poll(&watch, 1, interval);
+            if (ready < 0) {
+                if (errno == EINTR) continue;
+                throw error(errc::connection, "hotstate redis_pubsub: " + conn.address() + ": SUBSCRIBE: poll failed");
+            }
+            if (ready == 0) {
+                if (ping_outstanding)
+                    throw error(errc::timeout, "hotstate redis_pubsub: " + conn.address() +
+                                                   ": SUBSCRIBE: no answer to the health-check PING within " +
+                                                   std::to_string(interval) + " ms");
+                conn.append("PING", "PING");
+                int done = 0;
+                while (!done)
+                    if (redisBufferWrite(context, &done) != REDIS_OK)
+                        throw error(errc::connection,
+                                    "hotstate redis_pubsub: " + conn.address() + ": SUBSCRIBE: health-check PING failed");
+                ping_outstanding = true;
+                continue;
+            }
+            if (redisBufferRead(context) != REDIS_OK)
+                throw error(errc::connection, "hotstate redis_pubsub: " + conn.address() +
+                                                  ": SUBSCRIBE: connection lost (" + std::string(context->errstr) + ")");
+        }
+    }
+
+    /// A subscriber reply is ["message", channel, payload]; a health-check PONG is
+    /// ["pong", ""]; anything else is counted and skipped.
     template <class Sink>
     void deliver(const redis::reply& message, Sink& sink) {
         const redisReply* raw = message.get();
-        if (raw->type == REDIS_REPLY_ARRAY && raw->elements == 3 && raw->element[0]->type == REDIS_REPLY_STRING &&
-            std::string_view(raw->element[0]->str, raw->element[0]->len) == "message" &&
-            raw->element[2]->type == REDIS_REPLY_STRING) {
-            sink.on_message(std::string_view(raw->element[2]->str, raw->element[2]->len));
-            return;
+        if (raw->type == REDIS_REPLY_ARRAY && raw->elements >= 2 && raw->element[0]->type == REDIS_REPLY_STRING) {
+            const std::string_view kind(raw->element[0]->str, raw->element[0]->len);
+            if (kind == "message" && raw->elements == 3 && raw->element[2]->type == REDIS_REPLY_STRING) {
+                sink.on_message(std::string_view(raw->element[2]->str, raw->element[2]->len));
+                return;
+            }
+            if (kind == "pong") return;
         }
         state_->foreign_replies.fetch_add(1, std::memory_order_relaxed);
     }
