@@ -86,6 +86,7 @@ TEST_CASE("server error replies map to typed errors", "[redis][unit]") {
     CHECK(redis::classify_server_error("WRONGPASS invalid username-password pair or user is disabled.") ==
           errc::authentication);
     CHECK(redis::classify_server_error("LOADING Redis is loading the dataset in memory") == errc::connection);
+    CHECK(redis::classify_server_error("ERR increment or decrement would overflow") == errc::invalid_argument);
     CHECK(redis::classify_server_error("ERR unknown command 'FOO'") == errc::server);
     CHECK(redis::is_noscript("NOSCRIPT No matching script. Please use EVAL."));
     const auto e = redis::server_error("127.0.0.1:6379", "GET", "WRONGTYPE Operation");

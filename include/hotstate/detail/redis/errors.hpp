@@ -19,6 +19,7 @@ namespace hotstate::detail::redis {
 [[nodiscard]] constexpr errc classify_server_error(std::string_view message) noexcept {
     if (message.starts_with("WRONGTYPE")) return errc::wrong_type;
     if (message.starts_with("ERR value is not an integer")) return errc::wrong_type;
+    if (message.starts_with("ERR increment or decrement would overflow")) return errc::invalid_argument;
     if (message.starts_with("OOM")) return errc::memory_limit;
     if (message.starts_with("NOAUTH") || message.starts_with("WRONGPASS") ||
         message.starts_with("ERR invalid password") || message.starts_with("ERR AUTH") ||
