@@ -66,26 +66,35 @@ struct redis_pubsub_stats {
 };
 
 /// Redis PUBLISH/SUBSCRIBE transport (see the banner above).
-class redis_pubsub {
+/// @tparam Link where it connects: detail::redis_link (one server, the default),
+///              or detail::cluster::cluster_link (transports/redis_cluster_pubsub.hpp)
+template <class Link = detail::redis_link>
+class basic_redis_pubsub {
 public:
     /// Fire and forget: a failed PUBLISH is dropped, the receivers see the sequence gap.
     static constexpr bool durable = false;
 
     /// With its own connection pool, from the store's Redis settings (the "Default" way).
-    explicit redis_pubsub(const redis::config& settings, redis_pubsub_options options = {})
+    explicit basic_redis_pubsub(const redis::config& settings, redis_pubsub_options options = {})
         : link_(settings), options_(std::move(options)), state_(std::make_unique<shared>()) {
         validate();
     }
 
     /// Publishing through `pool` (e.g. a Redis store's connections(); must outlive this).
-    explicit redis_pubsub(redis::pool& pool, redis_pubsub_options options = {})
+    explicit basic_redis_pubsub(redis::pool& pool, redis_pubsub_options options = {})
         : link_(pool), options_(std::move(options)), state_(std::make_unique<shared>()) {
         validate();
     }
 
-    redis_pubsub(redis_pubsub&&) noexcept = default;
-    redis_pubsub& operator=(redis_pubsub&&) noexcept = delete;
-    ~redis_pubsub() { stop(); }
+    /// Over a link built elsewhere (e.g. a cluster link).
+    explicit basic_redis_pubsub(Link link, redis_pubsub_options options = {})
+        : link_(std::move(link)), options_(std::move(options)), state_(std::make_unique<shared>()) {
+        validate();
+    }
+
+    basic_redis_pubsub(basic_redis_pubsub&&) noexcept = default;
+    basic_redis_pubsub& operator=(basic_redis_pubsub&&) noexcept = delete;
+    ~basic_redis_pubsub() { stop(); }
 
     /// PUBLISH on a pooled connection. Throws hotstate::error (connection, timeout, server).
     void send(std::string_view message) {
@@ -262,11 +271,14 @@ private:
         state_->foreign_replies.fetch_add(1, std::memory_order_relaxed);
     }
 
-    detail::redis_link link_;
+    Link link_;
     redis_pubsub_options options_;
     std::unique_ptr<shared> state_;
     std::thread reader_;
 };
+
+/// PUBLISH/SUBSCRIBE on one Redis server.
+using redis_pubsub = basic_redis_pubsub<>;
 
 static_assert(Transport<redis_pubsub>);
 

@@ -250,6 +250,8 @@ public:
     [[nodiscard]] const node_address& address_of(std::uint16_t index) { return node(index).address; }
     /// The pool of node `index` (for raw commands in tests and tools).
     [[nodiscard]] ::hotstate::redis::pool& pool_of(std::uint16_t index) { return node(index).pool; }
+    /// Bumped by every topology refresh (0: none yet); pass it to refresh().
+    [[nodiscard]] std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
     /// Nodes known so far (seeds, masters, replicas, redirect targets).
     [[nodiscard]] std::size_t node_count() const noexcept { return count_.load(std::memory_order_acquire); }
     /// Topology refreshes done (CLUSTER SLOTS read and applied).
