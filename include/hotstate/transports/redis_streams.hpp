@@ -76,26 +76,35 @@ struct redis_streams_stats {
 };
 
 /// Redis Streams transport (see the banner above).
-class redis_streams {
+/// @tparam Link where it connects: detail::redis_link (one server, the default),
+///              or detail::cluster::cluster_link (transports/redis_cluster_streams.hpp)
+template <class Link = detail::redis_link>
+class basic_redis_streams {
 public:
     /// Failed sends are retried: what is published is delivered unless trimmed.
     static constexpr bool durable = true;
 
     /// With its own connection pool, from the store's Redis settings (the "Default" way).
-    explicit redis_streams(const redis::config& settings, redis_streams_options options = {})
+    explicit basic_redis_streams(const redis::config& settings, redis_streams_options options = {})
         : link_(settings), options_(std::move(options)), state_(std::make_unique<shared>()) {
         validate();
     }
 
     /// Appending through `pool` (e.g. a Redis store's connections(); must outlive this).
-    explicit redis_streams(redis::pool& pool, redis_streams_options options = {})
+    explicit basic_redis_streams(redis::pool& pool, redis_streams_options options = {})
         : link_(pool), options_(std::move(options)), state_(std::make_unique<shared>()) {
         validate();
     }
 
-    redis_streams(redis_streams&&) noexcept = default;
-    redis_streams& operator=(redis_streams&&) noexcept = delete;
-    ~redis_streams() { stop(); }
+    /// Over a link built elsewhere (e.g. a cluster link).
+    explicit basic_redis_streams(Link link, redis_streams_options options = {})
+        : link_(std::move(link)), options_(std::move(options)), state_(std::make_unique<shared>()) {
+        validate();
+    }
+
+    basic_redis_streams(basic_redis_streams&&) noexcept = default;
+    basic_redis_streams& operator=(basic_redis_streams&&) noexcept = delete;
+    ~basic_redis_streams() { stop(); }
 
     /// XADD with an approximate MAXLEN. Throws hotstate::error (connection, timeout, server).
     void send(std::string_view message) {
@@ -370,11 +379,14 @@ private:
         return entries->elements;
     }
 
-    detail::redis_link link_;
+    Link link_;
     redis_streams_options options_;
     std::unique_ptr<shared> state_;
     std::thread reader_;
 };
+
+/// A Redis Stream on one Redis server.
+using redis_streams = basic_redis_streams<>;
 
 static_assert(Transport<redis_streams>);
 

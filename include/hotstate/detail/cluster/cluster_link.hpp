@@ -2,14 +2,16 @@
 // transports connect when the Redis is a cluster (the counterpart of
 // detail::redis_link, with the same interface).
 //
-// Commands (PUBLISH) go through the cluster router: to the master of the
+// Commands (PUBLISH, XADD) go through the cluster router: to the master of the
 // routing key's slot, with the router's retries, so a publisher follows a
 // failover like the store does. Pub/sub is cluster-wide on Redis Cluster: a
 // PUBLISH on any node reaches subscribers on every node, so the dedicated
 // subscriber connection may be opened on any live node. It prefers the master
 // of the routing key's slot, then the other masters, then the replicas; when
 // the node it used dies, the transport's reconnect loop calls it again and it
-// moves on to the next node that answers.
+// moves on to the next node that answers. A stream reader must be on the
+// stream's master: it is the first candidate (after a refresh), and a reader
+// that landed elsewhere gets MOVED and reconnects.
 #pragma once
 
 #include <sys/time.h>
@@ -44,10 +46,21 @@ public:
         : router_(std::make_shared<cluster_router>(settings)), key_(std::move(routing_key)) {}
 
     /// Runs `body(redis::connection&)` on the master of the routing key's slot,
-    /// retrying on connection errors and redirects within the router's budget.
+    /// retrying on connection errors within the router's budget. A transport's
+    /// body turns error replies into hotstate::error itself; a MOVED among them
+    /// (the slot was resharded) refreshes the map, so the caller's next try
+    /// (a durable transport retries its sends) goes to the new owner.
     template <class F>
     decltype(auto) run(F&& body) {
-        return router_->execute(key_, access::write, "command", std::forward<F>(body));
+        try {
+            return router_->execute(key_, access::write, "command", std::forward<F>(body));
+        } catch (const error& e) {
+            const std::string_view text = e.what();
+            if (e.kind() == errc::server && (text.find(": MOVED ") != std::string_view::npos ||
+                                             text.find(": ASK ") != std::string_view::npos))
+                router_->refresh(router_->generation());
+            throw;
+        }
     }
 
     /// A new connection of its own on a live node, for a blocking reader.
