@@ -208,7 +208,9 @@ public:
     connection& operator=(const connection&) = delete;
     ~connection() { close(); }
 
+    /// The raw handle, for sqlite3_* calls on this connection.
     [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
+    /// The prepared statement `which`, reused for the connection's lifetime.
     [[nodiscard]] sqlite3_stmt* statement(sql which) const noexcept { return statements_[static_cast<std::size_t>(which)]; }
 
     /// "sqlite database '<path>'": how every message names the file.
@@ -254,10 +256,21 @@ public:
         return result;
     }
 
-    std::int64_t query_int(const char* text, std::string_view operation) {
-        const std::string value = query_text(text, operation);
-        return value.empty() ? 0 : std::stoll(value);
+    /// Backs off before retry number `attempt` while another connection holds a lock.
+    static void pause(int attempt) {
+        const auto wait = busy_backoff(attempt);
+        if (wait.count() == 0)
+            std::this_thread::yield();
+        else
+            std::this_thread::sleep_for(wait);  // backoff while another process writes
     }
+
+    /// Whether statements run outside an explicit transaction (each one its own).
+    [[nodiscard]] bool autocommit() const noexcept { return sqlite3_get_autocommit(db_) != 0; }
+    /// How long a statement may wait for another connection's lock.
+    [[nodiscard]] std::chrono::milliseconds busy_timeout() const noexcept { return settings_->busy_timeout; }
+    /// Whether the busy handler has waited out busy_timeout since last asked (and forgets it).
+    bool take_gave_up() noexcept { return std::exchange(handler_gave_up_, false); }
 
 private:
     static int on_busy(void* self, int attempt) noexcept {
@@ -271,24 +284,6 @@ private:
         pause(attempt);
         return 1;
     }
-
-public:
-    /// Backs off before retry number `attempt` while another connection holds a lock.
-    static void pause(int attempt) {
-        const auto wait = busy_backoff(attempt);
-        if (wait.count() == 0)
-            std::this_thread::yield();
-        else
-            std::this_thread::sleep_for(wait);  // backoff while another process writes
-    }
-
-    /// Whether statements run outside an explicit transaction (each one its own).
-    [[nodiscard]] bool autocommit() const noexcept { return sqlite3_get_autocommit(db_) != 0; }
-    [[nodiscard]] std::chrono::milliseconds busy_timeout() const noexcept { return settings_->busy_timeout; }
-    /// Whether the busy handler has waited out busy_timeout since last asked (and forgets it).
-    bool take_gave_up() noexcept { return std::exchange(handler_gave_up_, false); }
-
-private:
 
     schema_state read_schema_state() {
         // One statement, so one snapshot: read separately, the three could
