@@ -139,6 +139,20 @@ TEST_CASE("redis: wrong credentials give an authentication error without the sec
         CHECK_THAT(message, Catch::Contains("refused"));
         CHECK_THAT(message, !Catch::Contains("url-secret-99"));
     }
+    SECTION("connect_on_start: the constructor finds the wrong password") {
+        settings.auth_secret = "wrong-staple-secret";
+        settings.connect_on_start = true;
+        try {
+            test_store s(settings);
+            FAIL("constructing with a wrong password and connect_on_start must throw");
+        } catch (const hotstate::error& e) {
+            CHECK(e.kind() == hotstate::errc::authentication);
+            CHECK_THAT(e.what(), !Catch::Contains("wrong-staple-secret"));
+        }
+        settings.auth_secret = "right-horse-battery";
+        test_store ok(settings);
+        CHECK(ok.backend().connections().open_connections() == 1);
+    }
     SECTION("no password at all: NOAUTH is an authentication error") {
         test_store s(settings);
         CHECK(kind_of([&] { s.set<session>("k", "v"); }) == hotstate::errc::authentication);

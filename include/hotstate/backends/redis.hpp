@@ -11,9 +11,15 @@
 // Scripts are called by EVALSHA with compile-time SHA-1s, loaded on every new
 // connection, and reloaded transparently (EVAL) when the server answers NOSCRIPT.
 //
-// Semantics are backends::memory's, except that Redis expires keys by its own
-// clock (the Clock policy drives the rate-limit arithmetic only) and that lock
-// leases and fences use the server's TIME, so every client agrees on them.
+// Semantics are backends::memory's (tests/redis/redis_differential_test.cpp
+// checks it operation by operation), except that:
+//   - Redis expires keys by its own clock: the Clock policy drives the
+//     rate-limit arithmetic only, and a GCRA schedule is kept 1 s beyond its
+//     end to absorb the difference between the two clocks;
+//   - lock leases and fences use the server's TIME, so every client agrees;
+//   - a lock is a hash {owner, until, fence}, so a lock and a key-value lookup
+//     under the same category and key share one hash (the embedded backend
+//     refuses the second with wrong_type); give locks their own category.
 //
 // With the default key layout, keys and fixed-window buckets are byte-for-byte
 // the seeds' (prefix byte ++ key; bucket = prefix ++ key ++ be64(window)).
@@ -57,11 +63,14 @@ public:
     using reply = ::hotstate::redis::reply;
 
     /// Validates `settings` (errc::configuration) and prepares the pool; no
-    /// connection is opened until the first operation (see ping()).
+    /// connection is opened until the first operation unless
+    /// settings.connect_on_start asks for a PING now (see ping()).
     explicit basic_redis(::hotstate::redis::config settings = {}, C clock = C())
         : settings_(std::move(settings)), clock_(std::move(clock)),
           pool_(::hotstate::redis::resolve(settings_), ::hotstate::redis::pool_options::from(settings_),
-                &load_scripts) {}
+                &load_scripts) {
+        if (settings_.connect_on_start) ping();
+    }
 
     basic_redis(const basic_redis&) = delete;
     basic_redis& operator=(const basic_redis&) = delete;

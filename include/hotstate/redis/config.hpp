@@ -59,6 +59,10 @@ struct config {
     bool tcp_keepalive = true;
     /// How long a lock's fencing state outlives its lease (as backends::memory_config).
     std::chrono::milliseconds fence_retention{std::chrono::minutes{10}};
+    /// Open one connection (connect, AUTH, SELECT) and PING when the backend is
+    /// constructed, so a wrong address or password fails at start-up rather
+    /// than on the first request.
+    bool connect_on_start = false;
 };
 
 /// Where and how to log in: the parsed URL with the config's overrides applied.
@@ -317,7 +321,8 @@ inline std::string redact(std::string_view url) {
     if (settings.auth_secret) out += ", auth_secret=***";
     out += settings.protocol == protocol_version::resp2 ? ", protocol=resp2" : ", protocol=resp3";
     out += settings.tcp_keepalive ? ", tcp_keepalive=on" : ", tcp_keepalive=off";
-    out += ", fence_retention=" + ms(settings.fence_retention) + "}";
+    out += ", fence_retention=" + ms(settings.fence_retention);
+    out += settings.connect_on_start ? ", connect_on_start=on}" : "}";
     return out;
 }
 
