@@ -190,7 +190,8 @@ struct raw_side {
             const auto count = multi_incr_expire(key, n, seconds, static_cast<std::size_t>(end - seconds));
             sink_bytes = sink_bytes + static_cast<std::size_t>(count <= window_policy.limit);
         } else if (which == op_case::lock) {
-            const std::size_t n = encode(key, 4, "job");
+            // not hotstate's key: its hash (kept for the fence) would make SET NX fail forever
+            const std::size_t n = encode(key, 4, "job-raw");
             const char* acquire[] = {"SET", key, "1", "NX", "PX", "60000"};
             const std::size_t acquire_sizes[] = {3, n, 1, 2, 2, 5};
             redisReply* reply = call(6, acquire, acquire_sizes);
