@@ -10,12 +10,17 @@
 // stream of short-lived keys.
 //
 // Concurrency: WAL mode, so readers never wait for writers. Every operation is
-// one transaction; read-modify-writes (counters on the slow path, GCRA, locks,
-// lookups) run under BEGIN IMMEDIATE, which takes the database's write lock
-// before reading, so they are atomic across threads and processes. Writers of
-// one process queue on a mutex; writers of different processes on SQLite's
-// lock, with a busy handler that backs off from a yield to 1 ms until
-// busy_timeout, then fails with errc::timeout.
+// one transaction, atomic across threads and processes: counters and lock
+// acquisition are one guarded UPSERT each (a write statement holds the write
+// lock from before its read to its commit); the other read-modify-writes
+// (GCRA, lookups, counters over decimal text) run under BEGIN IMMEDIATE, which
+// takes the write lock before reading. Writers of one process queue on a
+// mutex; writers of different processes on SQLite's lock, with a busy handler
+// that backs off from a yield to 1 ms until busy_timeout, then fails with
+// errc::timeout. Statements are prepared once per connection; a small pool
+// gives each concurrently operating thread its own connection, so reads run
+// in parallel. Open a new backend in a child process rather than carrying one
+// across fork().
 //
 // Link hotstate::sqlite (SQLite::SQLite3).
 #pragma once
