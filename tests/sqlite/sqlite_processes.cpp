@@ -110,6 +110,22 @@ TEST_CASE("sqlite: a lock excludes other processes; fencing tokens only grow", "
     CHECK(s.counter<hits>("lost") == 0);
 }
 
+TEST_CASE("sqlite: a GCRA limit shared by two processes admits exactly its burst", "[sqlite][processes]") {
+    temp_dir dir;
+    const std::string path = dir.file("shared.db");
+    system_store s(sqlite_config{.path = path});
+    // one request a day with bursts of 1000: 2 x 1000 attempts within seconds
+    // admit exactly 1000, unless two read-compute-writes interleave
+    worker a({"gcra", path, "1000"});
+    worker b({"gcra", path, "1000"});
+    REQUIRE(a.started());
+    REQUIRE(b.started());
+    s.set<text>("go", "1");
+    CHECK(a.finish() == 0);
+    CHECK(b.finish() == 0);
+    CHECK(s.counter<hits>("allowed") == 1000);
+}
+
 TEST_CASE("sqlite: what a process wrote survives its death, its lock included", "[sqlite][processes]") {
     temp_dir dir;
     const std::string path = dir.file("restart.db");

@@ -3,9 +3,10 @@
 //
 //   sqlite_worker increment <file> <count>  increments hits "shared" <count> times
 //   sqlite_worker lock <file> <attempts>    guards a plain read-then-write with a lock
+//   sqlite_worker gcra <file> <attempts>    GCRA checks on one key (1 a day, bursts of 1000)
 //   sqlite_worker write <file>              writes one of everything, then dies holding a lock
 //
-// increment and lock first wait (up to a minute) for the text key "go", so the
+// increment, lock and gcra first wait (up to a minute) for the text key "go", so the
 // workers start together. Exit status 0 means every operation succeeded.
 #include <chrono>
 #include <cstdio>
@@ -53,6 +54,14 @@ int lock(system_store& s, long attempts) {
     return 0;
 }
 
+int gcra(system_store& s, long attempts) {
+    if (!wait_for_go(s)) return 2;
+    const hotstate::gcra policy{1, std::chrono::hours{24}, 1000};
+    for (long i = 0; i < attempts; ++i)
+        if (s.check_rate<numbers>("one-key", policy).allowed) (void)s.increment<hits>("allowed");
+    return 0;
+}
+
 [[noreturn]] void write_and_die(system_store& s) {
     s.set<text>("forever", "kept");
     s.set<text>("for-an-hour", "kept too", 1h);
@@ -70,7 +79,7 @@ int lock(system_store& s, long attempts) {
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: sqlite_worker increment|lock|write <file> [count]\n");
+        std::fprintf(stderr, "usage: sqlite_worker increment|lock|gcra|write <file> [count]\n");
         return 64;
     }
     const std::string mode = argv[1];
@@ -79,6 +88,7 @@ int main(int argc, char** argv) {
         const long count = argc > 3 ? std::strtol(argv[3], nullptr, 10) : 0;
         if (mode == "increment") return increment(s, count);
         if (mode == "lock") return lock(s, count);
+        if (mode == "gcra") return gcra(s, count);
         if (mode == "write") write_and_die(s);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "sqlite_worker %s: %s\n", mode.c_str(), e.what());
