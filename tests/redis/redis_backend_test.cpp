@@ -572,3 +572,47 @@ TEST_CASE("redis: a value over the server's proto-max-bulk-len is a typed error,
     CHECK(s.get<session>("small") == "fine");
     CHECK_FALSE(s.exists<session>("secret-key-name"));
 }
+
+TEST_CASE("redis: threads keep working through a server restart", "[redis][outage][concurrency]") {
+    redis_server server;
+    auto settings = config_for(server);
+    settings.pool_max_connections = 3;
+    settings.timeout = 500ms;
+    settings.pool_timeout_create = 500ms;
+    test_store s(settings);
+    constexpr int threads = 4;
+    std::atomic<bool> stop{false};
+    std::atomic<int> ok{0}, outage_errors{0}, other_errors{0};
+    std::atomic<int> ok_after_restart{0};
+    std::atomic<bool> restarted{false};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&, t] {
+            const std::string key = "worker-" + std::to_string(t);
+            while (!stop.load()) {
+                try {
+                    s.increment<hits>(key, 1, 1min);
+                    (void)s.get<hits>(key);
+                    ok.fetch_add(1);
+                    if (restarted.load()) ok_after_restart.fetch_add(1);
+                } catch (const hotstate::error& e) {
+                    if (e.kind() == hotstate::errc::connection || e.kind() == hotstate::errc::timeout)
+                        outage_errors.fetch_add(1);
+                    else
+                        other_errors.fetch_add(1);
+                }
+            }
+        });
+    }
+    CHECK(eventually([&] { return ok.load() > 100; }));
+    server.stop();
+    CHECK(eventually([&] { return outage_errors.load() > 10; }));
+    server.start();
+    restarted = true;
+    CHECK(eventually([&] { return ok_after_restart.load() > 100 * threads; }));
+    stop = true;
+    for (auto& w : workers) w.join();
+    CHECK(other_errors.load() == 0);
+    CHECK(s.backend().connections().open_connections() <= 3);
+    for (int t = 0; t < threads; ++t) CHECK(s.counter<hits>("worker-" + std::to_string(t)) > 0);
+}
