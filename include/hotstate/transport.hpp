@@ -26,8 +26,9 @@
 //                                        coordinator's sender thread); throws hotstate::error
 //   template <class Sink> void start(Sink& sink);
 //                                        begin delivering on the transport's receive thread:
-//                                        sink.on_message(std::string_view) for each message,
-//                                        in the order of the publisher's sends, one at a time;
+//                                        sink.on_message(std::string_view) for each message
+//                                        (the view is valid during the call only), in the
+//                                        order of the publisher's sends, one at a time;
 //                                        sink.on_outage(const transport_outage&) when
 //                                        messages may have been missed
 //   void stop();                         prompt (no thread left blocked on a socket) and

@@ -96,6 +96,20 @@ TEST_CASE("events published together are batched into few messages, bounded in s
     CHECK(receiver.stats().received_messages == 20);
 }
 
+TEST_CASE("batches are also bounded in bytes", "[coordinator][local]") {
+    auto bus = std::make_shared<transports::local_bus>();
+    local_node sender({.node_id = 1, .max_batch_bytes = 2500}, transports::local(bus));
+    local_node receiver({.node_id = 2}, transports::local(bus));
+    std::atomic<std::uint64_t> got{0};
+    receiver.subscribe<ping>([&](const ping&) { ++got; });
+    receiver.start();
+    for (std::uint64_t n = 1; n <= 30; ++n) sender.publish(ping{1, n, std::string(1000, 'x')});
+    sender.start();
+    REQUIRE(sender.flush());
+    REQUIRE(eventually([&] { return got.load() == 30; }));
+    CHECK(sender.stats().sent_messages == 10);  // a batch closes once it holds 2500 bytes: 3 events each
+}
+
 TEST_CASE("a node ignores and counts events of channels it does not declare", "[coordinator][local]") {
     auto bus = std::make_shared<transports::local_bus>();
     coordinator<transports::local, coord_test::others, pings> wide({.node_id = 1}, transports::local(bus));
