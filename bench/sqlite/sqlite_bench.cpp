@@ -6,6 +6,7 @@
 // hand-written loop of sqlite3 calls running the same SQL on the same schema.
 //
 //   bench_sqlite [rounds] [round_ms]      (bench/sqlite/run.sh builds and runs it)
+//   bench_sqlite count <op> <hotstate|raw> <n>   n operations, for callgrind (see run.sh)
 //
 // Prints `RATIO <name> <value>` with value = median over rounds of
 // (SQLite ops/s) / (other ops/s): below 1 means SQLite is slower.
@@ -252,7 +253,29 @@ struct temp_db {
 
 }  // namespace
 
+/// `count <op> <hotstate|raw> <n>`: n operations after the same set-up, for an
+/// instruction counter (run n and 0 under callgrind, subtract, divide by n).
+int count_mode(const std::string& name, const std::string& side, long n) {
+    temp_db tmp;
+    bench_store<hotstate::backends::sqlite> lite(hotstate::backends::sqlite_config{.path = tmp.file("bench.db")});
+    prepare(lite);
+    for (std::size_t i = 0; i < keys.size(); ++i) (void)lite.increment<counter>(keys[i]);
+    raw_sqlite raw(tmp.file("bench.db"));
+    op which = op::get;
+    for (int i = 0; i < static_cast<int>(std::size(op_names)); ++i)
+        if (name == op_names[i]) which = static_cast<op>(i);
+    for (long i = 0; i < n; ++i) {
+        if (side == "raw") {
+            if (!run_raw(raw, which, static_cast<std::size_t>(i))) return 64;
+        } else {
+            run_one(lite, which, static_cast<std::size_t>(i));
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char** argv) {
+    if (argc > 4 && std::string(argv[1]) == "count") return count_mode(argv[2], argv[3], std::atol(argv[4]));
     const int rounds = argc > 1 ? std::atoi(argv[1]) : 7;
     const std::chrono::milliseconds span{argc > 2 ? std::atoi(argv[2]) : 150};
     temp_db tmp;

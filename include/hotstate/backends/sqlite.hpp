@@ -193,16 +193,17 @@ public:
     // ---- CounterBackend -----------------------------------------------------
 
     /// Adds `by` and returns the new value, (re)applying `expiry` when non-zero.
-    /// Missing, expired and live integers take one UPSERT; decimal text is
-    /// converted (as Redis INCRBY does) inside a BEGIN IMMEDIATE transaction.
+    /// Missing and live integers take one UPSERT; decimal text is converted
+    /// (as Redis INCRBY does) inside a BEGIN IMMEDIATE transaction.
     std::int64_t counter_incr(std::string_view key, std::int64_t by, std::chrono::milliseconds expiry) {
         const std::int64_t now = now_ms();
         const std::int64_t new_expiry = detail_sqlite::expires_at(now, expiry);
         auto c = pool_.acquire();
         std::scoped_lock writer(write_mutex_);
         {
-            // Missing, expired or a live integer that does not overflow: one statement.
-            detail_sqlite::cursor q(*c, sql::counter_add);
+            // Missing or a live integer that does not overflow (and, with an
+            // expiry, an expired integer): one statement.
+            detail_sqlite::cursor q(*c, new_expiry > 0 ? sql::counter_add_expire : sql::counter_add);
             q.blob(1, key).integer(2, by).integer(3, new_expiry).integer(4, now);
             q.integer(5, std::numeric_limits<std::int64_t>::max()).integer(6, std::numeric_limits<std::int64_t>::min());
             if (q.step("increment")) {
@@ -212,7 +213,8 @@ public:
                 return result;
             }
         }
-        // The rest (decimal text, another kind, overflow) needs a look at the row first.
+        // The rest (decimal text, another kind, overflow, expired rows of other
+        // kinds) needs a look at the row first.
         detail_sqlite::write_transaction tx(*c, "increment");
         const auto head = read_head(*c, key, now);
         std::int64_t current = 0;

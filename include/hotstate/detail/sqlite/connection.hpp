@@ -43,6 +43,7 @@ enum class sql : std::uint8_t {
     del_range,
     del_from,
     counter_add,
+    counter_add_expire,
     lock_take,
     lock_release,
     lock_extend,
@@ -84,14 +85,21 @@ inline constexpr std::array<const char*, static_cast<std::size_t>(sql::count_)> 
     "DELETE FROM hotstate_entries WHERE key >= ?1 AND key < ?2 RETURNING " HOTSTATE_SQLITE_LIVE("?3"),
     // del_from(low, -, now): a prefix without an upper bound
     "DELETE FROM hotstate_entries WHERE key >= ?1 RETURNING " HOTSTATE_SQLITE_LIVE("?3"),
-    // counter_add(key, by, new_expiry or 0, now, INT64_MAX, INT64_MIN): creates, restarts
-    // (expired) or adds to a live integer in one statement; no row back means the
-    // live row holds another kind or the sum would overflow
+    // counter_add(key, by, -, now, INT64_MAX, INT64_MIN): creates or adds to a live
+    // integer in one statement, leaving its expiry alone: naming expires_at in the
+    // SET would rewrite its index entry, one more page per commit. No row back:
+    // expired, another kind, or the sum would overflow.
     "INSERT INTO hotstate_entries(key, kind, value, number, owner, until_ms, expires_at) "
-    "VALUES (?1, 1, NULL, ?2, NULL, NULL, ?3) ON CONFLICT(key) DO UPDATE SET kind = 1, value = NULL, "
-    "owner = NULL, until_ms = NULL, number = CASE WHEN " HOTSTATE_SQLITE_LIVE("?4") " THEN number + ?2 ELSE ?2 END, "
-    "expires_at = CASE WHEN ?3 > 0 THEN ?3 WHEN " HOTSTATE_SQLITE_LIVE("?4") " THEN expires_at ELSE 0 END "
-    "WHERE NOT " HOTSTATE_SQLITE_LIVE("?4") " OR (kind = 1 AND "
+    "VALUES (?1, 1, NULL, ?2, NULL, NULL, 0) ON CONFLICT(key) DO UPDATE SET number = number + ?2 "
+    "WHERE kind = 1 AND " HOTSTATE_SQLITE_LIVE("?4") " AND "
+    "CASE WHEN ?2 >= 0 THEN number <= ?5 - ?2 ELSE number >= ?6 - ?2 END RETURNING number",
+    // counter_add_expire(key, by, new_expiry, now, INT64_MAX, INT64_MIN): creates,
+    // restarts (expired) or adds to a live integer and sets the new expiry. No row
+    // back: a row of another kind, or the sum would overflow.
+    "INSERT INTO hotstate_entries(key, kind, value, number, owner, until_ms, expires_at) "
+    "VALUES (?1, 1, NULL, ?2, NULL, NULL, ?3) ON CONFLICT(key) DO UPDATE SET "
+    "number = CASE WHEN " HOTSTATE_SQLITE_LIVE("?4") " THEN number + ?2 ELSE ?2 END, expires_at = ?3 "
+    "WHERE kind = 1 AND (NOT " HOTSTATE_SQLITE_LIVE("?4") " OR "
     "CASE WHEN ?2 >= 0 THEN number <= ?5 - ?2 ELSE number >= ?6 - ?2 END) RETURNING number",
     // lock_take(key, now_us, owner, until_ms, expires_at, now): takes a free lock in one
     // statement; fence = max(previous + 1, now_us) where a live lock state exists, else
