@@ -21,6 +21,8 @@
 #pragma once
 
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 
 #include <atomic>
 #include <cerrno>
@@ -240,12 +242,12 @@ private:
                     throw error(errc::timeout, "hotstate redis_pubsub: " + conn.address() +
                                                    ": SUBSCRIBE: no answer to the health-check PING within " +
                                                    std::to_string(interval) + " ms");
-                conn.append("PING", "PING");
-                int done = 0;
-                while (!done)
-                    if (redisBufferWrite(context, &done) != REDIS_OK)
-                        throw error(errc::connection,
-                                    "hotstate redis_pubsub: " + conn.address() + ": SUBSCRIBE: health-check PING failed");
+                // written with send(MSG_NOSIGNAL), not hiredis's write(): a PING to a
+                // connection the server reset must not raise SIGPIPE in the process
+                static constexpr std::string_view ping = "*1\r\n$4\r\nPING\r\n";
+                if (::send(context->fd, ping.data(), ping.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(ping.size()))
+                    throw error(errc::connection,
+                                "hotstate redis_pubsub: " + conn.address() + ": SUBSCRIBE: health-check PING failed");
                 ping_outstanding = true;
                 continue;
             }
