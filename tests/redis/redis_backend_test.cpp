@@ -616,3 +616,26 @@ TEST_CASE("redis: threads keep working through a server restart", "[redis][outag
     CHECK(s.backend().connections().open_connections() <= 3);
     for (int t = 0; t < threads; ++t) CHECK(s.counter<hits>("worker-" + std::to_string(t)) > 0);
 }
+
+TEST_CASE("redis: writing to a server that died is an error, never a SIGPIPE", "[redis][outage]") {
+    redis_server server;
+    auto settings = config_for(server);
+    settings.pool_timeout_create = 500ms;
+    test_store s(settings);
+    s.set<session>("k", "v");  // leaves an idle connection to the doomed server
+    server.kill();
+    // a big value takes several writes: the later ones hit the peer's reset
+    const std::string big(8u << 20, 'x');
+    const auto kind = kind_of([&] { s.set<session>("big", big); });
+    CHECK((kind == hotstate::errc::connection || kind == hotstate::errc::timeout));
+    server.start();
+    CHECK(eventually([&] {
+        try {
+            s.set<session>("big", big);
+            return true;
+        } catch (const hotstate::error&) {
+            return false;
+        }
+    }));
+    CHECK(s.get<session>("big")->size() == big.size());
+}

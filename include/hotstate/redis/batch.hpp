@@ -9,7 +9,7 @@
 //   auto [user, n] = backend.pipeline(ops::get_of<users>("alice"), ops::incr_of<logins>("alice", 1, 1h));
 //   // user: std::optional<user_record>, n: std::int64_t
 //
-// All commands are appended (redisAppendCommandArgv) and written at once, then
+// All commands are appended to the connection's output buffer and sent at once, then
 // every reply is read (redisGetReply) before any is interpreted, so an error
 // reply in the middle (thrown as hotstate::error after the whole pipeline was
 // read) never leaves the connection out of step. The operation list is a

@@ -3,10 +3,12 @@
 // Opening connects with a timeout, turns TCP keep-alive on, sets the command
 // timeout, and replays AUTH [user] pass and SELECT db: everything a new or
 // replacement connection needs before its first command. Commands take their
-// arguments as string_views and integers, laid out in arrays on the stack and
-// passed to redisCommandArgv (binary safe, no format strings, no allocation on
-// our side). Replies are owned by `reply` and read in place: a GET's bytes go
-// to the caller without a copy.
+// arguments as string_views and integers, laid out in arrays on the stack,
+// encoded as RESP on the stack (binary safe, no format strings, no allocation)
+// and sent with send(MSG_NOSIGNAL), so a server that went away is an EPIPE
+// error and never a SIGPIPE; hiredis reads and parses the replies. Replies
+// are owned by `reply` and read in place: a GET's bytes go to the caller
+// without a copy.
 //
 // Failures are hotstate::error naming the server address and the command:
 // errc::connection or errc::timeout for I/O (the connection is then broken and
@@ -14,10 +16,13 @@
 // connection stays usable).
 #pragma once
 
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/types.h>
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <charconv>
 #include <chrono>
 #include <concepts>
@@ -27,6 +32,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -225,38 +231,62 @@ public:
         }
         append_argv(name, static_cast<int>(args.size()), argv.data(), lengths.data());
     }
-    /// Queues one argv command (encoded on the stack when small).
-    void append_argv(std::string_view name, int argc, const char** argv, const std::size_t* lengths) {
-        // small commands are encoded on the stack (see detail/redis/resp.hpp); big ones by hiredis
+    /// Queues one argv command in the connection's own output buffer.
+    void append_argv(std::string_view, int argc, const char** argv, const std::size_t* lengths) {
         std::size_t payload = 0;
         for (int i = 0; i < argc; ++i) payload += lengths[i];
-        constexpr std::size_t stack_capacity = 1024;
         const std::size_t count = static_cast<std::size_t>(argc);
-        if (payload + detail::redis::resp_overhead(count) <= stack_capacity) [[likely]] {
-            char buffer[stack_capacity];
-            const std::size_t size = detail::redis::format_command(buffer, count, argv, lengths);
-            if (redisAppendFormattedCommand(context_.get(), buffer, size) != REDIS_OK) [[unlikely]]
-                fail(name);
-            return;
-        }
-        if (redisAppendCommandArgv(context_.get(), argc, argv, lengths) != REDIS_OK) fail(name);
+        const std::size_t old_size = pending_.size();
+        pending_.resize(old_size + payload + detail::redis::resp_overhead(count));
+        const std::size_t written = detail::redis::format_command(pending_.data() + old_size, count, argv, lengths);
+        pending_.resize(old_size + written);
     }
 
     /// Flushes queued commands (first call) and reads the next reply.
     reply read_reply(std::string_view name) {
+        if (!flush()) [[unlikely]]
+            fail(name);
         void* raw = nullptr;
         if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) fail(name);
         return reply(static_cast<redisReply*>(raw));
     }
 
     /// One command through the argv interface; the hot path of every operation.
-    /// (redisCommandArgv's wire bytes, encoded without hiredis's sds formatting.)
+    /// redisCommandArgv's wire bytes and reply, but the request is encoded by
+    /// hotstate (on the stack when small: no allocation) and sent with
+    /// send(MSG_NOSIGNAL); hiredis only reads and parses the reply.
     reply command_argv(std::string_view name, int argc, const char** argv, const std::size_t* lengths) {
-        append_argv(name, argc, argv, lengths);
+        std::size_t payload = 0;
+        for (int i = 0; i < argc; ++i) payload += lengths[i];
+        constexpr std::size_t stack_capacity = 1024;
+        const std::size_t count = static_cast<std::size_t>(argc);
+        if (payload + detail::redis::resp_overhead(count) <= stack_capacity && pending_.empty()) [[likely]] {
+            char buffer[stack_capacity];
+            const std::size_t size = detail::redis::format_command(buffer, count, argv, lengths);
+            if (!send_bytes(buffer, size)) [[unlikely]]
+                fail(name);
+        } else {
+            append_argv(name, argc, argv, lengths);
+            if (!flush()) [[unlikely]]
+                fail(name);
+        }
         void* raw = nullptr;
         if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) [[unlikely]]
             fail(name);
         return reply(static_cast<redisReply*>(raw));
+    }
+
+    /// Sends what append() queued. Not hiredis's write(): a write to a
+    /// connection the server has reset raises SIGPIPE, which kills a process
+    /// that does not ignore it, while send(MSG_NOSIGNAL) reports EPIPE.
+    bool flush() noexcept {
+        if (pending_.empty()) return true;
+        const bool sent = send_bytes(pending_.data(), pending_.size());
+        if (pending_.capacity() > 64 * 1024)
+            std::string().swap(pending_);  // do not keep a big value's buffer around
+        else
+            pending_.clear();
+        return sent;
     }
 
     /// PING; false (and broken) when the server does not answer.
@@ -296,6 +326,26 @@ private:
     static const char* arg_data(const std::string& text) noexcept { return text.data(); }
     static std::size_t arg_size(const std::string& text) noexcept { return text.size(); }
 
+    /// send() until done; on failure the context is marked as hiredis would.
+    bool send_bytes(const char* data, std::size_t size) noexcept {
+        if (context_->err) return false;
+        while (size != 0) {
+            const ::ssize_t sent = ::send(context_->fd, data, size, MSG_NOSIGNAL);
+            if (sent < 0) {
+                const int code = errno;
+                if (code == EINTR) continue;
+                context_->err = REDIS_ERR_IO;
+                const std::string text = std::generic_category().message(code);
+                std::snprintf(context_->errstr, sizeof context_->errstr, "%s", text.c_str());
+                errno = code;
+                return false;
+            }
+            data += sent;
+            size -= static_cast<std::size_t>(sent);
+        }
+        return true;
+    }
+
     [[noreturn]] void fail(std::string_view name) {
         const int saved_errno = errno;
         const int err = context_->err;
@@ -307,6 +357,7 @@ private:
 
     std::unique_ptr<redisContext, context_deleter> context_;
     std::string address_;
+    std::string pending_;  // appended commands not yet sent
     bool lost_peer_ = false;
 };
 

@@ -3,8 +3,9 @@
 // hiredis formats every argv command into a freshly allocated sds string
 // with sdscatfmt (two allocations and a generic printf-like loop per
 // command). A command is just `*N\r\n` then `$len\r\narg\r\n` per argument,
-// so hotstate writes it into a caller's stack buffer and hands the bytes to
-// redisAppendFormattedCommand: same wire bytes, no allocation of our own.
+// so hotstate writes it into a stack buffer (or the connection's output
+// buffer for pipelines and big values) and sends it itself: same wire bytes,
+// no allocation per command.
 #pragma once
 
 #include <cstddef>
