@@ -15,6 +15,10 @@
 //     and the node;
 //   - with read_from_replicas, reads go to a replica (READONLY), writes never;
 //   - delete-by-category SCANs every master.
+// Retries are at-least-once: a write whose connection broke after it was sent
+// (its master died) is sent again, so an increment in flight at that moment
+// may count twice; and since Redis replicates asynchronously, a write the dead
+// master acknowledged but had not yet passed to its replica is lost with it.
 // Every operation touches one key, and every Lua script one KEYS[1], so all
 // of them (rate limits, locks, counters) run on a cluster: there is no
 // multi-key script that could hit CROSSSLOT. Keys of a hash_tagged category

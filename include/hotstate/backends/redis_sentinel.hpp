@@ -11,6 +11,9 @@
 // connection error or a READONLY reply (a failover demoted the server) the
 // sentinels are asked again and the operation retried after a backoff, within
 // max_retries; then the error names the service and the master it tried.
+// Retries are at-least-once, as on a cluster: an increment in flight when the
+// master died may count twice, and what the old master acknowledged but had
+// not replicated is lost with it.
 #pragma once
 
 #include <hotstate/backend.hpp>
