@@ -262,3 +262,33 @@ TEST_CASE("cluster: a wrong password is an authentication error at start-up", "[
     s.set<text>("k", "v");
     CHECK(s.get<text>("k") == "v");
 }
+
+#include <xxhash.h>
+
+#include <hotstate/backends/redis.hpp>
+#include <hotstate/backends/sharded.hpp>
+
+TEST_CASE("sharded over a standalone Redis and a Redis Cluster: each key on the shard xxh3 names", "[cluster][sharded]") {
+    auto& cluster = shared_redis_cluster();
+    flush_cluster(cluster);
+    hotstate::testing::redis_server standalone;
+    hotstate::redis::config standalone_settings;
+    standalone_settings.url = standalone.url();
+    using mixed = hotstate::backends::sharded<hotstate::backends::redis, hotstate::backends::redis_cluster>;
+    hotstate::store<mixed, text, hits> s(std::vector<hotstate::redis::config>{standalone_settings},
+                                         std::vector<hotstate::redis::cluster_config>{shared_cluster_config()});
+    REQUIRE(s.backend().shard_count() == 2);
+    int on_cluster = 0;
+    for (int i = 0; i < 40; ++i) {
+        const std::string key = "mixed-" + std::to_string(i);
+        s.set<text>(key, "v");
+        const std::string encoded = hotstate::encode_key<text>(key);
+        const bool in_cluster = XXH3_64bits(encoded.data(), encoded.size()) % 2 == 1;  // shards in type order
+        CHECK(standalone.command({"EXISTS", encoded})->integer == (in_cluster ? 0 : 1));
+        CHECK(cluster.master_of_slot(key_slot(encoded))->command({"EXISTS", encoded})->integer == (in_cluster ? 1 : 0));
+        on_cluster += in_cluster ? 1 : 0;
+    }
+    CHECK(on_cluster > 5);
+    CHECK(on_cluster < 35);
+    CHECK(s.erase_all<text>("mixed-") == 40);
+}
