@@ -13,9 +13,9 @@
 #include <cstdlib>
 #include <exception>
 #include <string>
-#include <thread>
 
 #include "sqlite/sqlite_fixture.hpp"
+#include "support/eventually.hpp"
 
 using namespace std::chrono_literals;
 using namespace sqlite_test;
@@ -23,12 +23,7 @@ using namespace sqlite_test;
 namespace {
 
 bool wait_for_go(system_store& s) {
-    const auto until = std::chrono::steady_clock::now() + 60s;
-    while (std::chrono::steady_clock::now() < until) {
-        if (s.exists<text>("go")) return true;
-        std::this_thread::sleep_for(1ms);  // polling interval while the parent starts the others
-    }
-    return false;
+    return hotstate::testing::eventually([&] { return s.exists<text>("go"); }, 60s);
 }
 
 int increment(system_store& s, long count) {
