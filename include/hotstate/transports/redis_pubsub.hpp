@@ -67,10 +67,28 @@ struct redis_pubsub_stats {
     std::uint64_t foreign_replies = 0;  ///< replies on the subscriber that were not messages of our channel
 };
 
+/// The commands of classic pub/sub (PUBLISH, SUBSCRIBE, "message" replies).
+struct classic_pubsub_commands {
+    static constexpr std::string_view publish = "PUBLISH";
+    static constexpr std::string_view subscribe = "SUBSCRIBE";
+    static constexpr std::string_view message = "message";
+    /// The server ended the subscription (sharded pub/sub: the channel's slot moved).
+    static constexpr std::string_view dropped = "unsubscribe";
+};
+
+/// The commands of sharded pub/sub (Redis 7: SPUBLISH, SSUBSCRIBE, "smessage").
+struct sharded_pubsub_commands {
+    static constexpr std::string_view publish = "SPUBLISH";
+    static constexpr std::string_view subscribe = "SSUBSCRIBE";
+    static constexpr std::string_view message = "smessage";
+    static constexpr std::string_view dropped = "sunsubscribe";
+};
+
 /// Redis PUBLISH/SUBSCRIBE transport (see the banner above).
-/// @tparam Link where it connects: detail::redis_link (one server, the default),
-///              or detail::cluster::cluster_link (transports/redis_cluster_pubsub.hpp)
-template <class Link = detail::redis_link>
+/// @tparam Link     where it connects: detail::redis_link (one server, the default),
+///                  or detail::cluster::cluster_link (transports/redis_cluster_pubsub.hpp)
+/// @tparam Commands classic_pubsub_commands, or sharded_pubsub_commands on a cluster
+template <class Link = detail::redis_link, class Commands = classic_pubsub_commands>
 class basic_redis_pubsub {
 public:
     /// Fire and forget: a failed PUBLISH is dropped, the receivers see the sequence gap.
@@ -101,8 +119,8 @@ public:
     /// PUBLISH on a pooled connection. Throws hotstate::error (connection, timeout, server).
     void send(std::string_view message) {
         link_.run([&](redis::connection& conn) {
-            redis::reply answer = conn.command("PUBLISH", "PUBLISH", options_.channel, message);
-            if (answer.is_error()) throw detail::redis::server_error(conn.address(), "PUBLISH", answer.text());
+            redis::reply answer = conn.command(Commands::publish, Commands::publish, options_.channel, message);
+            if (answer.is_error()) throw detail::redis::server_error(conn.address(), Commands::publish, answer.text());
         });
     }
 
@@ -173,8 +191,9 @@ private:
         while (!state.guard.stopping()) {
             try {
                 redis::connection conn = link_.open_dedicated(link_.command_timeout());
-                redis::reply confirm = conn.command("SUBSCRIBE", "SUBSCRIBE", options_.channel);
-                if (confirm.is_error()) throw detail::redis::server_error(conn.address(), "SUBSCRIBE", confirm.text());
+                redis::reply confirm = conn.command(Commands::subscribe, Commands::subscribe, options_.channel);
+                if (confirm.is_error())
+                    throw detail::redis::server_error(conn.address(), Commands::subscribe, confirm.text());
                 if (!state.guard.attach(conn.native()->fd)) break;
                 state.subscribed.store(true, std::memory_order_release);
                 state.subscriptions.fetch_add(1, std::memory_order_relaxed);
@@ -264,11 +283,14 @@ private:
         const redisReply* raw = message.get();
         if (raw->type == REDIS_REPLY_ARRAY && raw->elements >= 2 && raw->element[0]->type == REDIS_REPLY_STRING) {
             const std::string_view kind(raw->element[0]->str, raw->element[0]->len);
-            if (kind == "message" && raw->elements == 3 && raw->element[2]->type == REDIS_REPLY_STRING) {
+            if (kind == Commands::message && raw->elements == 3 && raw->element[2]->type == REDIS_REPLY_STRING) {
                 sink.on_message(std::string_view(raw->element[2]->str, raw->element[2]->len));
                 return;
             }
             if (kind == "pong") return;
+            if (kind == Commands::dropped)  // not ours to ignore: resubscribe where the channel lives now
+                throw error(errc::connection, "hotstate redis_pubsub: the server ended the subscription to '" +
+                                                  options_.channel + "' (" + std::string(Commands::dropped) + ")");
         }
         state_->foreign_replies.fetch_add(1, std::memory_order_relaxed);
     }
