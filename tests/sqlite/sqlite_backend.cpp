@@ -212,7 +212,7 @@ TEST_CASE("sqlite: data survives closing and reopening the file", "[sqlite]") {
         CHECK(s.counter<hits>("logins") == 42);
         CHECK(s.lookup_contains<domains>("blocked", "spam.example"));
         CHECK(s.lookup_get<domains>("redirect", "t.co") == "twitter");
-        // the fencing state outlived the process: the next token is larger
+        // the fencing state outlived the close (same clock time): the next token is larger
         auto next = s.try_lock<guard>("job", 1h);
         REQUIRE(next.has_value());
         CHECK(next->fencing_token() > fence);
