@@ -211,10 +211,10 @@ struct raw_side {
 
 
 // ---- the raw side with hotstate's request encoding ---------------------------
-// The same hand-written loop, but encoding each command on the stack and
-// handing hiredis the bytes (redisAppendFormattedCommand + redisGetReply), as
-// hotstate's connection does: the difference to hotstate is then only the
-// price of the layers (store, key encoding, pool, reply handling).
+// The same hand-written loop, but encoding each command on the stack, sending
+// it with send(MSG_NOSIGNAL) and letting hiredis read the reply, as hotstate's
+// connection does: the difference to hotstate is then only the price of the
+// layers (store, key encoding, pool, reply handling).
 
 struct raw_formatted_side {
     redisContext* context;
@@ -228,9 +228,10 @@ struct raw_formatted_side {
     redisReply* call(std::size_t argc, const char** argv, const std::size_t* lengths) {
         char buffer[512];
         const std::size_t size = hotstate::detail::redis::format_command(buffer, argc, argv, lengths);
-        void* raw = nullptr;
-        if (redisAppendFormattedCommand(context, buffer, size) != REDIS_OK || redisGetReply(context, &raw) != REDIS_OK)
+        if (::send(context->fd, buffer, size, MSG_NOSIGNAL) != static_cast<::ssize_t>(size))
             throw std::runtime_error("raw: I/O error");
+        void* raw = nullptr;
+        if (redisGetReply(context, &raw) != REDIS_OK) throw std::runtime_error("raw: I/O error");
         return static_cast<redisReply*>(raw);
     }
 

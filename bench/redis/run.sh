@@ -54,7 +54,7 @@ for case in get set_ttl incr incr_expire rate_fixed lock; do
 done
 
 echo
-echo "== the price of the layers alone: the raw loop with hotstate's stack encoding of requests"
+echo "== the price of the layers alone: the raw loop sending requests the way hotstate does"
 for case in get set_ttl incr; do
   hot=$(( ($(instructions "$case" hotstate "$OPS") - $(instructions "$case" hotstate 0)) / OPS ))
   raw=$(( ($(instructions "$case" raw_formatted "$OPS") - $(instructions "$case" raw_formatted 0)) / OPS ))

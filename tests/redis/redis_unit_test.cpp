@@ -1,6 +1,7 @@
 // Pure pieces of the Redis backend, no server: RESP encoding, SHA-1 of the
 // scripts, glob escaping, error classification.
 #include <cstdlib>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include <hotstate/detail/redis/resp.hpp>
 #include <hotstate/detail/redis/scripts.hpp>
 #include <hotstate/detail/redis/sha1.hpp>
+#include <hotstate/redis/connection.hpp>
 
 namespace redis = hotstate::detail::redis;
 
@@ -59,6 +61,15 @@ TEST_CASE("RESP encoding is byte-for-byte hiredis's", "[redis][unit]") {
     std::vector<std::string> many(120, "arg");
     CHECK(ours(many) == hiredis(many));
     CHECK(redis::resp_overhead(1) >= std::string("*1\r\n$18446744073709551615\r\n\r\n").size());
+}
+
+TEST_CASE("integer arguments are formatted exactly", "[redis][unit]") {
+    using hotstate::redis::int_arg;
+    for (const std::int64_t value : {std::int64_t{0}, std::int64_t{7}, std::int64_t{-7}, std::int64_t{42}, std::int64_t{99},
+                                     std::int64_t{100}, std::int64_t{-100}, std::int64_t{60000},
+                                     std::numeric_limits<std::int64_t>::max(), std::numeric_limits<std::int64_t>::min()})
+        CHECK(int_arg(value).view() == std::to_string(value));
+    CHECK(int_arg(std::numeric_limits<std::uint64_t>::max()).view() == "18446744073709551615");
 }
 
 TEST_CASE("compile-time SHA-1 of the scripts", "[redis][unit]") {

@@ -100,11 +100,19 @@ class int_arg {
 public:
     /// Formats a signed value.
     explicit int_arg(std::int64_t value) noexcept {
-        size_ = static_cast<std::size_t>(std::to_chars(buffer_, buffer_ + sizeof buffer_, value).ptr - buffer_);
+        if (value >= 0) {
+            size_ = static_cast<std::size_t>(
+                detail::redis::write_decimal(buffer_, static_cast<std::size_t>(value)) - buffer_);
+        } else {
+            buffer_[0] = '-';
+            // two's complement negation in unsigned arithmetic: exact for INT64_MIN too
+            const auto magnitude = std::size_t{0} - static_cast<std::size_t>(value);
+            size_ = static_cast<std::size_t>(detail::redis::write_decimal(buffer_ + 1, magnitude) - buffer_);
+        }
     }
     /// Formats an unsigned value.
     explicit int_arg(std::uint64_t value) noexcept {
-        size_ = static_cast<std::size_t>(std::to_chars(buffer_, buffer_ + sizeof buffer_, value).ptr - buffer_);
+        size_ = static_cast<std::size_t>(detail::redis::write_decimal(buffer_, static_cast<std::size_t>(value)) - buffer_);
     }
     /// The decimal digits.
     [[nodiscard]] std::string_view view() const noexcept { return {buffer_, size_}; }
