@@ -29,14 +29,27 @@ inline char* write_decimal(char* out, std::size_t value) noexcept {
         out[1] = static_cast<char>('0' + value % 10);
         return out + 2;
     }
-    char digits[20];
-    std::size_t n = 0;
-    do {
-        digits[n++] = static_cast<char>('0' + value % 10);
-        value /= 10;
-    } while (value != 0);
-    while (n != 0) *out++ = digits[--n];
-    return out;
+    static constexpr char pairs[] =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+        "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+        "8081828384858687888990919293949596979899";
+    std::size_t digits = 3;
+    for (std::size_t bound = 1000; digits < 20 && value >= bound; bound *= 10) ++digits;
+    char* end = out + digits;
+    char* at = end;
+    while (value >= 100) {
+        const std::size_t pair = (value % 100) * 2;
+        value /= 100;
+        *--at = pairs[pair + 1];
+        *--at = pairs[pair];
+    }
+    if (value >= 10) {
+        *--at = pairs[value * 2 + 1];
+        *--at = pairs[value * 2];
+    } else {
+        *--at = static_cast<char>('0' + value);
+    }
+    return end;
 }
 
 /// Encodes a command as a RESP array of bulk strings at `out`, which must hold
