@@ -639,3 +639,28 @@ TEST_CASE("redis: writing to a server that died is an error, never a SIGPIPE", "
     }));
     CHECK(s.get<session>("big")->size() == big.size());
 }
+
+TEST_CASE("redis: AUTH and SELECT are replayed on every new connection, TCP keep-alive is on", "[redis][pool]") {
+    redis_server server({.requirepass = "replay-secret"});
+    auto settings = config_for(server);
+    settings.url = "redis://:replay-secret@" + server.address() + "/2";
+    test_store s(settings);
+    s.set<session>("before", "1");
+    server.restart();
+    s.set<session>("after", "2");  // a new connection after the restart: AUTH and SELECT 2 again
+    server.command({"SELECT", "2"});
+    CHECK(text_of(server.command({"GET", hotstate::encode_key<session>("after")})) == "2");
+
+    const auto keepalive = [](test_store& store) {
+        return store.backend().with_connection([](hotstate::redis::connection& c) {
+            int on = 0;
+            socklen_t size = sizeof on;
+            ::getsockopt(c.native()->fd, SOL_SOCKET, SO_KEEPALIVE, &on, &size);
+            return on;
+        });
+    };
+    CHECK(keepalive(s) != 0);
+    settings.tcp_keepalive = false;
+    test_store without(settings);
+    CHECK(keepalive(without) == 0);
+}
