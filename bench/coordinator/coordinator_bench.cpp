@@ -14,7 +14,8 @@
 // steady_clock send time and the receiving handler (or raw subscriber) takes
 // the difference. Prints p50/p99 per side over all rounds and
 // `RATIO coordinator_<transport>_p99_latency` = median per-round hotstate/raw
-// p99 (lower is better).
+// p99 (lower is better); each round's percentiles are printed too, since one
+// scheduling hiccup on a busy machine moves a pooled p99.
 // bench/coordinator/run.sh starts the server and runs this.
 #include <sys/socket.h>
 
@@ -239,6 +240,8 @@ void compare(const char* name, Pair& hot, raw_pair& raw, int rounds, std::uint64
             h = latency_round(hot, 1000ms, 10000);
         }
         ratios.push_back(percentile(h, 0.99) / percentile(r, 0.99));
+        std::printf("  round %d %s at 10k/s: hotstate p50 %.1f us p99 %.1f us | raw p50 %.1f us p99 %.1f us\n", round,
+                    name, percentile(h, 0.5), percentile(h, 0.99), percentile(r, 0.5), percentile(r, 0.99));
         hot_all.insert(hot_all.end(), h.begin(), h.end());
         raw_all.insert(raw_all.end(), r.begin(), r.end());
     }
