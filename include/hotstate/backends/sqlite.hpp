@@ -181,12 +181,22 @@ public:
         const auto bound = detail_sqlite::prefix_successor(prefix);
         auto c = pool_.acquire();
         std::scoped_lock writer(write_mutex_);
-        detail_sqlite::cursor q(*c, bound ? sql::del_range : sql::del_from);
-        q.blob(1, prefix).integer(3, now);
-        if (bound) q.blob(2, *bound);
+        // count, then delete, in one transaction: constant memory however many rows match
+        detail_sqlite::write_transaction tx(*c, "erase_all");
         std::uint64_t live = 0;
-        while (q.step("erase_all"))
-            if (q.column_int(0) != 0) ++live;
+        {
+            detail_sqlite::cursor q(*c, bound ? sql::count_range : sql::count_from);
+            q.blob(1, prefix).integer(3, now);
+            if (bound) q.blob(2, *bound);
+            if (q.step("erase_all")) live = static_cast<std::uint64_t>(q.column_int(0));
+        }
+        {
+            detail_sqlite::cursor q(*c, bound ? sql::del_range : sql::del_from);
+            q.blob(1, prefix);
+            if (bound) q.blob(2, *bound);
+            q.run("erase_all");
+        }
+        tx.commit("erase_all");
         return live;
     }
 

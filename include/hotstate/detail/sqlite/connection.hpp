@@ -40,6 +40,8 @@ enum class sql : std::uint8_t {
     exists,
     head,
     del,
+    count_range,
+    count_from,
     del_range,
     del_from,
     counter_add,
@@ -81,10 +83,14 @@ inline constexpr std::array<const char*, static_cast<std::size_t>(sql::count_)> 
     "FROM hotstate_entries WHERE key = ?1 AND " HOTSTATE_SQLITE_LIVE("?2"),
     // del(key, now): one row, tells whether it was live
     "DELETE FROM hotstate_entries WHERE key = ?1 RETURNING " HOTSTATE_SQLITE_LIVE("?2"),
-    // del_range(low, high, now): a prefix as an index range
-    "DELETE FROM hotstate_entries WHERE key >= ?1 AND key < ?2 RETURNING " HOTSTATE_SQLITE_LIVE("?3"),
-    // del_from(low, -, now): a prefix without an upper bound
-    "DELETE FROM hotstate_entries WHERE key >= ?1 RETURNING " HOTSTATE_SQLITE_LIVE("?3"),
+    // count_range(low, high, now): live rows under a prefix, as an index range
+    "SELECT count(*) FROM hotstate_entries WHERE key >= ?1 AND key < ?2 AND " HOTSTATE_SQLITE_LIVE("?3"),
+    // count_from(low, -, now): the same without an upper bound
+    "SELECT count(*) FROM hotstate_entries WHERE key >= ?1 AND " HOTSTATE_SQLITE_LIVE("?3"),
+    // del_range(low, high)
+    "DELETE FROM hotstate_entries WHERE key >= ?1 AND key < ?2",
+    // del_from(low)
+    "DELETE FROM hotstate_entries WHERE key >= ?1",
     // counter_add(key, by, -, now, INT64_MAX, INT64_MIN): creates or adds to a live
     // integer in one statement, leaving its expiry alone: naming expires_at in the
     // SET would rewrite its index entry, one more page per commit. No row back:
