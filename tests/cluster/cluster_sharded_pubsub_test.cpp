@@ -83,8 +83,8 @@ TEST_CASE("cluster sharded pub/sub: events cross nodes and follow their slot acr
     auto* owner = cluster.master_of_slot(slot);
     REQUIRE(owner != nullptr);
     // sharded: both nodes' subscriptions sit on the master of the channel's slot
-    auto numsub = owner->command({"PUBSUB", "SHARDNUMSUB", channel});
-    CHECK(numsub->element[1]->integer == 2);
+    REQUIRE(eventually([&] { return sender->transport().subscribed(); }));
+    CHECK(eventually([&] { return owner->command({"PUBSUB", "SHARDNUMSUB", channel})->element[1]->integer == 2; }));
 
     SECTION("the channel's slot moves to another master") {
         hotstate::testing::redis_server* target = nullptr;
