@@ -8,7 +8,9 @@
 // them all. The raw side PUBLISHes each event with redisCommandArgv and waits
 // for its reply (what a hand-written loop does), a raw subscriber thread
 // counts them. Prints `RATIO coordinator_<transport>_throughput` = median of
-// per-round hotstate/raw.
+// per-round hotstate/raw. pub/sub runs twice: send_mode::background (publish
+// queues, the sender thread batches) and send_mode::caller_when_idle (an idle
+// coordinator sends on the caller's thread).
 //
 // Latency: 10,000 events/s for one second per round; each event carries its
 // steady_clock send time and the receiving handler (or raw subscriber) takes
@@ -163,8 +165,9 @@ class hotstate_pair {
 public:
     using node = hotstate::coordinator<Transport, ticks>;
 
-    hotstate_pair(Transport a, Transport b)
-        : sender_(std::make_unique<node>(hotstate::coordinator_options{.node_id = 1}, std::move(a))),
+    hotstate_pair(Transport a, Transport b,
+                  hotstate::coordinator_options::send_mode mode = hotstate::coordinator_options::send_mode::background)
+        : sender_(std::make_unique<node>(hotstate::coordinator_options{.node_id = 1, .sending = mode}, std::move(a))),
           receiver_(std::make_unique<node>(hotstate::coordinator_options{.node_id = 2}, std::move(b))) {
         receiver_->template subscribe<tick>([this](const tick& t) { state.on(t.sent_ns); });
         receiver_->start();
@@ -278,6 +281,15 @@ int main(int argc, char** argv) {
                                                               hotstate::transports::redis_pubsub(settings, options));
         while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
         compare("pubsub", hot, raw, rounds, events);
+    }
+    {
+        hotstate::transports::redis_pubsub_options options;
+        options.channel = "bench:pubsub-inline";
+        hotstate_pair<hotstate::transports::redis_pubsub> hot(hotstate::transports::redis_pubsub(settings, options),
+                                                              hotstate::transports::redis_pubsub(settings, options),
+                                                              hotstate::coordinator_options::send_mode::caller_when_idle);
+        while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
+        compare("pubsub_caller_when_idle", hot, raw, rounds, events);
     }
     {
         hotstate::transports::redis_streams_options options;

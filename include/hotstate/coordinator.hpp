@@ -19,9 +19,11 @@
 //   - publish() encodes the event on the caller's thread and queues it; it never
 //     waits for the network. A sender thread drains the queue, packing events
 //     published close together into one message (at most max_batch_events and
-//     about max_batch_bytes), so a burst costs few round trips.
+//     about max_batch_bytes), so a burst costs few round trips. With
+//     send_mode::caller_when_idle, an idle coordinator sends on the caller's
+//     thread instead (one round trip, no hand-off); sends never overlap either way.
 //   - Handlers and the gap callback run on the transport's receive thread (for
-//     transports::local: the publishing node's sender thread), one at a time,
+//     transports::local: the thread that sends for the publishing node), one at a time,
 //     in the order each publisher published. A slow handler delays later
 //     events. Handlers must not call stop() or flush() on their own coordinator.
 //   - A node never receives its own events.
@@ -74,6 +76,22 @@ struct coordinator_options {
     std::size_t max_pending_events = 100000;
     /// Wait between failed sends.
     backoff_policy send_backoff{};
+    /// Who does the network I/O of publish() (see send_mode).
+    enum class send_mode : std::uint8_t {
+        /// publish() only queues; the sender thread sends. publish() never waits
+        /// for the network, and events published while a send is in flight go
+        /// out together: best for throughput and for callers that must not block.
+        background,
+        /// When nothing is being sent, the last send succeeded, and the last send
+        /// ended longer ago than it took (so this is not a burst), publish() sends
+        /// the event's batch itself, on the caller's thread, and returns after one
+        /// round trip; otherwise it queues as in `background`, so bursts are still
+        /// batched. Saves the hand-off to the sender thread (lower latency at
+        /// moderate rates), at the price of publish() sometimes waiting for the network.
+        caller_when_idle,
+    };
+    /// background (default) or caller_when_idle.
+    send_mode sending = send_mode::background;
 };
 
 /// Who published a delivered event; handlers may take it as a second argument.
@@ -233,7 +251,8 @@ public:
         sender_ = std::thread([this] { send_loop(); });
     }
 
-    /// Queues `event` for every other node. Thread-safe; never waits for the network.
+    /// Queues `event` for every other node. Thread-safe; in the default send_mode
+    /// (background) it never waits for the network.
     /// Throws errc::invalid_argument (event too large, coordinator stopped) or
     /// errc::memory_limit (max_pending_events reached, e.g. while the server is down).
     template <class Event>
@@ -273,7 +292,13 @@ public:
             ++queue_.back().count;
             ++pending_events_;
             ++counters_.published_events;
-            const bool wake = queue_.size() == 1 && queue_.back().count == 1;
+            if (options_.sending == coordinator_options::send_mode::caller_when_idle && state_ == run_state::running &&
+                !sending_ && failures_ == 0 && queue_.size() == 1 &&
+                std::chrono::steady_clock::now() - last_send_end_ >= last_send_took_) {
+                send_front_inline(lock);
+                return;
+            }
+            const bool wake = queue_.size() == 1 && queue_.back().count == 1 && !sending_;
             lock.unlock();
             if (wake) wake_sender_.notify_one();
         }
@@ -339,6 +364,7 @@ private:
         std::string body;
         std::size_t count = 0;
         std::uint64_t ticket = 0;
+        std::uint64_t sequence = 0;  // assigned when first sent; a retry keeps it
     };
 
     template <class Event>
@@ -369,50 +395,122 @@ private:
 
     // ---- sending -------------------------------------------------------------------------
 
+    // Sends are serialised by `sending_` (one batch in flight, whoever sends it),
+    // so sequence numbers go out in order. Bookkeeping happens under mutex_.
+
+    /// Takes the front batch for sending: marks the send in flight, numbers it.
+    batch take_front() {
+        batch current = std::move(queue_.front());
+        queue_.pop_front();
+        sending_ = true;
+        if (current.sequence == 0) current.sequence = ++sequence_;
+        return current;
+    }
+
+    /// Records the outcome of one batch and ends the send in flight.
+    void finish(batch& current, bool sent) {
+        if (sent) {
+            ++counters_.sent_messages;
+            failures_ = 0;
+        } else {
+            ++counters_.dropped_messages;
+        }
+        pending_events_ -= current.count;
+        tickets_done_ = current.ticket;
+        current.body.clear();
+        if (spare_bodies_.size() < 8) spare_bodies_.push_back(std::move(current.body));
+        sending_ = false;
+        flushed_.notify_all();
+    }
+
+    /// caller_when_idle: one attempt on the caller's thread. A failure leaves
+    /// the batch to the sender thread (retried with backoff if durable).
+    void send_front_inline(std::unique_lock<std::mutex>& lock) {
+        batch current = take_front();
+        lock.unlock();
+        thread_local std::string message;
+        message.clear();
+        detail::encode_message(message, {options_.node_id, incarnation_, current.sequence, current.count}, current.body);
+        bool sent = false;
+        const auto began = std::chrono::steady_clock::now();
+        try {
+            transport_.send(message);
+            sent = true;
+        } catch (const std::exception&) {
+        }
+        const auto ended = std::chrono::steady_clock::now();
+        lock.lock();
+        last_send_end_ = ended;
+        last_send_took_ = ended - began;
+        if (sent) {
+            finish(current, true);
+        } else {
+            ++counters_.send_failures;
+            ++failures_;
+            if (T::durable) {
+                queue_.push_front(std::move(current));
+                sending_ = false;
+            } else {
+                finish(current, false);
+            }
+        }
+        const bool wake = !queue_.empty() || state_ != run_state::running;
+        lock.unlock();
+        if (wake) wake_sender_.notify_all();
+    }
+
     void send_loop() {
         std::string message;
-        std::uint64_t sequence = 0;
-        std::uint32_t failures = 0;
         std::unique_lock lock(mutex_);
         for (;;) {
-            wake_sender_.wait(lock, [&] { return state_ != run_state::running || !queue_.empty(); });
+            wake_sender_.wait(lock, [&] { return !sending_ && (state_ != run_state::running || !queue_.empty()); });
             if (queue_.empty()) break;  // stopping and drained
-            batch current = std::move(queue_.front());
-            queue_.pop_front();
+            if (failures_ > 0) {
+                // the last send failed (maybe on a caller's thread): back off before trying again
+                const auto wait = options_.send_backoff.delay(failures_ - 1);
+                wake_sender_.wait_for(lock, wait, [&] { return state_ != run_state::running; });
+                if (sending_ || queue_.empty()) continue;
+            }
+            batch current = take_front();
             const bool stopping = state_ != run_state::running;
             lock.unlock();
 
             message.clear();
-            detail::encode_message(message, {options_.node_id, incarnation_, ++sequence, current.count}, current.body);
+            detail::encode_message(message, {options_.node_id, incarnation_, current.sequence, current.count},
+                                   current.body);
             bool sent = false;
-            std::uint64_t attempts_failed = 0;
             for (;;) {
+                const auto began = std::chrono::steady_clock::now();
                 try {
                     transport_.send(message);
                     sent = true;
-                    failures = 0;
                 } catch (const std::exception&) {
-                    ++attempts_failed;
                 }
-                if (sent) break;
-                // After a failure: wait (interruptibly), then retry if the transport is durable.
+                if (sent) {
+                    const auto ended = std::chrono::steady_clock::now();
+                    lock.lock();
+                    last_send_end_ = ended;
+                    last_send_took_ = ended - began;
+                    lock.unlock();
+                    break;
+                }
+                // After a failure: a durable transport retries after a wait (interruptible);
+                // otherwise the batch is dropped and the wait happens before the next one.
                 lock.lock();
-                const auto wait = options_.send_backoff.delay(failures++);
-                wake_sender_.wait_for(lock, wait, [&] { return state_ != run_state::running; });
-                const bool give_up = !T::durable || stopping || state_ != run_state::running;
+                ++counters_.send_failures;
+                ++failures_;
+                bool give_up = !T::durable || stopping || state_ != run_state::running;
+                if (!give_up) {
+                    wake_sender_.wait_for(lock, options_.send_backoff.delay(failures_ - 1),
+                                          [&] { return state_ != run_state::running; });
+                    give_up = state_ != run_state::running;
+                }
                 lock.unlock();
                 if (give_up) break;
             }
 
             lock.lock();
-            counters_.send_failures += attempts_failed;
-            if (sent) ++counters_.sent_messages;
-            else ++counters_.dropped_messages;
-            pending_events_ -= current.count;
-            tickets_done_ = current.ticket;
-            current.body.clear();
-            if (spare_bodies_.size() < 8) spare_bodies_.push_back(std::move(current.body));
-            flushed_.notify_all();
+            finish(current, sent);
             if (!sent && state_ != run_state::running) {
                 // stopping and the transport fails: drop the rest rather than wait on each
                 for (auto& rest : queue_) {
@@ -533,6 +631,11 @@ private:
     std::size_t pending_events_ = 0;
     std::uint64_t tickets_issued_ = 0;
     std::uint64_t tickets_done_ = 0;
+    bool sending_ = false;         // a batch is with the transport (sender thread or a caller)
+    std::uint64_t sequence_ = 0;   // last sequence number assigned
+    std::uint32_t failures_ = 0;   // consecutive failed sends
+    std::chrono::steady_clock::time_point last_send_end_{};        // caller_when_idle: burst detection
+    std::chrono::steady_clock::duration last_send_took_{};
     coordinator_stats counters_;
     std::thread sender_;
 };

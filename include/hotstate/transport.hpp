@@ -22,8 +22,9 @@
 // A model provides:
 //   static constexpr bool durable;       true: the coordinator retries a failed send
 //                                        until it succeeds (or stop); false: it drops it
-//   void send(std::string_view message); blocking; called from one thread only (the
-//                                        coordinator's sender thread); throws hotstate::error
+//   void send(std::string_view message); blocking; never called concurrently (the
+//                                        coordinator's sender thread, or a publishing caller
+//                                        with send_mode::caller_when_idle); throws hotstate::error
 //   template <class Sink> void start(Sink& sink);
 //                                        begin delivering on the transport's receive thread:
 //                                        sink.on_message(std::string_view) for each message

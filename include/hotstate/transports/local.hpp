@@ -6,8 +6,8 @@
 // Redis transports carry, so the format is exercised end to end.
 //
 // Delivery is synchronous: send() hands the message to every other attached
-// node on the calling thread (the publishing coordinator's sender thread), one
-// message at a time per receiving node. Nothing is lost while attached;
+// node on the calling thread (the thread that sends for the publishing
+// coordinator), one message at a time per receiving node. Nothing is lost while attached;
 // nothing is kept for a node that is not.
 #pragma once
 
