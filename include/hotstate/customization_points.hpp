@@ -9,6 +9,9 @@
 //   store backend concepts         KeyValueBackend, CounterBackend, RateLimitBackend,
 //                                  LockBackend, LookupBackend (backend.hpp): model
 //                                  some of them to plug in your own backend
+//   backends::shard_config<S>      what a shard of your own backend type S is built
+//                                  from inside backends::sharded (backends/sharded.hpp;
+//                                  default S::config_type)
 //
 // Example: a codec for a type that is not a Hana struct.
 //
