@@ -263,7 +263,8 @@ public:
     /// redisCommandArgv's wire bytes and reply, but the request is encoded by
     /// hotstate (on the stack when small: no allocation) and sent with
     /// send(MSG_NOSIGNAL); hiredis only reads and parses the reply.
-    reply command_argv(std::string_view name, int argc, const char** argv, const std::size_t* lengths) {
+    [[gnu::always_inline]] inline reply command_argv(std::string_view name, int argc, const char** argv,
+                                                     const std::size_t* lengths) {
         std::size_t payload = 0;
         for (int i = 0; i < argc; ++i) payload += lengths[i];
         constexpr std::size_t stack_capacity = 1024;
