@@ -56,13 +56,17 @@ inline std::error_code make_error_code(errc e) noexcept {
 class error : public std::system_error {
 public:
     error(errc code, const std::string& message)
-        : std::system_error(make_error_code(code), message), code_(code) {}
+        : std::system_error(make_error_code(code), message), code_(code), message_(message) {}
 
     /// The hotstate error kind, without going through std::error_code.
     [[nodiscard]] errc kind() const noexcept { return code_; }
 
+    /// The message alone, without the ": <kind>" suffix what() carries.
+    [[nodiscard]] const std::string& message() const noexcept { return message_; }
+
 private:
     errc code_;
+    std::string message_;
 };
 
 }  // namespace hotstate

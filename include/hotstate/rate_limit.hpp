@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdint>
 #include <optional>
 
@@ -83,10 +84,23 @@ struct gcra_parameters {
     std::int64_t capacity_us;  ///< burst * emission: how far ahead the schedule may run
 };
 
+namespace detail {
+inline constexpr std::int64_t saturated = INT64_MAX / 4;  // far beyond any real schedule, safe to add to
+
+constexpr std::int64_t saturating_mul(std::int64_t a, std::int64_t b) noexcept {
+    std::int64_t product = 0;
+    return __builtin_mul_overflow(a, b, &product) || product > saturated ? saturated : product;
+}
+constexpr std::int64_t saturating_add(std::int64_t a, std::int64_t b) noexcept {
+    std::int64_t sum = 0;
+    return __builtin_add_overflow(a, b, &sum) || sum > saturated ? saturated : sum;
+}
+}  // namespace detail
+
 [[nodiscard]] constexpr gcra_parameters gcra_parameters_of(const gcra& policy) noexcept {
     const std::int64_t emission = std::max<std::int64_t>(
         1, std::chrono::duration_cast<std::chrono::microseconds>(policy.period).count() / policy.rate);
-    return {emission, emission * policy.burst};
+    return {emission, detail::saturating_mul(emission, policy.burst)};
 }
 
 /// One GCRA step: the stored theoretical arrival time (absent when the key is
@@ -99,8 +113,10 @@ struct gcra_outcome {
 
 [[nodiscard]] constexpr gcra_outcome gcra_step(std::optional<std::int64_t> stored_tat_us, std::int64_t now_us,
                                                gcra_parameters params, std::int64_t cost = 1) noexcept {
-    const std::int64_t tat = stored_tat_us ? std::max(*stored_tat_us, now_us) : now_us;
-    const std::int64_t new_tat = tat + params.emission_us * cost;
+    // saturating: a huge cost or a stored value near INT64_MAX (say, a counter
+    // read as a TAT) gives a denial, never signed overflow
+    const std::int64_t tat = std::min(stored_tat_us ? std::max(*stored_tat_us, now_us) : now_us, detail::saturated);
+    const std::int64_t new_tat = detail::saturating_add(tat, detail::saturating_mul(params.emission_us, cost));
     const std::int64_t ahead = new_tat - now_us;
     const auto ceil_ms = [](std::int64_t us) { return std::chrono::milliseconds{(us + 999) / 1000}; };
     if (ahead > params.capacity_us) {

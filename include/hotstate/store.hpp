@@ -314,7 +314,7 @@ private:
         try {
             return std::forward<F>(call)();
         } catch (const error& failure) {
-            throw error(failure.kind(), context<C>(operation) + failure.what());
+            throw error(failure.kind(), context<C>(operation) + failure.message());
         }
     }
 

@@ -91,3 +91,15 @@ TEST_CASE("memory: wrong kinds of value are typed errors", "[memory]") {
                              [](const hotstate::error& e) { return e.kind() == hotstate::errc::wrong_type; }));
     CHECK_THROWS_AS(s.increment<hits>("x", INT64_MAX) + s.increment<hits>("x", 1), hotstate::error);
 }
+
+TEST_CASE("memory: a store error names operation and category once, with its kind once", "[memory]") {
+    store_type s;
+    (void)s.lookup_add<hits>("ns", "member");
+    try {
+        (void)s.increment<hits>("ns");
+        FAIL("incrementing a set must throw");
+    } catch (const hotstate::error& e) {
+        CHECK(e.message() == "hotstate: increment on category 'hits': increment: the key holds a value of another kind");
+        CHECK(std::string(e.what()) == e.message() + ": wrong type");
+    }
+}

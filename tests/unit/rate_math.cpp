@@ -58,3 +58,16 @@ TEST_CASE("GCRA: bursts, spacing and the exact retry time", "[unit][rate]") {
         CHECK(second.decision.retry_after == 334ms);
     }
 }
+
+TEST_CASE("GCRA: extreme costs and stored values deny instead of overflowing", "[unit][rate]") {
+    const auto params = rate_math::gcra_parameters_of(gcra{10, 1s, 3});
+    const std::int64_t now = 1'767'225'600'000'000;
+    const auto huge_cost = rate_math::gcra_step(std::nullopt, now, params, INT64_MAX);
+    CHECK_FALSE(huge_cost.decision.allowed);
+    CHECK(huge_cost.decision.retry_after > 1000h);
+    const auto huge_tat = rate_math::gcra_step(INT64_MAX, now, params);
+    CHECK_FALSE(huge_tat.decision.allowed);
+    const auto huge_burst = rate_math::gcra_parameters_of(gcra{1, 1s, INT64_MAX});
+    CHECK(huge_burst.capacity_us > 0);
+    CHECK(rate_math::gcra_step(std::nullopt, now, huge_burst, 1000).decision.allowed);
+}
