@@ -19,7 +19,9 @@
 //   - lock leases and fences use the server's TIME, so every client agrees;
 //   - a lock is a hash {owner, until, fence}, so a lock and a key-value lookup
 //     under the same category and key share one hash (the embedded backend
-//     refuses the second with wrong_type); give locks their own category.
+//     refuses the second with wrong_type); give locks their own category;
+//   - an increment with expiry on a key of another type fails with wrong_type
+//     but, inside the seeds' MULTI/EXEC, still re-applies the expiry to it.
 //
 // With the default key layout, keys and fixed-window buckets are byte-for-byte
 // the seeds' (prefix byte ++ key; bucket = prefix ++ key ++ be64(window)).

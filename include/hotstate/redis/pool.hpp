@@ -11,6 +11,11 @@
 // slot it used last (uncontended in the common case), and only a caller that
 // finds every slot busy touches the mutex to sleep. One pool serves one
 // endpoint; the cluster backend keeps one per node.
+//
+// run() retries an operation once, on a fresh connection, when a connection
+// that sat idle in the pool turns out to have been closed by the server (EOF,
+// reset or EPIPE on first use): the usual state right after a restart or a
+// server-side idle timeout, when the request never reached a live server.
 #pragma once
 
 #include <time.h>
