@@ -7,9 +7,11 @@
 //   redis_bench batch <port> [rounds] [batches]          16 pipelined GETs vs redis-benchmark -c 1 -P 16
 //   redis_bench free-port                                a free loopback port (for run.sh)
 //
-// Cases: get, set_ttl, incr, incr_expire, rate_fixed, lock. The raw side of
-// incr_expire and rate_fixed is the seeds' MULTI/INCRBY/EXPIRE/EXEC; of lock,
-// the seeds' SET NX PX + DEL (no owner check, no fence: hotstate does more).
+// Cases: get, set_ttl, incr, incr_expire, rate_fixed, lock, lock_owner_checked.
+// The raw side of incr_expire and rate_fixed is the seeds' MULTI/INCRBY/EXPIRE/
+// EXEC; of lock, the seeds' SET NX PX + DEL (no owner check, no fence: hotstate
+// does more); of lock_owner_checked, SET token NX PX + a compare-and-DEL script
+// (owner-checked, still no fence and no extend).
 // bench/redis/run.sh runs it all and prints the RATIO lines.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,6 +36,7 @@
 #include <hotstate/backends/redis.hpp>
 #include <hotstate/categories.hpp>
 #include <hotstate/detail/redis/resp.hpp>
+#include <hotstate/detail/token.hpp>
 #include <hotstate/key.hpp>
 #include <hotstate/store.hpp>
 
@@ -56,8 +59,8 @@ const hotstate::fixed_window window_policy{1'000'000'000, 60s};
 
 volatile std::size_t sink_bytes = 0;  // keeps results alive without printing
 
-enum class op_case { get, set_ttl, incr, incr_expire, rate_fixed, lock };
-const char* const all_cases[] = {"get", "set_ttl", "incr", "incr_expire", "rate_fixed", "lock"};
+enum class op_case { get, set_ttl, incr, incr_expire, rate_fixed, lock, lock_owner_checked };
+const char* const all_cases[] = {"get", "set_ttl", "incr", "incr_expire", "rate_fixed", "lock", "lock_owner_checked"};
 
 op_case parse_case(std::string_view name) {
     for (std::size_t i = 0; i < std::size(all_cases); ++i)
@@ -91,7 +94,7 @@ struct hotstate_side {
             sink_bytes = sink_bytes + static_cast<std::size_t>(store.increment<counter>("counter:2", 1, 60s));
         } else if (which == op_case::rate_fixed) {
             sink_bytes = sink_bytes + static_cast<std::size_t>(store.check_rate<rate>("sender", window_policy).remaining);
-        } else if (which == op_case::lock) {
+        } else if (which == op_case::lock || which == op_case::lock_owner_checked) {
             auto held = store.try_lock<guard>("job", 60s);
             if (held) sink_bytes = sink_bytes + static_cast<std::size_t>(held->release());
         } else {
@@ -105,9 +108,19 @@ struct hotstate_side {
 struct raw_side {
     redisContext* context;
 
+    // the usual single-instance owner-checked release: compare the token, then DEL
+    static constexpr std::string_view checked_release =
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+    std::string checked_release_sha;
+
     explicit raw_side(int port) {
         context = redisConnect("127.0.0.1", port);
         if (!context || context->err) throw std::runtime_error("raw: cannot connect");
+        const char* argv[] = {"SCRIPT", "LOAD", checked_release.data()};
+        const std::size_t sizes[] = {6, 4, checked_release.size()};
+        redisReply* reply = call(3, argv, sizes);
+        checked_release_sha.assign(reply->str, reply->len);
+        freeReplyObject(reply);
     }
     ~raw_side() { redisFree(context); }
 
@@ -201,6 +214,20 @@ struct raw_side {
                 const char* release[] = {"DEL", key};
                 const std::size_t release_sizes[] = {3, n};
                 freeReplyObject(call(2, release, release_sizes));
+            }
+        } else if (which == op_case::lock_owner_checked) {
+            // a random owner token per acquisition, as hotstate makes one
+            const std::string token = hotstate::detail::random_token();
+            const std::size_t n = encode(key, 4, "job-checked");
+            const char* acquire[] = {"SET", key, token.data(), "NX", "PX", "60000"};
+            const std::size_t acquire_sizes[] = {3, n, token.size(), 2, 2, 5};
+            redisReply* reply = call(6, acquire, acquire_sizes);
+            const bool won = reply->type == REDIS_REPLY_STATUS;
+            freeReplyObject(reply);
+            if (won) {
+                const char* release[] = {"EVALSHA", checked_release_sha.data(), "1", key, token.data()};
+                const std::size_t release_sizes[] = {7, checked_release_sha.size(), 1, n, token.size()};
+                freeReplyObject(call(5, release, release_sizes));
             }
         } else {
             throw std::invalid_argument("unknown case");

@@ -46,7 +46,7 @@ instructions() {  # case side n -> total instructions of the run
   valgrind --tool=callgrind --callgrind-out-file="$out" "$BENCH" count "$PORT" "$1" "$2" "$3" >/dev/null 2>&1
   awk '/^summary:/ {print $2}' "$out"
 }
-for case in get set_ttl incr incr_expire rate_fixed lock; do
+for case in get set_ttl incr incr_expire rate_fixed lock lock_owner_checked; do
   hot=$(( ($(instructions "$case" hotstate "$OPS") - $(instructions "$case" hotstate 0)) / OPS ))
   raw=$(( ($(instructions "$case" raw "$OPS") - $(instructions "$case" raw 0)) / OPS ))
   printf '%-12s hotstate %6d   raw hiredis %6d instructions/op\n' "$case" "$hot" "$raw"
