@@ -174,13 +174,28 @@ struct raw_side {
                 break;
             }
             case op_case::incr_expire: {
+                // what both backends send: MULTI/INCRBY/PEXPIRE/EXEC in one write
                 const std::size_t n = encode(key, 2, "counter:2");
-                const auto& s = hotstate::detail::redis::counter_incr_expire;
-                const char* argv[] = {"EVALSHA", s.sha.data(), "1", key, "1", "60000"};
-                const std::size_t sizes[] = {7, 40, 1, n, 1, 5};
-                redisReply* reply = call(6, argv, sizes);
-                sink_bytes = sink_bytes + static_cast<std::size_t>(reply->integer);
-                freeReplyObject(reply);
+                const char* multi[] = {"MULTI"};
+                const std::size_t multi_sizes[] = {5};
+                const char* incr[] = {"INCRBY", key, "1"};
+                const std::size_t incr_sizes[] = {6, n, 1};
+                const char* expire[] = {"PEXPIRE", key, "60000"};
+                const std::size_t expire_sizes[] = {7, n, 5};
+                const char* exec[] = {"EXEC"};
+                const std::size_t exec_sizes[] = {4};
+                redisAppendCommandArgv(context, 1, multi, multi_sizes);
+                redisAppendCommandArgv(context, 3, incr, incr_sizes);
+                redisAppendCommandArgv(context, 3, expire, expire_sizes);
+                redisAppendCommandArgv(context, 1, exec, exec_sizes);
+                for (int i = 0; i < 4; ++i) {
+                    void* raw = nullptr;
+                    if (redisGetReply(context, &raw) != REDIS_OK) throw std::runtime_error("raw: I/O error");
+                    auto* reply = static_cast<redisReply*>(raw);
+                    if (i == 3 && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2)
+                        sink_bytes = sink_bytes + static_cast<std::size_t>(reply->element[0]->integer);
+                    freeReplyObject(reply);
+                }
                 break;
             }
             case op_case::gcra: {

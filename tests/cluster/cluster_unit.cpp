@@ -286,3 +286,37 @@ TEST_CASE("every Lua script touches KEYS[1] only, so it runs on a cluster by con
         CHECK(text.find(".. KEYS[1]") == std::string_view::npos);
     }
 }
+
+TEST_CASE("CRC16 two bytes at a time equals the bitwise definition", "[cluster][slot]") {
+    const auto reference = [](std::string_view bytes) {
+        std::uint32_t crc = 0;
+        for (const char c : bytes) {
+            crc ^= static_cast<std::uint32_t>(static_cast<std::uint8_t>(c)) << 8;
+            for (int bit = 0; bit < 8; ++bit) crc = (crc & 0x8000u) ? ((crc << 1) ^ 0x1021u) : (crc << 1);
+            crc &= 0xffffu;
+        }
+        return static_cast<std::uint16_t>(crc);
+    };
+    std::string bytes;
+    std::uint32_t state = 12345;
+    for (int length = 0; length < 300; ++length) {
+        CHECK(crc16(bytes) == reference(bytes));
+        state = state * 1103515245u + 12345u;
+        bytes.push_back(static_cast<char>(state >> 16));
+    }
+}
+
+TEST_CASE("the one-pass key slot equals CRC16 of the hashed part, braces anywhere", "[cluster][slot]") {
+    std::uint32_t state = 777;
+    for (int round = 0; round < 5000; ++round) {
+        std::string key;
+        state = state * 1103515245u + 12345u;
+        const int length = static_cast<int>(state >> 16) % 24;
+        for (int i = 0; i < length; ++i) {
+            state = state * 1103515245u + 12345u;
+            const auto pick = (state >> 16) % 8;
+            key.push_back(pick == 0 ? '{' : pick == 1 ? '}' : static_cast<char>(state >> 8));
+        }
+        CHECK(key_slot(key) == (crc16(hashed_part(key)) & (slot_count - 1)));
+    }
+}

@@ -213,17 +213,36 @@ public:
 
     // ---- CounterBackend -----------------------------------------------------
 
-    /// INCRBY key by; with an expiry, INCRBY + PEXPIRE in one script.
+    /// INCRBY key by; with an expiry, MULTI/INCRBY/PEXPIRE/EXEC in one write (one
+    /// key, so one slot). A MOVED or ASK comes back when the commands are queued;
+    /// every reply is read before any is judged, so the connection stays in step.
     std::int64_t counter_incr(std::string_view key, std::int64_t by, std::chrono::milliseconds expiry) {
         return router_.execute(key, access::write, "INCRBY", [&](connection& c) -> std::int64_t {
             const ::hotstate::redis::int_arg amount(by);
-            reply r = expiry.count() <= 0
-                          ? c.command("INCRBY", "INCRBY", key, amount)
-                          : run_script(c, detail::redis::counter_incr_expire, key, amount,
-                                       ::hotstate::redis::int_arg(std::int64_t{expiry.count()}));
-            if (r.is_integer()) [[likely]]
-                return r.integer();
-            fail_reply(c, "increment", r);
+            if (expiry.count() <= 0) {
+                reply r = c.command("INCRBY", "INCRBY", key, amount);
+                if (r.is_integer()) [[likely]]
+                    return r.integer();
+                fail_reply(c, "INCRBY", r);
+            }
+            c.append("MULTI", "MULTI");
+            c.append("INCRBY", "INCRBY", key, amount);
+            c.append("PEXPIRE", "PEXPIRE", key, ::hotstate::redis::int_arg(std::int64_t{expiry.count()}));
+            c.append("EXEC", "EXEC");
+            reply queued[3] = {c.read_reply("MULTI"), c.read_reply("INCRBY"), c.read_reply("PEXPIRE")};
+            reply result = c.read_reply("EXEC");
+            for (const auto& step : queued)
+                if (step.is_error()) [[unlikely]]
+                    fail_reply(c, "INCRBY", step);  // MOVED/ASK/TRYAGAIN reach the router from here
+            if (result.type() != REDIS_REPLY_ARRAY || result->elements != 2) [[unlikely]]
+                fail_reply(c, "EXEC", result);
+            const redisReply* incremented = result->element[0];
+            if (incremented->type != REDIS_REPLY_INTEGER) [[unlikely]] {
+                if (incremented->type == REDIS_REPLY_ERROR)
+                    throw detail::redis::server_error(c.address(), "INCRBY", {incremented->str, incremented->len});
+                throw error(errc::server, detail::redis::context(c.address(), "INCRBY") + "unexpected reply type");
+            }
+            return incremented->integer;
         });
     }
 
