@@ -90,7 +90,7 @@ public:
         std::optional<typename C::value_type> result;
         const detail::key_buffer encoded(C::id, C::layout, key);
         with_context<C>("get", [&] {
-            backend_.kv_get(encoded, [&](std::string_view raw) { result.emplace(codec<typename C::value_type>::decode(raw)); });
+            backend_.kv_get(encoded, [&](std::string_view raw) { decode_into<C>(raw, result); });
         });
         return result;
     }
@@ -230,9 +230,7 @@ public:
     [[nodiscard]] std::optional<typename C::value_type> lookup_get(std::string_view name_space, std::string_view field) {
         std::optional<typename C::value_type> result;
         lookup_op<C>("lookup_get", name_space, [&](std::string_view k) {
-            return backend_.map_get(k, field, [&](std::string_view raw) {
-                result.emplace(codec<typename C::value_type>::decode(raw));
-            });
+            return backend_.map_get(k, field, [&](std::string_view raw) { decode_into<C>(raw, result); });
         });
         return result;
     }
@@ -291,6 +289,15 @@ private:
             codec<value_type>::encode(static_cast<const value_type&>(value), out);
             use(std::string_view(out));
         }
+    }
+
+    /// Bytes are constructed in place in the result; other types via their codec.
+    template <class C>
+    static void decode_into(std::string_view raw, std::optional<typename C::value_type>& result) {
+        if constexpr (std::is_same_v<typename C::value_type, std::string>)
+            result.emplace(raw);
+        else
+            result.emplace(codec<typename C::value_type>::decode(raw));
     }
 
     template <class C>
