@@ -127,22 +127,20 @@ public:
     decltype(auto) execute(std::string_view key, access mode, std::string_view command, Body&& body) {
         // the hot path: slot, owner, pool; nothing else is built unless the attempt fails
         const std::uint16_t slot = key_slot(key);
-        std::optional<attempt_failure> first;
-        std::uint16_t index = slot_map::unassigned;
         if (generation_.load(std::memory_order_acquire) != 0) [[likely]] {
-            index = pick(slot, mode == access::read);
+            const std::uint16_t index = pick(slot, mode == access::read);
             if (index != slot_map::unassigned) [[likely]] {
                 try {
                     return node(index).pool.run(body);
                 } catch (const reply_redirect& redirect) {
-                    first.emplace(attempt_failure::of(redirect));
+                    return execute_slow(slot, mode, command, body, attempt_failure::of(redirect), index);
                 } catch (const error& e) {
                     if (e.kind() != errc::connection && e.kind() != errc::timeout) throw;
-                    first.emplace(attempt_failure::of(e));
+                    return execute_slow(slot, mode, command, body, attempt_failure::of(e), index);
                 }
             }
         }
-        return execute_slow(slot, mode, command, body, std::move(first), index);
+        return execute_slow(slot, mode, command, body, std::nullopt, slot_map::unassigned);
     }
 
     /// Runs `body(connection&)` once on every master (SCAN-based fan-out); on a
