@@ -479,19 +479,16 @@ private:
             detail::encode_message(message, {options_.node_id, incarnation_, current.sequence, current.count},
                                    current.body);
             bool sent = false;
+            std::chrono::steady_clock::time_point began, ended;
             for (;;) {
-                const auto began = std::chrono::steady_clock::now();
+                began = std::chrono::steady_clock::now();
                 try {
                     transport_.send(message);
                     sent = true;
                 } catch (const std::exception&) {
                 }
                 if (sent) {
-                    const auto ended = std::chrono::steady_clock::now();
-                    lock.lock();
-                    last_send_end_ = ended;
-                    last_send_took_ = ended - began;
-                    lock.unlock();
+                    ended = std::chrono::steady_clock::now();
                     break;
                 }
                 // After a failure: a durable transport retries after a wait (interruptible);
@@ -510,6 +507,10 @@ private:
             }
 
             lock.lock();
+            if (sent) {
+                last_send_end_ = ended;
+                last_send_took_ = ended - began;
+            }
             finish(current, sent);
             if (!sent && state_ != run_state::running) {
                 // stopping and the transport fails: drop the rest rather than wait on each
