@@ -230,7 +230,8 @@ public:
             found->value.value.template emplace<std::int64_t>(0);
             found->value.charge = charge;
         }
-        std::int64_t& counter = counter_of(found->value, "increment");
+        auto* number = std::get_if<std::int64_t>(&found->value.value);  // the common case, inline
+        std::int64_t& counter = number != nullptr ? *number : counter_of(found->value, "increment");
         std::int64_t result = 0;
         if (__builtin_add_overflow(counter, by, &result))
             throw error(errc::invalid_argument, "increment would overflow a 64-bit counter");
