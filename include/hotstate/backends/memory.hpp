@@ -32,6 +32,7 @@
 #include <hotstate/clock.hpp>
 #include <hotstate/detail/fast_hash.hpp>
 #include <hotstate/detail/open_table.hpp>
+#include <hotstate/detail/shard_mutex.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/rate_limit.hpp>
 
@@ -116,7 +117,7 @@ using table = detail::open_table<entry>;
 using node = table::node;
 
 struct alignas(64) shard {
-    std::mutex mutex;
+    mutable detail::shard_mutex mutex;
     table entries;
     std::size_t sweep_cursor = 0;  // next slot the sweep looks at
 };
