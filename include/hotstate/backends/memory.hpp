@@ -12,6 +12,7 @@
 #include <atomic>
 #include <bit>
 #include <charconv>
+#include <climits>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -484,7 +485,7 @@ private:
     void release_charge(std::size_t bytes) noexcept { used_.fetch_sub(bytes, std::memory_order_relaxed); }
 
     /// Accounts a write that grows an entry from `old_charge` to `new_charge`
-    /// bytes; over the limit it first purges the shard, then refuses.
+    /// bytes; over the limit it first reclaims expired entries, then refuses.
     void reserve(access& a, std::size_t new_charge, std::size_t old_charge, std::string_view operation) {
         if (new_charge <= old_charge) {
             if (new_charge != old_charge) release_charge(old_charge - new_charge);
@@ -492,12 +493,31 @@ private:
         }
         const std::size_t growth = new_charge - old_charge;
         if (try_charge(growth)) return;
-        // full: reclaim this shard's expired entries (never a live one) and try once more
-        purge_shard(a.s, a.now.get());
+        // full: reclaim this shard's expired entries (never a live one) and try again
+        const std::int64_t now = a.now.get();
+        purge_shard(a.s, now);
         if (try_charge(growth)) return;
+        // then the other shards' (at most once per clock second, so a store full of
+        // live data refuses writes quickly instead of rescanning for each one)
+        if (claim_global_purge(now)) {
+            for (std::size_t i = 0; i < shard_count_; ++i) {
+                auto& other = shards_[i];
+                // try_lock: we hold our own shard, and waiting for another could deadlock
+                if (&other == &a.s || !other.mutex.try_lock()) continue;
+                purge_shard(other, now);
+                other.mutex.unlock();
+            }
+            if (try_charge(growth)) return;
+        }
         throw error(errc::memory_limit, std::string(operation) + ": memory limit of " +
                                             std::to_string(config_.memory_limit) +
                                             " bytes reached; writes are refused, nothing is evicted");
+    }
+
+    bool claim_global_purge(std::int64_t now) noexcept {
+        std::int64_t last = last_global_purge_ms_.load(std::memory_order_relaxed);
+        return now - last >= 1000 &&
+               last_global_purge_ms_.compare_exchange_strong(last, now, std::memory_order_relaxed);
     }
 
     bool try_charge(std::size_t growth) noexcept {
@@ -597,6 +617,7 @@ private:
     std::unique_ptr<detail_memory::shard[]> shards_;
     std::atomic<std::size_t> used_{0};
     std::atomic<std::size_t> next_sweep_shard_{0};
+    std::atomic<std::int64_t> last_global_purge_ms_{INT64_MIN / 2};
     std::jthread sweeper_;
 };
 
