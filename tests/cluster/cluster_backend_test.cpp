@@ -25,7 +25,7 @@ namespace {
 
 struct text : hotstate::category<60, "cluster-text"> {};
 struct hits : hotstate::category<61, "cluster-hits", std::int64_t> {};
-struct jobs : hotstate::category<62, "cluster-jobs", hotstate::bytes, {.layout = hotstate::key_layout::hash_tagged}> {};
+struct jobs : hotstate::category<62, "cluster-jobs", hotstate::bytes, hotstate::hash_tagged> {};
 
 using backend_type = hotstate::backends::redis_cluster;
 using store_type = hotstate::store<backend_type, text, hits, jobs>;

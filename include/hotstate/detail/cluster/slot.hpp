@@ -36,7 +36,8 @@ namespace slot_detail {
 constexpr std::array<std::uint16_t, 256> shifted_table(int zeros) {
     std::array<std::uint16_t, 256> table = crc16_table;
     for (int z = 0; z < zeros; ++z)
-        for (auto& t : table) t = static_cast<std::uint16_t>(((t << 8) & 0xffffu) ^ crc16_table[t >> 8]);
+        for (auto& t : table)
+            t = static_cast<std::uint16_t>(((static_cast<unsigned>(t) << 8) & 0xffffu) ^ crc16_table[t >> 8]);
     return table;
 }
 
