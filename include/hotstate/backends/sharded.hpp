@@ -32,17 +32,10 @@
 #include <hotstate/backends/memory.hpp>
 #include <hotstate/error.hpp>
 
-namespace hotstate::redis {
-struct config;  // redis/config.hpp
-}  // namespace hotstate::redis
-
 namespace hotstate::backends {
 
-template <Clock C>
-class basic_redis;  // backends/redis.hpp; declared here so this header does not pull hiredis in
-
-/// What a shard of type `S` is built from: `S::config_type`, memory_config for
-/// the embedded backend, redis::config for the standalone Redis backend.
+/// What a shard of type `S` is built from: `S::config_type` (every Redis
+/// backend has one), memory_config for the embedded backend.
 /// Specialise it for a backend of your own.
 template <class S>
 struct shard_config {
@@ -51,10 +44,6 @@ struct shard_config {
 template <Clock C>
 struct shard_config<basic_memory<C>> {
     using type = memory_config;
-};
-template <Clock C>
-struct shard_config<basic_redis<C>> {
-    using type = ::hotstate::redis::config;
 };
 /// The configuration type of one shard of type `S`.
 template <class S>

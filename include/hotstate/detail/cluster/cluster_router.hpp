@@ -71,6 +71,10 @@ class cluster_router {
 public:
     using config_type = ::hotstate::redis::cluster_config;
     using connection = ::hotstate::redis::connection;
+    /// MOVED, ASK, TRYAGAIN, CLUSTERDOWN... send a command elsewhere or later.
+    static constexpr bool follows_redirects = true;
+    /// Keys live in 16384 slots over many nodes: one key per command.
+    static constexpr bool one_node = false;
     /// Most nodes a client will ever track (every node it has heard of).
     static constexpr std::size_t node_capacity = 1024;
 

@@ -4,15 +4,22 @@
 // A Router decides which node's pool runs a command and what to do when the
 // command meets a redirect, a failover or a dead node:
 //
+//   using config_type = ...;
+//   static constexpr bool follows_redirects;  // may an error reply send the command elsewhere?
+//   static constexpr bool one_node;           // do all keys live on one server?
+//   const config_type& settings() const;
 //   template <class Body> decltype(auto) execute(std::string_view key, access, std::string_view command, Body&&);
 //   template <class Body> void for_each_master(std::string_view command, Body&&);
 //
-// Each operation below is the standalone backend's (same commands, same Lua
-// scripts from detail/redis/scripts.hpp, same replies, same errors), as a body
-// on a `redis::connection&`. A body that gets an error reply a router can act
-// on (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, READONLY, LOADING, MASTERDOWN) throws
-// `reply_redirect`, which never leaves the router; every other error reply is
-// the usual hotstate::error.
+// Routers: detail::redis::single_router (backends::redis, one pool, nothing
+// to follow), cluster_router (backends::redis_cluster) and sentinel_router
+// (backends::redis_sentinel). So every operation below, as a body on a
+// `redis::connection&`, is written once for the three backends: same commands,
+// same Lua scripts from detail/redis/scripts.hpp, same replies, same errors.
+// When the router follows redirects, a body that gets an error reply the router
+// can act on (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, READONLY, LOADING, MASTERDOWN)
+// throws `reply_redirect`, which never leaves the router; every other error
+// reply is the usual hotstate::error.
 #pragma once
 
 #include <charconv>
@@ -59,16 +66,24 @@ struct reply_redirect {
     return host;
 }
 
-/// Throws the right thing for a reply that is not what `command` expects.
+/// The error for a reply that is not what `command` expects, when no router
+/// could do better with it (an error reply's own text, or the reply type).
+[[nodiscard]] inline error unexpected_reply(const ::hotstate::redis::connection& c, std::string_view command,
+                                            const ::hotstate::redis::reply& r) {
+    if (r.is_error()) return detail::redis::server_error(c.address(), command, r.text());
+    return error(errc::server, detail::redis::context(c.address(), command) + "unexpected reply type " + std::to_string(r.type()));
+}
+
+/// Throws the right thing for a reply that is not what `command` expects: a
+/// reply_redirect for an error a router acts on, else unexpected_reply().
 [[noreturn]] inline void fail_reply(const ::hotstate::redis::connection& c, std::string_view command,
                                     const ::hotstate::redis::reply& r) {
     if (r.is_error()) {
         auto classified = classify_error(r.text(), host_of(c.address()));
         if (classified.kind != failure_kind::none)
             throw reply_redirect{std::move(classified), std::string(r.text()), c.address()};
-        throw detail::redis::server_error(c.address(), command, r.text());
     }
-    throw error(errc::server, detail::redis::context(c.address(), command) + "unexpected reply type " + std::to_string(r.type()));
+    throw unexpected_reply(c, command, r);
 }
 
 /// Whether this thread is running a command after ASKING: a follow-up command
@@ -108,9 +123,13 @@ inline void load_scripts(::hotstate::redis::connection& c) {
 template <class Router, Clock C>
 class routed_backend {
 public:
+    /// What it is built from (the router's settings).
     using config_type = typename Router::config_type;
+    /// The Clock policy.
     using clock_type = C;
+    /// A pooled connection, as operation bodies get it.
     using connection = ::hotstate::redis::connection;
+    /// An owned reply.
     using reply = ::hotstate::redis::reply;
 
     /// Validates `settings` (errc::configuration); opens no connection yet (see ping()).
@@ -120,8 +139,11 @@ public:
     routed_backend(const routed_backend&) = delete;
     routed_backend& operator=(const routed_backend&) = delete;
 
+    /// Now, by the Clock policy (rate-limit windows and GCRA).
     [[nodiscard]] time_point now() const { return clock_.now(); }
+    /// The Clock policy.
     [[nodiscard]] const C& clock() const noexcept { return clock_; }
+    /// The configuration it was built from.
     [[nodiscard]] const config_type& settings() const noexcept { return router_.settings(); }
     /// The router: topology, node pools, refresh counters.
     [[nodiscard]] Router& router() noexcept { return router_; }
@@ -131,7 +153,7 @@ public:
     void ping() {
         router_.for_each_master("PING", [](connection& c) {
             reply r = c.command("PING", "PING");
-            if (r.is_error()) fail_reply(c, "PING", r);
+            if (r.is_error()) fail(c, "PING", r);
         });
     }
 
@@ -151,7 +173,7 @@ public:
                           ? c.command("SET", "SET", key, value, "PX", ::hotstate::redis::int_arg(std::int64_t{ttl.count()}))
                           : c.command("SET", "SET", key, value);
             if (r.type() != REDIS_REPLY_STATUS) [[unlikely]]
-                fail_reply(c, "SET", r);
+                fail(c, "SET", r);
         });
     }
 
@@ -165,7 +187,7 @@ public:
                 return true;
             }
             if (r.is_nil()) return false;
-            fail_reply(c, "GET", r);
+            fail(c, "GET", r);
         });
     }
 
@@ -175,34 +197,49 @@ public:
     /// EXISTS key
     bool kv_exists(std::string_view key) { return integer_command(access::read, "EXISTS", key) > 0; }
 
-    /// SCAN MATCH <prefix>* on every master, UNLINK of each key found (keys of
-    /// one SCAN page may live in different slots, so one UNLINK each, pipelined).
+    /// SCAN MATCH <prefix>* COUNT 1000 on every master, then the keys found are
+    /// unlinked: one UNLINK per page on a single server; one UNLINK per key,
+    /// pipelined, on a cluster (keys of one page may live in different slots).
+    /// Returns the number unlinked.
     std::uint64_t kv_del_prefix(std::string_view prefix) {
         const std::string pattern = detail::redis::glob_prefix_pattern(prefix);
         std::uint64_t removed = 0;
         std::vector<std::string> moved_away;
         router_.for_each_master("SCAN", [&](connection& c) {
             std::string cursor = "0";
+            [[maybe_unused]] std::vector<std::string_view> unlink;
             do {
                 reply page = c.command("SCAN", "SCAN", cursor, "MATCH", pattern, "COUNT", "1000");
                 if (page.type() != REDIS_REPLY_ARRAY || page->elements != 2 ||
                     page->element[1]->type != REDIS_REPLY_ARRAY) [[unlikely]]
-                    fail_reply(c, "SCAN", page);
+                    fail(c, "SCAN", page);
                 cursor.assign(page->element[0]->str, page->element[0]->len);
                 const redisReply* keys = page->element[1];
-                for (std::size_t i = 0; i < keys->elements; ++i)
-                    c.append("UNLINK", "UNLINK", std::string_view(keys->element[i]->str, keys->element[i]->len));
-                for (std::size_t i = 0; i < keys->elements; ++i) {
-                    reply count = c.read_reply("UNLINK");
-                    if (count.is_integer()) {
-                        removed += static_cast<std::uint64_t>(count.integer());
-                    } else if (count.is_error() && classify_error(count.text()).kind != failure_kind::none) {
-                        // the key's slot moved since SCAN saw it: delete it where it lives now
-                        moved_away.emplace_back(keys->element[i]->str, keys->element[i]->len);
-                    } else {
-                        // read the rest first, so the connection stays in step
-                        for (++i; i < keys->elements; ++i) (void)c.read_reply("UNLINK");
-                        fail_reply(c, "UNLINK", count);
+                if (keys->elements == 0) continue;
+                if constexpr (Router::one_node) {
+                    unlink.clear();
+                    unlink.emplace_back("UNLINK");
+                    for (std::size_t i = 0; i < keys->elements; ++i)
+                        unlink.emplace_back(keys->element[i]->str, keys->element[i]->len);
+                    reply count = c.command("UNLINK", std::span<const std::string_view>(unlink));
+                    if (!count.is_integer()) [[unlikely]]
+                        fail(c, "UNLINK", count);
+                    removed += static_cast<std::uint64_t>(count.integer());
+                } else {
+                    for (std::size_t i = 0; i < keys->elements; ++i)
+                        c.append("UNLINK", "UNLINK", std::string_view(keys->element[i]->str, keys->element[i]->len));
+                    for (std::size_t i = 0; i < keys->elements; ++i) {
+                        reply count = c.read_reply("UNLINK");
+                        if (count.is_integer()) {
+                            removed += static_cast<std::uint64_t>(count.integer());
+                        } else if (count.is_error() && classify_error(count.text()).kind != failure_kind::none) {
+                            // the key's slot moved since SCAN saw it: delete it where it lives now
+                            moved_away.emplace_back(keys->element[i]->str, keys->element[i]->len);
+                        } else {
+                            // read the rest first, so the connection stays in step
+                            for (++i; i < keys->elements; ++i) (void)c.read_reply("UNLINK");
+                            fail(c, "UNLINK", count);
+                        }
                     }
                 }
             } while (cursor != "0");
@@ -223,7 +260,7 @@ public:
                 reply r = c.command("INCRBY", "INCRBY", key, amount);
                 if (r.is_integer()) [[likely]]
                     return r.integer();
-                fail_reply(c, "INCRBY", r);
+                fail(c, "INCRBY", r);
             }
             c.append("MULTI", "MULTI");
             c.append("INCRBY", "INCRBY", key, amount);
@@ -233,9 +270,9 @@ public:
             reply result = c.read_reply("EXEC");
             for (const auto& step : queued)
                 if (step.is_error()) [[unlikely]]
-                    fail_reply(c, "INCRBY", step);  // MOVED/ASK/TRYAGAIN reach the router from here
+                    fail(c, "INCRBY", step);  // MOVED/ASK/TRYAGAIN reach the router from here
             if (result.type() != REDIS_REPLY_ARRAY || result->elements != 2) [[unlikely]]
-                fail_reply(c, "EXEC", result);
+                fail(c, "EXEC", result);
             const redisReply* incremented = result->element[0];
             if (incremented->type != REDIS_REPLY_INTEGER) [[unlikely]] {
                 if (incremented->type == REDIS_REPLY_ERROR)
@@ -251,7 +288,7 @@ public:
         return router_.execute(key, access::read, "GET", [&](connection& c) -> std::int64_t {
             reply r = c.command("GET", "GET", key);
             if (r.is_nil()) return 0;
-            if (r.type() != REDIS_REPLY_STRING) fail_reply(c, "GET", r);
+            if (r.type() != REDIS_REPLY_STRING) fail(c, "GET", r);
             std::int64_t value = 0;
             const auto text = r.text();
             const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -269,10 +306,10 @@ public:
         return router_.execute(key, access::write, "check_rate", [&](connection& c) {
             using ::hotstate::redis::int_arg;
             reply r = run_script(c, detail::redis::gcra_check, key, int_arg(now_us), int_arg(params.emission_us),
-                                 int_arg(params.capacity_us), int_arg(cost), int_arg(std::int64_t{gcra_ttl_slack_ms}));
+                                 int_arg(params.capacity_us), int_arg(cost), gcra_ttl_slack_ms);
             if (r.type() != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_INTEGER ||
                 r->element[1]->type != REDIS_REPLY_INTEGER || r->element[2]->type != REDIS_REPLY_INTEGER) [[unlikely]]
-                fail_reply(c, "check_rate", r);
+                fail(c, "check_rate", r);
             return rate_decision{r->element[0]->integer != 0, std::chrono::milliseconds{r->element[1]->integer},
                                  r->element[2]->integer};
         });
@@ -288,7 +325,7 @@ public:
             reply r = run_script(c, detail::redis::lock_acquire, key, owner, int_arg(std::int64_t{lease.count()}),
                                  int_arg(std::int64_t{settings().fence_retention.count()}));
             if (r.is_nil()) return std::nullopt;
-            if (r.type() != REDIS_REPLY_STRING) fail_reply(c, "try_lock", r);
+            if (r.type() != REDIS_REPLY_STRING) fail(c, "try_lock", r);
             std::uint64_t fence = 0;
             const auto text = r.text();
             const auto parsed = std::from_chars(text.data(), text.data() + text.size(), fence);
@@ -302,7 +339,7 @@ public:
     bool lock_release(std::string_view key, std::string_view owner) {
         return router_.execute(key, access::write, "release", [&](connection& c) {
             reply r = run_script(c, detail::redis::lock_release, key, owner);
-            if (!r.is_integer()) fail_reply(c, "release", r);
+            if (!r.is_integer()) fail(c, "release", r);
             return r.integer() == 1;
         });
     }
@@ -313,7 +350,7 @@ public:
             using ::hotstate::redis::int_arg;
             reply r = run_script(c, detail::redis::lock_extend, key, owner, int_arg(std::int64_t{lease.count()}),
                                  int_arg(std::int64_t{settings().fence_retention.count()}));
-            if (!r.is_integer()) fail_reply(c, "extend", r);
+            if (!r.is_integer()) fail(c, "extend", r);
             return r.integer() == 1;
         });
     }
@@ -346,7 +383,7 @@ public:
                 return true;
             }
             if (r.is_nil()) return false;
-            fail_reply(c, "HGET", r);
+            fail(c, "HGET", r);
         });
     }
     /// HDEL key field
@@ -355,8 +392,18 @@ public:
     }
 
 private:
-    /// Extra TTL of a GCRA key beyond its schedule (as the standalone backend).
-    static constexpr std::int64_t gcra_ttl_slack_ms = 1000;
+    /// Extra TTL of a GCRA key beyond its schedule, in ms (see detail::redis::gcra_check);
+    /// a literal argument, so no operation formats it.
+    static constexpr std::string_view gcra_ttl_slack_ms = "1000";
+
+    /// Throws for a reply that is not what `command` expects (a reply_redirect
+    /// only when the router can act on it).
+    [[noreturn]] static void fail(const connection& c, std::string_view command, const reply& r) {
+        if constexpr (Router::follows_redirects)
+            fail_reply(c, command, r);
+        else
+            throw unexpected_reply(c, command, r);
+    }
 
     template <std::size_t N, class... Args>
     std::int64_t integer_command(access mode, const char (&name)[N], std::string_view key, const Args&... args) {
@@ -364,7 +411,7 @@ private:
             reply r = c.command(std::string_view(name, N - 1), name, key, args...);
             if (r.is_integer()) [[likely]]
                 return r.integer();
-            fail_reply(c, std::string_view(name, N - 1), r);
+            fail(c, std::string_view(name, N - 1), r);
         });
     }
 

@@ -49,6 +49,10 @@ class sentinel_router {
 public:
     using config_type = ::hotstate::redis::sentinel_config;
     using connection = ::hotstate::redis::connection;
+    /// READONLY, LOADING, MASTERDOWN mean a failover: ask the sentinels, retry.
+    static constexpr bool follows_redirects = true;
+    /// Every key lives on the one master.
+    static constexpr bool one_node = true;
 
     /// Validates `settings` (errc::configuration); connects to nothing yet.
     explicit sentinel_router(config_type settings) : settings_(std::move(settings)) {

@@ -1,0 +1,62 @@
+// hotstate/detail/redis/single_router.hpp: the Router of the standalone Redis
+// backend: every command goes to one server, through one pool.
+//
+// No slot, no redirect, no retry loop: the pool's own single retry after a
+// server-side close is all (as the standalone backend always did), and every
+// error reply is the usual hotstate::error (follows_redirects is false, so
+// routed_backend never builds a reply_redirect for this router).
+// The hot path is the pool's run() and nothing else.
+#pragma once
+
+#include <string_view>
+#include <utility>
+
+#include <hotstate/detail/cluster/routed_backend.hpp>
+#include <hotstate/redis/config.hpp>
+#include <hotstate/redis/connection.hpp>
+#include <hotstate/redis/pool.hpp>
+
+namespace hotstate::detail::redis {
+
+/// Routes every command to the one pool of a standalone server.
+class single_router {
+public:
+    using config_type = ::hotstate::redis::config;
+    using connection = ::hotstate::redis::connection;
+    /// An error reply is final here: there is nowhere else to send the command.
+    static constexpr bool follows_redirects = false;
+    /// Every key lives on the one server (multi-key commands are fine).
+    static constexpr bool one_node = true;
+
+    /// Validates `settings` (errc::configuration) and prepares the pool; connects to nothing yet.
+    explicit single_router(config_type settings)
+        : settings_(std::move(settings)),
+          pool_(::hotstate::redis::resolve(settings_), ::hotstate::redis::pool_options::from(settings_),
+                &cluster::load_scripts) {}
+
+    single_router(const single_router&) = delete;
+    single_router& operator=(const single_router&) = delete;
+
+    /// The configuration it was built from.
+    [[nodiscard]] const config_type& settings() const noexcept { return settings_; }
+    /// The connection pool.
+    [[nodiscard]] ::hotstate::redis::pool& pool() noexcept { return pool_; }
+
+    /// Runs `body(connection&)` on a pooled connection; the key does not matter.
+    template <class Body>
+    decltype(auto) execute(std::string_view, cluster::access, std::string_view, Body&& body) {
+        return pool_.run(std::forward<Body>(body));
+    }
+
+    /// Runs `body` on the server (there is one).
+    template <class Body>
+    void for_each_master(std::string_view, Body&& body) {
+        pool_.run(std::forward<Body>(body));
+    }
+
+private:
+    config_type settings_;
+    ::hotstate::redis::pool pool_;
+};
+
+}  // namespace hotstate::detail::redis
