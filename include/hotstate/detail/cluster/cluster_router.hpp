@@ -18,12 +18,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include <hotstate/detail/cluster/redirect.hpp>
 #include <hotstate/detail/cluster/routed_backend.hpp>
+#include <hotstate/detail/cluster/router_support.hpp>
 #include <hotstate/detail/cluster/slot.hpp>
 #include <hotstate/detail/cluster/slot_map.hpp>
 #include <hotstate/detail/cluster/slots_reply.hpp>
@@ -34,37 +34,6 @@
 #include <hotstate/redis/pool.hpp>
 
 namespace hotstate::detail::cluster {
-
-/// One cluster node as the client sees it: its address and its pool.
-struct cluster_node {
-    cluster_node(node_address at, const ::hotstate::redis::endpoint& where, const ::hotstate::redis::pool_options& options,
-                 ::hotstate::redis::pool::setup_function setup)
-        : address(std::move(at)), pool(where, options, std::move(setup)) {}
-
-    node_address address;
-    ::hotstate::redis::pool pool;
-    /// Up to four replica node indexes, 16 bits each (0xffff: none), when this node is a master.
-    std::atomic<std::uint64_t> replicas{~std::uint64_t{0}};
-};
-
-/// An error's own message, without the ": <category message>" std::system_error
-/// appends to what(), so that wrapping it again does not repeat that suffix.
-[[nodiscard]] inline std::string message_of(const error& e) {
-    std::string text = e.what();
-    const std::string suffix = ": " + e.code().message();
-    if (text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0)
-        text.resize(text.size() - suffix.size());
-    return text;
-}
-
-/// The error an operation ends with when the retry budget is spent.
-[[nodiscard]] inline error give_up_error(std::string_view backend, std::string_view where, std::string_view command,
-                                         unsigned retries, errc kind, std::string_view last) {
-    std::string text(backend);
-    text.append(": ").append(where).append(": ").append(command).append(" failed after ");
-    text.append(std::to_string(retries)).append(retries == 1 ? " retry: " : " retries: ").append(last);
-    return error(kind, text);
-}
 
 /// Routes commands over a Redis Cluster (see file comment).
 class cluster_router {
@@ -85,17 +54,7 @@ public:
         if (settings_.urls.empty())
             throw error(errc::configuration, "hotstate: redis_cluster configuration: urls must name at least one seed node");
         for (const auto& url : settings_.urls) {
-            ::hotstate::redis::config single;
-            single.url = url;
-            single.timeout = settings_.timeout;
-            single.pool_max_connections = settings_.pool_max_connections;
-            single.pool_timeout_create = settings_.pool_timeout_create;
-            single.pool_timeout_wait = settings_.pool_timeout_wait;
-            single.pool_timeout_recycle = settings_.pool_timeout_recycle;
-            single.auth_username = settings_.auth_username;
-            single.auth_secret = settings_.auth_secret;
-            single.protocol = settings_.protocol;
-            single.tcp_keepalive = settings_.tcp_keepalive;
+            const ::hotstate::redis::config single = node_config(settings_, url);
             auto where = ::hotstate::redis::resolve(single);  // refuses resp3, TLS, bad URLs, bad pool fields
             if (where.type != ::hotstate::redis::endpoint::kind::tcp)
                 throw error(errc::configuration, "hotstate: redis_cluster configuration: URL '" +
@@ -139,7 +98,7 @@ public:
                 } catch (const reply_redirect& redirect) {
                     return execute_slow(slot, mode, command, body, attempt_failure::of(redirect), index);
                 } catch (const error& e) {
-                    if (e.kind() != errc::connection && e.kind() != errc::timeout) throw;
+                    if (!retryable(e)) throw;
                     return execute_slow(slot, mode, command, body, attempt_failure::of(e), index);
                 }
             }
@@ -153,20 +112,17 @@ public:
     void for_each_master(std::string_view command, Body&& body) {
         if (generation_.load(std::memory_order_acquire) == 0) [[unlikely]]
             refresh(0);
-        retry_fsm fsm(settings_.retries());
+        retry_loop loop(settings_.retries(), "redis_cluster", failures_);
         std::vector<std::uint16_t> done;
         for (;;) {
             const std::uint64_t seen = generation_.load(std::memory_order_acquire);
             const auto masters = current_masters();
-            classified_error failure;
-            std::string last;
-            errc last_kind = errc::connection;
+            attempt_failure failure;
             std::uint16_t failed_at = slot_map::unassigned;
             if (masters.empty()) {
-                failure.kind = failure_kind::cluster_down;
-                last = unassigned_reason(last_kind);
-                if (last_kind == errc::authentication || last_kind == errc::configuration)
-                    throw give_up_error("redis_cluster", "cluster", command, 0, last_kind, last);
+                failure.what.kind = failure_kind::cluster_down;
+                failure.text = unassigned_reason(failure.kind);
+                stop_if_hopeless("redis_cluster", failure, [] { return std::string("cluster"); }, command);
             }
             for (const std::uint16_t index : masters) {
                 if (std::find(done.begin(), done.end(), index) != done.end()) continue;
@@ -174,30 +130,30 @@ public:
                     node(index).pool.run(body);
                     done.push_back(index);
                 } catch (const reply_redirect& redirect) {
-                    failure = redirect.what;
-                    last = redirect.address + ": " + redirect.message;
+                    failure = attempt_failure::of(redirect);
                 } catch (const error& e) {
-                    if (e.kind() != errc::connection && e.kind() != errc::timeout) throw;
-                    failure.kind = failure_kind::connection;
-                    last = message_of(e);
-                    last_kind = e.kind();
+                    if (!retryable(e)) throw;
+                    failure = attempt_failure::of(e);
                 }
-                if (failure.kind != failure_kind::none) {
+                if (failure.what.kind != failure_kind::none) {
                     failed_at = index;
                     break;
                 }
             }
-            if (failure.kind == failure_kind::none) return;
-            if (failure.kind == failure_kind::moved || failure.kind == failure_kind::ask)
-                failure.kind = failure_kind::cluster_down;  // a fan-out has no key to follow: wait and look again
-            const retry_step step = fsm.on_failure(failure);
-            if (step.what == retry_step::action::give_up)
-                throw give_up_error("redis_cluster", failed_at == slot_map::unassigned ? std::string("cluster")
-                                                                                       : "node " + node(failed_at).address.to_string(),
-                                    command, fsm.retries(), last_kind, last);
-            failures_.fetch_add(1, std::memory_order_relaxed);
+            if (failure.what.kind == failure_kind::none) return;
+            if (failure.what.kind == failure_kind::moved || failure.what.kind == failure_kind::ask) {
+                failure.what.kind = failure_kind::cluster_down;  // a fan-out has no key to follow: wait and look again
+                failure.kind = errc::connection;
+            }
+            const retry_step step = loop.next(
+                failure,
+                [&] {
+                    return failed_at == slot_map::unassigned ? std::string("cluster")
+                                                             : "node " + node(failed_at).address.to_string();
+                },
+                command);
             refresh(seen);
-            if (step.wait.count() > 0) std::this_thread::sleep_for(step.wait);  // backoff before the next attempt
+            retry_loop::back_off(step);
         }
     }
 
@@ -275,27 +231,12 @@ public:
     }
 
 private:
-    /// One failed attempt, as the retry loop needs it.
-    struct attempt_failure {
-        classified_error what;
-        std::string text;
-        errc kind = errc::connection;
-
-        static attempt_failure of(const reply_redirect& redirect) {
-            const bool redirected = redirect.what.kind == failure_kind::moved || redirect.what.kind == failure_kind::ask;
-            return {redirect.what, redirect.address + ": " + redirect.message, redirected ? errc::server : errc::connection};
-        }
-        static attempt_failure of(const error& e) {
-            return {classified_error{failure_kind::connection, 0, std::nullopt}, message_of(e), e.kind()};
-        }
-    };
-
     /// The retry loop, entered after a failed first attempt (`first`, on node
     /// `index`) or when the table has no node for the slot yet.
     template <class Body>
     [[gnu::noinline]] decltype(auto) execute_slow(std::uint16_t slot, access mode, std::string_view command, Body& body,
                                                   std::optional<attempt_failure> first, std::uint16_t index) {
-        retry_fsm fsm(settings_.retries());
+        retry_loop loop(settings_.retries(), "redis_cluster", failures_);
         std::optional<node_address> ask;
         bool replica_failed = false;
         std::uint64_t seen = generation_.load(std::memory_order_acquire);
@@ -328,26 +269,20 @@ private:
                 } catch (const reply_redirect& redirect) {
                     failure = attempt_failure::of(redirect);
                 } catch (const error& e) {
-                    if (e.kind() != errc::connection && e.kind() != errc::timeout) throw;
+                    if (!retryable(e)) throw;
                     failure = attempt_failure::of(e);
                 }
                 if (mode == access::read && index != master_index(slot)) replica_failed = true;
             } else {
                 failure.what.kind = failure_kind::cluster_down;
                 failure.text = unassigned_reason(failure.kind);
-                // wrong credentials do not heal by waiting: say so at once
-                if (failure.kind == errc::authentication || failure.kind == errc::configuration)
-                    throw give_up_error("redis_cluster", where_text(slot, index), command, 0, failure.kind, failure.text);
+                stop_if_hopeless("redis_cluster", failure, [&] { return where_text(slot, index); }, command);
             }
-            const retry_step step = fsm.on_failure(failure.what);
-            if (step.what == retry_step::action::give_up)
-                throw give_up_error("redis_cluster", where_text(slot, index), command, fsm.retries(), failure.kind,
-                                    failure.text);
-            failures_.fetch_add(1, std::memory_order_relaxed);
+            const retry_step step = loop.next(failure, [&] { return where_text(slot, index); }, command);
             if (failure.what.kind == failure_kind::moved && failure.what.target) assign(failure.what.slot, *failure.what.target);
             ask = step.ask_target;
             if (step.refresh_map) refresh(seen);
-            if (step.wait.count() > 0) std::this_thread::sleep_for(step.wait);  // backoff before the next attempt
+            retry_loop::back_off(step);
             seen = generation_.load(std::memory_order_acquire);
             index = ask ? intern(*ask) : pick(slot, mode == access::read && !replica_failed);
         }

@@ -18,13 +18,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
-#include <hotstate/detail/cluster/cluster_router.hpp>
 #include <hotstate/detail/cluster/redirect.hpp>
 #include <hotstate/detail/cluster/routed_backend.hpp>
+#include <hotstate/detail/cluster/router_support.hpp>
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/cluster/config.hpp>
@@ -71,17 +70,7 @@ public:
             sentinel.tcp_keepalive = settings_.tcp_keepalive;
             sentinels_.push_back(::hotstate::redis::resolve(sentinel));  // refuses resp3, TLS, bad URLs
         }
-        ::hotstate::redis::config master;
-        master.url = "redis://127.0.0.1";  // the host comes from the sentinels
-        master.timeout = settings_.timeout;
-        master.pool_max_connections = settings_.pool_max_connections;
-        master.pool_timeout_create = settings_.pool_timeout_create;
-        master.pool_timeout_wait = settings_.pool_timeout_wait;
-        master.pool_timeout_recycle = settings_.pool_timeout_recycle;
-        master.auth_username = settings_.auth_username;
-        master.auth_secret = settings_.auth_secret;
-        master.protocol = settings_.protocol;
-        master.tcp_keepalive = settings_.tcp_keepalive;
+        const ::hotstate::redis::config master = node_config(settings_, "redis://127.0.0.1");  // the host comes from the sentinels
         master_template_ = ::hotstate::redis::resolve(master);
         master_template_.db = settings_.db;
         pool_options_ = ::hotstate::redis::pool_options::from(master);
@@ -99,41 +88,34 @@ public:
     decltype(auto) execute(std::string_view, access, std::string_view command, Body&& body) {
         if (current_.load(std::memory_order_acquire) == nullptr) [[unlikely]]
             discover(0);
-        std::optional<retry_fsm> fsm;
+        std::optional<retry_loop> loop;
         for (;;) {
             const std::uint64_t seen = generation_.load(std::memory_order_acquire);
             cluster_node* master = current_.load(std::memory_order_acquire);
-            classified_error failure;
-            std::string last;
-            errc last_kind = errc::connection;
+            attempt_failure failure;
             if (master != nullptr) [[likely]] {
                 try {
                     return master->pool.run(body);
                 } catch (const reply_redirect& redirect) {
-                    failure = redirect.what;
-                    last = redirect.address + ": " + redirect.message;
+                    failure = attempt_failure::of(redirect);
                 } catch (const error& e) {
-                    if (e.kind() != errc::connection && e.kind() != errc::timeout) throw;
-                    failure.kind = failure_kind::connection;
-                    last = message_of(e);
-                    last_kind = e.kind();
+                    if (!retryable(e)) throw;
+                    failure = attempt_failure::of(e);
                 }
             } else {
-                failure.kind = failure_kind::connection;
-                last = discovery_failure(last_kind);
-                if (last_kind == errc::authentication || last_kind == errc::configuration)
-                    throw give_up_error("redis_sentinel", where_text(nullptr), command, 0, last_kind, last);
+                failure.what.kind = failure_kind::connection;
+                failure.text = discovery_failure(failure.kind);
+                stop_if_hopeless("redis_sentinel", failure, [&] { return where_text(nullptr); }, command);
             }
             // a redirect cannot happen on a non-cluster server; treat everything as "ask again"
-            if (failure.kind == failure_kind::moved || failure.kind == failure_kind::ask)
-                failure.kind = failure_kind::busy;
-            if (!fsm) fsm.emplace(settings_.retries());
-            const retry_step step = fsm->on_failure(failure);
-            if (step.what == retry_step::action::give_up)
-                throw give_up_error("redis_sentinel", where_text(master), command, fsm->retries(), last_kind, last);
-            failures_.fetch_add(1, std::memory_order_relaxed);
+            if (failure.what.kind == failure_kind::moved || failure.what.kind == failure_kind::ask) {
+                failure.what.kind = failure_kind::busy;
+                failure.kind = errc::connection;
+            }
+            if (!loop) loop.emplace(settings_.retries(), "redis_sentinel", failures_);
+            const retry_step step = loop->next(failure, [&] { return where_text(master); }, command);
             discover(seen);
-            if (step.wait.count() > 0) std::this_thread::sleep_for(step.wait);  // backoff before the next attempt
+            retry_loop::back_off(step);
         }
     }
 

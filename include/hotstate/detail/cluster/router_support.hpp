@@ -1,0 +1,144 @@
+// hotstate/detail/cluster/router_support.hpp: what the cluster and sentinel
+// routers share: a node (address + pool), the per-node connection settings,
+// the wrapping of a failed attempt, and the retry/backoff loop.
+//
+// Both routers run an operation body, and when it fails with a redirect or a
+// connection error they look again (CLUSTER SLOTS, or the sentinels), back off
+// and retry within max_retries; then the error names the backend, where the
+// command went, the command and the last failure. retry_loop is that decision,
+// written once; what "look again" means stays each router's own.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include <hotstate/detail/cluster/redirect.hpp>
+#include <hotstate/detail/cluster/routed_backend.hpp>
+#include <hotstate/detail/cluster/slot_map.hpp>
+#include <hotstate/error.hpp>
+#include <hotstate/redis/config.hpp>
+#include <hotstate/redis/pool.hpp>
+
+namespace hotstate::detail::cluster {
+
+/// One cluster node as the client sees it: its address and its pool.
+struct cluster_node {
+    cluster_node(node_address at, const ::hotstate::redis::endpoint& where, const ::hotstate::redis::pool_options& options,
+                 ::hotstate::redis::pool::setup_function setup)
+        : address(std::move(at)), pool(where, options, std::move(setup)) {}
+
+    node_address address;
+    ::hotstate::redis::pool pool;
+    /// Up to four replica node indexes, 16 bits each (0xffff: none), when this node is a master.
+    std::atomic<std::uint64_t> replicas{~std::uint64_t{0}};
+};
+
+/// The standalone settings of one data node (`url`) from a cluster_config or
+/// sentinel_config: timeouts, pool bounds, credentials, protocol, keep-alive.
+template <class Settings>
+[[nodiscard]] ::hotstate::redis::config node_config(const Settings& settings, std::string url) {
+    ::hotstate::redis::config single;
+    single.url = std::move(url);
+    single.timeout = settings.timeout;
+    single.pool_max_connections = settings.pool_max_connections;
+    single.pool_timeout_create = settings.pool_timeout_create;
+    single.pool_timeout_wait = settings.pool_timeout_wait;
+    single.pool_timeout_recycle = settings.pool_timeout_recycle;
+    single.auth_username = settings.auth_username;
+    single.auth_secret = settings.auth_secret;
+    single.protocol = settings.protocol;
+    single.tcp_keepalive = settings.tcp_keepalive;
+    return single;
+}
+
+/// An error's own message, without the ": <category message>" std::system_error
+/// appends to what(), so that wrapping it again does not repeat that suffix.
+[[nodiscard]] inline std::string message_of(const error& e) {
+    std::string text = e.what();
+    const std::string suffix = ": " + e.code().message();
+    if (text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0)
+        text.resize(text.size() - suffix.size());
+    return text;
+}
+
+/// The error an operation ends with when the retry budget is spent.
+[[nodiscard]] inline error give_up_error(std::string_view backend, std::string_view where, std::string_view command,
+                                         unsigned retries, errc kind, std::string_view last) {
+    std::string text(backend);
+    text.append(": ").append(where).append(": ").append(command).append(" failed after ");
+    text.append(std::to_string(retries)).append(retries == 1 ? " retry: " : " retries: ").append(last);
+    return error(kind, text);
+}
+
+/// Whether an error thrown by an attempt may heal on another try (a broken or
+/// slow connection); every other error goes to the caller at once.
+[[nodiscard]] inline bool retryable(const error& e) noexcept {
+    return e.kind() == errc::connection || e.kind() == errc::timeout;
+}
+
+/// One failed attempt, as the retry loop needs it.
+struct attempt_failure {
+    /// What the retry state machine sees.
+    classified_error what;
+    /// The last failure, for the final error message.
+    std::string text;
+    /// The kind of the final error.
+    errc kind = errc::connection;
+
+    /// From an error reply the router acts on.
+    static attempt_failure of(const reply_redirect& redirect) {
+        const bool redirected = redirect.what.kind == failure_kind::moved || redirect.what.kind == failure_kind::ask;
+        return {redirect.what, redirect.address + ": " + redirect.message, redirected ? errc::server : errc::connection};
+    }
+    /// From a retryable error (see retryable()).
+    static attempt_failure of(const error& e) {
+        return {classified_error{failure_kind::connection, 0, std::nullopt}, message_of(e), e.kind()};
+    }
+};
+
+/// Wrong credentials or settings do not heal by waiting: when no node could be
+/// reached for one of those reasons, the operation fails at once.
+template <class Where>
+void stop_if_hopeless(std::string_view backend, const attempt_failure& failure, Where&& where, std::string_view command) {
+    if (failure.kind == errc::authentication || failure.kind == errc::configuration)
+        throw give_up_error(backend, where(), command, 0, failure.kind, failure.text);
+}
+
+/// The retry budget of one operation: after each failed attempt, next() either
+/// throws the final error or counts the retry and says what to do; the router
+/// then looks again (refresh, rediscovery) and calls back_off().
+class retry_loop {
+public:
+    /// `failures` counts every retry granted (the router's retry_count()).
+    retry_loop(retry_policy policy, std::string_view backend, std::atomic<std::uint64_t>& failures) noexcept
+        : fsm_(policy), backend_(backend), failures_(&failures) {}
+
+    /// The next step after `failure`; throws give_up_error (naming `where()`)
+    /// when the budget is spent.
+    template <class Where>
+    retry_step next(const attempt_failure& failure, Where&& where, std::string_view command) {
+        retry_step step = fsm_.on_failure(failure.what);
+        if (step.what == retry_step::action::give_up)
+            throw give_up_error(backend_, where(), command, fsm_.retries(), failure.kind, failure.text);
+        failures_->fetch_add(1, std::memory_order_relaxed);
+        return step;
+    }
+
+    /// Waits as `step` says before the next attempt.
+    static void back_off(const retry_step& step) {
+        if (step.wait.count() > 0) std::this_thread::sleep_for(step.wait);  // backoff before the next attempt
+    }
+
+private:
+    retry_fsm fsm_;
+    std::string_view backend_;
+    std::atomic<std::uint64_t>* failures_;
+};
+
+}  // namespace hotstate::detail::cluster
