@@ -88,19 +88,19 @@ public:
     /// and retrying within the budget; the body may run more than once.
     template <class Body>
     decltype(auto) execute(std::string_view key, access mode, std::string_view command, Body&& body) {
-        // the hot path: slot, owner, pool; nothing else is built unless the attempt fails
+        // the hot path: slot, owner, pool; nothing else is built unless the attempt fails.
+        // Before the first refresh every slot is unassigned, so that case needs no
+        // test of its own: execute_slow learns the map.
         const std::uint16_t slot = key_slot(key);
-        if (generation_.load(std::memory_order_acquire) != 0) [[likely]] {
-            const std::uint16_t index = pick(slot, mode == access::read);
-            if (index != slot_map::unassigned) [[likely]] {
-                try {
-                    return node(index).pool.run(body);
-                } catch (const reply_redirect& redirect) {
-                    return execute_slow(slot, mode, command, body, attempt_failure::of(redirect), index);
-                } catch (const error& e) {
-                    if (!retryable(e)) throw;
-                    return execute_slow(slot, mode, command, body, attempt_failure::of(e), index);
-                }
+        const std::uint16_t index = pick(slot, mode == access::read);
+        if (index != slot_map::unassigned) [[likely]] {
+            try {
+                return node(index).pool.run(body);
+            } catch (const reply_redirect& redirect) {
+                return execute_slow(slot, mode, command, body, attempt_failure::of(redirect), index);
+            } catch (const error& e) {
+                if (!retryable(e)) throw;
+                return execute_slow(slot, mode, command, body, attempt_failure::of(e), index);
             }
         }
         return execute_slow(slot, mode, command, body, std::nullopt, slot_map::unassigned);
