@@ -40,6 +40,7 @@
 #include <hotstate/key.hpp>
 #include <hotstate/store.hpp>
 
+#include "support/free_port.hpp"
 #include "support/interleave.hpp"
 
 namespace {
@@ -386,26 +387,12 @@ int batch_mode(int port, int rounds, std::size_t batches) {
     return 0;
 }
 
-int free_port_mode() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0)
-        return 1;
-    std::printf("%d\n", ntohs(address.sin_port));
-    ::close(fd);
-    return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     try {
         const std::string_view mode = argc > 1 ? argv[1] : "";
-        if (mode == "free-port") return free_port_mode();
+        if (mode == "free-port") return hotstate::bench::print_free_port();
         if (argc < 3) {
             std::fprintf(stderr, "usage: see the header of bench/redis/redis_bench.cpp\n");
             return 2;
