@@ -14,38 +14,19 @@
 #include <string_view>
 
 #include <hotstate/category.hpp>
+#include <hotstate/detail/key_buffer.hpp>
 
 namespace hotstate {
 
-/// Appends the encoded form of `key` in a category with prefix `id`.
-inline void append_encoded_key(std::string& out, std::uint8_t id, key_layout layout, std::string_view key) {
-    if (layout == key_layout::hash_tagged) out.push_back('{');
-    out.push_back(static_cast<char>(id));
-    out.append(key);
-    if (layout == key_layout::hash_tagged) out.push_back('}');
-}
-
 /// The encoded key: prefix byte ++ key (or `{prefix ++ key}` when hash-tagged).
 [[nodiscard]] inline std::string encode_key(std::uint8_t id, key_layout layout, std::string_view key) {
-    std::string out;
-    out.reserve(key.size() + 3);
-    append_encoded_key(out, id, layout, key);
-    return out;
-}
-
-/// Appends a big-endian unsigned 64-bit integer.
-inline void append_be64(std::string& out, std::uint64_t value) {
-    for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
+    return detail::key_buffer(id, layout, key).str();
 }
 
 /// The fixed-window bucket key: encoded key ++ big-endian u64 window index.
 [[nodiscard]] inline std::string encode_window_bucket(std::uint8_t id, key_layout layout, std::string_view key,
                                                       std::uint64_t window) {
-    std::string out;
-    out.reserve(key.size() + 11);
-    append_encoded_key(out, id, layout, key);
-    append_be64(out, window);
-    return out;
+    return detail::key_buffer(id, layout, key, window).str();
 }
 
 /// The prefix shared by every key of a category whose key starts with `key_prefix`;
