@@ -208,7 +208,7 @@ public:
     }
 
     /// Runs `body(connection&)` on a checked-out connection. When the
-    /// connection breaks, the body runs once more on a fresh connection if
+    /// connection breaks, the body runs once more on another connection if
     /// nothing of its request was written, or if `E` is effect::idempotent and
     /// the server went away (EOF, reset); an effect::once body that broke after
     /// a write fails with outcome_unknown() set (see the file comment).
@@ -220,12 +220,7 @@ public:
             try {
                 return body(*held);
             } catch (const error& failure) {
-                if (!held->broken()) throw;  // an error reply: the connection is fine, the answer is final
-                if (held->lost_peer()) health_epoch_.fetch_add(1, std::memory_order_acq_rel);  // siblings are suspect
-                if (held->request_sent() && (E == effect::once || !held->lost_peer())) {
-                    if constexpr (E == effect::once) throw_outcome_unknown(failure);
-                    throw;
-                }
+                if (!run_again<E>(*held, failure, true)) throw;
             }
         }
         lease fresh = acquire();
@@ -234,7 +229,7 @@ public:
             try {
                 return body(*fresh);
             } catch (const error& failure) {
-                if (fresh->broken() && fresh->request_sent()) throw_outcome_unknown(failure);
+                (void)run_again<E>(*fresh, failure, false);  // throws the outcome-unknown error if it applies
                 throw;
             }
         } else {
@@ -289,6 +284,23 @@ private:
         s.state.store(detail_pool::empty, std::memory_order_release);
         wake_one();
         return false;
+    }
+
+    /// After `failure` of an attempt on `c`: whether to run the body again (the
+    /// first attempt only). An error reply leaves the connection fine and the
+    /// answer final; a broken connection is retried when nothing of the
+    /// request was written, or for an idempotent body when the server went
+    /// away; an effect::once body that broke after its write throws the
+    /// outcome-unknown error from here.
+    template <effect E>
+    [[gnu::cold, gnu::noinline]] bool run_again(const connection& c, const error& failure, bool first) {
+        if (!c.broken()) return false;
+        if (c.lost_peer()) health_epoch_.fetch_add(1, std::memory_order_acq_rel);  // its idle siblings are suspect
+        if (c.request_sent()) {
+            if constexpr (E == effect::once) throw_outcome_unknown(failure);
+            return first && c.lost_peer();
+        }
+        return first;
     }
 
     /// Rethrows `failure` of an effect::once operation that broke after its
