@@ -3,6 +3,15 @@
 // Every failure surfaces as hotstate::error, a std::system_error whose code
 // belongs to hotstate's own category. Messages name the operation and the key
 // category (never the key bytes or a secret: keys are often tokens).
+//
+// A failure may leave an operation's outcome unknown: the request reached the
+// server (or may have), and the connection broke or timed out before the reply
+// came back. hotstate sends such a request again only when running it twice has
+// the effect of running it once (reads, set, erase, lookups, lock acquire /
+// release / extend). An operation that must not run twice (an increment, a
+// rate check, a take) fails instead with errc::connection or errc::timeout and
+// outcome_unknown() true: it may or may not have been applied, and only the
+// caller can decide whether to look, repeat or give up.
 #pragma once
 
 #include <string>
@@ -55,8 +64,21 @@ inline std::error_code make_error_code(errc e) noexcept {
 /// The exception every hotstate operation throws.
 class error : public std::system_error {
 public:
+    /// A failure of kind `code`; `message` says what failed and where.
     error(errc code, const std::string& message)
         : std::system_error(make_error_code(code), message), code_(code), message_(message) {}
+
+    /// `cause` told with a new message (e.g. with more context): same kind, same outcome_unknown().
+    error(const error& cause, const std::string& message)
+        : std::system_error(make_error_code(cause.code_), message), code_(cause.code_), message_(message),
+          outcome_unknown_(cause.outcome_unknown_) {}
+
+    /// A failure after which the operation may or may not have been applied (see outcome_unknown()).
+    [[nodiscard]] static error with_unknown_outcome(errc code, const std::string& message) {
+        error made(code, message);
+        made.outcome_unknown_ = true;
+        return made;
+    }
 
     /// The hotstate error kind, without going through std::error_code.
     [[nodiscard]] errc kind() const noexcept { return code_; }
@@ -64,9 +86,20 @@ public:
     /// The message alone, without the ": <kind>" suffix what() carries.
     [[nodiscard]] const std::string& message() const noexcept { return message_; }
 
+    /// Whether the operation may have been applied although it failed: its
+    /// request may have reached the server before the connection broke or the
+    /// reply timed out (kind() is errc::connection or errc::timeout, and the
+    /// message says "outcome unknown"). Only operations that must not run twice
+    /// report it (increments, rate checks, take, with_connection bodies): those
+    /// are never sent again behind the caller's back. Operations that are safe to
+    /// repeat are re-sent by hotstate itself and never report it. False means the
+    /// request was not applied, or repeating it is harmless.
+    [[nodiscard]] bool outcome_unknown() const noexcept { return outcome_unknown_; }
+
 private:
     errc code_;
     std::string message_;
+    bool outcome_unknown_ = false;
 };
 
 }  // namespace hotstate

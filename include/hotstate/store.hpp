@@ -321,7 +321,7 @@ private:
         try {
             return std::forward<F>(call)();
         } catch (const error& failure) {
-            throw error(failure.kind(), context<C>(operation) + failure.message());
+            throw error(failure, context<C>(operation) + failure.message());  // keeps outcome_unknown()
         }
     }
 

@@ -1,7 +1,10 @@
 // Failover under load: a master of a 3-master/3-replica cluster is killed
 // (SIGKILL) while a thread keeps operating on keys of its slots and of other
 // masters' slots. Once its replica is promoted, operations succeed again
-// without any user action; the test prints how long they failed.
+// without any user action; the test prints how long they failed. Increments
+// are never sent twice: the one in flight when the master died may fail with
+// error::outcome_unknown() (counted apart), and the counter ends between the
+// acknowledged increments and those plus the unknown ones.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -66,6 +69,7 @@ TEST_CASE("cluster: a killed master's replica takes over and operations resume b
     std::atomic<std::int64_t> first_failure_ms{-1};
     std::atomic<std::int64_t> last_failure_ms{-1};
     std::atomic<std::uint64_t> failed{0};
+    std::atomic<std::int64_t> doomed_unknown{0};
     std::atomic<std::uint64_t> succeeded_after_kill{0};
     std::atomic<std::int64_t> successes{10};
     std::mutex message_mutex;
@@ -84,6 +88,7 @@ TEST_CASE("cluster: a killed master's replica takes over and operations resume b
                     first_failure_ms.compare_exchange_strong(unset, at);
                     last_failure_ms.store(at);
                     failed.fetch_add(1);
+                    if (e.outcome_unknown() && key == &doomed_key) doomed_unknown.fetch_add(1);
                     std::scoped_lock guard(message_mutex);
                     if (first_message.empty()) first_message = e.what();
                 }
@@ -116,6 +121,13 @@ TEST_CASE("cluster: a killed master's replica takes over and operations resume b
               << last_failure_ms.load() << " ms (window " << failure_window << " ms); "
               << succeeded_after_kill.load() << " succeeded after the kill\n";
     if (!first_message.empty()) std::cout << "first failure: " << first_message << "\n";
+    // never sent twice: at most the acknowledged increments plus those whose outcome was unknown
+    // (the lower bound is async replication's: at most the last acknowledged write may be lost)
+    const auto counted = s.counter<hits>(doomed_key);
+    std::cout << "cluster failover: counter " << counted << ", acknowledged " << successes.load() << ", outcome unknown "
+              << doomed_unknown.load() << "\n";
+    CHECK(counted <= successes.load() + doomed_unknown.load());
+    CHECK(counted + 1 >= successes.load());
     // no user action: the same store object works on both keys now
     const auto value = s.increment<hits>(doomed_key);
     CHECK(value > 10);
@@ -148,16 +160,25 @@ TEST_CASE("cluster: with the default retry budget a master's failover fails no o
     }
     std::atomic<bool> stop{false};
     std::atomic<std::uint64_t> failed{0};
+    std::atomic<std::int64_t> unknown{0};
     std::atomic<std::int64_t> acknowledged{0};
     std::atomic<std::int64_t> slowest_ms{0};
+    std::mutex message_mutex;
+    std::string failure_message;
     std::thread load([&] {
         while (!stop.load()) {
             const auto begin = std::chrono::steady_clock::now();
             try {
                 s.increment<hits>(key);
                 acknowledged.fetch_add(1);
-            } catch (const hotstate::error&) {
-                failed.fetch_add(1);
+            } catch (const hotstate::error& e) {
+                if (e.outcome_unknown()) {
+                    unknown.fetch_add(1);
+                } else {
+                    failed.fetch_add(1);
+                    std::scoped_lock guard(message_mutex);
+                    if (failure_message.empty()) failure_message = e.what();
+                }
             }
             const auto took = since(begin);
             if (took > slowest_ms.load()) slowest_ms.store(took);
@@ -177,14 +198,18 @@ TEST_CASE("cluster: with the default retry budget a master's failover fails no o
     load.join();
     REQUIRE(promoted);
     CHECK(resumed);
-    std::cout << "cluster failover, default budget: " << failed.load() << " operations failed; the slowest took "
-              << slowest_ms.load() << " ms\n";
+    std::cout << "cluster failover, default budget: " << failed.load() << " operations failed, " << unknown.load()
+              << " with an unknown outcome; the slowest took " << slowest_ms.load() << " ms\n";
+    INFO(failure_message);
+    // the budget covers the failover: every failure is the increment in flight when the master died,
+    // which may have run there, so it is reported rather than sent again
     CHECK(failed.load() == 0);
-    // retries are at-least-once: the one increment in flight when the master died may have been applied
-    // (and replicated) without its reply, then applied again by the retry; increments the dead master
-    // acknowledged but had not replicated yet may be gone (Redis replicates asynchronously)
+    CHECK(unknown.load() <= 1);
+    // never sent twice: at most the acknowledged increments plus the unknown one. Redis replicates
+    // asynchronously, so the last increment the dead master acknowledged may not have reached the replica
     const auto final_value = s.counter<hits>(key);
     std::cout << "cluster failover, default budget: counter " << final_value << ", acknowledged increments "
               << acknowledged.load() << "\n";
-    CHECK(final_value <= acknowledged.load() + 1);
+    CHECK(final_value <= acknowledged.load() + unknown.load());
+    CHECK(final_value + 1 >= acknowledged.load());
 }

@@ -4,6 +4,12 @@
 // from basic_memory. Time stays out of it where the two keep it differently:
 // TTLs are 0 or an hour, leases an hour, and fencing tokens (server TIME here,
 // the manual clock there) are compared only for growth.
+//
+// Redis's lock scripts are idempotent so that a request whose reply was lost
+// can be sent again (the embedded backend never needs to): the live holder
+// re-acquiring gets its lease renewed and its fence back, and an owner's
+// release says true again after it went through. The model adds exactly that
+// on top of the embedded backend (`lock_model`), nothing else.
 #include <chrono>
 #include <cstdint>
 #include <limits>
@@ -40,14 +46,39 @@ std::string show(const hotstate::rate_decision& d) {
     return show(d.allowed) + "/" + std::to_string(d.retry_after.count()) + "/" + std::to_string(d.remaining);
 }
 
+/// The idempotent lock semantics of the Redis scripts over the embedded backend.
+struct lock_model {
+    std::map<std::string, std::string> released_by;  // per key: the owner that released last
+    bool reacquired = false;                          // the last acquire was the holder's own again
+
+    template <class B>
+    std::optional<std::uint64_t> acquire(B& b, const std::string& key, const std::string& owner,
+                                         std::chrono::milliseconds lease) {
+        // the holder's own acquire renews the lease: what extend does, for a live lease only
+        reacquired = !owner.empty() && b.lock_extend(key, owner, lease);
+        if (reacquired) return 0;  // the fence stays what it was (compared on the Redis side)
+        return b.lock_acquire(key, owner, lease);
+    }
+    template <class B>
+    bool release(B& b, const std::string& key, const std::string& owner) {
+        if (b.lock_release(key, owner)) {
+            released_by[key] = owner;
+            return true;
+        }
+        const auto found = released_by.find(key);
+        return !owner.empty() && found != released_by.end() && found->second == owner;
+    }
+};
+
 struct step {
     int op;
     std::string key, member, value;
     std::int64_t number;
     std::chrono::milliseconds span;
 
+    /// The operation on `b`; `model` adds the Redis lock semantics to the embedded backend.
     template <class B>
-    std::string apply(B& b, std::optional<std::uint64_t>* fence = nullptr) const {
+    std::string apply(B& b, std::optional<std::uint64_t>* fence = nullptr, lock_model* model = nullptr) const {
         switch (op) {
             case 0: return outcome([&] { b.kv_set(key, value, span); return std::string(); });
             case 1: return outcome([&] {
@@ -65,11 +96,13 @@ struct step {
                                          1 + (number & 1)));
             });
             case 8: return outcome([&] {
-                const auto got = b.lock_acquire(key, member, 1h);
+                const auto got = model ? model->acquire(b, key, member, 1h) : b.lock_acquire(key, member, 1h);
                 if (fence) *fence = got;
                 return std::string(got ? "acquired" : "held");
             });
-            case 9: return outcome([&] { return show(b.lock_release(key, member)); });
+            case 9: return outcome([&] {
+                return show(model ? model->release(b, key, member) : b.lock_release(key, member));
+            });
             case 10: return outcome([&] { return show(b.lock_extend(key, member, 1h)); });
             case 11: return outcome([&] { return show(b.set_add(key, member)); });
             case 12: return outcome([&] { return show(b.set_remove(key, member)); });
@@ -111,6 +144,7 @@ TEST_CASE("redis: random operations answer exactly as the embedded reference bac
     const std::vector<std::chrono::milliseconds> spans = {0ms, 0ms, 1h};
 
     std::map<std::string, std::uint64_t> last_fence;
+    lock_model model;
     int compared = 0;
     for (int i = 0; i < 2000; ++i) {
         const int op = pick(17);
@@ -118,21 +152,30 @@ TEST_CASE("redis: random operations answer exactly as the embedded reference bac
         const step s{op, pool[pick(pool.size())], owners[pick(owners.size())], values[pick(values.size())],
                      amounts[pick(amounts.size())], spans[pick(spans.size())]};
         std::optional<std::uint64_t> fence;
-        const std::string expected = s.apply(reference);
+        model.reacquired = false;
+        const std::string expected = s.apply(reference, nullptr, &model);
         const std::string actual = s.apply(redis, &fence);
         if (expected != actual) {
             INFO("seed " << seed << ", step " << i << ", op " << s.op);
             CHECK(actual == expected);
             break;
         }
-        if (fence) {
+        if (fence && model.reacquired) {
+            CHECK(*fence == last_fence[s.key]);  // the holder's own fence back
+        } else if (fence) {
             CHECK(*fence > last_fence[s.key]);
             last_fence[s.key] = *fence;
         }
-        // deleting or overwriting a lock's key forgets its fence (as in the model)
-        if (s.op == 0 || s.op == 2) last_fence.erase(s.key);
-        if (s.op == 4)
-            std::erase_if(last_fence, [&](const auto& entry) { return entry.first.starts_with(s.key.substr(0, 1)); });
+        // deleting or overwriting a lock's key forgets its fence and who released it (as in the model)
+        if (s.op == 0 || s.op == 2) {
+            last_fence.erase(s.key);
+            model.released_by.erase(s.key);
+        }
+        if (s.op == 4) {
+            const auto under_prefix = [&](const auto& entry) { return entry.first.starts_with(s.key.substr(0, 1)); };
+            std::erase_if(last_fence, under_prefix);
+            std::erase_if(model.released_by, under_prefix);
+        }
         ++compared;
         // GCRA runs on the manual clock; moving it past every schedule (600 ms of
         // capacity) keeps the server's real-time expiry of old schedules irrelevant

@@ -51,7 +51,9 @@ std::int64_t since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
 }
 
-/// Runs increments in a thread and records when they fail.
+/// Runs increments in a thread and records when they fail. An increment whose
+/// outcome is unknown (the connection died after the write: it may have run, so
+/// it was not sent again) is counted apart from the failures.
 struct load_loop {
     store_type& store;
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
@@ -60,6 +62,7 @@ struct load_loop {
     std::atomic<std::int64_t> first_failure_ms{-1};
     std::atomic<std::int64_t> last_failure_ms{-1};
     std::atomic<std::uint64_t> failed{0};
+    std::atomic<std::uint64_t> unknown{0};
     std::atomic<std::uint64_t> succeeded{0};
     std::atomic<std::uint64_t> succeeded_after{0};
     std::mutex mutex;
@@ -74,6 +77,10 @@ struct load_loop {
                     succeeded.fetch_add(1);
                     if (after_event.load()) succeeded_after.fetch_add(1);
                 } catch (const hotstate::error& e) {
+                    if (e.outcome_unknown()) {
+                        unknown.fetch_add(1);
+                        continue;
+                    }
                     const auto at = since(start);
                     std::int64_t unset = -1;
                     first_failure_ms.compare_exchange_strong(unset, at);
@@ -150,10 +157,16 @@ TEST_CASE("sentinel: with the default retry budget a killed master fails no oper
     const auto before = load.succeeded_after.load();
     CHECK(eventually([&] { return load.succeeded_after.load() > before + 50; }, 30s));
     load.finish();
-    std::cout << "sentinel failover, default budget: " << load.failed.load() << " operations failed\n";
+    std::cout << "sentinel failover, default budget: " << load.failed.load() << " operations failed, "
+              << load.unknown.load() << " with an unknown outcome\n";
     CHECK(load.failed.load() == 0);
-    // at-least-once: the increment in flight when the master died may count twice
-    CHECK(s.counter<hits>("load") <= static_cast<std::int64_t>(load.succeeded.load()) + 1);
+    CHECK(load.unknown.load() <= 1);  // the increment in flight when the master died, if any
+    // never sent twice: at most the acknowledged increments plus the unknown one; Redis replicates
+    // asynchronously, so the last increment the dead master acknowledged may be missing
+    const auto counted = s.counter<hits>("load");
+    const auto acknowledged = static_cast<std::int64_t>(load.succeeded.load());
+    CHECK(counted <= acknowledged + static_cast<std::int64_t>(load.unknown.load()));
+    CHECK(counted + 1 >= acknowledged);
 }
 
 TEST_CASE("sentinel: a graceful SENTINEL FAILOVER costs no operation", "[sentinel][failover]") {
@@ -188,9 +201,12 @@ TEST_CASE("sentinel: a graceful SENTINEL FAILOVER costs no operation", "[sentine
     CHECK(eventually([&] { return load.succeeded_after.load() > before + 50; }, 30s));
     load.finish();
     std::cout << "sentinel graceful failover: " << load.failed.load() << " operations failed (window "
-              << load.window() << " ms), " << s.backend().router().retry_count() << " retries absorbed\n";
+              << load.window() << " ms), " << load.unknown.load() << " with an unknown outcome (CLIENT KILL), "
+              << s.backend().router().retry_count() << " retries absorbed\n";
     CHECK(s.backend().router().master_address() == setup.replica().address());
-    CHECK(load.failed.load() == 0);  // the retry budget covers a graceful switch
+    // the retry budget covers a graceful switch; only an increment cut by the sentinels' CLIENT KILL
+    // after its write may end unknown (it may have run), never failed
+    CHECK(load.failed.load() == 0);
     s.set<text>("k", "w");
     CHECK(s.get<text>("k") == "w");
 }

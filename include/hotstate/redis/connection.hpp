@@ -13,9 +13,13 @@
 // Failures are hotstate::error naming the server address and the command:
 // errc::connection or errc::timeout for I/O (the connection is then broken and
 // must be discarded), the server's classified error for an error reply (the
-// connection stays usable).
+// connection stays usable). What the pool needs to decide whether a failed
+// request may be sent again is kept here: whether any byte of it was handed to
+// the kernel (request_sent()), and whether the server is still there before a
+// command is written (peer_alive(): a poll and a peek, no round trip).
 #pragma once
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -43,6 +47,44 @@
 #include <hotstate/detail/redis/resp.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/config.hpp>
+
+namespace hotstate::detail::redis {
+
+/// What an idle socket says about its peer, asked without sending anything.
+enum class peer_state : std::uint8_t {
+    alive,       ///< nothing to read, no hang-up: a command written now reaches a server that reads it
+    closed,      ///< the peer shut down or reset the connection (a restart, CLIENT KILL, an idle timeout)
+    unexpected,  ///< bytes nobody asked for (e.g. an error the server sent before closing): not trustworthy
+};
+
+/// Probes socket `fd` of an idle connection: poll() with a zero timeout for
+/// readability and hang-up, then, when readable, a MSG_PEEK|MSG_DONTWAIT recv()
+/// to tell an EOF from data. One system call when the peer is alive. A failing
+/// poll() (out of memory) says alive: the command will find out by itself.
+[[nodiscard]] inline peer_state probe_peer(int fd) noexcept {
+#ifdef POLLRDHUP
+    constexpr short hang_up = POLLRDHUP;
+#else
+    constexpr short hang_up = 0;
+#endif
+    pollfd probe{fd, static_cast<short>(POLLIN | hang_up), 0};
+    int ready = 0;
+    do {
+        ready = ::poll(&probe, 1, 0);
+    } while (ready < 0 && errno == EINTR);
+    if (ready <= 0) return peer_state::alive;
+    if ((probe.revents & (POLLHUP | POLLERR | POLLNVAL | hang_up)) != 0) return peer_state::closed;
+    char byte = 0;
+    ::ssize_t got = 0;
+    do {
+        got = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    } while (got < 0 && errno == EINTR);
+    if (got > 0) return peer_state::unexpected;
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return peer_state::alive;  // readable a moment ago only
+    return peer_state::closed;
+}
+
+}  // namespace hotstate::detail::redis
 
 namespace hotstate::redis {
 
@@ -181,6 +223,30 @@ public:
     /// Whether the last failure was the peer going away (closed or reset), which
     /// is what a connection left idle across a server restart sees first.
     [[nodiscard]] bool lost_peer() const noexcept { return lost_peer_; }
+
+    /// Starts an operation: request_sent() is false until a byte of it is written.
+    void begin_request() noexcept { sent_ = false; }
+    /// Whether the kernel accepted any byte since begin_request(): from then on a
+    /// failure leaves the outcome unknown, since the server may have executed
+    /// the command and only its reply was lost. Before, nothing can have run.
+    [[nodiscard]] bool request_sent() const noexcept { return sent_; }
+
+    /// Whether the server is still at the other end of this idle connection,
+    /// asked without a round trip (detail::redis::probe_peer). When it is not,
+    /// the connection is marked broken (lost_peer()) so that it is discarded
+    /// before any command is written to it.
+    [[nodiscard]] bool peer_alive() noexcept {
+        if (broken()) return false;
+        const auto state = detail::redis::probe_peer(context_->fd);
+        if (state == detail::redis::peer_state::alive) [[likely]]
+            return true;
+        context_->err = state == detail::redis::peer_state::closed ? REDIS_ERR_EOF : REDIS_ERR_PROTOCOL;
+        std::snprintf(context_->errstr, sizeof context_->errstr, "%s",
+                      state == detail::redis::peer_state::closed ? "the server closed the idle connection"
+                                                                 : "unsolicited bytes on an idle connection");
+        lost_peer_ = state == detail::redis::peer_state::closed;
+        return false;
+    }
     /// The hiredis context, for what this class does not wrap.
     [[nodiscard]] redisContext* native() const noexcept { return context_.get(); }
 
@@ -352,6 +418,7 @@ private:
                 errno = code;
                 return false;
             }
+            sent_ = true;
             data += sent;
             size -= static_cast<std::size_t>(sent);
         }
@@ -371,6 +438,7 @@ private:
     std::string address_;
     std::string pending_;  // appended commands not yet sent
     bool lost_peer_ = false;
+    bool sent_ = false;  // a byte of the current operation reached the kernel (see request_sent())
 };
 
 }  // namespace hotstate::redis

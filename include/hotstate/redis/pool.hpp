@@ -12,10 +12,20 @@
 // finds every slot busy touches the mutex to sleep. One pool serves one
 // endpoint; the cluster backend keeps one per node.
 //
-// run() retries an operation once, on a fresh connection, when a connection
-// that sat idle in the pool turns out to have been closed by the server (EOF,
-// reset or EPIPE on first use): the usual state right after a restart or a
-// server-side idle timeout, when the request never reached a live server.
+// A command is never applied twice behind the caller's back:
+//   - before a connection that sat idle is handed out, the pool asks the socket
+//     whether the server closed it (connection::peer_alive(): poll and peek, no
+//     round trip) and replaces it if so: the usual state after a restart, a
+//     CLIENT KILL or a server-side idle timeout, now healed before anything is
+//     written. The probe costs a system call, so a connection reused within
+//     probe_idle_after of its last use skips it (a tight loop pays nothing);
+//   - once a request may have reached the server (a byte of it was written),
+//     run() sends it again only when the operation is idempotent in effect
+//     (effect::idempotent: reads, SET, UNLINK, SADD...). Otherwise the caller
+//     gets the error with outcome_unknown() set: the server may have executed
+//     the command and only the reply was lost;
+//   - a request that failed before any byte was written never ran, and is
+//     sent once more on a fresh connection whatever its effect.
 #pragma once
 
 #include <time.h>
@@ -40,6 +50,25 @@
 
 namespace hotstate::redis {
 
+/// Whether an operation may be sent again once its request may have reached the
+/// server. A compile-time property of each operation (see `once` and
+/// `idempotent`), so choosing costs nothing at run time.
+enum class effect : std::uint8_t {
+    once,        ///< running it twice differs from once (INCRBY, rate checks, GETDEL): never re-sent after a write
+    idempotent,  ///< running it twice has the effect of running it once (GET, SET, UNLINK, SADD...): re-sent
+};
+
+/// An effect as a function argument: `pool.run(redis::idempotent, body)`.
+template <effect E>
+struct effect_tag {
+    /// The effect it stands for.
+    static constexpr effect value = E;
+};
+/// Must not run twice; a failure after the write is outcome-unknown (error::outcome_unknown()).
+inline constexpr effect_tag<effect::once> once{};
+/// Safe to run twice; re-sent after a lost reply.
+inline constexpr effect_tag<effect::idempotent> idempotent{};
+
 /// Limits of a pool (see config for their meaning).
 struct pool_options {
     /// At most this many connections.
@@ -50,6 +79,10 @@ struct pool_options {
     std::chrono::milliseconds timeout_wait{std::chrono::seconds{30}};
     /// Idle longer than this: PING before reuse.
     std::chrono::milliseconds timeout_recycle{std::chrono::seconds{30}};
+    /// Idle at least this long (by a coarse clock: 1 to 4 ms steps): ask the
+    /// socket whether the server closed it before reuse (a poll, no round trip).
+    /// Zero probes on every reuse.
+    std::chrono::milliseconds probe_idle_after{1};
     /// How each connection is opened.
     connection_options connect{};
 
@@ -166,23 +199,42 @@ public:
         return acquire_slow(now);
     }
 
-    /// Runs `body(connection&)` on a checked-out connection. When a connection
-    /// that sat idle turns out to have lost its server (a restart), the body is
-    /// retried once on a fresh connection: the command never reached a live
-    /// server, and the caller should not see a restart that already ended.
+    /// Runs `body(connection&)` on a checked-out connection, as an operation
+    /// that must not run twice (effect::once): commands the pool knows nothing
+    /// about are treated as such.
     template <class F>
     decltype(auto) run(F&& body) {
+        return run(once, std::forward<F>(body));
+    }
+
+    /// Runs `body(connection&)` on a checked-out connection. When the
+    /// connection breaks, the body runs once more on another connection if
+    /// nothing of its request was written, or if `E` is effect::idempotent and
+    /// the server went away (EOF, reset); an effect::once body that broke after
+    /// a write fails with outcome_unknown() set (see the file comment).
+    template <effect E, class F>
+    decltype(auto) run(effect_tag<E>, F&& body) {
         {
             lease held = acquire();
+            held->begin_request();
             try {
                 return body(*held);
-            } catch (const error&) {
-                if (!held.reused() || !held->broken() || !held->lost_peer()) throw;
-                health_epoch_.fetch_add(1, std::memory_order_acq_rel);  // its idle siblings are suspect too
+            } catch (const error& failure) {
+                if (!run_again<E>(*held, failure, true)) throw;
             }
         }
         lease fresh = acquire();
-        return body(*fresh);
+        fresh->begin_request();
+        if constexpr (E == effect::once) {
+            try {
+                return body(*fresh);
+            } catch (const error& failure) {
+                (void)run_again<E>(*fresh, failure, false);  // throws the outcome-unknown error if it applies
+                throw;
+            }
+        } else {
+            return body(*fresh);
+        }
     }
 
     /// Closes idle connections (busy ones close when given back broken).
@@ -208,25 +260,56 @@ private:
         return nullptr;
     }
 
-    /// An idle connection is usable unless it sat too long or its siblings
-    /// were found dead since it was last checked; then it must answer PING.
+    /// An idle connection reused at once is usable as it is. One idle for
+    /// probe_idle_after or more, or whose siblings were found dead since it was
+    /// last checked, must show that its server has not closed it; one idle
+    /// past timeout_recycle must also answer PING (a server that vanished
+    /// without closing anything, e.g. a host that died, leaves nothing to probe).
     [[gnu::always_inline]] inline bool ready(detail_pool::slot& s, std::int64_t now) {
         const std::uint64_t epoch = health_epoch_.load(std::memory_order_acquire);
-        if (now - s.last_used_ms <= options_.timeout_recycle.count() && s.checked_epoch == epoch) [[likely]]
+        if (now - s.last_used_ms < options_.probe_idle_after.count() && s.checked_epoch == epoch) [[likely]]
             return true;
-        return recheck(s, epoch);
+        return recheck(s, epoch, now);
     }
 
-    /// The PING of a connection that sat idle too long or whose siblings died.
-    [[gnu::noinline]] bool recheck(detail_pool::slot& s, std::uint64_t epoch) {
-        if (s.conn->ping()) {
+    /// The probe (and maybe PING) of a connection that sat idle or whose siblings died.
+    [[gnu::noinline]] bool recheck(detail_pool::slot& s, std::uint64_t epoch, std::int64_t now) {
+        if (s.conn->peer_alive()) {
             s.checked_epoch = epoch;
-            return true;
+            if (now - s.last_used_ms <= options_.timeout_recycle.count() || s.conn->ping()) return true;
+        } else {
+            health_epoch_.fetch_add(1, std::memory_order_acq_rel);  // a restart closes its siblings too
         }
         s.conn.reset();
         s.state.store(detail_pool::empty, std::memory_order_release);
         wake_one();
         return false;
+    }
+
+    /// After `failure` of an attempt on `c`: whether to run the body again (the
+    /// first attempt only). An error reply leaves the connection fine and the
+    /// answer final; a broken connection is retried when nothing of the
+    /// request was written, or for an idempotent body when the server went
+    /// away; an effect::once body that broke after its write throws the
+    /// outcome-unknown error from here.
+    template <effect E>
+    [[gnu::cold, gnu::noinline]] bool run_again(const connection& c, const error& failure, bool first) {
+        if (!c.broken()) return false;
+        if (c.lost_peer()) health_epoch_.fetch_add(1, std::memory_order_acq_rel);  // its idle siblings are suspect
+        if (c.request_sent()) {
+            if constexpr (E == effect::once) throw_outcome_unknown(failure);
+            return first && c.lost_peer();
+        }
+        return first;
+    }
+
+    /// Rethrows `failure` of an effect::once operation that broke after its
+    /// request was written: it may have been applied, and is not sent again.
+    [[noreturn, gnu::cold, gnu::noinline]] static void throw_outcome_unknown(const error& failure) {
+        throw error::with_unknown_outcome(
+            failure.kind(), failure.message() +
+                                " (outcome unknown: the request was sent and may have been applied; not sent again, "
+                                "since running it twice is not the same as once)");
     }
 
     [[gnu::noinline, gnu::cold]] lease acquire_slow(std::int64_t now) {

@@ -49,11 +49,15 @@ public:
     /// retrying on connection errors within the router's budget. A transport's
     /// body turns error replies into hotstate::error itself; a MOVED among them
     /// (the slot was resharded) refreshes the map, so the caller's next try
-    /// (a durable transport retries its sends) goes to the new owner.
+    /// (a durable transport retries its sends) goes to the new owner. Like the
+    /// standalone link's pool, a body that may have reached the server is not
+    /// sent again (redis::once): a lost PUBLISH or XADD reply is the
+    /// transport's send failure, which it handles (a durable one sends again;
+    /// receivers drop repeated messages by their sequence numbers).
     template <class F>
     decltype(auto) run(F&& body) {
         try {
-            return router_->execute(key_, access::write, "command", std::forward<F>(body));
+            return router_->execute(key_, access::write, ::hotstate::redis::once, "command", std::forward<F>(body));
         } catch (const error& e) {
             const std::string_view text = e.what();
             if (e.kind() == errc::server && (text.find(": MOVED ") != std::string_view::npos ||

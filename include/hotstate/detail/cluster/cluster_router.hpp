@@ -6,6 +6,13 @@
 // pointers that only grows, so the hot path is a CRC16, two loads and the
 // node's pool: no lock, no allocation, no reference count. Nodes that leave
 // the cluster keep their (idle) pool until the backend dies.
+//
+// What is retried: MOVED, ASK, TRYAGAIN, CLUSTERDOWN, READONLY, LOADING,
+// MASTERDOWN (the node refused the command: it did not run), a connection
+// that could not be opened, and a connection lost before the request was
+// written. A connection lost (or a reply timed out) after the write is retried
+// only for an idempotent operation; a redis::once operation then fails with
+// error::outcome_unknown() (see pool.hpp).
 #pragma once
 
 #include <algorithm>
@@ -85,9 +92,11 @@ public:
     [[nodiscard]] const config_type& settings() const noexcept { return settings_; }
 
     /// Runs `body(connection&)` on the node serving `key`, following redirects
-    /// and retrying within the budget; the body may run more than once.
-    template <class Body>
-    decltype(auto) execute(std::string_view key, access mode, std::string_view command, Body&& body) {
+    /// and retrying within the budget. The body may run more than once, but
+    /// only a redis::idempotent one after its request may have reached a server.
+    template <::hotstate::redis::effect E, class Body>
+    decltype(auto) execute(std::string_view key, access mode, ::hotstate::redis::effect_tag<E> effect,
+                           std::string_view command, Body&& body) {
         // the hot path: slot, owner, pool; nothing else is built unless the attempt fails.
         // Before the first refresh every slot is unassigned, so that case needs no
         // test of its own: execute_slow learns the map.
@@ -95,15 +104,22 @@ public:
         const std::uint16_t index = pick(slot, mode == access::read);
         if (index != slot_map::unassigned) [[likely]] {
             try {
-                return node(index).pool.run(body);
+                return node(index).pool.run(effect, body);
             } catch (const reply_redirect& redirect) {
-                return execute_slow(slot, mode, command, body, attempt_failure::of(redirect), index);
+                return execute_slow(slot, mode, effect, command, body, attempt_failure::of(redirect), index);
             } catch (const error& e) {
+                if (e.outcome_unknown()) throw_outcome_unknown(e, slot, index, command);
                 if (!retryable(e)) throw;
-                return execute_slow(slot, mode, command, body, attempt_failure::of(e), index);
+                return execute_slow(slot, mode, effect, command, body, attempt_failure::of(e), index);
             }
         }
-        return execute_slow(slot, mode, command, body, std::nullopt, slot_map::unassigned);
+        return execute_slow(slot, mode, effect, command, body, std::nullopt, slot_map::unassigned);
+    }
+
+    /// execute() of a body that must not run twice (redis::once).
+    template <class Body>
+    decltype(auto) execute(std::string_view key, access mode, std::string_view command, Body&& body) {
+        return execute(key, mode, ::hotstate::redis::once, command, std::forward<Body>(body));
     }
 
     /// Runs `body(connection&)` once on every master (SCAN-based fan-out); on a
@@ -127,7 +143,7 @@ public:
             for (const std::uint16_t index : masters) {
                 if (std::find(done.begin(), done.end(), index) != done.end()) continue;
                 try {
-                    node(index).pool.run(body);
+                    node(index).pool.run(::hotstate::redis::idempotent, body);
                     done.push_back(index);
                 } catch (const reply_redirect& redirect) {
                     failure = attempt_failure::of(redirect);
@@ -172,7 +188,7 @@ public:
             cluster_node& asked = node(index);
             std::optional<std::vector<slot_range>> ranges;
             try {
-                ranges = asked.pool.run([&](connection& c) {
+                ranges = asked.pool.run(::hotstate::redis::idempotent, [&](connection& c) {
                     auto r = c.command("CLUSTER SLOTS", "CLUSTER", "SLOTS");
                     return parse_cluster_slots(r.get(), asked.address.host);
                 });
@@ -233,8 +249,9 @@ public:
 private:
     /// The retry loop, entered after a failed first attempt (`first`, on node
     /// `index`) or when the table has no node for the slot yet.
-    template <class Body>
-    [[gnu::noinline]] decltype(auto) execute_slow(std::uint16_t slot, access mode, std::string_view command, Body& body,
+    template <::hotstate::redis::effect E, class Body>
+    [[gnu::noinline]] decltype(auto) execute_slow(std::uint16_t slot, access mode, ::hotstate::redis::effect_tag<E> effect,
+                                                  std::string_view command, Body& body,
                                                   std::optional<attempt_failure> first, std::uint16_t index) {
         retry_loop loop(settings_.retries(), "redis_cluster", failures_);
         std::optional<node_address> ask;
@@ -255,7 +272,7 @@ private:
                 cluster_node& target = node(index);
                 try {
                     if (ask) {
-                        return target.pool.run([&](connection& c) -> decltype(auto) {
+                        return target.pool.run(effect, [&](connection& c) -> decltype(auto) {
                             auto asking = c.command("ASKING", "ASKING");
                             if (asking.is_error()) fail_reply(c, "ASKING", asking);
                             struct asking_scope {
@@ -265,10 +282,11 @@ private:
                             return body(c);
                         });
                     }
-                    return target.pool.run(body);
+                    return target.pool.run(effect, body);
                 } catch (const reply_redirect& redirect) {
                     failure = attempt_failure::of(redirect);
                 } catch (const error& e) {
+                    if (e.outcome_unknown()) throw_outcome_unknown(e, slot, index, command);
                     if (!retryable(e)) throw;
                     failure = attempt_failure::of(e);
                 }
@@ -289,6 +307,12 @@ private:
     }
 
     cluster_node& node(std::uint16_t index) const noexcept { return *nodes_[index].load(std::memory_order_acquire); }
+
+    /// A redis::once failure after the write, told with where it went (it keeps outcome_unknown()).
+    [[noreturn, gnu::cold, gnu::noinline]] void throw_outcome_unknown(const error& e, std::uint16_t slot,
+                                                                       std::uint16_t index, std::string_view command) {
+        throw with_context(e, "redis_cluster", where_text(slot, index), command);
+    }
 
     /// The node for an attempt on `slot`: its master, or one of its replicas for a read.
     std::uint16_t pick(std::uint16_t slot, bool replica_read) const noexcept {

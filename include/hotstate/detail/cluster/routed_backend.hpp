@@ -8,8 +8,11 @@
 //   static constexpr bool follows_redirects;  // may an error reply send the command elsewhere?
 //   static constexpr bool one_node;           // do all keys live on one server?
 //   const config_type& settings() const;
-//   template <class Body> decltype(auto) execute(std::string_view key, access, std::string_view command, Body&&);
-//   template <class Body> void for_each_master(std::string_view command, Body&&);
+//   template <redis::effect E, class Body>
+//   decltype(auto) execute(std::string_view key, access, redis::effect_tag<E>, std::string_view command, Body&&);
+//   template <class Body>   // the same with redis::once
+//   decltype(auto) execute(std::string_view key, access, std::string_view command, Body&&);
+//   template <class Body> void for_each_master(std::string_view command, Body&&);  // idempotent bodies
 //
 // Routers: detail::redis::single_router (backends::redis, one pool, nothing
 // to follow), cluster_router (backends::redis_cluster) and sentinel_router
@@ -20,6 +23,18 @@
 // can act on (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, READONLY, LOADING, MASTERDOWN)
 // throws `reply_redirect`, which never leaves the router; every other error
 // reply is the usual hotstate::error.
+//
+// Each operation says at compile time whether it is idempotent in effect, i.e.
+// may be sent again once its request may have reached the server (a lost reply):
+//   idempotent  GET, EXISTS, SET, UNLINK, SISMEMBER, SADD, SREM, HGET, HSET, HDEL,
+//               counter reads, lock acquire (the same owner re-acquiring gets its
+//               lease renewed and its own fence back), release (a retry that finds
+//               its own release done says true), extend, SCAN + UNLINK, PING
+//   once        INCRBY (with or without expiry), GCRA, raw with_connection bodies
+// The answer of a re-sent erase or lookup add/remove can say "was not there"
+// when the lost first attempt did the work; the state is right either way.
+// A redirect or a connection that could not be opened is retried for every
+// operation: the command did not run.
 #pragma once
 
 #include <charconv>
@@ -43,6 +58,7 @@
 #include <hotstate/error.hpp>
 #include <hotstate/rate_limit.hpp>
 #include <hotstate/redis/connection.hpp>
+#include <hotstate/redis/pool.hpp>
 
 namespace hotstate::detail::cluster {
 
@@ -161,7 +177,8 @@ public:
     }
 
     /// Runs `body(connection&)` on the node that owns `key` (a raw command
-    /// there; error replies are the body's to handle).
+    /// there; error replies are the body's to handle). The body is treated as
+    /// one that must not run twice: never re-sent after a write.
     template <class F>
     decltype(auto) with_connection(std::string_view key, F&& body) {
         return router_.execute(key, access::write, "command", std::forward<F>(body));
@@ -171,7 +188,7 @@ public:
 
     /// SET key value [PX ttl]
     void kv_set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
-        router_.execute(key, access::write, "SET", [&](connection& c) {
+        router_.execute(key, access::write, idempotent, "SET", [&](connection& c) {
             reply r = ttl.count() > 0
                           ? c.command("SET", "SET", key, value, "PX", ::hotstate::redis::int_arg(std::int64_t{ttl.count()}))
                           : c.command("SET", "SET", key, value);
@@ -183,7 +200,7 @@ public:
     /// GET key; the bytes go to `sink` in place.
     template <class Sink>
     bool kv_get(std::string_view key, Sink&& sink) {
-        return router_.execute(key, access::read, "GET", [&](connection& c) {
+        return router_.execute(key, access::read, idempotent, "GET", [&](connection& c) {
             reply r = c.command("GET", "GET", key);
             if (r.type() == REDIS_REPLY_STRING) [[likely]] {
                 sink(r.text());
@@ -257,7 +274,7 @@ public:
     /// key, so one slot). A MOVED or ASK comes back when the commands are queued;
     /// every reply is read before any is judged, so the connection stays in step.
     std::int64_t counter_incr(std::string_view key, std::int64_t by, std::chrono::milliseconds expiry) {
-        return router_.execute(key, access::write, "INCRBY", [&](connection& c) -> std::int64_t {
+        return router_.execute(key, access::write, once, "INCRBY", [&](connection& c) -> std::int64_t {
             const ::hotstate::redis::int_arg amount(by);
             if (expiry.count() <= 0) {
                 reply r = c.command("INCRBY", "INCRBY", key, amount);
@@ -288,7 +305,7 @@ public:
 
     /// GET key as an integer; missing reads as 0.
     std::int64_t counter_get(std::string_view key) {
-        return router_.execute(key, access::read, "GET", [&](connection& c) -> std::int64_t {
+        return router_.execute(key, access::read, idempotent, "GET", [&](connection& c) -> std::int64_t {
             reply r = c.command("GET", "GET", key);
             if (r.is_nil()) return 0;
             if (r.type() != REDIS_REPLY_STRING) fail(c, "GET", r);
@@ -306,7 +323,7 @@ public:
     /// One GCRA step in the standalone backend's script; `now` from the Clock policy.
     rate_decision gcra_check(std::string_view key, rate_math::gcra_parameters params, std::int64_t cost) {
         const std::int64_t now_us = clock_.now().time_since_epoch().count() * 1000;
-        return router_.execute(key, access::write, "check_rate", [&](connection& c) {
+        return router_.execute(key, access::write, once, "check_rate", [&](connection& c) {
             using ::hotstate::redis::int_arg;
             reply r = run_script(c, detail::redis::gcra_check, key, int_arg(now_us), int_arg(params.emission_us),
                                  int_arg(params.capacity_us), int_arg(cost), gcra_ttl_slack_ms);
@@ -323,7 +340,7 @@ public:
     /// Takes the lock unless a live lease exists; returns the fencing token.
     std::optional<std::uint64_t> lock_acquire(std::string_view key, std::string_view owner,
                                               std::chrono::milliseconds lease) {
-        return router_.execute(key, access::write, "try_lock", [&](connection& c) -> std::optional<std::uint64_t> {
+        return router_.execute(key, access::write, idempotent, "try_lock", [&](connection& c) -> std::optional<std::uint64_t> {
             using ::hotstate::redis::int_arg;
             reply r = run_script(c, detail::redis::lock_acquire, key, owner, int_arg(std::int64_t{lease.count()}),
                                  int_arg(std::int64_t{settings().fence_retention.count()}));
@@ -340,7 +357,7 @@ public:
 
     /// Releases the lock when `owner` holds a live lease (the fence stays).
     bool lock_release(std::string_view key, std::string_view owner) {
-        return router_.execute(key, access::write, "release", [&](connection& c) {
+        return router_.execute(key, access::write, idempotent, "release", [&](connection& c) {
             reply r = run_script(c, detail::redis::lock_release, key, owner);
             if (!r.is_integer()) fail(c, "release", r);
             return r.integer() == 1;
@@ -349,7 +366,7 @@ public:
 
     /// Renews the lease to `lease` from now when `owner` holds a live lease.
     bool lock_extend(std::string_view key, std::string_view owner, std::chrono::milliseconds lease) {
-        return router_.execute(key, access::write, "extend", [&](connection& c) {
+        return router_.execute(key, access::write, idempotent, "extend", [&](connection& c) {
             using ::hotstate::redis::int_arg;
             reply r = run_script(c, detail::redis::lock_extend, key, owner, int_arg(std::int64_t{lease.count()}),
                                  int_arg(std::int64_t{settings().fence_retention.count()}));
@@ -379,7 +396,7 @@ public:
     /// HGET key field; the bytes go to `sink` in place.
     template <class Sink>
     bool map_get(std::string_view key, std::string_view field, Sink&& sink) {
-        return router_.execute(key, access::read, "HGET", [&](connection& c) {
+        return router_.execute(key, access::read, idempotent, "HGET", [&](connection& c) {
             reply r = c.command("HGET", "HGET", key, field);
             if (r.type() == REDIS_REPLY_STRING) {
                 sink(r.text());
@@ -395,6 +412,9 @@ public:
     }
 
 private:
+    static constexpr auto once = ::hotstate::redis::once;
+    static constexpr auto idempotent = ::hotstate::redis::idempotent;
+
     /// Extra TTL of a GCRA key beyond its schedule, in ms (see detail::redis::gcra_check);
     /// a literal argument, so no operation formats it.
     static constexpr std::string_view gcra_ttl_slack_ms = "1000";
@@ -408,9 +428,10 @@ private:
             throw unexpected_reply(c, command, r);
     }
 
+    /// One command with an integer reply; every caller's command is idempotent in effect.
     template <std::size_t N, class... Args>
     std::int64_t integer_command(access mode, const char (&name)[N], std::string_view key, const Args&... args) {
-        return router_.execute(key, mode, std::string_view(name, N - 1), [&](connection& c) -> std::int64_t {
+        return router_.execute(key, mode, idempotent, std::string_view(name, N - 1), [&](connection& c) -> std::int64_t {
             reply r = c.command(std::string_view(name, N - 1), name, key, args...);
             if (r.is_integer()) [[likely]]
                 return r.integer();

@@ -6,7 +6,9 @@
 // connection error they look again (CLUSTER SLOTS, or the sentinels), back off
 // and retry within max_retries; then the error names the backend, where the
 // command went, the command and the last failure. retry_loop is that decision,
-// written once; what "look again" means stays each router's own.
+// written once; what "look again" means stays each router's own. A failure
+// whose outcome is unknown (a redis::once request that may have run) is never
+// retried: retryable() says no, and the router passes it on with its context.
 #pragma once
 
 #include <atomic>
@@ -77,9 +79,20 @@ template <class Settings>
 }
 
 /// Whether an error thrown by an attempt may heal on another try (a broken or
-/// slow connection); every other error goes to the caller at once.
+/// slow connection) and the attempt is safe to repeat (nothing of a
+/// redis::once request can have run: see error::outcome_unknown()); every
+/// other error goes to the caller at once.
 [[nodiscard]] inline bool retryable(const error& e) noexcept {
-    return e.kind() == errc::connection || e.kind() == errc::timeout;
+    return (e.kind() == errc::connection || e.kind() == errc::timeout) && !e.outcome_unknown();
+}
+
+/// `e` told with the router's context ("backend: where: command: ..."); same
+/// kind, same outcome_unknown().
+[[nodiscard]] inline error with_context(const error& e, std::string_view backend, std::string_view where,
+                                        std::string_view command) {
+    std::string text(backend);
+    text.append(": ").append(where).append(": ").append(command).append(": ").append(e.message());
+    return error(e, text);
 }
 
 /// One failed attempt, as the retry loop needs it.

@@ -7,7 +7,12 @@
 // or a READONLY/LOADING/MASTERDOWN reply makes the router ask the sentinels
 // again (once per failure generation, however many threads fail at once) and
 // retry after the backoff, within the same retry budget as the cluster.
-// The hot path is one atomic load and the master's pool.
+// The hot path is one atomic load and the master's pool. As on a cluster, a
+// connection lost (or a reply timed out) after the request was written is
+// retried only for an idempotent operation; a redis::once operation then fails
+// with error::outcome_unknown() (see pool.hpp). Refusals (READONLY, LOADING,
+// MASTERDOWN) and connections that could not be opened are always retried:
+// the command did not run.
 #pragma once
 
 #include <atomic>
@@ -83,9 +88,11 @@ public:
     [[nodiscard]] const config_type& settings() const noexcept { return settings_; }
 
     /// Runs `body(connection&)` on the master; on failure asks the sentinels
-    /// again and retries within the budget. The key does not matter.
-    template <class Body>
-    decltype(auto) execute(std::string_view, access, std::string_view command, Body&& body) {
+    /// again and retries within the budget (a redis::once body never after its
+    /// request may have reached the server). The key does not matter.
+    template <::hotstate::redis::effect E, class Body>
+    decltype(auto) execute(std::string_view, access, ::hotstate::redis::effect_tag<E> effect, std::string_view command,
+                           Body&& body) {
         if (current_.load(std::memory_order_acquire) == nullptr) [[unlikely]]
             discover(0);
         std::optional<retry_loop> loop;
@@ -95,10 +102,11 @@ public:
             attempt_failure failure;
             if (master != nullptr) [[likely]] {
                 try {
-                    return master->pool.run(body);
+                    return master->pool.run(effect, body);
                 } catch (const reply_redirect& redirect) {
                     failure = attempt_failure::of(redirect);
                 } catch (const error& e) {
+                    if (e.outcome_unknown()) throw_outcome_unknown(e, master, command);
                     if (!retryable(e)) throw;
                     failure = attempt_failure::of(e);
                 }
@@ -119,10 +127,17 @@ public:
         }
     }
 
-    /// Runs `body` on the master (there is one).
+    /// execute() of a body that must not run twice (redis::once).
+    template <class Body>
+    decltype(auto) execute(std::string_view key, access mode, std::string_view command, Body&& body) {
+        return execute(key, mode, ::hotstate::redis::once, command, std::forward<Body>(body));
+    }
+
+    /// Runs `body` on the master (there is one); fan-out bodies (PING, SCAN +
+    /// UNLINK) are idempotent in effect.
     template <class Body>
     void for_each_master(std::string_view command, Body&& body) {
-        execute({}, access::write, command, std::forward<Body>(body));
+        execute({}, access::write, ::hotstate::redis::idempotent, command, std::forward<Body>(body));
     }
 
     /// Asks the sentinels for the master unless someone did since generation
@@ -172,6 +187,12 @@ public:
     [[nodiscard]] std::uint64_t retry_count() const noexcept { return failures_.load(std::memory_order_relaxed); }
 
 private:
+    /// A redis::once failure after the write, told with where it went (it keeps outcome_unknown()).
+    [[noreturn, gnu::cold, gnu::noinline]] void throw_outcome_unknown(const error& e, const cluster_node* master,
+                                                                       std::string_view command) const {
+        throw with_context(e, "redis_sentinel", where_text(master), command);
+    }
+
     std::string where_text(const cluster_node* master) const {
         return "service '" + settings_.service_name + "' master " +
                (master ? master->address.to_string() : std::string("(unknown)"));

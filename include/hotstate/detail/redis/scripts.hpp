@@ -8,6 +8,10 @@
 // Lua 5.1 numbers are doubles, exact below 2^53 (microsecond timestamps are
 // about 2^51), but tostring() would print them in exponent notation.
 //
+// The lock scripts are idempotent in effect (running one twice leaves the same
+// state and answer as once), so a request whose reply was lost can be sent
+// again; the increment and GCRA scripts are not, and never are.
+//
 // Every script touches exactly one key, KEYS[1], so it is valid on a cluster.
 #pragma once
 
@@ -68,38 +72,55 @@ redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', string.format('
 return {1, 0, math.floor((capacity - ahead) / emission)}
 )lua");
 
-/// Lock acquire, the embedded backend's semantics on the server's clock: one
-/// hash {owner, until, fence}; refused while a live lease exists; fence =
-/// max(previous + 1, now_ms * 1000); the hash expires lease + retention after
-/// now, so the fence outlives the lease. ARGV: owner, lease_ms, retention_ms.
-/// Returns the fence as a decimal string, or nil when the lock is held.
+/// Lock acquire on the server's clock: one hash {owner, until, fence,
+/// released}; refused while another owner's lease is live. The fence is
+/// max(previous + 1, now in microseconds), both parts of TIME, so it strictly
+/// increases per key; the hash expires lease + retention after now, so the
+/// fence outlives the lease. Idempotent, so that a request whose reply was
+/// lost can be sent again: the owner that holds a live lease re-acquiring it
+/// gets the lease renewed and its own fence back (owner tokens are random per
+/// acquire, so only a re-sent request does this). ARGV: owner, lease_ms,
+/// retention_ms. Returns the fence as a decimal string, or nil when held.
 inline constexpr script lock_acquire = make_script("try_lock", R"lua(
 local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local now_us = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local now = math.floor(now_us / 1000)
 local state = redis.call('HMGET', KEYS[1], 'owner', 'until', 'fence')
-if state[1] and state[1] ~= '' and (tonumber(state[2]) or 0) > now then return false end
-local fence = math.max((tonumber(state[3]) or 0) + 1, now * 1000)
 local lease = tonumber(ARGV[2])
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'until', string.format('%.0f', now + lease),
-           'fence', string.format('%.0f', fence))
+local live = state[1] and state[1] ~= '' and (tonumber(state[2]) or 0) > now
+local fence = state[3]
+if live then
+  if state[1] ~= ARGV[1] or not fence then return false end
+  redis.call('HSET', KEYS[1], 'until', string.format('%.0f', now + lease))
+else
+  fence = string.format('%.0f', math.max((tonumber(fence) or 0) + 1, now_us))
+  redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'until', string.format('%.0f', now + lease), 'fence', fence)
+end
 redis.call('PEXPIRE', KEYS[1], string.format('%.0f', lease + tonumber(ARGV[3])))
-return string.format('%.0f', fence)
+return fence
 )lua");
-
-/// Owner-checked release: clears the owner, keeps the fence. ARGV: owner. 1 or 0
+/// Owner-checked release: clears the owner, keeps the fence, and remembers who
+/// released last, so that the same request sent again (its reply was lost)
+/// still says 1 instead of "your lease had run out". ARGV: owner. 1 or 0
 /// (0 also for a key that is not a lock: pcall turns WRONGTYPE into "not yours").
 inline constexpr script lock_release = make_script("release", R"lua(
-local state = redis.pcall('HMGET', KEYS[1], 'owner', 'until')
-if type(state) ~= 'table' or not state[1] or ARGV[1] == '' or state[1] ~= ARGV[1] then return 0 end
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-if (tonumber(state[2]) or 0) <= now then return 0 end
-redis.call('HSET', KEYS[1], 'owner', '', 'until', '0')
-return 1
+local state = redis.pcall('HMGET', KEYS[1], 'owner', 'until', 'released')
+if type(state) ~= 'table' or ARGV[1] == '' then return 0 end
+if state[1] == ARGV[1] then
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  if (tonumber(state[2]) or 0) > now then
+    redis.call('HSET', KEYS[1], 'owner', '', 'until', '0', 'released', ARGV[1])
+    return 1
+  end
+end
+if state[3] == ARGV[1] then return 1 end
+return 0
 )lua");
-
 /// Owner-checked extend: the lease runs `lease_ms` from now. ARGV: owner,
-/// lease_ms, retention_ms. 1 or 0.
+/// lease_ms, retention_ms. 1 or 0. Idempotent in effect: sent again after a
+/// lost reply, it runs the lease from a slightly later now, which is what the
+/// caller asked for; it says 0 only if the extended lease already ran out.
 inline constexpr script lock_extend = make_script("extend", R"lua(
 local state = redis.pcall('HMGET', KEYS[1], 'owner', 'until')
 if type(state) ~= 'table' or not state[1] or ARGV[1] == '' or state[1] ~= ARGV[1] then return 0 end

@@ -1,11 +1,12 @@
 // hotstate/detail/redis/single_router.hpp: the Router of the standalone Redis
 // backend: every command goes to one server, through one pool.
 //
-// No slot, no redirect, no retry loop: the pool's own single retry after a
-// server-side close is all (as the standalone backend always did), and every
-// error reply is the usual hotstate::error (follows_redirects is false, so
-// routed_backend never builds a reply_redirect for this router).
-// The hot path is the pool's run() and nothing else.
+// No slot, no redirect, no retry loop: the pool's own rules are all (a dead
+// idle connection is replaced before use; a request that may have reached the
+// server is re-sent once, and only when idempotent), and every error reply is
+// the usual hotstate::error (follows_redirects is false, so routed_backend
+// never builds a reply_redirect for this router). The hot path is the pool's
+// run() and nothing else.
 #pragma once
 
 #include <string_view>
@@ -43,15 +44,25 @@ public:
     [[nodiscard]] ::hotstate::redis::pool& pool() noexcept { return pool_; }
 
     /// Runs `body(connection&)` on a pooled connection; the key does not matter.
-    template <class Body>
-    decltype(auto) execute(std::string_view, cluster::access, std::string_view, Body&& body) {
-        return pool_.run(std::forward<Body>(body));
+    /// `effect` (redis::once or redis::idempotent) says whether the body may run
+    /// again once its request may have reached the server.
+    template <::hotstate::redis::effect E, class Body>
+    decltype(auto) execute(std::string_view, cluster::access, ::hotstate::redis::effect_tag<E> effect, std::string_view,
+                           Body&& body) {
+        return pool_.run(effect, std::forward<Body>(body));
     }
 
-    /// Runs `body` on the server (there is one).
+    /// execute() of a body that must not run twice (redis::once).
+    template <class Body>
+    decltype(auto) execute(std::string_view key, cluster::access mode, std::string_view command, Body&& body) {
+        return execute(key, mode, ::hotstate::redis::once, command, std::forward<Body>(body));
+    }
+
+    /// Runs `body` on the server (there is one). Fan-out bodies (PING, SCAN +
+    /// UNLINK) are idempotent in effect.
     template <class Body>
     void for_each_master(std::string_view, Body&& body) {
-        pool_.run(std::forward<Body>(body));
+        pool_.run(::hotstate::redis::idempotent, std::forward<Body>(body));
     }
 
 private:

@@ -1,0 +1,371 @@
+// At-most-once sends against a real redis-server: a dead idle connection is
+// found before anything is written to it (socket probe), a request that may
+// have reached the server is sent again only when idempotent, and a client
+// killing every other connection in a loop (CLIENT KILL TYPE normal SKIPME yes)
+// can neither make an increment count twice nor lock a single user out.
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <iostream>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include <hotstate/backends/redis.hpp>
+#include <hotstate/categories.hpp>
+#include <hotstate/key.hpp>
+#include <hotstate/redis/connection.hpp>
+#include <hotstate/redis/pool.hpp>
+#include <hotstate/store.hpp>
+
+#include "redis/client_killer.hpp"
+#include "support/eventually.hpp"
+#include "support/redis_server.hpp"
+
+using namespace std::chrono_literals;
+using hotstate::detail::redis::peer_state;
+using hotstate::detail::redis::probe_peer;
+using hotstate::testing::eventually;
+using hotstate::testing::kill_budget;
+using hotstate::testing::killer;
+using hotstate::testing::raw_client;
+using hotstate::testing::redis_server;
+
+namespace {
+
+struct hits : hotstate::category<11, "amo-hits", std::int64_t> {};
+struct guard : hotstate::category<12, "amo-lock"> {};
+using test_store = hotstate::store<hotstate::backends::redis, hits, guard>;
+
+hotstate::redis::config config_for(const redis_server& server) {
+    hotstate::redis::config settings;
+    settings.url = server.url();
+    settings.timeout = 2s;
+    settings.pool_max_connections = 2;
+    settings.pool_timeout_create = 2s;
+    settings.pool_timeout_wait = 2s;
+    return settings;
+}
+
+/// A socketpair closed on destruction.
+struct socket_pair {
+    int ends[2] = {-1, -1};
+    socket_pair() { REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, ends) == 0); }
+    ~socket_pair() {
+        for (const int fd : ends)
+            if (fd >= 0) ::close(fd);
+    }
+    void close_peer() {
+        ::close(ends[1]);
+        ends[1] = -1;
+    }
+};
+
+std::int64_t integer_of(const hotstate::testing::reply_ptr& reply) {
+    if (reply->type == REDIS_REPLY_INTEGER) return reply->integer;
+    if (reply->type == REDIS_REPLY_STRING) return std::stoll(std::string(reply->str, reply->len));
+    return 0;  // nil: a missing counter
+}
+
+/// total_connections_received of INFO stats: how many connections the server accepted.
+std::int64_t connections_received(redis_server& server) {
+    const auto info = server.command({"INFO", "stats"});
+    const std::string text(info->str, info->len);
+    const std::string field = "total_connections_received:";
+    const auto at = text.find(field);
+    REQUIRE(at != std::string::npos);
+    return std::stoll(text.substr(at + field.size()));
+}
+
+}  // namespace
+
+TEST_CASE("probe_peer tells a live socket from a closed one and from unsolicited bytes", "[redis][unit]") {
+    SECTION("alive while the peer is silent") {
+        socket_pair pair;
+        CHECK(probe_peer(pair.ends[0]) == peer_state::alive);
+        CHECK(probe_peer(pair.ends[0]) == peer_state::alive);  // probing consumes nothing
+    }
+    SECTION("closed once the peer closed its end") {
+        socket_pair pair;
+        pair.close_peer();
+        CHECK(probe_peer(pair.ends[0]) == peer_state::closed);
+    }
+    SECTION("closed once the peer shut down its writing side") {
+        socket_pair pair;
+        REQUIRE(::shutdown(pair.ends[1], SHUT_WR) == 0);
+        CHECK(probe_peer(pair.ends[0]) == peer_state::closed);
+    }
+    SECTION("unexpected when bytes wait that nobody asked for, and still nothing consumed") {
+        socket_pair pair;
+        REQUIRE(::send(pair.ends[1], "-ERR x\r\n", 8, 0) == 8);
+        CHECK(probe_peer(pair.ends[0]) == peer_state::unexpected);
+        char buffer[8];
+        CHECK(::recv(pair.ends[0], buffer, sizeof buffer, MSG_DONTWAIT) == 8);
+        CHECK(probe_peer(pair.ends[0]) == peer_state::alive);
+    }
+    SECTION("closed after unsolicited bytes followed by a close") {
+        socket_pair pair;
+        REQUIRE(::send(pair.ends[1], "x", 1, 0) == 1);
+        pair.close_peer();
+        CHECK(probe_peer(pair.ends[0]) == peer_state::closed);
+    }
+}
+
+TEST_CASE("redis: a connection killed by the server is seen dead before anything is written to it", "[redis][pool]") {
+    redis_server server;
+    hotstate::redis::connection c(hotstate::redis::resolve(config_for(server)),
+                                  hotstate::redis::connection_options{});
+    CHECK(c.peer_alive());
+    CHECK_FALSE(c.broken());
+    server.command({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+    CHECK(eventually([&] { return !c.peer_alive(); }));
+    CHECK(c.broken());
+    CHECK(c.lost_peer());
+}
+
+TEST_CASE("redis: the pool replaces a killed idle connection, and the increment runs exactly once",
+          "[redis][pool]") {
+    redis_server server;
+    auto options = hotstate::redis::pool_options::from(config_for(server));
+    options.probe_idle_after = 0ms;  // probe on every reuse: the kill may be a moment old
+    hotstate::redis::pool pool(hotstate::redis::resolve(config_for(server)), options);
+    const auto incr = [](hotstate::redis::connection& c) { return c.checked("INCR", "INCR", "n").integer(); };
+    CHECK(pool.run(hotstate::redis::once, incr) == 1);
+    const auto accepted = connections_received(server);
+    server.command({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+    // the kill is over once the server lists its own assertion client alone
+    REQUIRE(eventually([&] {
+        const auto list = server.command({"CLIENT", "LIST"});
+        return std::string(list->str, list->len).find('\n') == std::string(list->str, list->len).rfind('\n');
+    }));
+    CHECK(pool.run(hotstate::redis::once, incr) == 2);
+    CHECK(connections_received(server) == accepted + 1);  // one fresh connection, no error
+    CHECK(integer_of(server.command({"GET", "n"})) == 2);
+}
+
+TEST_CASE("redis: without the probe, a lost reply re-sends an idempotent command and reports a once command",
+          "[redis][pool]") {
+    redis_server server;
+    auto options = hotstate::redis::pool_options::from(config_for(server));
+    options.probe_idle_after = std::chrono::hours{1};  // never probe: the write meets the dead socket
+    hotstate::redis::pool pool(hotstate::redis::resolve(config_for(server)), options);
+    const auto kill_and_wait = [&] {
+        server.command({"CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"});
+        REQUIRE(eventually([&] {
+            const auto list = server.command({"CLIENT", "LIST"});
+            const std::string text(list->str, list->len);
+            return text.find('\n') == text.rfind('\n');
+        }));
+    };
+    pool.run(hotstate::redis::idempotent, [](hotstate::redis::connection& c) { c.checked("SET", "SET", "k", "1"); });
+
+    kill_and_wait();
+    // SET may be sent twice: it is, on a fresh connection, and the caller sees nothing
+    pool.run(hotstate::redis::idempotent, [](hotstate::redis::connection& c) { c.checked("SET", "SET", "k", "2"); });
+    CHECK(std::string(server.command({"GET", "k"})->str) == "2");
+
+    kill_and_wait();
+    // INCR must not: the pool cannot know the server closed before reading it, so the outcome is unknown
+    try {
+        pool.run(hotstate::redis::once, [](hotstate::redis::connection& c) { c.checked("INCR", "INCR", "n"); });
+        FAIL("the INCR written to a killed connection succeeded");
+    } catch (const hotstate::error& e) {
+        CHECK(e.kind() == hotstate::errc::connection);
+        CHECK(e.outcome_unknown());
+        CHECK_THAT(e.what(), Catch::Contains("outcome unknown") && Catch::Contains("INCR") &&
+                                 Catch::Contains(server.address()));
+    }
+    CHECK(integer_of(server.command({"GET", "n"})) == 0);  // it had not run: nothing was applied twice
+    pool.run(hotstate::redis::idempotent, [](hotstate::redis::connection& c) { c.checked("PING", "PING"); });
+    // the default for a body the pool knows nothing about is "once"
+    pool.run(hotstate::redis::idempotent, [](hotstate::redis::connection& c) { c.checked("PING", "PING"); });
+    kill_and_wait();
+    bool unknown = false;
+    try {
+        pool.run([](hotstate::redis::connection& c) { c.checked("INCR", "INCR", "n"); });
+    } catch (const hotstate::error& e) {
+        unknown = e.outcome_unknown();
+    }
+    CHECK(unknown);
+    CHECK(pool.run(hotstate::redis::once, [](hotstate::redis::connection& c) {
+        return c.checked("INCR", "INCR", "n").integer();
+    }) == 1);
+}
+
+TEST_CASE("redis: an increment whose reply timed out is outcome-unknown, through the store too", "[redis][store]") {
+    redis_server server;
+    auto settings = config_for(server);
+    settings.timeout = 300ms;
+    test_store s(settings);
+    CHECK(s.increment<hits>("n") == 1);
+    CHECK(s.increment<hits>("n") == 2);
+    // a stopped server leaves the written request unread: the reply times out after the write
+    server.child().signal(SIGSTOP);
+    try {
+        (void)s.increment<hits>("n");
+        FAIL("an increment on a stopped server succeeded");
+    } catch (const hotstate::error& e) {
+        CHECK(e.kind() == hotstate::errc::timeout);
+        CHECK(e.outcome_unknown());
+        CHECK_THAT(e.what(), Catch::Contains("amo-hits") && Catch::Contains("outcome unknown"));
+    }
+    server.child().signal(SIGCONT);
+    // it did run once the server went on, and exactly once: it was not sent again
+    CHECK(eventually([&] { return integer_of(server.command({"GET", hotstate::encode_key<hits>("n")})) == 3; }));
+    CHECK(s.increment<hits>("n") == 4);
+}
+
+TEST_CASE("redis: connections killed in a loop never make an increment count twice", "[redis][kill]") {
+    redis_server server;
+    test_store s(config_for(server));
+    std::atomic<std::uint64_t> progress{0};
+    std::int64_t attempts = 0, acknowledged = 0, unknown = 0, not_applied = 0;
+    {
+        killer kill(server, progress);
+        const kill_budget budget;
+        for (; !budget.done(static_cast<std::uint64_t>(attempts), kill.kills()); ++attempts) {
+            try {
+                (void)s.increment<hits>("counted");
+                ++acknowledged;
+            } catch (const hotstate::error& e) {
+                REQUIRE((e.kind() == hotstate::errc::connection || e.kind() == hotstate::errc::timeout));
+                if (e.outcome_unknown()) {
+                    ++unknown;
+                    CHECK_THAT(e.what(), Catch::Contains("outcome unknown"));
+                } else {
+                    ++not_applied;  // e.g. a fresh connection killed during its setup
+                }
+            }
+            killer::advance(progress);
+        }
+        kill.stop();
+        CHECK(kill.kills() > 100);
+        std::cout << "increments under CLIENT KILL: " << kill.kills() << " kills, " << acknowledged
+                  << " acknowledged, " << unknown << " outcome unknown, " << not_applied << " failed before the write\n";
+    }
+    raw_client reader(server.host(), server.port());  // a client the killer never saw
+    const auto final_value = integer_of(reader.command({"GET", hotstate::encode_key<hits>("counted")}));
+    std::cout << "increments under CLIENT KILL: counter " << final_value << "\n";
+    CHECK(acknowledged > attempts / 2);
+    CHECK(final_value >= acknowledged);
+    CHECK(final_value <= acknowledged + unknown);
+}
+
+TEST_CASE("redis: connections killed in a loop never lock a single user out nor lose a live lease",
+          "[redis][kill]") {
+    redis_server server;
+    test_store s(config_for(server));
+    constexpr auto lease = 2s;  // far longer than a round: a release always meets a live lease
+    std::atomic<std::uint64_t> progress{0};
+    std::uint64_t rounds = 0, acquired = 0, released = 0, lockouts = 0, lost_leases = 0, errors = 0;
+    std::uint64_t last_fence = 0;
+    bool fences_increase = true;
+    {
+        killer kill(server, progress);
+        const kill_budget budget{.kills = 300, .min_ops = 1000, .max_ops = 20000};
+        // after an error the lock may be held by the failed attempt's (unknown) owner token until its lease ends
+        std::optional<std::chrono::steady_clock::time_point> orphan_until;
+        for (; !budget.done(rounds, kill.kills()); ++rounds) {
+            try {
+                auto held = s.try_lock<guard>("job", lease);
+                killer::advance(progress);
+                if (!held) {
+                    if (!orphan_until || std::chrono::steady_clock::now() > *orphan_until) ++lockouts;
+                    continue;
+                }
+                ++acquired;
+                orphan_until.reset();
+                if (held->fencing_token() <= last_fence) fences_increase = false;
+                last_fence = held->fencing_token();
+                const bool was_live = held->release();
+                killer::advance(progress);
+                if (was_live) ++released; else ++lost_leases;
+            } catch (const hotstate::error& e) {
+                killer::advance(progress);
+                REQUIRE((e.kind() == hotstate::errc::connection || e.kind() == hotstate::errc::timeout));
+                CHECK_FALSE(e.outcome_unknown());  // lock operations are idempotent: never "unknown"
+                ++errors;
+                orphan_until = std::chrono::steady_clock::now() + lease + 1s;
+            }
+        }
+        kill.stop();
+        CHECK(kill.kills() > 100);
+        std::cout << "locks under CLIENT KILL: " << kill.kills() << " kills, " << acquired << " acquired, " << released
+                  << " released, " << lockouts << " self-lockouts, " << lost_leases << " release()==false, " << errors
+                  << " errors\n";
+    }
+    CHECK(lockouts == 0);
+    CHECK(lost_leases == 0);
+    CHECK(fences_increase);
+    CHECK(acquired > rounds / 2);
+}
+
+TEST_CASE("redis: lock scripts are idempotent, so a re-sent request answers as the first did", "[redis][locks]") {
+    redis_server server;
+    hotstate::backends::redis backend(config_for(server));
+    const std::string key = hotstate::encode_key<guard>("job");
+
+    const auto first = backend.lock_acquire(key, "owner-a", 10s);
+    REQUIRE(first.has_value());
+    server.command({"PEXPIRE", key, "5000"});
+    // the same owner again (what a re-sent acquire is): the lease renewed, the same fence
+    CHECK(backend.lock_acquire(key, "owner-a", 10s) == first);
+    CHECK(server.command({"PTTL", key})->integer > 9'000);
+    CHECK_FALSE(backend.lock_acquire(key, "owner-b", 10s).has_value());
+    CHECK_FALSE(backend.lock_acquire(key, "", 10s).has_value());
+
+    CHECK(backend.lock_extend(key, "owner-a", 20s));
+    CHECK(backend.lock_extend(key, "owner-a", 20s));  // extend twice: the lease runs 20 s from the later call
+    CHECK_FALSE(backend.lock_extend(key, "owner-b", 20s));
+
+    CHECK(backend.lock_release(key, "owner-a"));
+    // a re-sent release finds its own release done, and says so; nobody else can claim it
+    CHECK(backend.lock_release(key, "owner-a"));
+    CHECK_FALSE(backend.lock_release(key, "owner-b"));
+    CHECK_FALSE(backend.lock_release(key, ""));
+    CHECK_FALSE(backend.lock_extend(key, "owner-a", 10s));  // released is released
+
+    const auto second = backend.lock_acquire(key, "owner-b", 10s);
+    REQUIRE(second.has_value());
+    CHECK(*second > *first);
+    CHECK(backend.lock_release(key, "owner-a"));  // still its own release, even with another holder now
+    CHECK_FALSE(backend.lock_acquire(key, "owner-a", 10s).has_value());  // but the lock is owner-b's
+    CHECK(backend.lock_release(key, "owner-b"));
+    CHECK_FALSE(backend.lock_release(key, "owner-a"));  // owner-b released last
+}
+
+TEST_CASE("redis: fencing tokens are microseconds of the server's TIME and strictly increase", "[redis][locks]") {
+    redis_server server;
+    hotstate::backends::redis backend(config_for(server));
+    const auto server_us = [&] {
+        const auto time = server.command({"TIME"});
+        return std::stoull(std::string(time->element[0]->str, time->element[0]->len)) * 1'000'000ull +
+               std::stoull(std::string(time->element[1]->str, time->element[1]->len));
+    };
+    bool sub_millisecond = false;
+    for (int i = 0; i < 5; ++i) {
+        const std::string key = hotstate::encode_key<guard>("fresh-" + std::to_string(i));
+        const auto before = server_us();
+        const auto fence = backend.lock_acquire(key, "owner", 10s);
+        const auto after = server_us();
+        REQUIRE(fence.has_value());
+        CHECK(*fence >= before);  // milliseconds x 1000 would fall up to 999 below
+        CHECK(*fence <= after);
+        if (*fence % 1000 != 0) sub_millisecond = true;
+    }
+    CHECK(sub_millisecond);
+    // strictly increasing even when the clock would not move it: a fence far in the future is bumped by one
+    const std::string key = hotstate::encode_key<guard>("future");
+    const std::string future = std::to_string(server_us() + 3'600'000'000ull);
+    server.command({"HSET", key, "owner", "", "until", "0", "fence", future});
+    const auto bumped = backend.lock_acquire(key, "owner", 10s);
+    REQUIRE(bumped.has_value());
+    CHECK(*bumped == std::stoull(future) + 1);
+}
