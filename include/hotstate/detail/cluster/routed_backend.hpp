@@ -22,13 +22,18 @@
 // reply is the usual hotstate::error.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -37,11 +42,13 @@
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
 #include <hotstate/detail/cluster/redirect.hpp>
+#include <hotstate/detail/cluster/slot.hpp>
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/detail/redis/glob.hpp>
 #include <hotstate/detail/redis/scripts.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/rate_limit.hpp>
+#include <hotstate/redis/batch.hpp>
 #include <hotstate/redis/connection.hpp>
 
 namespace hotstate::detail::cluster {
@@ -88,6 +95,21 @@ struct reply_redirect {
     }
     throw unexpected_reply(c, command, r);
 }
+
+/// Whether an operation has the same effect when it is sent twice, i.e. may be
+/// sent again once it may have reached the server (a lost reply). The retry
+/// mechanisms of the pool and the routers consult these: an operation marked
+/// false must not be re-sent after its write (the caller gets an "outcome
+/// unknown" connection error instead).
+namespace effect {
+/// take (GETDEL, or the GET + DEL script): NOT idempotent. A second send finds
+/// nothing, and the value the first one removed is lost to every caller.
+inline constexpr bool take_idempotent = false;
+/// A pipeline: idempotent only when each of its operations is
+/// (hotstate::redis::ops::*::idempotent).
+template <class... Ops>
+inline constexpr bool pipeline_idempotent = (Ops::idempotent && ...);
+}  // namespace effect
 
 /// Whether this thread is running a command after ASKING: a follow-up command
 /// (EVAL after NOSCRIPT) needs its own ASKING, since the flag lasts one command.
@@ -196,6 +218,36 @@ public:
 
     /// UNLINK key
     bool kv_del(std::string_view key) { return integer_command(access::write, "UNLINK", key) > 0; }
+
+    /// GETDEL key; the bytes go to `sink` in place. A server older than Redis
+    /// 6.2 answers "unknown command" (so nothing ran): this backend then uses
+    /// the GET + DEL script, for that call and every later one.
+    /// Idempotence: effect::take_idempotent (false): once GETDEL may have
+    /// reached the server, it must not be sent again.
+    template <class Sink>
+    bool kv_take(std::string_view key, Sink&& sink) {
+        static_assert(!effect::take_idempotent);
+        return router_.execute(key, access::write, "GETDEL", [&](connection& c) {
+            reply r = getdel_unknown_.load(std::memory_order_relaxed)
+                          ? run_script(c, detail::redis::take_fallback, key)
+                          : c.command("GETDEL", "GETDEL", key);
+            if (r.type() == REDIS_REPLY_STRING) [[likely]] {
+                sink(r.text());
+                return true;
+            }
+            if (r.is_error() && detail::redis::is_unknown_command(r.text())) [[unlikely]] {
+                getdel_unknown_.store(true, std::memory_order_relaxed);
+                if (asking_in_progress()) (void)c.command("ASKING", "ASKING");
+                r = run_script(c, detail::redis::take_fallback, key);
+                if (r.type() == REDIS_REPLY_STRING) {
+                    sink(r.text());
+                    return true;
+                }
+            }
+            if (r.is_nil()) return false;
+            fail(c, "GETDEL", r);
+        });
+    }
 
     /// EXISTS key
     bool kv_exists(std::string_view key) { return integer_command(access::read, "EXISTS", key) > 0; }
@@ -394,7 +446,134 @@ public:
         return integer_command(access::write, "HDEL", key, field) > 0;
     }
 
+    // ---- PipelineBackend -----------------------------------------------------
+
+    /// Sends `ops` (hotstate::redis::ops) in pipelines and returns their results
+    /// in call order. One server (standalone, sentinel): one write, one round
+    /// trip. A cluster: the operations are grouped by the master of their
+    /// key's slot, each group sent in one write; replicas are not used. An
+    /// operation whose reply is a redirect (MOVED, ASK, TRYAGAIN, CLUSTERDOWN,
+    /// READONLY, LOADING...) never ran there: it is run again alone through the
+    /// router, which follows it. Every operation runs even when another fails;
+    /// the first failure is thrown at the end.
+    /// Idempotence: effect::pipeline_idempotent<Ops...> (see run_together and
+    /// run_by_node for where it applies).
+    template <PipelineOp... Ops>
+    std::tuple<typename Ops::result_type...> pipeline(const Ops&... ops) {
+        static_assert(sizeof...(Ops) > 0, "hotstate: a pipeline needs at least one operation");
+        detail::redis::pipeline_state<Ops...> state;
+        if constexpr (Router::one_node)
+            run_together(state, ops...);
+        else
+            run_by_node(state, ops...);
+        run_deferred(state, std::index_sequence_for<Ops...>{}, ops...);
+        return state.finish();
+    }
+
 private:
+    /// Whether a reply in a pipeline is one the router follows (so the command
+    /// did not run there). Only for routers that follow redirects.
+    struct defer_redirects {
+        bool operator()(const connection&, const reply& r) const {
+            return r.is_error() && classify_error(r.text()).kind != failure_kind::none;
+        }
+    };
+    using defer_policy =
+        std::conditional_t<Router::follows_redirects, defer_redirects, detail::redis::defer_none>;
+
+    /// One server: the whole pipeline in one write through the router.
+    /// Idempotence (merge point): the router may run this body again after a
+    /// connection error; that is safe only when
+    /// effect::pipeline_idempotent<Ops...> holds.
+    template <class... Ops>
+    void run_together(detail::redis::pipeline_state<Ops...>& state, const Ops&... ops) {
+        router_.execute({}, access::write, "pipeline", [&](connection& c) {
+            state.reset();
+            detail::redis::run_group(c, state, detail::redis::select_all{}, defer_policy{}, ops...);
+        });
+    }
+
+    /// A cluster: one group per master, each in one write on that node's pool.
+    /// A group that could not be sent (no connection), or whose connection
+    /// broke while every operation in it is idempotent, is run op by op
+    /// through the router (which refreshes the map, backs off and retries);
+    /// a broken group holding a non-idempotent operation is an error, since
+    /// it may have run.
+    /// Idempotence (merge point): the pool's run() may run the group body again
+    /// after a lost connection; that is safe only when the group is idempotent.
+    template <class... Ops>
+    void run_by_node(detail::redis::pipeline_state<Ops...>& state, const Ops&... ops) {
+        constexpr std::size_t count = sizeof...(Ops);
+        if (router_.generation() == 0) [[unlikely]]
+            router_.refresh(0);
+        const std::array<std::uint16_t, count> node_of{
+            router_.master_index(key_slot(detail::redis::pipeline_access::key(ops)))...};
+        std::array<bool, count> done{};
+        for (std::size_t first = 0; first < count; ++first) {
+            if (done[first]) continue;
+            const std::uint16_t node = node_of[first];
+            bool group_idempotent = true;
+            for (std::size_t i = first; i < count; ++i) {
+                if (node_of[i] != node) continue;
+                done[i] = true;
+                group_idempotent = group_idempotent && detail::redis::pipeline_state<Ops...>::idempotent_each[i];
+            }
+            const auto in_group = [&](std::size_t i) { return node_of[i] == node; };
+            const auto defer_group = [&] {
+                for (std::size_t i = first; i < count; ++i)
+                    if (in_group(i)) state.defer(i);
+            };
+            if (node == slot_map::unassigned) {
+                defer_group();  // the router learns where these slots live
+                continue;
+            }
+            bool sent = false;
+            try {
+                router_.pool_of(node).run([&](connection& c) {
+                    sent = true;
+                    detail::redis::run_group(c, state, in_group, defer_policy{}, ops...);
+                });
+            } catch (const error& e) {
+                // retryable() of router_support.hpp: a broken or slow connection, nothing else
+                const bool connection_failed = e.kind() == errc::connection || e.kind() == errc::timeout;
+                if (!connection_failed || (sent && !group_idempotent)) throw;
+                defer_group();
+            }
+        }
+    }
+
+    /// Runs every deferred operation alone through the router.
+    template <class State, std::size_t... I, class... Ops>
+    void run_deferred(State& state, std::index_sequence<I...>, const Ops&... ops) {
+        (run_alone<I>(state, ops), ...);
+    }
+
+    /// Idempotence (merge point): the router may run this body again after a
+    /// connection error; that is safe only when Op::idempotent holds.
+    template <std::size_t I, class State, class Op>
+    void run_alone(State& state, const Op& op) {
+        using access_to = detail::redis::pipeline_access;
+        if (!state.deferred(I)) [[likely]]
+            return;
+        state.undefer(I);
+        constexpr std::string_view command = access_to::template command<Op>;
+        try {
+            state.template store<I>(router_.execute(
+                access_to::key(op), access_to::template reads_only<Op> ? access::read : access::write, command,
+                [&](connection& c) {
+                    access_to::send(op, c);
+                    reply r = c.read_reply(command);
+                    if constexpr (Router::follows_redirects) {
+                        if (defer_redirects{}(c, r)) [[unlikely]]
+                            fail_reply(c, command, r);  // a reply_redirect: the router follows it
+                    }
+                    return access_to::receive(op, c, r);
+                }));
+        } catch (...) {
+            state.fail(std::current_exception());
+        }
+    }
+
     /// Extra TTL of a GCRA key beyond its schedule, in ms (see detail::redis::gcra_check);
     /// a literal argument, so no operation formats it.
     static constexpr std::string_view gcra_ttl_slack_ms = "1000";
@@ -420,6 +599,8 @@ private:
 
     Router router_;
     C clock_;
+    /// Set once a server answered "unknown command" to GETDEL (Redis < 6.2).
+    std::atomic<bool> getdel_unknown_{false};
 };
 
 }  // namespace hotstate::detail::cluster
