@@ -47,9 +47,9 @@ int main() {
     std::cout << "== 08:02 OAuth: a code is issued for 10 minutes and redeemed once\n";
     store.set<cat::oauth>("c0de-42", "client=webmail;account=alice", 10min);
     for (const char* who : {"webmail", "replayed request"}) {
-        const auto grant = store.get<cat::oauth>("c0de-42");
-        const bool redeemed = grant && store.erase<cat::oauth>("c0de-42");  // erase: only one caller wins
-        std::cout << "   " << who << ": " << (redeemed ? "redeemed (" + *grant + ")" : std::string("refused, code used"))
+        // take: get and delete in one step, so of any number of concurrent redeemers exactly one wins
+        const auto grant = store.take<cat::oauth>("c0de-42");
+        std::cout << "   " << who << ": " << (grant ? "redeemed (" + *grant + ")" : std::string("refused, code used"))
                   << "\n";
     }
 

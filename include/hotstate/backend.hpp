@@ -5,13 +5,15 @@
 // can honour and no others; calling a missing one through a store is a compile
 // error that names the capability.
 //
-//   capability          concept            memory  redis*  sqlite
-//   key/value with TTL  KeyValueBackend      yes     yes     yes
-//   counters + expiry   CounterBackend       yes     yes     yes
-//   GCRA rate limits    RateLimitBackend     yes     yes     yes
-//   owner-token locks   LockBackend          yes     yes     yes
-//   lookups             LookupBackend        yes     yes     yes
-//   (* redis, redis_cluster, redis_sentinel, sharded)
+//   capability          concept            memory  redis*  sharded  sqlite
+//   key/value with TTL  KeyValueBackend      yes     yes     yes**    yes
+//   get-and-delete      TakeBackend          yes     yes     yes**    yes
+//   counters + expiry   CounterBackend       yes     yes     yes**    yes
+//   GCRA rate limits    RateLimitBackend     yes     yes     yes**    yes
+//   owner-token locks   LockBackend          yes     yes     yes**    yes
+//   lookups             LookupBackend        yes     yes     yes**    yes
+//   pipelines           PipelineBackend      no      yes     no       no
+//   (* redis, redis_cluster, redis_sentinel; ** when every shard type has it)
 //
 // Which backend when:
 //   - backends::memory: one process, no server; tests, single-node deployments,
@@ -20,6 +22,11 @@
 //     processes or nodes share the state; the choice for a cluster.
 //   - backends::sqlite: state must survive restarts and no Redis is wanted; the
 //     seeds' "Default" variant. Slower writes; needs purge() of expired rows.
+//
+// Take when a value must be used once (OAuth codes, magic links): of several
+// concurrent takes of one value exactly one gets it, in one round trip.
+// Pipelines when one request needs several Redis operations: one write and
+// one round trip per server instead of one per operation.
 //
 // Conventions every model follows:
 //   - a TTL or expiry of zero milliseconds means "no expiry";
@@ -34,6 +41,7 @@
 #include <optional>
 #include <string_view>
 
+#include <hotstate/category.hpp>
 #include <hotstate/clock.hpp>
 #include <hotstate/rate_limit.hpp>
 
@@ -63,6 +71,15 @@ concept KeyValueBackend = StoreBackend<B> && requires(B& backend, std::string_vi
     { backend.kv_del(key) } -> std::same_as<bool>;
     { backend.kv_exists(key) } -> std::same_as<bool>;
     { backend.kv_del_prefix(key) } -> std::same_as<std::uint64_t>;
+};
+
+/// Get-and-delete in one atomic step: `kv_take` hands the live value's bytes to
+/// a sink (valid during the call) and deletes the key; of concurrent takes of
+/// one value exactly one sees it. An expired value is never handed out.
+template <class B>
+concept TakeBackend = KeyValueBackend<B> && requires(B& backend, std::string_view key,
+                                                     detail::bytes_sink_archetype sink) {
+    { backend.kv_take(key, sink) } -> std::same_as<bool>;
 };
 
 /// Counters: atomic increment that (re)applies an expiry, returns the new value;
@@ -104,6 +121,22 @@ concept LookupBackend = StoreBackend<B> && requires(B& backend, std::string_view
     backend.map_set(key, member, value);
     { backend.map_get(key, member, sink) } -> std::same_as<bool>;
     { backend.map_remove(key, member) } -> std::same_as<bool>;
+};
+
+/// An operation for a pipeline: it names its key category and its result
+/// type (hotstate::redis::ops::get<C>, ::set<C>, ::incr<C>, ...).
+template <class Op>
+concept PipelineOp = requires {
+    typename Op::category;
+    typename Op::result_type;
+    { Op::idempotent } -> std::convertible_to<bool>;
+} && KeyCategory<typename Op::category>;
+
+/// Pipelines: `pipeline(ops...)` sends the operations together and returns a
+/// std::tuple of their results in call order.
+template <class B, class... Ops>
+concept PipelineBackend = StoreBackend<B> && (PipelineOp<Ops> && ...) && requires(B& backend, const Ops&... ops) {
+    backend.pipeline(ops...);
 };
 
 }  // namespace hotstate

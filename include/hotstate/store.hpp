@@ -35,6 +35,69 @@ namespace hotstate {
 /// Optional time-to-live or expiry: std::nullopt means "keep until deleted".
 using ttl = std::optional<std::chrono::milliseconds>;
 
+namespace detail {
+
+/// "hotstate: <operation> on category '<name>': ", the start of every message
+/// about an operation of category `C` (the store's and the pipelines').
+template <class C>
+std::string operation_context(std::string_view operation) {
+    std::string text = "hotstate: ";
+    text.append(operation).append(" on category '").append(C::name).append("': ");
+    return text;
+}
+
+/// The value of `V` can be stored under category `C` (checked at compile time).
+template <class C, class V>
+constexpr void check_value_type() {
+    using value_type = typename C::value_type;
+    if constexpr (std::is_same_v<value_type, std::string>) {
+        static_assert(std::is_convertible_v<const V&, std::string_view>,
+                      "hotstate: wrong value type: this category stores bytes (std::string)");
+    } else {
+        static_assert(std::is_same_v<std::remove_cvref_t<V>, value_type> ||
+                          (std::is_integral_v<value_type> && std::is_integral_v<V> && !std::is_same_v<V, bool>),
+                      "hotstate: wrong value type: the value does not match the category's declared value type");
+    }
+}
+
+/// A TTL or expiry as the backends take it (0 ms: none); a non-positive one is refused.
+template <class C>
+std::chrono::milliseconds expiry_of(const ttl& expiry, std::string_view operation) {
+    if (!expiry) return std::chrono::milliseconds{0};
+    if (expiry->count() <= 0)
+        throw error(errc::invalid_argument, operation_context<C>(operation) + "expiry must be positive");
+    return *expiry;
+}
+
+/// Hands the value's encoded bytes to `use`: bytes go through uncopied,
+/// integers are formatted on the stack, other types through their codec.
+template <class C, class V, class F>
+void with_encoded_value(const V& value, F&& use) {
+    using value_type = typename C::value_type;
+    if constexpr (std::is_same_v<value_type, std::string>) {
+        use(std::string_view(value));
+    } else if constexpr (std::is_integral_v<value_type>) {
+        char digits[24];
+        const auto end = std::to_chars(digits, digits + sizeof digits, static_cast<value_type>(value)).ptr;
+        use(std::string_view(digits, static_cast<std::size_t>(end - digits)));
+    } else {
+        std::string out;
+        codec<value_type>::encode(static_cast<const value_type&>(value), out);
+        use(std::string_view(out));
+    }
+}
+
+/// Bytes are constructed in place in the result; other types via their codec.
+template <class C>
+void decode_into(std::string_view raw, std::optional<typename C::value_type>& result) {
+    if constexpr (std::is_same_v<typename C::value_type, std::string>)
+        result.emplace(raw);
+    else
+        result.emplace(codec<typename C::value_type>::decode(raw));
+}
+
+}  // namespace detail
+
 template <class Store, class Category>
 class lock;
 
@@ -59,7 +122,7 @@ public:
     explicit store(First&& first, Rest&&... rest)
         : backend_(std::forward<First>(first), std::forward<Rest>(rest)...) {}
 
-    /// The backend, for backend-specific operations (pipelines, purge, stats).
+    /// The backend, for backend-specific operations (purge, stats, raw connections).
     [[nodiscard]] Backend& backend() noexcept { return backend_; }
     [[nodiscard]] const Backend& backend() const noexcept { return backend_; }
 
@@ -102,6 +165,22 @@ public:
         static_assert(KeyValueBackend<Backend>, "hotstate: this backend has no key/value capability (KeyValueBackend)");
         const detail::key_buffer encoded(C::id, C::layout, key);
         return with_context<C>("erase", [&] { return backend_.kv_del(encoded); });
+    }
+
+    /// Gets and deletes `key` in one step: of any number of concurrent takes
+    /// of one value, exactly one gets it (one-shot tokens such as OAuth codes).
+    /// std::nullopt when missing or expired. The value is gone even when it
+    /// cannot be decoded (the decode error is thrown). (GETDEL key)
+    template <class C>
+    [[nodiscard]] std::optional<typename C::value_type> take(std::string_view key) {
+        check_registered<C>();
+        static_assert(TakeBackend<Backend>, "hotstate: this backend has no get-and-delete (TakeBackend)");
+        std::optional<typename C::value_type> result;
+        const detail::key_buffer encoded(C::id, C::layout, key);
+        with_context<C>("take", [&] {
+            backend_.kv_take(encoded, [&](std::string_view raw) { decode_into<C>(raw, result); });
+        });
+        return result;
     }
 
     /// Whether `key` exists and has not expired. (EXISTS key)
@@ -240,6 +319,34 @@ public:
         return lookup_op<C>("lookup_erase", name_space, [&](std::string_view k) { return backend_.map_remove(k, field); });
     }
 
+    // ---- pipelines (Redis backends) -------------------------------------------
+
+    /// Sends every operation in one pipeline (one write per server) and returns
+    /// their typed results, in call order, as a tuple:
+    ///
+    ///     namespace ops = hotstate::redis::ops;   // <hotstate/redis/batch.hpp>
+    ///     auto [hits, code] = store.pipeline(ops::incr<failed_logins>{ip, 1, 1h},
+    ///                                        ops::take<cat::oauth>{code_id});
+    ///
+    /// Every operation names its category, checked against this store's list
+    /// as the store's own calls are; keys are encoded and values checked and
+    /// encoded exactly as the store does. Every operation runs even when an
+    /// earlier one fails; the first failure is then thrown.
+    template <class... Ops>
+    auto pipeline(const Ops&... ops) {
+        static_assert(sizeof...(Ops) > 0, "hotstate: a pipeline needs at least one operation");
+        static_assert((PipelineOp<Ops> && ...),
+                      "hotstate: a pipeline takes operations of hotstate::redis::ops, such as "
+                      "ops::get<Category>{key} (PipelineOp)");
+        if constexpr ((PipelineOp<Ops> && ...)) {
+            (check_registered<typename Ops::category>(), ...);
+            static_assert(PipelineBackend<Backend, Ops...>,
+                          "hotstate: this backend has no pipelines (PipelineBackend); the Redis, Redis Cluster "
+                          "and Redis Sentinel backends have");
+            if constexpr (PipelineBackend<Backend, Ops...>) return backend_.pipeline(ops...);
+        }
+    }
+
 private:
     template <class Store, class Category>
     friend class lock;
@@ -255,15 +362,7 @@ private:
 
     template <class C, class V>
     static constexpr void check_value_type() {
-        using value_type = typename C::value_type;
-        if constexpr (std::is_same_v<value_type, std::string>) {
-            static_assert(std::is_convertible_v<const V&, std::string_view>,
-                          "hotstate: wrong value type: this category stores bytes (std::string)");
-        } else {
-            static_assert(std::is_same_v<std::remove_cvref_t<V>, value_type> ||
-                              (std::is_integral_v<value_type> && std::is_integral_v<V> && !std::is_same_v<V, bool>),
-                          "hotstate: wrong value type: the value does not match the category's declared value type");
-        }
+        detail::check_value_type<C, V>();
     }
 
     template <class C>
@@ -273,46 +372,24 @@ private:
         static_assert(CounterBackend<Backend>, "hotstate: this backend has no counters (CounterBackend)");
     }
 
-    /// Hands the value's encoded bytes to `use`: bytes go through uncopied,
-    /// integers are formatted on the stack, other types through their codec.
     template <class C, class V, class F>
     static void with_encoded_value(const V& value, F&& use) {
-        using value_type = typename C::value_type;
-        if constexpr (std::is_same_v<value_type, std::string>) {
-            use(std::string_view(value));
-        } else if constexpr (std::is_integral_v<value_type>) {
-            char digits[24];
-            const auto end = std::to_chars(digits, digits + sizeof digits, static_cast<value_type>(value)).ptr;
-            use(std::string_view(digits, static_cast<std::size_t>(end - digits)));
-        } else {
-            std::string out;
-            codec<value_type>::encode(static_cast<const value_type&>(value), out);
-            use(std::string_view(out));
-        }
+        detail::with_encoded_value<C>(value, std::forward<F>(use));
     }
 
-    /// Bytes are constructed in place in the result; other types via their codec.
     template <class C>
     static void decode_into(std::string_view raw, std::optional<typename C::value_type>& result) {
-        if constexpr (std::is_same_v<typename C::value_type, std::string>)
-            result.emplace(raw);
-        else
-            result.emplace(codec<typename C::value_type>::decode(raw));
+        detail::decode_into<C>(raw, result);
     }
 
     template <class C>
     static std::string context(std::string_view operation) {
-        std::string text = "hotstate: ";
-        text.append(operation).append(" on category '").append(C::name).append("': ");
-        return text;
+        return detail::operation_context<C>(operation);
     }
 
     template <class C>
     static std::chrono::milliseconds expiry_of(const ttl& expiry, std::string_view operation) {
-        if (!expiry) return std::chrono::milliseconds{0};
-        if (expiry->count() <= 0)
-            throw error(errc::invalid_argument, context<C>(operation) + "expiry must be positive");
-        return *expiry;
+        return detail::expiry_of<C>(expiry, operation);
     }
 
     /// Runs a backend call; errors gain the operation and category.

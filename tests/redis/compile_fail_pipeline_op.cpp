@@ -1,6 +1,10 @@
 // A pipeline accepts only pipeline operations: the error names PipelineOp.
 #include <hotstate/backends/redis.hpp>
+#include <hotstate/redis/batch.hpp>
+#include <hotstate/store.hpp>
 
-void misuse(hotstate::backends::redis& backend) {
-    (void)backend.pipeline(hotstate::redis::ops::get{"k"}, 42);
+struct sessions : hotstate::category<1, "sessions"> {};
+
+void misuse(hotstate::store<hotstate::backends::redis, sessions>& store) {
+    (void)store.pipeline(hotstate::redis::ops::get<sessions>{"k"}, 42);
 }

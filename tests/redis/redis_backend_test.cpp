@@ -1,6 +1,6 @@
 // The Redis backend against real servers: outages, credentials, server errors,
 // big and binary values, pool limits, script reloads, the seeds' byte layout,
-// pipelines, Unix sockets and concurrency.
+// Unix sockets and concurrency (pipelines: redis_pipeline_test.cpp).
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -387,69 +387,6 @@ TEST_CASE("redis: erase_all escapes glob characters and never uses KEYS", "[redi
     CHECK_THAT(info, Catch::Contains("cmdstat_scan"));
     CHECK_THAT(info, Catch::Contains("cmdstat_unlink"));
     CHECK_THAT(info, !Catch::Contains("cmdstat_keys"));
-}
-
-TEST_CASE("redis: a pipeline sends several operations in one round trip with typed results", "[redis][batch]") {
-    redis_fixture fixture;
-    auto& server = shared_redis_server();
-    test_store s(shared_redis_config());
-    namespace ops = hotstate::redis::ops;
-    const std::string a = hotstate::encode_key<session>("a");
-    const std::string b = hotstate::encode_key<session>("b");
-    const std::string n = hotstate::encode_key<hits>("n");
-    const std::string set_key = hotstate::encode_key<blocked>("set");
-
-    server.command({"CONFIG", "RESETSTAT"});
-    auto [written, value, missing, count, counted, added, there, existed, gone] =
-        s.backend().pipeline(ops::set{a, "alpha"}, ops::get{a}, ops::get{b}, ops::incr{n, 5},
-                             ops::incr{n, 2, 10s}, ops::set_add{set_key, "m"}, ops::set_contains{set_key, "m"},
-                             ops::exists{a}, ops::del{a});
-    static_assert(std::is_same_v<decltype(value), std::optional<std::string>>);
-    static_assert(std::is_same_v<decltype(count), std::int64_t>);
-    CHECK(written);
-    CHECK(value == "alpha");
-    CHECK_FALSE(missing.has_value());
-    CHECK(count == 5);
-    CHECK(counted == 7);
-    CHECK(added);
-    CHECK(there);
-    CHECK(existed);
-    CHECK(gone);
-    CHECK_FALSE(s.exists<session>("a"));
-    CHECK(server.command({"PTTL", n})->integer > 0);
-
-    SECTION("an error reply in the middle throws after the whole pipeline was read") {
-        server.command({"LPUSH", b, "x"});
-        CHECK(kind_of([&] { s.backend().pipeline(ops::set{a, "1"}, ops::get{b}, ops::incr{n, 1}); }) ==
-              hotstate::errc::wrong_type);
-        CHECK(s.counter<hits>("n") == 8);  // the later command ran, and the connection is in step
-        CHECK(s.get<session>("a") == "1");
-    }
-    SECTION("NOSCRIPT inside a pipeline reloads the script") {
-        server.command({"SCRIPT", "FLUSH"});
-        auto [first, second] = s.backend().pipeline(ops::incr{n, 1, 10s}, ops::incr{n, 1, 10s});
-        CHECK(first == 8);
-        CHECK(second == 9);
-    }
-}
-
-TEST_CASE("redis: typed pipeline operations encode keys and values as the store does", "[redis][batch]") {
-    redis_fixture fixture;
-    test_store s(shared_redis_config());
-    namespace ops = hotstate::redis::ops;
-    s.set<session>("alice", "token-1");
-    auto [token, written, count, erased, again] =
-        s.backend().pipeline(ops::get_of<session>("alice"), ops::set_of<hits>("n", std::int64_t{40}),
-                             ops::incr_of<hits>("n", 2, 1min), ops::erase_of<session>("alice"),
-                             ops::get_of<session>("alice"));
-    static_assert(std::is_same_v<decltype(count), std::int64_t>);
-    CHECK(token == "token-1");
-    CHECK(written);
-    CHECK(count == 42);
-    CHECK(erased);
-    CHECK_FALSE(again.has_value());
-    CHECK(s.counter<hits>("n") == 42);
-    CHECK(s.get<hits>("n") == 42);
 }
 
 TEST_CASE("redis: Unix socket URL and database selection", "[redis][config]") {

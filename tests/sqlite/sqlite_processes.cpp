@@ -126,6 +126,26 @@ TEST_CASE("sqlite: a GCRA limit shared by two processes admits exactly its burst
     CHECK(s.counter<hits>("allowed") == 1000);
 }
 
+TEST_CASE("sqlite: three processes taking the same 1,000 codes get each exactly once", "[sqlite][processes]") {
+    temp_dir dir;
+    const std::string path = dir.file("shared.db");
+    system_store s(sqlite_config{.path = path});
+    for (int i = 0; i < 1000; ++i) s.set<text>("code-" + std::to_string(i), "grant", 1h);
+    worker a({"take", path, "1000"});
+    worker b({"take", path, "1000"});
+    worker c({"take", path, "1000"});
+    REQUIRE(a.started());
+    REQUIRE(b.started());
+    REQUIRE(c.started());
+    s.set<text>("go", "1");
+    CHECK(a.finish() == 0);
+    CHECK(b.finish() == 0);
+    CHECK(c.finish() == 0);
+    CHECK(s.counter<hits>("taken") == 1000);  // a code taken twice would count twice
+    CHECK_FALSE(s.exists<text>("code-0"));
+    CHECK_FALSE(s.exists<text>("code-999"));
+}
+
 TEST_CASE("sqlite: what a process wrote survives its death, its lock included", "[sqlite][processes]") {
     temp_dir dir;
     const std::string path = dir.file("restart.db");

@@ -4,9 +4,10 @@
 //   sqlite_worker increment <file> <count>  increments hits "shared" <count> times
 //   sqlite_worker lock <file> <attempts>    guards a plain read-then-write with a lock
 //   sqlite_worker gcra <file> <attempts>    GCRA checks on one key (1 a day, bursts of 1000)
+//   sqlite_worker take <file> <count>       takes text "code-0" .. "code-<count-1>", counting each it got
 //   sqlite_worker write <file>              writes one of everything, then dies holding a lock
 //
-// increment, lock and gcra first wait (up to a minute) for the text key "go", so the
+// increment, lock, gcra and take first wait (up to a minute) for the text key "go", so the
 // workers start together. Exit status 0 means every operation succeeded.
 #include <chrono>
 #include <cstdio>
@@ -57,6 +58,13 @@ int gcra(system_store& s, long attempts) {
     return 0;
 }
 
+int take(system_store& s, long count) {
+    if (!wait_for_go(s)) return 2;
+    for (long i = 0; i < count; ++i)
+        if (s.take<text>("code-" + std::to_string(i))) (void)s.increment<hits>("taken");
+    return 0;
+}
+
 [[noreturn]] void write_and_die(system_store& s) {
     s.set<text>("forever", "kept");
     s.set<text>("for-an-hour", "kept too", 1h);
@@ -74,7 +82,7 @@ int gcra(system_store& s, long attempts) {
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: sqlite_worker increment|lock|gcra|write <file> [count]\n");
+        std::fprintf(stderr, "usage: sqlite_worker increment|lock|gcra|take|write <file> [count]\n");
         return 64;
     }
     const std::string mode = argv[1];
@@ -84,6 +92,7 @@ int main(int argc, char** argv) {
         if (mode == "increment") return increment(s, count);
         if (mode == "lock") return lock(s, count);
         if (mode == "gcra") return gcra(s, count);
+        if (mode == "take") return take(s, count);
         if (mode == "write") write_and_die(s);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "sqlite_worker %s: %s\n", mode.c_str(), e.what());

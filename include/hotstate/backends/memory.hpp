@@ -198,6 +198,34 @@ public:
         return true;
     }
 
+    /// Gets and deletes in one critical section; the sink is called after the
+    /// shard is released, with the bytes moved out of the entry.
+    template <class Sink>
+    bool kv_take(std::string_view key, Sink&& sink) {
+        access a(*this, key);
+        std::string taken;
+        char digits[24];
+        std::string_view bytes;
+        {
+            std::scoped_lock guard(a.s.mutex);
+            auto* found = find_live(a);
+            if (found == nullptr) return false;
+            auto& e = found->value;
+            if (auto* text = std::get_if<std::string>(&e.value)) {
+                taken = std::move(*text);
+                bytes = taken;
+            } else if (const auto* number = std::get_if<std::int64_t>(&e.value)) {
+                const auto end = std::to_chars(digits, digits + sizeof digits, *number).ptr;
+                bytes = std::string_view(digits, static_cast<std::size_t>(end - digits));
+            } else {
+                throw wrong_type("take");
+            }
+            erase(a);
+        }
+        sink(bytes);
+        return true;
+    }
+
     bool kv_exists(std::string_view key) {
         access a(*this, key);
         std::scoped_lock guard(a.s.mutex);
@@ -624,7 +652,7 @@ private:
 /// The embedded backend on the system clock.
 using memory = basic_memory<system_clock>;
 
-static_assert(KeyValueBackend<memory> && CounterBackend<memory> && RateLimitBackend<memory> &&
+static_assert(KeyValueBackend<memory> && TakeBackend<memory> && CounterBackend<memory> && RateLimitBackend<memory> &&
               LockBackend<memory> && LookupBackend<memory>);
 
 }  // namespace hotstate::backends

@@ -2,12 +2,14 @@
 //
 // Every store operation is one round trip on a pooled connection:
 //   kv_set/get/del/exists   SET [PX] / GET / UNLINK / EXISTS
+//   kv_take                 GETDEL (a GET + DEL script on a server older than 6.2)
 //   kv_del_prefix           SCAN MATCH <escaped prefix>* + UNLINK per batch (never KEYS)
 //   counter_incr            INCRBY, or MULTI/INCRBY/PEXPIRE/EXEC in one write when an expiry is given
 //   counter_get             GET (missing reads as 0)
 //   gcra_check              a script running rate_math::gcra_step on the key's TAT
 //   lock_acquire/release/extend  scripts on one hash {owner, until, fence}, server TIME
 //   set_* / map_*           SADD SREM SISMEMBER / HSET HGET HDEL
+//   pipeline(ops...)        the typed operations of hotstate/redis/batch.hpp in one write
 // Scripts are called by EVALSHA with compile-time SHA-1s, loaded on every new
 // connection, and reloaded transparently (EVAL) when the server answers NOSCRIPT.
 //
@@ -84,23 +86,12 @@ public:
     decltype(auto) with_connection(F&& body) {
         return connections().run(std::forward<F>(body));
     }
-
-    /// Sends every operation in one pipeline (one write, one round trip) and
-    /// returns their typed results in order:
-    ///   auto [value, count, gone] = backend.pipeline(redis::ops::get{k1}, redis::ops::incr{k2, 1},
-    ///                                                redis::ops::del{k3});
-    /// Keys are encoded keys (hotstate::encode_key<Category>(key)).
-    template <::hotstate::redis::PipelineOp... Ops>
-    auto pipeline(const Ops&... ops) {
-        return connections().run(
-            [&](connection& c) { return ::hotstate::redis::run_pipeline(c, this->settings(), ops...); });
-    }
 };
 
 /// The standalone Redis backend on the system clock.
 using redis = basic_redis<system_clock>;
 
-static_assert(KeyValueBackend<redis> && CounterBackend<redis> && RateLimitBackend<redis> && LockBackend<redis> &&
-              LookupBackend<redis>);
+static_assert(KeyValueBackend<redis> && TakeBackend<redis> && CounterBackend<redis> && RateLimitBackend<redis> &&
+              LockBackend<redis> && LookupBackend<redis>);
 
 }  // namespace hotstate::backends

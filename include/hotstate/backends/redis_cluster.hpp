@@ -41,7 +41,7 @@ using basic_redis_cluster = detail::cluster::routed_backend<detail::cluster::clu
 /// The Redis Cluster backend on the system clock.
 using redis_cluster = basic_redis_cluster<system_clock>;
 
-static_assert(KeyValueBackend<redis_cluster> && CounterBackend<redis_cluster> && RateLimitBackend<redis_cluster> &&
-              LockBackend<redis_cluster> && LookupBackend<redis_cluster>);
+static_assert(KeyValueBackend<redis_cluster> && TakeBackend<redis_cluster> && CounterBackend<redis_cluster> &&
+              RateLimitBackend<redis_cluster> && LockBackend<redis_cluster> && LookupBackend<redis_cluster>);
 
 }  // namespace hotstate::backends

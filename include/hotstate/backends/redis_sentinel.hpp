@@ -32,7 +32,7 @@ using basic_redis_sentinel = detail::cluster::routed_backend<detail::cluster::se
 /// The Redis Sentinel backend on the system clock.
 using redis_sentinel = basic_redis_sentinel<system_clock>;
 
-static_assert(KeyValueBackend<redis_sentinel> && CounterBackend<redis_sentinel> && RateLimitBackend<redis_sentinel> &&
-              LockBackend<redis_sentinel> && LookupBackend<redis_sentinel>);
+static_assert(KeyValueBackend<redis_sentinel> && TakeBackend<redis_sentinel> && CounterBackend<redis_sentinel> &&
+              RateLimitBackend<redis_sentinel> && LockBackend<redis_sentinel> && LookupBackend<redis_sentinel>);
 
 }  // namespace hotstate::backends

@@ -116,6 +116,12 @@ public:
     {
         return route(key, [&](auto& shard) { return shard.kv_del(key); });
     }
+    template <class Sink>
+    bool kv_take(std::string_view key, Sink&& sink)
+        requires(TakeBackend<Shards> && ...)
+    {
+        return route(key, [&](auto& shard) { return shard.kv_take(key, sink); });
+    }
     bool kv_exists(std::string_view key)
         requires(KeyValueBackend<Shards> && ...)
     {
@@ -254,7 +260,8 @@ private:
     std::size_t total_ = 0;
 };
 
-static_assert(KeyValueBackend<sharded<memory>> && CounterBackend<sharded<memory>> &&
-              RateLimitBackend<sharded<memory>> && LockBackend<sharded<memory>> && LookupBackend<sharded<memory>>);
+static_assert(KeyValueBackend<sharded<memory>> && TakeBackend<sharded<memory>> &&
+              CounterBackend<sharded<memory>> && RateLimitBackend<sharded<memory>> && LockBackend<sharded<memory>> &&
+              LookupBackend<sharded<memory>>);
 
 }  // namespace hotstate::backends

@@ -31,6 +31,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -162,6 +163,47 @@ public:
         q.blob(1, key).integer(2, now);
         bool live = false;
         while (q.step("erase")) live = q.column_int(0) != 0;
+        return live;
+    }
+
+    /// Gets and deletes the row in one statement (DELETE ... RETURNING, one
+    /// transaction): of concurrent takes, in any process, exactly one sees the
+    /// value. False when missing or expired (an expired row is deleted too).
+    /// The row is gone even when `sink` throws. `sink` must not call back into
+    /// this backend.
+    template <class Sink>
+    bool kv_take(std::string_view key, Sink&& sink) {
+        const std::int64_t now = now_ms();
+        auto c = pool_.acquire();
+        std::scoped_lock writer(write_mutex_);
+        bool live = false;
+        std::exception_ptr failure;
+        {
+            detail_sqlite::cursor q(*c, sql::take);
+            q.blob(1, key).integer(2, now);
+            if (q.step("take")) {
+                live = q.column_int(3) != 0;
+                if (live) {
+                    try {
+                        if (kind_of(q.column_int(0)) == kind::bytes) {
+                            sink(q.column_bytes(1));
+                        } else {
+                            char buffer[24];
+                            const auto end = std::to_chars(buffer, buffer + sizeof buffer, q.column_int(2)).ptr;
+                            sink(std::string_view(buffer, static_cast<std::size_t>(end - buffer)));
+                        }
+                    } catch (...) {
+                        failure = std::current_exception();
+                    }
+                }
+                // running the statement to its end commits the delete, whatever the sink did
+                while (q.step("take")) {
+                }
+            } else if (read_head(*c, key, now)) {
+                throw wrong_type("take");  // a live set, map or lock: left alone
+            }
+        }
+        if (failure) std::rethrow_exception(failure);
         return live;
     }
 
@@ -566,7 +608,7 @@ private:
 /// The SQLite backend on the system clock.
 using sqlite = basic_sqlite<system_clock>;
 
-static_assert(KeyValueBackend<sqlite> && CounterBackend<sqlite> && RateLimitBackend<sqlite> && LockBackend<sqlite> &&
-              LookupBackend<sqlite>);
+static_assert(KeyValueBackend<sqlite> && TakeBackend<sqlite> && CounterBackend<sqlite> && RateLimitBackend<sqlite> &&
+              LockBackend<sqlite> && LookupBackend<sqlite>);
 
 }  // namespace hotstate::backends

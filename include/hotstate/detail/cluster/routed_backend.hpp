@@ -37,13 +37,18 @@
 // operation: the command did not run.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -52,11 +57,13 @@
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
 #include <hotstate/detail/cluster/redirect.hpp>
+#include <hotstate/detail/cluster/slot.hpp>
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/detail/redis/glob.hpp>
 #include <hotstate/detail/redis/scripts.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/rate_limit.hpp>
+#include <hotstate/redis/batch.hpp>
 #include <hotstate/redis/connection.hpp>
 #include <hotstate/redis/pool.hpp>
 
@@ -213,6 +220,35 @@ public:
 
     /// UNLINK key
     bool kv_del(std::string_view key) { return integer_command(access::write, "UNLINK", key) > 0; }
+
+    /// GETDEL key; the bytes go to `sink` in place. A server older than Redis
+    /// 6.2 answers "unknown command" (so nothing ran): this backend then uses
+    /// the GET + DEL script, for that call and every later one.
+    /// Not idempotent (redis::once): once GETDEL may have reached the server,
+    /// it is never sent again (a second send would find nothing).
+    template <class Sink>
+    bool kv_take(std::string_view key, Sink&& sink) {
+        return router_.execute(key, access::write, once, "GETDEL", [&](connection& c) {
+            reply r = getdel_unknown_.load(std::memory_order_relaxed)
+                          ? run_script(c, detail::redis::take_fallback, key)
+                          : c.command("GETDEL", "GETDEL", key);
+            if (r.type() == REDIS_REPLY_STRING) [[likely]] {
+                sink(r.text());
+                return true;
+            }
+            if (r.is_error() && detail::redis::is_unknown_command(r.text())) [[unlikely]] {
+                getdel_unknown_.store(true, std::memory_order_relaxed);
+                if (asking_in_progress()) (void)c.command("ASKING", "ASKING");
+                r = run_script(c, detail::redis::take_fallback, key);
+                if (r.type() == REDIS_REPLY_STRING) {
+                    sink(r.text());
+                    return true;
+                }
+            }
+            if (r.is_nil()) return false;
+            fail(c, "GETDEL", r);
+        });
+    }
 
     /// EXISTS key
     bool kv_exists(std::string_view key) { return integer_command(access::read, "EXISTS", key) > 0; }
@@ -411,9 +447,142 @@ public:
         return integer_command(access::write, "HDEL", key, field) > 0;
     }
 
+    // ---- PipelineBackend -----------------------------------------------------
+
+    /// Sends `ops` (hotstate::redis::ops) in pipelines and returns their results
+    /// in call order. One server (standalone, sentinel): one write, one round
+    /// trip. A cluster: the operations are grouped by the master of their
+    /// key's slot, each group sent in one write; replicas are not used. An
+    /// operation whose reply is a redirect (MOVED, ASK, TRYAGAIN, CLUSTERDOWN,
+    /// READONLY, LOADING...) never ran there: it is run again alone through the
+    /// router, which follows it. Every operation runs even when another fails;
+    /// the first failure is thrown at the end.
+    /// Idempotence: a pipeline is sent again after a lost reply only when every
+    /// operation in it (on a cluster: in that node's group) is idempotent.
+    template <PipelineOp... Ops>
+    std::tuple<typename Ops::result_type...> pipeline(const Ops&... ops) {
+        static_assert(sizeof...(Ops) > 0, "hotstate: a pipeline needs at least one operation");
+        detail::redis::pipeline_state<Ops...> state;
+        if constexpr (Router::one_node)
+            run_together(state, ops...);
+        else
+            run_by_node(state, ops...);
+        run_deferred(state, std::index_sequence_for<Ops...>{}, ops...);
+        return state.finish();
+    }
+
 private:
     static constexpr auto once = ::hotstate::redis::once;
     static constexpr auto idempotent = ::hotstate::redis::idempotent;
+    /// The effect tag of an operation known to be idempotent or not.
+    template <bool Idempotent>
+    static constexpr auto effect_of =
+        ::hotstate::redis::effect_tag<(Idempotent ? ::hotstate::redis::effect::idempotent
+                                                  : ::hotstate::redis::effect::once)>{};
+    /// Whether a reply in a pipeline is one the router follows (so the command
+    /// did not run there). Only for routers that follow redirects.
+    struct defer_redirects {
+        bool operator()(const connection&, const reply& r) const {
+            return r.is_error() && classify_error(r.text()).kind != failure_kind::none;
+        }
+    };
+    using defer_policy =
+        std::conditional_t<Router::follows_redirects, defer_redirects, detail::redis::defer_none>;
+
+    /// One server: the whole pipeline in one write through the router.
+    /// The router runs it again after a lost reply only when every operation is idempotent.
+    template <class... Ops>
+    void run_together(detail::redis::pipeline_state<Ops...>& state, const Ops&... ops) {
+        constexpr auto effect = effect_of<detail::redis::pipeline_state<Ops...>::idempotent>;
+        router_.execute({}, access::write, effect, "pipeline", [&](connection& c) {
+            state.reset();
+            detail::redis::run_group(c, state, detail::redis::select_all{}, defer_policy{}, ops...);
+        });
+    }
+
+    /// A cluster: one group per master, each in one write on that node's pool.
+    /// A group that could not be sent (no connection), or whose connection
+    /// broke while every operation in it is idempotent, is run op by op
+    /// through the router (which refreshes the map, backs off and retries);
+    /// a broken group holding a non-idempotent operation is an error, since
+    /// it may have run.
+    /// The pool runs a group's body again after a lost reply only when the group is idempotent.
+    template <class... Ops>
+    void run_by_node(detail::redis::pipeline_state<Ops...>& state, const Ops&... ops) {
+        constexpr std::size_t count = sizeof...(Ops);
+        if (router_.generation() == 0) [[unlikely]]
+            router_.refresh(0);
+        const std::array<std::uint16_t, count> node_of{
+            router_.master_index(key_slot(detail::redis::pipeline_access::key(ops)))...};
+        std::array<bool, count> done{};
+        for (std::size_t first = 0; first < count; ++first) {
+            if (done[first]) continue;
+            const std::uint16_t node = node_of[first];
+            bool group_idempotent = true;
+            for (std::size_t i = first; i < count; ++i) {
+                if (node_of[i] != node) continue;
+                done[i] = true;
+                group_idempotent = group_idempotent && detail::redis::pipeline_state<Ops...>::idempotent_each[i];
+            }
+            const auto in_group = [&](std::size_t i) { return node_of[i] == node; };
+            const auto defer_group = [&] {
+                for (std::size_t i = first; i < count; ++i)
+                    if (in_group(i)) state.defer(i);
+            };
+            if (node == slot_map::unassigned) {
+                defer_group();  // the router learns where these slots live
+                continue;
+            }
+            bool sent = false;
+            const auto send_group = [&](connection& c) {
+                sent = true;
+                detail::redis::run_group(c, state, in_group, defer_policy{}, ops...);
+            };
+            try {
+                if (group_idempotent)
+                    router_.pool_of(node).run(idempotent, send_group);
+                else
+                    router_.pool_of(node).run(once, send_group);
+            } catch (const error& e) {
+                // retryable() of router_support.hpp: a broken or slow connection, nothing else
+                const bool connection_failed = e.kind() == errc::connection || e.kind() == errc::timeout;
+                if (!connection_failed || (sent && !group_idempotent)) throw;
+                defer_group();
+            }
+        }
+    }
+
+    /// Runs every deferred operation alone through the router.
+    template <class State, std::size_t... I, class... Ops>
+    void run_deferred(State& state, std::index_sequence<I...>, const Ops&... ops) {
+        (run_alone<I>(state, ops), ...);
+    }
+
+    /// The router runs it again after a lost reply only when Op::idempotent holds.
+    template <std::size_t I, class State, class Op>
+    void run_alone(State& state, const Op& op) {
+        using access_to = detail::redis::pipeline_access;
+        if (!state.deferred(I)) [[likely]]
+            return;
+        state.undefer(I);
+        constexpr std::string_view command = access_to::template command<Op>;
+        try {
+            state.template store<I>(router_.execute(
+                access_to::key(op), access_to::template reads_only<Op> ? access::read : access::write,
+                effect_of<Op::idempotent>, command,
+                [&](connection& c) {
+                    access_to::send(op, c);
+                    reply r = c.read_reply(command);
+                    if constexpr (Router::follows_redirects) {
+                        if (defer_redirects{}(c, r)) [[unlikely]]
+                            fail_reply(c, command, r);  // a reply_redirect: the router follows it
+                    }
+                    return access_to::receive(op, c, r);
+                }));
+        } catch (...) {
+            state.fail(std::current_exception());
+        }
+    }
 
     /// Extra TTL of a GCRA key beyond its schedule, in ms (see detail::redis::gcra_check);
     /// a literal argument, so no operation formats it.
@@ -441,6 +610,8 @@ private:
 
     Router router_;
     C clock_;
+    /// Set once a server answered "unknown command" to GETDEL (Redis < 6.2).
+    std::atomic<bool> getdel_unknown_{false};
 };
 
 }  // namespace hotstate::detail::cluster

@@ -40,6 +40,7 @@ enum class sql : std::uint8_t {
     exists,
     head,
     del,
+    take,
     count_range,
     count_from,
     del_range,
@@ -83,6 +84,10 @@ inline constexpr std::array<const char*, static_cast<std::size_t>(sql::count_)> 
     "FROM hotstate_entries WHERE key = ?1 AND " HOTSTATE_SQLITE_LIVE("?2"),
     // del(key, now): one row, tells whether it was live
     "DELETE FROM hotstate_entries WHERE key = ?1 RETURNING " HOTSTATE_SQLITE_LIVE("?2"),
+    // take(key, now): deletes a bytes or integer row and returns it with its liveness;
+    // a row of another kind stays (take of it is a wrong_type error, as get is)
+    "DELETE FROM hotstate_entries WHERE key = ?1 AND kind IN (0, 1) RETURNING kind, value, number, "
+    HOTSTATE_SQLITE_LIVE("?2"),
     // count_range(low, high, now): live rows under a prefix, as an index range
     "SELECT count(*) FROM hotstate_entries WHERE key >= ?1 AND key < ?2 AND " HOTSTATE_SQLITE_LIVE("?3"),
     // count_from(low, -, now): the same without an upper bound
