@@ -11,6 +11,7 @@
 #pragma once
 
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <type_traits>
@@ -74,13 +75,53 @@ concept CounterCategory = KeyCategory<C> && std::is_integral_v<typename C::value
 
 namespace detail {
 
+/// The I-th type of a pack.
+template <std::size_t I, class First, class... Rest>
+struct nth_category {
+    using type = typename nth_category<I - 1, Rest...>::type;
+};
+template <class First, class... Rest>
+struct nth_category<0, First, Rest...> {
+    using type = First;
+};
+
+/// Positions of the first two categories that share an id; {n, n} when none do.
+struct id_clash {
+    std::size_t first;
+    std::size_t second;
+};
+
 template <class... Categories>
-consteval bool ids_are_unique() {
+consteval id_clash first_id_clash() {
     constexpr std::uint8_t ids[] = {Categories::id..., 0};
     for (std::size_t i = 0; i < sizeof...(Categories); ++i)
         for (std::size_t j = i + 1; j < sizeof...(Categories); ++j)
-            if (ids[i] == ids[j]) return false;
-    return true;
+            if (ids[i] == ids[j]) return {i, j};
+    return {sizeof...(Categories), sizeof...(Categories)};
+}
+
+/// Instantiated only for two categories of one store that share a prefix id:
+/// a static_assert message cannot name types, but the compiler's "in
+/// instantiation of" line for this template does, so the error names both.
+template <class First, class Second>
+struct categories_share_a_prefix_id {
+    static_assert(First::id != Second::id,
+                  "hotstate: two key categories of this store share one prefix id (the compiler names the two "
+                  "where it reports instantiating categories_share_a_prefix_id<First, Second>); every category "
+                  "needs its own id (0..255)");
+    // the static_assert above is the error; true spares a second, vaguer one at the store
+    static constexpr bool value = true;
+};
+
+/// Whether every category has its own id; on a clash, a compile error names the pair.
+template <class... Categories>
+consteval bool ids_are_unique() {
+    constexpr id_clash clash = first_id_clash<Categories...>();
+    if constexpr (clash.first == sizeof...(Categories))
+        return true;
+    else
+        return categories_share_a_prefix_id<typename nth_category<clash.first, Categories...>::type,
+                                            typename nth_category<clash.second, Categories...>::type>::value;
 }
 
 template <class C, class... Categories>

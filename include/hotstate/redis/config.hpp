@@ -3,8 +3,19 @@
 // The fields are the seeds' (url, timeout, poolMaxConnections,
 // poolTimeoutCreate/Wait/Recycle, authUsername/authSecret, protocolVersion)
 // with the same defaults, as std::chrono durations. URL parsing is a pure
-// function (parse_url) so it is tested without a server, and every way of
-// printing a config or an endpoint masks the password as ***.
+// function (parse_url) so it is tested without a server.
+//
+// URLs: `redis://[user[:password]@]host[:port][/db]` and
+// `unix:///path/to.sock[?db=N]`. The user name and password are
+// percent-decoded (`p%40ss%3Aword` is `p@ss:word`), and the userinfo ends at
+// the URL's last '@', so a password with '/', '?' or '@' cannot be mistaken
+// for the host or the path.
+//
+// Secrets: every way of printing a config or an endpoint (to_string, fmt)
+// shows passwords as ***; a parse error never quotes the userinfo at all,
+// whatever it holds, and quotes at most 64 bytes of any other part (a 1 MiB
+// host gives a short message). A NUL byte in a host, user name, password or
+// socket path is errc::configuration rather than a string hiredis would cut.
 //
 // What this build's hiredis cannot do is refused here, at configuration time,
 // with errc::configuration: hiredis 0.14 speaks RESP2 only and has no TLS, so
@@ -19,6 +30,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <sys/un.h>
 
 #include <hiredis/hiredis.h>
 
@@ -36,7 +49,8 @@ enum class protocol_version : std::uint8_t { resp2, resp3 };
 
 /// Settings of a standalone Redis connection and its pool (the seeds' fields).
 struct config {
-    /// `redis://[user[:password]@]host[:port][/db]` or `unix:///path/to.sock[?db=N]`.
+    /// `redis://[user[:password]@]host[:port][/db]` or `unix:///path/to.sock[?db=N]`;
+    /// user and password percent-decoded (see parse_url).
     std::string url = "redis://127.0.0.1:6379";
     /// Bound on connecting and on every command's round trip.
     std::chrono::milliseconds timeout{std::chrono::seconds{10}};
@@ -102,6 +116,37 @@ namespace detail_config {
     return error(errc::configuration, "hotstate: redis configuration: " + std::string(what));
 }
 
+/// Most bytes of one piece of user input (a port, a scheme, a name) a message quotes.
+inline constexpr std::size_t quote_limit = 64;
+/// Most bytes of a URL's host, path and query a message or to_string shows.
+inline constexpr std::size_t url_limit = 128;
+/// Longest host name: DNS names are at most 253 bytes (255 on the wire).
+inline constexpr std::size_t host_limit = 255;
+/// Longest socket path: sun_path holds it with its terminating NUL.
+inline constexpr std::size_t socket_path_limit = sizeof(sockaddr_un{}.sun_path) - 1;
+
+/// `text` as a message may show it: at most `limit` bytes (then "..."), and
+/// every byte that is not printable ASCII as \xNN, so neither a huge input nor
+/// control characters reach a log line.
+[[nodiscard]] inline std::string quote(std::string_view text, std::size_t limit = quote_limit) {
+    constexpr char digits[] = "0123456789abcdef";
+    const std::size_t shown = text.size() < limit ? text.size() : limit;
+    std::string out;
+    out.reserve(shown + 3);
+    for (std::size_t i = 0; i < shown; ++i) {
+        const auto byte = static_cast<unsigned char>(text[i]);
+        if (byte >= 0x20 && byte < 0x7f) {
+            out.push_back(text[i]);
+        } else {
+            out.append("\\x");
+            out.push_back(digits[byte >> 4]);
+            out.push_back(digits[byte & 15]);
+        }
+    }
+    if (text.size() > limit) out.append("...");
+    return out;
+}
+
 inline int hex_value(char c) noexcept {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -110,6 +155,7 @@ inline int hex_value(char c) noexcept {
 }
 
 /// Decodes %XX escapes (user names and passwords may contain '@' or ':').
+/// '+' stays '+': this is a URL's userinfo, not a form.
 inline std::optional<std::string> percent_decode(std::string_view text) {
     std::string out;
     out.reserve(text.size());
@@ -137,38 +183,137 @@ std::optional<Int> parse_number(std::string_view text) {
     return value;
 }
 
-/// The URL with any password replaced by ***, for messages.
-inline std::string redact(std::string_view url) {
-    const auto scheme_end = url.find("://");
-    if (scheme_end == std::string_view::npos) return std::string(url);
-    const std::size_t authority = scheme_end + 3;
-    const auto authority_end = url.find_first_of("/?", authority);
-    const std::string_view auth_part = url.substr(authority, authority_end == std::string_view::npos
-                                                                 ? std::string_view::npos
-                                                                 : authority_end - authority);
-    const auto at = auth_part.rfind('@');
-    if (at == std::string_view::npos) return std::string(url);
-    const std::string_view userinfo = auth_part.substr(0, at);
-    const auto colon = userinfo.find(':');
-    std::string out(url.substr(0, authority));
-    out.append(colon == std::string_view::npos ? userinfo : userinfo.substr(0, colon)).append(":***");
-    out.append(url.substr(authority + at));
+/// RFC 3986 scheme: a letter, then letters, digits, '+', '-' or '.'.
+[[nodiscard]] constexpr bool is_scheme_name(std::string_view text) noexcept {
+    const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+    if (text.empty() || !letter(text.front())) return false;
+    for (const char c : text)
+        if (!letter(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.') return false;
+    return true;
+}
+
+[[nodiscard]] constexpr bool is_socket_scheme(std::string_view scheme) noexcept {
+    return scheme == "unix" || scheme == "redis+unix";
+}
+
+/// A URL cut into the pieces the parser and every printer agree on.
+struct url_parts {
+    /// The text before "://" when it is a valid scheme name; otherwise the
+    /// whole URL is treated as scheme-less, so a password that happens to
+    /// contain "://" is never mistaken for (and quoted as) a scheme.
+    std::optional<std::string_view> scheme;
+    /// Everything before the *last* '@': a password may hold '/', '?', '#'
+    /// or '@' unescaped and still never be read as host, port or path.
+    std::optional<std::string_view> userinfo;
+    /// Host, port, path and query (or a socket path and its query).
+    std::string_view rest;
+};
+
+[[nodiscard]] constexpr url_parts split_url(std::string_view url) noexcept {
+    url_parts parts;
+    std::string_view body = url;
+    if (const auto end = url.find("://"); end != std::string_view::npos && is_scheme_name(url.substr(0, end))) {
+        parts.scheme = url.substr(0, end);
+        body = url.substr(end + 3);
+    }
+    // an '@' in an absolute socket path is part of a file name, not a login
+    const bool socket_path = parts.scheme && is_socket_scheme(*parts.scheme) && body.starts_with('/');
+    if (const auto at = body.rfind('@'); !socket_path && at != std::string_view::npos) {
+        parts.userinfo = body.substr(0, at);
+        body = body.substr(at + 1);
+    }
+    parts.rest = body;
+    return parts;
+}
+
+/// `rest` (host, port, path, query) for display: query values other than
+/// db's as ***, bounded, non-printable bytes escaped.
+[[nodiscard]] inline std::string shown_rest(std::string_view rest) {
+    const auto query = rest.find('?');
+    if (query == std::string_view::npos) return quote(rest, url_limit);
+    std::string masked(rest.substr(0, query + 1));
+    std::string_view parameters = rest.substr(query + 1);
+    for (bool first = true; !parameters.empty() && masked.size() <= url_limit; first = false) {
+        const auto amp = parameters.find('&');
+        const std::string_view item = parameters.substr(0, amp);
+        parameters = amp == std::string_view::npos ? std::string_view{} : parameters.substr(amp + 1);
+        const auto eq = item.find('=');
+        if (!first) masked.push_back('&');
+        masked.append(item.substr(0, eq));
+        if (eq != std::string_view::npos) masked.append(item.substr(0, eq) == "db" ? item.substr(eq) : "=***");
+    }
+    if (!parameters.empty()) masked.append("&...");
+    return quote(masked, url_limit);
+}
+
+/// The URL as an error message quotes it: the userinfo, whatever it holds,
+/// as ***, so no mistake in a URL can put any part of a password in a log.
+[[nodiscard]] inline std::string shown_in_error(std::string_view url) {
+    const url_parts parts = split_url(url);
+    std::string out;
+    if (parts.scheme) out.append(quote(*parts.scheme)).append("://");
+    if (parts.userinfo) out.append("***@");
+    out.append(shown_rest(parts.rest));
     return out;
 }
 
+/// Whether a URL's raw user name is shown by to_string: only plain names
+/// (RFC 3986 unreserved and sub-delimiter characters, %-escapes), and only
+/// when a ':' separates it from a password, so that `redis://secret@host`
+/// (a password written where the user name goes) stays masked too.
+[[nodiscard]] constexpr bool is_plain_user_name(std::string_view name) noexcept {
+    constexpr std::string_view allowed = "-._~!$&'()*+,;=%";
+    for (const char c : name)
+        if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
+            allowed.find(c) == std::string_view::npos)
+            return false;
+    return true;
+}
+
+/// The URL with its password replaced by ***, for to_string and messages
+/// about a URL that did parse. Any userinfo that is not `plain-user:password`
+/// is masked whole.
+[[nodiscard]] inline std::string redact(std::string_view url) {
+    const url_parts parts = split_url(url);
+    std::string out;
+    if (parts.scheme) out.append(quote(*parts.scheme)).append("://");
+    if (parts.userinfo) {
+        const auto colon = parts.userinfo->find(':');
+        const std::string_view user = parts.userinfo->substr(0, colon);
+        if (colon != std::string_view::npos && is_plain_user_name(user))
+            out.append(quote(user)).append(":***@");
+        else
+            out.append("***@");
+    }
+    out.append(shown_rest(parts.rest));
+    return out;
+}
+
+[[nodiscard]] inline bool has_nul(std::string_view text) noexcept { return text.find('\0') != std::string_view::npos; }
+
 }  // namespace detail_config
 
-/// Parses a Redis URL; throws errc::configuration naming the offending part
-/// (and never the password). Pure: no I/O.
+/// Parses a Redis URL; throws errc::configuration naming the offending part.
+/// Pure: no I/O. The message never quotes the userinfo (whatever it holds),
+/// and quotes at most 64 bytes of any other part.
+///
+/// Credentials: the userinfo ends at the last '@' of the URL and the user name
+/// at its first ':'. Both are percent-decoded (%40 is '@', %3A ':', %25 '%',
+/// %2F '/'; '+' stays '+'), so a password may hold any byte but NUL: encode
+/// '%' always, and ':' in a user name. '/', '?', '#' and '@' in a password
+/// work unescaped too (the last '@' decides), but percent-encoding them is
+/// what other clients expect. A NUL byte in the host, user name, password or
+/// socket path is errc::configuration (hiredis would cut the string there).
 [[nodiscard]] inline endpoint parse_url(std::string_view url) {
     using detail_config::config_error;
-    const std::string shown = detail_config::redact(url);
-    const auto fail = [&](std::string_view why) { return config_error("URL '" + shown + "': " + std::string(why)); };
+    using detail_config::quote;
+    const auto fail = [url](std::string_view why) {
+        return config_error("URL '" + detail_config::shown_in_error(url) + "': " + std::string(why));
+    };
 
-    const auto scheme_end = url.find("://");
-    if (scheme_end == std::string_view::npos) throw fail("missing scheme (expected redis:// or unix://)");
-    const std::string_view scheme = url.substr(0, scheme_end);
-    std::string_view rest = url.substr(scheme_end + 3);
+    const detail_config::url_parts parts = detail_config::split_url(url);
+    if (!parts.scheme) throw fail("missing scheme (expected redis:// or unix://)");
+    const std::string_view scheme = *parts.scheme;
     endpoint result;
 
     if (scheme == "rediss") {
@@ -178,11 +323,17 @@ inline std::string redact(std::string_view url) {
         else
             throw fail("TLS (rediss://) is not implemented by hotstate's Redis backend yet");
     }
-    if (scheme == "unix" || scheme == "redis+unix") {
+    if (detail_config::is_socket_scheme(scheme)) {
         result.type = endpoint::kind::unix_socket;
+        const std::string_view rest = parts.rest;
+        if (parts.userinfo || !rest.starts_with('/'))
+            throw fail("socket path must be absolute (unix:///path/to.sock); credentials go in auth_username and "
+                       "auth_secret");
         const auto query = rest.find('?');
         const std::string_view path = rest.substr(0, query);
-        if (path.empty() || path.front() != '/') throw fail("socket path must be absolute (unix:///path/to.sock)");
+        if (detail_config::has_nul(path)) throw fail("socket path contains a NUL byte");
+        if (path.size() > detail_config::socket_path_limit)
+            throw fail("socket path is longer than " + std::to_string(detail_config::socket_path_limit) + " bytes");
         result.path = std::string(path);
         if (query != std::string_view::npos) {
             std::string_view parameters = rest.substr(query + 1);
@@ -195,40 +346,47 @@ inline std::string redact(std::string_view url) {
                 const std::string_view value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
                 if (name == "db") {
                     const auto db = detail_config::parse_number<std::uint32_t>(value);
-                    if (!db) throw fail("query parameter db='" + std::string(value) + "' is not a database number");
+                    if (!db) throw fail("query parameter db='" + quote(value) + "' is not a database number");
                     result.db = *db;
                 } else {
-                    throw fail("unknown query parameter '" + std::string(name) + "' (only db is understood)");
+                    throw fail("unknown query parameter '" + quote(name) + "' (only db is understood)");
                 }
             }
         }
         return result;
     }
-    if (scheme != "redis") throw fail("unsupported scheme '" + std::string(scheme) + "' (expected redis:// or unix://)");
+    if (scheme != "redis") throw fail("unsupported scheme '" + quote(scheme) + "' (expected redis:// or unix://)");
 
-    const auto authority_end = rest.find_first_of("/?");
-    std::string_view authority = rest.substr(0, authority_end);
-    std::string_view tail = authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
-
-    if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
-        const std::string_view userinfo = authority.substr(0, at);
-        authority = authority.substr(at + 1);
+    if (parts.userinfo) {
+        const std::string_view userinfo = *parts.userinfo;
         const auto colon = userinfo.find(':');
-        const auto user = detail_config::percent_decode(userinfo.substr(0, colon));
+        const std::string_view raw_user = userinfo.substr(0, colon);
+        // without this, "redis://host/2?x@other" would log in as user "host/2?x"
+        if (raw_user.find_first_of("/?#") != std::string_view::npos)
+            throw fail("user name contains '/', '?' or '#' (percent-encode them)");
+        auto user = detail_config::percent_decode(raw_user);
         if (!user) throw fail("user name has a malformed %-escape");
-        if (!user->empty()) result.username = *user;
+        if (detail_config::has_nul(*user)) throw fail("user name contains a NUL byte");
+        if (!user->empty()) result.username = std::move(*user);
         if (colon != std::string_view::npos) {
-            const auto password = detail_config::percent_decode(userinfo.substr(colon + 1));
+            auto password = detail_config::percent_decode(userinfo.substr(colon + 1));
             if (!password) throw fail("password has a malformed %-escape");
-            result.password = *password;
+            if (detail_config::has_nul(*password)) throw fail("password contains a NUL byte");
+            result.password = std::move(*password);
         }
     }
 
+    const std::string_view rest = parts.rest;
+    const auto authority_end = rest.find_first_of("/?");
+    const std::string_view authority = rest.substr(0, authority_end);
+    std::string_view tail = authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
+
+    std::string_view host;
     std::string_view port_text;
     if (!authority.empty() && authority.front() == '[') {
         const auto close = authority.find(']');
         if (close == std::string_view::npos) throw fail("IPv6 host is missing its closing ']'");
-        result.host = std::string(authority.substr(1, close - 1));
+        host = authority.substr(1, close - 1);
         const std::string_view after = authority.substr(close + 1);
         if (!after.empty()) {
             if (after.front() != ':') throw fail("unexpected text after the IPv6 host");
@@ -237,18 +395,24 @@ inline std::string redact(std::string_view url) {
         }
     } else {
         const auto colon = authority.rfind(':');
-        result.host = std::string(authority.substr(0, colon));
+        host = authority.substr(0, colon);
         if (colon != std::string_view::npos) {
             port_text = authority.substr(colon + 1);
             if (port_text.empty()) throw fail("empty port");
         }
     }
-    if (result.host.empty()) throw fail("missing host");
-    if (result.host.find_first_of(" \t/@") != std::string::npos) throw fail("host contains an invalid character");
+    if (host.empty()) throw fail("missing host");
+    if (detail_config::has_nul(host)) throw fail("host contains a NUL byte");
+    if (host.size() > detail_config::host_limit)
+        throw fail("host is longer than " + std::to_string(detail_config::host_limit) + " bytes");
+    for (const char c : host)
+        if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f || c == '/' || c == '@')
+            throw fail("host contains an invalid character");
+    result.host = std::string(host);
     if (!port_text.empty()) {
         const auto port = detail_config::parse_number<std::uint32_t>(port_text);
         if (!port || *port == 0 || *port > 65535)
-            throw fail("port '" + std::string(port_text) + "' is not a number in 1..65535");
+            throw fail("port '" + quote(port_text) + "' is not a number in 1..65535");
         result.port = static_cast<std::uint16_t>(*port);
     }
 
@@ -257,7 +421,7 @@ inline std::string redact(std::string_view url) {
         const std::string_view db_text = tail.substr(1, query == std::string_view::npos ? std::string_view::npos : query - 1);
         if (!db_text.empty()) {
             const auto db = detail_config::parse_number<std::uint32_t>(db_text);
-            if (!db) throw fail("database '" + std::string(db_text) + "' is not a number");
+            if (!db) throw fail("database '" + quote(db_text) + "' is not a number");
             result.db = *db;
         }
         tail = query == std::string_view::npos ? std::string_view{} : tail.substr(query);
@@ -283,6 +447,10 @@ inline std::string redact(std::string_view url) {
     if (settings.pool_timeout_create.count() <= 0 || settings.pool_timeout_wait.count() < 0 ||
         settings.pool_timeout_recycle.count() < 0)
         throw config_error("pool timeouts must not be negative (and pool_timeout_create positive)");
+    if (settings.auth_username && detail_config::has_nul(*settings.auth_username))
+        throw config_error("auth_username contains a NUL byte");
+    if (settings.auth_secret && detail_config::has_nul(*settings.auth_secret))
+        throw config_error("auth_secret contains a NUL byte");
     endpoint result = parse_url(settings.url);
     if (settings.auth_username) result.username = settings.auth_username;
     if (settings.auth_secret) result.password = settings.auth_secret;
@@ -291,15 +459,17 @@ inline std::string redact(std::string_view url) {
     return result;
 }
 
-/// The endpoint for logs: credentials masked.
+/// The endpoint for logs: the password as ***; a user name without a
+/// password as *** too (it is often a password written in the wrong place).
 [[nodiscard]] inline std::string to_string(const endpoint& where) {
     std::string out = where.type == endpoint::kind::unix_socket ? "unix://" : "redis://";
-    if (where.username || where.password) {
-        if (where.username) out.append(*where.username);
-        if (where.password) out.append(":***");
-        out.push_back('@');
+    if (where.password) {
+        if (where.username) out.append(detail_config::quote(*where.username));
+        out.append(":***@");
+    } else if (where.username) {
+        out.append("***@");
     }
-    out.append(where.address());
+    out.append(detail_config::quote(where.address(), detail_config::url_limit));
     if (where.type == endpoint::kind::unix_socket) {
         if (where.db != 0) out.append("?db=").append(std::to_string(where.db));
     } else if (where.db != 0) {
@@ -317,7 +487,7 @@ inline std::string redact(std::string_view url) {
     out += ", pool_timeout_create=" + ms(settings.pool_timeout_create);
     out += ", pool_timeout_wait=" + ms(settings.pool_timeout_wait);
     out += ", pool_timeout_recycle=" + ms(settings.pool_timeout_recycle);
-    if (settings.auth_username) out += ", auth_username=" + *settings.auth_username;
+    if (settings.auth_username) out += ", auth_username=" + detail_config::quote(*settings.auth_username);
     if (settings.auth_secret) out += ", auth_secret=***";
     out += settings.protocol == protocol_version::resp2 ? ", protocol=resp2" : ", protocol=resp3";
     out += settings.tcp_keepalive ? ", tcp_keepalive=on" : ", tcp_keepalive=off";

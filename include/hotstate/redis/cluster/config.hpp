@@ -5,7 +5,9 @@
 // fields, authUsername/authSecret, maxRetries/minRetryWait/maxRetryWait,
 // readFromReplicas, protocolVersion). What this build's hiredis cannot do
 // (RESP3, TLS) is refused when the backend is constructed, with the same
-// errc::configuration messages as the standalone backend.
+// errc::configuration messages as the standalone backend. URLs follow
+// redis/config.hpp's rules, and every way of printing these configs
+// (to_string, fmt) shows the passwords as ***.
 #pragma once
 
 #include <chrono>
@@ -21,8 +23,9 @@ namespace hotstate::redis {
 
 /// Settings of the Redis Cluster backend.
 struct cluster_config {
-    /// Seed nodes, `redis://[user[:password]@]host:port`; any reachable one
-    /// is enough to learn the whole cluster (CLUSTER SLOTS).
+    /// Seed nodes, `redis://[user[:password]@]host:port` (user and password
+    /// percent-decoded, as redis::config's url); any reachable one is enough
+    /// to learn the whole cluster (CLUSTER SLOTS).
     std::vector<std::string> urls{"redis://127.0.0.1:7000"};
     /// Bound on connecting and on every command's round trip, per node.
     std::chrono::milliseconds timeout{std::chrono::seconds{10}};
@@ -65,7 +68,8 @@ struct cluster_config {
 struct sentinel_config {
     /// The name the sentinels monitor the master under (`sentinel monitor <name> ...`).
     std::string service_name = "mymaster";
-    /// Sentinels, `redis://[user[:password]@]host:port`; asked in order.
+    /// Sentinels, `redis://[user[:password]@]host:port` (percent-decoded
+    /// credentials, as redis::config's url); asked in order.
     std::vector<std::string> sentinel_urls{"redis://127.0.0.1:26379"};
     /// ACL user name for the sentinels; overrides the URLs'.
     std::optional<std::string> sentinel_username{};
@@ -115,7 +119,7 @@ struct sentinel_config {
     }
     out += "], timeout=" + std::to_string(settings.timeout.count()) + "ms";
     out += ", pool_max_connections=" + std::to_string(settings.pool_max_connections);
-    if (settings.auth_username) out += ", auth_username=" + *settings.auth_username;
+    if (settings.auth_username) out += ", auth_username=" + detail_config::quote(*settings.auth_username);
     if (settings.auth_secret) out += ", auth_secret=***";
     out += ", max_retries=" + std::to_string(settings.max_retries);
     out += ", min_retry_wait=" + std::to_string(settings.min_retry_wait.count()) + "ms";
@@ -127,15 +131,15 @@ struct sentinel_config {
 
 /// The sentinel config for logs: every secret printed as ***.
 [[nodiscard]] inline std::string to_string(const sentinel_config& settings) {
-    std::string out = "redis_sentinel{service_name=" + settings.service_name + ", sentinel_urls=[";
+    std::string out = "redis_sentinel{service_name=" + detail_config::quote(settings.service_name) + ", sentinel_urls=[";
     for (std::size_t i = 0; i < settings.sentinel_urls.size(); ++i) {
         if (i) out += ", ";
         out += detail_config::redact(settings.sentinel_urls[i]);
     }
     out += "]";
-    if (settings.sentinel_username) out += ", sentinel_username=" + *settings.sentinel_username;
+    if (settings.sentinel_username) out += ", sentinel_username=" + detail_config::quote(*settings.sentinel_username);
     if (settings.sentinel_secret) out += ", sentinel_secret=***";
-    if (settings.auth_username) out += ", auth_username=" + *settings.auth_username;
+    if (settings.auth_username) out += ", auth_username=" + detail_config::quote(*settings.auth_username);
     if (settings.auth_secret) out += ", auth_secret=***";
     out += ", timeout=" + std::to_string(settings.timeout.count()) + "ms";
     out += ", max_retries=" + std::to_string(settings.max_retries) + "}";
@@ -143,3 +147,24 @@ struct sentinel_config {
 }
 
 }  // namespace hotstate::redis
+
+#ifdef HOTSTATE_REDIS_HAS_FMT
+/// Formats a redis::cluster_config with its secrets masked (same text as to_string).
+template <>
+struct fmt::formatter<hotstate::redis::cluster_config> : fmt::formatter<std::string_view> {
+    template <class FormatContext>
+    auto format(const hotstate::redis::cluster_config& settings, FormatContext& ctx) const {
+        const std::string text = hotstate::redis::to_string(settings);
+        return fmt::formatter<std::string_view>::format(std::string_view(text), ctx);
+    }
+};
+/// Formats a redis::sentinel_config with its secrets masked (same text as to_string).
+template <>
+struct fmt::formatter<hotstate::redis::sentinel_config> : fmt::formatter<std::string_view> {
+    template <class FormatContext>
+    auto format(const hotstate::redis::sentinel_config& settings, FormatContext& ctx) const {
+        const std::string text = hotstate::redis::to_string(settings);
+        return fmt::formatter<std::string_view>::format(std::string_view(text), ctx);
+    }
+};
+#endif
