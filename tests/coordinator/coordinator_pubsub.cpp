@@ -128,7 +128,7 @@ TEST_CASE("pubsub: garbage PUBLISHed on the channel by raw hiredis is skipped an
     const std::string channel = receiver->transport().channel();
     server.command({"PUBLISH", channel, "hello"});
     server.command({"PUBLISH", channel, ""});
-    server.command({"PUBLISH", channel, std::string_view("\xC7\x01\x01\x01\x01\x05\x00", 7)});
+    server.command({"PUBLISH", channel, std::string_view("\xC7\x02\x01\x01\x01\x01\x05\x00", 8)});
     auto sender = make_node(server, 1, sender_box);
     sender->publish(ping{1, 1, "real"});
     REQUIRE(eventually([&] { return receiver_box.total.load() == 1; }));
