@@ -83,6 +83,19 @@ enum class connection_state : std::uint8_t {
     send_recovered,  ///< a send succeeded after failures
 };
 
+/// The state's name, e.g. "connect_failed", for logs.
+[[nodiscard]] constexpr std::string_view to_string(connection_state state) noexcept {
+    switch (state) {
+        case connection_state::connected: return "connected";
+        case connection_state::reconnected: return "reconnected";
+        case connection_state::connect_failed: return "connect_failed";
+        case connection_state::lost: return "lost";
+        case connection_state::send_failed: return "send_failed";
+        case connection_state::send_recovered: return "send_recovered";
+    }
+    return "unknown";
+}
+
 /// A connection state change or error of a transport, as coordinator::on_connection reports it.
 /// Reported on changes, not per attempt: a failure that repeats with the same error is reported once.
 struct connection_event {
