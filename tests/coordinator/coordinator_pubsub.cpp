@@ -361,6 +361,7 @@ TEST_CASE("pubsub: a server that goes down and comes back is reported: lost, ref
     sender->publish(ping{1, 1, ""});  // nobody to take it: dropped, and said so
     REQUIRE(sender->flush());
     REQUIRE(eventually([&] { return sender_box.connections_of(connection_state::send_failed) == 1; }));
+    REQUIRE(eventually([&] { return receiver->transport().stats().connect_failures >= 4; }));
 
     server.start();
     REQUIRE(eventually([&] { return receiver_box.connections_of(connection_state::reconnected) == 1; },
@@ -372,6 +373,7 @@ TEST_CASE("pubsub: a server that goes down and comes back is reported: lost, ref
     }));
     const auto back = receiver_box.first_of(connection_state::reconnected);
     CHECK(back->down_for > std::chrono::milliseconds{0});
-    CHECK(receiver_box.connections_of(connection_state::connect_failed) == 1);  // refused many times, said once
-    CHECK(receiver->transport().stats().connect_failures > 1);
+    // refused at every attempt, said once (twice at most, should one attempt have met the server shutting down)
+    CHECK(receiver_box.connections_of(connection_state::connect_failed) <= 2);
+    CHECK(receiver->transport().stats().connect_failures >= 4);
 }
