@@ -392,3 +392,19 @@ TEST_CASE("resume decisions: intact, trimmed past the reader, stream reset", "[c
     // a reader at 0-0 wants whatever is retained
     CHECK(check_resume(stream_id{}, {{200, 0}, {}, stream_id{150, 0}}) == resume_verdict::intact);
 }
+
+TEST_CASE("cursor lookups: absent, found, and anything else invalid, never absent", "[coordinator][streams]") {
+    CHECK(interpret_cursor(false, std::nullopt).result == cursor_lookup::outcome::absent);
+    const auto found = interpret_cursor(false, std::string_view("1767225600000-7"));
+    CHECK(found.result == cursor_lookup::outcome::found);
+    CHECK(found.id == stream_id{1767225600000u, 7});
+    for (const std::string_view garbage : {"", "not-a-cursor", "1-2-3", "-1", "99999999999999999999999-0"}) {
+        INFO("'" << garbage << "'");
+        const auto seen = interpret_cursor(false, garbage);
+        CHECK(seen.result == cursor_lookup::outcome::invalid);
+        CHECK(seen.problem == "holds " + std::to_string(garbage.size()) + " bytes that are not a stream id");
+    }
+    const auto hash = interpret_cursor(true, std::nullopt);
+    CHECK(hash.result == cursor_lookup::outcome::invalid);
+    CHECK(hash.problem.find("WRONGTYPE") != std::string::npos);
+}

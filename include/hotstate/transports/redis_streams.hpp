@@ -64,6 +64,7 @@
 #include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/detail/coordinator/redis_link.hpp>
 #include <hotstate/detail/coordinator/stream_id.hpp>
+#include <hotstate/detail/coordinator/stream_replies.hpp>
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/config.hpp>
@@ -227,36 +228,11 @@ private:
     /// XINFO STREAM's ids; zeros when the stream does not exist.
     detail::stream_state read_info(redis::connection& conn) const {
         redis::reply answer = conn.command("XINFO STREAM", "XINFO", "STREAM", options_.stream);
-        detail::stream_state info;
         if (answer.is_error()) {
-            if (answer.text().find("no such key") != std::string_view::npos) return info;
+            if (answer.text().find("no such key") != std::string_view::npos) return {};
             throw detail::redis::server_error(conn.address(), "XINFO STREAM", answer.text());
         }
-        const redisReply* raw = answer.get();
-        if (raw->type != REDIS_REPLY_ARRAY) return info;
-        for (std::size_t i = 0; i + 1 < raw->elements; i += 2) {
-            const redisReply* key = raw->element[i];
-            const redisReply* value = raw->element[i + 1];
-            if (key->type != REDIS_REPLY_STRING && key->type != REDIS_REPLY_STATUS) continue;
-            const std::string_view name(key->str, key->len);
-            if (name == "first-entry" && value->type == REDIS_REPLY_ARRAY && value->elements >= 1 &&
-                value->element[0]->type == REDIS_REPLY_STRING) {
-                info.first_entry =
-                    detail::stream_id::parse(std::string_view(value->element[0]->str, value->element[0]->len));
-                continue;
-            }
-            if (value->type == REDIS_REPLY_INTEGER) {
-                if (name == "length") info.length = static_cast<std::uint64_t>(value->integer);
-                else if (name == "entries-added") info.entries_added = static_cast<std::uint64_t>(value->integer);
-                continue;
-            }
-            if (value->type != REDIS_REPLY_STRING && value->type != REDIS_REPLY_STATUS) continue;
-            const auto id = detail::stream_id::parse(std::string_view(value->str, value->len));
-            if (!id) continue;
-            if (name == "last-generated-id") info.last_generated = *id;
-            else if (name == "max-deleted-entry-id") info.max_deleted = *id;
-        }
-        return info;
+        return detail::parse_stream_info(answer.get());
     }
 
     /// Compares the position with the stream; reports and repositions when entries were lost.
@@ -325,32 +301,31 @@ private:
             return;
         }
         redis::reply answer = conn.command("GET", "GET", options_.cursor_key);
-        std::string problem;
-        if (answer.is_error()) {
-            if (!answer.text().starts_with("WRONGTYPE"))
-                throw detail::redis::server_error(conn.address(), "GET (stream cursor)", answer.text());
-            problem = "holds a key of another type than a string (WRONGTYPE)";
-        } else if (!answer.is_nil()) {
-            if (const auto stored = detail::stream_id::parse(answer.text())) {
+        const bool wrong_type = answer.is_error() && answer.text().starts_with("WRONGTYPE");
+        if (answer.is_error() && !wrong_type)
+            throw detail::redis::server_error(conn.address(), "GET (stream cursor)", answer.text());
+        const detail::cursor_lookup found = detail::interpret_cursor(
+            wrong_type, answer.is_error() || answer.is_nil() ? std::nullopt : std::optional(answer.text()));
+        switch (found.result) {
+            case detail::cursor_lookup::outcome::absent:  // a first start
+                check_retention(conn, sink, options_.from_beginning);
+                return;
+            case detail::cursor_lookup::outcome::found: {
                 {
                     std::lock_guard lock(state.position_mutex);
-                    state.position = *stored;
+                    state.position = found.id;
                 }
                 check_retention(conn, sink);
                 return;
             }
-            problem = "holds " + std::to_string(answer.text().size()) + " bytes that are not a stream id";
-        }
-        if (problem.empty()) {  // no cursor yet: a first start
-            check_retention(conn, sink, options_.from_beginning);
-            return;
+            case detail::cursor_lookup::outcome::invalid: break;
         }
         const bool from_start = options_.on_invalid_cursor == invalid_cursor_start::stream_start;
         check_retention(conn, sink, from_start);
         state.invalid_cursors.fetch_add(1, std::memory_order_relaxed);
         sink.on_outage(transport_outage{
             outage_kind::cursor_invalid, std::chrono::milliseconds{0},
-            "hotstate redis_streams: cursor key '" + options_.cursor_key + "' at " + conn.address() + " " + problem +
+            "hotstate redis_streams: cursor key '" + options_.cursor_key + "' at " + conn.address() + " " + found.problem +
                 "; reading stream '" + options_.stream + "' from its " + (from_start ? "start" : "end") +
                 " (on_invalid_cursor), so events " +
                 (from_start ? "handled before are delivered again" : "added since this node last read are missed") +
@@ -463,39 +438,18 @@ private:
     /// message is handled; the last one's is left for the next XREAD's write.
     template <class Sink>
     std::size_t deliver(const redis::reply& answer, Sink& sink, redis::connection& conn) {
-        const redisReply* raw = answer.get();
-        if (raw->type != REDIS_REPLY_ARRAY || raw->elements == 0) return 0;  // nil: the block ran out
-        const redisReply* stream = raw->element[0];
-        if (stream->type != REDIS_REPLY_ARRAY || stream->elements != 2) return 0;
-        const redisReply* entries = stream->element[1];
-        if (entries->type != REDIS_REPLY_ARRAY) return 0;
+        shared& state = *state_;
         const bool persist = !options_.cursor_key.empty();
-        for (std::size_t i = 0; i < entries->elements; ++i) {
-            const redisReply* entry = entries->element[i];
-            if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[0]->type != REDIS_REPLY_STRING)
-                continue;
-            const auto id = detail::stream_id::parse(std::string_view(entry->element[0]->str, entry->element[0]->len));
-            if (!id) continue;
-            std::string_view payload;
-            const redisReply* fields = entry->element[1];
-            if (fields->type == REDIS_REPLY_ARRAY)
-                for (std::size_t f = 0; f + 1 < fields->elements; f += 2)
-                    if (fields->element[f]->type == REDIS_REPLY_STRING &&
-                        std::string_view(fields->element[f]->str, fields->element[f]->len) == "d" &&
-                        fields->element[f + 1]->type == REDIS_REPLY_STRING) {
-                        payload = std::string_view(fields->element[f + 1]->str, fields->element[f + 1]->len);
-                        break;
-                    }
-            if (persist && state_->unsaved) save_cursor(conn, *state_->unsaved);
-            state_->entries_read.fetch_add(1, std::memory_order_relaxed);
+        return detail::for_each_stream_entry(answer.get(), [&](detail::stream_id id, std::string_view payload) {
+            if (persist && state.unsaved) save_cursor(conn, *state.unsaved);
+            state.entries_read.fetch_add(1, std::memory_order_relaxed);
             sink.on_message(payload);
             {
-                std::lock_guard lock(state_->position_mutex);
-                state_->position = *id;
+                std::lock_guard lock(state.position_mutex);
+                state.position = id;
             }
-            if (persist) state_->unsaved = *id;
-        }
-        return entries->elements;
+            if (persist) state.unsaved = id;
+        });
     }
 
     Link link_;
