@@ -171,7 +171,8 @@ public:
     }
 
     /// Stops the reader promptly (its socket is shut down) and joins it; a cursor save
-    /// still pending for the last handled message is made first (one round trip).
+    /// still pending for the last handled message is made first (one round trip), unless
+    /// the server was unreachable (then that one message is delivered again next time).
     void stop() {
         if (!state_) return;
         state_->guard.interrupt();
@@ -370,6 +371,7 @@ private:
         const std::chrono::milliseconds read_timeout = link_.command_timeout() + options_.block;
         const redis::int_arg count(static_cast<std::uint64_t>(options_.read_count));
         const redis::int_arg block(static_cast<std::uint64_t>(options_.block.count()));
+        bool connected_at_stop = false;  // stopped while reading, rather than while the server was unreachable
         while (!state.guard.stopping()) {
             bool established = false;
             try {
@@ -414,9 +416,13 @@ private:
                     throw;
                 }
                 state.guard.detach();
+                connected_at_stop = true;
             } catch (const std::exception& problem) {
                 state.reading.store(false, std::memory_order_release);
-                if (state.guard.stopping()) break;
+                if (state.guard.stopping()) {
+                    connected_at_stop = established;
+                    break;
+                }
                 {
                     std::lock_guard lock(state.error_mutex);
                     state.last_error = problem.what();
@@ -429,7 +435,9 @@ private:
             }
         }
         state.reading.store(false, std::memory_order_release);
-        save_unsaved();
+        // a server that was unreachable would make stop() wait for a connect timeout: the
+        // cursor then stays one message behind, and that message is delivered again next time
+        if (connected_at_stop) save_unsaved();
     }
 
     /// Hands each entry's `d` field to the sink (an entry without one as empty
