@@ -299,5 +299,16 @@ int main(int argc, char** argv) {
         while (!hot.receiver().transport().reading()) std::this_thread::yield();
         compare("streams", hot, raw, rounds, events);
     }
+    {
+        // the receiver keeps a cursor key: one save per handled message, pipelined with the next XREAD
+        hotstate::transports::redis_streams_options options;
+        options.stream = "bench:stream-cursor";
+        auto with_cursor = options;
+        with_cursor.cursor_key = "bench:stream-cursor:receiver";
+        hotstate_pair<hotstate::transports::redis_streams> hot(hotstate::transports::redis_streams(settings, options),
+                                                               hotstate::transports::redis_streams(settings, with_cursor));
+        while (!hot.receiver().transport().reading()) std::this_thread::yield();
+        compare("streams_cursor", hot, raw, rounds, events);
+    }
     return 0;
 }

@@ -1,8 +1,14 @@
 // hotstate/channel.hpp: typed coordinator channels.
 //
-//   struct user_renamed { std::uint64_t user; std::string name; };
-//   BOOST_HANA_ADAPT_STRUCT(user_renamed, user, name);
+//   #include <boost/hana/define_struct.hpp>   // all an event type needs
+//   struct user_renamed {
+//       BOOST_HANA_DEFINE_STRUCT(user_renamed, (std::uint64_t, user), (std::string, name));
+//   };
 //   using renames = hotstate::channel<"user-renamed", user_renamed>;
+//
+// (An existing struct can be reflected from outside with BOOST_HANA_ADAPT_STRUCT,
+// from <boost/hana/adapt_struct.hpp>.) Fields go on the wire in declaration
+// order: append new ones at the end.
 //
 // A channel binds one event type to one name. The name identifies the event on
 // the wire (as a 32-bit FNV-1a tag computed at compile time), so nodes that

@@ -6,6 +6,7 @@
 //   coord_t coord({.node_id = 7}, hotstate::transports::redis_pubsub(config));
 //   coord.subscribe<hotstate::events::blocked_ip>([&](const auto& ip) { firewall.add(ip); });
 //   coord.on_gap([&](const hotstate::gap&) { firewall.resync(); });
+//   coord.on_connection([&](const hotstate::connection_event& e) { log(e); });
 //   coord.start();
 //   coord.publish(hotstate::events::state_change{.account_id = 42, .change_id = 9, .changed_types = 1});
 //
@@ -27,8 +28,20 @@
 //     in the order each publisher published. A slow handler delays later
 //     events. Handlers must not call stop() or flush() on their own coordinator.
 //   - A node never receives its own events.
-//   - Every message carries (node id, incarnation, sequence): lost messages are
-//     reported to on_gap, repeated ones are dropped before reaching a handler.
+//   - Every message carries (node id, incarnation, sequence, first event number,
+//     event count): lost messages are reported to on_gap with the number of
+//     events they held; repeated ones are dropped before reaching a handler.
+//     After a crash the duplicate filter starts empty: what a durable transport
+//     delivers again then does reach handlers (redis_streams with a cursor_key
+//     bounds it to the one message being handled when the node died).
+//
+// Failures are visible: on_connection reports the transport's connection
+// state changes and errors (a refused connection, a wrong password, a lost
+// subscription and its return, failing and recovering sends) as typed
+// connection_events, on the receive thread or the thread that sends, one call
+// at a time. Redis transports built with `redis::config::connect_on_start`
+// connect in their constructor and throw (errc::authentication, connection...)
+// when they cannot.
 #pragma once
 
 #include <array>
@@ -39,6 +52,7 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -106,6 +120,8 @@ enum class gap_kind : std::uint8_t {
     publisher_restart,   ///< `publisher` restarted; its first messages [first_missing, last_missing] never arrived
     outage,              ///< the transport was disconnected for `duration`: anything may be missing
     retention_exceeded,  ///< durable transport: entries were trimmed before this node read them
+    cursor_invalid,      ///< durable transport: the saved position was unreadable (`detail` says why); the
+                         ///< reader started where its policy says, so events may be missing or repeated
 };
 
 /// A report that events may have been lost: resynchronise what depends on them.
@@ -114,8 +130,10 @@ struct gap {
     std::uint64_t publisher = 0;      ///< 0 when not tied to one publisher (outage, retention)
     std::uint64_t first_missing = 0;  ///< first lost sequence number (sequence_skip, publisher_restart)
     std::uint64_t last_missing = 0;   ///< last lost sequence number, inclusive
+    /// Events the lost messages held (sequence_skip, publisher_restart: exact); 0 when unknown.
+    std::uint64_t lost_events = 0;
     std::chrono::milliseconds duration{0};  ///< outage length, when known
-    std::string detail;                     ///< transport's description (outage, retention_exceeded)
+    std::string detail;                     ///< transport's description (outage, retention_exceeded, cursor_invalid)
 };
 
 /// Counters of one coordinator; read with coordinator::stats().
@@ -241,6 +259,18 @@ public:
         gap_handler_ = detail::unique_handler<const gap&>(std::forward<Handler>(handler));
     }
 
+    /// Calls `handler(const hotstate::connection_event&)` when the transport connects, fails to
+    /// (refused, authentication, timeout), loses its connection, is back, or when sends start
+    /// failing or succeed again. Runs on the transport's receive thread or on the thread that
+    /// sends, never two calls at once; it must not block for long. Only before start().
+    template <class Handler>
+    void on_connection(Handler&& handler) {
+        static_assert(std::is_invocable_v<Handler&, const connection_event&>,
+                      "hotstate: a connection handler must be callable as handler(const hotstate::connection_event&)");
+        require_not_started("on_connection");
+        connection_handler_ = detail::unique_handler<const connection_event&>(std::forward<Handler>(handler));
+    }
+
     /// Starts the sender thread and the transport's receive side.
     void start() {
         std::unique_lock lock(mutex_);
@@ -364,7 +394,8 @@ private:
         std::string body;
         std::size_t count = 0;
         std::uint64_t ticket = 0;
-        std::uint64_t sequence = 0;  // assigned when first sent; a retry keeps it
+        std::uint64_t sequence = 0;     // assigned when first sent; a retry keeps it
+        std::uint64_t first_event = 0;  // likewise
     };
 
     template <class Event>
@@ -384,6 +415,7 @@ private:
         coordinator* self;
         void on_message(std::string_view message) { self->receive(message); }
         void on_outage(const transport_outage& outage) { self->report_outage(outage); }
+        void on_connection(const connection_event& event) { self->report_connection(event); }
     };
 
     void require_not_started(const char* what) const {
@@ -403,7 +435,11 @@ private:
         batch current = std::move(queue_.front());
         queue_.pop_front();
         sending_ = true;
-        if (current.sequence == 0) current.sequence = ++sequence_;
+        if (current.sequence == 0) {
+            current.sequence = ++sequence_;
+            current.first_event = events_numbered_ + 1;
+            events_numbered_ += current.count;
+        }
         return current;
     }
 
@@ -430,14 +466,9 @@ private:
         lock.unlock();
         thread_local std::string message;
         message.clear();
-        detail::encode_message(message, {options_.node_id, incarnation_, current.sequence, current.count}, current.body);
-        bool sent = false;
+        detail::encode_message(message, header_of(current), current.body);
         const auto began = std::chrono::steady_clock::now();
-        try {
-            transport_.send(message);
-            sent = true;
-        } catch (const std::exception&) {
-        }
+        const bool sent = try_send(message);
         const auto ended = std::chrono::steady_clock::now();
         lock.lock();
         last_send_end_ = ended;
@@ -459,6 +490,42 @@ private:
         if (wake) wake_sender_.notify_all();
     }
 
+    [[nodiscard]] detail::message_header header_of(const batch& current) const noexcept {
+        return {options_.node_id, incarnation_, current.sequence, current.count, current.first_event};
+    }
+
+    /// One transport send; a failure is reported (on a change), the first success after failures too.
+    /// Called by whoever holds the send in flight (`sending_`), without mutex_.
+    bool try_send(std::string_view message) {
+        try {
+            transport_.send(message);
+        } catch (const error& problem) {
+            send_failed(problem);
+            return false;
+        } catch (const std::exception& problem) {
+            send_failed(error(errc::connection, std::string("hotstate coordinator: send failed: ") + problem.what()));
+            return false;
+        }
+        if (send_problem_) [[unlikely]] {
+            send_problem_.reset();
+            connection_event event;
+            event.state = connection_state::send_recovered;
+            event.down_for =
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - failing_since_);
+            report_connection(event);
+        }
+        return true;
+    }
+
+    void send_failed(const error& problem) {
+        // a durable transport retries every backoff step: report the first failure and changes, not each retry
+        if (send_problem_ && send_problem_->kind() == problem.kind() && send_problem_->message() == problem.message())
+            return;
+        if (!send_problem_) failing_since_ = std::chrono::steady_clock::now();
+        send_problem_ = problem;
+        report_connection(connection_event{connection_state::send_failed, problem, std::chrono::milliseconds{0}});
+    }
+
     void send_loop() {
         std::string message;
         std::unique_lock lock(mutex_);
@@ -476,17 +543,12 @@ private:
             lock.unlock();
 
             message.clear();
-            detail::encode_message(message, {options_.node_id, incarnation_, current.sequence, current.count},
-                                   current.body);
+            detail::encode_message(message, header_of(current), current.body);
             bool sent = false;
             std::chrono::steady_clock::time_point began, ended;
             for (;;) {
                 began = std::chrono::steady_clock::now();
-                try {
-                    transport_.send(message);
-                    sent = true;
-                } catch (const std::exception&) {
-                }
+                sent = try_send(message);
                 if (sent) {
                     ended = std::chrono::steady_clock::now();
                     break;
@@ -541,7 +603,8 @@ private:
             own_messages_.fetch_add(1, std::memory_order_relaxed);
             return;
         }
-        const auto seen = tracker_.observe(header.node, header.incarnation, header.sequence);
+        const auto seen =
+            tracker_.observe(header.node, header.incarnation, header.sequence, header.first_event, header.count);
         if (!seen.deliver()) {
             duplicate_messages_.fetch_add(1, std::memory_order_relaxed);
             return;
@@ -553,6 +616,7 @@ private:
             report.publisher = header.node;
             report.first_missing = seen.missing_first;
             report.last_missing = seen.missing_last;
+            report.lost_events = seen.lost_events;
             emit_gap(report);
         }
         const delivery from{header.node, header.sequence};
@@ -590,7 +654,11 @@ private:
 
     void report_outage(const transport_outage& outage) {
         gap report;
-        report.kind = outage.kind == outage_kind::retention_exceeded ? gap_kind::retention_exceeded : gap_kind::outage;
+        switch (outage.kind) {
+            case outage_kind::disconnected: report.kind = gap_kind::outage; break;
+            case outage_kind::retention_exceeded: report.kind = gap_kind::retention_exceeded; break;
+            case outage_kind::cursor_invalid: report.kind = gap_kind::cursor_invalid; break;
+        }
         report.duration = outage.duration;
         report.detail = outage.detail;
         emit_gap(report);
@@ -606,6 +674,16 @@ private:
         }
     }
 
+    void report_connection(const connection_event& event) {
+        if (!connection_handler_) return;
+        std::lock_guard serial(connection_mutex_);  // the receive thread and the sending thread may both report
+        try {
+            connection_handler_(event);
+        } catch (...) {
+            handler_failures_.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
     coordinator_options options_;
     T transport_;
     const std::uint64_t incarnation_;
@@ -614,6 +692,8 @@ private:
     // handlers: written before start(), read by the receive thread only after
     std::tuple<handler_list<typename Channels::event_type>...> handlers_;
     detail::unique_handler<const gap&> gap_handler_;
+    detail::unique_handler<const connection_event&> connection_handler_;
+    std::mutex connection_mutex_;
 
     // receive state: the transport's receive thread only
     detail::sequence_tracker tracker_;
@@ -634,11 +714,16 @@ private:
     std::uint64_t tickets_done_ = 0;
     bool sending_ = false;         // a batch is with the transport (sender thread or a caller)
     std::uint64_t sequence_ = 0;   // last sequence number assigned
+    std::uint64_t events_numbered_ = 0;  // last event number assigned
     std::uint32_t failures_ = 0;   // consecutive failed sends
     std::chrono::steady_clock::time_point last_send_end_{};        // caller_when_idle: burst detection
     std::chrono::steady_clock::duration last_send_took_{};
     coordinator_stats counters_;
     std::thread sender_;
+
+    // failure reporting of sends: touched only by the thread holding the send in flight
+    std::optional<error> send_problem_;  // the failure last reported, until a send succeeds
+    std::chrono::steady_clock::time_point failing_since_{};
 };
 
 }  // namespace hotstate

@@ -11,13 +11,19 @@
 //   - transports::redis_pubsub (transports/redis_pubsub.hpp): Redis PUBLISH /
 //     SUBSCRIBE. Lowest latency, fire and forget: what is published while a
 //     node is disconnected is lost, and the coordinator reports it as a gap
-//     (outage + skipped sequence numbers) so caches can be resynchronised. Use
-//     for wake-ups and invalidations where a resync is cheap.
+//     (outage + skipped sequence numbers and the number of events they held)
+//     so caches can be resynchronised. Use for wake-ups and invalidations
+//     where a resync is cheap.
 //   - transports::redis_streams (transports/redis_streams.hpp): a Redis Stream
 //     (XADD with approximate MAXLEN, XREAD from the last delivered id). Durable
 //     within the retention bound: a node that was offline catches up when it
-//     returns; it is told when it fell behind the retention. Use for what must
-//     not be lost (blocked IPs, certificates, settings).
+//     returns; it is told when it fell behind the retention. With a cursor_key,
+//     a node that crashed resumes after the last message it finished handling
+//     (at most the message it was handling is delivered again). Use for what
+//     must not be lost (blocked IPs, certificates, settings).
+//   - transports::redis_cluster_pubsub, redis_cluster_sharded_pubsub and
+//     redis_cluster_streams (transports/redis_cluster_*.hpp): the same on a
+//     Redis Cluster (SPUBLISH/SSUBSCRIBE for sharded pub/sub).
 //
 // A model provides:
 //   static constexpr bool durable;       true: the coordinator retries a failed send
@@ -31,7 +37,10 @@
 //                                        (the view is valid during the call only), in the
 //                                        order of the publisher's sends, one at a time;
 //                                        sink.on_outage(const transport_outage&) when
-//                                        messages may have been missed
+//                                        messages may have been missed;
+//                                        sink.on_connection(const connection_event&) when the
+//                                        receiving side connects, fails to, loses its connection
+//                                        or is back (on the same thread, never a secret inside)
 //   void stop();                         prompt (no thread left blocked on a socket) and
 //                                        idempotent; no sink call happens after it returns
 #pragma once
@@ -39,8 +48,11 @@
 #include <chrono>
 #include <concepts>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include <hotstate/error.hpp>
 
 namespace hotstate {
 
@@ -48,6 +60,8 @@ namespace hotstate {
 enum class outage_kind : std::uint8_t {
     disconnected,        ///< the receiving connection dropped and was re-established
     retention_exceeded,  ///< durable transport: entries this node had not read were trimmed
+    cursor_invalid,      ///< durable transport: the saved position was unreadable; the reader started
+                         ///< where its policy says, so messages may be missing (or repeated)
 };
 
 /// Reported by a transport to its sink when messages may have been missed.
@@ -59,12 +73,47 @@ struct transport_outage {
     std::string detail;
 };
 
+/// What happened to a transport's connection (see connection_event).
+enum class connection_state : std::uint8_t {
+    connected,       ///< the receiving side is connected (subscribed, or positioned in the stream) for the first time
+    reconnected,     ///< the receiving side is back after a failure (resubscribed, reading again)
+    connect_failed,  ///< the receiving side could not (re)connect: refused, authentication, timeout...; it retries
+    lost,            ///< the receiving side's established connection dropped; it reconnects
+    send_failed,     ///< a send failed: dropped (pub/sub) or retried (durable transports) until sends succeed
+    send_recovered,  ///< a send succeeded after failures
+};
+
+/// The state's name, e.g. "connect_failed", for logs.
+[[nodiscard]] constexpr std::string_view to_string(connection_state state) noexcept {
+    switch (state) {
+        case connection_state::connected: return "connected";
+        case connection_state::reconnected: return "reconnected";
+        case connection_state::connect_failed: return "connect_failed";
+        case connection_state::lost: return "lost";
+        case connection_state::send_failed: return "send_failed";
+        case connection_state::send_recovered: return "send_recovered";
+    }
+    return "unknown";
+}
+
+/// A connection state change or error of a transport, as coordinator::on_connection reports it.
+/// Reported on changes, not per attempt: a failure that repeats with the same error is reported once.
+struct connection_event {
+    connection_state state = connection_state::connected;
+    /// The failure (connect_failed, lost, send_failed): kind() says authentication, connection,
+    /// timeout...; the message names the server and the operation, never a secret. Empty otherwise.
+    std::optional<error> problem{};
+    /// reconnected, send_recovered: how long it had been failing (0 when unknown).
+    std::chrono::milliseconds down_for{0};
+};
+
 namespace detail {
 
 /// The minimal sink a transport must accept: used to check the concept.
 struct transport_sink_archetype {
     void on_message(std::string_view) {}
     void on_outage(const transport_outage&) {}
+    void on_connection(const connection_event&) {}
 };
 
 }  // namespace detail

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -135,12 +136,12 @@ TEST_CASE("garbage on the bus is skipped and counted; the node keeps working", "
     transports::local raw(bus);
     raw.send("not a coordinator message");
     raw.send("");
-    raw.send(std::string("\xC7\x01\x05", 3));  // a valid start, then truncated
+    raw.send(std::string("\xC7\x02\x05", 3));  // a valid start, then truncated
     // a valid frame whose payload does not decode as a ping
     std::string body;
     detail::append_event(body, pings::tag, "\xff");
     std::string bad_payload;
-    detail::encode_message(bad_payload, {9, 1, 1, 1}, body);
+    detail::encode_message(bad_payload, {9, 1, 1, 1, 1}, body);
     raw.send(bad_payload);
 
     local_node sender({.node_id = 1}, transports::local(bus));
@@ -267,6 +268,83 @@ TEST_CASE("lost messages are reported as a sequence gap naming the publisher and
     CHECK(gaps[0].first_missing == 2);
     CHECK(gaps[0].last_missing == 3);
     CHECK(receiver.stats().gaps == 1);
+}
+
+namespace {
+
+/// A local transport that loses the sends whose (1-based) numbers it is given.
+class dropping {
+public:
+    static constexpr bool durable = false;
+    dropping(std::shared_ptr<transports::local_bus> bus, std::set<int> lose) : inner_(std::move(bus)), lose_(std::move(lose)) {}
+    void send(std::string_view message) {
+        if (!lose_.contains(++sends_)) inner_.send(message);
+    }
+    template <class Sink>
+    void start(Sink& sink) { inner_.start(sink); }
+    void stop() { inner_.stop(); }
+
+private:
+    transports::local inner_;
+    std::set<int> lose_;
+    int sends_ = 0;  // send() is never called concurrently
+};
+
+}  // namespace
+
+TEST_CASE("a gap says how many events the lost messages held", "[coordinator][local][loss]") {
+    auto bus = std::make_shared<transports::local_bus>();
+    // events queued before start() are batched four to a message: [1-4] [5-8] [9-12] [13]
+    coordinator<dropping, pings> sender({.node_id = 21, .max_batch_events = 4}, dropping(bus, {2, 3}));
+    coordinator<transports::local, pings> receiver({.node_id = 22}, transports::local(bus));
+    std::mutex mutex;
+    std::vector<gap> gaps;
+    std::vector<std::uint64_t> got;
+    receiver.subscribe<ping>([&](const ping& p) {
+        std::lock_guard lock(mutex);
+        got.push_back(p.n);
+    });
+    receiver.on_gap([&](const gap& g) {
+        std::lock_guard lock(mutex);
+        gaps.push_back(g);
+    });
+    receiver.start();
+    for (std::uint64_t n = 1; n <= 13; ++n) sender.publish(ping{21, n, ""});
+    sender.start();
+    REQUIRE(sender.flush());
+    std::lock_guard lock(mutex);  // local delivery is synchronous: done when flush returned
+    CHECK(got == std::vector<std::uint64_t>{1, 2, 3, 4, 13});
+    REQUIRE(gaps.size() == 1);
+    CHECK(gaps[0].kind == gap_kind::sequence_skip);
+    CHECK(gaps[0].publisher == 21);
+    CHECK(gaps[0].first_missing == 2);
+    CHECK(gaps[0].last_missing == 3);
+    CHECK(gaps[0].lost_events == 8);
+}
+
+TEST_CASE("failing sends are reported once, and their recovery with its duration", "[coordinator][local][connection]") {
+    auto bus = std::make_shared<transports::local_bus>();
+    coordinator<flaky, pings> sender(
+        {.node_id = 1, .send_backoff = {std::chrono::milliseconds{1}, std::chrono::milliseconds{4}}}, flaky(bus, 5));
+    std::mutex mutex;
+    std::vector<connection_event> reported;
+    sender.on_connection([&](const connection_event& e) {
+        std::lock_guard lock(mutex);
+        reported.push_back(e);
+    });
+    sender.start();
+    sender.publish(ping{1, 1, ""});
+    REQUIRE(sender.flush());
+    CHECK(sender.stats().send_failures == 5);
+    std::lock_guard lock(mutex);
+    REQUIRE(reported.size() == 2);  // five failures with one error: one report
+    CHECK(reported[0].state == connection_state::send_failed);
+    REQUIRE(reported[0].problem);
+    CHECK(reported[0].problem->kind() == errc::connection);
+    CHECK(reported[0].problem->message() == "flaky: send refused");
+    CHECK(reported[1].state == connection_state::send_recovered);
+    CHECK_FALSE(reported[1].problem);
+    CHECK(reported[1].down_for >= std::chrono::milliseconds{1 + 2 + 4 + 4});  // the backoff waits in between
 }
 
 TEST_CASE("handlers: several per event, both signatures, a throwing one is counted", "[coordinator][local]") {

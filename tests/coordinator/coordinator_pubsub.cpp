@@ -128,7 +128,7 @@ TEST_CASE("pubsub: garbage PUBLISHed on the channel by raw hiredis is skipped an
     const std::string channel = receiver->transport().channel();
     server.command({"PUBLISH", channel, "hello"});
     server.command({"PUBLISH", channel, ""});
-    server.command({"PUBLISH", channel, std::string_view("\xC7\x01\x01\x01\x01\x05\x00", 7)});
+    server.command({"PUBLISH", channel, std::string_view("\xC7\x02\x01\x01\x01\x01\x05\x00", 8)});
     auto sender = make_node(server, 1, sender_box);
     sender->publish(ping{1, 1, "real"});
     REQUIRE(eventually([&] { return receiver_box.total.load() == 1; }));
@@ -248,7 +248,7 @@ TEST_CASE("pubsub: a frozen server (no FIN, no data) is noticed by the health ch
     CHECK(receiver->transport().stats().subscriptions == 2);
 }
 
-TEST_CASE("pubsub: messages published while a subscriber is cut off are reported as exactly that gap",
+TEST_CASE("pubsub: messages published while a subscriber is cut off are reported as exactly that gap, in events",
           "[coordinator][redis][pubsub]") {
     redis_server server;
     recorder sender_box, receiver_box;
@@ -267,13 +267,16 @@ TEST_CASE("pubsub: messages published while a subscriber is cut off are reported
     REQUIRE(eventually([&] { return !receiver->transport().subscribed(); }));
     for (std::uint64_t n = 6; n <= 8; ++n) {  // the subscriber waits a second before it returns
         sender->publish(ping{1, n, ""});
-        REQUIRE(sender->flush());
+        REQUIRE(sender->flush());  // messages 6, 7, 8: one event each
     }
+    for (std::uint64_t n = 9; n <= 20; ++n) sender->publish(ping{1, n, ""});  // batched as the sender likes
+    REQUIRE(sender->flush());
+    const auto sent = sender->stats().sent_messages;
     REQUIRE(eventually([&] { return receiver->transport().subscribed(); }));
-    sender->publish(ping{1, 9, ""});
+    sender->publish(ping{1, 21, ""});
     REQUIRE(eventually([&] { return receiver_box.count(1) == 6; }));
 
-    CHECK(receiver_box.from(1) == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 9});
+    CHECK(receiver_box.from(1) == std::vector<std::uint64_t>{1, 2, 3, 4, 5, 21});
     const auto gaps = receiver_box.all_gaps();
     REQUIRE(gaps.size() == 2);
     CHECK(gaps[0].kind == gap_kind::outage);
@@ -281,5 +284,96 @@ TEST_CASE("pubsub: messages published while a subscriber is cut off are reported
     CHECK(gaps[1].kind == gap_kind::sequence_skip);
     CHECK(gaps[1].publisher == 1);
     CHECK(gaps[1].first_missing == 6);
-    CHECK(gaps[1].last_missing == 8);
+    CHECK(gaps[1].last_missing == sent);  // every message sent while it was away
+    CHECK(gaps[1].lost_events == 15);     // events 6..20, however they were batched
+
+    // the subscriber's side of it, through on_connection
+    const auto lost = receiver_box.first_of(connection_state::lost);
+    REQUIRE(lost);
+    REQUIRE(lost->problem);
+    CHECK(lost->problem->kind() == errc::connection);
+    const auto back = receiver_box.first_of(connection_state::reconnected);
+    REQUIRE(back);
+    CHECK(back->down_for >= std::chrono::milliseconds{900});
+}
+
+TEST_CASE("pubsub: a wrong password is reported through on_connection; connect_on_start throws it",
+          "[coordinator][redis][pubsub][errors]") {
+    redis_server secured({.requirepass = "right-horse"});
+    redis::config settings;
+    settings.url = "redis://:wrong-battery@127.0.0.1:" + std::to_string(secured.port());
+    settings.timeout = std::chrono::seconds{2};
+    SECTION("connect_on_start: the constructor throws errc::authentication") {
+        settings.connect_on_start = true;
+        try {
+            transports::redis_pubsub transport(settings);
+            FAIL("a wrong password passed connect_on_start");
+        } catch (const error& e) {
+            CHECK(e.kind() == errc::authentication);
+            CHECK(std::string(e.what()).find(secured.address()) != std::string::npos);
+            CHECK(std::string(e.what()).find("wrong-battery") == std::string::npos);
+        }
+    }
+    SECTION("started anyway: subscriber and sender report the refusal, once each") {
+        transports::redis_pubsub_options fast;
+        fast.reconnect = {std::chrono::milliseconds{10}, std::chrono::milliseconds{20}};
+        pubsub_node node({.node_id = 1, .send_backoff = {std::chrono::milliseconds{1}, std::chrono::milliseconds{1}}},
+                         transports::redis_pubsub(settings, fast));
+        recorder box;
+        box.attach(node);
+        node.start();
+        node.publish(ping{1, 1, ""});
+        REQUIRE(node.flush());
+        node.publish(ping{1, 2, ""});
+        REQUIRE(node.flush());
+        REQUIRE(eventually([&] { return node.transport().stats().connect_failures >= 5; }));
+        CHECK(box.connections_of(connection_state::connect_failed) == 1);  // not once per retry
+        CHECK(box.connections_of(connection_state::send_failed) == 1);
+        CHECK(box.connections_of(connection_state::connected) == 0);
+        for (const auto& event : box.connections()) {
+            REQUIRE(event.problem);
+            CHECK(event.problem->kind() == errc::authentication);
+            CHECK(event.problem->message().find(secured.address()) != std::string::npos);
+            CHECK(std::string(event.problem->what()).find("wrong-battery") == std::string::npos);
+        }
+        CHECK(node.stats().dropped_messages == 2);
+    }
+}
+
+TEST_CASE("pubsub: a server that goes down and comes back is reported: lost, refused, reconnected, sends recovered",
+          "[coordinator][redis][pubsub][restart]") {
+    redis_server server;
+    transports::redis_pubsub_options fast;
+    fast.reconnect = {std::chrono::milliseconds{20}, std::chrono::milliseconds{100}};
+    recorder sender_box, receiver_box;
+    auto sender = make_node(server, 1, sender_box);
+    auto receiver = make_node(server, 2, receiver_box, fast);
+    REQUIRE(eventually([&] { return receiver_box.connections_of(connection_state::connected) == 1; }));
+    CHECK(receiver_box.connections().size() == 1);
+
+    server.stop();
+    REQUIRE(eventually([&] { return receiver_box.connections_of(connection_state::lost) == 1; }));
+    REQUIRE(eventually([&] { return receiver_box.connections_of(connection_state::connect_failed) == 1; }));
+    const auto refused = receiver_box.first_of(connection_state::connect_failed);
+    REQUIRE(refused->problem);
+    CHECK(refused->problem->kind() == errc::connection);
+    CHECK(refused->problem->message().find(server.address()) != std::string::npos);
+    sender->publish(ping{1, 1, ""});  // nobody to take it: dropped, and said so
+    REQUIRE(sender->flush());
+    REQUIRE(eventually([&] { return sender_box.connections_of(connection_state::send_failed) == 1; }));
+    REQUIRE(eventually([&] { return receiver->transport().stats().connect_failures >= 4; }));
+
+    server.start();
+    REQUIRE(eventually([&] { return receiver_box.connections_of(connection_state::reconnected) == 1; },
+                       std::chrono::seconds{20}));
+    std::uint64_t n = 1;
+    REQUIRE(eventually([&] {
+        sender->publish(ping{1, ++n, ""});
+        return sender_box.connections_of(connection_state::send_recovered) == 1 && receiver_box.count(1) > 0;
+    }));
+    const auto back = receiver_box.first_of(connection_state::reconnected);
+    CHECK(back->down_for > std::chrono::milliseconds{0});
+    // refused at every attempt, said once (twice at most, should one attempt have met the server shutting down)
+    CHECK(receiver_box.connections_of(connection_state::connect_failed) <= 2);
+    CHECK(receiver->transport().stats().connect_failures >= 4);
 }

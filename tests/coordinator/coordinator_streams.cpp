@@ -2,8 +2,10 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,7 @@
 
 #include "redis_nodes.hpp"
 #include "support/eventually.hpp"
+#include "support/process.hpp"
 #include "support/redis_server.hpp"
 
 using namespace hotstate;
@@ -99,6 +102,15 @@ TEST_CASE("streams: server restarted mid-stream, every event is delivered, none 
     CHECK(sender->stats().dropped_messages == 0);
     CHECK(receiver_box.gaps_of(gap_kind::sequence_skip) == 0);
     CHECK(receiver_box.gaps_of(gap_kind::retention_exceeded) == 0);
+    // the reader said it lost the server and came back; the sender that its sends failed, then recovered
+    CHECK(receiver_box.connections_of(connection_state::connected) == 1);
+    CHECK(receiver_box.connections_of(connection_state::lost) == 1);
+    CHECK(receiver_box.connections_of(connection_state::reconnected) == 1);
+    if (sender->stats().send_failures > 0) {
+        CHECK(sender_box.connections_of(connection_state::send_failed) >= 1);
+        CHECK(sender_box.connections_of(connection_state::send_recovered) ==
+              sender_box.connections_of(connection_state::send_failed));
+    }
 }
 
 TEST_CASE("streams: a node stopped for a while catches up on everything published meanwhile",
@@ -201,4 +213,200 @@ TEST_CASE("streams: a server that lost the stream (restart without persistence) 
     for (std::uint64_t n = 21; n <= 40; ++n) sender->publish(ping{1, n, ""});
     REQUIRE(eventually([&] { return receiver_box.count(1) == 40; }, std::chrono::seconds{20}));
     CHECK(coord_test::strictly_increasing(receiver_box.from(1)));
+}
+
+TEST_CASE("streams: the cursor is saved after every handled message, in the next read's round trip",
+          "[coordinator][redis][streams][cursor]") {
+    redis_server server;
+    recorder sender_box, receiver_box;
+    auto sender = make_node(server, 1, sender_box);
+    auto receiver = make_node(server, 2, receiver_box, quick("test:cursor:2"));
+    for (std::uint64_t n = 1; n <= 40; ++n) {
+        sender->publish(ping{1, n, ""});
+        if (n % 4 == 0) REQUIRE(sender->flush());
+    }
+    REQUIRE(eventually([&] { return receiver_box.count(1) == 40; }));
+    const auto& transport = receiver->transport();
+    REQUIRE(eventually([&] { return transport.stats().cursor_saves == transport.stats().entries_read; }));
+    CHECK(transport.stats().entries_read == receiver->stats().received_messages);
+    const auto stored = server.command({"GET", "test:cursor:2"});
+    REQUIRE(stored->type == REDIS_REPLY_STRING);
+    CHECK(std::string(stored->str, stored->len) == transport.position());
+}
+
+TEST_CASE("streams: an unparsable cursor is reported, the reader starts at the end, the key is repaired",
+          "[coordinator][redis][streams][cursor]") {
+    redis_server server;
+    recorder sender_box;
+    auto sender = make_node(server, 1, sender_box);
+    for (std::uint64_t n = 1; n <= 5; ++n) sender->publish(ping{1, n, ""});
+    REQUIRE(sender->flush());
+    server.command({"SET", "test:cursor:2", "not-a-cursor"});
+
+    recorder box;
+    auto node = make_node(server, 2, box, quick("test:cursor:2"));
+    REQUIRE(eventually([&] { return box.gaps_of(gap_kind::cursor_invalid) == 1; }));
+    const auto report = box.all_gaps().front();
+    CHECK(report.detail.find("test:cursor:2") != std::string::npos);
+    CHECK(report.detail.find("12 bytes that are not a stream id") != std::string::npos);
+    CHECK(report.detail.find("from its end") != std::string::npos);
+    CHECK(node->transport().stats().invalid_cursors == 1);
+
+    sender->publish(ping{1, 6, "after"});
+    REQUIRE(eventually([&] { return box.count(1) == 1; }));
+    CHECK(box.from(1) == std::vector<std::uint64_t>{6});  // the policy: what came before is not read
+    REQUIRE(eventually([&] {
+        const auto stored = server.command({"GET", "test:cursor:2"});
+        return stored->type == REDIS_REPLY_STRING &&
+               std::string(stored->str, stored->len) == node->transport().position();
+    }));
+}
+
+TEST_CASE("streams: a cursor key of another type is reported; stream_start reads the whole retained stream",
+          "[coordinator][redis][streams][cursor]") {
+    redis_server server;
+    recorder sender_box;
+    auto sender = make_node(server, 1, sender_box);
+    for (std::uint64_t n = 1; n <= 5; ++n) sender->publish(ping{1, n, ""});
+    REQUIRE(sender->flush());
+    server.command({"HSET", "test:cursor:2", "field", "value"});
+
+    recorder box;
+    auto options = quick("test:cursor:2");
+    options.on_invalid_cursor = transports::invalid_cursor_start::stream_start;
+    auto node = make_node(server, 2, box, options);
+    REQUIRE(eventually([&] { return box.count(1) == 5; }));
+    const auto gaps = box.all_gaps();
+    REQUIRE(gaps.size() == 1);
+    CHECK(gaps[0].kind == gap_kind::cursor_invalid);
+    CHECK(gaps[0].detail.find("WRONGTYPE") != std::string::npos);
+    CHECK(gaps[0].detail.find("from its start") != std::string::npos);
+    REQUIRE(eventually([&] {
+        const auto type = server.command({"TYPE", "test:cursor:2"});
+        return std::string(type->str, type->len) == "string";
+    }));
+    CHECK(box.connections_of(connection_state::connect_failed) == 0);  // handled, not retried
+    CHECK(node->transport().stats().connections == 1);
+}
+
+TEST_CASE("streams: a wrong password is reported once by the reader and the sender; connect_on_start throws it",
+          "[coordinator][redis][streams][errors]") {
+    redis_server secured({.requirepass = "right-horse"});
+    redis::config settings;
+    settings.url = "redis://:wrong-battery@127.0.0.1:" + std::to_string(secured.port());
+    settings.timeout = std::chrono::seconds{2};
+    {
+        auto eager = settings;
+        eager.connect_on_start = true;
+        try {
+            transports::redis_streams transport(eager, quick());
+            FAIL("a wrong password passed connect_on_start");
+        } catch (const error& e) {
+            CHECK(e.kind() == errc::authentication);
+            CHECK(std::string(e.what()).find("wrong-battery") == std::string::npos);
+        }
+    }
+    auto options = quick();
+    options.reconnect = {std::chrono::milliseconds{10}, std::chrono::milliseconds{20}};
+    streams_node node({.node_id = 1, .send_backoff = {std::chrono::milliseconds{5}, std::chrono::milliseconds{10}}},
+                      transports::redis_streams(settings, options));
+    recorder box;
+    box.attach(node);
+    node.start();
+    node.publish(ping{1, 1, ""});  // durable: retried, never dropped
+    REQUIRE(eventually([&] {
+        return node.transport().stats().connect_failures >= 5 && node.stats().send_failures >= 5;
+    }));
+    CHECK(box.connections_of(connection_state::connect_failed) == 1);
+    CHECK(box.connections_of(connection_state::send_failed) == 1);
+    for (const auto& event : box.connections()) {
+        REQUIRE(event.problem);
+        CHECK(event.problem->kind() == errc::authentication);
+        CHECK(std::string(event.problem->what()).find("wrong-battery") == std::string::npos);
+    }
+    CHECK(node.stats().dropped_messages == 0);
+    node.stop();
+}
+
+namespace {
+
+/// What a coordinator_stream_worker's log says it handled: (message sequence, ping.n) per line.
+struct handled_log {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> events;
+    bool reading = false;
+};
+
+handled_log read_log(const std::string& text) {
+    handled_log log;
+    std::istringstream in(text);
+    std::string word;
+    while (in >> word) {
+        if (word == "reading") {
+            log.reading = true;
+        } else if (word == "event") {
+            std::uint64_t sequence = 0, n = 0;
+            if (in >> sequence >> n) log.events.emplace_back(sequence, n);
+        }
+    }
+    return log;
+}
+
+}  // namespace
+
+TEST_CASE("streams: a node SIGKILLed while handling slowly gets again at most the message it was handling",
+          "[coordinator][redis][streams][cursor][crash]") {
+    redis_server server;
+    hotstate::testing::temp_directory logs("hotstate-stream-worker");
+    recorder sender_box;
+    auto sender = make_node(server, 1, sender_box);
+    constexpr std::uint64_t total = 400;
+    for (std::uint64_t n = 1; n <= total; ++n) {
+        sender->publish(ping{1, n, ""});
+        if (n % 10 == 0) REQUIRE(sender->flush());  // messages of at most ten events
+    }
+    const auto published = sender->stats().sent_messages;
+
+    // every message is already in the stream: the first life reads replies of up to 256 of them
+    const std::vector<std::string> argv{HOTSTATE_STREAM_WORKER, server.url(), "test:cursor:worker", "2"};
+    hotstate::testing::process first(argv, logs.path() / "first.log");
+    REQUIRE(eventually([&] { return read_log(first.log()).events.size() >= 125 || !first.running(); },
+                       std::chrono::seconds{30}));
+    REQUIRE(first.running());
+    first.kill();  // SIGKILL mid-message (messages break at multiples of ten): an event takes 2 ms
+    const handled_log before = read_log(first.log());
+
+    hotstate::testing::process second(argv, logs.path() / "second.log");
+    REQUIRE(eventually(
+        [&] {
+            const auto after = read_log(second.log());
+            return !after.events.empty() && after.events.back().second == total;
+        },
+        std::chrono::seconds{60}));
+    const handled_log after = read_log(second.log());
+    REQUIRE(after.reading);
+
+    std::map<std::uint64_t, int> times;              // ping.n -> how often handled
+    std::map<std::uint64_t, std::uint64_t> message;  // ping.n -> its message's sequence
+    std::map<std::uint64_t, std::size_t> size;       // message sequence -> events
+    for (const auto& [sequence, n] : before.events) ++times[n], message[n] = sequence;
+    for (const auto& [sequence, n] : after.events) ++times[n], message[n] = sequence;
+    for (const auto& [n, sequence] : message) ++size[sequence];
+
+    std::set<std::uint64_t> twice_in;  // messages with events handled twice
+    std::size_t duplicates = 0;
+    for (std::uint64_t n = 1; n <= total; ++n) {
+        INFO("event " << n);
+        CHECK(times[n] >= 1);  // none missing
+        CHECK(times[n] <= 2);
+        if (times[n] == 2) {
+            ++duplicates;
+            twice_in.insert(message[n]);
+        }
+    }
+    INFO(before.events.size() << " events before the kill, " << after.events.size() << " after, " << duplicates
+                              << " twice, in " << published << " messages");
+    CHECK(twice_in.size() <= 1);  // at most the one message that was being handled
+    if (!twice_in.empty()) CHECK(duplicates <= size[*twice_in.begin()]);
+    CHECK(duplicates <= 10);
+    CHECK(after.events.size() <= total - before.events.size() + 10);
 }

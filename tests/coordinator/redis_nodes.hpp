@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@ struct recorder {
     mutable std::mutex mutex;
     std::map<std::uint64_t, std::vector<std::uint64_t>> by_publisher;  // publisher -> ping.n, arrival order
     std::vector<hotstate::gap> gaps;
+    std::vector<hotstate::connection_event> connection_events;
     std::atomic<std::uint64_t> total{0};
     std::atomic<std::uint64_t> mislabelled{0};  // ping.from disagrees with the header's publisher
 
@@ -35,10 +37,16 @@ struct recorder {
         gaps.push_back(g);
     }
 
+    void on_connection(const hotstate::connection_event& e) {
+        std::lock_guard lock(mutex);
+        connection_events.push_back(e);
+    }
+
     template <class Coordinator>
     void attach(Coordinator& node) {
         node.template subscribe<ping>([this](const ping& p, const hotstate::delivery& d) { on_ping(p, d); });
         node.on_gap([this](const hotstate::gap& g) { on_gap(g); });
+        node.on_connection([this](const hotstate::connection_event& e) { on_connection(e); });
     }
 
     std::vector<std::uint64_t> from(std::uint64_t publisher) const {
@@ -56,6 +64,23 @@ struct recorder {
     std::vector<hotstate::gap> all_gaps() const {
         std::lock_guard lock(mutex);
         return gaps;
+    }
+    std::vector<hotstate::connection_event> connections() const {
+        std::lock_guard lock(mutex);
+        return connection_events;
+    }
+    std::size_t connections_of(hotstate::connection_state state) const {
+        std::lock_guard lock(mutex);
+        std::size_t n = 0;
+        for (const auto& e : connection_events) n += e.state == state ? 1 : 0;
+        return n;
+    }
+    /// The first reported event in `state`, if any.
+    std::optional<hotstate::connection_event> first_of(hotstate::connection_state state) const {
+        std::lock_guard lock(mutex);
+        for (const auto& e : connection_events)
+            if (e.state == state) return e;
+        return std::nullopt;
     }
 };
 

@@ -1,12 +1,15 @@
 // The coordinator's message format and loss detector, without any I/O.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <hotstate/coordinator.hpp>
 #include <hotstate/detail/coordinator/backoff.hpp>
+#include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/detail/coordinator/sequence_tracker.hpp>
 #include <hotstate/detail/coordinator/stream_id.hpp>
 #include <hotstate/detail/coordinator/wire.hpp>
@@ -26,7 +29,7 @@ std::string sample_message(std::uint64_t sequence = 3) {
     struct_wire<events::certificate_available>::encode({"mail.example.org", "cert-7"}, payload);
     append_event(body, channels::certificates::tag, payload);
     std::string message;
-    encode_message(message, {7, 0xfeedface, sequence, 2}, body);
+    encode_message(message, {7, 0xfeedface, sequence, 2, 11}, body);
     return message;
 }
 
@@ -41,6 +44,7 @@ TEST_CASE("a batch round-trips: header, tags and payloads", "[coordinator][wire]
     CHECK(header.incarnation == 0xfeedface);
     CHECK(header.sequence == 3);
     CHECK(header.count == 2);
+    CHECK(header.first_event == 11);
     REQUIRE(events.size() == 2);
     CHECK(events[0].tag == channels::state_changes::tag);
     CHECK(events[1].tag == channels::certificates::tag);
@@ -61,7 +65,7 @@ TEST_CASE("a batch round-trips: header, tags and payloads", "[coordinator][wire]
 }
 
 TEST_CASE("the format is compact: a small event costs a few bytes over its fields", "[coordinator][wire]") {
-    // magic, version, node 7, incarnation (5 bytes), seq, count, tag (4), length, 3 varints
+    // magic, version, node 7, incarnation (5 bytes), seq, first event, count, tag (4), length, 3 varints
     const std::string message = sample_message();
     CHECK(message.size() < 64);
 }
@@ -103,6 +107,9 @@ TEST_CASE("trailing bytes, bad magic, unknown versions and absurd counts are ref
     std::string bad_version = good;
     bad_version[1] = 9;
     rejects(bad_version, "unsupported format version 9");
+    std::string version_one = good;  // the format before event numbers: refused, not misread
+    version_one[1] = 1;
+    rejects(version_one, "unsupported format version 1");
 
     std::string huge_count;
     huge_count.push_back(static_cast<char>(coordinator_magic));
@@ -110,15 +117,30 @@ TEST_CASE("trailing bytes, bad magic, unknown versions and absurd counts are ref
     put_varint(huge_count, 1);
     put_varint(huge_count, 1);
     put_varint(huge_count, 1);
+    put_varint(huge_count, 1);
     put_varint(huge_count, 1u << 30);
     rejects(huge_count, "exceeds what the message can hold");
 
     std::string zero_seq;
-    encode_message(zero_seq, {1, 1, 0, 1}, "");
+    encode_message(zero_seq, {1, 1, 0, 1, 1}, "");
     rejects(zero_seq, "sequence number 0");
+    std::string zero_event;
+    encode_message(zero_event, {1, 1, 1, 1, 0}, "");
+    rejects(zero_event, "event number 0");
     std::string empty;
-    encode_message(empty, {1, 1, 1, 0}, "");
+    encode_message(empty, {1, 1, 1, 0, 1}, "");
     rejects(empty, "empty batch");
+
+    // event numbers that would wrap around: refused before any event is read
+    std::string body;
+    append_event(body, channels::state_changes::tag, "x");
+    append_event(body, channels::state_changes::tag, "y");
+    std::string wrapping;
+    encode_message(wrapping, {1, 1, 1, 2, ~std::uint64_t{0}}, body);
+    rejects(wrapping, "event numbers overflow");
+    std::string last_numbers;  // the highest numbers that fit are fine
+    encode_message(last_numbers, {1, 1, 1, 2, ~std::uint64_t{0} - 2}, body);
+    CHECK_NOTHROW(parse_message(last_numbers, header, events));
 }
 
 TEST_CASE("random garbage never crashes the parser and is almost always refused", "[coordinator][wire]") {
@@ -190,52 +212,126 @@ TEST_CASE("stock events round-trip through the struct wire", "[coordinator][wire
 
 TEST_CASE("sequence tracker: first contact, in order, skip, duplicate", "[coordinator][loss]") {
     sequence_tracker tracker;
-    auto seen = tracker.observe(1, 100, 5);
+    // (node, incarnation, sequence, first event, events)
+    auto seen = tracker.observe(1, 100, 5, 41, 3);  // events 41..43
     CHECK(seen.verdict == sequence_verdict::first_contact);
     CHECK(seen.deliver());
     CHECK_FALSE(seen.lost());
 
-    seen = tracker.observe(1, 100, 6);
+    seen = tracker.observe(1, 100, 6, 44, 1);
     CHECK(seen.verdict == sequence_verdict::in_order);
     CHECK_FALSE(seen.lost());
+    CHECK(seen.lost_events == 0);
 
-    seen = tracker.observe(1, 100, 10);
+    // messages 7..9 held events 45..56: twelve events lost in three messages
+    seen = tracker.observe(1, 100, 10, 57, 2);
     CHECK(seen.verdict == sequence_verdict::skipped);
     CHECK(seen.deliver());
     CHECK(seen.missing_first == 7);
     CHECK(seen.missing_last == 9);
+    CHECK(seen.lost_events == 12);
 
-    seen = tracker.observe(1, 100, 10);
+    seen = tracker.observe(1, 100, 10, 57, 2);
     CHECK(seen.verdict == sequence_verdict::duplicate);
     CHECK_FALSE(seen.deliver());
-    seen = tracker.observe(1, 100, 8);  // late, older than the last delivered: dropped
+    seen = tracker.observe(1, 100, 8, 50, 1);  // late, older than the last delivered: dropped
     CHECK(seen.verdict == sequence_verdict::duplicate);
+    CHECK(seen.lost_events == 0);
 
-    seen = tracker.observe(1, 100, 11);
+    seen = tracker.observe(1, 100, 11, 59, 100);
     CHECK(seen.verdict == sequence_verdict::in_order);
+    seen = tracker.observe(1, 100, 13, 160, 1);  // after 59..158, the lost message 12 held one event: 159
+    CHECK(seen.verdict == sequence_verdict::skipped);
+    CHECK(seen.lost_events == 1);
+}
+
+TEST_CASE("sequence tracker: a sender that numbers events inconsistently never yields a negative loss",
+          "[coordinator][loss]") {
+    sequence_tracker tracker;
+    CHECK(tracker.observe(1, 100, 1, 1, 10).verdict == sequence_verdict::first_contact);
+    const auto seen = tracker.observe(1, 100, 3, 5, 1);  // event numbers went backwards
+    CHECK(seen.verdict == sequence_verdict::skipped);
+    CHECK(seen.missing_first == 2);
+    CHECK(seen.lost_events == 0);
 }
 
 TEST_CASE("sequence tracker: publishers are independent; restarts are not duplicates", "[coordinator][loss]") {
     sequence_tracker tracker;
-    CHECK(tracker.observe(1, 100, 1).verdict == sequence_verdict::first_contact);
-    CHECK(tracker.observe(2, 200, 1).verdict == sequence_verdict::first_contact);
-    CHECK(tracker.observe(1, 100, 2).verdict == sequence_verdict::in_order);
-    CHECK(tracker.observe(2, 200, 2).verdict == sequence_verdict::in_order);
+    CHECK(tracker.observe(1, 100, 1, 1, 1).verdict == sequence_verdict::first_contact);
+    CHECK(tracker.observe(2, 200, 1, 1, 1).verdict == sequence_verdict::first_contact);
+    CHECK(tracker.observe(1, 100, 2, 2, 1).verdict == sequence_verdict::in_order);
+    CHECK(tracker.observe(2, 200, 2, 2, 1).verdict == sequence_verdict::in_order);
     CHECK(tracker.publishers() == 2);
 
     // node 1 restarts: a new incarnation starting at 1 is delivered, no loss
-    auto seen = tracker.observe(1, 101, 1);
+    auto seen = tracker.observe(1, 101, 1, 1, 4);
     CHECK(seen.verdict == sequence_verdict::restarted);
     CHECK(seen.deliver());
     CHECK_FALSE(seen.lost());
-    CHECK(tracker.observe(1, 101, 2).verdict == sequence_verdict::in_order);
+    CHECK(tracker.observe(1, 101, 2, 5, 1).verdict == sequence_verdict::in_order);
 
-    // node 2 restarts and its first two messages were lost
-    seen = tracker.observe(2, 201, 3);
+    // node 2 restarts and its first two messages (seven events) were lost
+    seen = tracker.observe(2, 201, 3, 8, 1);
     CHECK(seen.verdict == sequence_verdict::restarted);
     CHECK(seen.lost());
     CHECK(seen.missing_first == 1);
     CHECK(seen.missing_last == 2);
+    CHECK(seen.lost_events == 7);
+}
+
+TEST_CASE("link monitor: connected once, failures reported on change, the return with its downtime",
+          "[coordinator][connection]") {
+    using namespace std::chrono_literals;
+    link_monitor monitor;
+    const auto t0 = std::chrono::steady_clock::time_point{} + 1h;
+    const error refused(errc::connection, "hotstate redis_pubsub: 127.0.0.1:1: connect: Connection refused");
+    const error wrong_password(errc::authentication, "hotstate: redis 127.0.0.1:1: AUTH: the server refused");
+
+    // the server is down at start: reported once, however often the loop retries
+    auto event = monitor.down(refused, false, t0);
+    REQUIRE(event);
+    CHECK(event->state == connection_state::connect_failed);
+    REQUIRE(event->problem);
+    CHECK(event->problem->kind() == errc::connection);
+    CHECK_FALSE(monitor.down(refused, false, t0 + 100ms));
+    CHECK_FALSE(monitor.down(refused, false, t0 + 300ms));
+    // a different failure is news
+    event = monitor.down(wrong_password, false, t0 + 700ms);
+    REQUIRE(event);
+    CHECK(event->problem->kind() == errc::authentication);
+
+    auto up = monitor.up(t0 + 2s);
+    CHECK(up.state == connection_state::connected);  // the first connection, after failures
+    CHECK(up.down_for == 2s);
+    CHECK_FALSE(up.problem);
+    CHECK_FALSE(monitor.is_down());
+
+    // an established connection drops: always reported, then the retries once
+    const error reset(errc::connection, "hotstate redis_pubsub: 127.0.0.1:1: SUBSCRIBE: connection lost");
+    event = monitor.down(reset, true, t0 + 10s);
+    REQUIRE(event);
+    CHECK(event->state == connection_state::lost);
+    CHECK(monitor.is_down());
+    CHECK(monitor.down_since() == t0 + 10s);
+    event = monitor.down(refused, false, t0 + 10100ms);
+    REQUIRE(event);  // the first refused reconnect is news after the loss
+    CHECK(event->state == connection_state::connect_failed);
+    CHECK_FALSE(monitor.down(refused, false, t0 + 10300ms));
+
+    up = monitor.up(t0 + 13s);
+    CHECK(up.state == connection_state::reconnected);
+    CHECK(up.down_for == 3s);
+    // up again without a failure in between (a restart of the loop): no downtime
+    CHECK(monitor.up(t0 + 14s).down_for == 0ms);
+}
+
+TEST_CASE("link monitor: foreign exceptions become connection errors", "[coordinator][connection]") {
+    const auto typed = as_error(error(errc::timeout, "x: read timed out"), "where");
+    CHECK(typed.kind() == errc::timeout);
+    CHECK(typed.message() == "x: read timed out");
+    const auto foreign = as_error(std::runtime_error("boom"), "hotstate redis_pubsub");
+    CHECK(foreign.kind() == errc::connection);
+    CHECK(foreign.message() == "hotstate redis_pubsub: boom");
 }
 
 TEST_CASE("backoff doubles from the initial wait and stops at the cap", "[coordinator][backoff]") {
@@ -295,4 +391,20 @@ TEST_CASE("resume decisions: intact, trimmed past the reader, stream reset", "[c
     CHECK(check_resume(read, fresh) == resume_verdict::trimmed_unread);
     // a reader at 0-0 wants whatever is retained
     CHECK(check_resume(stream_id{}, {{200, 0}, {}, stream_id{150, 0}}) == resume_verdict::intact);
+}
+
+TEST_CASE("cursor lookups: absent, found, and anything else invalid, never absent", "[coordinator][streams]") {
+    CHECK(interpret_cursor(false, std::nullopt).result == cursor_lookup::outcome::absent);
+    const auto found = interpret_cursor(false, std::string_view("1767225600000-7"));
+    CHECK(found.result == cursor_lookup::outcome::found);
+    CHECK(found.id == stream_id{1767225600000u, 7});
+    for (const std::string_view garbage : {"", "not-a-cursor", "1-2-3", "-1", "99999999999999999999999-0"}) {
+        INFO("'" << garbage << "'");
+        const auto seen = interpret_cursor(false, garbage);
+        CHECK(seen.result == cursor_lookup::outcome::invalid);
+        CHECK(seen.problem == "holds " + std::to_string(garbage.size()) + " bytes that are not a stream id");
+    }
+    const auto hash = interpret_cursor(true, std::nullopt);
+    CHECK(hash.result == cursor_lookup::outcome::invalid);
+    CHECK(hash.problem.find("WRONGTYPE") != std::string::npos);
 }

@@ -12,6 +12,13 @@
 // reports the outage (kind disconnected, with its duration), and the
 // coordinator's sequence numbers name which publishers' messages were skipped.
 //
+// Failures are reported to the sink as connection_events (the coordinator's
+// on_connection): a refused connection or a wrong password when subscribing
+// (once, not at every retry), a lost subscription, and the resubscription.
+// Built from a redis::config with connect_on_start, the constructor PINGs
+// through the pool and throws (errc::authentication, connection, timeout)
+// rather than leaving the problem to the background thread.
+//
 // A quiet subscription is PINGed every health_check_interval; a missing PONG
 // counts as a lost connection, so a frozen server or a half-open connection is
 // noticed in two intervals rather than never.
@@ -38,6 +45,7 @@
 #include <utility>
 
 #include <hotstate/detail/coordinator/backoff.hpp>
+#include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/detail/coordinator/redis_link.hpp>
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/error.hpp>
@@ -95,9 +103,11 @@ public:
     static constexpr bool durable = false;
 
     /// With its own connection pool, from the store's Redis settings (the "Default" way).
+    /// settings.connect_on_start: PING now (see ping()), so a wrong address or password throws here.
     explicit basic_redis_pubsub(const redis::config& settings, redis_pubsub_options options = {})
         : link_(settings), options_(std::move(options)), state_(std::make_unique<shared>()) {
         validate();
+        if (settings.connect_on_start) ping();
     }
 
     /// Publishing through `pool` (e.g. a Redis store's connections(); must outlive this).
@@ -182,13 +192,12 @@ private:
     template <class Sink>
     void subscribe_loop(Sink& sink) {
         using clock = std::chrono::steady_clock;
-        // a flag and a plain time point: std::optional trips GCC 12's -Wmaybe-uninitialized here
-        bool lost = false;
-        clock::time_point lost_since = clock::now();
+        detail::link_monitor monitor;
         std::string last_problem;
         std::uint32_t attempt = 0;
         shared& state = *state_;
         while (!state.guard.stopping()) {
+            bool established = false;
             try {
                 redis::connection conn = link_.open_dedicated(link_.command_timeout());
                 redis::reply confirm = conn.command(Commands::subscribe, Commands::subscribe, options_.channel);
@@ -198,15 +207,17 @@ private:
                 state.subscribed.store(true, std::memory_order_release);
                 state.subscriptions.fetch_add(1, std::memory_order_relaxed);
                 attempt = 0;
-                if (lost) {
-                    const auto down = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - lost_since);
-                    lost = false;
+                established = true;
+                if (monitor.is_down()) {
+                    const auto down =
+                        std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - monitor.down_since());
                     sink.on_outage(transport_outage{
                         outage_kind::disconnected, down,
                         "hotstate redis_pubsub: subscriber to '" + options_.channel + "' at " + conn.address() +
                             " was not subscribed for " + std::to_string(down.count()) +
                             " ms (" + last_problem + "); messages published meanwhile are lost"});
                 }
+                sink.on_connection(monitor.up(clock::now()));
                 try {
                     bool ping_outstanding = false;
                     for (;;) {
@@ -221,15 +232,14 @@ private:
                 state.subscribed.store(false, std::memory_order_release);
                 if (state.guard.stopping()) break;
                 state.connect_failures.fetch_add(1, std::memory_order_relaxed);
-                if (!lost) {
-                    lost = true;
-                    lost_since = clock::now();
-                }
                 last_problem = problem.what();
                 {
                     std::lock_guard lock(state.error_mutex);
                     state.last_error = last_problem;
                 }
+                if (auto event = monitor.down(detail::as_error(problem, "hotstate redis_pubsub"), established,
+                                              clock::now()))
+                    sink.on_connection(*event);
                 if (!state.guard.wait_for(options_.reconnect.delay(attempt++))) break;
             }
         }

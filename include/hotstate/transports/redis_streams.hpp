@@ -8,11 +8,29 @@
 //
 // Receiving: one dedicated connection reads `XREAD COUNT n BLOCK ms STREAMS
 // stream <last id>` from the last delivered id, kept in memory across
-// reconnects and, when `cursor_key` is set, in that Redis key (written after
-// each batch is handled), so a restarted node resumes where it stopped and
-// catches up on what was published while it was away. A node with no cursor
-// starts at the end of the stream (or at its beginning with from_beginning).
-// Handlers run on the reader thread, in stream order.
+// reconnects and, when `cursor_key` is set, in that Redis key, so a restarted
+// node resumes where it stopped and catches up on what was published while it
+// was away. A node with no cursor starts at the end of the stream (or at its
+// beginning with from_beginning). Handlers run on the reader thread, in stream
+// order.
+//
+// The cursor contract: the cursor is saved after every message (one batch of
+// events) its handlers finished, before the next message is handled. Within a
+// reply of several messages each save is a `SET cursor_key id` round trip on
+// the reader's connection; the save after the last one travels in the same
+// write as the next XREAD (pipelined, no extra round trip), and stop() makes
+// the pending save before it returns. So a node that crashes (SIGKILL, power
+// loss) gets again, after its restart, at most the one message it was
+// handling, whose events reach handlers twice (the duplicate filter of the
+// coordinator is in memory). Nothing is skipped. Handlers that must not see
+// an event twice make its effect idempotent.
+//
+// A cursor key that holds something that is not a cursor (an unparsable
+// value, or a key of another type) is never taken for "no cursor": it is
+// reported to on_gap as gap_kind::cursor_invalid, and the reader starts where
+// `on_invalid_cursor` says (the end of the stream by default, so the node
+// resynchronises; or its start, so every retained event is handled again).
+// The next save overwrites the key.
 //
 // Retention: MAXLEN trims the oldest entries. On every (re)connect, and when a
 // read comes back full (the reader is behind, at most once a second), the
@@ -21,6 +39,12 @@
 // outage_kind::retention_exceeded when entries it had not read were removed,
 // or when the stream is behind its position (deleted, or lost by a server
 // restarted without persistence; it then reads the new stream from its start).
+//
+// Failures are reported to the sink as connection_events (the coordinator's
+// on_connection): a refused connection or a wrong password (once, not at
+// every retry), a lost reader connection, and its return. Built from a
+// redis::config with connect_on_start, the constructor PINGs through the pool
+// and throws (errc::authentication, connection, timeout) if that fails.
 //
 // stop() shuts the reader's socket down; the blocking read also has a bound
 // (`block`), so no thread stays in a socket read.
@@ -37,8 +61,10 @@
 #include <utility>
 
 #include <hotstate/detail/coordinator/backoff.hpp>
+#include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/detail/coordinator/redis_link.hpp>
 #include <hotstate/detail/coordinator/stream_id.hpp>
+#include <hotstate/detail/coordinator/stream_replies.hpp>
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/config.hpp>
@@ -47,6 +73,12 @@
 #include <hotstate/transport.hpp>
 
 namespace hotstate::transports {
+
+/// Where a redis_streams reader starts when its cursor key holds something that is not a cursor.
+enum class invalid_cursor_start : std::uint8_t {
+    stream_end,    ///< read only what is added from now on; what was added since the node stopped is missed
+    stream_start,  ///< read the whole retained stream; events handled before reach handlers again
+};
 
 /// Settings of transports::redis_streams.
 struct redis_streams_options {
@@ -59,6 +91,9 @@ struct redis_streams_options {
     std::string cursor_key{};
     /// A node without a cursor reads the whole retained stream instead of only new entries.
     bool from_beginning = false;
+    /// Where to start when cursor_key holds an unparsable value or a key of another type
+    /// (reported to on_gap as gap_kind::cursor_invalid either way).
+    invalid_cursor_start on_invalid_cursor = invalid_cursor_start::stream_end;
     /// Entries per XREAD.
     std::size_t read_count = 256;
     /// How long one XREAD waits for new entries.
@@ -73,6 +108,8 @@ struct redis_streams_stats {
     std::uint64_t connect_failures = 0;  ///< failed reader attempts
     std::uint64_t entries_read = 0;      ///< entries handed to the coordinator
     std::uint64_t retention_reports = 0; ///< retention_exceeded outages reported
+    std::uint64_t cursor_saves = 0;      ///< SETs of cursor_key (one per handled message)
+    std::uint64_t invalid_cursors = 0;   ///< cursor keys found holding something else (cursor_invalid reports)
 };
 
 /// Redis Streams transport (see the banner above).
@@ -85,9 +122,11 @@ public:
     static constexpr bool durable = true;
 
     /// With its own connection pool, from the store's Redis settings (the "Default" way).
+    /// settings.connect_on_start: PING now (see ping()), so a wrong address or password throws here.
     explicit basic_redis_streams(const redis::config& settings, redis_streams_options options = {})
         : link_(settings), options_(std::move(options)), state_(std::make_unique<shared>()) {
         validate();
+        if (settings.connect_on_start) ping();
     }
 
     /// Appending through `pool` (e.g. a Redis store's connections(); must outlive this).
@@ -131,7 +170,9 @@ public:
         reader_ = std::thread([this, &sink] { read_loop(sink); });
     }
 
-    /// Stops the reader promptly (its socket is shut down) and joins it.
+    /// Stops the reader promptly (its socket is shut down) and joins it; a cursor save
+    /// still pending for the last handled message is made first (one round trip), unless
+    /// the server was unreachable (then that one message is delivered again next time).
     void stop() {
         if (!state_) return;
         state_->guard.interrupt();
@@ -150,7 +191,7 @@ public:
     /// A snapshot of the counters.
     [[nodiscard]] redis_streams_stats stats() const noexcept {
         return {state_->connections.load(), state_->connect_failures.load(), state_->entries_read.load(),
-                state_->retention_reports.load()};
+                state_->retention_reports.load(), state_->cursor_saves.load(), state_->invalid_cursors.load()};
     }
 
     /// The last delivered entry id ("ms-seq"), empty before the reader positioned itself.
@@ -165,11 +206,14 @@ private:
         mutable std::mutex error_mutex;
         std::string last_error;  // why the receive side last failed
         std::atomic<bool> reading{false};
-        std::atomic<std::uint64_t> connections{0}, connect_failures{0}, entries_read{0}, retention_reports{0};
+        std::atomic<std::uint64_t> connections{0}, connect_failures{0}, entries_read{0}, retention_reports{0},
+            cursor_saves{0}, invalid_cursors{0};
         mutable std::mutex position_mutex;       // position is written by the reader, read by position()
         std::optional<detail::stream_id> position;
         detail::stream_id reported_oldest{};     // oldest retained entry when a trim was last reported
         std::chrono::steady_clock::time_point last_check{};
+        // the last handled message whose cursor is not saved yet (reader thread only)
+        std::optional<detail::stream_id> unsaved;
     };
 
 
@@ -185,41 +229,16 @@ private:
     /// XINFO STREAM's ids; zeros when the stream does not exist.
     detail::stream_state read_info(redis::connection& conn) const {
         redis::reply answer = conn.command("XINFO STREAM", "XINFO", "STREAM", options_.stream);
-        detail::stream_state info;
         if (answer.is_error()) {
-            if (answer.text().find("no such key") != std::string_view::npos) return info;
+            if (answer.text().find("no such key") != std::string_view::npos) return {};
             throw detail::redis::server_error(conn.address(), "XINFO STREAM", answer.text());
         }
-        const redisReply* raw = answer.get();
-        if (raw->type != REDIS_REPLY_ARRAY) return info;
-        for (std::size_t i = 0; i + 1 < raw->elements; i += 2) {
-            const redisReply* key = raw->element[i];
-            const redisReply* value = raw->element[i + 1];
-            if (key->type != REDIS_REPLY_STRING && key->type != REDIS_REPLY_STATUS) continue;
-            const std::string_view name(key->str, key->len);
-            if (name == "first-entry" && value->type == REDIS_REPLY_ARRAY && value->elements >= 1 &&
-                value->element[0]->type == REDIS_REPLY_STRING) {
-                info.first_entry =
-                    detail::stream_id::parse(std::string_view(value->element[0]->str, value->element[0]->len));
-                continue;
-            }
-            if (value->type == REDIS_REPLY_INTEGER) {
-                if (name == "length") info.length = static_cast<std::uint64_t>(value->integer);
-                else if (name == "entries-added") info.entries_added = static_cast<std::uint64_t>(value->integer);
-                continue;
-            }
-            if (value->type != REDIS_REPLY_STRING && value->type != REDIS_REPLY_STATUS) continue;
-            const auto id = detail::stream_id::parse(std::string_view(value->str, value->len));
-            if (!id) continue;
-            if (name == "last-generated-id") info.last_generated = *id;
-            else if (name == "max-deleted-entry-id") info.max_deleted = *id;
-        }
-        return info;
+        return detail::parse_stream_info(answer.get());
     }
 
     /// Compares the position with the stream; reports and repositions when entries were lost.
     template <class Sink>
-    void check_retention(redis::connection& conn, Sink& sink) {
+    void check_retention(redis::connection& conn, Sink& sink, bool start_at_beginning = false) {
         shared& state = *state_;
         state.last_check = std::chrono::steady_clock::now();
         const detail::stream_state info = read_info(conn);
@@ -227,7 +246,7 @@ private:
         {
             std::lock_guard lock(state.position_mutex);
             if (!state.position) {
-                state.position = options_.from_beginning ? detail::stream_id{} : info.last_generated;
+                state.position = start_at_beginning ? detail::stream_id{} : info.last_generated;
                 return;
             }
             position = *state.position;
@@ -266,59 +285,128 @@ private:
                                         "hotstate redis_streams: " + std::move(detail_text)});
     }
 
-    /// Reads the persisted cursor, if any and the reader has no position yet.
-    void load_cursor() {
+    /// Positions a reader that has none yet: from the persisted cursor (GET on the
+    /// reader's connection), else at the end or start of the stream; then checks
+    /// the position against the retention. A cursor key holding something else
+    /// is reported (cursor_invalid) and the reader starts per on_invalid_cursor.
+    template <class Sink>
+    void position_reader(redis::connection& conn, Sink& sink) {
         shared& state = *state_;
+        bool positioned = false;
         {
             std::lock_guard lock(state.position_mutex);
-            if (state.position || options_.cursor_key.empty()) return;
+            positioned = state.position.has_value();
         }
-        std::optional<detail::stream_id> stored;
-        link_.run([&](redis::connection& conn) {
-            redis::reply answer = conn.command("GET", "GET", options_.cursor_key);
-            if (answer.is_error()) throw detail::redis::server_error(conn.address(), "GET (stream cursor)", answer.text());
-            if (!answer.is_nil()) stored = detail::stream_id::parse(answer.text());
-        });
-        std::lock_guard lock(state.position_mutex);
-        if (stored) state.position = *stored;
+        if (positioned || options_.cursor_key.empty()) {
+            check_retention(conn, sink, options_.from_beginning);
+            return;
+        }
+        redis::reply answer = conn.command("GET", "GET", options_.cursor_key);
+        const bool wrong_type = answer.is_error() && answer.text().starts_with("WRONGTYPE");
+        if (answer.is_error() && !wrong_type)
+            throw detail::redis::server_error(conn.address(), "GET (stream cursor)", answer.text());
+        const detail::cursor_lookup found = detail::interpret_cursor(
+            wrong_type, answer.is_error() || answer.is_nil() ? std::nullopt : std::optional(answer.text()));
+        switch (found.result) {
+            case detail::cursor_lookup::outcome::absent:  // a first start
+                check_retention(conn, sink, options_.from_beginning);
+                return;
+            case detail::cursor_lookup::outcome::found: {
+                {
+                    std::lock_guard lock(state.position_mutex);
+                    state.position = found.id;
+                }
+                check_retention(conn, sink);
+                return;
+            }
+            case detail::cursor_lookup::outcome::invalid: break;
+        }
+        const bool from_start = options_.on_invalid_cursor == invalid_cursor_start::stream_start;
+        check_retention(conn, sink, from_start);
+        state.invalid_cursors.fetch_add(1, std::memory_order_relaxed);
+        sink.on_outage(transport_outage{
+            outage_kind::cursor_invalid, std::chrono::milliseconds{0},
+            "hotstate redis_streams: cursor key '" + options_.cursor_key + "' at " + conn.address() + " " + found.problem +
+                "; reading stream '" + options_.stream + "' from its " + (from_start ? "start" : "end") +
+                " (on_invalid_cursor), so events " +
+                (from_start ? "handled before are delivered again" : "added since this node last read are missed") +
+                "; the next save overwrites the key"});
     }
 
-    void save_cursor(detail::stream_id position) {
-        if (options_.cursor_key.empty()) return;
+    /// SET cursor_key, one round trip on the reader's connection.
+    void save_cursor(redis::connection& conn, detail::stream_id position) {
         const std::string text = position.str();
-        link_.run([&](redis::connection& conn) {
-            redis::reply answer = conn.command("SET", "SET", options_.cursor_key, text);
-            if (answer.is_error()) throw detail::redis::server_error(conn.address(), "SET (stream cursor)", answer.text());
-        });
+        redis::reply answer = conn.command("SET (stream cursor)", "SET", options_.cursor_key, text);
+        if (answer.is_error()) throw detail::redis::server_error(conn.address(), "SET (stream cursor)", answer.text());
+        state_->cursor_saves.fetch_add(1, std::memory_order_relaxed);
+        state_->unsaved.reset();
+    }
+
+    /// At stop: the save of the last handled message, through the pool (the reader's socket is shut down).
+    void save_unsaved() noexcept {
+        shared& state = *state_;
+        if (!state.unsaved) return;
+        try {
+            const std::string text = state.unsaved->str();
+            link_.run([&](redis::connection& conn) {
+                redis::reply answer = conn.command("SET (stream cursor)", "SET", options_.cursor_key, text);
+                if (answer.is_error())
+                    throw detail::redis::server_error(conn.address(), "SET (stream cursor)", answer.text());
+            });
+            state.cursor_saves.fetch_add(1, std::memory_order_relaxed);
+            state.unsaved.reset();
+        } catch (const std::exception& problem) {
+            // the node restarts with the message before it: that one message is delivered again
+            std::lock_guard lock(state.error_mutex);
+            state.last_error = problem.what();
+        }
     }
 
     template <class Sink>
     void read_loop(Sink& sink) {
+        using clock = std::chrono::steady_clock;
         shared& state = *state_;
+        detail::link_monitor monitor;
         std::uint32_t attempt = 0;
         const std::chrono::milliseconds read_timeout = link_.command_timeout() + options_.block;
         const redis::int_arg count(static_cast<std::uint64_t>(options_.read_count));
         const redis::int_arg block(static_cast<std::uint64_t>(options_.block.count()));
+        bool connected_at_stop = false;  // stopped while reading, rather than while the server was unreachable
         while (!state.guard.stopping()) {
+            bool established = false;
             try {
                 redis::connection conn = link_.open_dedicated(read_timeout);
                 if (!state.guard.attach(conn.native()->fd)) break;
                 try {
-                    load_cursor();
-                    check_retention(conn, sink);
+                    position_reader(conn, sink);
                     state.connections.fetch_add(1, std::memory_order_relaxed);
                     state.reading.store(true, std::memory_order_release);
                     attempt = 0;
-                    std::string from;
+                    established = true;
+                    sink.on_connection(monitor.up(clock::now()));
+                    std::string from, saving;
                     while (!state.guard.stopping()) {
                         {
                             std::lock_guard lock(state.position_mutex);
                             from = state.position->str();
                         }
-                        redis::reply answer =
-                            conn.command("XREAD", "XREAD", "COUNT", count, "BLOCK", block, "STREAMS", options_.stream, from);
+                        // the last handled message's cursor goes out in the XREAD's write
+                        const bool save = state.unsaved.has_value();
+                        if (save) {
+                            saving = state.unsaved->str();
+                            conn.append("SET (stream cursor)", "SET", options_.cursor_key, saving);
+                        }
+                        conn.append("XREAD", "XREAD", "COUNT", count, "BLOCK", block, "STREAMS", options_.stream, from);
+                        if (save) {
+                            redis::reply saved = conn.read_reply("SET (stream cursor)");
+                            if (saved.is_error())
+                                throw detail::redis::server_error(conn.address(), "SET (stream cursor)", saved.text());
+                            state.cursor_saves.fetch_add(1, std::memory_order_relaxed);
+                            state.unsaved.reset();
+                        }
+                        redis::reply answer = conn.read_reply("XREAD");
                         if (answer.is_error()) throw detail::redis::server_error(conn.address(), "XREAD", answer.text());
-                        const std::size_t entries = deliver(answer, sink);
+                        const std::size_t entries = deliver(answer, sink, conn);
                         if (entries >= options_.read_count &&
                             std::chrono::steady_clock::now() - state.last_check > std::chrono::seconds{1})
                             check_retention(conn, sink);
@@ -328,55 +416,48 @@ private:
                     throw;
                 }
                 state.guard.detach();
+                connected_at_stop = true;
             } catch (const std::exception& problem) {
                 state.reading.store(false, std::memory_order_release);
-                if (state.guard.stopping()) break;
+                if (state.guard.stopping()) {
+                    connected_at_stop = established;
+                    break;
+                }
                 {
                     std::lock_guard lock(state.error_mutex);
                     state.last_error = problem.what();
                 }
                 state.connect_failures.fetch_add(1, std::memory_order_relaxed);
+                if (auto event = monitor.down(detail::as_error(problem, "hotstate redis_streams"), established,
+                                              clock::now()))
+                    sink.on_connection(*event);
                 if (!state.guard.wait_for(options_.reconnect.delay(attempt++))) break;
             }
         }
         state.reading.store(false, std::memory_order_release);
+        // a server that was unreachable would make stop() wait for a connect timeout: the
+        // cursor then stays one message behind, and that message is delivered again next time
+        if (connected_at_stop) save_unsaved();
     }
 
     /// Hands each entry's `d` field to the sink (an entry without one as empty
     /// bytes, which the coordinator counts as malformed); advances the position.
+    /// With a cursor_key, the previous message's cursor is saved before the next
+    /// message is handled; the last one's is left for the next XREAD's write.
     template <class Sink>
-    std::size_t deliver(const redis::reply& answer, Sink& sink) {
-        const redisReply* raw = answer.get();
-        if (raw->type != REDIS_REPLY_ARRAY || raw->elements == 0) return 0;  // nil: the block ran out
-        const redisReply* stream = raw->element[0];
-        if (stream->type != REDIS_REPLY_ARRAY || stream->elements != 2) return 0;
-        const redisReply* entries = stream->element[1];
-        if (entries->type != REDIS_REPLY_ARRAY) return 0;
-        std::optional<detail::stream_id> last;
-        for (std::size_t i = 0; i < entries->elements; ++i) {
-            const redisReply* entry = entries->element[i];
-            if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2 || entry->element[0]->type != REDIS_REPLY_STRING)
-                continue;
-            const auto id = detail::stream_id::parse(std::string_view(entry->element[0]->str, entry->element[0]->len));
-            if (!id) continue;
-            std::string_view payload;
-            const redisReply* fields = entry->element[1];
-            if (fields->type == REDIS_REPLY_ARRAY)
-                for (std::size_t f = 0; f + 1 < fields->elements; f += 2)
-                    if (fields->element[f]->type == REDIS_REPLY_STRING &&
-                        std::string_view(fields->element[f]->str, fields->element[f]->len) == "d" &&
-                        fields->element[f + 1]->type == REDIS_REPLY_STRING) {
-                        payload = std::string_view(fields->element[f + 1]->str, fields->element[f + 1]->len);
-                        break;
-                    }
-            state_->entries_read.fetch_add(1, std::memory_order_relaxed);
+    std::size_t deliver(const redis::reply& answer, Sink& sink, redis::connection& conn) {
+        shared& state = *state_;
+        const bool persist = !options_.cursor_key.empty();
+        return detail::for_each_stream_entry(answer.get(), [&](detail::stream_id id, std::string_view payload) {
+            if (persist && state.unsaved) save_cursor(conn, *state.unsaved);
+            state.entries_read.fetch_add(1, std::memory_order_relaxed);
             sink.on_message(payload);
-            last = *id;
-            std::lock_guard lock(state_->position_mutex);
-            state_->position = *id;
-        }
-        if (last) save_cursor(*last);
-        return entries->elements;
+            {
+                std::lock_guard lock(state.position_mutex);
+                state.position = id;
+            }
+            if (persist) state.unsaved = id;
+        });
     }
 
     Link link_;

@@ -1,5 +1,5 @@
 // Redis Stream entry ids ("<ms>-<seq>") as values: parsing, ordering, printing.
-// Pure, so the resume and retention decisions of redis_streams are unit-tested.
+// Pure, so the resume, retention and cursor decisions of redis_streams are unit-tested.
 #pragma once
 
 #include <charconv>
@@ -74,6 +74,27 @@ struct stream_state {
         return last_read < stream.last_generated ? resume_verdict::trimmed_unread : resume_verdict::intact;
     }
     return last_read < *stream.first_entry ? resume_verdict::trimmed_unread : resume_verdict::intact;
+}
+
+/// What a reader found in its cursor key.
+struct cursor_lookup {
+    enum class outcome : std::uint8_t {
+        absent,   ///< no key: a first start
+        found,    ///< a saved position
+        invalid,  ///< something else: reported, never taken for "absent"
+    };
+    outcome result = outcome::absent;
+    stream_id id{};         ///< found: the saved position
+    std::string problem{};  ///< invalid: what the key holds instead (its size, never its content)
+};
+
+/// Interprets the answer to `GET cursor_key` (pure): `wrong_type` when the
+/// server answered WRONGTYPE, else the value (nullopt for nil).
+[[nodiscard]] inline cursor_lookup interpret_cursor(bool wrong_type, std::optional<std::string_view> value) {
+    if (wrong_type) return {cursor_lookup::outcome::invalid, {}, "holds a key of another type than a string (WRONGTYPE)"};
+    if (!value) return {};
+    if (const auto id = stream_id::parse(*value)) return {cursor_lookup::outcome::found, *id, {}};
+    return {cursor_lookup::outcome::invalid, {}, "holds " + std::to_string(value->size()) + " bytes that are not a stream id"};
 }
 
 }  // namespace hotstate::detail
