@@ -520,6 +520,14 @@ TEST_CASE("peer_gone: false while alive, true after CLIENT KILL", "[tls][stream]
         auto stream = hs::tcp_stream::connector("127.0.0.1", server.plain().port()).connect(in(5s));
         stream.close();
         CHECK(stream.peer_gone());
+        CHECK(error_of([&] { stream.write_all(encode({"PING"}), in(1s)); }).kind() == errc::connection);
+        auto tls = tls_to(server.tls_port(), trusting(certs().ca())).connect(in(5s));
+        tls.close();
+        CHECK(tls.peer_gone());
+        CHECK_FALSE(tls.is_open());
+        CHECK(error_of([&] { tls.write_all(encode({"PING"}), in(1s)); }).kind() == errc::connection);
+        char buffer[8];
+        CHECK(error_of([&] { (void)tls.read_some(buffer, in(1s)); }).kind() == errc::connection);
     }
 }
 

@@ -315,6 +315,8 @@ public:
 
     /// Encrypts and sends every byte before `until`.
     void write_all(std::span<const char> bytes, deadline until) {
+        if (!ssl_) [[unlikely]]
+            throw closed_stream("write");
         const char* data = bytes.data();
         std::size_t size = bytes.size();
         while (size != 0) {
@@ -332,6 +334,8 @@ public:
 
     /// Reads and decrypts at least one byte before `until`.
     std::size_t read_some(std::span<char> buffer, deadline until) {
+        if (!ssl_) [[unlikely]]
+            throw closed_stream("read");
         // decrypted or buffered bytes need no poll; otherwise the reply is rarely there yet
         bool must_wait = SSL_has_pending(ssl_.get()) == 0;
         const int capacity = buffer.size() > INT_MAX ? INT_MAX : static_cast<int>(buffer.size());
@@ -352,6 +356,8 @@ public:
     /// blocking, waiting until `until` at most. TLS records that carry no data
     /// (TLS 1.3 session tickets) are consumed and do not count.
     bool wait_readable(deadline until) {
+        if (!ssl_) [[unlikely]]
+            throw closed_stream("read");
         for (;;) {
             if (SSL_pending(ssl_.get()) > 0) return true;
             if (!wait_ready(socket_.get(), POLLIN, until, address_, "read")) return false;
@@ -446,6 +452,10 @@ private:
             if (done == 1) return;
             wait_for(SSL_get_error(ssl_.get(), done), until, "TLS handshake", &server_name);
         }
+    }
+
+    [[gnu::cold]] error closed_stream(std::string_view operation) const {
+        return stream_error(errc::connection, address_, operation, "the stream is closed");
     }
 
     [[gnu::cold]] error bad_server_name(const std::string& server_name) {
