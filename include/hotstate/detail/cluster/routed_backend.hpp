@@ -226,7 +226,6 @@ public:
     /// reached the server, it must not be sent again.
     template <class Sink>
     bool kv_take(std::string_view key, Sink&& sink) {
-        static_assert(!effect::take_idempotent);
         return router_.execute(key, access::write, "GETDEL", [&](connection& c) {
             reply r = getdel_unknown_.load(std::memory_order_relaxed)
                           ? run_script(c, detail::redis::take_fallback, key)
