@@ -30,6 +30,7 @@ class HotstateConan(ConanFile):
         self.requires("fmt/[>=9.1]", transitive_headers=True)
         self.requires("hiredis/[>=0.14]", transitive_headers=True)
         self.requires("xxhash/[>=0.8]", transitive_headers=True)
+        self.requires("openssl/[>=1.1.1 <4]", transitive_headers=True)
         self.requires("sqlite3/[>=3.40]", transitive_headers=True)
 
     def build_requirements(self):
@@ -58,7 +59,7 @@ class HotstateConan(ConanFile):
 
         redis = self.cpp_info.components["redis"]
         redis.set_property("cmake_target_name", "hotstate::redis")
-        redis.requires = ["core", "hiredis::hiredis", "xxhash::xxhash", "fmt::fmt"]
+        redis.requires = ["core", "hiredis::hiredis", "xxhash::xxhash", "openssl::ssl", "fmt::fmt"]
 
         sqlite = self.cpp_info.components["sqlite"]
         sqlite.set_property("cmake_target_name", "hotstate::sqlite")

@@ -7,6 +7,7 @@ packages=(
   g++ cmake make pkg-config
   libboost-dev libfmt-dev libhiredis-dev catch2 libxxhash-dev nlohmann-json3-dev libsqlite3-dev libbenchmark-dev
   redis-server redis-tools redis-sentinel
+  libssl-dev openssl
   valgrind
 )
 
