@@ -3,7 +3,8 @@
 //
 //   redis_bench count <port> <case> <hotstate|raw|raw_formatted> <n>   n operations after set-up (for callgrind:
 //                                                       run n and 0, subtract, divide by n)
-//   redis_bench throughput <port> [rounds] [ops]         every case, interleaved A B A B, median ratio
+//   redis_bench throughput <port> [rounds] [ops] [case...]  every case (or those named), interleaved A B A B,
+//                                                       median ratio
 //   redis_bench batch <port> [rounds] [batches]          16 pipelined GETs vs redis-benchmark -c 1 -P 16
 //   redis_bench free-port                                a free loopback port (for run.sh)
 //
@@ -18,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +29,7 @@
 #include <charconv>
 #include <map>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -329,11 +332,12 @@ int count_mode(int port, std::string_view name, std::string_view side_name, std:
     return 0;
 }
 
-int throughput_mode(int port, int rounds, std::size_t ops) {
+int throughput_mode(int port, int rounds, std::size_t ops, std::span<char* const> only) {
     prepare(port);
     hotstate_side hot(port);
     raw_side raw(port);
     for (const char* name : all_cases) {
+        if (!only.empty() && std::find(only.begin(), only.end(), std::string_view(name)) == only.end()) continue;
         const op_case which = parse_case(name);
         hot.run(which);
         raw.run(which);
@@ -405,7 +409,8 @@ int main(int argc, char** argv) {
             return count_mode(port, argv[3], argv[4], static_cast<std::size_t>(std::atol(argv[5])));
         if (mode == "throughput")
             return throughput_mode(port, argc > 3 ? std::atoi(argv[3]) : 21,
-                                   argc > 4 ? static_cast<std::size_t>(std::atol(argv[4])) : 2000);
+                                   argc > 4 ? static_cast<std::size_t>(std::atol(argv[4])) : 2000,
+                                   std::span<char* const>(argv + std::min(argc, 5), argv + argc));
         if (mode == "batch")
             return batch_mode(port, argc > 3 ? std::atoi(argv[3]) : 21,
                               argc > 4 ? static_cast<std::size_t>(std::atol(argv[4])) : 2000);

@@ -12,6 +12,7 @@
 #     server, median of the per-pair ratios (this machine is noisy);
 #   - a batch of 16 pipelined GETs against redis-benchmark -c 1 -P 16.
 # Every figure is a line `RATIO <name> <hotstate / other>`.
+# The server's side of the lock scripts alone: bench/redis/lock_server_cost.sh.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
