@@ -61,6 +61,7 @@
 #include <utility>
 
 #include <hotstate/detail/coordinator/backoff.hpp>
+#include <hotstate/detail/coordinator/link.hpp>
 #include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/detail/coordinator/redis_link.hpp>
 #include <hotstate/detail/coordinator/stream_id.hpp>
@@ -113,9 +114,9 @@ struct redis_streams_stats {
 };
 
 /// Redis Streams transport (see the banner above).
-/// @tparam Link where it connects: detail::redis_link (one server, the default),
-///              or detail::cluster::cluster_link (transports/redis_cluster_streams.hpp)
-template <class Link = detail::redis_link>
+/// @tparam L where it connects, a detail::Link (detail/coordinator/link.hpp): detail::redis_link
+///            (one server, the default) or detail::cluster::cluster_link (transports/redis_cluster_streams.hpp)
+template <detail::Link L = detail::redis_link>
 class basic_redis_streams {
 public:
     /// Failed sends are retried: what is published is delivered unless trimmed.
@@ -136,7 +137,7 @@ public:
     }
 
     /// Over a link built elsewhere (e.g. a cluster link).
-    explicit basic_redis_streams(Link link, redis_streams_options options = {})
+    explicit basic_redis_streams(L link, redis_streams_options options = {})
         : link_(std::move(link)), options_(std::move(options)), state_(std::make_unique<shared>()) {
         validate();
     }
@@ -460,7 +461,7 @@ private:
         });
     }
 
-    Link link_;
+    L link_;
     redis_streams_options options_;
     std::unique_ptr<shared> state_;
     std::thread reader_;
