@@ -65,9 +65,9 @@
 #include <hotstate/codec.hpp>
 #include <hotstate/detail/coordinator/backoff.hpp>
 #include <hotstate/detail/coordinator/handler.hpp>
+#include <hotstate/detail/coordinator/inbox.hpp>
 #include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/detail/coordinator/outbox.hpp>
-#include <hotstate/detail/coordinator/sequence_tracker.hpp>
 #include <hotstate/detail/coordinator/wire.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/transport.hpp>
@@ -215,6 +215,7 @@ public:
     coordinator(coordinator_options options, T transport)
         : options_(options),
           transport_(std::move(transport)),
+          inbox_(options.node_id),
           outbox_({options.node_id, detail::random_incarnation(), options.max_batch_events, options.max_batch_bytes,
                    options.max_pending_events, T::durable, options.send_backoff}) {}
 
@@ -512,35 +513,29 @@ private:
 
     void receive(std::string_view message) {
         received_messages_.fetch_add(1, std::memory_order_relaxed);
-        detail::message_header header;
-        try {
-            detail::parse_message(message, header, events_);
-        } catch (const error&) {
-            malformed_messages_.fetch_add(1, std::memory_order_relaxed);
-            return;
+        const detail::receipt got = inbox_.accept(message);
+        switch (got.what) {
+            case detail::receipt::status::malformed:
+                malformed_messages_.fetch_add(1, std::memory_order_relaxed);
+                return;
+            case detail::receipt::status::own: own_messages_.fetch_add(1, std::memory_order_relaxed); return;
+            case detail::receipt::status::duplicate:
+                duplicate_messages_.fetch_add(1, std::memory_order_relaxed);
+                return;
+            case detail::receipt::status::deliver: break;
         }
-        if (header.node == options_.node_id) {
-            own_messages_.fetch_add(1, std::memory_order_relaxed);
-            return;
-        }
-        const auto seen =
-            tracker_.observe(header.node, header.incarnation, header.sequence, header.first_event, header.count);
-        if (!seen.deliver()) {
-            duplicate_messages_.fetch_add(1, std::memory_order_relaxed);
-            return;
-        }
-        if (seen.lost()) {
+        if (got.seen.lost()) {
             gap report;
-            report.kind = seen.verdict == detail::sequence_verdict::restarted ? gap_kind::publisher_restart
-                                                                               : gap_kind::sequence_skip;
-            report.publisher = header.node;
-            report.first_missing = seen.missing_first;
-            report.last_missing = seen.missing_last;
-            report.lost_events = seen.lost_events;
+            report.kind = got.seen.verdict == detail::sequence_verdict::restarted ? gap_kind::publisher_restart
+                                                                                   : gap_kind::sequence_skip;
+            report.publisher = got.header.node;
+            report.first_missing = got.seen.missing_first;
+            report.last_missing = got.seen.missing_last;
+            report.lost_events = got.seen.lost_events;
             emit_gap(report);
         }
-        const delivery from{header.node, header.sequence};
-        for (const auto& event : events_) {
+        const delivery from{got.header.node, got.header.sequence};
+        for (const auto& event : inbox_.events()) {
             const bool known = (dispatch<Channels>(event, from) || ...);
             if (!known) unknown_channel_events_.fetch_add(1, std::memory_order_relaxed);
         }
@@ -615,8 +610,7 @@ private:
     std::mutex connection_mutex_;
 
     // receive state: the transport's receive thread only
-    detail::sequence_tracker tracker_;
-    std::vector<detail::event_view> events_;
+    detail::inbox inbox_;
     std::atomic<std::uint64_t> received_messages_{0}, own_messages_{0}, duplicate_messages_{0},
         malformed_messages_{0}, malformed_events_{0}, unknown_channel_events_{0}, delivered_events_{0},
         handler_failures_{0}, gaps_{0};
