@@ -35,6 +35,12 @@
 //     delivers again then does reach handlers (redis_streams with a cursor_key
 //     bounds it to the one message being handled when the node died).
 //
+// Where the logic lives: this header holds the public API, the handlers and the
+// threads. What is decided without them is in pure state machines, unit-tested
+// without I/O: detail/coordinator/outbox.hpp (batching, sequence numbers, the
+// retry/drop policy of sends and their connection_events), inbox.hpp (parse,
+// own, duplicate, lost), wire.hpp (the message format), sequence_tracker.hpp.
+//
 // Failures are visible: on_connection reports the transport's connection
 // state changes and errors (a refused connection, a wrong password, a lost
 // subscription and its return, failing and recovering sends) as typed
