@@ -35,6 +35,12 @@
 //     delivers again then does reach handlers (redis_streams with a cursor_key
 //     bounds it to the one message being handled when the node died).
 //
+// Where the logic lives: this header holds the public API, the handlers and the
+// threads. What is decided without them is in pure state machines, unit-tested
+// without I/O: detail/coordinator/outbox.hpp (batching, sequence numbers, the
+// retry/drop policy of sends and their connection_events), inbox.hpp (parse,
+// own, duplicate, lost), wire.hpp (the message format), sequence_tracker.hpp.
+//
 // Failures are visible: on_connection reports the transport's connection
 // state changes and errors (a refused connection, a wrong password, a lost
 // subscription and its return, failing and recovering sends) as typed
@@ -49,7 +55,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -66,7 +71,9 @@
 #include <hotstate/codec.hpp>
 #include <hotstate/detail/coordinator/backoff.hpp>
 #include <hotstate/detail/coordinator/handler.hpp>
-#include <hotstate/detail/coordinator/sequence_tracker.hpp>
+#include <hotstate/detail/coordinator/inbox.hpp>
+#include <hotstate/detail/coordinator/link_monitor.hpp>
+#include <hotstate/detail/coordinator/outbox.hpp>
 #include <hotstate/detail/coordinator/wire.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/transport.hpp>
@@ -212,14 +219,11 @@ public:
 
     /// A stopped coordinator; register handlers, then start().
     coordinator(coordinator_options options, T transport)
-        : options_(options), transport_(std::move(transport)), incarnation_(detail::random_incarnation()) {
-        if (options_.max_batch_events == 0 || options_.max_batch_bytes == 0)
-            throw error(errc::configuration, "hotstate coordinator: max_batch_events and max_batch_bytes must be positive");
-        if (options_.max_batch_events > detail::coordinator_max_events_per_message)
-            throw error(errc::configuration, "hotstate coordinator: max_batch_events above " +
-                                                 std::to_string(detail::coordinator_max_events_per_message) +
-                                                 " would make batches every receiver refuses");
-    }
+        : options_(options),
+          transport_(std::move(transport)),
+          inbox_(options.node_id),
+          outbox_({options.node_id, detail::random_incarnation(), options.max_batch_events, options.max_batch_bytes,
+                   options.max_pending_events, T::durable, options.send_backoff}) {}
 
     coordinator(const coordinator&) = delete;
     coordinator& operator=(const coordinator&) = delete;
@@ -304,31 +308,17 @@ public:
             if (state_ == run_state::stopping || state_ == run_state::stopped)  // stop() drains a queue that no longer grows
                 throw error(errc::invalid_argument, "hotstate coordinator: publish on channel '" +
                                                         std::string(channel::name) + "' after stop()");
-            if (pending_events_ >= options_.max_pending_events)
+            if (outbox_.full())
                 throw error(errc::memory_limit,
-                            "hotstate coordinator: " + std::to_string(pending_events_) +
+                            "hotstate coordinator: " + std::to_string(outbox_.pending_events()) +
                                 " events wait to be sent (max_pending_events); event on channel '" +
                                 std::string(channel::name) + "' refused; is the transport down?");
-            if (queue_.empty() || queue_.back().count >= options_.max_batch_events ||
-                queue_.back().body.size() >= options_.max_batch_bytes) {
-                queue_.emplace_back();
-                if (!spare_bodies_.empty()) {
-                    queue_.back().body = std::move(spare_bodies_.back());
-                    spare_bodies_.pop_back();
-                }
-                queue_.back().ticket = ++tickets_issued_;
-            }
-            detail::append_event(queue_.back().body, channel::tag, payload);
-            ++queue_.back().count;
-            ++pending_events_;
-            ++counters_.published_events;
+            const bool wake = outbox_.push(channel::tag, payload);
             if (options_.sending == coordinator_options::send_mode::caller_when_idle && state_ == run_state::running &&
-                !sending_ && failures_ == 0 && queue_.size() == 1 &&
-                std::chrono::steady_clock::now() - last_send_end_ >= last_send_took_) {
+                outbox_.idle() && outbox_.quiet_at(std::chrono::steady_clock::now())) {
                 send_front_inline(lock);
                 return;
             }
-            const bool wake = queue_.size() == 1 && queue_.back().count == 1 && !sending_;
             lock.unlock();
             if (wake) wake_sender_.notify_one();
         }
@@ -338,9 +328,9 @@ public:
     /// Returns false if `timeout` passed first.
     bool flush(std::chrono::milliseconds timeout = std::chrono::seconds{30}) {
         std::unique_lock lock(mutex_);
-        const std::uint64_t target = tickets_issued_;
-        return flushed_.wait_for(lock, timeout, [&] { return tickets_done_ >= target || state_ == run_state::stopped; }) &&
-               tickets_done_ >= target;
+        const std::uint64_t target = outbox_.last_ticket();
+        return flushed_.wait_for(lock, timeout, [&] { return outbox_.settled(target) || state_ == run_state::stopped; }) &&
+               outbox_.settled(target);
     }
 
     /// Sends what is queued (one attempt each), then stops the sender thread and
@@ -368,7 +358,12 @@ public:
     /// A snapshot of the counters.
     [[nodiscard]] coordinator_stats stats() const {
         std::lock_guard lock(mutex_);
-        coordinator_stats result = counters_;
+        coordinator_stats result;
+        const detail::outbox_counters& sending = outbox_.counters();
+        result.published_events = sending.published_events;
+        result.sent_messages = sending.sent_messages;
+        result.send_failures = sending.send_failures;
+        result.dropped_messages = sending.dropped_messages;
         result.received_messages = received_messages_.load(std::memory_order_relaxed);
         result.own_messages = own_messages_.load(std::memory_order_relaxed);
         result.duplicate_messages = duplicate_messages_.load(std::memory_order_relaxed);
@@ -389,14 +384,6 @@ public:
 
 private:
     enum class run_state { created, running, stopping, stopped };
-
-    struct batch {
-        std::string body;
-        std::size_t count = 0;
-        std::uint64_t ticket = 0;
-        std::uint64_t sequence = 0;     // assigned when first sent; a retry keeps it
-        std::uint64_t first_event = 0;  // likewise
-    };
 
     template <class Event>
     struct channel_finder {
@@ -427,164 +414,104 @@ private:
 
     // ---- sending -------------------------------------------------------------------------
 
-    // Sends are serialised by `sending_` (one batch in flight, whoever sends it),
-    // so sequence numbers go out in order. Bookkeeping happens under mutex_.
+    // The outbox (detail/coordinator/outbox.hpp) decides: batches, numbers, retry or drop,
+    // which send failures to report. This part runs it: under mutex_, one batch in flight
+    // at a time (the sender thread's or a caller's), the transport called without the lock.
+    // A connection_event is reported before the send in flight ends, so reports of
+    // consecutive sends cannot overtake each other.
 
-    /// Takes the front batch for sending: marks the send in flight, numbers it.
-    batch take_front() {
-        batch current = std::move(queue_.front());
-        queue_.pop_front();
-        sending_ = true;
-        if (current.sequence == 0) {
-            current.sequence = ++sequence_;
-            current.first_event = events_numbered_ + 1;
-            events_numbered_ += current.count;
+    /// One transport send; a failure becomes the error the outbox judges.
+    std::optional<error> attempt(std::string_view message) {
+        try {
+            transport_.send(message);
+        } catch (const error& problem) {
+            return problem;
+        } catch (const std::exception& problem) {
+            return detail::as_error(problem, "hotstate coordinator: send failed");
         }
-        return current;
+        return std::nullopt;
     }
 
-    /// Records the outcome of one batch and ends the send in flight.
-    void finish(batch& current, bool sent) {
-        if (sent) {
-            ++counters_.sent_messages;
-            failures_ = 0;
-        } else {
-            ++counters_.dropped_messages;
-        }
-        pending_events_ -= current.count;
-        tickets_done_ = current.ticket;
-        current.body.clear();
-        if (spare_bodies_.size() < 8) spare_bodies_.push_back(std::move(current.body));
-        sending_ = false;
-        flushed_.notify_all();
+    /// Reports `event` (if any) with mutex_ released; the send in flight stays ours meanwhile.
+    void report_unlocked(std::unique_lock<std::mutex>& lock, const std::optional<connection_event>& event) {
+        if (!event) [[likely]]
+            return;
+        lock.unlock();
+        report_connection(*event);
+        lock.lock();
     }
 
     /// caller_when_idle: one attempt on the caller's thread. A failure leaves
     /// the batch to the sender thread (retried with backoff if durable).
     void send_front_inline(std::unique_lock<std::mutex>& lock) {
-        batch current = take_front();
+        outbox_.begin_send();
         lock.unlock();
         thread_local std::string message;
         message.clear();
-        detail::encode_message(message, header_of(current), current.body);
+        outbox_.encode(message);
         const auto began = std::chrono::steady_clock::now();
-        const bool sent = try_send(message);
+        const std::optional<error> problem = attempt(message);
         const auto ended = std::chrono::steady_clock::now();
         lock.lock();
-        last_send_end_ = ended;
-        last_send_took_ = ended - began;
-        if (sent) {
-            finish(current, true);
-        } else {
-            ++counters_.send_failures;
-            ++failures_;
-            if (T::durable) {
-                queue_.push_front(std::move(current));
-                sending_ = false;
-            } else {
-                finish(current, false);
-            }
-        }
-        const bool wake = !queue_.empty() || state_ != run_state::running;
+        if (!problem) [[likely]]
+            report_unlocked(lock, outbox_.sent(began, ended));
+        else
+            report_unlocked(lock, outbox_.failed(*problem, ended, detail::outbox::sender::caller, false).report);
+        outbox_.end_send();
+        flushed_.notify_all();
+        const bool wake = outbox_.has_queued() || state_ != run_state::running;
         lock.unlock();
         if (wake) wake_sender_.notify_all();
-    }
-
-    [[nodiscard]] detail::message_header header_of(const batch& current) const noexcept {
-        return {options_.node_id, incarnation_, current.sequence, current.count, current.first_event};
-    }
-
-    /// One transport send; a failure is reported (on a change), the first success after failures too.
-    /// Called by whoever holds the send in flight (`sending_`), without mutex_.
-    bool try_send(std::string_view message) {
-        try {
-            transport_.send(message);
-        } catch (const error& problem) {
-            send_failed(problem);
-            return false;
-        } catch (const std::exception& problem) {
-            send_failed(error(errc::connection, std::string("hotstate coordinator: send failed: ") + problem.what()));
-            return false;
-        }
-        if (send_problem_) [[unlikely]] {
-            send_problem_.reset();
-            connection_event event;
-            event.state = connection_state::send_recovered;
-            event.down_for =
-                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - failing_since_);
-            report_connection(event);
-        }
-        return true;
-    }
-
-    void send_failed(const error& problem) {
-        // a durable transport retries every backoff step: report the first failure and changes, not each retry
-        if (send_problem_ && send_problem_->kind() == problem.kind() && send_problem_->message() == problem.message())
-            return;
-        if (!send_problem_) failing_since_ = std::chrono::steady_clock::now();
-        send_problem_ = problem;
-        report_connection(connection_event{connection_state::send_failed, problem, std::chrono::milliseconds{0}});
     }
 
     void send_loop() {
         std::string message;
         std::unique_lock lock(mutex_);
         for (;;) {
-            wake_sender_.wait(lock, [&] { return !sending_ && (state_ != run_state::running || !queue_.empty()); });
-            if (queue_.empty()) break;  // stopping and drained
-            if (failures_ > 0) {
+            wake_sender_.wait(lock, [&] {
+                return !outbox_.in_flight() && (state_ != run_state::running || outbox_.has_queued());
+            });
+            if (!outbox_.has_queued()) break;  // stopping and drained
+            if (outbox_.failures() > 0) {
                 // the last send failed (maybe on a caller's thread): back off before trying again
-                const auto wait = options_.send_backoff.delay(failures_ - 1);
-                wake_sender_.wait_for(lock, wait, [&] { return state_ != run_state::running; });
-                if (sending_ || queue_.empty()) continue;
+                wake_sender_.wait_for(lock, outbox_.retry_delay(), [&] { return state_ != run_state::running; });
+                if (outbox_.in_flight() || !outbox_.has_queued()) continue;
             }
-            batch current = take_front();
+            outbox_.begin_send();
             const bool stopping = state_ != run_state::running;
             lock.unlock();
 
             message.clear();
-            detail::encode_message(message, header_of(current), current.body);
-            bool sent = false;
-            std::chrono::steady_clock::time_point began, ended;
+            outbox_.encode(message);
             for (;;) {
-                began = std::chrono::steady_clock::now();
-                sent = try_send(message);
-                if (sent) {
-                    ended = std::chrono::steady_clock::now();
+                const auto began = std::chrono::steady_clock::now();
+                const std::optional<error> problem = attempt(message);
+                const auto ended = std::chrono::steady_clock::now();
+                lock.lock();
+                if (!problem) [[likely]] {
+                    report_unlocked(lock, outbox_.sent(began, ended));
                     break;
                 }
-                // After a failure: a durable transport retries after a wait (interruptible);
-                // otherwise the batch is dropped and the wait happens before the next one.
-                lock.lock();
-                ++counters_.send_failures;
-                ++failures_;
-                bool give_up = !T::durable || stopping || state_ != run_state::running;
-                if (!give_up) {
-                    wake_sender_.wait_for(lock, options_.send_backoff.delay(failures_ - 1),
-                                          [&] { return state_ != run_state::running; });
-                    give_up = state_ != run_state::running;
+                const auto decision = outbox_.failed(*problem, ended, detail::outbox::sender::background,
+                                                     stopping || state_ != run_state::running);
+                report_unlocked(lock, decision.report);
+                if (decision.step != detail::outbox::next_step::retry) break;
+                // durable: wait (interruptible by stop), then send the same message again
+                wake_sender_.wait_for(lock, decision.wait, [&] { return state_ != run_state::running; });
+                if (state_ != run_state::running) {
+                    outbox_.give_up();
+                    break;
                 }
                 lock.unlock();
-                if (give_up) break;
             }
-
-            lock.lock();
-            if (sent) {
-                last_send_end_ = ended;
-                last_send_took_ = ended - began;
-            }
-            finish(current, sent);
-            if (!sent && state_ != run_state::running) {
+            const bool dropped = outbox_.end_send();
+            if (dropped && state_ != run_state::running) {
                 // stopping and the transport fails: drop the rest rather than wait on each
-                for (auto& rest : queue_) {
-                    ++counters_.dropped_messages;
-                    pending_events_ -= rest.count;
-                    tickets_done_ = rest.ticket;
-                }
-                queue_.clear();
+                outbox_.drop_queued();
                 flushed_.notify_all();
                 break;
             }
+            flushed_.notify_all();
         }
     }
 
@@ -592,35 +519,29 @@ private:
 
     void receive(std::string_view message) {
         received_messages_.fetch_add(1, std::memory_order_relaxed);
-        detail::message_header header;
-        try {
-            detail::parse_message(message, header, events_);
-        } catch (const error&) {
-            malformed_messages_.fetch_add(1, std::memory_order_relaxed);
-            return;
+        const detail::receipt got = inbox_.accept(message);
+        switch (got.what) {
+            case detail::receipt::status::malformed:
+                malformed_messages_.fetch_add(1, std::memory_order_relaxed);
+                return;
+            case detail::receipt::status::own: own_messages_.fetch_add(1, std::memory_order_relaxed); return;
+            case detail::receipt::status::duplicate:
+                duplicate_messages_.fetch_add(1, std::memory_order_relaxed);
+                return;
+            case detail::receipt::status::deliver: break;
         }
-        if (header.node == options_.node_id) {
-            own_messages_.fetch_add(1, std::memory_order_relaxed);
-            return;
-        }
-        const auto seen =
-            tracker_.observe(header.node, header.incarnation, header.sequence, header.first_event, header.count);
-        if (!seen.deliver()) {
-            duplicate_messages_.fetch_add(1, std::memory_order_relaxed);
-            return;
-        }
-        if (seen.lost()) {
+        if (got.seen.lost()) {
             gap report;
-            report.kind = seen.verdict == detail::sequence_verdict::restarted ? gap_kind::publisher_restart
-                                                                               : gap_kind::sequence_skip;
-            report.publisher = header.node;
-            report.first_missing = seen.missing_first;
-            report.last_missing = seen.missing_last;
-            report.lost_events = seen.lost_events;
+            report.kind = got.seen.verdict == detail::sequence_verdict::restarted ? gap_kind::publisher_restart
+                                                                                   : gap_kind::sequence_skip;
+            report.publisher = got.header.node;
+            report.first_missing = got.seen.missing_first;
+            report.last_missing = got.seen.missing_last;
+            report.lost_events = got.seen.lost_events;
             emit_gap(report);
         }
-        const delivery from{header.node, header.sequence};
-        for (const auto& event : events_) {
+        const delivery from{got.header.node, got.header.sequence};
+        for (const auto& event : inbox_.events()) {
             const bool known = (dispatch<Channels>(event, from) || ...);
             if (!known) unknown_channel_events_.fetch_add(1, std::memory_order_relaxed);
         }
@@ -686,7 +607,6 @@ private:
 
     coordinator_options options_;
     T transport_;
-    const std::uint64_t incarnation_;
     sink sink_{this};
 
     // handlers: written before start(), read by the receive thread only after
@@ -696,34 +616,18 @@ private:
     std::mutex connection_mutex_;
 
     // receive state: the transport's receive thread only
-    detail::sequence_tracker tracker_;
-    std::vector<detail::event_view> events_;
+    detail::inbox inbox_;
     std::atomic<std::uint64_t> received_messages_{0}, own_messages_{0}, duplicate_messages_{0},
         malformed_messages_{0}, malformed_events_{0}, unknown_channel_events_{0}, delivered_events_{0},
         handler_failures_{0}, gaps_{0};
 
-    // send state, guarded by mutex_
+    // send state, guarded by mutex_ (the batch in flight: by whoever sends it)
     mutable std::mutex mutex_;
     std::condition_variable wake_sender_;
     std::condition_variable flushed_;
     run_state state_ = run_state::created;
-    std::deque<batch> queue_;
-    std::vector<std::string> spare_bodies_;
-    std::size_t pending_events_ = 0;
-    std::uint64_t tickets_issued_ = 0;
-    std::uint64_t tickets_done_ = 0;
-    bool sending_ = false;         // a batch is with the transport (sender thread or a caller)
-    std::uint64_t sequence_ = 0;   // last sequence number assigned
-    std::uint64_t events_numbered_ = 0;  // last event number assigned
-    std::uint32_t failures_ = 0;   // consecutive failed sends
-    std::chrono::steady_clock::time_point last_send_end_{};        // caller_when_idle: burst detection
-    std::chrono::steady_clock::duration last_send_took_{};
-    coordinator_stats counters_;
+    detail::outbox outbox_;
     std::thread sender_;
-
-    // failure reporting of sends: touched only by the thread holding the send in flight
-    std::optional<error> send_problem_;  // the failure last reported, until a send succeeds
-    std::chrono::steady_clock::time_point failing_since_{};
 };
 
 }  // namespace hotstate

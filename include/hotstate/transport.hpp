@@ -5,25 +5,43 @@
 // sequence numbering and loss detection; a transport only sends and receives.
 //
 // Models, and when to use each:
-//   - transports::local (transports/local.hpp): in-process bus. Single-node
-//     programs, and tests that run several nodes in one process. Nothing lost,
-//     nothing kept for a node that is not attached.
-//   - transports::redis_pubsub (transports/redis_pubsub.hpp): Redis PUBLISH /
-//     SUBSCRIBE. Lowest latency, fire and forget: what is published while a
-//     node is disconnected is lost, and the coordinator reports it as a gap
-//     (outage + skipped sequence numbers and the number of events they held)
-//     so caches can be resynchronised. Use for wake-ups and invalidations
-//     where a resync is cheap.
-//   - transports::redis_streams (transports/redis_streams.hpp): a Redis Stream
-//     (XADD with approximate MAXLEN, XREAD from the last delivered id). Durable
-//     within the retention bound: a node that was offline catches up when it
-//     returns; it is told when it fell behind the retention. With a cursor_key,
-//     a node that crashed resumes after the last message it finished handling
-//     (at most the message it was handling is delivered again). Use for what
-//     must not be lost (blocked IPs, certificates, settings).
-//   - transports::redis_cluster_pubsub, redis_cluster_sharded_pubsub and
-//     redis_cluster_streams (transports/redis_cluster_*.hpp): the same on a
-//     Redis Cluster (SPUBLISH/SSUBSCRIBE for sharded pub/sub).
+//
+//   model (transports::, in transports/<model>.hpp)  durable  Redis
+//   local                                            no       none (one process)
+//   redis_pubsub                                     no       one server
+//   redis_streams                                    yes      one server
+//   redis_cluster_pubsub                             no       cluster
+//   redis_cluster_sharded_pubsub                     no       cluster, Redis 7+
+//   redis_cluster_streams                            yes      cluster
+//
+//   - transports::local: in-process bus. Single-node programs, and tests that
+//     run several nodes in one process. Nothing lost, nothing kept for a node
+//     that is not attached.
+//   - transports::redis_pubsub: Redis PUBLISH / SUBSCRIBE. Lowest latency, fire
+//     and forget: what is published while a node is disconnected is lost, and
+//     the coordinator reports it as a gap (outage + skipped sequence numbers and
+//     the number of events they held) so caches can be resynchronised. Use for
+//     wake-ups and invalidations where a resync is cheap.
+//   - transports::redis_streams: a Redis Stream (XADD with approximate MAXLEN,
+//     XREAD from the last delivered id). Durable within the retention bound: a
+//     node that was offline catches up when it returns; it is told when it fell
+//     behind the retention. With a cursor_key, a node that crashed resumes after
+//     the last message it finished handling (at most the message it was handling
+//     is delivered again). Use for what must not be lost (blocked IPs,
+//     certificates, settings).
+//   - transports::redis_cluster_pubsub: redis_pubsub on a Redis Cluster. PUBLISH
+//     goes to the master of the channel's slot and follows a failover; the
+//     subscriber listens on any live node. Every message crosses the cluster bus
+//     to every node: fine for a few channels and moderate rates.
+//   - transports::redis_cluster_sharded_pubsub: SPUBLISH / SSUBSCRIBE (Redis 7).
+//     A channel's messages stay on the nodes of its slot, so traffic scales with
+//     the shards; the subscriber follows the slot when it moves. Prefer it to
+//     redis_cluster_pubsub on a Redis 7 cluster.
+//   - transports::redis_cluster_streams: redis_streams on a Redis Cluster, routed
+//     by the stream's key (its cursor keys share the stream's {hash tag}). Use on
+//     a cluster for what must not be lost.
+// The Redis models are two templates, basic_redis_pubsub and basic_redis_streams,
+// over a detail::Link (detail/coordinator/link.hpp): one server or a cluster.
 //
 // A model provides:
 //   static constexpr bool durable;       true: the coordinator retries a failed send

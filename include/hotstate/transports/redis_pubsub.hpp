@@ -45,6 +45,7 @@
 #include <utility>
 
 #include <hotstate/detail/coordinator/backoff.hpp>
+#include <hotstate/detail/coordinator/link.hpp>
 #include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/detail/coordinator/redis_link.hpp>
 #include <hotstate/detail/redis/errors.hpp>
@@ -93,10 +94,10 @@ struct sharded_pubsub_commands {
 };
 
 /// Redis PUBLISH/SUBSCRIBE transport (see the banner above).
-/// @tparam Link     where it connects: detail::redis_link (one server, the default),
-///                  or detail::cluster::cluster_link (transports/redis_cluster_pubsub.hpp)
+/// @tparam L        where it connects, a detail::Link (detail/coordinator/link.hpp): detail::redis_link
+///                  (one server, the default) or detail::cluster::cluster_link (transports/redis_cluster_pubsub.hpp)
 /// @tparam Commands classic_pubsub_commands, or sharded_pubsub_commands on a cluster
-template <class Link = detail::redis_link, class Commands = classic_pubsub_commands>
+template <detail::Link L = detail::redis_link, class Commands = classic_pubsub_commands>
 class basic_redis_pubsub {
 public:
     /// Fire and forget: a failed PUBLISH is dropped, the receivers see the sequence gap.
@@ -117,7 +118,7 @@ public:
     }
 
     /// Over a link built elsewhere (e.g. a cluster link).
-    explicit basic_redis_pubsub(Link link, redis_pubsub_options options = {})
+    explicit basic_redis_pubsub(L link, redis_pubsub_options options = {})
         : link_(std::move(link)), options_(std::move(options)), state_(std::make_unique<shared>()) {
         validate();
     }
@@ -305,7 +306,7 @@ private:
         state_->foreign_replies.fetch_add(1, std::memory_order_relaxed);
     }
 
-    Link link_;
+    L link_;
     redis_pubsub_options options_;
     std::unique_ptr<shared> state_;
     std::thread reader_;

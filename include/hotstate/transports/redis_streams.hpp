@@ -61,9 +61,11 @@
 #include <utility>
 
 #include <hotstate/detail/coordinator/backoff.hpp>
+#include <hotstate/detail/coordinator/link.hpp>
 #include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/detail/coordinator/redis_link.hpp>
 #include <hotstate/detail/coordinator/stream_id.hpp>
+#include <hotstate/detail/coordinator/stream_progress.hpp>
 #include <hotstate/detail/coordinator/stream_replies.hpp>
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/error.hpp>
@@ -113,9 +115,9 @@ struct redis_streams_stats {
 };
 
 /// Redis Streams transport (see the banner above).
-/// @tparam Link where it connects: detail::redis_link (one server, the default),
-///              or detail::cluster::cluster_link (transports/redis_cluster_streams.hpp)
-template <class Link = detail::redis_link>
+/// @tparam L where it connects, a detail::Link (detail/coordinator/link.hpp): detail::redis_link
+///            (one server, the default) or detail::cluster::cluster_link (transports/redis_cluster_streams.hpp)
+template <detail::Link L = detail::redis_link>
 class basic_redis_streams {
 public:
     /// Failed sends are retried: what is published is delivered unless trimmed.
@@ -136,7 +138,7 @@ public:
     }
 
     /// Over a link built elsewhere (e.g. a cluster link).
-    explicit basic_redis_streams(Link link, redis_streams_options options = {})
+    explicit basic_redis_streams(L link, redis_streams_options options = {})
         : link_(std::move(link)), options_(std::move(options)), state_(std::make_unique<shared>()) {
         validate();
     }
@@ -210,10 +212,8 @@ private:
             cursor_saves{0}, invalid_cursors{0};
         mutable std::mutex position_mutex;       // position is written by the reader, read by position()
         std::optional<detail::stream_id> position;
-        detail::stream_id reported_oldest{};     // oldest retained entry when a trim was last reported
         std::chrono::steady_clock::time_point last_check{};
-        // the last handled message whose cursor is not saved yet (reader thread only)
-        std::optional<detail::stream_id> unsaved;
+        detail::stream_progress progress;        // trim reports and cursor saves (reader thread only)
     };
 
 
@@ -242,36 +242,32 @@ private:
         shared& state = *state_;
         state.last_check = std::chrono::steady_clock::now();
         const detail::stream_state info = read_info(conn);
-        detail::stream_id position;
+        std::optional<detail::stream_id> position;
         {
             std::lock_guard lock(state.position_mutex);
-            if (!state.position) {
-                state.position = start_at_beginning ? detail::stream_id{} : info.last_generated;
+            position = state.position;
+        }
+        const detail::retention_step step = state.progress.judge(position, info, start_at_beginning);
+        switch (step.what) {
+            case detail::retention_step::action::adopt: {
+                std::lock_guard lock(state.position_mutex);
+                state.position = step.position;
                 return;
             }
-            position = *state.position;
-        }
-        switch (detail::check_resume(position, info)) {
-            case detail::resume_verdict::intact: return;
-            case detail::resume_verdict::trimmed_unread: {
-                // report each trim once, however often the reader checks before catching up
-                const detail::stream_id oldest = info.first_entry ? *info.first_entry : info.last_generated;
-                if (oldest <= state.reported_oldest) return;
-                state.reported_oldest = oldest;
+            case detail::retention_step::action::intact: return;
+            case detail::retention_step::action::trimmed:
                 report(sink, "entries of stream '" + options_.stream + "' at " + conn.address() +
-                                 " after this node's position " + position.str() + " were removed (trimmed by max_length " +
+                                 " after this node's position " + position->str() + " were removed (trimmed by max_length " +
                                  std::to_string(options_.max_length) + ", or deleted) before it read them; the oldest retained is " +
                                  (info.first_entry ? info.first_entry->str() : std::string("none")));
                 return;
-            }
-            case detail::resume_verdict::stream_reset: {
+            case detail::retention_step::action::reset: {
                 {
                     std::lock_guard lock(state.position_mutex);
-                    state.position = detail::stream_id{};  // read whatever the new stream holds
+                    state.position = step.position;  // read whatever the new stream holds
                 }
-                state.reported_oldest = {};
                 report(sink, "stream '" + options_.stream + "' at " + conn.address() + " ends at " +
-                                 info.last_generated.str() + ", before this node's position " + position.str() +
+                                 info.last_generated.str() + ", before this node's position " + position->str() +
                                  ": it was deleted or lost; reading it again from its start");
                 return;
             }
@@ -339,22 +335,22 @@ private:
         redis::reply answer = conn.command("SET (stream cursor)", "SET", options_.cursor_key, text);
         if (answer.is_error()) throw detail::redis::server_error(conn.address(), "SET (stream cursor)", answer.text());
         state_->cursor_saves.fetch_add(1, std::memory_order_relaxed);
-        state_->unsaved.reset();
+        state_->progress.saved();
     }
 
     /// At stop: the save of the last handled message, through the pool (the reader's socket is shut down).
     void save_unsaved() noexcept {
         shared& state = *state_;
-        if (!state.unsaved) return;
+        if (!state.progress.pending_save()) return;
         try {
-            const std::string text = state.unsaved->str();
+            const std::string text = state.progress.pending_save()->str();
             link_.run([&](redis::connection& conn) {
                 redis::reply answer = conn.command("SET (stream cursor)", "SET", options_.cursor_key, text);
                 if (answer.is_error())
                     throw detail::redis::server_error(conn.address(), "SET (stream cursor)", answer.text());
             });
             state.cursor_saves.fetch_add(1, std::memory_order_relaxed);
-            state.unsaved.reset();
+            state.progress.saved();
         } catch (const std::exception& problem) {
             // the node restarts with the message before it: that one message is delivered again
             std::lock_guard lock(state.error_mutex);
@@ -391,9 +387,9 @@ private:
                             from = state.position->str();
                         }
                         // the last handled message's cursor goes out in the XREAD's write
-                        const bool save = state.unsaved.has_value();
+                        const bool save = state.progress.pending_save().has_value();
                         if (save) {
-                            saving = state.unsaved->str();
+                            saving = state.progress.pending_save()->str();
                             conn.append("SET (stream cursor)", "SET", options_.cursor_key, saving);
                         }
                         conn.append("XREAD", "XREAD", "COUNT", count, "BLOCK", block, "STREAMS", options_.stream, from);
@@ -402,7 +398,7 @@ private:
                             if (saved.is_error())
                                 throw detail::redis::server_error(conn.address(), "SET (stream cursor)", saved.text());
                             state.cursor_saves.fetch_add(1, std::memory_order_relaxed);
-                            state.unsaved.reset();
+                            state.progress.saved();
                         }
                         redis::reply answer = conn.read_reply("XREAD");
                         if (answer.is_error()) throw detail::redis::server_error(conn.address(), "XREAD", answer.text());
@@ -449,18 +445,18 @@ private:
         shared& state = *state_;
         const bool persist = !options_.cursor_key.empty();
         return detail::for_each_stream_entry(answer.get(), [&](detail::stream_id id, std::string_view payload) {
-            if (persist && state.unsaved) save_cursor(conn, *state.unsaved);
+            if (const auto due = state.progress.save_due_before_next(persist)) save_cursor(conn, *due);
             state.entries_read.fetch_add(1, std::memory_order_relaxed);
             sink.on_message(payload);
             {
                 std::lock_guard lock(state.position_mutex);
                 state.position = id;
             }
-            if (persist) state.unsaved = id;
+            state.progress.handled(id, persist);
         });
     }
 
-    Link link_;
+    L link_;
     redis_streams_options options_;
     std::unique_ptr<shared> state_;
     std::thread reader_;

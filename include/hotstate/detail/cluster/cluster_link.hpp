@@ -1,6 +1,6 @@
 // hotstate/detail/cluster/cluster_link.hpp: where the coordinator's Redis
-// transports connect when the Redis is a cluster (the counterpart of
-// detail::redis_link, with the same interface).
+// transports connect when the Redis is a cluster: the cluster model of the
+// Link concept (detail/coordinator/link.hpp), beside detail::redis_link.
 //
 // Commands (PUBLISH, XADD) go through the cluster router: to the master of the
 // routing key's slot, with the router's retries, so a publisher follows a
@@ -31,6 +31,7 @@
 #include <hotstate/detail/cluster/cluster_router.hpp>
 #include <hotstate/detail/cluster/routed_backend.hpp>
 #include <hotstate/detail/cluster/slot.hpp>
+#include <hotstate/detail/coordinator/link.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/redis/connection.hpp>
@@ -128,5 +129,7 @@ private:
     std::unique_ptr<std::mutex> address_mutex_ = std::make_unique<std::mutex>();
     mutable std::string last_address_;  // guarded by address_mutex_
 };
+
+static_assert(Link<cluster_link>);
 
 }  // namespace hotstate::detail::cluster

@@ -1,3 +1,5 @@
+// detail::redis_link, the Link (detail/coordinator/link.hpp) to one Redis server.
+//
 // Where the Redis transports connect: the one place that knows about pools,
 // endpoints and dedicated connections, so a cluster- or sentinel-aware
 // variant can replace it without touching the transports' protocol logic.
@@ -20,6 +22,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <hotstate/detail/coordinator/link.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/connection.hpp>
@@ -62,6 +65,8 @@ public:
 private:
     std::shared_ptr<::hotstate::redis::pool> pool_;
 };
+
+static_assert(Link<redis_link>);
 
 /// Shared between a transport's stop() and its receive thread: a stop flag, an
 /// interruptible wait, and the socket to shut down so a blocked read returns.
