@@ -59,7 +59,12 @@ class HotstateConan(ConanFile):
 
         redis = self.cpp_info.components["redis"]
         redis.set_property("cmake_target_name", "hotstate::redis")
-        redis.requires = ["core", "hiredis::hiredis", "xxhash::xxhash", "openssl::ssl", "fmt::fmt"]
+        redis.requires = ["core", "hiredis::hiredis", "xxhash::xxhash", "openssl::ssl"]
+
+        # the formatters of hotstate/fmt.hpp: no other header includes {fmt}
+        formatters = self.cpp_info.components["fmt"]
+        formatters.set_property("cmake_target_name", "hotstate::fmt")
+        formatters.requires = ["core", "fmt::fmt"]
 
         sqlite = self.cpp_info.components["sqlite"]
         sqlite.set_property("cmake_target_name", "hotstate::sqlite")

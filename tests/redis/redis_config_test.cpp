@@ -1,8 +1,6 @@
 // URL parsing and config validation: pure functions, no server.
 #include <catch2/catch.hpp>
 
-#include <fmt/format.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -18,6 +16,7 @@
 #include <hotstate/backends/redis_sentinel.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/redis/config.hpp>
+#include <hotstate/redis/fmt.hpp>
 
 using hotstate::redis::config;
 using hotstate::redis::endpoint;

@@ -3,18 +3,16 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
-#include <random>
 #include <string_view>
+
+#include <hotstate/detail/entropy.hpp>
 
 namespace hotstate::detail {
 
 /// A per-process random seed, so that which keys collide cannot be predicted
 /// from outside (keys are often attacker-chosen: IPs, addresses, tokens).
 inline std::uint64_t process_hash_seed() noexcept {
-    static const std::uint64_t seed = [] {
-        std::random_device device;
-        return (static_cast<std::uint64_t>(device()) << 32) ^ device() ^ 0x243f6a8885a308d3ULL;
-    }();
+    static const std::uint64_t seed = random_seed() ^ 0x243f6a8885a308d3ULL;
     return seed;
 }
 

@@ -1,21 +1,17 @@
 #pragma once
 
 #include <cstdint>
-#include <random>
 #include <string>
-#include <thread>
+
+#include <hotstate/detail/entropy.hpp>
 
 namespace hotstate::detail {
 
 /// 128 random bits as 32 hex characters: a lock owner token. Each thread keeps
-/// its own generator, seeded once from std::random_device.
+/// its own generator, seeded once from the kernel (detail/entropy.hpp), so
+/// tokens of different threads and processes do not repeat.
 inline std::string random_token() {
-    thread_local std::mt19937_64 generator = [] {
-        std::random_device device;
-        std::seed_seq seed{device(), device(), device(), device(),
-                           static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id()))};
-        return std::mt19937_64(seed);
-    }();
+    thread_local random_bits generator;
     static constexpr char digits[] = "0123456789abcdef";
     std::string token(32, '0');
     for (int half = 0; half < 2; ++half) {

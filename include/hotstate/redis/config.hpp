@@ -11,7 +11,8 @@
 // the URL's last '@', so a password with '/', '?' or '@' cannot be mistaken
 // for the host or the path.
 //
-// Secrets: every way of printing a config or an endpoint (to_string, fmt)
+// Secrets: every way of printing a config or an endpoint (to_string, and
+// {fmt} through hotstate/redis/fmt.hpp)
 // shows passwords as ***; a parse error never quotes the userinfo at all,
 // whatever it holds, and quotes at most 64 bytes of any other part (a 1 MiB
 // host gives a short message). A NUL byte in a host, user name, password or
@@ -36,11 +37,6 @@
 #include <hiredis/hiredis.h>
 
 #include <hotstate/error.hpp>
-
-#if __has_include(<fmt/format.h>)
-#include <fmt/format.h>
-#define HOTSTATE_REDIS_HAS_FMT 1
-#endif
 
 namespace hotstate::redis {
 
@@ -497,24 +493,3 @@ struct url_parts {
 }
 
 }  // namespace hotstate::redis
-
-#ifdef HOTSTATE_REDIS_HAS_FMT
-/// Formats a redis::config with its secrets masked (same text as to_string).
-template <>
-struct fmt::formatter<hotstate::redis::config> : fmt::formatter<std::string_view> {
-    template <class FormatContext>
-    auto format(const hotstate::redis::config& settings, FormatContext& ctx) const {
-        const std::string text = hotstate::redis::to_string(settings);
-        return fmt::formatter<std::string_view>::format(std::string_view(text), ctx);
-    }
-};
-/// Formats a redis::endpoint with its password masked.
-template <>
-struct fmt::formatter<hotstate::redis::endpoint> : fmt::formatter<std::string_view> {
-    template <class FormatContext>
-    auto format(const hotstate::redis::endpoint& where, FormatContext& ctx) const {
-        const std::string text = hotstate::redis::to_string(where);
-        return fmt::formatter<std::string_view>::format(std::string_view(text), ctx);
-    }
-};
-#endif

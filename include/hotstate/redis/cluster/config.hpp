@@ -7,7 +7,7 @@
 // (RESP3, TLS) is refused when the backend is constructed, with the same
 // errc::configuration messages as the standalone backend. URLs follow
 // redis/config.hpp's rules, and every way of printing these configs
-// (to_string, fmt) shows the passwords as ***.
+// (to_string, hotstate/redis/fmt.hpp) shows the passwords as ***.
 #pragma once
 
 #include <chrono>
@@ -147,24 +147,3 @@ struct sentinel_config {
 }
 
 }  // namespace hotstate::redis
-
-#ifdef HOTSTATE_REDIS_HAS_FMT
-/// Formats a redis::cluster_config with its secrets masked (same text as to_string).
-template <>
-struct fmt::formatter<hotstate::redis::cluster_config> : fmt::formatter<std::string_view> {
-    template <class FormatContext>
-    auto format(const hotstate::redis::cluster_config& settings, FormatContext& ctx) const {
-        const std::string text = hotstate::redis::to_string(settings);
-        return fmt::formatter<std::string_view>::format(std::string_view(text), ctx);
-    }
-};
-/// Formats a redis::sentinel_config with its secrets masked (same text as to_string).
-template <>
-struct fmt::formatter<hotstate::redis::sentinel_config> : fmt::formatter<std::string_view> {
-    template <class FormatContext>
-    auto format(const hotstate::redis::sentinel_config& settings, FormatContext& ctx) const {
-        const std::string text = hotstate::redis::to_string(settings);
-        return fmt::formatter<std::string_view>::format(std::string_view(text), ctx);
-    }
-};
-#endif
