@@ -99,14 +99,14 @@ struct store_side {
 hotstate::redis::cluster_config cluster_settings(int port) {
     hotstate::redis::cluster_config settings;
     settings.urls = {url_of(port)};
-    settings.pool_max_connections = 1;
+    settings.node.pool_max_connections = 1;
     return settings;
 }
 
 hotstate::redis::config standalone_settings(int port) {
     hotstate::redis::config settings;
     settings.url = url_of(port);
-    settings.pool_max_connections = 1;
+    settings.node.pool_max_connections = 1;
     return settings;
 }
 

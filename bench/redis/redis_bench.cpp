@@ -83,7 +83,7 @@ struct hotstate_side {
     static hotstate::redis::config make_config(int port) {
         hotstate::redis::config settings;
         settings.url = "redis://127.0.0.1:" + std::to_string(port);
-        settings.pool_max_connections = 1;
+        settings.node.pool_max_connections = 1;
         return settings;
     }
 

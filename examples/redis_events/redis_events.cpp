@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
     }
     hotstate::redis::config settings;
     settings.url = argv[1];
-    settings.timeout = std::chrono::seconds{2};
+    settings.node.timeout = std::chrono::seconds{2};
     settings.connect_on_start = true;  // a wrong address or password throws from the constructors below
     try {
         hotstate::transports::redis_pubsub_options pubsub;

@@ -192,7 +192,7 @@ TEST_CASE("cluster: configuration errors are typed and never print a secret", "[
     settings.urls = {"redis://127.0.0.1:7000"};
 
     SECTION("resp3 is refused with this hiredis") {
-        settings.protocol = hotstate::redis::protocol_version::resp3;
+        settings.node.protocol = hotstate::redis::protocol_version::resp3;
         const auto e = error_from([&] { backend_type backend(settings); });
         CHECK(e.kind() == hotstate::errc::configuration);
         CHECK_THAT(e.what(), Catch::Contains("resp3") && Catch::Contains("hiredis"));
@@ -215,7 +215,7 @@ TEST_CASE("cluster: configuration errors are typed and never print a secret", "[
     }
     SECTION("printing a config masks every secret") {
         settings.urls = {"redis://admin:hunter2@10.0.0.1:7000"};
-        settings.auth_secret = "s3cr3t-value";
+        settings.node.auth_secret = "s3cr3t-value";
         const auto printed = hotstate::redis::to_string(settings);
         CHECK_THAT(printed, !Catch::Contains("hunter2") && !Catch::Contains("s3cr3t-value") && Catch::Contains("***"));
     }
@@ -225,10 +225,10 @@ TEST_CASE("cluster: no reachable node gives a connection error naming the node a
     hotstate::redis::cluster_config settings;
     const auto port = hotstate::testing::free_port();
     settings.urls = {"redis://127.0.0.1:" + std::to_string(port)};
-    settings.timeout = 1s;
-    settings.max_retries = 3;
-    settings.min_retry_wait = 1ms;
-    settings.max_retry_wait = 4ms;
+    settings.node.timeout = 1s;
+    settings.retry.max_retries = 3;
+    settings.retry.min_retry_wait = 1ms;
+    settings.retry.max_retry_wait = 4ms;
     store_type s(settings);
     const auto e = error_from([&] { s.set<text>("secret-key-bytes", "v"); });
     CHECK(e.kind() == hotstate::errc::connection);
@@ -246,8 +246,8 @@ TEST_CASE("cluster: a wrong password is an authentication error at start-up", "[
     hotstate::testing::redis_cluster secured(options);
     hotstate::redis::cluster_config settings;
     settings.urls = secured.seed_urls();
-    settings.timeout = 2s;
-    settings.auth_secret = "wrong-pass";
+    settings.node.timeout = 2s;
+    settings.node.auth_secret = "wrong-pass";
     {
         backend_type backend(settings);
         const auto e = error_from([&] { backend.ping(); });
@@ -256,7 +256,7 @@ TEST_CASE("cluster: a wrong password is an authentication error at start-up", "[
         store_type s(settings);
         CHECK(error_from([&] { s.set<text>("k", "v"); }).kind() == hotstate::errc::authentication);
     }
-    settings.auth_secret = "right-pass";
+    settings.node.auth_secret = "right-pass";
     store_type s(settings);
     s.backend().ping();
     s.set<text>("k", "v");

@@ -43,10 +43,10 @@ TEST_CASE("cluster: a killed master's replica takes over and operations resume b
     auto& cluster = shared_redis_cluster();
     flush_cluster(cluster);
     auto settings = shared_cluster_config();
-    settings.timeout = 1s;
-    settings.max_retries = 4;
-    settings.min_retry_wait = 20ms;
-    settings.max_retry_wait = 200ms;
+    settings.node.timeout = 1s;
+    settings.retry.max_retries = 4;
+    settings.retry.min_retry_wait = 20ms;
+    settings.retry.max_retry_wait = 200ms;
     store_type s(settings);
 
     // one key on the master we kill, one on another master
@@ -148,7 +148,7 @@ TEST_CASE("cluster: with the default retry budget a master's failover fails no o
     hotstate::testing::redis_cluster cluster;
     hotstate::redis::cluster_config settings;  // default max_retries, min_retry_wait, max_retry_wait
     settings.urls = cluster.seed_urls();
-    settings.timeout = 1s;
+    settings.node.timeout = 1s;
     store_type s(settings);
 
     hotstate::testing::redis_server* victim = cluster.master_of_slot(0);

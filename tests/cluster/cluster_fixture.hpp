@@ -22,10 +22,10 @@ inline hotstate::testing::redis_cluster& shared_redis_cluster() {
 inline hotstate::redis::cluster_config shared_cluster_config() {
     hotstate::redis::cluster_config settings;
     settings.urls = shared_redis_cluster().seed_urls();
-    settings.timeout = std::chrono::seconds{5};
-    settings.pool_max_connections = 4;
-    settings.pool_timeout_create = std::chrono::seconds{5};
-    settings.pool_timeout_wait = std::chrono::seconds{5};
+    settings.node.timeout = std::chrono::seconds{5};
+    settings.node.pool_max_connections = 4;
+    settings.node.pool_timeout_create = std::chrono::seconds{5};
+    settings.node.pool_timeout_wait = std::chrono::seconds{5};
     return settings;
 }
 

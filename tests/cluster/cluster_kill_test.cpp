@@ -36,10 +36,10 @@ using store_type = hotstate::store<hotstate::backends::redis_cluster, hits, guar
 hotstate::redis::cluster_config config_for(hotstate::testing::redis_cluster& cluster) {
     hotstate::redis::cluster_config settings;
     settings.urls = cluster.seed_urls();
-    settings.timeout = 2s;
-    settings.pool_max_connections = 2;
-    settings.min_retry_wait = 1ms;
-    settings.max_retry_wait = 20ms;
+    settings.node.timeout = 2s;
+    settings.node.pool_max_connections = 2;
+    settings.retry.min_retry_wait = 1ms;
+    settings.retry.max_retry_wait = 20ms;
     return settings;
 }
 

@@ -39,10 +39,10 @@ std::string key_not_on(hotstate::testing::redis_cluster& cluster, const hotstate
 
 std::unique_ptr<cluster_node> make_node(std::uint64_t id, std::string routing_key, recorder& box) {
     auto settings = shared_cluster_config();
-    settings.timeout = 1s;
-    settings.max_retries = 12;
-    settings.min_retry_wait = 20ms;
-    settings.max_retry_wait = 500ms;
+    settings.node.timeout = 1s;
+    settings.retry.max_retries = 12;
+    settings.retry.min_retry_wait = 20ms;
+    settings.retry.max_retry_wait = 500ms;
     hotstate::transports::redis_pubsub_options options;
     options.channel = std::string(channel);
     options.reconnect = {50ms, 400ms};

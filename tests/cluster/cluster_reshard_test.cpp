@@ -56,10 +56,10 @@ TEST_CASE("cluster: resharding under load loses nothing and fails nothing", "[cl
     auto& cluster = shared_redis_cluster();
     flush_cluster(cluster);
     auto settings = shared_cluster_config();
-    settings.max_retries = 40;
-    settings.min_retry_wait = 5ms;
-    settings.max_retry_wait = 200ms;
-    settings.pool_max_connections = 8;
+    settings.retry.max_retries = 40;
+    settings.retry.min_retry_wait = 5ms;
+    settings.retry.max_retry_wait = 200ms;
+    settings.node.pool_max_connections = 8;
     store_type s(settings);
 
     auto* source = cluster.master_of_slot(0);

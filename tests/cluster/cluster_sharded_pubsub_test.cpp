@@ -31,10 +31,10 @@ const std::string channel = "hotstate:coordinator";
 
 std::unique_ptr<sharded_node> make_node(std::uint64_t id, recorder& box) {
     auto settings = shared_cluster_config();
-    settings.timeout = 1s;
-    settings.max_retries = 12;
-    settings.min_retry_wait = 20ms;
-    settings.max_retry_wait = 500ms;
+    settings.node.timeout = 1s;
+    settings.retry.max_retries = 12;
+    settings.retry.min_retry_wait = 20ms;
+    settings.retry.max_retry_wait = 500ms;
     hotstate::transports::redis_pubsub_options options;
     options.channel = channel;
     options.reconnect = {50ms, 400ms};

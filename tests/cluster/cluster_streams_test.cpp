@@ -31,10 +31,10 @@ const std::string stream_key = "{hotstate}:stream";
 
 hotstate::redis::cluster_config settings_for_test() {
     auto settings = shared_cluster_config();
-    settings.timeout = 1s;
-    settings.max_retries = 12;
-    settings.min_retry_wait = 20ms;
-    settings.max_retry_wait = 500ms;
+    settings.node.timeout = 1s;
+    settings.retry.max_retries = 12;
+    settings.retry.min_retry_wait = 20ms;
+    settings.retry.max_retry_wait = 500ms;
     return settings;
 }
 

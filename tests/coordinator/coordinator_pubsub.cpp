@@ -29,7 +29,7 @@ using pubsub_node = coordinator<transports::redis_pubsub, coord_test::pings, cha
 redis::config config_for(const redis_server& server) {
     redis::config settings;
     settings.url = server.url();
-    settings.timeout = std::chrono::seconds{2};
+    settings.node.timeout = std::chrono::seconds{2};
     return settings;
 }
 
@@ -170,7 +170,7 @@ TEST_CASE("pubsub: typed errors for bad settings, a dead server and a wrong pass
         const auto port = hotstate::testing::free_port();
         redis::config settings;
         settings.url = "redis://127.0.0.1:" + std::to_string(port);
-        settings.timeout = std::chrono::milliseconds{500};
+        settings.node.timeout = std::chrono::milliseconds{500};
         transports::redis_pubsub transport(settings);
         try {
             transport.ping();
@@ -306,7 +306,7 @@ TEST_CASE("pubsub: a wrong password is reported through on_connection; connect_o
     redis_server secured({.requirepass = "right-horse"});
     redis::config settings;
     settings.url = "redis://:wrong-battery@127.0.0.1:" + std::to_string(secured.port());
-    settings.timeout = std::chrono::seconds{2};
+    settings.node.timeout = std::chrono::seconds{2};
     SECTION("connect_on_start: the constructor throws errc::authentication") {
         settings.connect_on_start = true;
         try {

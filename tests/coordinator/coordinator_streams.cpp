@@ -31,7 +31,7 @@ using streams_node = coordinator<transports::redis_streams, coord_test::pings, c
 redis::config config_for(const redis_server& server) {
     redis::config settings;
     settings.url = server.url();
-    settings.timeout = std::chrono::seconds{2};
+    settings.node.timeout = std::chrono::seconds{2};
     return settings;
 }
 
@@ -294,7 +294,7 @@ TEST_CASE("streams: a wrong password is reported once by the reader and the send
     redis_server secured({.requirepass = "right-horse"});
     redis::config settings;
     settings.url = "redis://:wrong-battery@127.0.0.1:" + std::to_string(secured.port());
-    settings.timeout = std::chrono::seconds{2};
+    settings.node.timeout = std::chrono::seconds{2};
     {
         auto eager = settings;
         eager.connect_on_start = true;

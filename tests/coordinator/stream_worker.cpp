@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
     try {
         hotstate::redis::config settings;
         settings.url = argv[1];
-        settings.timeout = std::chrono::seconds{2};
+        settings.node.timeout = std::chrono::seconds{2};
         hotstate::transports::redis_streams_options options;
         options.cursor_key = argv[2];
         options.from_beginning = true;  // the first life reads what was published before it

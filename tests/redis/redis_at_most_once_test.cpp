@@ -47,10 +47,10 @@ using test_store = hotstate::store<hotstate::backends::redis, hits, guard>;
 hotstate::redis::config config_for(const redis_server& server) {
     hotstate::redis::config settings;
     settings.url = server.url();
-    settings.timeout = 2s;
-    settings.pool_max_connections = 2;
-    settings.pool_timeout_create = 2s;
-    settings.pool_timeout_wait = 2s;
+    settings.node.timeout = 2s;
+    settings.node.pool_max_connections = 2;
+    settings.node.pool_timeout_create = 2s;
+    settings.node.pool_timeout_wait = 2s;
     return settings;
 }
 
@@ -202,7 +202,7 @@ TEST_CASE("redis: without the probe, a lost reply re-sends an idempotent command
 TEST_CASE("redis: an increment whose reply timed out is outcome-unknown, through the store too", "[redis][store]") {
     redis_server server;
     auto settings = config_for(server);
-    settings.timeout = 300ms;
+    settings.node.timeout = 300ms;
     test_store s(settings);
     CHECK(s.increment<hits>("n") == 1);
     CHECK(s.increment<hits>("n") == 2);

@@ -38,10 +38,10 @@ using manual_store =
 hotstate::redis::config config_for(const redis_server& server) {
     hotstate::redis::config settings;
     settings.url = server.url();
-    settings.timeout = 2s;
-    settings.pool_max_connections = 4;
-    settings.pool_timeout_create = 2s;
-    settings.pool_timeout_wait = 2s;
+    settings.node.timeout = 2s;
+    settings.node.pool_max_connections = 4;
+    settings.node.pool_timeout_create = 2s;
+    settings.node.pool_timeout_wait = 2s;
     return settings;
 }
 
@@ -70,8 +70,8 @@ std::string text_of(const hotstate::testing::reply_ptr& reply) { return std::str
 TEST_CASE("redis: a server restart in the middle of a loop heals without user action", "[redis][outage]") {
     redis_server server;
     auto settings = config_for(server);
-    settings.pool_timeout_create = 500ms;
-    settings.timeout = 500ms;
+    settings.node.pool_timeout_create = 500ms;
+    settings.node.timeout = 500ms;
     test_store s(settings);
 
     for (int i = 0; i < 20; ++i) CHECK(s.increment<hits>("loop") == i + 1);
@@ -124,7 +124,7 @@ TEST_CASE("redis: wrong credentials give an authentication error without the sec
     auto settings = config_for(server);
 
     SECTION("wrong password in auth_secret") {
-        settings.auth_secret = "wrong-staple-secret";
+        settings.node.auth_secret = "wrong-staple-secret";
         test_store s(settings);
         const auto message = message_of([&] { s.set<session>("k", "v"); });
         CHECK(kind_of([&] { s.set<session>("k", "v"); }) == hotstate::errc::authentication);
@@ -142,7 +142,7 @@ TEST_CASE("redis: wrong credentials give an authentication error without the sec
         CHECK_THAT(message, !Catch::Contains("url-secret-99"));
     }
     SECTION("connect_on_start: the constructor finds the wrong password") {
-        settings.auth_secret = "wrong-staple-secret";
+        settings.node.auth_secret = "wrong-staple-secret";
         settings.connect_on_start = true;
         try {
             test_store s(settings);
@@ -151,7 +151,7 @@ TEST_CASE("redis: wrong credentials give an authentication error without the sec
             CHECK(e.kind() == hotstate::errc::authentication);
             CHECK_THAT(e.what(), !Catch::Contains("wrong-staple-secret"));
         }
-        settings.auth_secret = "right-horse-battery";
+        settings.node.auth_secret = "right-horse-battery";
         test_store ok(settings);
         CHECK(ok.backend().connections().open_connections() == 1);
     }
@@ -160,7 +160,7 @@ TEST_CASE("redis: wrong credentials give an authentication error without the sec
         CHECK(kind_of([&] { s.set<session>("k", "v"); }) == hotstate::errc::authentication);
     }
     SECTION("the right password, and an ACL user") {
-        settings.auth_secret = "right-horse-battery";
+        settings.node.auth_secret = "right-horse-battery";
         test_store s(settings);
         s.set<session>("k", "v");
         CHECK(s.get<session>("k") == "v");
@@ -169,8 +169,8 @@ TEST_CASE("redis: wrong credentials give an authentication error without the sec
         test_store as_app(acl);
         CHECK(as_app.get<session>("k") == "v");
         auto wrong_user = config_for(server);
-        wrong_user.auth_username = "app";
-        wrong_user.auth_secret = "not-the-app-secret";
+        wrong_user.node.auth_username = "app";
+        wrong_user.node.auth_secret = "not-the-app-secret";
         test_store refused(wrong_user);
         const auto message = message_of([&] { refused.backend().ping(); });
         CHECK_THAT(message, Catch::Contains("user 'app'"));
@@ -231,8 +231,8 @@ TEST_CASE("redis: NUL bytes and a 4 MiB value round-trip", "[redis][values]") {
 TEST_CASE("redis: an exhausted pool gives a timeout error after pool_timeout_wait", "[redis][pool]") {
     redis_fixture fixture;
     auto settings = shared_redis_config();
-    settings.pool_max_connections = 2;
-    settings.pool_timeout_wait = 300ms;
+    settings.node.pool_max_connections = 2;
+    settings.node.pool_timeout_wait = 300ms;
     test_store s(settings);
     auto first = s.backend().connections().acquire();
     auto second = s.backend().connections().acquire();
@@ -267,7 +267,7 @@ TEST_CASE("redis: an exhausted pool gives a timeout error after pool_timeout_wai
 TEST_CASE("redis: a command timeout is a timeout error and the pool recovers", "[redis][pool]") {
     redis_server server;
     auto settings = config_for(server);
-    settings.timeout = 300ms;
+    settings.node.timeout = 300ms;
     test_store s(settings);
     s.set<session>("k", "v");
     server.child().signal(SIGSTOP);
@@ -412,7 +412,7 @@ TEST_CASE("redis: an unreachable server is a connection error naming the address
     hotstate::redis::config settings;
     const auto port = hotstate::testing::free_port();  // nothing listens there
     settings.url = "redis://127.0.0.1:" + std::to_string(port);
-    settings.pool_timeout_create = 1s;
+    settings.node.pool_timeout_create = 1s;
     test_store s(settings);
     const auto message = message_of([&] { s.set<session>("k", "v"); });
     CHECK(kind_of([&] { s.set<session>("k", "v"); }) == hotstate::errc::connection);
@@ -423,7 +423,7 @@ TEST_CASE("redis: an unreachable server is a connection error naming the address
 TEST_CASE("redis: many threads share the pool; counts are exact", "[redis][concurrency]") {
     redis_fixture fixture;
     auto settings = shared_redis_config();
-    settings.pool_max_connections = 3;
+    settings.node.pool_max_connections = 3;
     test_store s(settings);
     constexpr int threads = 8;
     constexpr int per_thread = 200;
@@ -461,7 +461,7 @@ TEST_CASE("redis: idle connections older than pool_timeout_recycle are PINGed be
     };
     SECTION("recycle after 0 ms: a later checkout PINGs") {
         auto settings = shared_redis_config();
-        settings.pool_timeout_recycle = 0ms;
+        settings.node.pool_timeout_recycle = 0ms;
         test_store s(settings);
         s.set<session>("k", "v");
         server.command({"CONFIG", "RESETSTAT"});
@@ -472,7 +472,7 @@ TEST_CASE("redis: idle connections older than pool_timeout_recycle are PINGed be
     }
     SECTION("recycle after an hour: no PING") {
         auto settings = shared_redis_config();
-        settings.pool_timeout_recycle = 1h;
+        settings.node.pool_timeout_recycle = 1h;
         test_store s(settings);
         s.set<session>("k", "v");
         server.command({"CONFIG", "RESETSTAT"});
@@ -485,7 +485,7 @@ TEST_CASE("redis: a pooled connection the server closed is replaced without an e
     redis_fixture fixture;
     auto& server = shared_redis_server();
     auto settings = shared_redis_config();
-    settings.pool_max_connections = 1;
+    settings.node.pool_max_connections = 1;
     test_store s(settings);
     const auto client_id = [&] {
         return s.backend().with_connection([](hotstate::redis::connection& c) { return c.checked("CLIENT", "CLIENT", "ID").integer(); });
@@ -515,9 +515,9 @@ TEST_CASE("redis: a value over the server's proto-max-bulk-len is a typed error,
 TEST_CASE("redis: threads keep working through a server restart", "[redis][outage][concurrency]") {
     redis_server server;
     auto settings = config_for(server);
-    settings.pool_max_connections = 3;
-    settings.timeout = 500ms;
-    settings.pool_timeout_create = 500ms;
+    settings.node.pool_max_connections = 3;
+    settings.node.timeout = 500ms;
+    settings.node.pool_timeout_create = 500ms;
     test_store s(settings);
     constexpr int threads = 4;
     std::atomic<bool> stop{false};
@@ -565,7 +565,7 @@ TEST_CASE("redis: threads keep working through a server restart", "[redis][outag
 TEST_CASE("redis: writing to a server that died is an error, never a SIGPIPE", "[redis][outage]") {
     redis_server server;
     auto settings = config_for(server);
-    settings.pool_timeout_create = 500ms;
+    settings.node.pool_timeout_create = 500ms;
     test_store s(settings);
     s.set<session>("k", "v");  // leaves an idle connection to the doomed server
     server.kill();
@@ -605,7 +605,7 @@ TEST_CASE("redis: AUTH and SELECT are replayed on every new connection, TCP keep
         });
     };
     CHECK(keepalive(s) != 0);
-    settings.tcp_keepalive = false;
+    settings.node.tcp_keepalive = false;
     test_store without(settings);
     CHECK(keepalive(without) == 0);
 }

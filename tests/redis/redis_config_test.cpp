@@ -11,6 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/hana/for_each.hpp>
+#include <boost/hana/keys.hpp>
+#include <boost/hana/string.hpp>
+
 #include <hotstate/backends/redis.hpp>
 #include <hotstate/backends/redis_cluster.hpp>
 #include <hotstate/backends/redis_sentinel.hpp>
@@ -39,12 +43,12 @@ std::string configuration_error_of(auto&& call) {
 
 TEST_CASE("redis config: defaults are the seeds'", "[redis][config]") {
     const config c;
-    CHECK(c.pool_max_connections == 10);
-    CHECK(c.pool_timeout_create == std::chrono::seconds{30});
-    CHECK(c.pool_timeout_wait == std::chrono::seconds{30});
-    CHECK(c.pool_timeout_recycle == std::chrono::seconds{30});
-    CHECK(c.timeout == std::chrono::seconds{10});
-    CHECK(c.protocol == hotstate::redis::protocol_version::resp2);
+    CHECK(c.node.pool_max_connections == 10);
+    CHECK(c.node.pool_timeout_create == std::chrono::seconds{30});
+    CHECK(c.node.pool_timeout_wait == std::chrono::seconds{30});
+    CHECK(c.node.pool_timeout_recycle == std::chrono::seconds{30});
+    CHECK(c.node.timeout == std::chrono::seconds{10});
+    CHECK(c.node.protocol == hotstate::redis::protocol_version::resp2);
 }
 
 TEST_CASE("redis URL: the accepted forms", "[redis][config]") {
@@ -118,7 +122,7 @@ TEST_CASE("redis config: TLS and RESP3 are refused naming hiredis's version", "[
     CHECK_THAT(tls, !Contains("topsecret"));
     if constexpr (!hotstate::redis::hiredis_has_tls) CHECK_THAT(tls, Contains("hiredis " + version));
     config c;
-    c.protocol = hotstate::redis::protocol_version::resp3;
+    c.node.protocol = hotstate::redis::protocol_version::resp3;
     const auto resp3 = configuration_error_of([&] { (void)hotstate::redis::resolve(c); });
     CHECK_THAT(resp3, Contains("resp3"));
     if constexpr (!hotstate::redis::hiredis_has_resp3) CHECK_THAT(resp3, Contains("hiredis " + version));
@@ -127,27 +131,27 @@ TEST_CASE("redis config: TLS and RESP3 are refused naming hiredis's version", "[
 TEST_CASE("redis config: resolve applies auth overrides and validates", "[redis][config]") {
     config c;
     c.url = "redis://url-user:url-pass@h:1/2";
-    c.auth_secret = "override";
+    c.node.auth_secret = "override";
     const endpoint e = hotstate::redis::resolve(c);
     CHECK(e.username == "url-user");
     CHECK(e.password == "override");
     CHECK(e.db == 2);
-    c.auth_username = "acl-user";
+    c.node.auth_username = "acl-user";
     CHECK(hotstate::redis::resolve(c).username == "acl-user");
     config zero;
-    zero.pool_max_connections = 0;
+    zero.node.pool_max_connections = 0;
     CHECK_THAT(configuration_error_of([&] { (void)hotstate::redis::resolve(zero); }),
                Catch::Contains("pool_max_connections"));
     config user_only;
-    user_only.auth_username = "alice";
+    user_only.node.auth_username = "alice";
     CHECK_THAT(configuration_error_of([&] { (void)hotstate::redis::resolve(user_only); }), Catch::Contains("password"));
 }
 
 TEST_CASE("redis config: printing masks every secret", "[redis][config]") {
     config c;
     c.url = "redis://alice:url-secret@h:6379/1";
-    c.auth_username = "bob";
-    c.auth_secret = "field-secret";
+    c.node.auth_username = "bob";
+    c.node.auth_secret = "field-secret";
     const std::string text = hotstate::redis::to_string(c);
     CHECK_THAT(text, Catch::Contains("alice:***@h:6379/1"));
     CHECK_THAT(text, Catch::Contains("auth_secret=***"));
@@ -432,7 +436,7 @@ TEST_CASE("redis URL: messages stay short whatever the input", "[redis][config][
     check_short(error_text_of([&] { (void)parse_url("redis://" + huge + ":" + huge + "@h:x"); }), "port 'x'");
     config c;
     c.url = "redis://" + huge + ":" + huge + "@h:1";
-    c.auth_username = huge;
+    c.node.auth_username = huge;
     CHECK(hotstate::redis::to_string(c).size() < 600);
     const endpoint long_password = parse_url("redis://u:" + huge + "@h:1");
     CHECK(long_password.password->size() == huge.size());
@@ -455,13 +459,13 @@ TEST_CASE("redis URL: a NUL byte is a configuration error, never cut short", "[r
     CHECK_THAT(error_text_of([] { (void)parse_url("unix:///tmp/a\0b.sock"s); }), Contains("socket path contains a NUL"));
     CHECK_THAT(error_text_of([] { (void)parse_url("redis://h\tx:6379"); }), Contains("host contains an invalid character"));
     config c;
-    c.auth_secret = "hun\0ter2"s;
+    c.node.auth_secret = "hun\0ter2"s;
     const auto secret = error_text_of([&] { (void)hotstate::redis::resolve(c); });
     CHECK_THAT(secret, Contains("auth_secret contains a NUL byte"));
     CHECK_THAT(secret, !Contains("hun") && !Contains("ter2"));
     config user;
-    user.auth_username = "al\0ice"s;
-    user.auth_secret = "x";
+    user.node.auth_username = "al\0ice"s;
+    user.node.auth_secret = "x";
     CHECK_THAT(error_text_of([&] { (void)hotstate::redis::resolve(user); }), Contains("auth_username contains a NUL byte"));
     hotstate::redis::sentinel_config sentinel;
     sentinel.sentinel_secret = "se\0cret"s;
@@ -476,7 +480,7 @@ TEST_CASE("redis URL: a NUL byte is a configuration error, never cut short", "[r
 TEST_CASE("redis config: cluster and sentinel printouts mask every URL's password", "[redis][config][secrets]") {
     hotstate::redis::cluster_config cluster;
     cluster.urls = {"redis://a:first/secret@n1:7000", "redis://:second%40secret@n2:7001", "redis://third@n3:7002"};
-    cluster.auth_secret = "fourth-secret";
+    cluster.node.auth_secret = "fourth-secret";
     const std::string text = hotstate::redis::to_string(cluster);
     CHECK(text.find("urls=[redis://a:***@n1:7000, redis://:***@n2:7001, redis://***@n3:7002]") != std::string::npos);
     CHECK(fmt::format("{}", cluster) == text);
@@ -484,9 +488,85 @@ TEST_CASE("redis config: cluster and sentinel printouts mask every URL's passwor
     hotstate::redis::sentinel_config sentinel;
     sentinel.sentinel_urls = {"redis://s:first/secret@s1:26379"};
     sentinel.sentinel_secret = "second-secret";
-    sentinel.auth_secret = "third-secret";
+    sentinel.node.auth_secret = "third-secret";
     const std::string sentinel_text = hotstate::redis::to_string(sentinel);
     CHECK(sentinel_text.find("sentinel_urls=[redis://s:***@s1:26379]") != std::string::npos);
     CHECK(fmt::format("{}", sentinel) == sentinel_text);
     for (const char* secret : {"first", "second", "third"}) CHECK(sentinel_text.find(secret) == std::string::npos);
+}
+
+// ---- composition: node_settings, retry_policy, lock_options, secret ----------
+
+TEST_CASE("redis config: the three configs share node_settings, retry_policy and lock_options", "[redis][config]") {
+    using namespace std::chrono_literals;
+    const hotstate::redis::node_settings node{.timeout = 2s, .pool_max_connections = 16, .auth_secret = "pw"};
+    const config single{.url = "redis://10.0.0.5:6379/2", .node = node, .locks = {.fence_retention = 5s}};
+    const hotstate::redis::cluster_config cluster{.urls = {"redis://10.0.0.5:7000"}, .node = node,
+                                                  .retry = {.max_retries = 3, .min_retry_wait = 5ms}};
+    const hotstate::redis::sentinel_config sentinel{.service_name = "cache", .node = node, .retry = cluster.retry};
+    // one type, one meaning: the same settings reach every backend's pool
+    const auto pool = hotstate::redis::pool_options::from(single);
+    CHECK(pool.max_connections == 16);
+    CHECK(pool.connect.command_timeout == 2s);
+    CHECK(hotstate::redis::resolve(single).password == "pw");
+    CHECK(cluster.node.timeout == sentinel.node.timeout);
+    CHECK(cluster.retries().max_retries == 3);
+    CHECK(cluster.retries().min_retry_wait == 5ms);
+    CHECK(cluster.retries().max_retry_wait == 2000ms);  // the default of the part left out
+    CHECK(sentinel.retries().max_retries == 3);
+    CHECK(single.locks.fence_retention == 5s);
+    CHECK(cluster.locks.fence_retention == std::chrono::minutes{10});
+}
+
+TEST_CASE("redis config: a secret is never printed, whatever holds it", "[redis][config][secrets]") {
+    const hotstate::secret password = "hunter2-secret";
+    CHECK(hotstate::to_string(password) == "***");
+    CHECK(password.reveal() == "hunter2-secret");
+    CHECK(password == std::string_view("hunter2-secret"));
+    hotstate::redis::sentinel_config sentinel;
+    sentinel.sentinel_secret = "sentinel-secret";
+    sentinel.node.auth_secret = "master-secret";
+    sentinel.node.tls.key_file = "/etc/redis/client.key";  // a path, not a secret: shown
+    const std::string text = hotstate::redis::to_string(sentinel);
+    CHECK_THAT(text, Catch::Contains("sentinel_secret=***") && Catch::Contains("auth_secret=***"));
+    CHECK_THAT(text, Catch::Contains("key_file=/etc/redis/client.key"));
+    CHECK(text.find("sentinel-secret") == std::string::npos);
+    CHECK(text.find("master-secret") == std::string::npos);
+}
+
+TEST_CASE("redis config: printing comes from the Hana field list: every field is shown", "[redis][config]") {
+    namespace hana = boost::hana;
+    const auto names_of = [](const auto& value) {
+        std::vector<std::string> names;
+        hana::for_each(hana::keys(value), [&](auto name) { names.emplace_back(hana::to<const char*>(name)); });
+        return names;
+    };
+    config single;
+    single.node.auth_username = "app";
+    single.node.auth_secret = "pw";
+    hotstate::redis::cluster_config cluster;
+    cluster.node = single.node;
+    hotstate::redis::sentinel_config sentinel;
+    sentinel.node = single.node;
+    sentinel.sentinel_username = "watcher";
+    sentinel.sentinel_secret = "pw2";
+    const auto check_all_shown = [&](const std::string& text, const std::vector<std::string>& names) {
+        INFO(text);
+        for (const auto& name : names) CHECK_THAT(text, Catch::Contains(name + "="));
+    };
+    check_all_shown(hotstate::redis::to_string(single), names_of(single));
+    check_all_shown(hotstate::redis::to_string(single), names_of(single.node));
+    check_all_shown(hotstate::redis::to_string(single), names_of(single.node.tls));
+    check_all_shown(hotstate::redis::to_string(cluster), names_of(cluster));
+    check_all_shown(hotstate::redis::to_string(cluster), names_of(cluster.retry));
+    check_all_shown(hotstate::redis::to_string(sentinel), names_of(sentinel));
+    CHECK(names_of(single) == std::vector<std::string>{"url", "node", "locks", "connect_on_start"});
+    CHECK(hotstate::redis::to_string(cluster).find(
+              "retry={max_retries=10, min_retry_wait=10ms, max_retry_wait=2000ms}") != std::string::npos);
+}
+
+TEST_CASE("redis config: TLS options are refused until the TLS client exists", "[redis][config]") {
+    config c;
+    c.node.tls.enabled = true;
+    CHECK_THAT(configuration_error_of([&] { (void)hotstate::redis::resolve(c); }), Catch::Contains("tls.enabled"));
 }

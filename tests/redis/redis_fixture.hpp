@@ -22,10 +22,10 @@ inline hotstate::testing::redis_server& shared_redis_server() {
 inline hotstate::redis::config shared_redis_config() {
     hotstate::redis::config settings;
     settings.url = shared_redis_server().url();
-    settings.timeout = std::chrono::seconds{5};
-    settings.pool_max_connections = 4;
-    settings.pool_timeout_create = std::chrono::seconds{5};
-    settings.pool_timeout_wait = std::chrono::seconds{5};
+    settings.node.timeout = std::chrono::seconds{5};
+    settings.node.pool_max_connections = 4;
+    settings.node.pool_timeout_create = std::chrono::seconds{5};
+    settings.node.pool_timeout_wait = std::chrono::seconds{5};
     return settings;
 }
 

@@ -196,7 +196,7 @@ TEST_CASE("redis take: on a server without GETDEL, one script, found out once", 
     hotstate::testing::redis_server old_server({.extra_config = {"rename-command GETDEL \"\""}});
     hotstate::redis::config settings;
     settings.url = old_server.url();
-    settings.timeout = 5s;
+    settings.node.timeout = 5s;
     store_type s(settings);
     REQUIRE(old_server.command({"GETDEL", "probe"})->type == REDIS_REPLY_ERROR);
     const auto unknown_before = stat_of(info_section(old_server, "errorstats"), "errorstat_ERR:count=");

@@ -50,10 +50,10 @@ TEST_CASE("sentinel pipeline: writes refused with READONLY run again alone, once
     hotstate::redis::sentinel_config settings;
     settings.service_name = setup.service_name();
     settings.sentinel_urls = setup.sentinel_urls();
-    settings.timeout = 1s;
-    settings.max_retries = 40;
-    settings.min_retry_wait = 10ms;
-    settings.max_retry_wait = 50ms;
+    settings.node.timeout = 1s;
+    settings.retry.max_retries = 40;
+    settings.retry.min_retry_wait = 10ms;
+    settings.retry.max_retry_wait = 50ms;
     store_type s(settings);
     s.set<oauth>("code", "grant");
     REQUIRE(eventually([&] {

@@ -31,8 +31,8 @@ hotstate::redis::sentinel_config config_for(hotstate::testing::redis_sentinel& s
     hotstate::redis::sentinel_config settings;
     settings.service_name = setup.service_name();
     settings.sentinel_urls = setup.sentinel_urls();
-    settings.timeout = 1s;
-    settings.pool_max_connections = 4;
+    settings.node.timeout = 1s;
+    settings.node.pool_max_connections = 4;
     return settings;
 }
 
@@ -107,9 +107,9 @@ struct load_loop {
 TEST_CASE("sentinel: a killed master is replaced and operations resume by themselves", "[sentinel][failover]") {
     hotstate::testing::redis_sentinel setup;
     auto settings = config_for(setup);
-    settings.max_retries = 4;
-    settings.min_retry_wait = 20ms;
-    settings.max_retry_wait = 200ms;
+    settings.retry.max_retries = 4;
+    settings.retry.min_retry_wait = 20ms;
+    settings.retry.max_retry_wait = 200ms;
     store_type s(settings);
     s.backend().ping();
     CHECK(s.backend().router().master_address() == setup.master().address());
@@ -146,7 +146,7 @@ TEST_CASE("sentinel: with the default retry budget a killed master fails no oper
     hotstate::redis::sentinel_config settings;  // default max_retries, min_retry_wait, max_retry_wait
     settings.service_name = setup.service_name();
     settings.sentinel_urls = setup.sentinel_urls();
-    settings.timeout = 1s;
+    settings.node.timeout = 1s;
     store_type s(settings);
 
     load_loop load(s);
@@ -172,9 +172,9 @@ TEST_CASE("sentinel: with the default retry budget a killed master fails no oper
 TEST_CASE("sentinel: a graceful SENTINEL FAILOVER costs no operation", "[sentinel][failover]") {
     hotstate::testing::redis_sentinel setup;
     auto settings = config_for(setup);
-    settings.max_retries = 30;
-    settings.min_retry_wait = 20ms;
-    settings.max_retry_wait = 500ms;
+    settings.retry.max_retries = 30;
+    settings.retry.min_retry_wait = 20ms;
+    settings.retry.max_retry_wait = 500ms;
     store_type s(settings);
     s.set<text>("k", "v");  // the pool now holds a live connection to the first master
     REQUIRE(s.backend().router().master_address() == setup.master().address());
@@ -214,9 +214,9 @@ TEST_CASE("sentinel: a graceful SENTINEL FAILOVER costs no operation", "[sentine
 TEST_CASE("sentinel: a READONLY reply sends the backend back to the sentinels and retries", "[sentinel]") {
     hotstate::testing::redis_sentinel setup;
     auto settings = config_for(setup);
-    settings.max_retries = 40;
-    settings.min_retry_wait = 10ms;
-    settings.max_retry_wait = 50ms;
+    settings.retry.max_retries = 40;
+    settings.retry.min_retry_wait = 10ms;
+    settings.retry.max_retry_wait = 50ms;
     store_type s(settings);
     s.set<text>("k", "v");  // a live pooled connection to the master
     const auto discoveries = s.backend().router().discovery_count();
@@ -246,13 +246,13 @@ TEST_CASE("sentinel: a READONLY reply sends the backend back to the sentinels an
 TEST_CASE("sentinel: configuration and discovery errors are typed and never print a secret", "[sentinel][config]") {
     hotstate::redis::sentinel_config settings;
     settings.sentinel_urls = {"redis://127.0.0.1:" + std::to_string(hotstate::testing::free_port())};
-    settings.timeout = 500ms;
-    settings.max_retries = 2;
-    settings.min_retry_wait = 1ms;
-    settings.max_retry_wait = 2ms;
+    settings.node.timeout = 500ms;
+    settings.retry.max_retries = 2;
+    settings.retry.min_retry_wait = 1ms;
+    settings.retry.max_retry_wait = 2ms;
 
     SECTION("resp3 is refused with this hiredis") {
-        settings.protocol = hotstate::redis::protocol_version::resp3;
+        settings.node.protocol = hotstate::redis::protocol_version::resp3;
         const auto e = error_from([&] { hotstate::backends::redis_sentinel backend(settings); });
         CHECK(e.kind() == hotstate::errc::configuration);
         CHECK_THAT(e.what(), Catch::Contains("resp3"));
@@ -275,7 +275,7 @@ TEST_CASE("sentinel: configuration and discovery errors are typed and never prin
     SECTION("printing a config masks every secret") {
         settings.sentinel_urls = {"redis://u:hunter2@10.0.0.1:26379"};
         settings.sentinel_secret = "sentinel-secret";
-        settings.auth_secret = "master-secret";
+        settings.node.auth_secret = "master-secret";
         const auto printed = hotstate::redis::to_string(settings);
         CHECK_THAT(printed, !Catch::Contains("hunter2") && !Catch::Contains("sentinel-secret") &&
                                 !Catch::Contains("master-secret"));
@@ -288,10 +288,10 @@ TEST_CASE("sentinel: passwords for sentinels and master, right and wrong", "[sen
     options.sentinel_pass = "sentinel-pass";
     hotstate::testing::redis_sentinel setup(options);
     auto settings = config_for(setup);
-    settings.max_retries = 2;
-    settings.min_retry_wait = 1ms;
+    settings.retry.max_retries = 2;
+    settings.retry.min_retry_wait = 1ms;
     settings.sentinel_secret = "sentinel-pass";
-    settings.auth_secret = "data-pass";
+    settings.node.auth_secret = "data-pass";
     {
         store_type s(settings);
         s.set<text>("k", "v");
@@ -305,7 +305,7 @@ TEST_CASE("sentinel: passwords for sentinels and master, right and wrong", "[sen
         CHECK_THAT(e.what(), !Catch::Contains("nope-sentinel") && !Catch::Contains("sentinel-pass"));
     }
     SECTION("a wrong master password") {
-        settings.auth_secret = "nope-data";
+        settings.node.auth_secret = "nope-data";
         store_type s(settings);
         const auto e = error_from([&] { s.set<text>("k", "v"); });
         CHECK(e.kind() == hotstate::errc::authentication);

@@ -22,10 +22,10 @@ inline hotstate::redis::sentinel_config shared_sentinel_config() {
     hotstate::redis::sentinel_config settings;
     settings.service_name = shared_sentinel_setup().service_name();
     settings.sentinel_urls = shared_sentinel_setup().sentinel_urls();
-    settings.timeout = std::chrono::seconds{5};
-    settings.pool_max_connections = 4;
-    settings.pool_timeout_create = std::chrono::seconds{5};
-    settings.pool_timeout_wait = std::chrono::seconds{5};
+    settings.node.timeout = std::chrono::seconds{5};
+    settings.node.pool_max_connections = 4;
+    settings.node.pool_timeout_create = std::chrono::seconds{5};
+    settings.node.pool_timeout_wait = std::chrono::seconds{5};
     return settings;
 }
 

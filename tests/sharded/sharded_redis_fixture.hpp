@@ -28,8 +28,8 @@ inline std::vector<std::unique_ptr<hotstate::testing::redis_server>>& shared_sha
 inline hotstate::redis::config shard_config(std::size_t i) {
     hotstate::redis::config settings;
     settings.url = shared_shard_servers().at(i)->url();
-    settings.timeout = std::chrono::seconds{5};
-    settings.pool_max_connections = 4;
+    settings.node.timeout = std::chrono::seconds{5};
+    settings.node.pool_max_connections = 4;
     return settings;
 }
 

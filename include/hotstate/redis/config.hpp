@@ -1,9 +1,12 @@
 // hotstate/redis/config.hpp: how to reach a Redis server, as plain data.
 //
-// The fields are the seeds' (url, timeout, poolMaxConnections,
-// poolTimeoutCreate/Wait/Recycle, authUsername/authSecret, protocolVersion)
-// with the same defaults, as std::chrono durations. URL parsing is a pure
-// function (parse_url) so it is tested without a server.
+// A url and the node_settings every Redis config shares (timeout, pool
+// bounds, credentials, protocol, keep-alive, TLS: redis/node_settings.hpp),
+// with the defaults of the Stalwart/EmailEngine/Nuxeo settings (url, timeout,
+// poolMaxConnections, poolTimeoutCreate/Wait/Recycle, authUsername/authSecret,
+// protocolVersion) as std::chrono durations. URL parsing is a pure function
+// (parse_url) so it is tested without a server. The struct is a Hana Struct:
+// to_string prints it from its field list, secrets (hotstate::secret) as ***.
 //
 // URLs: `redis://[user[:password]@]host[:port][/db]` and
 // `unix:///path/to.sock[?db=N]`. The user name and password are
@@ -36,39 +39,22 @@
 
 #include <hiredis/hiredis.h>
 
+#include <hotstate/detail/print_fields.hpp>
 #include <hotstate/error.hpp>
+#include <hotstate/redis/node_settings.hpp>
+#include <hotstate/secret.hpp>
 
 namespace hotstate::redis {
 
-/// The wire protocol to speak. hiredis 0.14 only has RESP2.
-enum class protocol_version : std::uint8_t { resp2, resp3 };
-
-/// Settings of a standalone Redis connection and its pool (the seeds' fields).
+/// Settings of a standalone Redis server's connections and their pool.
 struct config {
     /// `redis://[user[:password]@]host[:port][/db]` or `unix:///path/to.sock[?db=N]`;
     /// user and password percent-decoded (see parse_url).
     std::string url = "redis://127.0.0.1:6379";
-    /// Bound on connecting and on every command's round trip.
-    std::chrono::milliseconds timeout{std::chrono::seconds{10}};
-    /// At most this many connections to the server.
-    std::size_t pool_max_connections = 10;
-    /// Bound on connecting a new pooled connection (its AUTH, SELECT and script
-    /// load are commands, each bounded by `timeout`).
-    std::chrono::milliseconds pool_timeout_create{std::chrono::seconds{30}};
-    /// How long a caller waits for a free connection before a timeout error.
-    std::chrono::milliseconds pool_timeout_wait{std::chrono::seconds{30}};
-    /// A connection idle longer than this is checked with PING before reuse.
-    std::chrono::milliseconds pool_timeout_recycle{std::chrono::seconds{30}};
-    /// ACL user name (`AUTH user pass`); overrides the URL's.
-    std::optional<std::string> auth_username{};
-    /// Password; overrides the URL's. Never printed.
-    std::optional<std::string> auth_secret{};
-    /// RESP2 only with hiredis 0.14; resp3 is a configuration error.
-    protocol_version protocol = protocol_version::resp2;
-    /// TCP keep-alive on every connection (the seeds' deployments set tcp-keepalive 300).
-    bool tcp_keepalive = true;
-    /// How long a lock's fencing state outlives its lease (as backends::memory_config).
-    std::chrono::milliseconds fence_retention{std::chrono::minutes{10}};
+    /// Timeouts, pool bounds, credentials, protocol, keep-alive, TLS.
+    node_settings node{};
+    /// Fence retention of the lock operations.
+    lock_options locks{};
     /// Open one connection (connect, AUTH, SELECT) and PING when the backend is
     /// constructed, so a wrong address or password fails at start-up rather
     /// than on the first request.
@@ -285,6 +271,15 @@ struct url_parts {
     return out;
 }
 
+/// How the field-list printer shows a config's strings: anything that may be
+/// a URL with credentials (a "://" or an '@' anywhere, so a URL without its
+/// scheme too) as redact shows it, its password as ***; other text (a user or
+/// service name, a file path) quoted. Both bounded and escaped.
+[[nodiscard]] inline std::string shown_string(std::string_view text) {
+    const bool url_like = text.find("://") != std::string_view::npos || text.find('@') != std::string_view::npos;
+    return url_like ? redact(text) : quote(text);
+}
+
 [[nodiscard]] inline bool has_nul(std::string_view text) noexcept { return text.find('\0') != std::string_view::npos; }
 
 }  // namespace detail_config
@@ -431,25 +426,27 @@ struct url_parts {
 /// errc::configuration for anything this build cannot honour.
 [[nodiscard]] inline endpoint resolve(const config& settings) {
     using detail_config::config_error;
-    if (settings.protocol == protocol_version::resp3) {
+    const node_settings& node = settings.node;
+    if (node.protocol == protocol_version::resp3) {
         if constexpr (!hiredis_has_resp3)
             throw config_error("protocol_version resp3 is not supported by this build's hiredis " + hiredis_version() +
                                " (RESP2 only; RESP3 needs hiredis >= 1.0)");
         else
             throw config_error("protocol_version resp3 is not implemented by hotstate's Redis backend yet");
     }
-    if (settings.pool_max_connections == 0) throw config_error("pool_max_connections must be at least 1");
-    if (settings.timeout.count() <= 0) throw config_error("timeout must be positive");
-    if (settings.pool_timeout_create.count() <= 0 || settings.pool_timeout_wait.count() < 0 ||
-        settings.pool_timeout_recycle.count() < 0)
+    if (node.tls.enabled) throw config_error("tls.enabled: TLS is not implemented by hotstate's Redis backend yet");
+    if (node.pool_max_connections == 0) throw config_error("pool_max_connections must be at least 1");
+    if (node.timeout.count() <= 0) throw config_error("timeout must be positive");
+    if (node.pool_timeout_create.count() <= 0 || node.pool_timeout_wait.count() < 0 ||
+        node.pool_timeout_recycle.count() < 0)
         throw config_error("pool timeouts must not be negative (and pool_timeout_create positive)");
-    if (settings.auth_username && detail_config::has_nul(*settings.auth_username))
+    if (node.auth_username && detail_config::has_nul(*node.auth_username))
         throw config_error("auth_username contains a NUL byte");
-    if (settings.auth_secret && detail_config::has_nul(*settings.auth_secret))
+    if (node.auth_secret && detail_config::has_nul(node.auth_secret->reveal()))
         throw config_error("auth_secret contains a NUL byte");
     endpoint result = parse_url(settings.url);
-    if (settings.auth_username) result.username = settings.auth_username;
-    if (settings.auth_secret) result.password = settings.auth_secret;
+    if (node.auth_username) result.username = node.auth_username;
+    if (node.auth_secret) result.password = node.auth_secret->reveal();
     if (result.username && !result.password)
         throw config_error("auth_username is set without a password (auth_secret or the URL's)");
     return result;
@@ -474,22 +471,12 @@ struct url_parts {
     return out;
 }
 
-/// The config for logs: every secret (URL password, auth_secret) printed as ***.
+/// The config for logs, from its field list: the URL's password and
+/// auth_secret printed as ***.
 [[nodiscard]] inline std::string to_string(const config& settings) {
-    const auto ms = [](std::chrono::milliseconds d) { return std::to_string(d.count()) + "ms"; };
-    std::string out = "redis{url=" + detail_config::redact(settings.url);
-    out += ", timeout=" + ms(settings.timeout);
-    out += ", pool_max_connections=" + std::to_string(settings.pool_max_connections);
-    out += ", pool_timeout_create=" + ms(settings.pool_timeout_create);
-    out += ", pool_timeout_wait=" + ms(settings.pool_timeout_wait);
-    out += ", pool_timeout_recycle=" + ms(settings.pool_timeout_recycle);
-    if (settings.auth_username) out += ", auth_username=" + detail_config::quote(*settings.auth_username);
-    if (settings.auth_secret) out += ", auth_secret=***";
-    out += settings.protocol == protocol_version::resp2 ? ", protocol=resp2" : ", protocol=resp3";
-    out += settings.tcp_keepalive ? ", tcp_keepalive=on" : ", tcp_keepalive=off";
-    out += ", fence_retention=" + ms(settings.fence_retention);
-    out += settings.connect_on_start ? ", connect_on_start=on}" : "}";
-    return out;
+    return detail::print_fields("redis", settings, detail_config::shown_string);
 }
 
 }  // namespace hotstate::redis
+
+BOOST_HANA_ADAPT_STRUCT(hotstate::redis::config, url, node, locks, connect_on_start);

@@ -89,13 +89,14 @@ struct pool_options {
     /// The pool limits of a standalone config.
     [[nodiscard]] static pool_options from(const config& settings) {
         pool_options options;
-        options.max_connections = settings.pool_max_connections;
-        options.timeout_create = settings.pool_timeout_create;
-        options.timeout_wait = settings.pool_timeout_wait;
-        options.timeout_recycle = settings.pool_timeout_recycle;
-        options.connect.connect_timeout = std::min(settings.timeout, settings.pool_timeout_create);
-        options.connect.command_timeout = settings.timeout;
-        options.connect.tcp_keepalive = settings.tcp_keepalive;
+        const node_settings& node = settings.node;
+        options.max_connections = node.pool_max_connections;
+        options.timeout_create = node.pool_timeout_create;
+        options.timeout_wait = node.pool_timeout_wait;
+        options.timeout_recycle = node.pool_timeout_recycle;
+        options.connect.connect_timeout = std::min(node.timeout, node.pool_timeout_create);
+        options.connect.command_timeout = node.timeout;
+        options.connect.tcp_keepalive = node.tcp_keepalive;
         return options;
     }
 };

@@ -106,7 +106,7 @@ public:
         return master == slot_map::unassigned ? std::string("cluster") : router_->address_of(master).to_string();
     }
     /// The timeout configured for commands.
-    [[nodiscard]] std::chrono::milliseconds command_timeout() const { return router_->settings().timeout; }
+    [[nodiscard]] std::chrono::milliseconds command_timeout() const { return router_->settings().node.timeout; }
     /// The router (topology, counters).
     [[nodiscard]] cluster_router& router() const noexcept { return *router_; }
 

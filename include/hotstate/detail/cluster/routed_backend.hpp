@@ -379,7 +379,7 @@ public:
         return router_.execute(key, access::write, idempotent, "try_lock", [&](connection& c) -> std::optional<std::uint64_t> {
             using ::hotstate::redis::int_arg;
             reply r = run_script(c, detail::redis::lock_acquire, key, owner, int_arg(std::int64_t{lease.count()}),
-                                 int_arg(std::int64_t{settings().fence_retention.count()}));
+                                 int_arg(std::int64_t{settings().locks.fence_retention.count()}));
             if (r.is_nil()) return std::nullopt;
             if (r.type() != REDIS_REPLY_STRING) fail(c, "try_lock", r);
             std::uint64_t fence = 0;
@@ -405,7 +405,7 @@ public:
         return router_.execute(key, access::write, idempotent, "extend", [&](connection& c) {
             using ::hotstate::redis::int_arg;
             reply r = run_script(c, detail::redis::lock_extend, key, owner, int_arg(std::int64_t{lease.count()}),
-                                 int_arg(std::int64_t{settings().fence_retention.count()}));
+                                 int_arg(std::int64_t{settings().locks.fence_retention.count()}));
             if (!r.is_integer()) fail(c, "extend", r);
             return r.integer() == 1;
         });

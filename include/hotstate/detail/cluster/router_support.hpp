@@ -42,20 +42,12 @@ struct cluster_node {
 };
 
 /// The standalone settings of one data node (`url`) from a cluster_config or
-/// sentinel_config: timeouts, pool bounds, credentials, protocol, keep-alive.
+/// sentinel_config: its node_settings (timeouts, pool bounds, credentials, protocol, keep-alive, TLS).
 template <class Settings>
 [[nodiscard]] ::hotstate::redis::config node_config(const Settings& settings, std::string url) {
     ::hotstate::redis::config single;
     single.url = std::move(url);
-    single.timeout = settings.timeout;
-    single.pool_max_connections = settings.pool_max_connections;
-    single.pool_timeout_create = settings.pool_timeout_create;
-    single.pool_timeout_wait = settings.pool_timeout_wait;
-    single.pool_timeout_recycle = settings.pool_timeout_recycle;
-    single.auth_username = settings.auth_username;
-    single.auth_secret = settings.auth_secret;
-    single.protocol = settings.protocol;
-    single.tcp_keepalive = settings.tcp_keepalive;
+    single.node = settings.node;
     return single;
 }
 

@@ -68,11 +68,9 @@ public:
         for (const auto& url : settings_.sentinel_urls) {
             ::hotstate::redis::config sentinel;
             sentinel.url = url;
-            sentinel.timeout = settings_.timeout;
-            sentinel.auth_username = settings_.sentinel_username;
-            sentinel.auth_secret = settings_.sentinel_secret;
-            sentinel.protocol = settings_.protocol;
-            sentinel.tcp_keepalive = settings_.tcp_keepalive;
+            sentinel.node = settings_.node;  // the master's settings, the sentinels' own credentials
+            sentinel.node.auth_username = settings_.sentinel_username;
+            sentinel.node.auth_secret = settings_.sentinel_secret;
             sentinels_.push_back(::hotstate::redis::resolve(sentinel));  // refuses resp3, TLS, bad URLs
         }
         const ::hotstate::redis::config master = node_config(settings_, "redis://127.0.0.1");  // the host comes from the sentinels
