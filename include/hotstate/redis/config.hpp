@@ -17,10 +17,12 @@
 // host gives a short message). A NUL byte in a host, user name, password or
 // socket path is errc::configuration rather than a string hiredis would cut.
 //
-// What this build's hiredis cannot do is refused here, at configuration time,
-// with errc::configuration: hiredis 0.14 speaks RESP2 only and has no TLS, so
-// `rediss://` and protocol_version::resp3 are errors (decided from
-// HIREDIS_MAJOR, so a build against hiredis >= 1.0 can lift the TLS rule).
+// TLS: `rediss://host:port` (or `tls.enabled`) speaks TLS through OpenSSL
+// with the files of `tls` (redis/tls.hpp); hotstate's own streams do it, so
+// hiredis's version does not matter. What this build cannot do is refused
+// here, at configuration time, with errc::configuration: hiredis 0.14 parses
+// RESP2 only, so protocol_version::resp3 is an error (decided from
+// HIREDIS_MAJOR).
 #pragma once
 
 #include <charconv>
@@ -36,6 +38,7 @@
 #include <hiredis/hiredis.h>
 
 #include <hotstate/error.hpp>
+#include <hotstate/redis/tls.hpp>
 
 #if __has_include(<fmt/format.h>)
 #include <fmt/format.h>
@@ -77,6 +80,9 @@ struct config {
     /// constructed, so a wrong address or password fails at start-up rather
     /// than on the first request.
     bool connect_on_start = false;
+    /// TLS settings (CA, client certificate, server name); a `rediss://` URL
+    /// turns `tls.enabled` on.
+    tls_options tls{};
 };
 
 /// Where and how to log in: the parsed URL with the config's overrides applied.
@@ -89,6 +95,8 @@ struct endpoint {
     std::uint32_t db = 0;            ///< SELECTed on connect when not 0
     std::optional<std::string> username{};
     std::optional<std::string> password{};
+    /// TLS (tcp only): enabled by `rediss://` or the config's `tls.enabled`.
+    tls_options tls{};
 
     /// "host:port" or the socket path: what error messages name.
     [[nodiscard]] std::string address() const {
@@ -316,13 +324,7 @@ struct url_parts {
     const std::string_view scheme = *parts.scheme;
     endpoint result;
 
-    if (scheme == "rediss") {
-        if constexpr (!hiredis_has_tls)
-            throw fail("TLS (rediss://) is not supported by this build's hiredis " + hiredis_version() +
-                       " (TLS needs hiredis >= 1.0 with hiredis_ssl)");
-        else
-            throw fail("TLS (rediss://) is not implemented by hotstate's Redis backend yet");
-    }
+    if (scheme == "rediss") result.tls.enabled = true;
     if (detail_config::is_socket_scheme(scheme)) {
         result.type = endpoint::kind::unix_socket;
         const std::string_view rest = parts.rest;
@@ -355,7 +357,8 @@ struct url_parts {
         }
         return result;
     }
-    if (scheme != "redis") throw fail("unsupported scheme '" + quote(scheme) + "' (expected redis:// or unix://)");
+    if (scheme != "redis" && scheme != "rediss")
+        throw fail("unsupported scheme '" + quote(scheme) + "' (expected redis://, rediss:// or unix://)");
 
     if (parts.userinfo) {
         const std::string_view userinfo = *parts.userinfo;
@@ -454,6 +457,11 @@ struct url_parts {
     endpoint result = parse_url(settings.url);
     if (settings.auth_username) result.username = settings.auth_username;
     if (settings.auth_secret) result.password = settings.auth_secret;
+    const bool tls_from_url = result.tls.enabled;
+    result.tls = settings.tls;
+    result.tls.enabled = settings.tls.enabled || tls_from_url;
+    if (result.tls.enabled && result.type == endpoint::kind::unix_socket)
+        throw config_error("TLS is for TCP connections, not a Unix socket ('" + detail_config::redact(settings.url) + "')");
     if (result.username && !result.password)
         throw config_error("auth_username is set without a password (auth_secret or the URL's)");
     return result;
@@ -462,7 +470,7 @@ struct url_parts {
 /// The endpoint for logs: the password as ***; a user name without a
 /// password as *** too (it is often a password written in the wrong place).
 [[nodiscard]] inline std::string to_string(const endpoint& where) {
-    std::string out = where.type == endpoint::kind::unix_socket ? "unix://" : "redis://";
+    std::string out = where.type == endpoint::kind::unix_socket ? "unix://" : where.tls.enabled ? "rediss://" : "redis://";
     if (where.password) {
         if (where.username) out.append(detail_config::quote(*where.username));
         out.append(":***@");
@@ -492,7 +500,9 @@ struct url_parts {
     out += settings.protocol == protocol_version::resp2 ? ", protocol=resp2" : ", protocol=resp3";
     out += settings.tcp_keepalive ? ", tcp_keepalive=on" : ", tcp_keepalive=off";
     out += ", fence_retention=" + ms(settings.fence_retention);
-    out += settings.connect_on_start ? ", connect_on_start=on}" : "}";
+    out += settings.connect_on_start ? ", connect_on_start=on" : "";
+    if (settings.tls.enabled) out += ", tls=on";
+    out += "}";
     return out;
 }
 

@@ -56,6 +56,7 @@ template <class Settings>
     single.auth_secret = settings.auth_secret;
     single.protocol = settings.protocol;
     single.tcp_keepalive = settings.tcp_keepalive;
+    single.tls = settings.tls;
     return single;
 }
 

@@ -73,6 +73,8 @@ public:
             sentinel.auth_secret = settings_.sentinel_secret;
             sentinel.protocol = settings_.protocol;
             sentinel.tcp_keepalive = settings_.tcp_keepalive;
+            sentinel.tls = settings_.tls;
+            sentinel.tls.enabled = false;  // the sentinel's own URL decides (rediss://)
             sentinels_.push_back(::hotstate::redis::resolve(sentinel));  // refuses resp3, TLS, bad URLs
         }
         const ::hotstate::redis::config master = node_config(settings_, "redis://127.0.0.1");  // the host comes from the sentinels

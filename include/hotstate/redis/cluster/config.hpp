@@ -57,6 +57,9 @@ struct cluster_config {
     bool tcp_keepalive = true;
     /// How long a lock's fencing state outlives its lease.
     std::chrono::milliseconds fence_retention{std::chrono::minutes{10}};
+    /// TLS for every node (redis-server `--tls-cluster yes`); `rediss://` seed
+    /// URLs turn `tls.enabled` on.
+    tls_options tls{};
 
     /// The retry settings as the redirect state machine takes them.
     [[nodiscard]] detail::cluster::retry_policy retries() const noexcept {
@@ -103,6 +106,9 @@ struct sentinel_config {
     bool tcp_keepalive = true;
     /// How long a lock's fencing state outlives its lease.
     std::chrono::milliseconds fence_retention{std::chrono::minutes{10}};
+    /// TLS settings. The master (and its replicas) are spoken to over TLS when
+    /// `tls.enabled`; a sentinel when its URL is `rediss://`, with the same files.
+    tls_options tls{};
 
     /// The retry settings as the retry state machine takes them.
     [[nodiscard]] detail::cluster::retry_policy retries() const noexcept {
