@@ -156,14 +156,16 @@ TEST_CASE("pubsub: stop is prompt although the subscriber blocks in a read witho
 
 TEST_CASE("pubsub: typed errors for bad settings, a dead server and a wrong password",
           "[coordinator][redis][pubsub][errors]") {
-    SECTION("TLS is refused at construction by this hiredis") {
+    SECTION("TLS settings that cannot be used are refused at construction") {
         redis::config settings;
         settings.url = "rediss://127.0.0.1:6390";
+        settings.node.tls.ca_file = "/nonexistent/hotstate-ca.crt";
         try {
             transports::redis_pubsub transport(settings);
-            FAIL("rediss accepted");
+            FAIL("an unreadable CA file accepted");
         } catch (const error& e) {
             CHECK(e.kind() == errc::configuration);
+            CHECK_THAT(e.message(), Catch::Contains("/nonexistent/hotstate-ca.crt"));
         }
     }
     SECTION("a dead server: ping names the address; publishing drops and counts, the subscriber keeps trying") {

@@ -600,7 +600,7 @@ TEST_CASE("redis: AUTH and SELECT are replayed on every new connection, TCP keep
         return store.backend().with_connection([](hotstate::redis::connection& c) {
             int on = 0;
             socklen_t size = sizeof on;
-            ::getsockopt(c.native()->fd, SOL_SOCKET, SO_KEEPALIVE, &on, &size);
+            ::getsockopt(c.native_handle(), SOL_SOCKET, SO_KEEPALIVE, &on, &size);
             return on;
         });
     };

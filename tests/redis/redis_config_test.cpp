@@ -112,15 +112,32 @@ TEST_CASE("redis URL: malformed URLs name the offending part and never the passw
     CHECK_THAT(bad_escape, !Contains("secret"));
 }
 
-TEST_CASE("redis config: TLS and RESP3 are refused naming hiredis's version", "[redis][config]") {
+TEST_CASE("redis config: rediss:// turns TLS on; RESP3 is refused naming hiredis's version", "[redis][config]") {
     using Catch::Contains;
     const auto version = hotstate::redis::hiredis_version();
     CHECK(version == std::to_string(HIREDIS_MAJOR) + "." + std::to_string(HIREDIS_MINOR) + "." +
                          std::to_string(HIREDIS_PATCH));
-    const auto tls = configuration_error_of([] { (void)parse_url("rediss://u:topsecret@host:6380"); });
-    CHECK_THAT(tls, Contains("TLS"));
-    CHECK_THAT(tls, !Contains("topsecret"));
-    if constexpr (!hotstate::redis::hiredis_has_tls) CHECK_THAT(tls, Contains("hiredis " + version));
+    const auto tls = parse_url("rediss://u:topsecret@host:6380/2");
+    CHECK(tls.tls.enabled);
+    CHECK(tls.host == "host");
+    CHECK(tls.port == 6380);
+    CHECK(tls.db == 2);
+    CHECK_FALSE(parse_url("redis://host:6380").tls.enabled);
+    CHECK(hotstate::redis::to_string(tls) == "rediss://u:***@host:6380/2");
+    {
+        config settings;
+        settings.url = "rediss://host:6380";
+        settings.node.tls.ca_file = "/etc/ca.pem";
+        const auto resolved = hotstate::redis::resolve(settings);
+        CHECK(resolved.tls.enabled);
+        CHECK(resolved.tls.ca_file == "/etc/ca.pem");
+        settings.url = "redis://host:6380";
+        CHECK_FALSE(hotstate::redis::resolve(settings).tls.enabled);
+        settings.node.tls.enabled = true;
+        CHECK(hotstate::redis::resolve(settings).tls.enabled);
+        settings.url = "unix:///run/redis.sock";
+        CHECK_THAT(configuration_error_of([&] { (void)hotstate::redis::resolve(settings); }), Contains("Unix socket"));
+    }
     config c;
     c.node.protocol = hotstate::redis::protocol_version::resp3;
     const auto resp3 = configuration_error_of([&] { (void)hotstate::redis::resolve(c); });
@@ -254,7 +271,7 @@ const std::vector<url_shape>& shapes() {
         {"redis://user:", "@:6379", false},        // no host
         {"redis://user:", "@host/1?password=p", false},
         {"redis://user:", "@[::1:6379", false},
-        {"rediss://user:", "@host:6380", false},
+        {"rediss://user:", "@host:6380", true},
         {"http://user:", "@host", false},
         {"user:", "@host:6379", false, false},  // no scheme
         {"unix://user:", "@/run/redis.sock", false},

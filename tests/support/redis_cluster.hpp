@@ -39,6 +39,23 @@ struct redis_cluster_options {
     std::vector<std::string> extra_config;
     /// How long creation may take before the test fails.
     std::chrono::milliseconds create_deadline{60000};
+    /// TLS: with a server certificate and key (and the CA that signed them),
+    /// every node also listens on a TLS port, the cluster bus and replication
+    /// speak TLS (`tls-cluster yes`, `tls-replication yes`), and the cluster is
+    /// created over TLS. Clients on the TLS ports learn TLS ports (CLUSTER
+    /// SLOTS answers by the connection's kind); the fixture's own raw commands
+    /// keep using the plain ports.
+    struct tls_files {
+        std::string ca_file;
+        std::string cert_file;
+        std::string key_file;
+        /// The certificate a node presents when it connects to another (the
+        /// bus authenticates both ends, and a serverAuth-only certificate will
+        /// not do as a client's).
+        std::string client_cert_file;
+        std::string client_key_file;
+    };
+    std::optional<tls_files> tls{};
 };
 
 /// A running Redis Cluster on loopback.
@@ -60,6 +77,17 @@ public:
                 node.requirepass = options_.requirepass;
                 node.extra_config.push_back("masterauth " + options_.requirepass);
             }
+            if (options_.tls) {
+                tls_ports_.push_back(free_port());
+                node.extra_config.insert(node.extra_config.end(),
+                                         {"tls-port " + std::to_string(tls_ports_.back()),
+                                          "tls-cert-file " + options_.tls->cert_file,
+                                          "tls-key-file " + options_.tls->key_file,
+                                          "tls-ca-cert-file " + options_.tls->ca_file, "tls-auth-clients no",
+                                          "tls-client-cert-file " + options_.tls->client_cert_file,
+                                          "tls-client-key-file " + options_.tls->client_key_file,
+                                          "tls-cluster yes", "tls-replication yes"});
+            }
             node.extra_config.insert(node.extra_config.end(), options_.extra_config.begin(),
                                      options_.extra_config.end());
             nodes_.push_back(std::make_unique<redis_server>(std::move(node)));
@@ -74,12 +102,16 @@ public:
     [[nodiscard]] std::vector<std::unique_ptr<redis_server>>& nodes() noexcept { return nodes_; }
     [[nodiscard]] redis_server& node(std::size_t i) { return *nodes_.at(i); }
 
-    /// "redis://127.0.0.1:P" of every node: the seed list a client is given.
+    /// "redis://127.0.0.1:P" of every node: the seed list a client is given
+    /// ("rediss://127.0.0.1:TLS_PORT" for a TLS cluster).
     [[nodiscard]] std::vector<std::string> seed_urls() const {
         std::vector<std::string> urls;
-        for (const auto& n : nodes_) urls.push_back(n->url());
+        for (std::size_t i = 0; i < nodes_.size(); ++i)
+            urls.push_back(options_.tls ? "rediss://127.0.0.1:" + std::to_string(tls_ports_[i]) : nodes_[i]->url());
         return urls;
     }
+    /// The TLS port of node `i` (a TLS cluster only).
+    [[nodiscard]] std::uint16_t tls_port(std::size_t i) const { return tls_ports_.at(i); }
 
     /// The node serving `slot` as master now (asked of a live node), or nullptr.
     [[nodiscard]] redis_server* master_of_slot(std::uint16_t slot) {
@@ -156,6 +188,7 @@ public:
     cli_result run_cli(std::vector<std::string> args, std::chrono::milliseconds deadline = std::chrono::seconds{60}) {
         if (!options_.requirepass.empty())
             args.insert(args.begin(), {"-a", options_.requirepass, "--no-auth-warning"});
+        if (options_.tls) args.insert(args.begin(), {"--tls", "--cacert", options_.tls->ca_file});
         args.insert(args.begin(), "redis-cli");
         const auto log = log_dir_.path() / ("cli-" + std::to_string(++cli_runs_) + ".log");
         process cli(std::move(args), log);
@@ -212,7 +245,8 @@ public:
 private:
     void create() {
         std::vector<std::string> args{"--cluster", "create"};
-        for (const auto& n : nodes_) args.push_back(n->address());
+        for (std::size_t i = 0; i < nodes_.size(); ++i)
+            args.push_back(options_.tls ? "127.0.0.1:" + std::to_string(tls_ports_[i]) : nodes_[i]->address());
         args.insert(args.end(), {"--cluster-replicas", std::to_string(options_.replicas_per_master), "--cluster-yes"});
         const auto created = run_cli(std::move(args), options_.create_deadline);
         if (created.status != 0)
@@ -245,6 +279,7 @@ private:
     redis_cluster_options options_;
     temp_directory log_dir_{"hotstate-cluster"};
     std::vector<std::unique_ptr<redis_server>> nodes_;
+    std::vector<std::uint16_t> tls_ports_;  // a TLS cluster: node i's TLS port
     int cli_runs_ = 0;
 };
 

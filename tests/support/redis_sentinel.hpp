@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,19 +36,43 @@ struct redis_sentinel_options {
     /// Password of the sentinels' default user; empty: none.
     std::string sentinel_pass;
     std::chrono::milliseconds start_deadline{30000};
+    /// TLS: with a server certificate and key (and the CA that signed them),
+    /// the data servers and the sentinels also listen on TLS ports, the
+    /// replica replicates over TLS, and the sentinels monitor the master's TLS
+    /// port over TLS (`tls-replication yes`), so they name TLS ports. The
+    /// fixture's own raw commands keep using the plain ports.
+    struct tls_files {
+        std::string ca_file;
+        std::string cert_file;
+        std::string key_file;
+    };
+    std::optional<tls_files> tls{};
 };
 
 /// A master, a replica and three sentinels on loopback.
 class redis_sentinel {
 public:
     explicit redis_sentinel(redis_sentinel_options options = {}) : options_(std::move(options)) {
+        const auto tls_lines = [&](std::uint16_t port) -> std::vector<std::string> {
+            if (!options_.tls) return {};
+            return {"tls-port " + std::to_string(port), "tls-cert-file " + options_.tls->cert_file,
+                    "tls-key-file " + options_.tls->key_file, "tls-ca-cert-file " + options_.tls->ca_file,
+                    "tls-auth-clients no", "tls-replication yes"};
+        };
         redis_server_options data;
         data.requirepass = options_.requirepass;
         data.extra_config = {"repl-diskless-sync-delay 0", "appendonly no"};
         if (!options_.requirepass.empty()) data.extra_config.push_back("masterauth " + options_.requirepass);
-        servers_.push_back(std::make_unique<redis_server>(data));
-        data.extra_config.push_back("replicaof 127.0.0.1 " + std::to_string(servers_[0]->port()));
-        servers_.push_back(std::make_unique<redis_server>(data));
+        std::vector<std::string> plain_lines = data.extra_config;
+        for (int i = 0; i < 2; ++i) {
+            data.extra_config = plain_lines;
+            if (options_.tls) {
+                tls_ports_.push_back(free_port());
+                for (auto& line : tls_lines(tls_ports_.back())) data.extra_config.push_back(line);
+            }
+            if (i == 1) data.extra_config.push_back("replicaof 127.0.0.1 " + std::to_string(monitored_port(0)));
+            servers_.push_back(std::make_unique<redis_server>(data));
+        }
 
         for (int i = 0; i < 3; ++i) {
             redis_server_options sentinel;
@@ -55,7 +80,7 @@ public:
             sentinel.requirepass = options_.sentinel_pass;
             const std::string& name = options_.service_name;
             sentinel.extra_config = {
-                "sentinel monitor " + name + " 127.0.0.1 " + std::to_string(servers_[0]->port()) + " 2",
+                "sentinel monitor " + name + " 127.0.0.1 " + std::to_string(monitored_port(0)) + " 2",
                 "sentinel down-after-milliseconds " + name + " " + std::to_string(options_.down_after.count()),
                 "sentinel failover-timeout " + name + " " + std::to_string(options_.failover_timeout.count()),
                 "sentinel parallel-syncs " + name + " 1",
@@ -64,6 +89,10 @@ public:
                 sentinel.extra_config.push_back("sentinel auth-pass " + name + " " + options_.requirepass);
             if (!options_.sentinel_pass.empty())
                 sentinel.extra_config.push_back("sentinel sentinel-pass " + options_.sentinel_pass);
+            if (options_.tls) {
+                sentinel_tls_ports_.push_back(free_port());
+                for (auto& line : tls_lines(sentinel_tls_ports_.back())) sentinel.extra_config.push_back(line);
+            }
             sentinels_.push_back(std::make_unique<redis_server>(sentinel));
         }
         if (!eventually([&] { return ready(); }, options_.start_deadline))
@@ -80,10 +109,12 @@ public:
     [[nodiscard]] redis_server& replica() { return *servers_[1]; }
     [[nodiscard]] std::vector<std::unique_ptr<redis_server>>& sentinels() noexcept { return sentinels_; }
 
-    /// "redis://127.0.0.1:P" of every sentinel.
+    /// "redis://127.0.0.1:P" of every sentinel ("rediss://127.0.0.1:TLS_PORT" with TLS).
     [[nodiscard]] std::vector<std::string> sentinel_urls() const {
         std::vector<std::string> urls;
-        for (const auto& s : sentinels_) urls.push_back(s->url());
+        for (std::size_t i = 0; i < sentinels_.size(); ++i)
+            urls.push_back(options_.tls ? "rediss://127.0.0.1:" + std::to_string(sentinel_tls_ports_[i])
+                                        : sentinels_[i]->url());
         return urls;
     }
 
@@ -104,12 +135,17 @@ public:
 
     /// The data server (master or replica) on `port`, or nullptr.
     [[nodiscard]] redis_server* server_on(std::uint16_t port) {
-        for (auto& s : servers_)
-            if (s->port() == port) return s.get();
+        for (std::size_t i = 0; i < servers_.size(); ++i)
+            if (servers_[i]->port() == port || monitored_port(i) == port) return servers_[i].get();
         return nullptr;
     }
 
 private:
+    /// The port data server `i` is known by (its TLS port in a TLS setup).
+    [[nodiscard]] std::uint16_t monitored_port(std::size_t i) const {
+        return options_.tls ? tls_ports_.at(i) : servers_.at(i)->port();
+    }
+
     bool ready() {
         auto info = servers_[1]->command({"INFO", "replication"});
         if (std::string_view(info->str, info->len).find("master_link_status:up") == std::string_view::npos) return false;
@@ -125,6 +161,8 @@ private:
     redis_sentinel_options options_;
     std::vector<std::unique_ptr<redis_server>> servers_;
     std::vector<std::unique_ptr<redis_server>> sentinels_;
+    std::vector<std::uint16_t> tls_ports_;           // TLS setup: the data servers' TLS ports
+    std::vector<std::uint16_t> sentinel_tls_ports_;  // TLS setup: the sentinels' TLS ports
 };
 
 }  // namespace hotstate::testing

@@ -21,10 +21,12 @@
 // host gives a short message). A NUL byte in a host, user name, password or
 // socket path is errc::configuration rather than a string hiredis would cut.
 //
-// What this build's hiredis cannot do is refused here, at configuration time,
-// with errc::configuration: hiredis 0.14 speaks RESP2 only and has no TLS, so
-// `rediss://` and protocol_version::resp3 are errors (decided from
-// HIREDIS_MAJOR, so a build against hiredis >= 1.0 can lift the TLS rule).
+// TLS: `rediss://host:port` (or `tls.enabled`) speaks TLS through OpenSSL
+// with the files of `tls` (redis/tls.hpp); hotstate's own streams do it, so
+// hiredis's version does not matter. What this build cannot do is refused
+// here, at configuration time, with errc::configuration: hiredis 0.14 parses
+// RESP2 only, so protocol_version::resp3 is an error (decided from
+// HIREDIS_MAJOR).
 #pragma once
 
 #include <charconv>
@@ -43,6 +45,7 @@
 #include <hotstate/error.hpp>
 #include <hotstate/redis/node_settings.hpp>
 #include <hotstate/secret.hpp>
+#include <hotstate/redis/tls.hpp>
 
 namespace hotstate::redis {
 
@@ -71,6 +74,8 @@ struct endpoint {
     std::uint32_t db = 0;            ///< SELECTed on connect when not 0
     std::optional<std::string> username{};
     std::optional<std::string> password{};
+    /// TLS (tcp only): enabled by `rediss://` or the config's `tls.enabled`.
+    tls_options tls{};
 
     /// "host:port" or the socket path: what error messages name.
     [[nodiscard]] std::string address() const {
@@ -307,13 +312,7 @@ struct url_parts {
     const std::string_view scheme = *parts.scheme;
     endpoint result;
 
-    if (scheme == "rediss") {
-        if constexpr (!hiredis_has_tls)
-            throw fail("TLS (rediss://) is not supported by this build's hiredis " + hiredis_version() +
-                       " (TLS needs hiredis >= 1.0 with hiredis_ssl)");
-        else
-            throw fail("TLS (rediss://) is not implemented by hotstate's Redis backend yet");
-    }
+    if (scheme == "rediss") result.tls.enabled = true;
     if (detail_config::is_socket_scheme(scheme)) {
         result.type = endpoint::kind::unix_socket;
         const std::string_view rest = parts.rest;
@@ -346,7 +345,8 @@ struct url_parts {
         }
         return result;
     }
-    if (scheme != "redis") throw fail("unsupported scheme '" + quote(scheme) + "' (expected redis:// or unix://)");
+    if (scheme != "redis" && scheme != "rediss")
+        throw fail("unsupported scheme '" + quote(scheme) + "' (expected redis://, rediss:// or unix://)");
 
     if (parts.userinfo) {
         const std::string_view userinfo = *parts.userinfo;
@@ -434,7 +434,6 @@ struct url_parts {
         else
             throw config_error("protocol_version resp3 is not implemented by hotstate's Redis backend yet");
     }
-    if (node.tls.enabled) throw config_error("tls.enabled: TLS is not implemented by hotstate's Redis backend yet");
     if (node.pool_max_connections == 0) throw config_error("pool_max_connections must be at least 1");
     if (node.timeout.count() <= 0) throw config_error("timeout must be positive");
     if (node.pool_timeout_create.count() <= 0 || node.pool_timeout_wait.count() < 0 ||
@@ -447,6 +446,11 @@ struct url_parts {
     endpoint result = parse_url(settings.url);
     if (node.auth_username) result.username = node.auth_username;
     if (node.auth_secret) result.password = node.auth_secret->reveal();
+    const bool tls_from_url = result.tls.enabled;
+    result.tls = node.tls;
+    result.tls.enabled = node.tls.enabled || tls_from_url;
+    if (result.tls.enabled && result.type == endpoint::kind::unix_socket)
+        throw config_error("TLS is for TCP connections, not a Unix socket ('" + detail_config::redact(settings.url) + "')");
     if (result.username && !result.password)
         throw config_error("auth_username is set without a password (auth_secret or the URL's)");
     return result;
@@ -455,7 +459,7 @@ struct url_parts {
 /// The endpoint for logs: the password as ***; a user name without a
 /// password as *** too (it is often a password written in the wrong place).
 [[nodiscard]] inline std::string to_string(const endpoint& where) {
-    std::string out = where.type == endpoint::kind::unix_socket ? "unix://" : "redis://";
+    std::string out = where.type == endpoint::kind::unix_socket ? "unix://" : where.tls.enabled ? "rediss://" : "redis://";
     if (where.password) {
         if (where.username) out.append(detail_config::quote(*where.username));
         out.append(":***@");

@@ -1,22 +1,26 @@
-// hotstate/redis/connection.hpp: one blocking hiredis connection, RAII.
+// hotstate/redis/connection.hpp: one blocking connection to a Redis server
+// over a Stream (detail/redis/stream.hpp: TCP, Unix socket or TLS), RAII.
 //
-// Opening connects with a timeout, turns TCP keep-alive on, sets the command
-// timeout, and replays AUTH [user] pass and SELECT db: everything a new or
-// replacement connection needs before its first command. Commands take their
-// arguments as string_views and integers, laid out in arrays on the stack,
-// encoded as RESP on the stack (binary safe, no format strings, no allocation)
-// and sent with send(MSG_NOSIGNAL), so a server that went away is an EPIPE
-// error and never a SIGPIPE; hiredis reads and parses the replies. Replies
-// are owned by `reply` and read in place: a GET's bytes go to the caller
-// without a copy.
+// Opening connects and (for TLS) handshakes within a deadline, with TCP
+// keep-alive probes, and replays AUTH [user] pass and SELECT db: everything a
+// new or replacement connection needs before its first command. Commands take
+// their arguments as string_views and integers, laid out in arrays on the
+// stack, encoded as RESP on the stack (binary safe, no format strings, no
+// allocation) and written with the stream's write_all (send(MSG_NOSIGNAL)
+// underneath, so a server that went away is an error, never a SIGPIPE).
+// Replies are read with the stream's read_some and parsed by hiredis's
+// redisReader, the only part of hiredis used: no redisContext, no hiredis
+// socket code. Replies are owned by `reply` and read in place: a GET's bytes
+// go to the caller without a copy. Every command is bounded by a deadline of
+// command_timeout from its start.
 //
 // Failures are hotstate::error naming the server address and the command:
 // errc::connection or errc::timeout for I/O (the connection is then broken and
 // must be discarded), the server's classified error for an error reply (the
 // connection stays usable). What the pool needs to decide whether a failed
-// request may be sent again is kept here: whether any byte of it was handed to
-// the kernel (request_sent()), and whether the server is still there before a
-// command is written (peer_alive(): a poll and a peek, no round trip).
+// request may be sent again is kept here: whether a write of it began
+// (request_sent()), and whether the server is still there before a command is
+// written (peer_alive(): the stream's peek, no round trip).
 #pragma once
 
 #include <poll.h>
@@ -43,8 +47,10 @@
 
 #include <hiredis/hiredis.h>
 
+#include <hotstate/detail/redis/any_stream.hpp>
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/detail/redis/resp.hpp>
+#include <hotstate/detail/redis/stream.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/config.hpp>
 
@@ -168,34 +174,64 @@ private:
 
 /// How a connection is opened.
 struct connection_options {
-    /// Bound on the TCP (or Unix socket) connect.
+    /// Bound on the TCP (or Unix socket) connect and the TLS handshake.
     std::chrono::milliseconds connect_timeout{std::chrono::seconds{10}};
-    /// Bound on each read and write of a command.
+    /// Bound on each command's round trip (zero: no bound, for blocking readers).
     std::chrono::milliseconds command_timeout{std::chrono::seconds{10}};
     /// SO_KEEPALIVE on TCP connections.
     bool tcp_keepalive = true;
 };
 
-/// One blocking connection to a Redis server; move-only, closed on destruction.
-/// Not thread-safe: one thread at a time (the pool hands each out exclusively).
-class connection {
+}  // namespace hotstate::redis
+
+namespace hotstate::detail::redis {
+
+/// The any_stream connector for `where`: TCP, a Unix socket, or TLS when the
+/// endpoint asks for it (its files loaded here: errc::configuration naming a
+/// bad one), with keep-alive probes when `options` wants them.
+[[nodiscard]] inline any_stream::connector make_connector(const ::hotstate::redis::endpoint& where,
+                                                          const ::hotstate::redis::connection_options& options) {
+    if (where.type == ::hotstate::redis::endpoint::kind::unix_socket) return unix_stream::connector(where.path);
+    tcp_options socket_options;
+    if (!options.tcp_keepalive) socket_options.keepalive = std::chrono::seconds{0};
+    if (where.tls.enabled) return tls_stream::connector(where.host, where.port, socket_options, where.tls);
+    return tcp_stream::connector(where.host, where.port, socket_options);
+}
+
+/// Frees a redisReader.
+struct reader_deleter {
+    void operator()(redisReader* reader) const noexcept { redisReaderFree(reader); }
+};
+
+}  // namespace hotstate::detail::redis
+
+namespace hotstate::redis {
+
+/// One blocking connection to a Redis server over a Stream (TCP, Unix socket,
+/// TLS); move-only, closed on destruction. Not thread-safe: one thread at a
+/// time (the pool hands each out exclusively).
+///
+/// Requests are encoded by hotstate (on the stack when small) and written with
+/// the stream's write_all; replies are read with read_some into hiredis's
+/// redisReader, which parses them: hiredis's socket layer is not used, so every
+/// stream model (and an asynchronous client later) shares this one body.
+/// @tparam S the stream model (detail::redis::Stream); `connection` is the
+///         run-time choice, any_stream, which the pools and backends use.
+template <detail::redis::Stream S>
+class basic_connection {
 public:
-    /// Connects to `where`, then replays AUTH and SELECT; throws errc::connection,
-    /// errc::timeout or errc::authentication naming the address.
-    connection(const endpoint& where, const connection_options& options)
-        : address_(where.address()) {
-        const timeval connect_tv = to_timeval(options.connect_timeout);
-        redisContext* raw = where.type == endpoint::kind::unix_socket
-                                ? redisConnectUnixWithTimeout(where.path.c_str(), connect_tv)
-                                : redisConnectWithTimeout(where.host.c_str(), where.port, connect_tv);
-        const int saved_errno = errno;
-        context_.reset(raw);
-        if (!context_) throw error(errc::connection, detail::redis::context(address_, "connect") + "out of memory");
-        if (context_->err)
-            throw detail::redis::io_error(address_, "connect", context_->err, context_->errstr, saved_errno);
-        if (options.tcp_keepalive && where.type == endpoint::kind::tcp) redisEnableKeepAlive(context_.get());
-        const timeval command_tv = to_timeval(options.command_timeout);
-        redisSetTimeout(context_.get(), command_tv);
+    /// The stream type.
+    using stream_type = S;
+    /// What opens streams of this type.
+    using connector_type = typename S::connector;
+
+    /// Opens a stream with `connector` (connect, TLS handshake), then replays
+    /// AUTH and SELECT of `where`; throws errc::connection, errc::timeout or
+    /// errc::authentication naming the address.
+    basic_connection(const connector_type& connector, const endpoint& where, const connection_options& options)
+        : stream_(connector.connect(std::chrono::steady_clock::now() + positive(options.connect_timeout))),
+          reader_(redisReaderCreate()), address_(connector.address()), timeout_(options.command_timeout) {
+        if (!reader_) throw error(errc::connection, detail::redis::context(address_, "connect") + "out of memory");
         if (where.password) {
             reply answer = where.username ? command("AUTH", "AUTH", *where.username, *where.password)
                                           : command("AUTH", "AUTH", *where.password);
@@ -212,43 +248,60 @@ public:
         }
     }
 
-    connection(connection&&) noexcept = default;
-    connection& operator=(connection&&) noexcept = default;
-    ~connection() = default;
+    /// Connects to `where` with a connector made for it (see make_connector).
+    basic_connection(const endpoint& where, const connection_options& options)
+        requires std::same_as<S, detail::redis::any_stream>
+        : basic_connection(detail::redis::make_connector(where, options), where, options) {}
+
+    basic_connection(basic_connection&&) noexcept = default;
+    basic_connection& operator=(basic_connection&&) noexcept = default;
+    ~basic_connection() = default;
 
     /// "host:port" or the socket path.
     [[nodiscard]] const std::string& address() const noexcept { return address_; }
     /// Whether an I/O error has made this connection unusable.
-    [[nodiscard]] bool broken() const noexcept { return !context_ || context_->err != 0; }
+    [[nodiscard]] bool broken() const noexcept { return broken_; }
     /// Whether the last failure was the peer going away (closed or reset), which
     /// is what a connection left idle across a server restart sees first.
     [[nodiscard]] bool lost_peer() const noexcept { return lost_peer_; }
 
     /// Starts an operation: request_sent() is false until a byte of it is written.
     void begin_request() noexcept { sent_ = false; }
-    /// Whether the kernel accepted any byte since begin_request(): from then on a
-    /// failure leaves the outcome unknown, since the server may have executed
-    /// the command and only its reply was lost. Before, nothing can have run.
+    /// Whether a write of this operation began since begin_request(): from then
+    /// on a failure leaves the outcome unknown, since the server may have
+    /// executed the command and only its reply was lost. Before, nothing can
+    /// have run. (Counted from the start of a write, not its first accepted
+    /// byte: the stream does not say how far a failed write got.)
     [[nodiscard]] bool request_sent() const noexcept { return sent_; }
 
     /// Whether the server is still at the other end of this idle connection,
-    /// asked without a round trip (detail::redis::probe_peer). When it is not,
-    /// the connection is marked broken (lost_peer()) so that it is discarded
-    /// before any command is written to it.
+    /// asked without a round trip (the stream's peer_gone(), then a zero-wait
+    /// readability check: bytes nobody asked for make it untrustworthy). When
+    /// it is not, the connection is marked broken (lost_peer() when closed).
     [[nodiscard]] bool peer_alive() noexcept {
-        if (broken()) return false;
-        const auto state = detail::redis::probe_peer(context_->fd);
-        if (state == detail::redis::peer_state::alive) [[likely]]
-            return true;
-        context_->err = state == detail::redis::peer_state::closed ? REDIS_ERR_EOF : REDIS_ERR_PROTOCOL;
-        std::snprintf(context_->errstr, sizeof context_->errstr, "%s",
-                      state == detail::redis::peer_state::closed ? "the server closed the idle connection"
-                                                                 : "unsolicited bytes on an idle connection");
-        lost_peer_ = state == detail::redis::peer_state::closed;
+        if (broken_) return false;
+        if (stream_.peer_gone()) {
+            broken_ = true;
+            lost_peer_ = true;
+            return false;
+        }
+        try {
+            if (!stream_.wait_readable(detail::redis::deadline{})) [[likely]]
+                return true;
+        } catch (...) {
+        }
+        broken_ = true;  // unsolicited bytes (or an error): never parse them as the next reply
         return false;
     }
-    /// The hiredis context, for what this class does not wrap.
-    [[nodiscard]] redisContext* native() const noexcept { return context_.get(); }
+
+    /// The stream (for its descriptor in an event loop, or its TLS session).
+    [[nodiscard]] S& stream() noexcept { return stream_; }
+    /// The socket descriptor, for poll(); -1 when closed.
+    [[nodiscard]] int native_handle() const noexcept { return stream_.native_handle(); }
+    /// Bound on each command's round trip from now on (zero: no bound).
+    void set_timeout(std::chrono::milliseconds timeout) noexcept { timeout_ = timeout; }
+    /// The bound on each command's round trip.
+    [[nodiscard]] std::chrono::milliseconds timeout() const noexcept { return timeout_; }
 
     /// Sends one command and reads its reply. `name` is the command as error
     /// messages show it. An error reply is returned, not thrown; I/O failures throw.
@@ -315,56 +368,64 @@ public:
         const std::size_t written = detail::redis::format_command(pending_.data() + old_size, count, argv, lengths);
         pending_.resize(old_size + written);
     }
+    /// Queues bytes already encoded as RESP (a command object's request).
+    void append_raw(std::string_view bytes) { pending_.append(bytes); }
 
     /// Flushes queued commands (first call) and reads the next reply. Always
     /// inlined, like command_argv: MULTI/INCRBY/PEXPIRE/EXEC reads four replies,
     /// and out of line (GCC's choice once three backends share the body) it
     /// cost a counter with expiry ~90 more instructions on a cluster.
     [[gnu::always_inline]] inline reply read_reply(std::string_view name) {
-        if (!flush()) [[unlikely]]
-            fail(name);
-        void* raw = nullptr;
-        if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) fail(name);
-        return reply(static_cast<redisReply*>(raw));
+        const detail::redis::deadline until = deadline_from_now();
+        if (!pending_.empty()) flush(name, until);
+        return receive(name, until);
     }
 
     /// One command through the argv interface; the hot path of every operation.
-    /// redisCommandArgv's wire bytes and reply, but the request is encoded by
-    /// hotstate (on the stack when small: no allocation) and sent with
-    /// send(MSG_NOSIGNAL); hiredis only reads and parses the reply.
+    /// The request is encoded on the stack when small (no allocation), written
+    /// with the stream's write_all, and its reply read into the redisReader.
     [[gnu::always_inline]] inline reply command_argv(std::string_view name, int argc, const char** argv,
                                                      const std::size_t* lengths) {
         std::size_t payload = 0;
         for (int i = 0; i < argc; ++i) payload += lengths[i];
         constexpr std::size_t stack_capacity = 1024;
         const std::size_t count = static_cast<std::size_t>(argc);
+        const detail::redis::deadline until = deadline_from_now();
         if (payload + detail::redis::resp_overhead(count) <= stack_capacity && pending_.empty()) [[likely]] {
             char buffer[stack_capacity];
             const std::size_t size = detail::redis::format_command(buffer, count, argv, lengths);
-            if (!send_bytes(buffer, size)) [[unlikely]]
-                fail(name);
+            write(name, buffer, size, until);
         } else {
             append_argv(name, argc, argv, lengths);
-            if (!flush()) [[unlikely]]
-                fail(name);
+            flush(name, until);
         }
-        void* raw = nullptr;
-        if (redisGetReply(context_.get(), &raw) != REDIS_OK || raw == nullptr) [[unlikely]]
-            fail(name);
-        return reply(static_cast<redisReply*>(raw));
+        return receive(name, until);
     }
 
-    /// Sends what append() queued. Not hiredis's write(): a write to a
-    /// connection the server has reset raises SIGPIPE, which kills a process
-    /// that does not ignore it, while send(MSG_NOSIGNAL) reports EPIPE.
+    /// Sends what append() queued; false (and broken) on failure.
     bool flush() noexcept {
-        if (pending_.empty()) return true;
-        const bool sent = send_bytes(pending_.data(), pending_.size());
-        if (pending_.capacity() > 64 * 1024)
-            std::string().swap(pending_);  // do not keep a big value's buffer around
-        else
-            pending_.clear();
-        return sent;
+        try {
+            if (!pending_.empty()) flush("pipeline", deadline_from_now());
+            return true;
+        } catch (...) {
+            return false;
+        }
+    }
+
+    /// The next reply if one is already buffered (parsed without any I/O),
+    /// else an empty reply. For readers that poll the socket themselves.
+    [[nodiscard]] reply buffered_reply(std::string_view name) {
+        void* raw = nullptr;
+        if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) [[unlikely]]
+            fail_protocol(name);
+        return reply(static_cast<redisReply*>(raw));
+    }
+    /// Reads what has arrived (at least one byte, before the command timeout)
+    /// into the reader; for readers that poll the socket themselves.
+    void read_available(std::string_view name) { read_into_reader(name, deadline_from_now()); }
+    /// Writes bytes already encoded as RESP, now (a health-check PING).
+    void write_raw(std::string_view name, std::string_view bytes) {
+        write(name, bytes.data(), bytes.size(), deadline_from_now());
     }
 
     /// PING; false (and broken) when the server does not answer.
@@ -378,13 +439,14 @@ public:
     }
 
 private:
-    struct context_deleter {
-        void operator()(redisContext* context) const noexcept { redisFree(context); }
-    };
+    static std::chrono::milliseconds positive(std::chrono::milliseconds span) noexcept {
+        return span.count() > 0 ? span : std::chrono::milliseconds{1};
+    }
 
-    static timeval to_timeval(std::chrono::milliseconds span) noexcept {
-        const auto ms = span.count() > 0 ? span.count() : 1;
-        return timeval{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
+    [[gnu::always_inline]] inline detail::redis::deadline deadline_from_now() const noexcept {
+        if (timeout_.count() <= 0) [[unlikely]]
+            return detail::redis::no_deadline;
+        return std::chrono::steady_clock::now() + timeout_;
     }
 
     static std::string_view first_word(std::string_view text) noexcept { return text.substr(0, text.find(' ')); }
@@ -404,41 +466,92 @@ private:
     static const char* arg_data(const std::string& text) noexcept { return text.data(); }
     static std::size_t arg_size(const std::string& text) noexcept { return text.size(); }
 
-    /// send() until done; on failure the context is marked as hiredis would.
-    bool send_bytes(const char* data, std::size_t size) noexcept {
-        if (context_->err) return false;
-        while (size != 0) {
-            const ::ssize_t sent = ::send(context_->fd, data, size, MSG_NOSIGNAL);
-            if (sent < 0) {
-                const int code = errno;
-                if (code == EINTR) continue;
-                context_->err = REDIS_ERR_IO;
-                const std::string text = std::generic_category().message(code);
-                std::snprintf(context_->errstr, sizeof context_->errstr, "%s", text.c_str());
-                errno = code;
-                return false;
-            }
-            sent_ = true;
-            data += sent;
-            size -= static_cast<std::size_t>(sent);
+    /// Writes `size` bytes; a failure breaks the connection and throws.
+    [[gnu::always_inline]] inline void write(std::string_view name, const char* data, std::size_t size,
+                                             detail::redis::deadline until) {
+        if (broken_) [[unlikely]]
+            fail_broken(name);
+        sent_ = true;
+        try {
+            stream_.write_all(std::span<const char>(data, size), until);
+        } catch (const error& failure) {
+            fail_io(name, failure);
         }
-        return true;
     }
 
-    [[noreturn]] void fail(std::string_view name) {
-        const int saved_errno = errno;
-        const int err = context_->err;
-        lost_peer_ = err == REDIS_ERR_EOF ||
-                     (err == REDIS_ERR_IO && (saved_errno == ECONNRESET || saved_errno == EPIPE));
-        if (err == 0) context_->err = REDIS_ERR_OTHER;  // never reuse a context in an unknown state
-        throw detail::redis::io_error(address(), name, err, context_->errstr, saved_errno);
+    void flush(std::string_view name, detail::redis::deadline until) {
+        struct reset_buffer {
+            std::string& pending;
+            ~reset_buffer() {
+                if (pending.capacity() > 64 * 1024)
+                    std::string().swap(pending);  // do not keep a big value's buffer around
+                else
+                    pending.clear();
+            }
+        } guard{pending_};
+        write(name, pending_.data(), pending_.size(), until);
     }
 
-    std::unique_ptr<redisContext, context_deleter> context_;
+    /// The next reply: a buffered one, else read until the reader has one.
+    [[gnu::always_inline]] inline reply receive(std::string_view name, detail::redis::deadline until) {
+        void* raw = nullptr;
+        for (;;) {
+            if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) [[unlikely]]
+                fail_protocol(name);
+            if (raw != nullptr) [[likely]]
+                return reply(static_cast<redisReply*>(raw));
+            read_into_reader(name, until);
+        }
+    }
+
+    void read_into_reader(std::string_view name, detail::redis::deadline until) {
+        if (broken_) [[unlikely]]
+            fail_broken(name);
+        char buffer[16 * 1024];
+        std::size_t got = 0;
+        try {
+            got = stream_.read_some(std::span<char>(buffer, sizeof buffer), until);
+        } catch (const error& failure) {
+            fail_io(name, failure);
+        }
+        if (redisReaderFeed(reader_.get(), buffer, got) != REDIS_OK) [[unlikely]]
+            fail_protocol(name);
+    }
+
+    /// Rethrows a stream failure with the command named; the connection is broken.
+    [[noreturn, gnu::cold, gnu::noinline]] void fail_io(std::string_view name, const error& failure) {
+        broken_ = true;
+        lost_peer_ = failure.kind() == errc::connection && stream_.peer_gone();
+        // the stream says "redis ADDRESS: read: CAUSE"; keep the cause, name the command
+        const std::string prefix = "redis " + address_ + ": ";
+        std::string_view cause = failure.message();
+        if (cause.starts_with(prefix)) cause.remove_prefix(prefix.size());
+        throw error(failure.kind(), detail::redis::context(address_, name) + std::string(cause));
+    }
+
+    [[noreturn, gnu::cold, gnu::noinline]] void fail_protocol(std::string_view name) {
+        broken_ = true;
+        throw error(errc::connection, detail::redis::context(address_, name) + "protocol error in the reply (" +
+                                          std::string(reader_->errstr) + ")");
+    }
+
+    [[noreturn, gnu::cold, gnu::noinline]] void fail_broken(std::string_view name) {
+        throw error(errc::connection,
+                    detail::redis::context(address_, name) + "the connection failed earlier and was not replaced");
+    }
+
+    S stream_;
+    std::unique_ptr<redisReader, detail::redis::reader_deleter> reader_;
     std::string address_;
     std::string pending_;  // appended commands not yet sent
+    std::chrono::milliseconds timeout_;
+    bool broken_ = false;
     bool lost_peer_ = false;
-    bool sent_ = false;  // a byte of the current operation reached the kernel (see request_sent())
+    bool sent_ = false;  // a write of the current operation began (see request_sent())
 };
+
+/// The connection the pools and backends use: TCP, Unix socket or TLS, chosen
+/// at run time from the endpoint (one predictable branch per I/O call).
+using connection = basic_connection<detail::redis::any_stream>;
 
 }  // namespace hotstate::redis

@@ -105,9 +105,10 @@ namespace detail_pool {
 
 enum slot_state : std::uint8_t { empty = 0, idle = 1, busy = 2 };
 
+template <class Connection>
 struct alignas(64) slot {
     std::atomic<std::uint8_t> state{empty};
-    std::optional<connection> conn;
+    std::optional<Connection> conn;
     std::int64_t last_used_ms = 0;   // coarse monotonic
     std::uint64_t checked_epoch = 0; // health epoch it was last known good in
 };
@@ -127,8 +128,16 @@ inline std::size_t& thread_hint() noexcept {
 }  // namespace detail_pool
 
 /// A pool of connections to one endpoint.
-class pool {
+/// @tparam S the stream model its connections own (detail::redis::Stream);
+///         `pool` is the run-time choice, any_stream, which the backends use.
+template <detail::redis::Stream S>
+class basic_pool {
+    using slot_type = detail_pool::slot<basic_connection<S>>;
+
 public:
+    /// The connection type handed out.
+    using connection = basic_connection<S>;
+
     /// A checked-out connection; returned to the pool (or discarded when
     /// broken) on destruction.
     class lease {
@@ -151,11 +160,11 @@ public:
         [[nodiscard]] bool reused() const noexcept { return reused_; }
 
     private:
-        friend class pool;
-        lease(pool* owner, detail_pool::slot* s, std::int64_t now_ms, bool reused) noexcept
+        friend class basic_pool;
+        lease(basic_pool* owner, slot_type* s, std::int64_t now_ms, bool reused) noexcept
             : owner_(owner), slot_(s), now_ms_(now_ms), reused_(reused) {}
-        pool* owner_;
-        detail_pool::slot* slot_;
+        basic_pool* owner_;
+        slot_type* slot_;
         std::int64_t now_ms_;
         bool reused_;
     };
@@ -163,14 +172,25 @@ public:
     /// Called on every new connection after AUTH/SELECT (e.g. to load scripts).
     using setup_function = std::function<void(connection&)>;
 
-    /// A pool for `where`; opens nothing until the first acquire().
-    pool(endpoint where, pool_options options, setup_function setup = {})
-        : where_(std::move(where)), options_(options), setup_(std::move(setup)),
+    /// A pool for `where` whose streams `connector` opens (made once: for TLS
+    /// it holds the loaded certificates); opens nothing until the first acquire().
+    basic_pool(typename S::connector connector, endpoint where, pool_options options, setup_function setup = {})
+        : connector_(std::move(connector)), where_(std::move(where)), options_(options), setup_(std::move(setup)),
           capacity_(options.max_connections == 0 ? 1 : options.max_connections),
-          slots_(std::make_unique<detail_pool::slot[]>(capacity_)) {}
+          slots_(std::make_unique<slot_type[]>(capacity_)) {}
 
-    pool(const pool&) = delete;
-    pool& operator=(const pool&) = delete;
+    /// A pool for `where`, with the connector it asks for (TCP, Unix socket or
+    /// TLS; TLS files are loaded here: errc::configuration naming a bad one).
+    basic_pool(const endpoint& where, pool_options options, setup_function setup = {})
+        requires std::same_as<S, detail::redis::any_stream>
+        : basic_pool(detail::redis::make_connector(where, options.connect), where, options, std::move(setup)) {}
+
+    basic_pool(const basic_pool&) = delete;
+    basic_pool& operator=(const basic_pool&) = delete;
+
+    /// A new connection of the caller's own (not pooled), AUTH/SELECT done:
+    /// for a blocking reader such as a subscriber.
+    [[nodiscard]] connection open() const { return connection(connector_, where_, options_.connect); }
 
     /// The endpoint every connection goes to.
     [[nodiscard]] const endpoint& where() const noexcept { return where_; }
@@ -252,7 +272,7 @@ public:
     }
 
 private:
-    detail_pool::slot* try_idle(std::size_t index) noexcept {
+    slot_type* try_idle(std::size_t index) noexcept {
         auto& s = slots_[index];
         std::uint8_t expected = detail_pool::idle;
         if (s.state.compare_exchange_strong(expected, detail_pool::busy, std::memory_order_acquire,
@@ -266,7 +286,7 @@ private:
     /// last checked, must show that its server has not closed it; one idle
     /// past timeout_recycle must also answer PING (a server that vanished
     /// without closing anything, e.g. a host that died, leaves nothing to probe).
-    [[gnu::always_inline]] inline bool ready(detail_pool::slot& s, std::int64_t now) {
+    [[gnu::always_inline]] inline bool ready(slot_type& s, std::int64_t now) {
         const std::uint64_t epoch = health_epoch_.load(std::memory_order_acquire);
         if (now - s.last_used_ms < options_.probe_idle_after.count() && s.checked_epoch == epoch) [[likely]]
             return true;
@@ -274,7 +294,7 @@ private:
     }
 
     /// The probe (and maybe PING) of a connection that sat idle or whose siblings died.
-    [[gnu::noinline]] bool recheck(detail_pool::slot& s, std::uint64_t epoch, std::int64_t now) {
+    [[gnu::noinline]] bool recheck(slot_type& s, std::uint64_t epoch, std::int64_t now) {
         if (s.conn->peer_alive()) {
             s.checked_epoch = epoch;
             if (now - s.last_used_ms <= options_.timeout_recycle.count() || s.conn->ping()) return true;
@@ -359,7 +379,7 @@ private:
             std::uint8_t expected = detail_pool::empty;
             if (!s.state.compare_exchange_strong(expected, detail_pool::busy, std::memory_order_acquire)) continue;
             try {
-                s.conn.emplace(where_, options_.connect);
+                s.conn.emplace(connector_, where_, options_.connect);
                 if (setup_) setup_(*s.conn);
             } catch (...) {
                 s.conn.reset();
@@ -374,7 +394,7 @@ private:
         return std::nullopt;
     }
 
-    [[gnu::always_inline]] inline void give_back(detail_pool::slot& s, std::int64_t now) noexcept {
+    [[gnu::always_inline]] inline void give_back(slot_type& s, std::int64_t now) noexcept {
         if (s.conn->broken()) {
             s.conn.reset();
             s.state.store(detail_pool::empty, std::memory_order_seq_cst);
@@ -391,15 +411,20 @@ private:
         wakeup_.notify_one();
     }
 
+    typename S::connector connector_;
     endpoint where_;
     pool_options options_;
     setup_function setup_;
     std::size_t capacity_;
-    std::unique_ptr<detail_pool::slot[]> slots_;
+    std::unique_ptr<slot_type[]> slots_;
     std::atomic<std::uint64_t> health_epoch_{0};
     std::atomic<std::size_t> waiters_{0};
     std::mutex mutex_;
     std::condition_variable wakeup_;
 };
+
+/// The pool the backends use: connections over any_stream (TCP, Unix socket
+/// or TLS, chosen from the endpoint).
+using pool = basic_pool<detail::redis::any_stream>;
 
 }  // namespace hotstate::redis

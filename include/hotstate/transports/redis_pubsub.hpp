@@ -204,7 +204,7 @@ private:
                 redis::reply confirm = conn.command(Commands::subscribe, Commands::subscribe, options_.channel);
                 if (confirm.is_error())
                     throw detail::redis::server_error(conn.address(), Commands::subscribe, confirm.text());
-                if (!state.guard.attach(conn.native()->fd)) break;
+                if (!state.guard.attach(conn.native_handle())) break;
                 state.subscribed.store(true, std::memory_order_release);
                 state.subscriptions.fetch_add(1, std::memory_order_relaxed);
                 attempt = 0;
@@ -250,40 +250,27 @@ private:
     /// The next reply on the subscription: buffered ones first, else wait for
     /// the socket with poll(2), PINGing when it stays quiet (see the banner).
     redis::reply next_reply(redis::connection& conn, bool& ping_outstanding) {
-        redisContext* context = conn.native();
         const int interval = static_cast<int>(std::max<std::int64_t>(1, options_.health_check_interval.count()));
         for (;;) {
-            void* raw = nullptr;
-            if (redisGetReplyFromReader(context, &raw) != REDIS_OK)
-                throw error(errc::connection, "hotstate redis_pubsub: " + conn.address() +
-                                                  ": SUBSCRIBE: protocol error on the subscriber connection");
-            if (raw != nullptr) {
+            redis::reply buffered = conn.buffered_reply(Commands::subscribe);
+            if (buffered) {
                 ping_outstanding = false;  // anything from the server proves it alive
-                return redis::reply(static_cast<redisReply*>(raw));
+                return buffered;
             }
-            pollfd watch{context->fd, POLLIN, 0};
-            const int ready = ::poll(&watch, 1, interval);
-            if (ready < 0) {
-                if (errno == EINTR) continue;
-                throw error(errc::connection, "hotstate redis_pubsub: " + conn.address() + ": SUBSCRIBE: poll failed");
-            }
-            if (ready == 0) {
+            // the stream's wait: a TLS record already decrypted counts as readable
+            const bool ready =
+                conn.stream().wait_readable(std::chrono::steady_clock::now() + std::chrono::milliseconds{interval});
+            if (!ready) {
                 if (ping_outstanding)
                     throw error(errc::timeout, "hotstate redis_pubsub: " + conn.address() +
                                                    ": SUBSCRIBE: no answer to the health-check PING within " +
                                                    std::to_string(interval) + " ms");
-                // written with send(MSG_NOSIGNAL), not hiredis's write(): a PING to a
-                // connection the server reset must not raise SIGPIPE in the process
                 static constexpr std::string_view ping = "*1\r\n$4\r\nPING\r\n";
-                if (::send(context->fd, ping.data(), ping.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(ping.size()))
-                    throw error(errc::connection,
-                                "hotstate redis_pubsub: " + conn.address() + ": SUBSCRIBE: health-check PING failed");
+                conn.write_raw("SUBSCRIBE (health-check PING)", ping);
                 ping_outstanding = true;
                 continue;
             }
-            if (redisBufferRead(context) != REDIS_OK)
-                throw error(errc::connection, "hotstate redis_pubsub: " + conn.address() +
-                                                  ": SUBSCRIBE: connection lost (" + std::string(context->errstr) + ")");
+            conn.read_available(Commands::subscribe);
         }
     }
 

@@ -372,7 +372,7 @@ private:
             bool established = false;
             try {
                 redis::connection conn = link_.open_dedicated(read_timeout);
-                if (!state.guard.attach(conn.native()->fd)) break;
+                if (!state.guard.attach(conn.native_handle())) break;
                 try {
                     position_reader(conn, sink);
                     state.connections.fetch_add(1, std::memory_order_relaxed);

@@ -76,11 +76,8 @@ public:
         for (const std::uint16_t index : candidates()) {
             auto& pool = router_->pool_of(index);
             try {
-                ::hotstate::redis::connection conn(pool.where(), pool.options().connect);
-                const auto ms = read_timeout.count();
-                const timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
-                if (redisSetTimeout(conn.native(), tv) != REDIS_OK)
-                    throw error(errc::connection, "hotstate: redis " + conn.address() + ": cannot set the read timeout");
+                ::hotstate::redis::connection conn = pool.open();
+                conn.set_timeout(read_timeout);
                 {
                     std::scoped_lock guard(*address_mutex_);
                     last_address_ = conn.address();

@@ -75,6 +75,7 @@ public:
                 pool_options_ = ::hotstate::redis::pool_options::from(single);
                 username_ = where.username;
                 password_ = where.password;
+                tls_ = where.tls;
             }
             seeds_.push_back(node_address{where.host, where.port});
         }
@@ -367,6 +368,7 @@ private:
         where.port = address.port;
         where.username = username_;
         where.password = password_;
+        where.tls = tls_;
         ::hotstate::redis::pool::setup_function setup = [replicas = settings_.read_from_replicas](connection& c) {
             load_scripts(c);
             if (!replicas) return;
@@ -404,6 +406,7 @@ private:
     ::hotstate::redis::pool_options pool_options_;
     std::optional<std::string> username_;
     std::optional<std::string> password_;
+    ::hotstate::redis::tls_options tls_{};  // every node's (from the settings and the first seed's scheme)
     std::vector<node_address> seeds_;
     std::array<std::atomic<std::uint16_t>, slot_count> owner_;
     std::unique_ptr<std::atomic<cluster_node*>[]> nodes_;

@@ -71,6 +71,7 @@ public:
             sentinel.node = settings_.node;  // the master's settings, the sentinels' own credentials
             sentinel.node.auth_username = settings_.sentinel_username;
             sentinel.node.auth_secret = settings_.sentinel_secret;
+            sentinel.node.tls.enabled = false;  // the sentinel's own URL decides (rediss://)
             sentinels_.push_back(::hotstate::redis::resolve(sentinel));  // refuses resp3, TLS, bad URLs
         }
         const ::hotstate::redis::config master = node_config(settings_, "redis://127.0.0.1");  // the host comes from the sentinels

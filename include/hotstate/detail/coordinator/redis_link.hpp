@@ -49,11 +49,8 @@ public:
     /// A new connection of its own (AUTH/SELECT done), for a blocking reader.
     /// `read_timeout` zero means reads block until data or shutdown.
     [[nodiscard]] ::hotstate::redis::connection open_dedicated(std::chrono::milliseconds read_timeout) const {
-        ::hotstate::redis::connection conn(pool_->where(), pool_->options().connect);
-        const auto ms = read_timeout.count();
-        const timeval tv{static_cast<time_t>(ms / 1000), static_cast<suseconds_t>((ms % 1000) * 1000)};
-        if (redisSetTimeout(conn.native(), tv) != REDIS_OK)
-            throw error(errc::connection, "hotstate: redis " + conn.address() + ": cannot set the read timeout");
+        ::hotstate::redis::connection conn = pool_->open();
+        conn.set_timeout(read_timeout);
         return conn;
     }
 

@@ -1,0 +1,72 @@
+// The Redis Sentinel backend over TLS: sentinels and data servers listen on
+// TLS ports, the replica replicates over TLS and the sentinels monitor the
+// master over TLS (`tls-replication yes`); the client asks the sentinels over
+// TLS (`rediss://` sentinel URLs) and speaks TLS to the master (`tls.enabled`).
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include <hotstate/backends/redis_sentinel.hpp>
+#include <hotstate/categories.hpp>
+#include <hotstate/redis/cluster/config.hpp>
+#include <hotstate/store.hpp>
+
+#include "support/redis_sentinel.hpp"
+#include "support/tls_certs.hpp"
+
+namespace {
+
+struct text : hotstate::category<72, "tls-sentinel-text"> {};
+struct hits : hotstate::category<73, "tls-sentinel-hits", std::int64_t> {};
+using store_type = hotstate::store<hotstate::backends::redis_sentinel, text, hits>;
+
+}  // namespace
+
+TEST_CASE("tls sentinel: the master found and used over TLS", "[tls][sentinel]") {
+    const hotstate::testing::tls_certs certs;
+    hotstate::testing::redis_sentinel_options options;
+    options.tls = hotstate::testing::redis_sentinel_options::tls_files{certs.ca(), certs.server_cert(), certs.server_key()};
+    hotstate::testing::redis_sentinel setup(options);
+
+    hotstate::redis::sentinel_config settings;
+    settings.service_name = setup.service_name();
+    settings.sentinel_urls = setup.sentinel_urls();
+    REQUIRE(settings.sentinel_urls.front().starts_with("rediss://"));
+    settings.node.tls.enabled = true;
+    settings.node.tls.ca_file = certs.ca();
+    settings.node.timeout = std::chrono::seconds{5};
+    store_type store(settings);
+
+    store.set<text>("a", "over TLS");
+    CHECK(store.get<text>("a") == "over TLS");
+    for (int i = 0; i < 20; ++i) CHECK(store.increment<hits>("n") == i + 1);
+    // it went to the master the sentinels name (its TLS port), seen on its plain port
+    auto* master = setup.server_on(setup.master_port());
+    REQUIRE(master != nullptr);
+    CHECK(master == &setup.master());
+    CHECK(master->command({"DBSIZE"})->integer == 2);
+}
+
+TEST_CASE("tls sentinel: a master without TLS settings fails naming the cause", "[tls][sentinel][errors]") {
+    const hotstate::testing::tls_certs certs;
+    hotstate::testing::redis_sentinel_options options;
+    options.tls = hotstate::testing::redis_sentinel_options::tls_files{certs.ca(), certs.server_cert(), certs.server_key()};
+    hotstate::testing::redis_sentinel setup(options);
+
+    hotstate::redis::sentinel_config settings;
+    settings.service_name = setup.service_name();
+    settings.sentinel_urls = setup.sentinel_urls();
+    settings.node.tls.ca_file = certs.other_ca();  // the sentinels' certificates are not signed by it
+    settings.node.timeout = std::chrono::seconds{2};
+    settings.retry.max_retries = 1;
+    store_type store(settings);
+    try {
+        store.set<text>("a", "x");
+        FAIL("a sentinel with an untrusted certificate was used");
+    } catch (const hotstate::error& e) {
+        CHECK(e.kind() == hotstate::errc::connection);
+        CHECK_THAT(e.message(), Catch::Contains("certificate verify failed"));
+    }
+}

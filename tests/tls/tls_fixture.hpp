@@ -1,0 +1,54 @@
+// Conformance fixture for the Redis backend over TLS: one TLS redis-server per
+// test binary (certificates made by tls_certs), flushed through its plain port
+// before every test case; the store reaches it only by `rediss://`.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <hotstate/backends/redis.hpp>
+#include <hotstate/clock.hpp>
+#include <hotstate/store.hpp>
+
+#include "support/redis_server.hpp"
+#include "support/tls_certs.hpp"
+
+/// The certificates every test case of this binary shares.
+inline const hotstate::testing::tls_certs& shared_tls_certs() {
+    static const hotstate::testing::tls_certs certs;
+    return certs;
+}
+
+/// The TLS server every test case of this binary shares.
+inline hotstate::testing::redis_tls_server& shared_tls_server() {
+    static hotstate::testing::redis_tls_server server(shared_tls_certs());
+    return server;
+}
+
+/// A config reaching `port` over TLS, trusting the test CA, with short timeouts.
+inline hotstate::redis::config tls_config_for(std::uint16_t port) {
+    hotstate::redis::config settings;
+    settings.url = "rediss://127.0.0.1:" + std::to_string(port);
+    settings.node.tls.ca_file = shared_tls_certs().ca();
+    settings.node.timeout = std::chrono::seconds{5};
+    settings.pool_max_connections = 4;
+    settings.pool_timeout_create = std::chrono::seconds{5};
+    settings.pool_timeout_wait = std::chrono::seconds{5};
+    return settings;
+}
+
+struct redis_tls_fixture {
+    static constexpr bool expires_in_real_time = true;
+    hotstate::manual_clock clock;
+
+    redis_tls_fixture() { shared_tls_server().plain().command({"FLUSHALL"}); }
+
+    template <class... Categories>
+    auto make_store() {
+        return std::make_unique<hotstate::store<hotstate::backends::basic_redis<hotstate::manual_clock>, Categories...>>(
+            tls_config_for(shared_tls_server().tls_port()), clock);
+    }
+    void pass(std::chrono::milliseconds span) { clock.advance(span); }
+    std::chrono::milliseconds short_ttl() const { return std::chrono::milliseconds{150}; }
+};
