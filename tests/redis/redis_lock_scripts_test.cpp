@@ -28,8 +28,8 @@ struct guard : hotstate::category<13, "lock-scripts"> {};
 hotstate::redis::config config_for(const redis_server& server) {
     hotstate::redis::config settings;
     settings.url = server.url();
-    settings.timeout = 2s;
-    settings.fence_retention = 5min;
+    settings.node.timeout = 2s;
+    settings.locks.fence_retention = 5min;
     return settings;
 }
 

@@ -32,9 +32,9 @@ inline hotstate::redis::config tls_config_for(std::uint16_t port) {
     settings.url = "rediss://127.0.0.1:" + std::to_string(port);
     settings.node.tls.ca_file = shared_tls_certs().ca();
     settings.node.timeout = std::chrono::seconds{5};
-    settings.pool_max_connections = 4;
-    settings.pool_timeout_create = std::chrono::seconds{5};
-    settings.pool_timeout_wait = std::chrono::seconds{5};
+    settings.node.pool_max_connections = 4;
+    settings.node.pool_timeout_create = std::chrono::seconds{5};
+    settings.node.pool_timeout_wait = std::chrono::seconds{5};
     return settings;
 }
 
