@@ -582,8 +582,13 @@ TEST_CASE("redis config: printing comes from the Hana field list: every field is
               "retry={max_retries=10, min_retry_wait=10ms, max_retry_wait=2000ms}") != std::string::npos);
 }
 
-TEST_CASE("redis config: TLS options are refused until the TLS client exists", "[redis][config]") {
+TEST_CASE("redis config: node.tls reaches the endpoint; TLS on a Unix socket is refused", "[redis][config]") {
     config c;
     c.node.tls.enabled = true;
-    CHECK_THAT(configuration_error_of([&] { (void)hotstate::redis::resolve(c); }), Catch::Contains("tls.enabled"));
+    c.node.tls.server_name = "redis.internal";
+    const auto where = hotstate::redis::resolve(c);
+    CHECK(where.tls.enabled);
+    CHECK(where.tls.server_name == "redis.internal");
+    c.url = "unix:///run/redis.sock";
+    CHECK_THAT(configuration_error_of([&] { (void)hotstate::redis::resolve(c); }), Catch::Contains("Unix socket"));
 }
