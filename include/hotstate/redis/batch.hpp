@@ -62,20 +62,6 @@ reply eval_script(connection& c, const detail::redis::script& s, std::string_vie
 
 namespace hotstate::detail::redis {
 
-/// GET + DEL of KEYS[1] in one script: take on a server older than Redis 6.2,
-/// which has no GETDEL. Returns the value, or nil.
-inline constexpr script take_fallback = make_script("take", R"lua(
-local value = redis.call('GET', KEYS[1])
-if value then redis.call('DEL', KEYS[1]) end
-return value
-)lua");
-
-/// Whether an error reply says the server does not know the command: it ran
-/// nothing, so another command may take its place.
-[[nodiscard]] constexpr bool is_unknown_command(std::string_view message) noexcept {
-    return message.starts_with("ERR unknown command");
-}
-
 /// Throws the error of `operation` on category `category_name` for a reply
 /// that is not what `command` expects (an error reply keeps its classification).
 [[noreturn, gnu::cold, gnu::noinline]] inline void fail_operation(std::string_view operation,

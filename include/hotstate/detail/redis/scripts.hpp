@@ -154,6 +154,14 @@ redis.call('PEXPIRE', KEYS[1], string.format('%d', lease + ARGV[3]))
 return 1
 )lua");
 
+/// GET + DEL of KEYS[1] in one script: take on a server older than Redis 6.2,
+/// which has no GETDEL. Returns the value, or nil.
+inline constexpr script take_fallback = make_script("take", R"lua(
+local value = redis.call('GET', KEYS[1])
+if value then redis.call('DEL', KEYS[1]) end
+return value
+)lua");
+
 /// Every script, for loading them on a new connection.
 inline constexpr std::array<const script*, 5> all_scripts = {&counter_incr_expire, &gcra_check, &lock_acquire,
                                                              &lock_release, &lock_extend};
