@@ -202,35 +202,44 @@ TEST_CASE("commands: take falls back to the GET + DEL script on a server without
     STATIC_REQUIRE_FALSE(cmd::take::idempotent);
 }
 
-TEST_CASE("commands: scripts run by EVALSHA, EVAL on NOSCRIPT", "[redis][commands][unit]") {
-    namespace scripts = hotstate::detail::redis;
-    const auto sha = std::string(scripts::counter_incr_expire.sha_view());
-    CHECK(bytes_of(cmd::incr_expire("c", 5, 60000)) ==
-          "*6\r\n$7\r\nEVALSHA\r\n$40\r\n" + sha + "\r\n$1\r\n1\r\n$1\r\nc\r\n$1\r\n5\r\n$5\r\n60000\r\n");
-    const std::string text(scripts::counter_incr_expire.text);
-    CHECK(fallback_bytes_of(cmd::incr_expire("c", 5, 60000)) == "*6\r\n$4\r\nEVAL\r\n$" + std::to_string(text.size()) +
-                                                                     "\r\n" + text +
-                                                                     "\r\n$1\r\n1\r\n$1\r\nc\r\n$1\r\n5\r\n$5\r\n60000\r\n");
-    CHECK(cmd::incr_expire("c", 5, 60000).fallback_on(parse(noscript)));
-    CHECK_FALSE(cmd::incr_expire("c", 5, 60000).fallback_on(parse(wrongtype)));
-    CHECK_FALSE(cmd::incr_expire("c", 5, 60000).fallback_on(parse(":1\r\n")));
-    CHECK(cmd::incr_expire("c", 5, 60000).interpret(parse(":7\r\n"), where) == 7);
-    check_errors(cmd::incr_expire("c", 5, 60000));
-    // beyond 2^53 the script answers the stored decimal string (Lua's doubles are not exact there)
-    CHECK(cmd::incr_expire("c", 1, 1).interpret(parse("$19\r\n9223372036854775807\r\n"), where) == INT64_MAX);
-    CHECK(cmd::increment("c", 1, 1).interpret(parse("$20\r\n-9223372036854775808\r\n"), where) == INT64_MIN);
-    CHECK(error_of([] { (void)cmd::incr_expire("c", 1, 1).interpret(parse("$3\r\nabc\r\n"), where); }).kind() ==
-          errc::server);
-    // increment: INCRBY without an expiry, the script with one
+TEST_CASE("commands: increment, with an expiry a MULTI/EXEC transaction", "[redis][commands][unit]") {
     CHECK(bytes_of(cmd::increment("c", 5)) == bytes_of(cmd::incr_by("c", 5)));
-    CHECK(bytes_of(cmd::increment("c", 5, 60000)) == bytes_of(cmd::incr_expire("c", 5, 60000)));
-    CHECK(fallback_bytes_of(cmd::increment("c", 5, 60000)) == fallback_bytes_of(cmd::incr_expire("c", 5, 60000)));
-    CHECK_FALSE(cmd::increment("c", 5).fallback_on(parse(noscript)));
-    CHECK(cmd::increment("c", 5, 60000).fallback_on(parse(noscript)));
+    CHECK(cmd::increment("c", 5).replies() == 1);
+    CHECK(bytes_of(cmd::increment("c", 5, 60000)) ==
+          "*1\r\n$5\r\nMULTI\r\n" + bytes_of(cmd::incr_by("c", 5)) +
+              "*3\r\n$7\r\nPEXPIRE\r\n$1\r\nc\r\n$5\r\n60000\r\n*1\r\n$4\r\nEXEC\r\n");
+    CHECK(cmd::increment("c", 5, 60000).replies() == 4);
+    CHECK(cmd::increment("c", 5).interpret(parse(":42\r\n"), where) == 42);
+    // EXEC's [new value, PEXPIRE's 1]; exact at the int64 edge
+    CHECK(cmd::increment("c", 1, 1).interpret(parse("*2\r\n:9223372036854775807\r\n:1\r\n"), where) == INT64_MAX);
+    // an error inside the transaction (the value is not a number) keeps its classification
+    CHECK(error_of([] {
+              (void)cmd::increment("c", 1, 1).interpret(
+                  parse("*2\r\n-ERR value is not an integer or out of range\r\n:1\r\n"), where);
+          }).kind() == errc::wrong_type);
+    // EXECABORT and the other shapes
+    CHECK(error_of([] {
+              (void)cmd::increment("c", 1, 1).interpret(
+                  parse("-EXECABORT Transaction discarded because of previous errors.\r\n"), where);
+          }).kind() == errc::server);
+    for (const char* bad : {"*1\r\n:1\r\n", "*2\r\n$1\r\n1\r\n:1\r\n", "$-1\r\n", "*-1\r\n"})
+        CHECK(error_of([&] { (void)cmd::increment("c", 1, 1).interpret(parse(bad), where); }).kind() == errc::server);
+    check_errors(cmd::increment("c", 1, 1));
+    STATIC_REQUIRE_FALSE(cmd::increment::idempotent);
+}
+
+TEST_CASE("commands: scripts run by EVALSHA, EVAL on NOSCRIPT", "[redis][commands][unit]") {
+    const auto sha = std::string(hotstate::detail::redis::lock_release.sha_view());
+    const cmd::lock_release release("l", "o");
+    CHECK(bytes_of(release) == "*5\r\n$7\r\nEVALSHA\r\n$40\r\n" + sha + "\r\n$1\r\n1\r\n$1\r\nl\r\n$1\r\no\r\n");
+    const std::string text(hotstate::detail::redis::lock_release.text);
+    CHECK(fallback_bytes_of(release) == "*5\r\n$4\r\nEVAL\r\n$" + std::to_string(text.size()) + "\r\n" + text +
+                                            "\r\n$1\r\n1\r\n$1\r\nl\r\n$1\r\no\r\n");
+    CHECK(release.fallback_on(parse(noscript)));
+    CHECK_FALSE(release.fallback_on(parse(wrongtype)));
+    CHECK_FALSE(release.fallback_on(parse(":1\r\n")));
     // a script's errors name the operation
-    CHECK_THAT(error_of([] { (void)cmd::incr_expire("c", 1, 1).interpret(parse(wrongtype), where); }).message(),
-               Catch::Contains("increment"));
-    STATIC_REQUIRE_FALSE(cmd::incr_expire::idempotent);
+    CHECK_THAT(error_of([&] { (void)release.interpret(parse(wrongtype), where); }).message(), Catch::Contains("release"));
     STATIC_REQUIRE_FALSE(cmd::gcra::idempotent);
     STATIC_REQUIRE(cmd::lock_acquire::idempotent);
     STATIC_REQUIRE(cmd::lock_release::idempotent);

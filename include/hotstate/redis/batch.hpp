@@ -256,7 +256,7 @@ private:
 };
 
 /// Adds `by` to a counter of category `C` and returns the new value, (re)applying
-/// `expiry` when given, like store.increment<C>. (INCRBY, or INCRBY + PEXPIRE in one script)
+/// `expiry` when given, like store.increment<C>. (INCRBY, or MULTI/INCRBY/PEXPIRE/EXEC)
 template <CounterCategory C>
 class incr : public detail_ops::op_base<C> {
 public:
@@ -463,7 +463,7 @@ void run_group(std::index_sequence<I...>, ::hotstate::redis::connection& c, Stat
                const Defer& defer, const Ops&... ops) {
     ((selected(I) ? c.queue(pipeline_access::command(ops)) : void()), ...);
     std::array<::hotstate::redis::reply, sizeof...(Ops)> replies;
-    ((selected(I) ? void(replies[I] = c.read_reply(pipeline_access::name<Ops>)) : void()), ...);
+    ((selected(I) ? void(replies[I] = read_replies(c, pipeline_access::command(ops))) : void()), ...);
     (interpret_one<I>(c, state, selected, defer, replies[I], ops), ...);
 }
 

@@ -216,8 +216,8 @@ public:
 
     // ---- CounterBackend -----------------------------------------------------
 
-    /// INCRBY key by; with an expiry, INCRBY + PEXPIRE in one script (one key,
-    /// so one slot): commands::increment, the one increment-with-expiry.
+    /// INCRBY key by; with an expiry, MULTI/INCRBY/PEXPIRE/EXEC in one write (one
+    /// key, so one slot): commands::increment, the one increment-with-expiry.
     std::int64_t counter_incr(std::string_view key, std::int64_t by, std::chrono::milliseconds expiry) {
         return execute(access::write, commands::increment(key, by, std::int64_t{expiry.count()}));
     }
@@ -411,7 +411,7 @@ private:
             router_.execute(access_to::key(op), access_to::template reads_only<Op> ? access::read : access::write,
                             effect_of<Op::idempotent>, command, [&](connection& c) {
                                 c.queue(access_to::command(op));
-                                reply r = c.read_reply(command);
+                                reply r = detail::redis::read_replies(c, access_to::command(op));
                                 // a reply the router acts on throws reply_redirect: the router follows it
                                 access_to::template receive<redirects>(op, c, r, state.template slot<I>());
                             });
