@@ -3,6 +3,8 @@
 // another type), the replies parsed by hiredis's redisReader from RESP bytes.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -156,4 +158,195 @@ TEST_CASE("commands: integer flags", "[redis][commands][unit]") {
     check_flag(cmd::sismember("s", "m"));
     check_flag(cmd::hset("h", "f", "v"));
     check_flag(cmd::hdel("h", "f"));
+}
+
+namespace {
+
+/// The fallback request a command would send in place of its first one.
+template <class C>
+std::string fallback_bytes_of(const C& command) {
+    std::string out;
+    command.write_fallback(out);
+    return out;
+}
+
+const std::string noscript = "-NOSCRIPT No matching script. Please use EVAL.\r\n";
+
+}  // namespace
+
+TEST_CASE("commands: GET as a counter", "[redis][commands][unit]") {
+    CHECK(bytes_of(cmd::get_integer("c")) == "*2\r\n$3\r\nGET\r\n$1\r\nc\r\n");
+    CHECK(cmd::get_integer("c").interpret(parse("$2\r\n42\r\n"), where) == 42);
+    CHECK(cmd::get_integer("c").interpret(parse("$2\r\n-7\r\n"), where) == -7);
+    CHECK(cmd::get_integer("c").interpret(parse(nil), where) == 0);
+    for (const char* bad : {"$3\r\nabc\r\n", "$0\r\n\r\n", "$3\r\n12x\r\n", "$20\r\n99999999999999999999\r\n"})
+        CHECK(error_of([&] { (void)cmd::get_integer("c").interpret(parse(bad), where); }).kind() == errc::wrong_type);
+    check_errors(cmd::get_integer("c"));
+}
+
+TEST_CASE("commands: take falls back to the GET + DEL script on a server without GETDEL", "[redis][commands][unit]") {
+    std::atomic<bool> old_server{false};
+    const cmd::take take("k", &old_server);
+    CHECK(bytes_of(take) == "*2\r\n$6\r\nGETDEL\r\n$1\r\nk\r\n");
+    CHECK_FALSE(take.fallback_on(parse("$1\r\nv\r\n")));
+    CHECK_FALSE(take.fallback_on(parse(nil)));
+    CHECK_FALSE(take.fallback_on(parse(wrongtype)));
+    CHECK_FALSE(old_server.load());
+    CHECK(take.fallback_on(parse("-ERR unknown command 'GETDEL', with args beginning with: 'k'\r\n")));
+    CHECK(old_server.load());  // remembered: later takes send the script at once
+    const std::string script = std::string(hotstate::detail::redis::take_fallback.text);
+    const std::string eval = "*4\r\n$4\r\nEVAL\r\n$" + std::to_string(script.size()) + "\r\n" + script + "\r\n$1\r\n1\r\n$1\r\nk\r\n";
+    CHECK(fallback_bytes_of(take) == eval);
+    CHECK(bytes_of(take) == eval);
+    CHECK(take.interpret(parse("$1\r\nv\r\n"), where) == "v"sv);
+    STATIC_REQUIRE_FALSE(cmd::take::idempotent);
+}
+
+TEST_CASE("commands: increment, with an expiry a MULTI/EXEC transaction", "[redis][commands][unit]") {
+    CHECK(bytes_of(cmd::increment("c", 5)) == bytes_of(cmd::incr_by("c", 5)));
+    CHECK(cmd::increment("c", 5).replies() == 1);
+    CHECK(bytes_of(cmd::increment("c", 5, 60000)) ==
+          "*1\r\n$5\r\nMULTI\r\n" + bytes_of(cmd::incr_by("c", 5)) +
+              "*3\r\n$7\r\nPEXPIRE\r\n$1\r\nc\r\n$5\r\n60000\r\n*1\r\n$4\r\nEXEC\r\n");
+    CHECK(cmd::increment("c", 5, 60000).replies() == 4);
+    CHECK(cmd::increment("c", 5).interpret(parse(":42\r\n"), where) == 42);
+    // EXEC's [new value, PEXPIRE's 1]; exact at the int64 edge
+    CHECK(cmd::increment("c", 1, 1).interpret(parse("*2\r\n:9223372036854775807\r\n:1\r\n"), where) == INT64_MAX);
+    // an error inside the transaction (the value is not a number) keeps its classification
+    CHECK(error_of([] {
+              (void)cmd::increment("c", 1, 1).interpret(
+                  parse("*2\r\n-ERR value is not an integer or out of range\r\n:1\r\n"), where);
+          }).kind() == errc::wrong_type);
+    // EXECABORT and the other shapes
+    CHECK(error_of([] {
+              (void)cmd::increment("c", 1, 1).interpret(
+                  parse("-EXECABORT Transaction discarded because of previous errors.\r\n"), where);
+          }).kind() == errc::server);
+    for (const char* bad : {"*1\r\n:1\r\n", "*2\r\n$1\r\n1\r\n:1\r\n", "$-1\r\n", "*-1\r\n"})
+        CHECK(error_of([&] { (void)cmd::increment("c", 1, 1).interpret(parse(bad), where); }).kind() == errc::server);
+    check_errors(cmd::increment("c", 1, 1));
+    STATIC_REQUIRE_FALSE(cmd::increment::idempotent);
+}
+
+TEST_CASE("commands: scripts run by EVALSHA, EVAL on NOSCRIPT", "[redis][commands][unit]") {
+    const auto sha = std::string(hotstate::detail::redis::lock_release.sha_view());
+    const cmd::lock_release release("l", "o");
+    CHECK(bytes_of(release) == "*5\r\n$7\r\nEVALSHA\r\n$40\r\n" + sha + "\r\n$1\r\n1\r\n$1\r\nl\r\n$1\r\no\r\n");
+    const std::string text(hotstate::detail::redis::lock_release.text);
+    CHECK(fallback_bytes_of(release) == "*5\r\n$4\r\nEVAL\r\n$" + std::to_string(text.size()) + "\r\n" + text +
+                                            "\r\n$1\r\n1\r\n$1\r\nl\r\n$1\r\no\r\n");
+    CHECK(release.fallback_on(parse(noscript)));
+    CHECK_FALSE(release.fallback_on(parse(wrongtype)));
+    CHECK_FALSE(release.fallback_on(parse(":1\r\n")));
+    // a script's errors name the operation
+    CHECK_THAT(error_of([&] { (void)release.interpret(parse(wrongtype), where); }).message(), Catch::Contains("release"));
+    STATIC_REQUIRE_FALSE(cmd::gcra::idempotent);
+    STATIC_REQUIRE(cmd::lock_acquire::idempotent);
+    STATIC_REQUIRE(cmd::lock_release::idempotent);
+    STATIC_REQUIRE(cmd::lock_extend::idempotent);
+}
+
+TEST_CASE("commands: GCRA's three integers", "[redis][commands][unit]") {
+    const cmd::gcra step("r", 1000000, 20000, 100000, 1);
+    const auto sha = std::string(hotstate::detail::redis::gcra_check.sha_view());
+    CHECK(bytes_of(step) == "*9\r\n$7\r\nEVALSHA\r\n$40\r\n" + sha +
+                                "\r\n$1\r\n1\r\n$1\r\nr\r\n$7\r\n1000000\r\n$5\r\n20000\r\n$6\r\n100000\r\n$1\r\n1\r\n$4\r\n1000\r\n");
+    const auto allowed = step.interpret(parse("*3\r\n:1\r\n:0\r\n:4\r\n"), where);
+    CHECK(allowed.allowed);
+    CHECK(allowed.remaining == 4);
+    const auto denied = step.interpret(parse("*3\r\n:0\r\n:250\r\n:0\r\n"), where);
+    CHECK_FALSE(denied.allowed);
+    CHECK(denied.retry_after == std::chrono::milliseconds{250});
+    for (const char* bad : {"*2\r\n:1\r\n:0\r\n", "*3\r\n:1\r\n$1\r\n0\r\n:4\r\n", ":1\r\n", "$-1\r\n"})
+        CHECK(error_of([&] { (void)step.interpret(parse(bad), where); }).kind() == errc::server);
+    CHECK(error_of([&] { (void)step.interpret(parse(wrongtype), where); }).kind() == errc::wrong_type);
+}
+
+TEST_CASE("commands: lock scripts", "[redis][commands][unit]") {
+    const cmd::lock_acquire acquire("l", "owner-1", 5000, 86400000);
+    const auto sha = std::string(hotstate::detail::redis::lock_acquire.sha_view());
+    CHECK(bytes_of(acquire) == "*7\r\n$7\r\nEVALSHA\r\n$40\r\n" + sha +
+                                   "\r\n$1\r\n1\r\n$1\r\nl\r\n$7\r\nowner-1\r\n$4\r\n5000\r\n$8\r\n86400000\r\n");
+    CHECK(acquire.interpret(parse("$16\r\n1700000000123456\r\n"), where) == std::uint64_t{1700000000123456});
+    CHECK_FALSE(acquire.interpret(parse(nil), where).has_value());
+    CHECK(error_of([&] { (void)acquire.interpret(parse("$3\r\nabc\r\n"), where); }).kind() == errc::decode);
+    CHECK(error_of([&] { (void)acquire.interpret(parse(":1\r\n"), where); }).kind() == errc::server);
+    check_errors(acquire);
+
+    const cmd::lock_release release("l", "owner-1");
+    CHECK(bytes_of(release) == "*5\r\n$7\r\nEVALSHA\r\n$40\r\n" +
+                                   std::string(hotstate::detail::redis::lock_release.sha_view()) +
+                                   "\r\n$1\r\n1\r\n$1\r\nl\r\n$7\r\nowner-1\r\n");
+    const cmd::lock_extend extend("l", "owner-1", 5000, 1000);
+    CHECK(bytes_of(extend) == "*7\r\n$7\r\nEVALSHA\r\n$40\r\n" +
+                                  std::string(hotstate::detail::redis::lock_extend.sha_view()) +
+                                  "\r\n$1\r\n1\r\n$1\r\nl\r\n$7\r\nowner-1\r\n$4\r\n5000\r\n$4\r\n1000\r\n");
+    for (const auto* answer : {":1\r\n", ":0\r\n"}) {
+        CHECK(release.interpret(parse(answer), where) == (answer[1] == '1'));
+        CHECK(extend.interpret(parse(answer), where) == (answer[1] == '1'));
+    }
+    CHECK(error_of([&] { (void)release.interpret(parse(nil), where); }).kind() == errc::server);
+    check_errors(release);
+    check_errors(extend);
+    CHECK(release.fallback_on(parse(noscript)));
+}
+
+TEST_CASE("commands: PING, ASKING, SCRIPT LOAD", "[redis][commands][unit]") {
+    CHECK(bytes_of(cmd::ping{}) == "*1\r\n$4\r\nPING\r\n");
+    CHECK(bytes_of(cmd::asking{}) == "*1\r\n$6\r\nASKING\r\n");
+    CHECK(cmd::ping{}.interpret(parse("+PONG\r\n"), where));
+    CHECK(error_of([] { (void)cmd::ping{}.interpret(parse("-NOAUTH Authentication required.\r\n"), where); }).kind() ==
+          errc::authentication);
+    CHECK(error_of([] { (void)cmd::ping{}.interpret(parse(":1\r\n"), where); }).kind() == errc::server);
+    const cmd::script_load load(hotstate::detail::redis::lock_release);
+    const std::string text(hotstate::detail::redis::lock_release.text);
+    CHECK(bytes_of(load) ==
+          "*3\r\n$6\r\nSCRIPT\r\n$4\r\nLOAD\r\n$" + std::to_string(text.size()) + "\r\n" + text + "\r\n");
+    CHECK(load.interpret(parse("$40\r\n" + std::string(hotstate::detail::redis::lock_release.sha_view()) + "\r\n"), where));
+    check_errors(load);
+}
+
+TEST_CASE("commands: SCAN pages and UNLINK of a page", "[redis][commands][unit]") {
+    const cmd::scan page("0", "p:*");
+    CHECK(bytes_of(page) ==
+          "*6\r\n$4\r\nSCAN\r\n$1\r\n0\r\n$5\r\nMATCH\r\n$3\r\np:*\r\n$5\r\nCOUNT\r\n$4\r\n1000\r\n");
+    const reply r = parse("*2\r\n$2\r\n17\r\n*2\r\n$3\r\np:a\r\n$3\r\np:b\r\n");
+    const auto result = page.interpret(r, where);
+    CHECK(result.cursor == "17"sv);
+    REQUIRE(result.keys.size() == 2);
+    CHECK(result.keys[1].text() == "p:b"sv);
+    CHECK(bytes_of(cmd::unlink_keys(result.keys)) == "*3\r\n$6\r\nUNLINK\r\n$3\r\np:a\r\n$3\r\np:b\r\n");
+    CHECK(cmd::unlink_keys(result.keys).interpret(parse(":2\r\n"), where) == 2);
+    for (const char* bad : {"*1\r\n$1\r\n0\r\n", "*2\r\n$1\r\n0\r\n:1\r\n", "*2\r\n$1\r\n0\r\n*1\r\n:1\r\n", ":0\r\n"})
+        CHECK(error_of([&] { (void)page.interpret(parse(bad), where); }).kind() == errc::server);
+    check_errors(page);
+}
+
+TEST_CASE("commands: redirects reach a router only when it follows them", "[redis][commands][unit]") {
+    const auto moved = parse("-MOVED 3999 127.0.0.1:7001\r\n");
+    // a standalone server: an error like any other
+    CHECK(error_of([&] { (void)cmd::get("k").interpret(moved, where); }).kind() == errc::server);
+    // a cluster router: redirected, with the target
+    try {
+        (void)cmd::get("k").interpret(moved, cmd::reply_context(where, true));
+        FAIL("no redirect");
+    } catch (const cmd::redirected& r) {
+        CHECK(r.what.kind == hotstate::detail::cluster::failure_kind::moved);
+        CHECK(r.what.slot == 3999);
+        REQUIRE(r.what.target.has_value());
+        CHECK(r.what.target->port == 7001);
+        CHECK(r.address == std::string(where));
+    }
+    // "MOVED 1 :7002" (an unknown endpoint) means the replying host
+    try {
+        (void)cmd::incr_by("c", 1).interpret(parse("-ASK 1 :7002\r\n"), cmd::reply_context(where, true));
+        FAIL("no redirect");
+    } catch (const cmd::redirected& r) {
+        CHECK(r.what.kind == hotstate::detail::cluster::failure_kind::ask);
+        REQUIRE(r.what.target.has_value());
+        CHECK(r.what.target->host == "127.0.0.1");
+    }
+    // an ordinary error stays an error for a router too
+    CHECK(error_of([&] { (void)cmd::get("k").interpret(parse(wrongtype), cmd::reply_context(where, true)); }).kind() ==
+          errc::wrong_type);
 }

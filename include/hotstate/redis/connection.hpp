@@ -94,7 +94,45 @@ enum class peer_state : std::uint8_t {
 
 namespace hotstate::redis {
 
-/// An owned hiredis reply (freed with freeReplyObject).
+/// A parsed reply, or one element of an array reply, read in place (not
+/// owned: valid while the `reply` it came from lives). What commands interpret.
+class reply_view {
+public:
+    /// No reply.
+    reply_view() = default;
+    /// A view of `raw` (hiredis's parse; see reply).
+    explicit reply_view(const redisReply* raw) noexcept : raw_(raw) {}
+
+    /// Whether a reply is viewed.
+    explicit operator bool() const noexcept { return raw_ != nullptr; }
+    /// REDIS_REPLY_STRING, _ARRAY, _INTEGER, _NIL, _STATUS or _ERROR.
+    [[nodiscard]] int type() const noexcept { return raw_->type; }
+    /// An error reply (-ERR ...).
+    [[nodiscard]] bool is_error() const noexcept { return raw_->type == REDIS_REPLY_ERROR; }
+    /// A nil reply (missing key or field).
+    [[nodiscard]] bool is_nil() const noexcept { return raw_->type == REDIS_REPLY_NIL; }
+    /// An integer reply.
+    [[nodiscard]] bool is_integer() const noexcept { return raw_->type == REDIS_REPLY_INTEGER; }
+    /// A bulk string reply.
+    [[nodiscard]] bool is_string() const noexcept { return raw_->type == REDIS_REPLY_STRING; }
+    /// A status reply (+OK).
+    [[nodiscard]] bool is_status() const noexcept { return raw_->type == REDIS_REPLY_STATUS; }
+    /// An array reply.
+    [[nodiscard]] bool is_array() const noexcept { return raw_->type == REDIS_REPLY_ARRAY; }
+    /// String, status or error text, in place.
+    [[nodiscard]] std::string_view text() const noexcept { return {raw_->str, raw_->len}; }
+    /// The value of an integer reply.
+    [[nodiscard]] long long integer() const noexcept { return raw_->integer; }
+    /// The number of elements of an array reply (0 for any other).
+    [[nodiscard]] std::size_t size() const noexcept { return raw_->type == REDIS_REPLY_ARRAY ? raw_->elements : 0; }
+    /// Element `i` of an array reply (i < size()).
+    [[nodiscard]] reply_view operator[](std::size_t i) const noexcept { return reply_view(raw_->element[i]); }
+
+private:
+    const redisReply* raw_ = nullptr;
+};
+
+/// An owned parsed reply (hiredis's, freed with freeReplyObject); read it as a reply_view.
 class reply {
 public:
     /// No reply.
@@ -113,12 +151,16 @@ public:
     }
     ~reply() { reset(); }
 
-    /// The hiredis reply (still owned).
-    [[nodiscard]] redisReply* get() const noexcept { return raw_; }
-    /// Member access to the hiredis reply.
-    redisReply* operator->() const noexcept { return raw_; }
     /// Whether a reply is held.
     explicit operator bool() const noexcept { return raw_ != nullptr; }
+    /// The hiredis reply (still owned). Kept only for code that has not moved to reply_view yet.
+    [[nodiscard]] redisReply* get() const noexcept { return raw_; }
+    /// Member access to the hiredis reply; see get().
+    redisReply* operator->() const noexcept { return raw_; }
+    /// The reply, to read in place.
+    [[nodiscard]] reply_view view() const noexcept { return reply_view(raw_); }
+    /// The reply, to read in place (what commands take).
+    operator reply_view() const noexcept { return view(); }
 
     /// REDIS_REPLY_STRING, _ARRAY, _INTEGER, _NIL, _STATUS or _ERROR.
     [[nodiscard]] int type() const noexcept { return raw_->type; }
@@ -132,6 +174,10 @@ public:
     [[nodiscard]] std::string_view text() const noexcept { return {raw_->str, raw_->len}; }
     /// The value of an integer reply.
     [[nodiscard]] long long integer() const noexcept { return raw_->integer; }
+    /// The number of elements of an array reply (0 for any other).
+    [[nodiscard]] std::size_t size() const noexcept { return view().size(); }
+    /// Element `i` of an array reply (i < size()).
+    [[nodiscard]] reply_view operator[](std::size_t i) const noexcept { return view()[i]; }
 
     /// Frees the reply now.
     void reset() noexcept {
@@ -267,11 +313,12 @@ public:
 
     /// Starts an operation: request_sent() is false until a byte of it is written.
     void begin_request() noexcept { sent_ = false; }
-    /// Whether a write of this operation began since begin_request(): from then
-    /// on a failure leaves the outcome unknown, since the server may have
-    /// executed the command and only its reply was lost. Before, nothing can
-    /// have run. (Counted from the start of a write, not its first accepted
-    /// byte: the stream does not say how far a failed write got.)
+    /// Whether a byte of this operation may have reached the server since
+    /// begin_request(): from then on a failure leaves the outcome unknown, since
+    /// the server may have executed the command and only its reply was lost.
+    /// Before, nothing can have run: a write that failed before its first byte
+    /// left (the stream's write_all counts them) leaves this false, so the
+    /// request may be sent again on another connection.
     [[nodiscard]] bool request_sent() const noexcept { return sent_; }
 
     /// Whether the server is still at the other end of this idle connection,
@@ -359,7 +406,7 @@ public:
         append_argv(name, static_cast<int>(args.size()), argv.data(), lengths.data());
     }
     /// Queues one argv command in the connection's own output buffer.
-    void append_argv(std::string_view, int argc, const char** argv, const std::size_t* lengths) {
+    void append_argv(std::string_view, int argc, const char* const* argv, const std::size_t* lengths) {
         std::size_t payload = 0;
         for (int i = 0; i < argc; ++i) payload += lengths[i];
         const std::size_t count = static_cast<std::size_t>(argc);
@@ -370,6 +417,25 @@ public:
     }
     /// Queues bytes already encoded as RESP (a command object's request).
     void append_raw(std::string_view bytes) { pending_.append(bytes); }
+    /// Queues a command value (detail::redis::commands) for a pipeline.
+    template <class Command>
+    void queue(const Command& command) {
+        command.write(pending_);
+    }
+    /// Queues a command value's fallback request (see detail::redis::commands).
+    template <class Command>
+    void queue_fallback(const Command& command) {
+        command.write_fallback(pending_);
+    }
+
+    /// Whether the current operation runs after ASKING (a cluster router sent it
+    /// for a slot being imported): a follow-up request of the same operation (EVAL
+    /// after NOSCRIPT) needs its own ASKING, since the flag lasts one command.
+    /// Set by the router for the operation's span; the connection is the
+    /// operation's alone then, so the state travels with it.
+    [[nodiscard]] bool asking() const noexcept { return asking_; }
+    /// See asking().
+    void set_asking(bool on) noexcept { asking_ = on; }
 
     /// Flushes queued commands (first call) and reads the next reply. Always
     /// inlined, like command_argv: MULTI/INCRBY/PEXPIRE/EXEC reads four replies,
@@ -384,7 +450,7 @@ public:
     /// One command through the argv interface; the hot path of every operation.
     /// The request is encoded on the stack when small (no allocation), written
     /// with the stream's write_all, and its reply read into the redisReader.
-    [[gnu::always_inline]] inline reply command_argv(std::string_view name, int argc, const char** argv,
+    [[gnu::always_inline]] inline reply command_argv(std::string_view name, int argc, const char* const* argv,
                                                      const std::size_t* lengths) {
         std::size_t payload = 0;
         for (int i = 0; i < argc; ++i) payload += lengths[i];
@@ -471,12 +537,14 @@ private:
                                              detail::redis::deadline until) {
         if (broken_) [[unlikely]]
             fail_broken(name);
-        sent_ = true;
+        std::size_t written = 0;
         try {
-            stream_.write_all(std::span<const char>(data, size), until);
+            stream_.write_all(std::span<const char>(data, size), until, written);
         } catch (const error& failure) {
+            if (written != 0) sent_ = true;  // a part left: the server may run it
             fail_io(name, failure);
         }
+        sent_ = true;
     }
 
     void flush(std::string_view name, detail::redis::deadline until) {
@@ -548,6 +616,7 @@ private:
     bool broken_ = false;
     bool lost_peer_ = false;
     bool sent_ = false;  // a write of the current operation began (see request_sent())
+    bool asking_ = false;  // see asking()
 };
 
 /// The connection the pools and backends use: TCP, Unix socket or TLS, chosen

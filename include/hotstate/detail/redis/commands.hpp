@@ -5,54 +5,117 @@
 //   - its request: with_args(f) hands `f` the argv arrays (on the stack), so a
 //     connection encodes it on the stack and a pipeline appends it to its
 //     buffer with write(out); both produce the same RESP bytes;
-//   - the meaning of its reply: interpret(reply, address) gives the result, or
-//     throws a typed hotstate::error (the server's classified error reply, or
-//     errc::server for a reply of the wrong shape) naming the address and the
-//     command. Redirects (MOVED, ASK, TRYAGAIN...) are the router's to classify
-//     before a reply reaches interpret().
+//   - the meaning of its reply: interpret(reply, where) gives the result, or
+//     throws: `redirected` for an error reply a router acts on (MOVED, ASK,
+//     TRYAGAIN, CLUSTERDOWN, READONLY, LOADING, MASTERDOWN), when `where` says
+//     the caller follows redirects; else a typed hotstate::error (the server's
+//     classified error reply, or errc::server for a reply of the wrong shape)
+//     naming the address and the command.
+// A command whose reply can ask for another request in its place has a
+// fallback (has_fallback): fallback_on(reply) says whether this reply is such
+// a request (NOSCRIPT for a script run by EVALSHA; "unknown command" for
+// GETDEL on a server older than 6.2: nothing ran either way), and
+// with_fallback_args(f) is the request to send instead (EVAL, which loads the
+// script). Every script runs through script_command, so the EVALSHA/EVAL
+// choice is written once; the one place that sends the fallback is
+// detail/redis/run.hpp (blocking) and the pipeline runner.
 // A connection, a pipeline and (next) an asynchronous client all run these, so
 // a pipelined GET and a store's GET cannot disagree about either side.
 //
 // Every command type satisfies the Command concept below.
 #pragma once
 
+#include <atomic>
+#include <charconv>
+#include <chrono>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <vector>
 
 #include <hiredis/hiredis.h>
 
+#include <hotstate/detail/cluster/redirect.hpp>
 #include <hotstate/detail/fixed_string.hpp>
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/detail/redis/resp.hpp>
+#include <hotstate/detail/redis/scripts.hpp>
 #include <hotstate/error.hpp>
+#include <hotstate/rate_limit.hpp>
 #include <hotstate/redis/connection.hpp>
 
 namespace hotstate::detail::redis::commands {
 
+using ::hotstate::redis::reply_view;
+
+/// Where a reply came from, and whether the caller follows redirects.
+struct reply_context {
+    /// The server's "host:port" (or socket path), for messages and "MOVED 1 :port".
+    std::string_view address;
+    /// Whether an error reply a router acts on throws `redirected` (cluster and
+    /// sentinel routers) instead of a hotstate::error (a standalone server).
+    bool redirects = false;
+    /// Implicit from an address: a caller that follows no redirect.
+    constexpr reply_context(std::string_view at, bool follow = false) noexcept : address(at), redirects(follow) {}
+};
+
+/// Thrown by interpret() for an error reply the router handles (see
+/// reply_context::redirects); carries the classification and the server's text
+/// (no key bytes: Redis puts none in these replies). Never leaves a router.
+struct redirected {
+    cluster::classified_error what;
+    std::string message;
+    std::string address;
+};
+
 /// A Redis command as a value; see the banner.
 template <class C>
-concept Command = requires(const C& command, std::string& out, const ::hotstate::redis::reply& r,
-                           std::string_view address) {
+concept Command = requires(const C& command, std::string& out, reply_view r, reply_context where) {
     typename C::result_type;
     { C::name } -> std::convertible_to<std::string_view>;
     { C::idempotent } -> std::convertible_to<bool>;
     { command.write(out) } -> std::same_as<void>;
-    { command.interpret(r, address) } -> std::same_as<typename C::result_type>;
+    { command.interpret(r, where) } -> std::same_as<typename C::result_type>;
 };
 
-/// The error of a reply `command` did not expect: the server's classified error
-/// for an error reply, errc::server naming the reply type otherwise.
-[[noreturn, gnu::cold, gnu::noinline]] inline void unexpected(std::string_view address, std::string_view command,
-                                                             const ::hotstate::redis::reply& r) {
-    if (r.is_error()) throw server_error(address, command, r.text());
+/// A command whose reply may ask for another request in its place (see the banner).
+template <class C>
+concept HasFallback = Command<C> && requires(const C& command, reply_view r, std::string& out) {
+    { command.fallback_on(r) } -> std::same_as<bool>;
+    { command.write_fallback(out) } -> std::same_as<void>;
+};
+
+/// The host part of a "host:port" address (for "MOVED 1 :port").
+[[nodiscard]] inline std::string_view host_of(std::string_view address) noexcept {
+    const auto colon = address.rfind(':');
+    std::string_view host = colon == std::string_view::npos ? address : address.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    return host;
+}
+
+/// The error of a reply `command` did not expect: `redirected` for an error
+/// reply a router acts on (when `where` follows redirects), the server's
+/// classified error for any other error reply, errc::server naming the reply
+/// type otherwise. Out of line and cold: the hot paths only test a type.
+[[noreturn, gnu::cold, gnu::noinline]] inline void unexpected(reply_context where, std::string_view command,
+                                                             reply_view r) {
+    if (r.is_error()) {
+        if (where.redirects) {
+            auto classified = cluster::classify_error(r.text(), host_of(where.address));
+            if (classified.kind != cluster::failure_kind::none)
+                throw redirected{std::move(classified), std::string(r.text()), std::string(where.address)};
+        }
+        throw server_error(where.address, command, r.text());
+    }
     static constexpr std::string_view names[] = {"?", "string", "array", "integer", "nil", "status", "error"};
     const int type = r.type();
     const std::string_view shown = type >= 0 && type < 7 ? names[type] : std::string_view("unknown");
-    throw error(errc::server, context(address, command) + "unexpected " + std::string(shown) + " reply");
+    throw error(errc::server, context(where.address, command) + "unexpected " + std::string(shown) + " reply");
 }
 
 /// Appends the RESP encoding of `argc` arguments to `out`.
@@ -74,6 +137,17 @@ struct command_base {
                 append_request(out, argc, argv, lengths);
             });
     }
+    /// Appends the fallback request's RESP bytes (a command with with_fallback_args).
+    void write_fallback(std::string& out) const
+        requires requires(const Derived& command) {
+            command.with_fallback_args([](std::size_t, const char* const*, const std::size_t*) {});
+        }
+    {
+        static_cast<const Derived&>(*this).with_fallback_args(
+            [&](std::size_t argc, const char* const* argv, const std::size_t* lengths) {
+                append_request(out, argc, argv, lengths);
+            });
+    }
 };
 
 /// Calls `f(argc, argv, lengths)` with arrays of the views, on the stack.
@@ -85,18 +159,17 @@ decltype(auto) pass_args(F&& f, const Views&... views) {
 }
 
 /// A bulk string or nil: the bytes in place (valid while the reply lives).
-[[nodiscard]] inline std::optional<std::string_view> bulk_or_nil(std::string_view address, std::string_view command,
-                                                                  const ::hotstate::redis::reply& r) {
+[[nodiscard]] inline std::optional<std::string_view> bulk_or_nil(reply_context where, std::string_view command, reply_view r) {
     if (r.type() == REDIS_REPLY_STRING) [[likely]]
         return r.text();
-    if (!r.is_nil()) unexpected(address, command, r);
+    if (!r.is_nil()) unexpected(where, command, r);
     return std::nullopt;
 }
 
 /// An integer reply read as "did it change / exist": > 0.
-[[nodiscard]] inline bool flag(std::string_view address, std::string_view command, const ::hotstate::redis::reply& r) {
+[[nodiscard]] inline bool flag(reply_context where, std::string_view command, reply_view r) {
     if (!r.is_integer()) [[unlikely]]
-        unexpected(address, command, r);
+        unexpected(where, command, r);
     return r.integer() > 0;
 }
 
@@ -111,26 +184,44 @@ struct get : command_base<get> {
     decltype(auto) with_args(F&& f) const {
         return pass_args(f, name, key);
     }
-    [[nodiscard]] result_type interpret(const ::hotstate::redis::reply& r, std::string_view address) const {
-        return bulk_or_nil(address, name, r);
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        return bulk_or_nil(where, name, r);
     }
 };
 
-/// GETDEL key: the value's bytes (now deleted), or nullopt when missing.
-struct getdel : command_base<getdel> {
+/// GETDEL key: the value's bytes (now deleted), or nullopt when missing. On a
+/// server older than Redis 6.2 ("unknown command": nothing ran) the fallback is
+/// the GET + DEL script (EVAL take_fallback); `old_server`, when given, remembers
+/// that, so later takes send the script at once.
+struct take : command_base<take> {
     using result_type = std::optional<std::string_view>;
     static constexpr std::string_view name = "GETDEL";
     static constexpr bool idempotent = false;
     std::string_view key;
-    explicit getdel(std::string_view k) noexcept : key(k) {}
+    std::atomic<bool>* old_server;
+    explicit take(std::string_view k, std::atomic<bool>* remember = nullptr) noexcept : key(k), old_server(remember) {}
     template <class F>
     decltype(auto) with_args(F&& f) const {
+        if (old_server != nullptr && old_server->load(std::memory_order_relaxed)) [[unlikely]]
+            return with_fallback_args(f);
         return pass_args(f, name, key);
     }
-    [[nodiscard]] result_type interpret(const ::hotstate::redis::reply& r, std::string_view address) const {
-        return bulk_or_nil(address, name, r);
+    [[nodiscard]] bool fallback_on(reply_view r) const noexcept {
+        if (!r.is_error() || !is_unknown_command(r.text())) [[likely]]
+            return false;
+        if (old_server != nullptr) old_server->store(true, std::memory_order_relaxed);
+        return true;
+    }
+    template <class F>
+    decltype(auto) with_fallback_args(F&& f) const {
+        return pass_args(f, std::string_view("EVAL"), take_fallback.text, std::string_view("1"), key);
+    }
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        return bulk_or_nil(where, name, r);
     }
 };
+/// GETDEL under its command's name.
+using getdel = take;
 
 /// SET key value [PX ms]: true (OK); a failure throws.
 struct set : command_base<set> {
@@ -149,9 +240,9 @@ struct set : command_base<set> {
         }
         return pass_args(f, name, key, value);
     }
-    [[nodiscard]] result_type interpret(const ::hotstate::redis::reply& r, std::string_view address) const {
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
         if (r.type() != REDIS_REPLY_STATUS) [[unlikely]]
-            unexpected(address, name, r);
+            unexpected(where, name, r);
         return true;
     }
 };
@@ -169,9 +260,9 @@ struct incr_by : command_base<incr_by> {
         const ::hotstate::redis::int_arg by(amount);
         return pass_args(f, name, key, by.view());
     }
-    [[nodiscard]] result_type interpret(const ::hotstate::redis::reply& r, std::string_view address) const {
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
         if (!r.is_integer()) [[unlikely]]
-            unexpected(address, name, r);
+            unexpected(where, name, r);
         return r.integer();
     }
 };
@@ -187,8 +278,8 @@ struct unlink : command_base<unlink> {
     decltype(auto) with_args(F&& f) const {
         return pass_args(f, name, key);
     }
-    [[nodiscard]] result_type interpret(const ::hotstate::redis::reply& r, std::string_view address) const {
-        return flag(address, name, r);
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        return flag(where, name, r);
     }
 };
 
@@ -203,8 +294,8 @@ struct exists : command_base<exists> {
     decltype(auto) with_args(F&& f) const {
         return pass_args(f, name, key);
     }
-    [[nodiscard]] result_type interpret(const ::hotstate::redis::reply& r, std::string_view address) const {
-        return flag(address, name, r);
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        return flag(where, name, r);
     }
 };
 
@@ -221,8 +312,8 @@ struct member_flag : command_base<member_flag<Name, Idempotent>> {
     decltype(auto) with_args(F&& f) const {
         return pass_args(f, name, key, member);
     }
-    [[nodiscard]] result_type interpret(const ::hotstate::redis::reply& r, std::string_view address) const {
-        return flag(address, name, r);
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        return flag(where, name, r);
     }
 };
 
@@ -248,8 +339,8 @@ struct hset : command_base<hset> {
     decltype(auto) with_args(F&& f) const {
         return pass_args(f, name, key, field, value);
     }
-    [[nodiscard]] result_type interpret(const ::hotstate::redis::reply& r, std::string_view address) const {
-        return flag(address, name, r);
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        return flag(where, name, r);
     }
 };
 
@@ -265,13 +356,307 @@ struct hget : command_base<hget> {
     decltype(auto) with_args(F&& f) const {
         return pass_args(f, name, key, field);
     }
-    [[nodiscard]] result_type interpret(const ::hotstate::redis::reply& r, std::string_view address) const {
-        return bulk_or_nil(address, name, r);
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        return bulk_or_nil(where, name, r);
     }
 };
 
-static_assert(Command<get> && Command<getdel> && Command<set> && Command<incr_by> && Command<unlink> &&
+/// GET key read as a counter: a missing key reads as 0; bytes that are not a
+/// decimal int64 are errc::wrong_type.
+struct get_integer : command_base<get_integer> {
+    using result_type = std::int64_t;
+    static constexpr std::string_view name = "GET";
+    static constexpr bool idempotent = true;
+    std::string_view key;
+    explicit get_integer(std::string_view k) noexcept : key(k) {}
+    template <class F>
+    decltype(auto) with_args(F&& f) const {
+        return pass_args(f, name, key);
+    }
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        if (r.is_nil()) return 0;
+        if (!r.is_string()) [[unlikely]]
+            unexpected(where, name, r);
+        std::int64_t value = 0;
+        const auto text = r.text();
+        const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size() || text.empty()) [[unlikely]]
+            throw error(errc::wrong_type, context(where.address, name) + "the value is not an integer");
+        return value;
+    }
+};
+
+/// A Lua script on one key, run by EVALSHA with EVAL as the fallback on
+/// NOSCRIPT (a restart or SCRIPT FLUSH forgot it; EVAL loads it again). The
+/// one script runner: Derived gives `code` (the script), `key`, and
+/// with_script_args(g), which calls g with its ARGV as string_views.
+template <class Derived>
+struct script_command : command_base<Derived> {
+    template <class F>
+    decltype(auto) with_args(F&& f) const {
+        const auto& self = static_cast<const Derived&>(*this);
+        return self.with_script_args([&](const auto&... argv) {
+            return pass_args(f, std::string_view("EVALSHA"), Derived::code.sha_view(), std::string_view("1"), self.key,
+                             argv...);
+        });
+    }
+    /// NOSCRIPT: the script never ran, so EVAL may take its place.
+    [[nodiscard]] bool fallback_on(reply_view r) const noexcept { return r.is_error() && is_noscript(r.text()); }
+    template <class F>
+    decltype(auto) with_fallback_args(F&& f) const {
+        const auto& self = static_cast<const Derived&>(*this);
+        return self.with_script_args([&](const auto&... argv) {
+            return pass_args(f, std::string_view("EVAL"), Derived::code.text, std::string_view("1"), self.key, argv...);
+        });
+    }
+};
+
+/// A counter increment, with or without an expiry: INCRBY, or with an expiry
+/// MULTI / INCRBY / PEXPIRE / EXEC in one write (one key, so one slot; four
+/// replies). The one increment-with-expiry: what store.increment and ops::incr
+/// send. A transaction, not a script: Lua would cost the server several times
+/// the commands (throughput 0.68 of MULTI/EXEC on one connection), and hold
+/// the answer as a double, inexact beyond 2^53. Not idempotent.
+struct increment : command_base<increment> {
+    using result_type = std::int64_t;
+    static constexpr std::string_view name = "INCRBY";
+    static constexpr bool idempotent = false;
+    std::string_view key;
+    std::int64_t amount;
+    std::int64_t expiry_ms;  ///< 0: no expiry
+    increment(std::string_view k, std::int64_t by, std::int64_t expiry = 0) noexcept
+        : key(k), amount(by), expiry_ms(expiry) {}
+    /// How many replies the request gets: 1, or 4 with an expiry.
+    [[nodiscard]] std::size_t replies() const noexcept { return expiry_ms > 0 ? 4 : 1; }
+    /// The request of one reply (INCRBY); with an expiry, see write().
+    template <class F>
+    decltype(auto) with_args(F&& f) const {
+        return incr_by(key, amount).with_args(f);
+    }
+    /// Appends the whole request: INCRBY, or the transaction with an expiry.
+    void write(std::string& out) const {
+        const auto append = [&](std::size_t argc, const char* const* argv, const std::size_t* lengths) {
+            append_request(out, argc, argv, lengths);
+        };
+        if (expiry_ms <= 0) {
+            incr_by(key, amount).with_args(append);
+            return;
+        }
+        const ::hotstate::redis::int_arg ms(expiry_ms);
+        pass_args(append, std::string_view("MULTI"));
+        incr_by(key, amount).with_args(append);
+        pass_args(append, std::string_view("PEXPIRE"), key, ms.view());
+        pass_args(append, std::string_view("EXEC"));
+    }
+    /// INCRBY's integer, or EXEC's [new value, 1|0]. An error queued in the
+    /// transaction (MOVED, WRONGTYPE...) is the reply the runner hands here.
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        if (r.is_integer()) [[likely]]
+            return r.integer();
+        if (r.is_array() && r.size() == 2) {
+            const reply_view incremented = r[0];
+            if (incremented.is_integer()) return incremented.integer();
+            if (incremented.is_error()) throw server_error(where.address, name, incremented.text());
+        }
+        unexpected(where, name, r);
+    }
+};
+
+/// A command whose request gets more than one reply (see increment).
+template <class C>
+concept MultiReply = Command<C> && requires(const C& command) {
+    { command.replies() } -> std::same_as<std::size_t>;
+};
+
+/// One GCRA step (the gcra_check script) at `now_us` by the client's Clock. Not idempotent.
+struct gcra : script_command<gcra> {
+    using result_type = rate_decision;
+    static constexpr const script& code = gcra_check;
+    static constexpr std::string_view name = code.name;
+    static constexpr bool idempotent = false;
+    /// Extra TTL of a GCRA key beyond its schedule, in ms (see detail::redis::gcra_check);
+    /// a literal argument, so no operation formats it.
+    static constexpr std::string_view ttl_slack_ms = "1000";
+    std::string_view key;
+    std::int64_t now_us, emission_us, capacity_us, cost;
+    gcra(std::string_view k, std::int64_t now, std::int64_t emission, std::int64_t capacity, std::int64_t n) noexcept
+        : key(k), now_us(now), emission_us(emission), capacity_us(capacity), cost(n) {}
+    template <class G>
+    decltype(auto) with_script_args(G&& g) const {
+        using ::hotstate::redis::int_arg;
+        const int_arg now(now_us), emission(emission_us), capacity(capacity_us), n(cost);
+        return g(now.view(), emission.view(), capacity.view(), n.view(), ttl_slack_ms);
+    }
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        if (!r.is_array() || r.size() != 3 || !r[0].is_integer() || !r[1].is_integer() || !r[2].is_integer())
+            [[unlikely]]
+            unexpected(where, name, r);
+        return rate_decision{r[0].integer() != 0, std::chrono::milliseconds{r[1].integer()}, r[2].integer()};
+    }
+};
+
+/// Lock acquire (the lock_acquire script): the fencing token, or nullopt while
+/// another owner's lease is live. Idempotent in effect (see scripts.hpp).
+struct lock_acquire : script_command<lock_acquire> {
+    using result_type = std::optional<std::uint64_t>;
+    static constexpr const script& code = redis::lock_acquire;
+    static constexpr std::string_view name = code.name;
+    static constexpr bool idempotent = true;
+    std::string_view key, owner;
+    std::int64_t lease_ms, retention_ms;
+    lock_acquire(std::string_view k, std::string_view who, std::int64_t lease, std::int64_t retention) noexcept
+        : key(k), owner(who), lease_ms(lease), retention_ms(retention) {}
+    template <class G>
+    decltype(auto) with_script_args(G&& g) const {
+        const ::hotstate::redis::int_arg lease(lease_ms), retention(retention_ms);
+        return g(owner, lease.view(), retention.view());
+    }
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        if (r.is_nil()) return std::nullopt;
+        if (!r.is_string()) [[unlikely]]
+            unexpected(where, name, r);
+        std::uint64_t fence = 0;
+        const auto text = r.text();
+        const auto parsed = std::from_chars(text.data(), text.data() + text.size(), fence);
+        if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size() || text.empty()) [[unlikely]]
+            throw error(errc::decode, context(where.address, name) + "malformed fencing token");
+        return fence;
+    }
+};
+
+/// An owner-checked lock script with a 1/0 answer (release, extend).
+template <const script& Code, bool HasLease>
+struct lock_check : script_command<lock_check<Code, HasLease>> {
+    using result_type = bool;
+    static constexpr const script& code = Code;
+    static constexpr std::string_view name = Code.name;
+    static constexpr bool idempotent = true;
+    std::string_view key, owner;
+    std::int64_t lease_ms = 0, retention_ms = 0;
+    lock_check(std::string_view k, std::string_view who) noexcept requires(!HasLease) : key(k), owner(who) {}
+    lock_check(std::string_view k, std::string_view who, std::int64_t lease, std::int64_t retention) noexcept
+        requires HasLease
+        : key(k), owner(who), lease_ms(lease), retention_ms(retention) {}
+    template <class G>
+    decltype(auto) with_script_args(G&& g) const {
+        if constexpr (HasLease) {
+            const ::hotstate::redis::int_arg lease(lease_ms), retention(retention_ms);
+            return g(owner, lease.view(), retention.view());
+        } else {
+            return g(owner);
+        }
+    }
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        if (!r.is_integer()) [[unlikely]]
+            unexpected(where, name, r);
+        return r.integer() == 1;
+    }
+};
+/// Owner-checked release (the lock_release script): whether `owner` released it.
+using lock_release = lock_check<redis::lock_release, false>;
+/// Owner-checked extend (the lock_extend script): whether the lease was renewed.
+using lock_extend = lock_check<redis::lock_extend, true>;
+
+/// A command whose answer is a status (+OK, +PONG): PING, ASKING, SCRIPT LOAD's cousins.
+template <::hotstate::fixed_string Name>
+struct status_command : command_base<status_command<Name>> {
+    using result_type = bool;
+    static constexpr std::string_view name = Name.view();
+    static constexpr bool idempotent = true;
+    template <class F>
+    decltype(auto) with_args(F&& f) const {
+        return pass_args(f, name);
+    }
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        if (!r.is_status()) [[unlikely]]
+            unexpected(where, name, r);
+        return true;
+    }
+};
+/// PING: true (PONG); an error reply (NOAUTH, LOADING) throws.
+using ping = status_command<"PING">;
+/// ASKING: the next command may run on a slot being imported.
+using asking = status_command<"ASKING">;
+
+/// SCRIPT LOAD of one script, so EVALSHA finds it on a node it never used before.
+struct script_load : command_base<script_load> {
+    using result_type = bool;
+    static constexpr std::string_view name = "SCRIPT LOAD";
+    static constexpr bool idempotent = true;
+    const script* code;
+    explicit script_load(const script& s) noexcept : code(&s) {}
+    template <class F>
+    decltype(auto) with_args(F&& f) const {
+        return pass_args(f, std::string_view("SCRIPT"), std::string_view("LOAD"), code->text);
+    }
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        if (!r.is_string()) [[unlikely]]
+            unexpected(where, name, r);
+        return true;
+    }
+};
+
+/// One SCAN page: the next cursor ("0" at the end) and the keys, in place.
+struct scan_page {
+    std::string_view cursor;
+    reply_view keys;  ///< an array of bulk strings
+};
+
+/// SCAN cursor MATCH pattern COUNT 1000.
+struct scan : command_base<scan> {
+    using result_type = scan_page;
+    static constexpr std::string_view name = "SCAN";
+    static constexpr bool idempotent = true;
+    std::string_view cursor, pattern;
+    scan(std::string_view from, std::string_view match) noexcept : cursor(from), pattern(match) {}
+    template <class F>
+    decltype(auto) with_args(F&& f) const {
+        return pass_args(f, name, cursor, std::string_view("MATCH"), pattern, std::string_view("COUNT"),
+                         std::string_view("1000"));
+    }
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        if (!r.is_array() || r.size() != 2 || !r[0].is_string() || !r[1].is_array()) [[unlikely]]
+            unexpected(where, name, r);
+        for (std::size_t i = 0; i < r[1].size(); ++i)
+            if (!r[1][i].is_string()) [[unlikely]]
+                unexpected(where, name, r[1][i]);
+        return {r[0].text(), r[1]};
+    }
+};
+
+/// UNLINK of a SCAN page's keys (one server): how many existed.
+struct unlink_keys : command_base<unlink_keys> {
+    using result_type = std::int64_t;
+    static constexpr std::string_view name = "UNLINK";
+    static constexpr bool idempotent = true;
+    reply_view keys;  ///< an array of bulk strings (a scan_page's keys), at least one
+    explicit unlink_keys(reply_view of) noexcept : keys(of) {}
+    template <class F>
+    decltype(auto) with_args(F&& f) const {
+        const std::size_t argc = keys.size() + 1;
+        std::vector<const char*> argv(argc);
+        std::vector<std::size_t> lengths(argc);
+        argv[0] = name.data();
+        lengths[0] = name.size();
+        for (std::size_t i = 1; i < argc; ++i) {
+            argv[i] = keys[i - 1].text().data();
+            lengths[i] = keys[i - 1].text().size();
+        }
+        return f(argc, argv.data(), lengths.data());
+    }
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        if (!r.is_integer()) [[unlikely]]
+            unexpected(where, name, r);
+        return r.integer();
+    }
+};
+
+static_assert(Command<get> && Command<take> && Command<set> && Command<incr_by> && Command<unlink> &&
               Command<exists> && Command<sadd> && Command<srem> && Command<sismember> && Command<hdel> &&
-              Command<hset> && Command<hget>);
+              Command<hset> && Command<hget> && Command<get_integer> && Command<increment> && Command<gcra> &&
+              Command<lock_acquire> && Command<lock_release> && Command<lock_extend> && Command<ping> &&
+              Command<asking> && Command<script_load> && Command<scan> && Command<unlink_keys>);
+static_assert(MultiReply<increment> && !MultiReply<get> && HasFallback<take> && !HasFallback<increment> && HasFallback<gcra> && HasFallback<lock_acquire> &&
+              HasFallback<lock_release> && HasFallback<lock_extend> && !HasFallback<get>);
 
 }  // namespace hotstate::detail::redis::commands

@@ -34,6 +34,12 @@ namespace hotstate::detail::redis {
 /// Whether an error reply means "this script is not loaded here".
 [[nodiscard]] constexpr bool is_noscript(std::string_view message) noexcept { return message.starts_with("NOSCRIPT"); }
 
+/// Whether an error reply says the server does not know the command: it ran
+/// nothing, so another command may take its place.
+[[nodiscard]] constexpr bool is_unknown_command(std::string_view message) noexcept {
+    return message.starts_with("ERR unknown command");
+}
+
 /// "redis ADDRESS: COMMAND: " (the start of every message).
 inline std::string context(std::string_view address, std::string_view command) {
     std::string text = "redis ";

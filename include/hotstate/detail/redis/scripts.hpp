@@ -10,7 +10,7 @@
 //
 // The lock scripts are idempotent in effect (running one twice leaves the same
 // state and answer as once), so a request whose reply was lost can be sent
-// again; the increment and GCRA scripts are not, and never are.
+// again; the GCRA script is not, and never is.
 //
 // Every script touches exactly one key, KEYS[1], so it is valid on a cluster.
 #pragma once
@@ -34,14 +34,6 @@ struct script {
 constexpr script make_script(std::string_view name, std::string_view text) noexcept {
     return {name, text, sha1_hex(text)};
 }
-
-/// INCRBY, then (re)apply the expiry: the seeds' MULTI/INCRBY/EXPIRE/EXEC in
-/// one command. ARGV: by, expiry in ms.
-inline constexpr script counter_incr_expire = make_script("increment", R"lua(
-local value = redis.call('INCRBY', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return value
-)lua");
 
 /// One GCRA step, exactly rate_math::gcra_step. The key holds the theoretical
 /// arrival time (TAT) in microseconds. ARGV: now_us, emission_us, capacity_us,
@@ -154,8 +146,16 @@ redis.call('PEXPIRE', KEYS[1], string.format('%d', lease + ARGV[3]))
 return 1
 )lua");
 
+/// GET + DEL of KEYS[1] in one script: take on a server older than Redis 6.2,
+/// which has no GETDEL. Returns the value, or nil.
+inline constexpr script take_fallback = make_script("take", R"lua(
+local value = redis.call('GET', KEYS[1])
+if value then redis.call('DEL', KEYS[1]) end
+return value
+)lua");
+
 /// Every script, for loading them on a new connection.
-inline constexpr std::array<const script*, 5> all_scripts = {&counter_incr_expire, &gcra_check, &lock_acquire,
+inline constexpr std::array<const script*, 4> all_scripts = {&gcra_check, &lock_acquire,
                                                              &lock_release, &lock_extend};
 
 }  // namespace hotstate::detail::redis
