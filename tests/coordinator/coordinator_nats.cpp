@@ -1,18 +1,25 @@
-// The coordinator over core NATS, against a real nats-server started here:
-// what is specific to NATS (credentials, reconnect buffer, server restarts).
+// The coordinator over core NATS and JetStream, against a real nats-server
+// started here: what is specific to NATS (credentials, reconnect buffer,
+// server restarts, a consumer node crashing).
 // Delivery, ordering, batching and loss are the transport conformance suite's.
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <set>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <hotstate/coordinator.hpp>
 #include <hotstate/transports/nats.hpp>
+#include <hotstate/transports/nats_jetstream.hpp>
 
 #include "redis_nodes.hpp"
 #include "support/eventually.hpp"
 #include "support/nats_server.hpp"
+#include "support/process.hpp"
 
 using namespace hotstate;
 using coord_test::ping;
@@ -177,4 +184,148 @@ TEST_CASE("nats: the reconnect buffer is bounded: beyond it a send fails with me
     CHECK_THAT(failed->problem->message(), Catch::Contains("reconnect buffer"));
     CHECK(node->transport().stats().reconnect_buffered <= 4096);
     CHECK(node->stats().dropped_messages >= 1);
+}
+
+namespace {
+
+using js_node = coordinator<transports::nats_jetstream, coord_test::pings>;
+
+transports::nats_jetstream_options js_options(std::string consumer) {
+    transports::nats_jetstream_options options;
+    options.stream = "TEST";
+    options.subject = "test.durable";
+    options.consumer = std::move(consumer);
+    options.ack_wait = std::chrono::seconds{1};
+    options.publish_timeout = std::chrono::milliseconds{500};
+    return options;
+}
+
+std::unique_ptr<js_node> make_js_node(const nats_server& server, std::uint64_t id, recorder& box) {
+    auto node = std::make_unique<js_node>(
+        coordinator_options{.node_id = id, .send_backoff = {std::chrono::milliseconds{20}, std::chrono::milliseconds{200}}},
+        transports::nats_jetstream(settings_for(server), js_options("node-" + std::to_string(id))));
+    box.attach(*node);
+    node->start();
+    REQUIRE(eventually([&] { return node->transport().subscribed(); }, std::chrono::seconds{20}));
+    return node;
+}
+
+struct handled_log {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> events;
+    bool reading = false;
+};
+
+handled_log read_log(const std::string& text) {
+    handled_log log;
+    std::istringstream in(text);
+    std::string word;
+    while (in >> word) {
+        if (word == "reading") {
+            log.reading = true;
+        } else if (word == "event") {
+            std::uint64_t sequence = 0, n = 0;
+            if (in >> sequence >> n) log.events.emplace_back(sequence, n);
+        }
+    }
+    return log;
+}
+
+}  // namespace
+
+TEST_CASE("jetstream: nats-server killed and restarted mid-stream: nothing lost, nothing twice, no gap",
+          "[coordinator][nats][jetstream][restart]") {
+    nats_server server;
+    recorder sender_box, receiver_box;
+    auto sender = make_js_node(server, 1, sender_box);
+    auto receiver = make_js_node(server, 2, receiver_box);
+    std::uint64_t n = 0;
+    for (; n < 50; ++n) sender->publish(ping{1, n + 1, ""});
+    REQUIRE(eventually([&] { return receiver_box.count(1) == 50; }));
+
+    server.kill();
+    REQUIRE(eventually([&] { return receiver_box.connections_of(connection_state::lost) == 1; }));
+    for (; n < 100; ++n) sender->publish(ping{1, n + 1, "during the outage"});
+    server.start();
+    for (; n < 150; ++n) sender->publish(ping{1, n + 1, "after"});
+    REQUIRE(sender->flush(std::chrono::seconds{30}));
+    REQUIRE(eventually([&] { return receiver_box.count(1) == 150; }, std::chrono::seconds{30}));
+    const auto got = receiver_box.from(1);
+    for (std::uint64_t i = 0; i < got.size(); ++i) CHECK(got[i] == i + 1);
+    CHECK(receiver_box.all_gaps().empty());
+    CHECK(sender->stats().dropped_messages == 0);
+    CHECK(receiver_box.connections_of(connection_state::reconnected) == 1);
+}
+
+TEST_CASE("jetstream: a consumer node SIGKILLed while handling slowly gets again at most the message it was handling",
+          "[coordinator][nats][jetstream][crash]") {
+    nats_server server;
+    hotstate::testing::temp_directory logs("hotstate-js-worker");
+    recorder sender_box;
+    auto sender = make_js_node(server, 1, sender_box);
+    constexpr std::uint64_t total = 400;
+    for (std::uint64_t n = 1; n <= total; ++n) {
+        sender->publish(ping{1, n, ""});
+        if (n % 10 == 0) REQUIRE(sender->flush());  // messages of at most ten events
+    }
+    const auto published = sender->stats().sent_messages;
+
+    const auto options = js_options("worker");
+    const std::vector<std::string> argv{HOTSTATE_JETSTREAM_WORKER, server.url(), options.stream, options.subject,
+                                        options.consumer, "2"};
+    hotstate::testing::process first(argv, logs.path() / "first.log");
+    REQUIRE(eventually([&] { return read_log(first.log()).events.size() >= 125 || !first.running(); },
+                       std::chrono::seconds{30}));
+    REQUIRE(first.running());
+    first.kill();  // SIGKILL mid-message: an event takes 2 ms
+    const handled_log before = read_log(first.log());
+
+    hotstate::testing::process second(argv, logs.path() / "second.log");
+    REQUIRE(eventually(
+        [&] {
+            const auto after = read_log(second.log());
+            return !after.events.empty() && after.events.back().second == total;
+        },
+        std::chrono::seconds{60}));
+    const handled_log after = read_log(second.log());
+    REQUIRE(after.reading);
+
+    std::map<std::uint64_t, int> times;              // ping.n -> how often handled
+    std::map<std::uint64_t, std::uint64_t> message;  // ping.n -> its message's sequence
+    std::map<std::uint64_t, std::size_t> size;       // message sequence -> events
+    for (const auto& [sequence, n] : before.events) ++times[n], message[n] = sequence;
+    for (const auto& [sequence, n] : after.events) ++times[n], message[n] = sequence;
+    for (const auto& [n, sequence] : message) ++size[sequence];
+
+    std::set<std::uint64_t> twice_in;  // messages with events handled twice
+    std::size_t duplicates = 0;
+    for (std::uint64_t n = 1; n <= total; ++n) {
+        INFO("event " << n);
+        CHECK(times[n] >= 1);  // none missing
+        CHECK(times[n] <= 2);
+        if (times[n] == 2) {
+            ++duplicates;
+            twice_in.insert(message[n]);
+        }
+    }
+    INFO(before.events.size() << " events before the kill, " << after.events.size() << " after, " << duplicates
+                              << " twice, in " << published << " messages");
+    CHECK(twice_in.size() <= 1);  // at most the one message that was being handled
+    if (!twice_in.empty()) CHECK(duplicates <= size[*twice_in.begin()]);
+    CHECK(duplicates <= 10);
+}
+
+TEST_CASE("jetstream: a node without a consumer name, or a bad stream name, is a configuration error",
+          "[coordinator][nats][jetstream][errors]") {
+    transports::nats_settings settings;
+    try {
+        transports::nats_jetstream transport(settings, {});
+        FAIL("no consumer name accepted");
+    } catch (const error& e) {
+        CHECK(e.kind() == errc::configuration);
+        CHECK_THAT(e.message(), Catch::Contains("consumer"));
+    }
+    transports::nats_jetstream_options bad;
+    bad.consumer = "node-1";
+    bad.stream = "has.dots";
+    CHECK_THROWS_AS(transports::nats_jetstream(settings, bad), error);
 }

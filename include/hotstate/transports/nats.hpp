@@ -221,44 +221,17 @@ private:
                 wait(std::chrono::hours{24 * 365});
                 break;
             }
-            for (auto& event : state.link.take_events()) report(event, monitor, sink);
+            for (const auto& event : state.link.take_events()) {
+                if (event.what == detail::nats::link_event::kind::lost)
+                    state.disconnects.fetch_add(1, std::memory_order_relaxed);
+                if (event.what == detail::nats::link_event::kind::back)
+                    state.connections.fetch_add(1, std::memory_order_relaxed);
+                if (auto problem = detail::nats::report_event(event, monitor, sink, state.link.servers(),
+                                                              state.options.subject, true))
+                    remember(*problem);
+            }
         }
         state.subscribed.store(false, std::memory_order_release);
-    }
-
-    template <class Sink>
-    void report(const detail::nats::link_event& event, detail::link_monitor& monitor, Sink& sink) {
-        using kind = detail::nats::link_event::kind;
-        shared& state = *state_;
-        switch (event.what) {
-            case kind::lost: {
-                state.disconnects.fetch_add(1, std::memory_order_relaxed);
-                const error problem(errc::connection, "hotstate nats: connection to " + state.link.servers() +
-                                                          " lost; the client reconnects");
-                remember(problem);
-                if (auto report = monitor.down(problem, true, event.at)) sink.on_connection(*report);
-                break;
-            }
-            case kind::back: {
-                state.connections.fetch_add(1, std::memory_order_relaxed);
-                if (monitor.is_down()) {
-                    const auto down = std::chrono::duration_cast<std::chrono::milliseconds>(event.at - monitor.down_since());
-                    sink.on_outage(transport_outage{
-                        outage_kind::disconnected, down,
-                        "hotstate nats: subscriber to '" + state.options.subject + "' at " + state.link.servers() +
-                            " was disconnected for " + std::to_string(down.count()) +
-                            " ms; messages published meanwhile are lost"});
-                }
-                sink.on_connection(monitor.up(event.at));
-                break;
-            }
-            case kind::async_error: {
-                const error problem(detail::nats::kind_of(event.status),
-                                    "hotstate nats: " + state.link.servers() + ": " + event.text);
-                remember(problem);
-                break;
-            }
-        }
     }
 
     std::unique_ptr<shared> state_;

@@ -12,12 +12,15 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/error.hpp>
+#include <hotstate/transport.hpp>
 #include <hotstate/transports/nats_settings.hpp>
 
 namespace hotstate::detail::nats {
@@ -234,5 +237,35 @@ private:
     std::atomic<bool> pending_{false};
     std::atomic<std::uint64_t> async_errors_{0};
 };
+
+/// Reports one of the client's events to a transport's sink, through the receive loop's
+/// monitor. `lossy` (core NATS): what was published while disconnected is lost, so the
+/// return is reported as an outage too; JetStream loses nothing and reports only the state.
+/// Returns the error to remember as the last one, if any.
+template <class Sink>
+std::optional<error> report_event(const link_event& event, link_monitor& monitor, Sink& sink,
+                                  const std::string& servers, const std::string& subject, bool lossy) {
+    switch (event.what) {
+        case link_event::kind::lost: {
+            error problem(errc::connection, "hotstate nats: connection to " + servers + " lost; the client reconnects");
+            if (auto report = monitor.down(problem, true, event.at)) sink.on_connection(*report);
+            return problem;
+        }
+        case link_event::kind::back: {
+            if (lossy && monitor.is_down()) {
+                const auto down = std::chrono::duration_cast<std::chrono::milliseconds>(event.at - monitor.down_since());
+                sink.on_outage(transport_outage{outage_kind::disconnected, down,
+                                                "hotstate nats: subscriber to '" + subject + "' at " + servers +
+                                                    " was disconnected for " + std::to_string(down.count()) +
+                                                    " ms; messages published meanwhile are lost"});
+            }
+            sink.on_connection(monitor.up(event.at));
+            return std::nullopt;
+        }
+        case link_event::kind::async_error:
+            return error(kind_of(event.status), "hotstate nats: " + servers + ": " + event.text);
+    }
+    return std::nullopt;
+}
 
 }  // namespace hotstate::detail::nats
