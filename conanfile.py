@@ -33,6 +33,7 @@ class HotstateConan(ConanFile):
         self.requires("openssl/[>=1.1.1 <4]", transitive_headers=True)
         self.requires("sqlite3/[>=3.40]", transitive_headers=True)
         self.requires("cnats/[>=3.3]", transitive_headers=True)
+        self.requires("nlohmann_json/[>=3.9]", transitive_headers=True)
 
     def build_requirements(self):
         self.test_requires("catch2/[>=2.13 <3]")
@@ -71,6 +72,11 @@ class HotstateConan(ConanFile):
         nats = self.cpp_info.components["nats"]
         nats.set_property("cmake_target_name", "hotstate::nats")
         nats.requires = ["core", "cnats::cnats"]
+
+        # json_codec.hpp: coordinator events as JSON
+        json = self.cpp_info.components["json"]
+        json.set_property("cmake_target_name", "hotstate::json")
+        json.requires = ["core", "nlohmann_json::nlohmann_json"]
 
         sqlite = self.cpp_info.components["sqlite"]
         sqlite.set_property("cmake_target_name", "hotstate::sqlite")
