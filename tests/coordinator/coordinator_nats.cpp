@@ -329,3 +329,10 @@ TEST_CASE("jetstream: a node without a consumer name, or a bad stream name, is a
     bad.stream = "has.dots";
     CHECK_THROWS_AS(transports::nats_jetstream(settings, bad), error);
 }
+
+TEST_CASE("nats: server lists print without credentials", "[coordinator][nats][unit]") {
+    using detail::nats::redacted_servers;
+    CHECK(redacted_servers("nats://127.0.0.1:4222") == "nats://127.0.0.1:4222");
+    CHECK(redacted_servers("nats://u:secret@a:1,tls://tok@b:2,c:3") == "nats://a:1,tls://b:2,c:3");
+    CHECK(redacted_servers("user:pw@host:4222") == "host:4222");
+}
