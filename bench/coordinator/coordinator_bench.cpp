@@ -3,7 +3,7 @@
 // publish/subscribe pair on one nats-server, in one process, sides
 // interleaved (A B A B ...).
 //
-//   coordinator_bench <redis port> [rounds] [events] [nats port]
+//   coordinator_bench <redis port, 0: none> [rounds] [events] [nats port]
 //
 // Throughput: one node publishes `events` small events as fast as publish()
 // accepts them; the rate is events / time until the other node has received
@@ -24,7 +24,9 @@
 // nats_jetstream against a raw loop of natsConnection_Publish and a
 // natsConnection_Subscribe callback (what a hand-written core NATS program
 // does); JetStream waits for the stream's acknowledgement of every publish and
-// confirms every ack, so its ratio prices durability, not overhead.
+// confirms every ack: against raw core NATS its ratio prices durability
+// (nats_jetstream_vs_core); against a raw JetStream loop with the same
+// guarantees (sync publish, durable consumer, AckSync) it prices hotstate.
 // bench/coordinator/run.sh starts the servers and runs this.
 #include <sys/socket.h>
 
@@ -220,6 +222,79 @@ private:
     natsConnection* sub_conn_ = nullptr;
     natsSubscription* sub_ = nullptr;
 };
+
+/// A hand-written durable loop: a synchronous JetStream publish per event (waits for the
+/// stream's ack) and a durable push consumer that confirms each ack (AckSync), the same
+/// guarantees transports::nats_jetstream gives.
+class raw_jetstream_pair {
+public:
+    raw_jetstream_pair(int port, std::string subject) : subject_(std::move(subject)) {
+        const std::string url = "nats://127.0.0.1:" + std::to_string(port);
+        if (natsConnection_ConnectTo(&pub_, url.c_str()) != NATS_OK ||
+            natsConnection_ConnectTo(&sub_conn_, url.c_str()) != NATS_OK ||
+            natsConnection_JetStream(&js_pub_, pub_, nullptr) != NATS_OK ||
+            natsConnection_JetStream(&js_sub_, sub_conn_, nullptr) != NATS_OK)
+            throw std::runtime_error("raw_jetstream_pair: connect failed");
+        jsStreamConfig config;
+        jsStreamConfig_Init(&config);
+        config.Name = "BENCH_RAW";
+        const char* subjects[] = {subject_.c_str()};
+        config.Subjects = subjects;
+        config.SubjectsLen = 1;
+        config.Storage = js_FileStorage;
+        jsErrCode code = static_cast<jsErrCode>(0);
+        if (js_AddStream(nullptr, js_pub_, &config, nullptr, &code) != NATS_OK && code != JSStreamNameExistErr)
+            throw std::runtime_error("raw_jetstream_pair: stream");
+        jsSubOptions options;
+        jsSubOptions_Init(&options);
+        options.ManualAck = true;
+        options.Config.Durable = "raw";
+        options.Config.AckPolicy = js_AckExplicit;
+        options.Config.DeliverPolicy = js_DeliverNew;
+        if (js_Subscribe(&sub_, js_sub_, subject_.c_str(), &raw_jetstream_pair::on_message, this, nullptr, &options,
+                         &code) != NATS_OK)
+            throw std::runtime_error("raw_jetstream_pair: subscribe");
+    }
+    ~raw_jetstream_pair() {
+        natsSubscription_Destroy(sub_);
+        jsCtx_Destroy(js_sub_);
+        jsCtx_Destroy(js_pub_);
+        natsConnection_Destroy(sub_conn_);
+        natsConnection_Destroy(pub_);
+    }
+
+    void publish(std::uint64_t n) {
+        char payload[16];
+        const std::uint64_t sent = now_ns();
+        std::memcpy(payload, &sent, 8);
+        std::memcpy(payload + 8, &n, 8);
+        jsPubAck* ack = nullptr;
+        if (js_Publish(&ack, js_pub_, subject_.c_str(), payload, sizeof payload, nullptr, nullptr) != NATS_OK)
+            throw std::runtime_error("raw_jetstream_pair: publish failed");
+        jsPubAck_Destroy(ack);
+    }
+
+    receiver_state state;
+
+private:
+    static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+        auto* self = static_cast<raw_jetstream_pair*>(closure);
+        if (natsMsg_GetDataLength(msg) >= 8) {
+            std::uint64_t sent = 0;
+            std::memcpy(&sent, natsMsg_GetData(msg), 8);
+            self->state.on(sent);
+        }
+        natsMsg_AckSync(msg, nullptr, nullptr);
+        natsMsg_Destroy(msg);
+    }
+
+    std::string subject_;
+    natsConnection* pub_ = nullptr;
+    natsConnection* sub_conn_ = nullptr;
+    jsCtx* js_pub_ = nullptr;
+    jsCtx* js_sub_ = nullptr;
+    natsSubscription* sub_ = nullptr;
+};
 #endif
 
 // ---- hotstate pairs ---------------------------------------------------------------------
@@ -337,42 +412,44 @@ int main(int argc, char** argv) {
     hotstate::redis::config settings;
     settings.url = "redis://127.0.0.1:" + std::to_string(port);
 
-    raw_pair raw(port, "bench:raw");
-    {
-        hotstate::transports::redis_pubsub_options options;
-        options.channel = "bench:pubsub";
-        hotstate_pair<hotstate::transports::redis_pubsub> hot(hotstate::transports::redis_pubsub(settings, options),
-                                                              hotstate::transports::redis_pubsub(settings, options));
-        while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
-        compare("pubsub", hot, raw, rounds, events);
-    }
-    {
-        hotstate::transports::redis_pubsub_options options;
-        options.channel = "bench:pubsub-inline";
-        hotstate_pair<hotstate::transports::redis_pubsub> hot(hotstate::transports::redis_pubsub(settings, options),
-                                                              hotstate::transports::redis_pubsub(settings, options),
-                                                              hotstate::coordinator_options::send_mode::caller_when_idle);
-        while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
-        compare("pubsub_caller_when_idle", hot, raw, rounds, events);
-    }
-    {
-        hotstate::transports::redis_streams_options options;
-        options.stream = "bench:stream";
-        hotstate_pair<hotstate::transports::redis_streams> hot(hotstate::transports::redis_streams(settings, options),
-                                                               hotstate::transports::redis_streams(settings, options));
-        while (!hot.receiver().transport().reading()) std::this_thread::yield();
-        compare("streams", hot, raw, rounds, events);
-    }
-    {
-        // the receiver keeps a cursor key: one save per handled message, pipelined with the next XREAD
-        hotstate::transports::redis_streams_options options;
-        options.stream = "bench:stream-cursor";
-        auto with_cursor = options;
-        with_cursor.cursor_key = "bench:stream-cursor:receiver";
-        hotstate_pair<hotstate::transports::redis_streams> hot(hotstate::transports::redis_streams(settings, options),
-                                                               hotstate::transports::redis_streams(settings, with_cursor));
-        while (!hot.receiver().transport().reading()) std::this_thread::yield();
-        compare("streams_cursor", hot, raw, rounds, events);
+    if (port != 0) {  // 0: NATS only
+        raw_pair raw(port, "bench:raw");
+        {
+            hotstate::transports::redis_pubsub_options options;
+            options.channel = "bench:pubsub";
+            hotstate_pair<hotstate::transports::redis_pubsub> hot(hotstate::transports::redis_pubsub(settings, options),
+                                                                  hotstate::transports::redis_pubsub(settings, options));
+            while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
+            compare("pubsub", hot, raw, rounds, events);
+        }
+        {
+            hotstate::transports::redis_pubsub_options options;
+            options.channel = "bench:pubsub-inline";
+            hotstate_pair<hotstate::transports::redis_pubsub> hot(hotstate::transports::redis_pubsub(settings, options),
+                                                                  hotstate::transports::redis_pubsub(settings, options),
+                                                                  hotstate::coordinator_options::send_mode::caller_when_idle);
+            while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
+            compare("pubsub_caller_when_idle", hot, raw, rounds, events);
+        }
+        {
+            hotstate::transports::redis_streams_options options;
+            options.stream = "bench:stream";
+            hotstate_pair<hotstate::transports::redis_streams> hot(hotstate::transports::redis_streams(settings, options),
+                                                                   hotstate::transports::redis_streams(settings, options));
+            while (!hot.receiver().transport().reading()) std::this_thread::yield();
+            compare("streams", hot, raw, rounds, events);
+        }
+        {
+            // the receiver keeps a cursor key: one save per handled message, pipelined with the next XREAD
+            hotstate::transports::redis_streams_options options;
+            options.stream = "bench:stream-cursor";
+            auto with_cursor = options;
+            with_cursor.cursor_key = "bench:stream-cursor:receiver";
+            hotstate_pair<hotstate::transports::redis_streams> hot(hotstate::transports::redis_streams(settings, options),
+                                                                   hotstate::transports::redis_streams(settings, with_cursor));
+            while (!hot.receiver().transport().reading()) std::this_thread::yield();
+            compare("streams_cursor", hot, raw, rounds, events);
+        }
     }
 #if HOTSTATE_BENCH_NATS
     if (argc > 4) {
@@ -398,7 +475,9 @@ int main(int argc, char** argv) {
             hotstate_pair<hotstate::transports::nats_jetstream> hot(
                 hotstate::transports::nats_jetstream(nats, options), hotstate::transports::nats_jetstream(nats, receiver));
             while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
-            compare("nats_jetstream", hot, raw_nats, rounds, events, "libnats");
+            compare("nats_jetstream_vs_core", hot, raw_nats, rounds, events, "libnats core");
+            raw_jetstream_pair raw_js(nats_port, "bench.rawdurable");
+            compare("nats_jetstream", hot, raw_js, rounds, events, "libnats JetStream");
         }
     }
 #endif

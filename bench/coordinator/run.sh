@@ -24,7 +24,7 @@ if command -v nats-server >/dev/null 2>&1; then
   nats-server -a 127.0.0.1 -p "$nats_port" -js -sd "$dir/nats" >"$dir/nats.log" 2>&1 &
   nats=$!
 fi
-trap 'kill "$server" $nats 2>/dev/null; wait "$server" $nats 2>/dev/null; rm -rf "$dir"' EXIT INT TERM
+trap 'kill "$server" $nats 2>/dev/null; wait "$server" $nats 2>/dev/null || true; rm -rf "$dir"' EXIT INT TERM
 i=0
 until redis-cli -p "$port" ping >/dev/null 2>&1; do
   i=$((i + 1)); [ "$i" -lt 200 ] || { echo "redis-server did not start" >&2; exit 1; }

@@ -57,6 +57,10 @@ struct nats_settings {
     std::chrono::milliseconds ping_interval{std::chrono::seconds{5}};
     /// Unanswered PINGs before the connection counts as lost.
     int max_pings_out = 2;
+    /// Write each publish to the socket at once (the client's SendAsap) instead of
+    /// leaving it to the client's flusher thread. The coordinator already packs
+    /// events into few messages, so this trades nothing for lower latency.
+    bool send_asap = true;
     /// Connect in the constructor and throw (errc::authentication, connection, timeout)
     /// instead of reporting the failure later through on_connection.
     bool connect_on_start = false;

@@ -115,6 +115,7 @@ public:
               "reconnect buffer");
         check(natsOptions_SetPingInterval(raw, settings.ping_interval.count()), "ping interval");
         check(natsOptions_SetMaxPingsOut(raw, settings.max_pings_out), "max pings out");
+        check(natsOptions_SetSendAsap(raw, settings.send_asap), "send asap");
         // the coordinator skips its own messages by node id; no echo spares the bandwidth
         check(natsOptions_SetNoEcho(raw, true), "no echo");
         check(natsOptions_SetDisconnectedCB(raw, &client::on_disconnected, this), "callbacks");
