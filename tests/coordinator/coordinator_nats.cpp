@@ -336,3 +336,40 @@ TEST_CASE("nats: server lists print without credentials", "[coordinator][nats][u
     CHECK(redacted_servers("nats://u:secret@a:1,tls://tok@b:2,c:3") == "nats://a:1,tls://b:2,c:3");
     CHECK(redacted_servers("user:pw@host:4222") == "host:4222");
 }
+
+TEST_CASE("jetstream: a node that was away longer than the stream's retention is told so, then reads on",
+          "[coordinator][nats][jetstream]") {
+    nats_server server;
+    auto small = [](std::string consumer) {
+        auto options = js_options(std::move(consumer));
+        options.max_messages = 20;
+        return options;
+    };
+    recorder sender_box;
+    js_node sender({.node_id = 1}, transports::nats_jetstream(settings_for(server), small("node-1")));
+    sender_box.attach(sender);
+    sender.start();
+    {
+        recorder first_life;
+        js_node late({.node_id = 2}, transports::nats_jetstream(settings_for(server), small("node-2")));
+        first_life.attach(late);
+        late.start();
+        REQUIRE(eventually([&] { return late.transport().subscribed(); }));
+        sender.publish(ping{1, 1, ""});
+        REQUIRE(eventually([&] { return first_life.count(1) == 1; }));
+    }  // node-2 goes away; its consumer stays, acknowledged up to message 1
+    for (std::uint64_t n = 2; n <= 200; ++n) {
+        sender.publish(ping{1, n, ""});
+        REQUIRE(sender.flush());  // one message per event, so the retention bites
+    }
+    recorder second_life;
+    js_node late({.node_id = 2}, transports::nats_jetstream(settings_for(server), small("node-2")));
+    second_life.attach(late);
+    late.start();
+    REQUIRE(eventually([&] { return second_life.count(1) > 0 && second_life.from(1).back() == 200; }));
+    CHECK(second_life.count(1) <= 20);  // what the stream still held
+    CHECK(coord_test::strictly_increasing(second_life.from(1)));
+    REQUIRE(second_life.gaps_of(gap_kind::retention_exceeded) == 1);
+    CHECK_THAT(second_life.all_gaps().front().detail, Catch::Contains("retention"));
+    CHECK(late.transport().stats().retention_reports == 1);
+}

@@ -192,8 +192,9 @@ private:
         void operator()(jsCtx* js) const noexcept { jsCtx_Destroy(js); }
     };
     struct subscription_deleter {
-        // Destroy without Unsubscribe: unsubscribing a durable push consumer's
-        // subscription would delete the consumer, and with it the node's position
+        // Destroy without Unsubscribe: unsubscribing would delete a consumer the
+        // subscription created, and with it the node's position; Destroy keeps it
+        // (nats.c 3.4 and later)
         void operator()(natsSubscription* sub) const noexcept { natsSubscription_Destroy(sub); }
     };
 
@@ -279,18 +280,21 @@ private:
         options.Config.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(state.options.ack_wait).count();
         options.Config.MaxAckPending = state.options.max_ack_pending;
         options.Config.DeliverPolicy = state.options.from_beginning ? js_DeliverAll : js_DeliverNew;
-        natsSubscription* sub = nullptr;
+        // where this node's consumer stands, if it exists: the last message it acknowledged
         jsErrCode code = static_cast<jsErrCode>(0);
+        jsConsumerInfo* info = nullptr;
+        if (js_GetConsumerInfo(&info, state.js.get(), state.options.stream.c_str(), state.options.consumer.c_str(),
+                               nullptr, &code) == NATS_OK &&
+            info) {
+            ack_floor = info->AckFloor.Stream;
+            jsConsumerInfo_Destroy(info);
+        }
+        natsSubscription* sub = nullptr;
         natsStatus status =
             js_SubscribeSync(&sub, state.js.get(), state.options.subject.c_str(), nullptr, &options, &code);
         if (status != NATS_OK)
             throw with_code(status, code, "binding consumer '" + state.options.consumer + "' of stream '" +
                                               state.options.stream + "'");
-        jsConsumerInfo* info = nullptr;
-        if (natsSubscription_GetConsumerInfo(&info, sub, nullptr, &code) == NATS_OK && info) {
-            ack_floor = info->AckFloor.Stream;
-            jsConsumerInfo_Destroy(info);
-        }
         status = natsConnection_FlushTimeout(state.link.connection(), 5000);
         if (status != NATS_OK) {
             natsSubscription_Destroy(sub);
