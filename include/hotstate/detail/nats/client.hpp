@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -121,6 +122,7 @@ public:
         check(natsOptions_SetDisconnectedCB(raw, &client::on_disconnected, this), "callbacks");
         check(natsOptions_SetReconnectedCB(raw, &client::on_reconnected, this), "callbacks");
         check(natsOptions_SetErrorHandler(raw, &client::on_async_error, this), "callbacks");
+        check(natsOptions_SetClosedCB(raw, &client::on_closed, this), "callbacks");
     }
 
     client(const client&) = delete;
@@ -130,6 +132,11 @@ public:
         closing_.store(true, std::memory_order_release);
         if (natsConnection* nc = connection_.load(std::memory_order_acquire)) {
             natsConnection_Close(nc);
+            // the client runs its callbacks on a thread of its own, after Close returns:
+            // wait for the last one (closed) before this object, their closure, goes away
+            std::unique_lock lock(events_mutex_);
+            closed_cv_.wait_for(lock, std::chrono::seconds{10}, [&] { return closed_; });
+            lock.unlock();
             natsConnection_Destroy(nc);
         }
     }
@@ -220,6 +227,12 @@ private:
         if (self->closing_.load(std::memory_order_acquire)) return;
         self->record({link_event::kind::back, std::chrono::steady_clock::now(), {}, NATS_OK});
     }
+    static void on_closed(natsConnection*, void* closure) {
+        auto* self = static_cast<client*>(closure);
+        std::lock_guard lock(self->events_mutex_);
+        self->closed_ = true;
+        self->closed_cv_.notify_all();
+    }
     static void on_async_error(natsConnection*, natsSubscription*, natsStatus status, void* closure) {
         auto* self = static_cast<client*>(closure);
         self->async_errors_.fetch_add(1, std::memory_order_relaxed);
@@ -235,6 +248,8 @@ private:
     std::atomic<bool> closing_{false};
     std::mutex events_mutex_;
     std::vector<link_event> events_;
+    std::condition_variable closed_cv_;
+    bool closed_ = false;  // the client's last callback ran (guarded by events_mutex_)
     std::atomic<bool> pending_{false};
     std::atomic<std::uint64_t> async_errors_{0};
 };
