@@ -32,6 +32,8 @@ class HotstateConan(ConanFile):
         self.requires("xxhash/[>=0.8]", transitive_headers=True)
         self.requires("openssl/[>=1.1.1 <4]", transitive_headers=True)
         self.requires("sqlite3/[>=3.40]", transitive_headers=True)
+        self.requires("cnats/[>=3.3]", transitive_headers=True)
+        self.requires("nlohmann_json/[>=3.9]", transitive_headers=True)
 
     def build_requirements(self):
         self.test_requires("catch2/[>=2.13 <3]")
@@ -65,6 +67,16 @@ class HotstateConan(ConanFile):
         formatters = self.cpp_info.components["fmt"]
         formatters.set_property("cmake_target_name", "hotstate::fmt")
         formatters.requires = ["core", "fmt::fmt"]
+
+        # the NATS transports (transports/nats.hpp, nats_jetstream.hpp)
+        nats = self.cpp_info.components["nats"]
+        nats.set_property("cmake_target_name", "hotstate::nats")
+        nats.requires = ["core", "cnats::cnats"]
+
+        # json_codec.hpp: coordinator events as JSON
+        json = self.cpp_info.components["json"]
+        json.set_property("cmake_target_name", "hotstate::json")
+        json.requires = ["core", "nlohmann_json::nlohmann_json"]
 
         sqlite = self.cpp_info.components["sqlite"]
         sqlite.set_property("cmake_target_name", "hotstate::sqlite")

@@ -8,6 +8,7 @@ packages=(
   libboost-dev libfmt-dev libhiredis-dev catch2 libxxhash-dev nlohmann-json3-dev libsqlite3-dev libbenchmark-dev
   redis-server redis-tools redis-sentinel
   libssl-dev openssl
+  libnats-dev nats-server
   valgrind
 )
 

@@ -1,7 +1,9 @@
 // The coordinator's Redis transports against a raw hiredis PUBLISH/SUBSCRIBE
-// pair, on one server, in one process, sides interleaved (A B A B ...).
+// pair, on one server, and its NATS transports against a raw libnats
+// publish/subscribe pair on one nats-server, in one process, sides
+// interleaved (A B A B ...).
 //
-//   coordinator_bench <port> [rounds] [events]
+//   coordinator_bench <redis port, 0: none> [rounds] [events] [nats port]
 //
 // Throughput: one node publishes `events` small events as fast as publish()
 // accepts them; the rate is events / time until the other node has received
@@ -18,7 +20,14 @@
 // `RATIO coordinator_<transport>_p99_latency` = median per-round hotstate/raw
 // p99 (lower is better); each round's percentiles are printed too, since one
 // scheduling hiccup on a busy machine moves a pooled p99.
-// bench/coordinator/run.sh starts the server and runs this.
+// NATS (with a nats port, in a build with hotstate::nats): transports::nats and
+// nats_jetstream against a raw loop of natsConnection_Publish and a
+// natsConnection_Subscribe callback (what a hand-written core NATS program
+// does); JetStream waits for the stream's acknowledgement of every publish and
+// confirms every ack: against raw core NATS its ratio prices durability
+// (nats_jetstream_vs_core); against a raw JetStream loop with the same
+// guarantees (sync publish, durable consumer, AckSync) it prices hotstate.
+// bench/coordinator/run.sh starts the servers and runs this.
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -40,6 +49,13 @@
 #include <hotstate/coordinator.hpp>
 #include <hotstate/transports/redis_pubsub.hpp>
 #include <hotstate/transports/redis_streams.hpp>
+
+#if HOTSTATE_BENCH_NATS
+#include <nats/nats.h>
+
+#include <hotstate/transports/nats.hpp>
+#include <hotstate/transports/nats_jetstream.hpp>
+#endif
 
 #include "support/interleave.hpp"
 
@@ -158,6 +174,129 @@ private:
     std::thread reader_;
 };
 
+#if HOTSTATE_BENCH_NATS
+// ---- the raw libnats pair -----------------------------------------------------------------
+
+class raw_nats_pair {
+public:
+    raw_nats_pair(int port, std::string subject) : subject_(std::move(subject)) {
+        const std::string url = "nats://127.0.0.1:" + std::to_string(port);
+        if (natsConnection_ConnectTo(&pub_, url.c_str()) != NATS_OK ||
+            natsConnection_ConnectTo(&sub_conn_, url.c_str()) != NATS_OK)
+            throw std::runtime_error("raw_nats_pair: connect failed");
+        if (natsConnection_Subscribe(&sub_, sub_conn_, subject_.c_str(), &raw_nats_pair::on_message, this) != NATS_OK ||
+            natsConnection_Flush(sub_conn_) != NATS_OK)
+            throw std::runtime_error("raw_nats_pair: subscribe failed");
+    }
+    ~raw_nats_pair() {
+        natsSubscription_Unsubscribe(sub_);
+        natsSubscription_Destroy(sub_);
+        natsConnection_Destroy(sub_conn_);
+        natsConnection_Destroy(pub_);
+    }
+
+    void publish(std::uint64_t n) {
+        char payload[16];
+        const std::uint64_t sent = now_ns();
+        std::memcpy(payload, &sent, 8);
+        std::memcpy(payload + 8, &n, 8);
+        if (natsConnection_Publish(pub_, subject_.c_str(), payload, sizeof payload) != NATS_OK)
+            throw std::runtime_error("raw_nats_pair: publish failed");
+    }
+
+    receiver_state state;
+
+private:
+    static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+        auto* self = static_cast<raw_nats_pair*>(closure);
+        if (natsMsg_GetDataLength(msg) >= 8) {
+            std::uint64_t sent = 0;
+            std::memcpy(&sent, natsMsg_GetData(msg), 8);
+            self->state.on(sent);
+        }
+        natsMsg_Destroy(msg);
+    }
+
+    std::string subject_;
+    natsConnection* pub_ = nullptr;
+    natsConnection* sub_conn_ = nullptr;
+    natsSubscription* sub_ = nullptr;
+};
+
+/// A hand-written durable loop: a synchronous JetStream publish per event (waits for the
+/// stream's ack) and a durable push consumer that confirms each ack (AckSync), the same
+/// guarantees transports::nats_jetstream gives.
+class raw_jetstream_pair {
+public:
+    raw_jetstream_pair(int port, std::string subject) : subject_(std::move(subject)) {
+        const std::string url = "nats://127.0.0.1:" + std::to_string(port);
+        if (natsConnection_ConnectTo(&pub_, url.c_str()) != NATS_OK ||
+            natsConnection_ConnectTo(&sub_conn_, url.c_str()) != NATS_OK ||
+            natsConnection_JetStream(&js_pub_, pub_, nullptr) != NATS_OK ||
+            natsConnection_JetStream(&js_sub_, sub_conn_, nullptr) != NATS_OK)
+            throw std::runtime_error("raw_jetstream_pair: connect failed");
+        jsStreamConfig config;
+        jsStreamConfig_Init(&config);
+        config.Name = "BENCH_RAW";
+        const char* subjects[] = {subject_.c_str()};
+        config.Subjects = subjects;
+        config.SubjectsLen = 1;
+        config.Storage = js_FileStorage;
+        jsErrCode code = static_cast<jsErrCode>(0);
+        if (js_AddStream(nullptr, js_pub_, &config, nullptr, &code) != NATS_OK && code != JSStreamNameExistErr)
+            throw std::runtime_error("raw_jetstream_pair: stream");
+        jsSubOptions options;
+        jsSubOptions_Init(&options);
+        options.ManualAck = true;
+        options.Config.Durable = "raw";
+        options.Config.AckPolicy = js_AckExplicit;
+        options.Config.DeliverPolicy = js_DeliverNew;
+        if (js_Subscribe(&sub_, js_sub_, subject_.c_str(), &raw_jetstream_pair::on_message, this, nullptr, &options,
+                         &code) != NATS_OK)
+            throw std::runtime_error("raw_jetstream_pair: subscribe");
+    }
+    ~raw_jetstream_pair() {
+        natsSubscription_Destroy(sub_);
+        jsCtx_Destroy(js_sub_);
+        jsCtx_Destroy(js_pub_);
+        natsConnection_Destroy(sub_conn_);
+        natsConnection_Destroy(pub_);
+    }
+
+    void publish(std::uint64_t n) {
+        char payload[16];
+        const std::uint64_t sent = now_ns();
+        std::memcpy(payload, &sent, 8);
+        std::memcpy(payload + 8, &n, 8);
+        jsPubAck* ack = nullptr;
+        if (js_Publish(&ack, js_pub_, subject_.c_str(), payload, sizeof payload, nullptr, nullptr) != NATS_OK)
+            throw std::runtime_error("raw_jetstream_pair: publish failed");
+        jsPubAck_Destroy(ack);
+    }
+
+    receiver_state state;
+
+private:
+    static void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+        auto* self = static_cast<raw_jetstream_pair*>(closure);
+        if (natsMsg_GetDataLength(msg) >= 8) {
+            std::uint64_t sent = 0;
+            std::memcpy(&sent, natsMsg_GetData(msg), 8);
+            self->state.on(sent);
+        }
+        natsMsg_AckSync(msg, nullptr, nullptr);
+        natsMsg_Destroy(msg);
+    }
+
+    std::string subject_;
+    natsConnection* pub_ = nullptr;
+    natsConnection* sub_conn_ = nullptr;
+    jsCtx* js_pub_ = nullptr;
+    jsCtx* js_sub_ = nullptr;
+    natsSubscription* sub_ = nullptr;
+};
+#endif
+
 // ---- hotstate pairs ---------------------------------------------------------------------
 
 template <class Transport>
@@ -221,8 +360,8 @@ std::vector<std::uint64_t> latency_round(Pair& pair, std::chrono::milliseconds s
     return pair.state.latencies.take();
 }
 
-template <class Pair>
-void compare(const char* name, Pair& hot, raw_pair& raw, int rounds, std::uint64_t events) {
+template <class Pair, class Raw>
+void compare(const char* name, Pair& hot, Raw& raw, int rounds, std::uint64_t events, const char* raw_name = "hiredis") {
     // warm up both (connections, allocations)
     throughput_round(hot, 1000);
     throughput_round(raw, 1000);
@@ -248,8 +387,8 @@ void compare(const char* name, Pair& hot, raw_pair& raw, int rounds, std::uint64
         hot_all.insert(hot_all.end(), h.begin(), h.end());
         raw_all.insert(raw_all.end(), r.begin(), r.end());
     }
-    std::printf("LATENCY coordinator_%s at 10k/s: hotstate p50 %.1f us p99 %.1f us | raw hiredis p50 %.1f us p99 %.1f us\n",
-                name, percentile(hot_all, 0.5), percentile(hot_all, 0.99), percentile(raw_all, 0.5),
+    std::printf("LATENCY coordinator_%s at 10k/s: hotstate p50 %.1f us p99 %.1f us | raw %s p50 %.1f us p99 %.1f us\n",
+                name, percentile(hot_all, 0.5), percentile(hot_all, 0.99), raw_name, percentile(raw_all, 0.5),
                 percentile(raw_all, 0.99));
     std::printf("RATIO coordinator_%s_p99_latency %.3f\n", name, median(ratios));
     const auto stats = hot.sender().stats();
@@ -263,7 +402,7 @@ void compare(const char* name, Pair& hot, raw_pair& raw, int rounds, std::uint64
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: coordinator_bench <port> [rounds] [events]\n");
+        std::fprintf(stderr, "usage: coordinator_bench <redis port> [rounds] [events] [nats port]\n");
         return 2;
     }
     const int port = std::atoi(argv[1]);
@@ -273,42 +412,74 @@ int main(int argc, char** argv) {
     hotstate::redis::config settings;
     settings.url = "redis://127.0.0.1:" + std::to_string(port);
 
-    raw_pair raw(port, "bench:raw");
-    {
-        hotstate::transports::redis_pubsub_options options;
-        options.channel = "bench:pubsub";
-        hotstate_pair<hotstate::transports::redis_pubsub> hot(hotstate::transports::redis_pubsub(settings, options),
-                                                              hotstate::transports::redis_pubsub(settings, options));
-        while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
-        compare("pubsub", hot, raw, rounds, events);
+    if (port != 0) {  // 0: NATS only
+        raw_pair raw(port, "bench:raw");
+        {
+            hotstate::transports::redis_pubsub_options options;
+            options.channel = "bench:pubsub";
+            hotstate_pair<hotstate::transports::redis_pubsub> hot(hotstate::transports::redis_pubsub(settings, options),
+                                                                  hotstate::transports::redis_pubsub(settings, options));
+            while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
+            compare("pubsub", hot, raw, rounds, events);
+        }
+        {
+            hotstate::transports::redis_pubsub_options options;
+            options.channel = "bench:pubsub-inline";
+            hotstate_pair<hotstate::transports::redis_pubsub> hot(hotstate::transports::redis_pubsub(settings, options),
+                                                                  hotstate::transports::redis_pubsub(settings, options),
+                                                                  hotstate::coordinator_options::send_mode::caller_when_idle);
+            while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
+            compare("pubsub_caller_when_idle", hot, raw, rounds, events);
+        }
+        {
+            hotstate::transports::redis_streams_options options;
+            options.stream = "bench:stream";
+            hotstate_pair<hotstate::transports::redis_streams> hot(hotstate::transports::redis_streams(settings, options),
+                                                                   hotstate::transports::redis_streams(settings, options));
+            while (!hot.receiver().transport().reading()) std::this_thread::yield();
+            compare("streams", hot, raw, rounds, events);
+        }
+        {
+            // the receiver keeps a cursor key: one save per handled message, pipelined with the next XREAD
+            hotstate::transports::redis_streams_options options;
+            options.stream = "bench:stream-cursor";
+            auto with_cursor = options;
+            with_cursor.cursor_key = "bench:stream-cursor:receiver";
+            hotstate_pair<hotstate::transports::redis_streams> hot(hotstate::transports::redis_streams(settings, options),
+                                                                   hotstate::transports::redis_streams(settings, with_cursor));
+            while (!hot.receiver().transport().reading()) std::this_thread::yield();
+            compare("streams_cursor", hot, raw, rounds, events);
+        }
     }
-    {
-        hotstate::transports::redis_pubsub_options options;
-        options.channel = "bench:pubsub-inline";
-        hotstate_pair<hotstate::transports::redis_pubsub> hot(hotstate::transports::redis_pubsub(settings, options),
-                                                              hotstate::transports::redis_pubsub(settings, options),
-                                                              hotstate::coordinator_options::send_mode::caller_when_idle);
-        while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
-        compare("pubsub_caller_when_idle", hot, raw, rounds, events);
+#if HOTSTATE_BENCH_NATS
+    if (argc > 4) {
+        const int nats_port = std::atoi(argv[4]);
+        hotstate::transports::nats_settings nats;
+        nats.url = "nats://127.0.0.1:" + std::to_string(nats_port);
+        nats.connect_on_start = true;
+        raw_nats_pair raw_nats(nats_port, "bench.raw");
+        {
+            hotstate::transports::nats_options options{.subject = "bench.core"};
+            hotstate_pair<hotstate::transports::nats> hot(hotstate::transports::nats(nats, options),
+                                                          hotstate::transports::nats(nats, options));
+            while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
+            compare("nats", hot, raw_nats, rounds, events, "libnats");
+        }
+        {
+            hotstate::transports::nats_jetstream_options options;
+            options.stream = "BENCH";
+            options.subject = "bench.durable";
+            auto receiver = options;
+            options.consumer = "sender";
+            receiver.consumer = "receiver";
+            hotstate_pair<hotstate::transports::nats_jetstream> hot(
+                hotstate::transports::nats_jetstream(nats, options), hotstate::transports::nats_jetstream(nats, receiver));
+            while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
+            compare("nats_jetstream_vs_core", hot, raw_nats, rounds, events, "libnats core");
+            raw_jetstream_pair raw_js(nats_port, "bench.rawdurable");
+            compare("nats_jetstream", hot, raw_js, rounds, events, "libnats JetStream");
+        }
     }
-    {
-        hotstate::transports::redis_streams_options options;
-        options.stream = "bench:stream";
-        hotstate_pair<hotstate::transports::redis_streams> hot(hotstate::transports::redis_streams(settings, options),
-                                                               hotstate::transports::redis_streams(settings, options));
-        while (!hot.receiver().transport().reading()) std::this_thread::yield();
-        compare("streams", hot, raw, rounds, events);
-    }
-    {
-        // the receiver keeps a cursor key: one save per handled message, pipelined with the next XREAD
-        hotstate::transports::redis_streams_options options;
-        options.stream = "bench:stream-cursor";
-        auto with_cursor = options;
-        with_cursor.cursor_key = "bench:stream-cursor:receiver";
-        hotstate_pair<hotstate::transports::redis_streams> hot(hotstate::transports::redis_streams(settings, options),
-                                                               hotstate::transports::redis_streams(settings, with_cursor));
-        while (!hot.receiver().transport().reading()) std::this_thread::yield();
-        compare("streams_cursor", hot, raw, rounds, events);
-    }
+#endif
     return 0;
 }

@@ -10,6 +10,13 @@
 // from <boost/hana/adapt_struct.hpp>.) Fields go on the wire in declaration
 // order: append new ones at the end.
 //
+// A channel may name its codec (how its events become bytes): the default is
+// hotstate::codec<Event>, the binary struct wire of a Hana struct or the user's
+// own codec<Event> specialisation; hotstate::json_codec<Event> (json_codec.hpp)
+// writes JSON that services in other languages read:
+//
+//   using shared_renames = hotstate::channel<"user-renamed", user_renamed, hotstate::json_codec<user_renamed>>;
+//
 // A channel binds one event type to one name. The name identifies the event on
 // the wire (as a 32-bit FNV-1a tag computed at compile time), so nodes that
 // declare the same channel understand each other, and a node ignores (and
@@ -44,20 +51,34 @@ constexpr std::uint32_t fnv1a_32(std::string_view text) noexcept {
 
 }  // namespace detail
 
+namespace detail {
+
+/// Whether `Codec` encodes `Event`; false (not a hard error) when codec<Event> is not defined.
+template <class Codec, class Event>
+consteval bool codec_fits() {
+    if constexpr (requires { sizeof(Codec); }) return CodecFor<Codec, Event>;
+    else return false;
+}
+
+}  // namespace detail
+
 /// One named, typed stream of events between the nodes of a cluster.
 /// @tparam Name  the channel's name: its identity on the wire, must be unique within a coordinator
-/// @tparam Event a Boost.Hana-reflected struct, default constructible (it is decoded into)
-template <fixed_string Name, class Event>
+/// @tparam Event the event type: a Boost.Hana-reflected struct (default constructible: it is
+///               decoded into), or any type `Codec` encodes
+/// @tparam Codec how events become bytes (a CodecFor<Event>): codec<Event> (default), json_codec<Event>
+template <fixed_string Name, class Event, class Codec = codec<Event>>
 struct channel : detail::channel_base {
     static_assert(Name.size() > 0, "hotstate: a channel needs a non-empty name");
-    static_assert(HanaStruct<Event>,
+    static_assert(detail::codec_fits<Codec, Event>(),
                   "hotstate: a channel's event type must be a Boost.Hana-reflected struct "
-                  "(BOOST_HANA_DEFINE_STRUCT or BOOST_HANA_ADAPT_STRUCT)");
-    static_assert(std::is_default_constructible_v<Event>,
-                  "hotstate: a channel's event type must be default constructible");
+                  "(BOOST_HANA_DEFINE_STRUCT or BOOST_HANA_ADAPT_STRUCT), or have a hotstate::codec<Event> "
+                  "specialisation, or the channel a codec (CodecFor<Event>) as its third argument");
 
     /// The event type this channel carries.
     using event_type = Event;
+    /// How its events become bytes.
+    using codec_type = Codec;
     /// The channel's name, as declared.
     static constexpr std::string_view name = Name.view();
     /// The wire tag: FNV-1a of the name.

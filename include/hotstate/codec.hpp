@@ -7,6 +7,15 @@
 //     compact binary, fields in declaration order (see struct_wire below).
 // Anything else: specialise hotstate::codec<T> (see customization_points.hpp).
 // Decoding truncated, overlong or foreign bytes throws errc::decode.
+//
+// Codecs of coordinator events (the CodecFor concept; a channel's third argument):
+//   - hotstate::codec<Event> (the default): the compact binary struct wire of
+//     Hana structs, or the user's own codec<Event> specialisation. Use it between
+//     hotstate nodes: smallest messages, fastest to encode.
+//   - hotstate::json_codec<Event> (hotstate/json_codec.hpp, nlohmann-json): a JSON
+//     object with the struct's field names, made from its Hana reflection. Use it
+//     for channels that services in other languages read or write.
+// docs/wire-format.md specifies both, and the message framing around them.
 #pragma once
 
 #include <array>
@@ -46,6 +55,15 @@ template <class T>
 concept Encodable = requires(const T& value, std::string& out, std::string_view in) {
     codec<T>::encode(value, out);
     { codec<T>::decode(in) } -> std::same_as<T>;
+};
+
+/// A codec of `T` values: `C::encode(const T&, std::string& out)` appends the
+/// bytes, `C::decode(std::string_view)` returns the value or throws errc::decode.
+/// Models: codec<T> (and user specialisations of it), json_codec<T>.
+template <class C, class T>
+concept CodecFor = requires(const T& value, std::string& out, std::string_view in) {
+    C::encode(value, out);
+    { C::decode(in) } -> std::same_as<T>;
 };
 
 /// True for types reflected by Boost.Hana.

@@ -298,7 +298,7 @@ public:
             using channel = channel_of<Event>;
             thread_local std::string payload;
             payload.clear();
-            detail::struct_wire<Event>::encode(event, payload);
+            channel::codec_type::encode(event, payload);
             if (payload.size() > options_.max_event_bytes)
                 throw error(errc::invalid_argument,
                             "hotstate coordinator: event of " + std::to_string(payload.size()) + " bytes on channel '" +
@@ -553,19 +553,17 @@ private:
         using event_type = typename Channel::event_type;
         const auto& handlers = std::get<handler_list<event_type>>(handlers_);
         if (handlers.empty()) return true;
-        event_type decoded;
+        std::optional<event_type> decoded;
         try {
-            detail::wire_reader reader(event.payload, "coordinator event");
-            decoded = detail::struct_wire<event_type>::decode(reader);
-            reader.expect_end();
-        } catch (const error&) {
+            decoded.emplace(Channel::codec_type::decode(event.payload));
+        } catch (const std::exception&) {  // a user's codec may throw its own
             malformed_events_.fetch_add(1, std::memory_order_relaxed);
             return true;
         }
         delivered_events_.fetch_add(1, std::memory_order_relaxed);
         for (const auto& handler : handlers) {
             try {
-                handler(decoded, from);
+                handler(*decoded, from);
             } catch (...) {
                 handler_failures_.fetch_add(1, std::memory_order_relaxed);
             }

@@ -2,7 +2,10 @@
 // listed in one place.
 //
 //   hotstate::codec<T>             how values of type T become bytes and back
-//                                  (codec.hpp; stock: bytes, integers, Hana structs)
+//                                  (codec.hpp; stock: bytes, integers, Hana structs);
+//                                  also a coordinator channel's default event codec
+//   a channel's Codec              any CodecFor<Event> as channel<Name, Event, Codec>'s
+//                                  third argument (stock: codec<Event>, json_codec<Event>)
 //   hotstate::Clock                a type with `time_point now() const`
 //                                  (clock.hpp; stock: system_clock, manual_clock)
 //   hotstate::category<...>        derive your own key categories (category.hpp)

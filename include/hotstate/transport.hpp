@@ -6,13 +6,15 @@
 //
 // Models, and when to use each:
 //
-//   model (transports::, in transports/<model>.hpp)  durable  Redis
+//   model (transports::, in transports/<model>.hpp)  durable  server
 //   local                                            no       none (one process)
-//   redis_pubsub                                     no       one server
-//   redis_streams                                    yes      one server
-//   redis_cluster_pubsub                             no       cluster
-//   redis_cluster_sharded_pubsub                     no       cluster, Redis 7+
-//   redis_cluster_streams                            yes      cluster
+//   redis_pubsub                                     no       one Redis server
+//   redis_streams                                    yes      one Redis server
+//   redis_cluster_pubsub                             no       Redis Cluster
+//   redis_cluster_sharded_pubsub                     no       Redis Cluster, Redis 7+
+//   redis_cluster_streams                            yes      Redis Cluster
+//   nats                                             no       nats-server (hotstate::nats)
+//   nats_jetstream                                   yes      nats-server with JetStream
 //
 //   - transports::local: in-process bus. Single-node programs, and tests that
 //     run several nodes in one process. Nothing lost, nothing kept for a node
@@ -40,6 +42,16 @@
 //   - transports::redis_cluster_streams: redis_streams on a Redis Cluster, routed
 //     by the stream's key (its cursor keys share the stream's {hash tag}). Use on
 //     a cluster for what must not be lost.
+//   - transports::nats: core NATS publish/subscribe (libnats). Fire and forget
+//     like redis_pubsub, with the same gap reports; the client reconnects by
+//     itself and keeps what is published meanwhile in a bounded reconnect
+//     buffer. For deployments that already run NATS, or outgrow one Redis.
+//   - transports::nats_jetstream: a JetStream stream per coordinator and a
+//     durable consumer per node; catch-up after downtime within the stream's
+//     retention, acknowledgements so a crashed node gets again at most the
+//     message it was handling, duplicate-free retried publishes. The NATS
+//     counterpart of redis_streams.
+// Every model passes one conformance suite (tests/coordinator/conformance/).
 // The Redis models are two templates, basic_redis_pubsub and basic_redis_streams,
 // over a detail::Link (detail/coordinator/link.hpp): one server or a cluster.
 //

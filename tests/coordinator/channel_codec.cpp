@@ -1,0 +1,190 @@
+// A channel's codec: a user's codec<Event> specialisation is honoured, the JSON
+// codec writes what other languages read (and reads what they write), and the
+// bytes on the wire are what the channel's codec made.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/hana/define_struct.hpp>
+
+#include <hotstate/coordinator.hpp>
+#include <hotstate/json_codec.hpp>
+#include <hotstate/transports/local.hpp>
+
+#include "support/eventually.hpp"
+#include "test_events.hpp"
+
+using namespace hotstate;
+using hotstate::testing::eventually;
+
+/// Not a Hana struct: only its codec makes it an event.
+struct temperature {
+    double celsius = 0;
+};
+
+template <>
+struct hotstate::codec<temperature> {
+    static void encode(const temperature& t, std::string& out) {
+        char text[32];
+        const int n = std::snprintf(text, sizeof text, "T:%.1f", t.celsius);
+        out.append(text, static_cast<std::size_t>(n));
+    }
+    static temperature decode(std::string_view in) {
+        if (in.substr(0, 2) != "T:") throw error(errc::decode, "temperature: no T: prefix");
+        return temperature{std::strtod(std::string(in.substr(2)).c_str(), nullptr)};
+    }
+};
+
+namespace {
+
+enum class color : std::uint8_t { red = 1, green = 2 };
+
+struct inner {
+    BOOST_HANA_DEFINE_STRUCT(inner, (std::string, label), (std::vector<std::int32_t>, values));
+};
+
+struct user_renamed {
+    BOOST_HANA_DEFINE_STRUCT(user_renamed, (std::uint64_t, user), (std::string, name));
+};
+
+struct everything {
+    BOOST_HANA_DEFINE_STRUCT(everything, (bool, flag), (std::int16_t, small), (double, ratio), (color, hue),
+                             (std::optional<std::string>, maybe), (std::optional<std::int32_t>, absent),
+                             (std::chrono::milliseconds, wait), (inner, nested), (std::array<std::uint8_t, 2>, pair));
+};
+
+using temperatures = channel<"temperature", temperature>;
+using renames = channel<"user-renamed", user_renamed, json_codec<user_renamed>>;
+
+/// Records the raw messages on a local bus.
+struct wire_tap {
+    std::mutex mutex;
+    std::vector<std::string> messages;
+    void on_message(std::string_view m) {
+        std::lock_guard lock(mutex);
+        messages.emplace_back(m);
+    }
+    void on_outage(const transport_outage&) {}
+    void on_connection(const connection_event&) {}
+    /// The payloads of the events of every message seen.
+    std::vector<std::string> payloads() {
+        std::lock_guard lock(mutex);
+        std::vector<std::string> out;
+        for (const auto& m : messages) {
+            detail::message_header header;
+            std::vector<detail::event_view> events;
+            detail::parse_message(m, header, events);
+            for (const auto& e : events) out.emplace_back(e.payload);
+        }
+        return out;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("channel codec: a user's codec<Event> specialisation is what goes on the wire", "[coordinator][codec]") {
+    static_assert(CodecFor<codec<temperature>, temperature>);
+    static_assert(std::is_same_v<temperatures::codec_type, codec<temperature>>);
+    auto bus = std::make_shared<transports::local_bus>();
+    wire_tap tap;
+    transports::local observer(bus);
+    observer.start(tap);
+    coordinator<transports::local, temperatures> sender({.node_id = 1}, transports::local(bus));
+    coordinator<transports::local, temperatures> receiver({.node_id = 2}, transports::local(bus));
+    std::atomic<double> got{0};
+    receiver.subscribe<temperature>([&](const temperature& t) { got = t.celsius; });
+    receiver.start();
+    sender.start();
+    sender.publish(temperature{21.5});
+    REQUIRE(eventually([&] { return got.load() == 21.5; }));
+    CHECK(tap.payloads() == std::vector<std::string>{"T:21.5"});
+    observer.stop();
+}
+
+TEST_CASE("channel codec: JSON events, written as other languages read them and read as they write them",
+          "[coordinator][codec][json]") {
+    static_assert(CodecFor<json_codec<user_renamed>, user_renamed>);
+    auto bus = std::make_shared<transports::local_bus>();
+    wire_tap tap;
+    transports::local observer(bus);
+    observer.start(tap);
+    coordinator<transports::local, renames, coord_test::pings> sender({.node_id = 1}, transports::local(bus));
+    coordinator<transports::local, renames> receiver({.node_id = 2}, transports::local(bus));
+    std::mutex mutex;
+    std::vector<std::string> names;
+    receiver.subscribe<user_renamed>([&](const user_renamed& e) {
+        std::lock_guard lock(mutex);
+        names.push_back(std::to_string(e.user) + "=" + e.name);
+    });
+    receiver.start();
+    sender.start();
+    sender.publish(user_renamed{42, "ada"});
+    REQUIRE(eventually([&] {
+        std::lock_guard lock(mutex);
+        return names.size() == 1;
+    }));
+    CHECK(tap.payloads() == std::vector<std::string>{R"({"user":42,"name":"ada"})"});
+
+    // what a Go service might send: keys in another order, a field this node does not know
+    std::string body, message;
+    detail::append_event(body, renames::tag, R"({"name":"grace","extra":[1,2],"user":7})");
+    detail::append_event(body, renames::tag, R"({"name":"no user"})");  // missing field: refused
+    detail::append_event(body, renames::tag, R"(not json)");
+    detail::encode_message(message, {99, 1, 1, 3, 1}, body);
+    transports::local(bus).send(message);
+    REQUIRE(eventually([&] {
+        std::lock_guard lock(mutex);
+        return names.size() == 2;
+    }));
+    std::lock_guard lock(mutex);
+    CHECK(names[1] == "7=grace");
+    CHECK(receiver.stats().malformed_events == 2);
+    observer.stop();
+}
+
+TEST_CASE("json codec: every field type round-trips; missing, mistyped and out-of-range fields name the field",
+          "[coordinator][codec][json]") {
+    const everything value{true, -12, 0.25, color::green, "here", std::nullopt, std::chrono::milliseconds{1500},
+                           inner{"in", {1, -2, 3}}, {9, 8}};
+    std::string out;
+    json_codec<everything>::encode(value, out);
+    CHECK(out == R"({"flag":true,"small":-12,"ratio":0.25,"hue":2,"maybe":"here","absent":null,"wait":1500,)"
+                 R"("nested":{"label":"in","values":[1,-2,3]},"pair":[9,8]})");
+    const everything back = json_codec<everything>::decode(out);
+    CHECK(back.flag);
+    CHECK(back.small == -12);
+    CHECK(back.ratio == 0.25);
+    CHECK(back.hue == color::green);
+    CHECK(back.maybe == std::optional<std::string>("here"));
+    CHECK_FALSE(back.absent);
+    CHECK(back.wait == std::chrono::milliseconds{1500});
+    CHECK(back.nested.values == std::vector<std::int32_t>{1, -2, 3});
+    CHECK(back.pair == std::array<std::uint8_t, 2>{9, 8});
+
+    const auto refused = [](std::string_view json, std::string_view says) {
+        try {
+            (void)json_codec<user_renamed>::decode(json);
+            FAIL("accepted " << json);
+        } catch (const error& e) {
+            CHECK(e.kind() == errc::decode);
+            CHECK_THAT(e.message(), Catch::Contains(std::string(says)));
+        }
+    };
+    refused(R"({"name":"x"})", "'user': missing");
+    refused(R"({"user":"7","name":"x"})", "'user': expected an integer");
+    refused(R"({"user":-1,"name":"x"})", "'user': integer out of range");
+    refused(R"({"user":1,"name":5})", "'name': expected a string");
+    refused(R"([1,2])", "expected an object");
+    refused(R"({"user":1,)", "not valid JSON");
+    CHECK(json_codec<everything>::decode(R"({"flag":false,"small":1,"ratio":1,"hue":1,"wait":0,)"
+                                         R"("nested":{"label":"","values":[]},"pair":[0,0]})")
+              .maybe == std::nullopt);  // a missing optional reads as empty
+}

@@ -1,0 +1,249 @@
+// The transport conformance suite: one set of Catch2 template test cases,
+// written against the Transport concept, that every transport model runs
+// unchanged through the coordinator. A transport is "done" when it passes.
+//
+// To run it, define the fixtures and include this header once:
+//
+//   using hotstate_transport_fixtures = std::tuple<my_fixture>;
+//   #include "coordinator/conformance/transport_conformance.hpp"
+//
+// A fixture `F` is default-constructible (one per test case, on a channel /
+// subject / stream of its own, so test cases never see each other's traffic):
+//   using transport = ...;                      the model under test
+//   transport make(std::uint64_t node);         a transport for `node`; for durable
+//                                               models, a node made again resumes
+//                                               where the last one of that id stopped
+//   static bool ready(transport&);              its receive side is live (subscribed,
+//                                               positioned): what is sent now arrives
+//   void inject(std::string_view bytes);        raw bytes on the wire, past hotstate
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <hotstate/coordinator.hpp>
+
+#include "coordinator/redis_nodes.hpp"
+#include "coordinator/test_events.hpp"
+#include "support/eventually.hpp"
+#include "support/fault_transports.hpp"
+
+namespace transport_conformance {
+
+using coord_test::ping;
+using coord_test::recorder;
+using hotstate::testing::eventually;
+
+template <class T>
+using node = hotstate::coordinator<T, coord_test::pings, coord_test::others>;
+
+/// A started node of `F::transport` whose receive side is live.
+template <class F>
+std::unique_ptr<node<typename F::transport>> started(F& fixture, std::uint64_t id, recorder& box,
+                                                     hotstate::coordinator_options options = {}) {
+    options.node_id = id;
+    auto made = std::make_unique<node<typename F::transport>>(options, fixture.make(id));
+    box.attach(*made);
+    made->start();
+    REQUIRE(eventually([&] { return F::ready(made->transport()); }, std::chrono::seconds{20}));
+    return made;
+}
+
+inline constexpr auto deadline = std::chrono::seconds{20};
+
+}  // namespace transport_conformance
+
+TEMPLATE_LIST_TEST_CASE("transport conformance: every event reaches every other node exactly once, in its "
+                        "publisher's order, never its sender",
+                        "[conformance][coordinator]", hotstate_transport_fixtures) {
+    using namespace transport_conformance;
+    using hotstate::coordinator_options;
+    const auto mode = GENERATE(coordinator_options::send_mode::background, coordinator_options::send_mode::caller_when_idle);
+    TestType fixture;
+    recorder boxes[3];
+    std::vector<std::unique_ptr<node<typename TestType::transport>>> nodes;
+    for (std::uint64_t id = 1; id <= 3; ++id)
+        nodes.push_back(started(fixture, id, boxes[id - 1], {.sending = mode}));
+    constexpr std::uint64_t per_node = 300;
+    for (std::uint64_t n = 1; n <= per_node; ++n)
+        for (std::uint64_t id = 1; id <= 3; ++id) nodes[id - 1]->publish(ping{id, n, "x"});
+    for (auto& box : boxes) REQUIRE(eventually([&] { return box.total.load() >= 2 * per_node; }, deadline));
+    for (auto& each : nodes) REQUIRE(each->flush());
+    for (std::uint64_t id = 1; id <= 3; ++id) {
+        const recorder& box = boxes[id - 1];
+        CHECK(box.total.load() == 2 * per_node);
+        CHECK(box.mislabelled.load() == 0);
+        CHECK(box.count(id) == 0);  // never its own
+        for (std::uint64_t other = 1; other <= 3; ++other) {
+            if (other == id) continue;
+            const auto ns = box.from(other);
+            REQUIRE(ns.size() == per_node);
+            CHECK(coord_test::strictly_increasing(ns));  // publisher order, nothing twice
+        }
+        const auto stats = nodes[id - 1]->stats();
+        CHECK(stats.gaps == 0);
+        CHECK(stats.duplicate_messages == 0);
+        CHECK(stats.malformed_messages == 0);
+        CHECK(stats.published_events == per_node);
+        CHECK(stats.delivered_events == 2 * per_node);
+    }
+}
+
+TEMPLATE_LIST_TEST_CASE("transport conformance: batches are bounded in events and in bytes",
+                        "[conformance][coordinator]", hotstate_transport_fixtures) {
+    using namespace transport_conformance;
+    TestType fixture;
+    recorder receiver_box, sender_box;
+    auto receiver = started(fixture, 2, receiver_box);
+    SECTION("max_batch_events") {
+        node<typename TestType::transport> sender({.node_id = 1, .max_batch_events = 50}, fixture.make(1));
+        sender_box.attach(sender);
+        // queued before start: everything waits, then goes out in full batches
+        for (std::uint64_t n = 1; n <= 1000; ++n) sender.publish(ping{1, n, ""});
+        sender.start();
+        REQUIRE(sender.flush());
+        REQUIRE(eventually([&] { return receiver_box.count(1) == 1000; }, deadline));
+        CHECK(sender.stats().sent_messages == 20);  // 1000 / 50, none over the bound
+        CHECK(coord_test::strictly_increasing(receiver_box.from(1)));
+    }
+    SECTION("max_batch_bytes") {
+        node<typename TestType::transport> sender({.node_id = 1, .max_batch_bytes = 2500}, fixture.make(1));
+        sender_box.attach(sender);
+        for (std::uint64_t n = 1; n <= 30; ++n) sender.publish(ping{1, n, std::string(1000, 'x')});
+        sender.start();
+        REQUIRE(sender.flush());
+        REQUIRE(eventually([&] { return receiver_box.count(1) == 30; }, deadline));
+        CHECK(sender.stats().sent_messages == 10);  // a batch closes once it holds 2500 bytes: 3 events each
+    }
+    CHECK(receiver->stats().gaps == 0);
+}
+
+TEMPLATE_LIST_TEST_CASE("transport conformance: lost messages are reported as the exact gap, in messages and events",
+                        "[conformance][coordinator][loss]", hotstate_transport_fixtures) {
+    using namespace transport_conformance;
+    using T = typename TestType::transport;
+    TestType fixture;
+    recorder receiver_box, sender_box;
+    auto receiver = started(fixture, 22, receiver_box);
+    // events queued before start() go four to a message: [1-4] [5-8] [9-12] [13]; sends 2 and 3 are lost
+    hotstate::coordinator<hotstate::testing::lossy<T>, coord_test::pings> sender(
+        {.node_id = 21, .max_batch_events = 4}, hotstate::testing::lossy<T>(fixture.make(21), {2, 3}));
+    sender_box.attach(sender);
+    for (std::uint64_t n = 1; n <= 13; ++n) sender.publish(ping{21, n, ""});
+    sender.start();
+    REQUIRE(sender.flush());
+    REQUIRE(eventually([&] { return receiver_box.count(21) == 5; }, deadline));
+    CHECK(receiver_box.from(21) == std::vector<std::uint64_t>{1, 2, 3, 4, 13});
+    const auto gaps = receiver_box.all_gaps();
+    REQUIRE(gaps.size() == 1);
+    CHECK(gaps[0].kind == hotstate::gap_kind::sequence_skip);
+    CHECK(gaps[0].publisher == 21);
+    CHECK(gaps[0].first_missing == 2);
+    CHECK(gaps[0].last_missing == 3);
+    CHECK(gaps[0].lost_events == 8);
+}
+
+TEMPLATE_LIST_TEST_CASE("transport conformance: failed sends of a durable sender are retried: nothing lost, "
+                        "no gap, nothing twice",
+                        "[conformance][coordinator][loss]", hotstate_transport_fixtures) {
+    using namespace transport_conformance;
+    using T = typename TestType::transport;
+    TestType fixture;
+    recorder receiver_box, sender_box;
+    auto receiver = started(fixture, 2, receiver_box);
+    hotstate::coordinator<hotstate::testing::flaky<T>, coord_test::pings> sender(
+        {.node_id = 1, .send_backoff = {std::chrono::milliseconds{1}, std::chrono::milliseconds{4}}},
+        hotstate::testing::flaky<T>(fixture.make(1), 3));
+    sender_box.attach(sender);
+    sender.start();
+    for (std::uint64_t n = 1; n <= 50; ++n) sender.publish(ping{1, n, ""});
+    REQUIRE(sender.flush());
+    REQUIRE(eventually([&] { return receiver_box.count(1) == 50; }, deadline));
+    const auto got = receiver_box.from(1);
+    for (std::uint64_t i = 0; i < got.size(); ++i) CHECK(got[i] == i + 1);
+    CHECK(sender.stats().send_failures == 3);
+    CHECK(sender.stats().dropped_messages == 0);
+    CHECK(receiver->stats().gaps == 0);
+    CHECK(receiver->stats().duplicate_messages == 0);
+}
+
+TEMPLATE_LIST_TEST_CASE("transport conformance: garbage on the wire is counted and skipped; the node keeps working",
+                        "[conformance][coordinator]", hotstate_transport_fixtures) {
+    using namespace transport_conformance;
+    TestType fixture;
+    recorder receiver_box, sender_box;
+    auto receiver = started(fixture, 2, receiver_box);
+    fixture.inject("not a coordinator message");
+    fixture.inject(std::string_view("\xC7\x02\x05", 3));  // a valid start, then truncated
+    fixture.inject(std::string_view("\xC7\x09\x01\x01\x01\x01\x00", 7));  // an unknown version
+    // a valid frame whose payload does not decode as a ping
+    std::string body;
+    hotstate::detail::append_event(body, coord_test::pings::tag, "\xff");
+    std::string bad_payload;
+    hotstate::detail::encode_message(bad_payload, {9, 1, 1, 1, 1}, body);
+    fixture.inject(bad_payload);
+    auto sender = started(fixture, 1, sender_box);
+    sender->publish(ping{1, 1, "after the garbage"});
+    REQUIRE(eventually(
+        [&] {
+            const auto stats = receiver->stats();
+            return receiver_box.total.load() == 1 && stats.malformed_messages == 3 && stats.malformed_events == 1;
+        },
+        deadline));
+    CHECK(receiver->stats().delivered_events == 1);
+}
+
+TEMPLATE_LIST_TEST_CASE("transport conformance: events of channels a node does not declare are counted and skipped",
+                        "[conformance][coordinator]", hotstate_transport_fixtures) {
+    using namespace transport_conformance;
+    TestType fixture;
+    recorder receiver_box;
+    hotstate::coordinator<typename TestType::transport, coord_test::pings> narrow({.node_id = 2}, fixture.make(2));
+    receiver_box.attach(narrow);
+    narrow.start();
+    REQUIRE(eventually([&] { return TestType::ready(narrow.transport()); }, deadline));
+    recorder sender_box;
+    auto wide = started(fixture, 1, sender_box);
+    wide->publish(coord_test::other{5});
+    wide->publish(ping{1, 1, ""});
+    REQUIRE(eventually([&] { return receiver_box.count(1) == 1; }, deadline));
+    CHECK(narrow.stats().unknown_channel_events == 1);
+}
+
+TEMPLATE_LIST_TEST_CASE("transport conformance: a durable transport's node stopped for a while catches up on "
+                        "everything published meanwhile, exactly once",
+                        "[conformance][coordinator][durable]", hotstate_transport_fixtures) {
+    using namespace transport_conformance;
+    if constexpr (TestType::transport::durable) {
+        TestType fixture;
+        recorder sender_box;
+        auto sender = started(fixture, 1, sender_box);
+        {
+            recorder first_life;
+            auto late = started(fixture, 2, first_life);
+            for (std::uint64_t n = 1; n <= 100; ++n) sender->publish(ping{1, n, ""});
+            REQUIRE(eventually([&] { return first_life.count(1) == 100; }, deadline));
+        }  // node 2 goes away; the transport keeps its position
+        for (std::uint64_t n = 101; n <= 350; ++n) sender->publish(ping{1, n, ""});
+        REQUIRE(sender->flush());
+        recorder second_life;
+        auto late = started(fixture, 2, second_life);
+        REQUIRE(eventually([&] { return second_life.count(1) >= 250; }, deadline));
+        sender->publish(ping{1, 351, "live again"});
+        REQUIRE(eventually([&] { return second_life.count(1) == 251; }, deadline));
+        const auto got = second_life.from(1);
+        CHECK(got.front() == 101);  // nothing from before it went away, nothing missed
+        CHECK(got.back() == 351);
+        CHECK(coord_test::strictly_increasing(got));
+        CHECK(second_life.all_gaps().empty());
+    } else {
+        SUCCEED("not durable: what is published while a node is away is lost (and reported as a gap)");
+    }
+}

@@ -1,0 +1,73 @@
+// The transport conformance suite over the three Redis Cluster transports, on
+// one 3-master/3-replica cluster started here (shared by the test cases, each
+// on its own channel or stream).
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include <hotstate/transports/redis_cluster_pubsub.hpp>
+#include <hotstate/transports/redis_cluster_sharded_pubsub.hpp>
+#include <hotstate/transports/redis_cluster_streams.hpp>
+
+#include "cluster/cluster_fixture.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+hotstate::redis::cluster_config settings() {
+    auto result = shared_cluster_config();
+    result.node.timeout = 2s;
+    return result;
+}
+
+std::string fresh_name(std::string_view stem) {
+    static std::atomic<int> counter{0};
+    return "conformance:" + std::string(stem) + ":" + std::to_string(++counter);
+}
+
+struct cluster_pubsub_fixture {
+    using transport = hotstate::transports::redis_cluster_pubsub;
+    std::string channel = fresh_name("cluster-pubsub");
+    transport make(std::uint64_t) {
+        hotstate::transports::redis_pubsub_options options;
+        options.channel = channel;
+        return transport(hotstate::detail::cluster::cluster_link(settings(), channel), options);
+    }
+    static bool ready(transport& t) { return t.subscribed(); }
+    void inject(std::string_view bytes) { make(999).send(bytes); }
+};
+
+struct cluster_sharded_pubsub_fixture {
+    using transport = hotstate::transports::redis_cluster_sharded_pubsub;
+    std::string channel = fresh_name("cluster-sharded");
+    transport make(std::uint64_t) {
+        hotstate::transports::redis_pubsub_options options;
+        options.channel = channel;
+        return hotstate::transports::make_redis_cluster_sharded_pubsub(settings(), options);
+    }
+    static bool ready(transport& t) { return t.subscribed(); }
+    void inject(std::string_view bytes) { make(999).send(bytes); }
+};
+
+struct cluster_streams_fixture {
+    using transport = hotstate::transports::redis_cluster_streams;
+    std::string tag = "{" + fresh_name("cluster-stream") + "}";
+    transport make(std::uint64_t node) {
+        hotstate::transports::redis_streams_options options;
+        options.stream = tag + ":stream";
+        options.cursor_key = tag + ":cursor:" + std::to_string(node);
+        options.block = 200ms;
+        return hotstate::transports::make_redis_cluster_streams(settings(), options);
+    }
+    static bool ready(transport& t) { return t.reading(); }
+    void inject(std::string_view bytes) { make(999).send(bytes); }
+};
+
+}  // namespace
+
+using hotstate_transport_fixtures =
+    std::tuple<cluster_pubsub_fixture, cluster_sharded_pubsub_fixture, cluster_streams_fixture>;
+#include "coordinator/conformance/transport_conformance.hpp"

@@ -1,0 +1,63 @@
+// The transport conformance suite over core NATS and JetStream on one
+// nats-server started here (shared by the test cases, each on its own subject
+// and stream).
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include <hotstate/transports/nats.hpp>
+#include <hotstate/transports/nats_jetstream.hpp>
+
+#include "support/nats_server.hpp"
+
+namespace {
+
+hotstate::testing::nats_server& shared_server() {
+    static hotstate::testing::nats_server server;
+    return server;
+}
+
+hotstate::transports::nats_settings shared_settings() {
+    hotstate::transports::nats_settings settings;
+    settings.url = shared_server().url();
+    settings.connect_on_start = true;  // so a node sends as soon as it exists
+    return settings;
+}
+
+std::string fresh_name(std::string_view stem) {
+    static std::atomic<int> counter{0};
+    return "conformance." + std::string(stem) + "." + std::to_string(++counter);
+}
+
+struct nats_fixture {
+    using transport = hotstate::transports::nats;
+    std::string subject = fresh_name("core");
+    transport make(std::uint64_t) { return transport(shared_settings(), {.subject = subject}); }
+    static bool ready(transport& t) { return t.subscribed(); }
+    void inject(std::string_view bytes) {
+        transport raw = make(999);
+        raw.send(bytes);
+        raw.flush();
+    }
+};
+
+struct nats_jetstream_fixture {
+    using transport = hotstate::transports::nats_jetstream;
+    std::string name = fresh_name("js");
+    transport make(std::uint64_t node) {
+        hotstate::transports::nats_jetstream_options options;
+        options.stream = "CONFORMANCE_" + name.substr(name.rfind('.') + 1);
+        options.subject = name;
+        options.consumer = "node-" + std::to_string(node);
+        return transport(shared_settings(), options);
+    }
+    static bool ready(transport& t) { return t.subscribed(); }
+    void inject(std::string_view bytes) { make(999).send(bytes); }
+};
+
+}  // namespace
+
+using hotstate_transport_fixtures = std::tuple<nats_fixture, nats_jetstream_fixture>;
+#include "coordinator/conformance/transport_conformance.hpp"

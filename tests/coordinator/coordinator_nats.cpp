@@ -1,0 +1,375 @@
+// The coordinator over core NATS and JetStream, against a real nats-server
+// started here: what is specific to NATS (credentials, reconnect buffer,
+// server restarts, a consumer node crashing).
+// Delivery, ordering, batching and loss are the transport conformance suite's.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <hotstate/coordinator.hpp>
+#include <hotstate/transports/nats.hpp>
+#include <hotstate/transports/nats_jetstream.hpp>
+
+#include "redis_nodes.hpp"
+#include "support/eventually.hpp"
+#include "support/nats_server.hpp"
+#include "support/process.hpp"
+
+using namespace hotstate;
+using coord_test::ping;
+using coord_test::recorder;
+using hotstate::testing::eventually;
+using hotstate::testing::nats_server;
+
+namespace {
+
+using nats_node = coordinator<transports::nats, coord_test::pings>;
+
+transports::nats_settings settings_for(const nats_server& server) {
+    transports::nats_settings settings;
+    settings.url = server.url();
+    settings.reconnect_wait = std::chrono::milliseconds{50};
+    return settings;
+}
+
+std::unique_ptr<nats_node> make_node(transports::nats_settings settings, std::uint64_t id, recorder& box) {
+    auto node = std::make_unique<nats_node>(coordinator_options{.node_id = id}, transports::nats(settings));
+    box.attach(*node);
+    node->start();
+    return node;
+}
+
+}  // namespace
+
+TEST_CASE("nats: a wrong password is an authentication error through on_connection; connect_on_start throws it",
+          "[coordinator][nats][errors]") {
+    nats_server server({.user = "hotstate", .password = "right-horse"});
+    auto settings = settings_for(server);
+    settings.user = "hotstate";
+    settings.password = "wrong-battery";
+    recorder box;
+    auto node = make_node(settings, 1, box);
+    REQUIRE(eventually([&] { return box.connections_of(connection_state::connect_failed) == 1; }));
+    const auto failure = box.first_of(connection_state::connect_failed);
+    REQUIRE(failure->problem);
+    CHECK(failure->problem->kind() == errc::authentication);
+    CHECK_THAT(failure->problem->message(), Catch::Contains(server.address()));
+    CHECK_THAT(failure->problem->message(), !Catch::Contains("wrong-battery"));
+    // it keeps retrying, reported once
+    REQUIRE(eventually([&] { return node->transport().stats().connect_failures >= 3; }));
+    CHECK(box.connections_of(connection_state::connect_failed) == 1);
+    node->stop();
+
+    settings.connect_on_start = true;
+    try {
+        transports::nats transport(settings);
+        FAIL("wrong password accepted");
+    } catch (const error& e) {
+        CHECK(e.kind() == errc::authentication);
+        CHECK_THAT(e.message(), !Catch::Contains("wrong-battery"));
+    }
+    settings.password = "right-horse";
+    CHECK_NOTHROW(transports::nats(settings));
+}
+
+TEST_CASE("nats: token authentication; a wrong token is refused", "[coordinator][nats][errors]") {
+    nats_server server({.token = "s3cret-token"});
+    auto settings = settings_for(server);
+    settings.connect_on_start = true;
+    settings.token = "s3cret-token";
+    recorder a_box, b_box;
+    auto a = make_node(settings, 1, a_box);
+    auto b = make_node(settings, 2, b_box);
+    REQUIRE(eventually([&] { return a->transport().subscribed() && b->transport().subscribed(); }));
+    a->publish(ping{1, 1, "with a token"});
+    REQUIRE(eventually([&] { return b_box.count(1) == 1; }));
+    settings.token = "guessed";
+    try {
+        transports::nats transport(settings);
+        FAIL("wrong token accepted");
+    } catch (const error& e) {
+        CHECK(e.kind() == errc::authentication);
+        CHECK_THAT(e.message(), !Catch::Contains("guessed"));
+    }
+}
+
+TEST_CASE("nats: nothing listening is a connection error naming the address", "[coordinator][nats][errors]") {
+    const auto port = hotstate::testing::free_port();
+    transports::nats_settings settings;
+    settings.url = "nats://127.0.0.1:" + std::to_string(port);
+    settings.connect_on_start = true;
+    try {
+        transports::nats transport(settings);
+        FAIL("connected to nothing");
+    } catch (const error& e) {
+        CHECK(e.kind() == errc::connection);
+        CHECK_THAT(e.message(), Catch::Contains("127.0.0.1:" + std::to_string(port)));
+    }
+    transports::nats_settings bad;
+    bad.url = "nats://u:pw-in-url@127.0.0.1:" + std::to_string(port);
+    bad.connect_on_start = true;
+    try {
+        transports::nats transport(bad);
+        FAIL("connected to nothing");
+    } catch (const error& e) {
+        CHECK_THAT(e.message(), !Catch::Contains("pw-in-url"));  // URL credentials are never printed
+    }
+}
+
+TEST_CASE("nats: nats-server killed and restarted: lost, reconnected, the outage and the exact gap reported",
+          "[coordinator][nats][restart]") {
+    nats_server server;
+    recorder sender_box, receiver_box;
+    auto sender = make_node(settings_for(server), 1, sender_box);
+    auto receiver = make_node(settings_for(server), 2, receiver_box);
+    REQUIRE(eventually([&] { return sender->transport().subscribed() && receiver->transport().subscribed(); }));
+    std::uint64_t n = 0;
+    for (; n < 50; ++n) sender->publish(ping{1, n + 1, ""});
+    REQUIRE(eventually([&] { return receiver_box.count(1) == 50; }));
+
+    server.kill();
+    REQUIRE(eventually([&] { return receiver_box.connections_of(connection_state::lost) == 1; }));
+    server.start();
+    REQUIRE(eventually(
+        [&] {
+            sender->publish(ping{1, ++n, ""});
+            const auto got = receiver_box.from(1);
+            return got.size() > 50 && got.back() > 60;
+        },
+        std::chrono::seconds{20}));
+    REQUIRE(eventually([&] { return receiver_box.gaps_of(gap_kind::outage) == 1; }));
+    CHECK(receiver_box.connections_of(connection_state::reconnected) == 1);
+    const auto got = receiver_box.from(1);
+    CHECK(coord_test::strictly_increasing(got));
+    // what the client buffered while disconnected may arrive; what was lost is reported exactly
+    std::uint64_t reported = 0;
+    for (const auto& g : receiver_box.all_gaps()) {
+        if (g.kind == gap_kind::outage) {
+            CHECK_THAT(g.detail, Catch::Contains(server.address()));
+        } else {
+            REQUIRE(g.kind == gap_kind::sequence_skip);
+            CHECK(g.publisher == 1);
+            reported += g.lost_events;
+        }
+    }
+    CHECK(reported == got.back() - got.size());
+}
+
+TEST_CASE("nats: the reconnect buffer is bounded: beyond it a send fails with memory_limit, reported",
+          "[coordinator][nats][restart]") {
+    nats_server server;
+    auto settings = settings_for(server);
+    settings.reconnect_buffer_bytes = 4096;
+    settings.reconnect_wait = std::chrono::seconds{30};  // stays disconnected for the test
+    recorder box;
+    auto node = make_node(settings, 1, box);
+    REQUIRE(eventually([&] { return node->transport().subscribed(); }));
+    server.kill();
+    REQUIRE(eventually([&] { return box.connections_of(connection_state::lost) == 1; }));
+    std::uint64_t n = 0;
+    REQUIRE(eventually([&] {
+        node->publish(ping{1, ++n, std::string(500, 'x')});
+        node->flush();
+        return box.connections_of(connection_state::send_failed) == 1;
+    }));
+    const auto failed = box.first_of(connection_state::send_failed);
+    REQUIRE(failed->problem);
+    CHECK(failed->problem->kind() == errc::memory_limit);
+    CHECK_THAT(failed->problem->message(), Catch::Contains("reconnect buffer"));
+    CHECK(node->transport().stats().reconnect_buffered <= 4096);
+    CHECK(node->stats().dropped_messages >= 1);
+}
+
+namespace {
+
+using js_node = coordinator<transports::nats_jetstream, coord_test::pings>;
+
+transports::nats_jetstream_options js_options(std::string consumer) {
+    transports::nats_jetstream_options options;
+    options.stream = "TEST";
+    options.subject = "test.durable";
+    options.consumer = std::move(consumer);
+    options.ack_wait = std::chrono::seconds{1};
+    options.publish_timeout = std::chrono::milliseconds{500};
+    return options;
+}
+
+std::unique_ptr<js_node> make_js_node(const nats_server& server, std::uint64_t id, recorder& box) {
+    auto node = std::make_unique<js_node>(
+        coordinator_options{.node_id = id, .send_backoff = {std::chrono::milliseconds{20}, std::chrono::milliseconds{200}}},
+        transports::nats_jetstream(settings_for(server), js_options("node-" + std::to_string(id))));
+    box.attach(*node);
+    node->start();
+    REQUIRE(eventually([&] { return node->transport().subscribed(); }, std::chrono::seconds{20}));
+    return node;
+}
+
+struct handled_log {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> events;
+    bool reading = false;
+};
+
+handled_log read_log(const std::string& text) {
+    handled_log log;
+    std::istringstream in(text);
+    std::string word;
+    while (in >> word) {
+        if (word == "reading") {
+            log.reading = true;
+        } else if (word == "event") {
+            std::uint64_t sequence = 0, n = 0;
+            if (in >> sequence >> n) log.events.emplace_back(sequence, n);
+        }
+    }
+    return log;
+}
+
+}  // namespace
+
+TEST_CASE("jetstream: nats-server killed and restarted mid-stream: nothing lost, nothing twice, no gap",
+          "[coordinator][nats][jetstream][restart]") {
+    nats_server server;
+    recorder sender_box, receiver_box;
+    auto sender = make_js_node(server, 1, sender_box);
+    auto receiver = make_js_node(server, 2, receiver_box);
+    std::uint64_t n = 0;
+    for (; n < 50; ++n) sender->publish(ping{1, n + 1, ""});
+    REQUIRE(eventually([&] { return receiver_box.count(1) == 50; }));
+
+    server.kill();
+    REQUIRE(eventually([&] { return receiver_box.connections_of(connection_state::lost) == 1; }));
+    for (; n < 100; ++n) sender->publish(ping{1, n + 1, "during the outage"});
+    server.start();
+    for (; n < 150; ++n) sender->publish(ping{1, n + 1, "after"});
+    REQUIRE(sender->flush(std::chrono::seconds{30}));
+    REQUIRE(eventually([&] { return receiver_box.count(1) == 150; }, std::chrono::seconds{30}));
+    const auto got = receiver_box.from(1);
+    for (std::uint64_t i = 0; i < got.size(); ++i) CHECK(got[i] == i + 1);
+    CHECK(receiver_box.all_gaps().empty());
+    CHECK(sender->stats().dropped_messages == 0);
+    CHECK(receiver_box.connections_of(connection_state::reconnected) == 1);
+}
+
+TEST_CASE("jetstream: a consumer node SIGKILLed while handling slowly gets again at most the message it was handling",
+          "[coordinator][nats][jetstream][crash]") {
+    nats_server server;
+    hotstate::testing::temp_directory logs("hotstate-js-worker");
+    recorder sender_box;
+    auto sender = make_js_node(server, 1, sender_box);
+    constexpr std::uint64_t total = 400;
+    for (std::uint64_t n = 1; n <= total; ++n) {
+        sender->publish(ping{1, n, ""});
+        if (n % 10 == 0) REQUIRE(sender->flush());  // messages of at most ten events
+    }
+    const auto published = sender->stats().sent_messages;
+
+    const auto options = js_options("worker");
+    const std::vector<std::string> argv{HOTSTATE_JETSTREAM_WORKER, server.url(), options.stream, options.subject,
+                                        options.consumer, "2"};
+    hotstate::testing::process first(argv, logs.path() / "first.log");
+    REQUIRE(eventually([&] { return read_log(first.log()).events.size() >= 125 || !first.running(); },
+                       std::chrono::seconds{30}));
+    REQUIRE(first.running());
+    first.kill();  // SIGKILL mid-message: an event takes 2 ms
+    const handled_log before = read_log(first.log());
+
+    hotstate::testing::process second(argv, logs.path() / "second.log");
+    REQUIRE(eventually(
+        [&] {
+            const auto after = read_log(second.log());
+            return !after.events.empty() && after.events.back().second == total;
+        },
+        std::chrono::seconds{60}));
+    const handled_log after = read_log(second.log());
+    REQUIRE(after.reading);
+
+    std::map<std::uint64_t, int> times;              // ping.n -> how often handled
+    std::map<std::uint64_t, std::uint64_t> message;  // ping.n -> its message's sequence
+    std::map<std::uint64_t, std::size_t> size;       // message sequence -> events
+    for (const auto& [sequence, n] : before.events) ++times[n], message[n] = sequence;
+    for (const auto& [sequence, n] : after.events) ++times[n], message[n] = sequence;
+    for (const auto& [n, sequence] : message) ++size[sequence];
+
+    std::set<std::uint64_t> twice_in;  // messages with events handled twice
+    std::size_t duplicates = 0;
+    for (std::uint64_t n = 1; n <= total; ++n) {
+        INFO("event " << n);
+        CHECK(times[n] >= 1);  // none missing
+        CHECK(times[n] <= 2);
+        if (times[n] == 2) {
+            ++duplicates;
+            twice_in.insert(message[n]);
+        }
+    }
+    INFO(before.events.size() << " events before the kill, " << after.events.size() << " after, " << duplicates
+                              << " twice, in " << published << " messages");
+    CHECK(twice_in.size() <= 1);  // at most the one message that was being handled
+    if (!twice_in.empty()) CHECK(duplicates <= size[*twice_in.begin()]);
+    CHECK(duplicates <= 10);
+}
+
+TEST_CASE("jetstream: a node without a consumer name, or a bad stream name, is a configuration error",
+          "[coordinator][nats][jetstream][errors]") {
+    transports::nats_settings settings;
+    try {
+        transports::nats_jetstream transport(settings, {});
+        FAIL("no consumer name accepted");
+    } catch (const error& e) {
+        CHECK(e.kind() == errc::configuration);
+        CHECK_THAT(e.message(), Catch::Contains("consumer"));
+    }
+    transports::nats_jetstream_options bad;
+    bad.consumer = "node-1";
+    bad.stream = "has.dots";
+    CHECK_THROWS_AS(transports::nats_jetstream(settings, bad), error);
+}
+
+TEST_CASE("nats: server lists print without credentials", "[coordinator][nats][unit]") {
+    using detail::nats::redacted_servers;
+    CHECK(redacted_servers("nats://127.0.0.1:4222") == "nats://127.0.0.1:4222");
+    CHECK(redacted_servers("nats://u:secret@a:1,tls://tok@b:2,c:3") == "nats://a:1,tls://b:2,c:3");
+    CHECK(redacted_servers("user:pw@host:4222") == "host:4222");
+}
+
+TEST_CASE("jetstream: a node that was away longer than the stream's retention is told so, then reads on",
+          "[coordinator][nats][jetstream]") {
+    nats_server server;
+    auto small = [](std::string consumer) {
+        auto options = js_options(std::move(consumer));
+        options.max_messages = 20;
+        return options;
+    };
+    recorder sender_box;
+    js_node sender({.node_id = 1}, transports::nats_jetstream(settings_for(server), small("node-1")));
+    sender_box.attach(sender);
+    sender.start();
+    {
+        recorder first_life;
+        js_node late({.node_id = 2}, transports::nats_jetstream(settings_for(server), small("node-2")));
+        first_life.attach(late);
+        late.start();
+        REQUIRE(eventually([&] { return late.transport().subscribed(); }));
+        sender.publish(ping{1, 1, ""});
+        REQUIRE(eventually([&] { return first_life.count(1) == 1; }));
+    }  // node-2 goes away; its consumer stays, acknowledged up to message 1
+    for (std::uint64_t n = 2; n <= 200; ++n) {
+        sender.publish(ping{1, n, ""});
+        REQUIRE(sender.flush());  // one message per event, so the retention bites
+    }
+    recorder second_life;
+    js_node late({.node_id = 2}, transports::nats_jetstream(settings_for(server), small("node-2")));
+    second_life.attach(late);
+    late.start();
+    REQUIRE(eventually([&] { return second_life.count(1) > 0 && second_life.from(1).back() == 200; }));
+    CHECK(second_life.count(1) <= 20);  // what the stream still held
+    CHECK(coord_test::strictly_increasing(second_life.from(1)));
+    REQUIRE(second_life.gaps_of(gap_kind::retention_exceeded) == 1);
+    CHECK_THAT(second_life.all_gaps().front().detail, Catch::Contains("retention"));
+    CHECK(late.transport().stats().retention_reports == 1);
+}
