@@ -1,7 +1,7 @@
 # Conan 2 recipe for hotstate, a header-only library.
 # Kept consistent by hand with CMakeLists.txt: the same version, the same
 # dependencies, and the same target names (hotstate::hotstate, hotstate::redis,
-# hotstate::sqlite). No Conan client can be installed on the project's build
+# hotstate::sqlite, hotstate::fmt, hotstate::json). No Conan client can be installed on the project's build
 # machines, so this recipe is not exercised by CI; test_package/ is.
 from conan import ConanFile
 from conan.errors import ConanInvalidConfiguration
@@ -32,6 +32,7 @@ class HotstateConan(ConanFile):
         self.requires("xxhash/[>=0.8]", transitive_headers=True)
         self.requires("openssl/[>=1.1.1 <4]", transitive_headers=True)
         self.requires("sqlite3/[>=3.40]", transitive_headers=True)
+        self.requires("nlohmann_json/[>=3.10]", transitive_headers=True)
 
     def build_requirements(self):
         self.test_requires("catch2/[>=2.13 <3]")
@@ -65,6 +66,11 @@ class HotstateConan(ConanFile):
         formatters = self.cpp_info.components["fmt"]
         formatters.set_property("cmake_target_name", "hotstate::fmt")
         formatters.requires = ["core", "fmt::fmt"]
+
+        # configuration from JSON and the deployment doctor: hotstate/json_config.hpp, hotstate/doctor.hpp
+        json = self.cpp_info.components["json"]
+        json.set_property("cmake_target_name", "hotstate::json")
+        json.requires = ["redis", "sqlite", "nlohmann_json::nlohmann_json"]
 
         sqlite = self.cpp_info.components["sqlite"]
         sqlite.set_property("cmake_target_name", "hotstate::sqlite")
