@@ -68,6 +68,8 @@ TEST_CASE("memory: under 80 % of maxmemory; sizing: 2-4 MiB per mailbox", "[doct
 TEST_CASE("TLS: a certificate expiring within 30 days warns, an expired one fails", "[doctor]") {
     CHECK(d::tls_expiry_rule("s", std::chrono::hours{24 * 90}, std::chrono::hours{24 * 30}).result == verdict::pass);
     CHECK(d::tls_expiry_rule("s", std::chrono::hours{24 * 29}, std::chrono::hours{24 * 30}).result == verdict::warn);
+    CHECK(d::tls_expiry_rule("s", std::chrono::hours{24 * 30}, std::chrono::hours{24 * 30}).result == verdict::warn);
+    CHECK(d::tls_expiry_rule("s", std::chrono::hours{24 * 30 + 1}, std::chrono::hours{24 * 30}).result == verdict::pass);
     CHECK(d::tls_expiry_rule("s", std::chrono::seconds{-5}, std::chrono::hours{24 * 30}).result == verdict::fail);
 }
 

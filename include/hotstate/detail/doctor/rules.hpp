@@ -167,10 +167,10 @@ using ::hotstate::doctor::verdict;
 
 [[nodiscard]] inline check tls_expiry_rule(std::string server, std::chrono::seconds left, std::chrono::seconds warn_within) {
     const auto days = left.count() / 86400;
-    const verdict result = left.count() <= 0 ? verdict::fail : left < warn_within ? verdict::warn : verdict::pass;
+    const verdict result = left.count() <= 0 ? verdict::fail : left <= warn_within ? verdict::warn : verdict::pass;
     return {std::move(server), "tls certificate", result,
             left.count() <= 0 ? "expired" : "expires in " + std::to_string(days) + " days",
-            "valid for more than " + std::to_string(warn_within.count() / 86400) + " days"};
+            "valid for more than " + std::to_string(warn_within.count() / 86400) + " days (expiring within them warns)"};
 }
 
 }  // namespace hotstate::detail::doctor
