@@ -39,6 +39,8 @@
 // error, so wrong credentials show when the configuration is loaded rather
 // than on the first request.
 //
+// The coordinator's object: hotstate/config/coordinator.hpp.
+//
 // Link hotstate::json (nlohmann-json) with hotstate::redis.
 #pragma once
 

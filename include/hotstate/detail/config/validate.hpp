@@ -31,7 +31,7 @@ void validate(const Config&, std::vector<std::string>&) {}
 
 /// Connects to `settings` (as `role`) and checks the ACL; appends what failed to `problems`.
 inline void validate_server(const ::hotstate::redis::config& settings, server_role role, bool read_from_replicas,
-                            std::vector<std::string>& problems) {
+                            std::vector<std::string>& problems, const std::vector<sent_command>& extra = {}) {
     ::hotstate::redis::endpoint where;
     try {
         where = ::hotstate::redis::resolve(settings);
@@ -41,7 +41,9 @@ inline void validate_server(const ::hotstate::redis::config& settings, server_ro
     }
     try {
         ::hotstate::redis::connection c(where, probe_options(settings.node));
-        const acl_report report = check_acl(c, sent_commands(role, read_from_replicas, where.db != 0));
+        auto commands = sent_commands(role, read_from_replicas, where.db != 0);
+        commands.insert(commands.end(), extra.begin(), extra.end());
+        const acl_report report = check_acl(c, commands);
         for (const auto& denied : report.denied)
             problems.push_back(where.address() + ": user '" + (report.user.empty() ? "default" : report.user) +
                                "' may not run " + denied);
