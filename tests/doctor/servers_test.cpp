@@ -12,6 +12,7 @@
 #include <hotstate/doctor.hpp>
 
 #include "support/redis_cluster.hpp"
+#include "support/redis_sentinel.hpp"
 #include "support/redis_server.hpp"
 #include "support/tls_certs.hpp"
 
@@ -159,6 +160,19 @@ TEST_CASE("doctor: a cluster is checked node by node; a master down fails", "[do
     CHECK(line->result == verdict::fail);
     CHECK(report.find("version", cluster.node(0).address()) != nullptr);
     CHECK(report.exit_code() == 2);
+}
+
+TEST_CASE("doctor: behind Sentinel, the quorum, the replica count and the master are checked", "[doctor][sentinel]") {
+    hotstate::testing::redis_sentinel setup;
+    const auto report = hotstate::doctor::examine_url(setup.sentinel_urls().front(), quick());
+    INFO(report.table());
+    CHECK(report.mode == "sentinel");
+    CHECK(report.find("mode")->measured == "sentinel: service " + setup.service_name());
+    CHECK(verdict_of(report, "sentinel quorum") == verdict::pass);
+    CHECK(report.find("sentinel quorum")->measured.starts_with("OK 3 usable Sentinels"));
+    CHECK(report.find("replicas")->measured == "1 replicas");
+    CHECK(report.find("version", "127.0.0.1:" + std::to_string(setup.master_port())) != nullptr);
+    CHECK(report.find("acl")->measured == "user 'default' may run all");
 }
 
 #ifdef HOTSTATE_DOCTOR_PROGRAM
