@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -206,6 +207,22 @@ TEST_CASE("hotstate-doctor: exit status 0 / 1 / 2, --json, and a configuration f
     CHECK(run({"--pings", "20", file.string()}) <= 1);
     CHECK(output().find("user 'app' may run all") != std::string::npos);
     CHECK(output().find("app-pass") == std::string::npos);
+
+    // a Sharded file: every shard is examined, a bad one fails the whole
+    const auto shards = dir.path() / "sharded.json";
+    std::ofstream(shards) << R"({"@type": "Sharded", "stores": [{"@type": "Redis", "url": ")" << good.url()
+                          << R"(", "authUsername": "app", "authSecret": "app-pass"}, {"@type": "Redis", "url": ")"
+                          << bad.url() << R"(", "authUsername": "app", "authSecret": "app-pass"}]})";
+    CHECK(run({"--pings", "20", shards.string()}) == 2);
+    const auto verdict_line = [&](const std::string& server, std::string_view check) {
+        std::istringstream lines(output());
+        for (std::string line; std::getline(lines, line);)
+            if (line.find(" " + server + " ") != std::string::npos && line.find(" " + std::string(check) + " ") != std::string::npos)
+                return line.substr(0, 4);
+        return std::string("none");
+    };
+    CHECK(verdict_line(good.address(), "maxmemory-policy") == "PASS");
+    CHECK(verdict_line(bad.address(), "maxmemory-policy") == "FAIL");
 
     CHECK(run({"--mailboxes"}) == 2);
     CHECK(output().starts_with("usage: hotstate-doctor"));

@@ -5,7 +5,9 @@
 // A URL is examined with its mode detected (standalone, cluster, sentinel); a
 // JSON configuration file is loaded as hotstate loads it (its store object is
 // the top-level object, or the member NAME, "inMemoryStore" when present) and
-// the servers it names are examined with its credentials and TLS settings.
+// the servers it names are examined with its credentials and TLS settings
+// ("Redis", "RedisCluster", "Sentinel", or "Sharded" over Redis and Redis
+// Cluster shards, each examined in turn).
 // Prints a table of PASS / WARN / FAIL lines (or --json) and exits 0 when
 // everything passes, 1 with warnings, 2 with failures (and 2 on a usage or
 // configuration error, with the reason on stderr).
@@ -20,6 +22,7 @@
 #include <hotstate/backends/redis.hpp>
 #include <hotstate/backends/redis_cluster.hpp>
 #include <hotstate/backends/redis_sentinel.hpp>
+#include <hotstate/backends/sharded.hpp>
 #include <hotstate/doctor.hpp>
 #include <hotstate/json_config.hpp>
 
@@ -48,6 +51,18 @@ hotstate::doctor::report examine_file(const std::string& file, std::string membe
     const hotstate::json_load_options load{.member = member, .validate_on_load = false, .origin = file};
     if (type == "RedisCluster")
         return hotstate::doctor::examine(hotstate::load_store_config<hotstate::backends::redis_cluster>(text, load), options);
+    if (type == "Sharded") {
+        // every shard, Redis or Redis Cluster, one after the other
+        using sharded = hotstate::backends::sharded<hotstate::backends::redis, hotstate::backends::redis_cluster>;
+        const auto shards = hotstate::load_store_config<sharded>(text, load);
+        hotstate::doctor::report all{.mode = "sharded", .checks = {}};
+        const auto add = [&](const hotstate::doctor::report& one) {
+            all.checks.insert(all.checks.end(), one.checks.begin(), one.checks.end());
+        };
+        for (const auto& shard : std::get<0>(shards)) add(hotstate::doctor::examine(shard, options));
+        for (const auto& shard : std::get<1>(shards)) add(hotstate::doctor::examine(shard, options));
+        return all;
+    }
     if (type == "Sentinel")
         return hotstate::doctor::examine(hotstate::load_store_config<hotstate::backends::redis_sentinel>(text, load), options);
     // "Redis", and anything else: the loader names what is wrong
