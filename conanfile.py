@@ -1,7 +1,7 @@
 # Conan 2 recipe for hotstate, a header-only library.
 # Kept consistent by hand with CMakeLists.txt: the same version, the same
 # dependencies, and the same target names (hotstate::hotstate, hotstate::redis,
-# hotstate::sqlite). No Conan client can be installed on the project's build
+# hotstate::sqlite, hotstate::fmt, hotstate::json). No Conan client can be installed on the project's build
 # machines, so this recipe is not exercised by CI; test_package/ is.
 from conan import ConanFile
 from conan.errors import ConanInvalidConfiguration
@@ -33,7 +33,7 @@ class HotstateConan(ConanFile):
         self.requires("openssl/[>=1.1.1 <4]", transitive_headers=True)
         self.requires("sqlite3/[>=3.40]", transitive_headers=True)
         self.requires("cnats/[>=3.3]", transitive_headers=True)
-        self.requires("nlohmann_json/[>=3.9]", transitive_headers=True)
+        self.requires("nlohmann_json/[>=3.10]", transitive_headers=True)
 
     def build_requirements(self):
         self.test_requires("catch2/[>=2.13 <3]")
@@ -73,10 +73,10 @@ class HotstateConan(ConanFile):
         nats.set_property("cmake_target_name", "hotstate::nats")
         nats.requires = ["core", "cnats::cnats"]
 
-        # json_codec.hpp: coordinator events as JSON
+        # events as JSON, configuration from JSON, the deployment doctor: json_codec.hpp, json_config.hpp, doctor.hpp
         json = self.cpp_info.components["json"]
         json.set_property("cmake_target_name", "hotstate::json")
-        json.requires = ["core", "nlohmann_json::nlohmann_json"]
+        json.requires = ["redis", "sqlite", "nlohmann_json::nlohmann_json"]
 
         sqlite = self.cpp_info.components["sqlite"]
         sqlite.set_property("cmake_target_name", "hotstate::sqlite")

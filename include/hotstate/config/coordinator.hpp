@@ -1,0 +1,166 @@
+// hotstate/config/coordinator.hpp: the coordinator's configuration from JSON,
+// in the shape of Stalwart's Coordinator object.
+//
+//   {"@type": "Redis", "url": "redis://redis.example.com:6379", "timeout": "10s",
+//    "poolMaxConnections": 10, "channel": "mail:cluster", "nodeId": 7}
+//   {"@type": "Default", "nodeId": 7}      // reuse the in-memory store's Redis settings
+//
+// One object holds the connection (redis::config's fields, as the in-memory
+// store's "Redis" object), the transport's options (redis_pubsub_options or
+// redis_streams_options: "channel", "healthCheckInterval", "stream",
+// "maxLength", "cursorKey", ...) and coordinator_options ("nodeId",
+// "maxBatchEvents", "sendBackoff": {"initial": "100ms", "cap": "3200ms"},
+// "sending": "background" | "callerWhenIdle"), all side by side. Errors and
+// secrets follow hotstate/json_config.hpp. validate_on_load connects with the
+// "Redis" object's settings and checks the ACL as the store's loader does.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <boost/hana/adapt_struct.hpp>
+#include <boost/hana/define_struct.hpp>
+
+#include <hotstate/coordinator.hpp>
+#include <hotstate/detail/config/redis_fields.hpp>
+#include <hotstate/detail/config/reflect.hpp>
+#include <hotstate/detail/config/validate.hpp>
+#include <hotstate/json_config.hpp>
+#include <hotstate/transports/redis_pubsub.hpp>
+#include <hotstate/transports/redis_streams.hpp>
+
+BOOST_HANA_ADAPT_STRUCT(hotstate::detail::backoff_policy, initial, cap);
+BOOST_HANA_ADAPT_STRUCT(hotstate::coordinator_options, node_id, max_batch_events, max_batch_bytes, max_event_bytes,
+                        max_pending_events, send_backoff, sending);
+BOOST_HANA_ADAPT_STRUCT(hotstate::transports::redis_pubsub_options, channel, reconnect, health_check_interval);
+BOOST_HANA_ADAPT_STRUCT(hotstate::transports::redis_streams_options, stream, max_length, cursor_key, from_beginning,
+                        on_invalid_cursor, read_count, block, reconnect);
+
+namespace hotstate {
+
+/// The coordinator's settings as one JSON object gives them.
+/// @tparam TransportOptions transports::redis_pubsub_options or transports::redis_streams_options
+template <class TransportOptions>
+struct coordinator_config {
+    /// The Redis server's settings ("@type": "Redis"); empty for "Default",
+    /// which reuses the in-memory store's.
+    std::optional<redis::config> connection{};
+    /// The transport's options.
+    TransportOptions transport{};
+    /// The coordinator's options.
+    coordinator_options coordinator{};
+};
+
+namespace detail::config {
+
+template <>
+inline constexpr bool flattened<::hotstate::coordinator_options> = true;
+template <>
+inline constexpr bool flattened<::hotstate::transports::redis_pubsub_options> = true;
+template <>
+inline constexpr bool flattened<::hotstate::transports::redis_streams_options> = true;
+
+template <>
+struct enum_names<::hotstate::coordinator_options::send_mode> {
+    static constexpr std::pair<::hotstate::coordinator_options::send_mode, std::string_view> values[] = {
+        {::hotstate::coordinator_options::send_mode::background, "background"},
+        {::hotstate::coordinator_options::send_mode::caller_when_idle, "callerWhenIdle"},
+    };
+};
+
+template <>
+struct enum_names<::hotstate::transports::invalid_cursor_start> {
+    static constexpr std::pair<::hotstate::transports::invalid_cursor_start, std::string_view> values[] = {
+        {::hotstate::transports::invalid_cursor_start::stream_end, "streamEnd"},
+        {::hotstate::transports::invalid_cursor_start::stream_start, "streamStart"},
+    };
+};
+
+/// "@type": "Redis": the connection's fields beside the options.
+template <class TransportOptions>
+struct coordinator_redis_object {
+    BOOST_HANA_DEFINE_STRUCT(coordinator_redis_object, (::hotstate::redis::config, connection),
+                             (TransportOptions, transport), (::hotstate::coordinator_options, coordinator));
+};
+
+/// "@type": "Default": the options only.
+template <class TransportOptions>
+struct coordinator_default_object {
+    BOOST_HANA_DEFINE_STRUCT(coordinator_default_object, (TransportOptions, transport),
+                             (::hotstate::coordinator_options, coordinator));
+};
+
+/// What the pub/sub transport sends besides the store's commands.
+[[nodiscard]] inline std::vector<sent_command> transport_commands(const ::hotstate::transports::redis_pubsub_options& o) {
+    return {{{"PUBLISH", o.channel, "m"}}, {{"SUBSCRIBE", o.channel}}};
+}
+
+/// What the streams transport sends besides the store's commands.
+[[nodiscard]] inline std::vector<sent_command> transport_commands(const ::hotstate::transports::redis_streams_options& o) {
+    return {{{"XADD", o.stream, "MAXLEN", "~", "1", "*", "f", "v"}},
+            {{"XREAD", "COUNT", "1", "STREAMS", o.stream, "0"}},
+            {{"XINFO", "STREAM", o.stream}}};
+}
+
+}  // namespace detail::config
+
+}  // namespace hotstate
+
+namespace hotstate::detail::config {
+template <>
+inline constexpr bool flattened<::hotstate::redis::config> = true;  // only ever a member in coordinator_redis_object
+}  // namespace hotstate::detail::config
+
+namespace hotstate {
+
+/// Reads the coordinator object of `json_text` ("@type" "Redis" or "Default"),
+/// then (validate_on_load, "Redis" only) connects and checks the ACL.
+/// Throws errc::configuration with the JSON path, line and column.
+template <class TransportOptions>
+[[nodiscard]] coordinator_config<TransportOptions> load_coordinator_config(std::string_view json_text,
+                                                                           const json_load_options& options = {}) {
+    namespace cfg = detail::config;
+    const cfg::json document = cfg::parse(json_text, options.origin);
+    const cfg::reader in(json_text, options.origin);
+    cfg::json_path path;
+    const cfg::json* object = &document;
+    if (!options.member.empty()) {
+        if (!document.is_object()) in.fail(path, "expected an object, got " + cfg::reader::kind(document));
+        const auto found = document.find(options.member);
+        if (found == document.end()) in.fail(path, "missing required field " + cfg::shown_text(options.member));
+        path.emplace_back(options.member);
+        object = &*found;
+    }
+    if (!object->is_object()) in.fail(path, "expected an object, got " + cfg::reader::kind(*object));
+    const auto type = object->find("@type");
+    if (type == object->end()) in.fail(path, "missing required field '@type' (\"Redis\" or \"Default\")");
+    const std::string name = type->is_string() ? type->get<std::string>() : std::string();
+    coordinator_config<TransportOptions> out;
+    if (name == "Redis") {
+        cfg::coordinator_redis_object<TransportOptions> read;
+        in.read_object(read, *object, path, {"@type"});
+        out.connection = std::move(read.connection);
+        out.transport = std::move(read.transport);
+        out.coordinator = read.coordinator;
+    } else if (name == "Default") {
+        cfg::coordinator_default_object<TransportOptions> read;
+        in.read_object(read, *object, path, {"@type"});
+        out.transport = std::move(read.transport);
+        out.coordinator = read.coordinator;
+    } else {
+        path.emplace_back("@type");
+        in.fail(path, (type->is_string() ? "\"" + cfg::reason_text(name) + "\"" : cfg::reader::kind(*type)) +
+                          " is not a coordinator this build reads (expected \"Redis\" or \"Default\")");
+    }
+    if (options.validate_on_load && out.connection) {
+        std::vector<std::string> problems;
+        cfg::validate_server(*out.connection, cfg::server_role::standalone, false, problems,
+                             cfg::transport_commands(out.transport));
+        cfg::throw_problems(problems);
+    }
+    return out;
+}
+
+}  // namespace hotstate

@@ -1,0 +1,293 @@
+// hotstate/detail/config/text.hpp: the pure text work of the JSON configuration
+// loader, with no JSON library: field-name spelling (snake_case to camelCase),
+// duration strings ("10s", "250ms"), "did you mean" suggestions, JSON paths as
+// messages print them, and finding where a path's value sits in the document
+// (line and column), which nlohmann-json does not record.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace hotstate::detail::config {
+
+/// `pool_max_connections` -> `poolMaxConnections`: how a C++ field is spelled in JSON
+/// unless the mapping table (json_names.hpp) says otherwise.
+[[nodiscard]] inline std::string camel_case(std::string_view snake) {
+    std::string out;
+    out.reserve(snake.size());
+    bool upper = false;
+    for (const char c : snake) {
+        if (c == '_') {
+            upper = !out.empty();
+            continue;
+        }
+        out.push_back(upper && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+        upper = false;
+    }
+    return out;
+}
+
+/// One step of a JSON path: an object member or an array index.
+using path_step = std::variant<std::string, std::size_t>;
+/// Where a value sits in the document, from the root.
+using json_path = std::vector<path_step>;
+
+/// `inMemoryStore.urls[2]`; "(document)" for the root.
+[[nodiscard]] inline std::string path_text(const json_path& path) {
+    std::string out;
+    for (const auto& step : path) {
+        if (const auto* name = std::get_if<std::string>(&step)) {
+            if (!out.empty()) out.push_back('.');
+            out.append(*name);
+        } else {
+            out.append("[").append(std::to_string(std::get<std::size_t>(step))).append("]");
+        }
+    }
+    return out.empty() ? "(document)" : out;
+}
+
+/// A position in the document, both counted from 1 (column in bytes).
+struct text_position {
+    std::size_t line = 1;
+    std::size_t column = 1;
+};
+
+/// The line and column of byte `offset` of `text`.
+[[nodiscard]] inline text_position position_of(std::string_view text, std::size_t offset) noexcept {
+    text_position at;
+    offset = std::min(offset, text.size());
+    for (std::size_t i = 0; i < offset; ++i) {
+        if (text[i] == '\n') {
+            ++at.line;
+            at.column = 1;
+        } else {
+            ++at.column;
+        }
+    }
+    return at;
+}
+
+/// Walks a JSON text (already known to be valid) to find where a path's value
+/// starts, so that errors found on the parsed tree can name a line and column.
+class locator {
+public:
+    explicit locator(std::string_view text) noexcept : text_(text) {}
+
+    /// Byte offset of the value at `path` (of its member name when `at_name`
+    /// and the last step is a member); the deepest existing ancestor's when
+    /// the path does not exist.
+    [[nodiscard]] std::size_t find(const json_path& path, bool at_name = false) const {
+        std::size_t at = skip_space(0);
+        std::size_t found = at;
+        for (std::size_t depth = 0; depth < path.size(); ++depth) {
+            const bool last = depth + 1 == path.size();
+            const auto next = step_into(at, path[depth], last && at_name);
+            if (!next) return found;
+            at = *next;
+            found = at;
+        }
+        return found;
+    }
+
+private:
+    [[nodiscard]] std::size_t skip_space(std::size_t at) const noexcept {
+        while (at < text_.size() && (text_[at] == ' ' || text_[at] == '\t' || text_[at] == '\n' || text_[at] == '\r'))
+            ++at;
+        return at;
+    }
+
+    /// Past the string starting at `at` (a '"'); its text (escapes other than
+    /// \uXXXX decoded) in `decoded` when given.
+    std::size_t skip_string(std::size_t at, std::string* decoded = nullptr) const {
+        ++at;
+        while (at < text_.size() && text_[at] != '"') {
+            if (text_[at] == '\\' && at + 1 < text_.size()) {
+                const char e = text_[at + 1];
+                if (decoded) {
+                    switch (e) {
+                        case 'n': decoded->push_back('\n'); break;
+                        case 't': decoded->push_back('\t'); break;
+                        case 'r': decoded->push_back('\r'); break;
+                        case 'b': decoded->push_back('\b'); break;
+                        case 'f': decoded->push_back('\f'); break;
+                        case 'u': decoded->append(text_.substr(at, 6)); break;
+                        default: decoded->push_back(e);
+                    }
+                }
+                at += e == 'u' ? 6 : 2;
+                continue;
+            }
+            if (decoded) decoded->push_back(text_[at]);
+            ++at;
+        }
+        return at + 1;
+    }
+
+    /// Past the value starting at `at`.
+    std::size_t skip_value(std::size_t at) const {
+        if (at >= text_.size()) return at;
+        const char c = text_[at];
+        if (c == '"') return skip_string(at);
+        if (c == '{' || c == '[') {
+            int depth = 0;
+            while (at < text_.size()) {
+                const char d = text_[at];
+                if (d == '"') {
+                    at = skip_string(at);
+                    continue;
+                }
+                if (d == '{' || d == '[') ++depth;
+                if (d == '}' || d == ']') {
+                    if (--depth == 0) return at + 1;
+                }
+                ++at;
+            }
+            return at;
+        }
+        while (at < text_.size() && text_[at] != ',' && text_[at] != '}' && text_[at] != ']' && text_[at] != ' ' &&
+               text_[at] != '\n' && text_[at] != '\r' && text_[at] != '\t')
+            ++at;
+        return at;
+    }
+
+    std::optional<std::size_t> step_into(std::size_t at, const path_step& step, bool at_name) const {
+        if (at >= text_.size()) return std::nullopt;
+        if (const auto* name = std::get_if<std::string>(&step)) {
+            if (text_[at] != '{') return std::nullopt;
+            std::optional<std::size_t> hit;
+            at = skip_space(at + 1);
+            while (at < text_.size() && text_[at] == '"') {
+                std::string key;
+                const std::size_t key_at = at;
+                at = skip_space(skip_string(at, &key));
+                if (at >= text_.size() || text_[at] != ':') return hit;
+                at = skip_space(at + 1);
+                if (key == *name) hit = at_name ? key_at : at;  // the last duplicate wins, as in the parser
+                at = skip_space(skip_value(at));
+                if (at < text_.size() && text_[at] == ',') at = skip_space(at + 1);
+            }
+            return hit;
+        }
+        const std::size_t index = std::get<std::size_t>(step);
+        if (text_[at] != '[') return std::nullopt;
+        at = skip_space(at + 1);
+        for (std::size_t i = 0; at < text_.size() && text_[at] != ']'; ++i) {
+            if (i == index) return at;
+            at = skip_space(skip_value(at));
+            if (at < text_.size() && text_[at] == ',') at = skip_space(at + 1);
+        }
+        return std::nullopt;
+    }
+
+    std::string_view text_;
+};
+
+/// Levenshtein distance, for "did you mean".
+[[nodiscard]] inline std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+            const std::size_t substitution = diagonal + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
+            diagonal = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
+        }
+    }
+    return row[b.size()];
+}
+
+/// The known name closest to `unknown`, when it is close enough to be a typo
+/// (at most a third of its length, and at least 2, edits away).
+[[nodiscard]] inline std::optional<std::string> closest_name(std::string_view unknown,
+                                                             const std::vector<std::string>& known) {
+    std::optional<std::string> best;
+    std::size_t best_distance = std::max<std::size_t>(2, unknown.size() / 3) + 1;
+    for (const auto& name : known) {
+        const std::size_t distance = edit_distance(unknown, name);
+        if (distance < best_distance) {
+            best_distance = distance;
+            best = name;
+        }
+    }
+    return best;
+}
+
+/// A duration string read, or why it is not one.
+struct duration_parse {
+    std::optional<std::chrono::milliseconds> value;
+    std::string problem;  ///< when !value
+};
+
+/// Reads "250ms", "10s", "5m", "2h", "1d" (digits, then the unit, nothing
+/// between): Stalwart's spelling of durations. "0" alone is zero. No sign, no
+/// fraction, no space: "10 s", "-1s", "1.5s" and "10x" are refused with the reason.
+[[nodiscard]] inline duration_parse parse_duration(std::string_view text) {
+    duration_parse out;
+    if (text == "0") {
+        out.value = std::chrono::milliseconds{0};
+        return out;
+    }
+    if (!text.empty() && text.front() == '-') {
+        out.problem = "must not be negative";
+        return out;
+    }
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    if (digits == 0) {
+        out.problem = "expected digits followed by a unit (ms, s, m, h, d), e.g. \"10s\"";
+        return out;
+    }
+    const std::string_view unit = text.substr(digits);
+    std::int64_t scale = 0;
+    if (unit == "ms") scale = 1;
+    else if (unit == "s") scale = 1000;
+    else if (unit == "m") scale = 60'000;
+    else if (unit == "h") scale = 3'600'000;
+    else if (unit == "d") scale = 86'400'000;
+    if (scale == 0) {
+        if (unit.empty())
+            out.problem = "missing unit (ms, s, m, h, d), e.g. \"10s\"";
+        else if (unit.front() == ' ' || unit.front() == '\t')
+            out.problem = "no space is allowed between the number and the unit";
+        else if (unit.front() == '.')
+            out.problem = "expected whole units; write \"1500ms\" rather than \"1.5s\"";
+        else
+            out.problem = "unknown unit (expected ms, s, m, h or d)";
+        return out;
+    }
+    std::int64_t count = 0;
+    for (std::size_t i = 0; i < digits; ++i) {
+        const int digit = text[i] - '0';
+        if (count > (std::numeric_limits<std::int64_t>::max() - digit) / 10 / scale) {
+            out.problem = "too large";
+            return out;
+        }
+        count = count * 10 + digit;
+    }
+    out.value = std::chrono::milliseconds{count * scale};
+    return out;
+}
+
+/// The duration in the largest unit that states it exactly ("10s", "250ms", "0s").
+[[nodiscard]] inline std::string format_duration(std::chrono::milliseconds value) {
+    const std::int64_t ms = value.count();
+    if (ms == 0) return "0s";
+    constexpr std::pair<std::int64_t, std::string_view> units[] = {
+        {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}, {1, "ms"}};
+    for (const auto& [scale, name] : units)
+        if (ms % scale == 0) return std::to_string(ms / scale) + std::string(name);
+    return std::to_string(ms) + "ms";
+}
+
+}  // namespace hotstate::detail::config

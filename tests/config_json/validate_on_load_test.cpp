@@ -1,0 +1,74 @@
+// validate_on_load against servers the test starts: credentials and ACL are
+// checked when the configuration loads, and every problem is reported at once.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include <hotstate/backends/redis.hpp>
+#include <hotstate/backends/sharded.hpp>
+#include <hotstate/json_config.hpp>
+
+#include "support/redis_server.hpp"
+
+namespace backends = hotstate::backends;
+using hotstate::testing::redis_server;
+
+namespace {
+
+std::string redis_object(const redis_server& server, const std::string& user, const std::string& password) {
+    return R"({"@type": "Redis", "url": ")" + server.url() + R"(", "authUsername": ")" + user +
+           R"(", "authSecret": ")" + password + R"(", "timeout": "2s"})";
+}
+
+}  // namespace
+
+TEST_CASE("validate_on_load: a user with every command hotstate sends loads", "[config_json][redis]") {
+    redis_server server({.acl_users = {"app on >app-pass ~* &* +@all -@admin"}});
+    const auto settings = hotstate::load_store_config<backends::redis>(redis_object(server, "app", "app-pass"));
+    CHECK(settings.node.auth_username == "app");
+}
+
+TEST_CASE("validate_on_load reports a wrong password, a missing permission and a dead server together",
+          "[config_json][redis]") {
+    redis_server first({.acl_users = {"app on >app-pass ~* &* +@all -evalsha"}});
+    redis_server second({.acl_users = {"app on >app-pass ~* &* +@all"}});
+    const std::uint16_t dead_port = hotstate::testing::free_port();
+    using store = backends::sharded<backends::redis>;
+    const std::string document = R"({"@type": "Sharded", "stores": [)" + redis_object(first, "app", "app-pass") + ", " +
+                                 redis_object(second, "app", "wrong-pass") +
+                                 R"(, {"@type": "Redis", "url": "redis://127.0.0.1:)" + std::to_string(dead_port) +
+                                 R"(", "timeout": "1s"}]})";
+    std::string message;
+    try {
+        (void)hotstate::load_store_config<store>(document);
+    } catch (const hotstate::error& failure) {
+        CHECK(failure.kind() == hotstate::errc::configuration);
+        message = failure.message();
+    }
+    INFO(message);
+    CHECK(message.starts_with("hotstate: configuration: validate_on_load found 3 problems:\n  - "));
+    // the first server: logged in, but EVALSHA is denied (ACL DRYRUN says so: this user may run ACL)
+    CHECK(message.find(first.address() + ": user 'app' may not run EVALSHA (This user has no permissions to run the 'evalsha' command)") != std::string::npos);
+    // the second: the password is refused, and not shown
+    CHECK(message.find(second.address()) != std::string::npos);
+    CHECK(message.find("the server refused user 'app' with the configured password") != std::string::npos);
+    CHECK(message.find("wrong-pass") == std::string::npos);
+    // the third: nobody listens
+    CHECK(message.find("127.0.0.1:" + std::to_string(dead_port)) != std::string::npos);
+}
+
+TEST_CASE("validate_on_load: a user who may not run ACL is checked by a discarded MULTI", "[config_json][redis]") {
+    redis_server server({.acl_users = {"app on >app-pass ~* &* +@all -@admin -evalsha -script"}});
+    std::string message;
+    try {
+        (void)hotstate::load_store_config<backends::redis>(redis_object(server, "app", "app-pass"));
+    } catch (const hotstate::error& failure) {
+        message = failure.message();
+    }
+    INFO(message);
+    CHECK(message.starts_with("hotstate: configuration: validate_on_load found 2 problems:"));
+    CHECK(message.find("may not run EVALSHA (NOPERM") != std::string::npos);
+    CHECK(message.find("may not run SCRIPT (NOPERM") != std::string::npos);
+    // nothing ran: the probe key was never written
+    CHECK(server.command({"DBSIZE"})->integer == 0);
+}

@@ -1,0 +1,230 @@
+// The doctor against servers the test starts in each bad configuration the
+// deployment rules name, and one that is configured well. Round-trip limits
+// are widened (speed is not asserted in tests); everything else is the
+// doctor's defaults.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include <hotstate/doctor.hpp>
+
+#include "support/redis_cluster.hpp"
+#include "support/redis_sentinel.hpp"
+#include "support/redis_server.hpp"
+#include "support/tls_certs.hpp"
+
+using namespace std::chrono_literals;
+using hotstate::doctor::verdict;
+using hotstate::testing::redis_server;
+
+namespace {
+
+hotstate::doctor::options quick() {
+    hotstate::doctor::options options;
+    options.pings = 20;
+    options.p50_limit = 1s;
+    options.p99_limit = 2s;
+    return options;
+}
+
+verdict verdict_of(const hotstate::doctor::report& report, std::string_view name) {
+    const auto* line = report.find(name);
+    INFO(report.table());
+    REQUIRE(line != nullptr);
+    return line->result;
+}
+
+/// A server the way the rules want it: persistence, maxmemory, noeviction, keep-alive 300.
+hotstate::testing::redis_server_options well_configured() {
+    hotstate::testing::redis_server_options options;
+    options.persistence = true;
+    options.extra_config = {"maxmemory 256mb", "maxmemory-policy noeviction", "tcp-keepalive 300"};
+    return options;
+}
+
+}  // namespace
+
+TEST_CASE("doctor: a well-configured server passes every check", "[doctor][redis]") {
+    redis_server server(well_configured());
+    server.command({"SET", std::string(1, '\x05') + "user@example.com", "3"});
+    server.command({"SET", std::string(1, '\x10') + "greylist-token", "1"});
+    const auto report = hotstate::doctor::examine_url(server.url(), quick());
+    INFO(report.table());
+    CHECK(report.mode == "standalone");
+    CHECK(report.with(verdict::warn).empty());
+    CHECK(report.with(verdict::fail).empty());
+    CHECK(report.exit_code() == 0);
+    CHECK(report.find("keys: rate-limit-auth")->measured.starts_with("1 keys, "));
+    CHECK(report.find("keys: greylist") != nullptr);
+    CHECK(report.find("acl")->measured == "user 'default' may run all");
+}
+
+TEST_CASE("doctor: allkeys-lru fails, volatile-lru warns", "[doctor][redis]") {
+    auto settings = well_configured();
+    settings.extra_config.push_back("maxmemory-policy allkeys-lru");
+    redis_server allkeys(settings);
+    const auto report = hotstate::doctor::examine_url(allkeys.url(), quick());
+    CHECK(verdict_of(report, "maxmemory-policy") == verdict::fail);
+    CHECK(report.find("maxmemory-policy")->measured == "allkeys-lru");
+    CHECK(report.exit_code() == 2);
+
+    settings.extra_config.back() = "maxmemory-policy volatile-lru";
+    redis_server volatile_lru(settings);
+    const auto warned = hotstate::doctor::examine_url(volatile_lru.url(), quick());
+    CHECK(verdict_of(warned, "maxmemory-policy") == verdict::warn);
+    CHECK(warned.exit_code() == 1);
+}
+
+TEST_CASE("doctor: no persistence warns, and fails when queues are configured", "[doctor][redis]") {
+    auto settings = well_configured();
+    settings.persistence = false;
+    redis_server server(settings);
+    auto options = quick();
+    const auto without_queues = hotstate::doctor::examine_url(server.url(), options);
+    CHECK(verdict_of(without_queues, "persistence") == verdict::warn);
+    CHECK(without_queues.find("persistence")->measured == "rdb off, aof off");
+    CHECK(without_queues.exit_code() == 1);
+    options.queues = true;
+    const auto with_queues = hotstate::doctor::examine_url(server.url(), options);
+    CHECK(verdict_of(with_queues, "persistence") == verdict::fail);
+    CHECK(with_queues.exit_code() == 2);
+}
+
+TEST_CASE("doctor: tcp-keepalive 0 fails", "[doctor][redis]") {
+    auto settings = well_configured();
+    settings.extra_config.push_back("tcp-keepalive 0");
+    redis_server server(settings);
+    const auto report = hotstate::doctor::examine_url(server.url(), quick());
+    CHECK(verdict_of(report, "tcp-keepalive") == verdict::fail);
+    CHECK(report.find("tcp-keepalive")->measured == "0s");
+    CHECK(report.exit_code() == 2);
+}
+
+TEST_CASE("doctor: a user who may not run EVALSHA fails the ACL check", "[doctor][redis]") {
+    auto settings = well_configured();
+    settings.acl_users = {"app on >app-pass ~* &* +@all -evalsha"};
+    redis_server server(settings);
+    hotstate::redis::config config{.url = server.url()};
+    config.node.auth_username = "app";
+    config.node.auth_secret = hotstate::secret("app-pass");
+    const auto report = hotstate::doctor::examine(config, quick());
+    CHECK(verdict_of(report, "acl") == verdict::fail);
+    CHECK(report.find("acl")->measured == "user 'app' may not run EVALSHA");
+    CHECK(report.table().find("app-pass") == std::string::npos);
+    CHECK(report.exit_code() == 2);
+}
+
+TEST_CASE("doctor: a wrong password fails at connect without showing it", "[doctor][redis]") {
+    redis_server server({.requirepass = "right"});
+    const auto report = hotstate::doctor::examine_url("redis://:wrong-secret@127.0.0.1:" + std::to_string(server.port()), quick());
+    CHECK(verdict_of(report, "connect") == verdict::fail);
+    CHECK(report.table().find("wrong-secret") == std::string::npos);
+    CHECK(report.json().find("wrong-secret") == std::string::npos);
+}
+
+TEST_CASE("doctor: a TLS certificate expiring within 30 days warns", "[doctor][redis][tls]") {
+    hotstate::testing::tls_certs certs;  // the server certificate is valid for 30 days
+    hotstate::testing::redis_tls_server server(certs, {.extra_config = {"maxmemory 256mb", "save 3600 1"}});
+    hotstate::redis::config config{.url = "rediss://127.0.0.1:" + std::to_string(server.tls_port())};
+    config.node.tls.ca_file = certs.ca();
+    const auto report = hotstate::doctor::examine(config, quick());
+    CHECK(verdict_of(report, "tls certificate") == verdict::warn);
+    // issued for 30 days a moment ago: 30 days left within the same second, 29 and some after it
+    const std::string& left = report.find("tls certificate")->measured;
+    CHECK((left == "expires in 29 days" || left == "expires in 30 days"));
+    CHECK(report.find("connect") == nullptr);
+}
+
+TEST_CASE("doctor: a cluster is checked node by node; a master down fails", "[doctor][cluster]") {
+    hotstate::testing::redis_cluster_options three_masters;
+    three_masters.replicas_per_master = 0;
+    hotstate::testing::redis_cluster cluster(three_masters);
+    const auto healthy = hotstate::doctor::examine_url(cluster.seed_urls().front(), quick());
+    INFO(healthy.table());
+    CHECK(healthy.mode == "cluster");
+    CHECK(healthy.find("mode")->measured == "cluster: 3 masters, 0 replicas");
+    CHECK(verdict_of(healthy, "slot coverage") == verdict::pass);
+    for (std::size_t i = 0; i < 3; ++i) CHECK(healthy.find("version", cluster.node(i).address()) != nullptr);
+    CHECK(healthy.find("connect") == nullptr);
+
+    const std::string down = cluster.node(1).address();
+    cluster.node(1).kill();
+    hotstate::redis::cluster_config config{.urls = {cluster.node(0).url()}};
+    const auto report = hotstate::doctor::examine(config, quick());
+    INFO(report.table());
+    const auto* line = report.find("connect", down);
+    REQUIRE(line != nullptr);
+    CHECK(line->result == verdict::fail);
+    CHECK(report.find("version", cluster.node(0).address()) != nullptr);
+    CHECK(report.exit_code() == 2);
+}
+
+TEST_CASE("doctor: behind Sentinel, the quorum, the replica count and the master are checked", "[doctor][sentinel]") {
+    hotstate::testing::redis_sentinel setup;
+    const auto report = hotstate::doctor::examine_url(setup.sentinel_urls().front(), quick());
+    INFO(report.table());
+    CHECK(report.mode == "sentinel");
+    CHECK(report.find("mode")->measured == "sentinel: service " + setup.service_name());
+    CHECK(verdict_of(report, "sentinel quorum") == verdict::pass);
+    CHECK(report.find("sentinel quorum")->measured.starts_with("OK 3 usable Sentinels"));
+    CHECK(report.find("replicas")->measured == "1 replicas");
+    CHECK(report.find("version", "127.0.0.1:" + std::to_string(setup.master_port())) != nullptr);
+    CHECK(report.find("acl")->measured == "user 'default' may run all");
+}
+
+#ifdef HOTSTATE_DOCTOR_PROGRAM
+TEST_CASE("hotstate-doctor: exit status 0 / 1 / 2, --json, and a configuration file", "[doctor][redis]") {
+    hotstate::testing::temp_directory dir;
+    const auto run = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), HOTSTATE_DOCTOR_PROGRAM);
+        return hotstate::testing::run_program(args, dir.path() / "doctor.log", {1, 2});
+    };
+    const auto output = [&] {
+        std::ifstream in(dir.path() / "doctor.log");
+        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    };
+    auto settings = well_configured();
+    settings.acl_users = {"app on >app-pass ~* &* +@all"};
+    redis_server good(settings);
+    // the limits are the defaults here: a loaded machine may make the round trip WARN, never FAIL
+    CHECK(run({"--pings", "20", good.url()}) <= 1);
+    CHECK(output().find("PASS  " + good.address() + "  maxmemory-policy") != std::string::npos);
+
+    settings.extra_config.push_back("maxmemory-policy allkeys-lru");
+    redis_server bad(settings);
+    CHECK(run({"--pings", "20", "--json", bad.url()}) == 2);
+    const auto report = nlohmann::json::parse(output());
+    CHECK(report["exitCode"] == 2);
+    CHECK(report["verdict"] == "FAIL");
+
+    const auto file = dir.path() / "hotstate.json";
+    std::ofstream(file) << R"({"inMemoryStore": {"@type": "Redis", "url": ")" << good.url()
+                        << R"(", "authUsername": "app", "authSecret": {"@type": "Value", "secret": "app-pass"}}})";
+    CHECK(run({"--pings", "20", file.string()}) <= 1);
+    CHECK(output().find("user 'app' may run all") != std::string::npos);
+    CHECK(output().find("app-pass") == std::string::npos);
+
+    // a Sharded file: every shard is examined, a bad one fails the whole
+    const auto shards = dir.path() / "sharded.json";
+    std::ofstream(shards) << R"({"@type": "Sharded", "stores": [{"@type": "Redis", "url": ")" << good.url()
+                          << R"(", "authUsername": "app", "authSecret": "app-pass"}, {"@type": "Redis", "url": ")"
+                          << bad.url() << R"(", "authUsername": "app", "authSecret": "app-pass"}]})";
+    CHECK(run({"--pings", "20", shards.string()}) == 2);
+    const auto verdict_line = [&](const std::string& server, std::string_view check) {
+        std::istringstream lines(output());
+        for (std::string line; std::getline(lines, line);)
+            if (line.find(" " + server + " ") != std::string::npos && line.find(" " + std::string(check) + " ") != std::string::npos)
+                return line.substr(0, 4);
+        return std::string("none");
+    };
+    CHECK(verdict_line(good.address(), "maxmemory-policy") == "PASS");
+    CHECK(verdict_line(bad.address(), "maxmemory-policy") == "FAIL");
+
+    CHECK(run({"--mailboxes"}) == 2);
+    CHECK(output().starts_with("usage: hotstate-doctor"));
+}
+#endif

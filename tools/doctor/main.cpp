@@ -1,0 +1,116 @@
+// hotstate-doctor: checks a Redis deployment against what hotstate needs.
+//
+//   hotstate-doctor [--json] [--mailboxes N] [--queues] [--pings N] [--member NAME] <redis-url | config.json>
+//
+// A URL is examined with its mode detected (standalone, cluster, sentinel); a
+// JSON configuration file is loaded as hotstate loads it (its store object is
+// the top-level object, or the member NAME, "inMemoryStore" when present) and
+// the servers it names are examined with its credentials and TLS settings
+// ("Redis", "RedisCluster", "Sentinel", or "Sharded" over Redis and Redis
+// Cluster shards, each examined in turn).
+// Prints a table of PASS / WARN / FAIL lines (or --json) and exits 0 when
+// everything passes, 1 with warnings, 2 with failures (and 2 on a usage or
+// configuration error, with the reason on stderr).
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <string>
+#include <string_view>
+
+#include <hotstate/backends/redis.hpp>
+#include <hotstate/backends/redis_cluster.hpp>
+#include <hotstate/backends/redis_sentinel.hpp>
+#include <hotstate/backends/sharded.hpp>
+#include <hotstate/doctor.hpp>
+#include <hotstate/json_config.hpp>
+
+namespace {
+
+constexpr std::string_view usage =
+    "usage: hotstate-doctor [--json] [--mailboxes N] [--queues] [--pings N] [--member NAME] <redis-url | config.json>\n";
+
+bool parse_count(std::string_view text, std::uint64_t& out) {
+    return !text.empty() && std::from_chars(text.data(), text.data() + text.size(), out).ec == std::errc{} &&
+           std::from_chars(text.data(), text.data() + text.size(), out).ptr == text.data() + text.size();
+}
+
+hotstate::doctor::report examine_file(const std::string& file, std::string member, hotstate::doctor::options& options) {
+    namespace cfg = hotstate::detail::config;
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw hotstate::error(hotstate::errc::configuration, "hotstate-doctor: cannot read '" + file + "'");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const cfg::json document = cfg::parse(text, file);
+    if (member.empty() && document.is_object() && document.contains("inMemoryStore")) member = "inMemoryStore";
+    if (document.is_object() && document.contains("queues")) options.queues = true;
+    const cfg::json& object = member.empty() || !document.is_object() || !document.contains(member) ? document : document[member];
+    const std::string type = object.is_object() && object.contains("@type") && object["@type"].is_string()
+                                 ? object["@type"].get<std::string>()
+                                 : std::string();
+    const hotstate::json_load_options load{.member = member, .validate_on_load = false, .origin = file};
+    if (type == "RedisCluster")
+        return hotstate::doctor::examine(hotstate::load_store_config<hotstate::backends::redis_cluster>(text, load), options);
+    if (type == "Sharded") {
+        // every shard, Redis or Redis Cluster, one after the other
+        using sharded = hotstate::backends::sharded<hotstate::backends::redis, hotstate::backends::redis_cluster>;
+        const auto shards = hotstate::load_store_config<sharded>(text, load);
+        hotstate::doctor::report all{.mode = "sharded", .checks = {}};
+        const auto add = [&](const hotstate::doctor::report& one) {
+            all.checks.insert(all.checks.end(), one.checks.begin(), one.checks.end());
+        };
+        for (const auto& shard : std::get<0>(shards)) add(hotstate::doctor::examine(shard, options));
+        for (const auto& shard : std::get<1>(shards)) add(hotstate::doctor::examine(shard, options));
+        return all;
+    }
+    if (type == "Sentinel")
+        return hotstate::doctor::examine(hotstate::load_store_config<hotstate::backends::redis_sentinel>(text, load), options);
+    // "Redis", and anything else: the loader names what is wrong
+    return hotstate::doctor::examine(hotstate::load_store_config<hotstate::backends::redis>(text, load), options);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    hotstate::doctor::options options;
+    bool json = false;
+    std::string member;
+    std::string target;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        const auto value = [&]() -> std::string_view { return i + 1 < argc ? std::string_view(argv[++i]) : std::string_view(); };
+        std::uint64_t count = 0;
+        if (arg == "--json") {
+            json = true;
+        } else if (arg == "--queues") {
+            options.queues = true;
+        } else if (arg == "--mailboxes" && parse_count(value(), count)) {
+            options.mailboxes = count;
+        } else if (arg == "--pings" && parse_count(value(), count) && count > 0) {
+            options.pings = static_cast<std::size_t>(count);
+        } else if (arg == "--member") {
+            member = std::string(value());
+        } else if (arg == "--help" || arg == "-h") {
+            std::cout << usage;
+            return 0;
+        } else if (!arg.starts_with("--") && target.empty()) {
+            target = std::string(arg);
+        } else {
+            std::cerr << usage;
+            return 2;
+        }
+    }
+    if (target.empty()) {
+        std::cerr << usage;
+        return 2;
+    }
+    try {
+        const bool url = target.find("://") != std::string::npos;
+        const auto report = url ? hotstate::doctor::examine_url(target, options) : examine_file(target, member, options);
+        std::cout << (json ? report.json() : report.table());
+        return report.exit_code();
+    } catch (const hotstate::error& failure) {
+        std::cerr << failure.message() << "\n";
+        return 2;
+    }
+}
