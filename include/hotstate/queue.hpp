@@ -22,7 +22,8 @@
 //
 // The queue reaches the store through its extension seam (registers,
 // encoded_key, run_in_context) and the backend through queue_support<Backend>
-// (QueueBackend): memory here (hotstate/backends/memory_queue.hpp).
+// (QueueBackend): memory (hotstate/backends/memory_queue.hpp), Redis, Sentinel
+// and Cluster (hotstate/backends/redis_queue.hpp).
 #pragma once
 
 #include <chrono>
@@ -73,8 +74,10 @@ struct queue_support;
 /// A backend that can hold job queues.
 ///
 /// Models: backends::memory (hotstate/backends/memory_queue.hpp: one process,
-/// tests; jobs die with the process) and any backend whose queue_support is
-/// specialised.
+/// tests; jobs die with the process); backends::redis, redis_sentinel and
+/// redis_cluster (hotstate/backends/redis_queue.hpp: several processes or
+/// nodes share the queue; jobs live as long as Redis keeps its data); and any
+/// backend whose queue_support is specialised.
 template <class B>
 concept QueueBackend = requires(B& backend) { queue_support<B>::engine(backend); };
 
@@ -90,13 +93,20 @@ struct queue_options {
     std::chrono::milliseconds backoff_max{std::chrono::minutes{10}};
     /// Up to this fraction of each retry delay is cut at random (0: none).
     double jitter = 0.2;
+    /// Replicated Redis only: after each enqueue, WAIT until this many replicas
+    /// have the job (0: do not wait). An enqueue they do not all acknowledge
+    /// within `replica_timeout` throws errc::timeout, though the job is on the
+    /// master. See the README for what this does and does not guarantee.
+    int wait_replicas = 0;
+    /// How long an enqueue waits for `wait_replicas`.
+    std::chrono::milliseconds replica_timeout{std::chrono::seconds{1}};
 };
 
 /// Options of one enqueue.
 struct enqueue_options {
     /// Claimable only after this long.
     std::chrono::milliseconds delay{0};
-    /// Higher first; equal priorities in enqueue order.
+    /// Higher first (-1000..1000); equal priorities in enqueue order.
     std::int64_t priority = 0;
     /// Deduplication id: while a job with this id exists (waiting, delayed,
     /// active or dead) another enqueue with it adds nothing. Empty: a random id.
@@ -179,6 +189,8 @@ public:
         if (options_.lease.count() <= 0 || options_.max_attempts < 1 || options_.backoff_base.count() < 0)
             throw error(errc::invalid_argument, detail::operation_context<Q>("queue") +
                                                     "needs lease > 0, max_attempts >= 1 and backoff_base >= 0");
+        if constexpr (requires { engine_.wait_for_replicas(1, options_.replica_timeout); })
+            engine_.wait_for_replicas(options_.wait_replicas, options_.replica_timeout);
     }
 
     /// The options this handle uses.
@@ -246,7 +258,7 @@ public:
             }
             if (std::chrono::steady_clock::now() >= until) return std::nullopt;
             // a delayed job or a lease may come due meanwhile: look again after at most a second
-            engine_.wait(seen, std::min(until, std::chrono::steady_clock::now() + std::chrono::seconds{1}));
+            engine_.wait(key_, seen, std::min(until, std::chrono::steady_clock::now() + std::chrono::seconds{1}));
         }
     }
 
@@ -334,6 +346,9 @@ private:
     void check_enqueue(const enqueue_options& how) const {
         if (how.delay.count() < 0)
             throw error(errc::invalid_argument, detail::operation_context<Q>("enqueue") + "delay must not be negative");
+        if (how.priority < -1000 || how.priority > 1000)
+            throw error(errc::invalid_argument, detail::operation_context<Q>("enqueue") +
+                                                    "priority must be within -1000..1000");
     }
 
     static void check_owner(std::string_view operation, const std::string& id, detail::queue::owner_check found) {

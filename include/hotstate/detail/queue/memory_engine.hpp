@@ -213,8 +213,8 @@ public:
         return generation_;
     }
 
-    /// Blocks until the generation moves past `seen` or `until` passes.
-    void wait(std::uint64_t seen, std::chrono::steady_clock::time_point until) {
+    /// Blocks until the generation moves past `seen` or `until` passes (any queue's change wakes it).
+    void wait(std::string_view, std::uint64_t seen, std::chrono::steady_clock::time_point until) {
         std::unique_lock guard(mutex_);
         wake_.wait_until(guard, until, [&] { return generation_ != seen; });
     }
