@@ -29,19 +29,20 @@ using detail::redis::make_script;
 inline constexpr detail::redis::script redis_enqueue = make_script("enqueue", R"lua(
 local out, woken = {}, 0
 local now = tonumber(ARGV[2])
+local seq = redis.call('INCRBY', KEYS[3], (#ARGV - 2) / 4) - (#ARGV - 2) / 4
 for i = 3, #ARGV, 4 do
   local id = ARGV[i]
   local jk = ARGV[1] .. id
+  seq = seq + 1
   if redis.call('EXISTS', jk) == 1 then
     out[#out + 1] = 0
   else
-    local seq = redis.call('INCR', KEYS[3])
     local delay = tonumber(ARGV[i + 3])
     if delay > 0 then
-      redis.call('HSET', jk, 'p', ARGV[i + 1], 'r', ARGV[i + 2], 's', seq, 'n', 0, 'st', 'd')
+      redis.call('HSET', jk, 'p', ARGV[i + 1], 'r', ARGV[i + 2], 's', seq, 'st', 'd')
       redis.call('ZADD', KEYS[2], string.format('%.0f', now + delay), id)
     else
-      redis.call('HSET', jk, 'p', ARGV[i + 1], 'r', ARGV[i + 2], 's', seq, 'n', 0, 'st', 'w')
+      redis.call('HSET', jk, 'p', ARGV[i + 1], 'r', ARGV[i + 2], 's', seq, 'st', 'w')
       redis.call('ZADD', KEYS[1], string.format('%.0f', -tonumber(ARGV[i + 2]) * 1099511627776 + seq), id)
       woken = woken + 1
     end
@@ -49,8 +50,12 @@ for i = 3, #ARGV, 4 do
   end
 end
 if woken > 0 then
-  for i = 1, math.min(woken, 16) do redis.call('RPUSH', KEYS[4], '1') end
-  redis.call('LTRIM', KEYS[4], -16, -1)
+  local tokens = math.min(woken, 16 - redis.call('LLEN', KEYS[4]))
+  if tokens > 0 then
+    local ones = {}
+    for i = 1, tokens do ones[i] = '1' end
+    redis.call('RPUSH', KEYS[4], unpack(ones))
+  end
 end
 return out
 )lua");
@@ -74,7 +79,7 @@ end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[2], 'LIMIT', 0, 100)) do
   local jk = prefix .. id
   redis.call('ZREM', KEYS[3], id)
-  if tonumber(redis.call('HGET', jk, 'n')) >= tonumber(ARGV[5]) then
+  if (tonumber(redis.call('HGET', jk, 'n')) or 0) >= tonumber(ARGV[5]) then
     redis.call('HSET', jk, 'o', '', 'st', 'x', 'e', 'lease expired on the last attempt (worker lost)')
     redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[5]), id)
   else
