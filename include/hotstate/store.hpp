@@ -347,6 +347,31 @@ public:
         }
     }
 
+    // ---- extension seam for capability add-ons ---------------------------------
+    // A capability that lives in its own headers (the job queues of
+    // hotstate/queue.hpp) reaches the store through these three members only,
+    // so adding one never grows this class.
+
+    /// Whether `C` is one of this store's categories (a compile-time answer).
+    template <class C>
+    static constexpr bool registers() noexcept {
+        return detail::is_one_of<C, Categories...>;
+    }
+
+    /// `key` of category `C` encoded exactly as the store's own calls encode it.
+    template <class C>
+    [[nodiscard]] static std::string encoded_key(std::string_view key) {
+        return encode_key(C::id, C::layout, key);
+    }
+
+    /// Runs `call`; a hotstate::error it throws is rethrown with
+    /// "hotstate: <operation> on category '<name>': " in front (kind and
+    /// outcome_unknown() kept), as the store's own calls report errors.
+    template <class C, class F>
+    static decltype(auto) run_in_context(std::string_view operation, F&& call) {
+        return with_context<C>(operation, std::forward<F>(call));
+    }
+
 private:
     template <class Store, class Category>
     friend class lock;

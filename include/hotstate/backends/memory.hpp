@@ -26,6 +26,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -152,6 +153,21 @@ public:
 
     [[nodiscard]] time_point now() const { return clock_.now(); }
     [[nodiscard]] const C& clock() const noexcept { return clock_; }
+
+    /// State a capability add-on keeps in this backend (the job queues of
+    /// hotstate/queue.hpp): one `T` per backend, default-constructed on first
+    /// use and destroyed with the backend. Callers keep the reference.
+    template <class T>
+    T& extension() {
+        static const char tag = 0;  // one address per T
+        std::scoped_lock guard(extensions_mutex_);
+        for (auto& [owner, object] : extensions_)
+            if (owner == &tag) return *static_cast<T*>(object.get());
+        auto object = std::make_shared<T>();
+        T& made = *object;
+        extensions_.emplace_back(&tag, std::move(object));
+        return made;
+    }
 
     // ---- KeyValueBackend ----------------------------------------------------
 
@@ -646,6 +662,8 @@ private:
     std::atomic<std::size_t> used_{0};
     std::atomic<std::size_t> next_sweep_shard_{0};
     std::atomic<std::int64_t> last_global_purge_ms_{INT64_MIN / 2};
+    std::mutex extensions_mutex_;
+    std::vector<std::pair<const void*, std::shared_ptr<void>>> extensions_;
     std::jthread sweeper_;
 };
 

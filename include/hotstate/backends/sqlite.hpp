@@ -34,12 +34,14 @@
 #include <exception>
 #include <limits>
 #include <mutex>
+#include <memory>
 #include <optional>
 #include <stop_token>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
@@ -119,6 +121,21 @@ public:
     [[nodiscard]] const C& clock() const noexcept { return clock_; }
     /// The database file as configured.
     [[nodiscard]] const std::string& path() const noexcept { return config_.path; }
+
+    /// State a capability add-on keeps with this backend (the job queues of
+    /// hotstate/queue.hpp): one `T` per backend, constructed from the database
+    /// path on first use and destroyed with the backend.
+    template <class T>
+    T& extension() {
+        static const char tag = 0;  // one address per T
+        std::scoped_lock guard(extensions_mutex_);
+        for (auto& [owner, object] : extensions_)
+            if (owner == &tag) return *static_cast<T*>(object.get());
+        auto object = std::make_shared<T>(config_.path);
+        T& made = *object;
+        extensions_.emplace_back(&tag, std::move(object));
+        return made;
+    }
 
     // ---- KeyValueBackend ----------------------------------------------------
 
@@ -603,6 +620,8 @@ private:
     std::mutex write_mutex_;  // writers of this process queue here, not on SQLite's busy handler
     std::atomic<std::uint64_t> purge_failures_{0};
     std::jthread purger_;
+    std::mutex extensions_mutex_;
+    std::vector<std::pair<const void*, std::shared_ptr<void>>> extensions_;
 };
 
 /// The SQLite backend on the system clock.

@@ -1,0 +1,349 @@
+// The queue conformance suite: one set of Catch2 template test cases that
+// every backend holding job queues runs unchanged.
+//
+//   using hotstate_queue_fixtures = std::tuple<my_fixture>;
+//   #include "queue/queue_conformance.hpp"
+//
+// A fixture `F` is default-constructible (one per test case, starting empty) and offers:
+//   template <class... Cs> std::unique_ptr<hotstate::store<Backend, Cs...>> make_store();
+//   void pass(std::chrono::milliseconds);  // advance the clock the queue reads (a manual clock)
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/hana/define_struct.hpp>
+#include <catch2/catch.hpp>
+
+#include <hotstate/queue.hpp>
+
+namespace queue_conformance {
+
+using namespace std::chrono_literals;
+
+struct webhook_job {
+    BOOST_HANA_DEFINE_STRUCT(webhook_job, (std::string, url), (std::uint32_t, tries));
+};
+
+/// A job type whose decoder refuses the text "poison", to test undecodable payloads.
+struct picky {
+    std::string text;
+};
+
+}  // namespace queue_conformance
+
+template <>
+struct hotstate::codec<queue_conformance::picky> {
+    static void encode(const queue_conformance::picky& value, std::string& out) { out += value.text; }
+    static queue_conformance::picky decode(std::string_view in) {
+        if (in == "poison") throw hotstate::error(hotstate::errc::decode, "picky: poison is not a job");
+        return {std::string(in)};
+    }
+};
+
+namespace queue_conformance {
+
+struct webhooks : hotstate::queue_category<60, "webhooks", webhook_job> {};
+struct texts : hotstate::queue_category<61, "texts"> {};
+struct pickies : hotstate::queue_category<62, "pickies", picky> {};
+struct plain : hotstate::category<63, "plain"> {};
+
+inline const hotstate::queue_options quick{.lease = 10s, .max_attempts = 3, .backoff_base = 1s,
+                                           .backoff_max = 1min, .jitter = 0.0};
+
+template <class F>
+auto make(F& fixture) {
+    return fixture.template make_store<webhooks, texts, pickies, plain>();
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: enqueue, claim, ack", "[queue]", hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<webhooks>(*store, quick);
+    const auto added = q.enqueue({.url = "https://a.example/hook", .tries = 7});
+    CHECK(added.enqueued);
+    CHECK(added.id.size() == 32);
+    CHECK(q.counts().waiting == 1);
+    auto job = q.claim();
+    REQUIRE(job);
+    CHECK(job->id == added.id);
+    CHECK(job->job.url == "https://a.example/hook");
+    CHECK(job->job.tries == 7);
+    CHECK(job->attempt == 1);
+    CHECK(q.counts().active == 1);
+    CHECK(q.counts().waiting == 0);
+    CHECK_FALSE(q.claim());
+    q.ack(*job);
+    const auto counts = q.counts();
+    CHECK(counts.waiting + counts.delayed + counts.active + counts.dead == 0);
+    CHECK_THROWS_AS(q.ack(*job), hotstate::lease_lost);  // twice: gone
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: priority first, then enqueue order", "[queue]", hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<texts>(*store, quick);
+    q.enqueue("low-1", {.priority = 0});
+    q.enqueue("high-1", {.priority = 5});
+    q.enqueue("low-2", {.priority = 0});
+    q.enqueue("high-2", {.priority = 5});
+    q.enqueue("negative", {.priority = -1});
+    std::vector<std::string> order;
+    while (auto job = q.claim()) {
+        order.push_back(job->job);
+        q.ack(*job);
+    }
+    CHECK(order == std::vector<std::string>{"high-1", "high-2", "low-1", "low-2", "negative"});
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: a delayed job is claimable only when due", "[queue]", hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<texts>(*store, quick);
+    q.enqueue("later", {.delay = 5s});
+    q.enqueue("now");
+    CHECK(q.counts().delayed == 1);
+    auto first = q.claim();
+    REQUIRE(first);
+    CHECK(first->job == "now");
+    q.ack(*first);
+    CHECK_FALSE(q.claim());
+    fixture.pass(4999ms);
+    CHECK_FALSE(q.claim());
+    fixture.pass(1ms);
+    auto second = q.claim();
+    REQUIRE(second);
+    CHECK(second->job == "later");
+    CHECK_THROWS_AS(q.enqueue("x", {.delay = -1ms}), hotstate::error);
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: deduplication by id", "[queue]", hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<texts>(*store, quick);
+    const auto first = q.enqueue("one", {.id = "invoice-17"});
+    const auto second = q.enqueue("two", {.id = "invoice-17"});
+    CHECK(first.enqueued);
+    CHECK_FALSE(second.enqueued);
+    CHECK(second.id == "invoice-17");
+    CHECK(q.counts().waiting == 1);
+    auto job = q.claim();
+    REQUIRE(job);
+    CHECK(job->job == "one");
+    CHECK_FALSE(q.enqueue("three", {.id = "invoice-17"}).enqueued);  // active still counts
+    q.ack(*job);
+    CHECK(q.enqueue("four", {.id = "invoice-17"}).enqueued);  // done: the id is free again
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: an expired lease is taken back by the next claim", "[queue]", hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<texts>(*store, quick);
+    q.enqueue("job");
+    auto crashed = q.claim();
+    REQUIRE(crashed);
+    fixture.pass(9999ms);
+    CHECK_FALSE(q.claim());  // lease still running
+    fixture.pass(1ms);
+    auto rescued = q.claim();
+    REQUIRE(rescued);
+    CHECK(rescued->id == crashed->id);
+    CHECK(rescued->attempt == 2);
+    CHECK(rescued->owner != crashed->owner);
+    // the first worker comes back: every owner-checked call refuses it
+    CHECK_THROWS_AS(q.ack(*crashed), hotstate::lease_lost);
+    CHECK_THROWS_AS(q.fail(*crashed, "late"), hotstate::lease_lost);
+    CHECK_THROWS_AS(q.heartbeat(*crashed), hotstate::lease_lost);
+    CHECK_THROWS_AS(q.release(*crashed), hotstate::lease_lost);
+    try {
+        q.ack(*crashed);
+    } catch (const hotstate::lease_lost& lost) {
+        CHECK(lost.job_id() == crashed->id);
+        CHECK(std::string(lost.what()).find("ack on category 'texts'") != std::string::npos);
+        CHECK(std::string(lost.what()).find("no longer leased to this worker") != std::string::npos);
+    }
+    q.ack(*rescued);
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: heartbeat extends the lease", "[queue]", hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<texts>(*store, quick);
+    q.enqueue("long job");
+    auto job = q.claim();
+    REQUIRE(job);
+    fixture.pass(8s);
+    q.heartbeat(*job);
+    fixture.pass(8s);  // 16 s after the claim, 8 s after the heartbeat
+    CHECK_FALSE(q.claim());
+    fixture.pass(2s);
+    CHECK(q.claim());  // now it ran out
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: fail retries with exponential backoff, then dead-letters", "[queue]",
+                        hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<texts>(*store, quick);  // base 1 s, no jitter, 3 attempts
+    q.enqueue("flaky");
+    auto job = q.claim();
+    REQUIRE(job);
+    CHECK_FALSE(q.fail(*job, "HTTP 503"));
+    CHECK(q.counts().delayed == 1);
+    fixture.pass(999ms);
+    CHECK_FALSE(q.claim());
+    fixture.pass(1ms);
+    job = q.claim();
+    REQUIRE(job);
+    CHECK(job->attempt == 2);
+    CHECK_FALSE(q.fail(*job, "HTTP 502"));
+    fixture.pass(1999ms);  // second delay: 2 s
+    CHECK_FALSE(q.claim());
+    fixture.pass(1ms);
+    job = q.claim();
+    REQUIRE(job);
+    CHECK(job->attempt == 3);
+    CHECK(q.fail(*job, "HTTP 500 on the last try"));  // out of attempts
+    const auto counts = q.counts();
+    CHECK(counts.dead == 1);
+    CHECK(counts.delayed + counts.waiting + counts.active == 0);
+    const auto dead = q.dead();
+    REQUIRE(dead.size() == 1);
+    CHECK(dead[0].id == job->id);
+    CHECK(dead[0].attempts == 3);
+    CHECK(dead[0].last_error == "HTTP 500 on the last try");
+    CHECK(dead[0].payload == "flaky");
+    CHECK(q.requeue_dead(job->id));
+    CHECK_FALSE(q.requeue_dead(job->id));
+    auto again = q.claim();
+    REQUIRE(again);
+    CHECK(again->attempt == 1);
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: jittered backoff stays within its bounds", "[queue]", hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto options = quick;
+    options.jitter = 0.5;
+    options.backoff_base = 4s;
+    auto q = hotstate::queue<texts>(*store, options);
+    q.enqueue("flaky");
+    auto job = q.claim();
+    REQUIRE(job);
+    q.fail(*job, "busy");
+    fixture.pass(1999ms);  // at most half of 4 s is cut
+    CHECK_FALSE(q.claim());
+    fixture.pass(2001ms);
+    CHECK(q.claim());
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: a lease lost on the last attempt dead-letters the job", "[queue]",
+                        hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto options = quick;
+    options.max_attempts = 1;
+    auto q = hotstate::queue<texts>(*store, options);
+    q.enqueue("crashes its worker");
+    REQUIRE(q.claim());
+    fixture.pass(10s);
+    CHECK_FALSE(q.claim());
+    const auto dead = q.dead();
+    REQUIRE(dead.size() == 1);
+    CHECK(dead[0].last_error.find("lease expired") != std::string::npos);
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: release gives the job back untouched", "[queue]", hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<texts>(*store, quick);
+    q.enqueue("job");
+    auto job = q.claim();
+    REQUIRE(job);
+    q.release(*job);
+    CHECK(q.counts().waiting == 1);
+    auto again = q.claim();
+    REQUIRE(again);
+    CHECK(again->attempt == 1);
+    CHECK_THROWS_AS(q.release(*job), hotstate::lease_lost);
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: an undecodable job is dead-lettered and the claim goes on", "[queue]",
+                        hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<pickies>(*store, quick);
+    q.enqueue({"poison"});
+    q.enqueue({"fine"});
+    auto job = q.claim();
+    REQUIRE(job);
+    CHECK(job->job.text == "fine");
+    const auto dead = q.dead();
+    REQUIRE(dead.size() == 1);
+    CHECK(dead[0].payload == "poison");
+    CHECK(dead[0].last_error.find("poison is not a job") != std::string::npos);
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: bulk enqueue and purge", "[queue]", hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<texts>(*store, quick);
+    std::vector<std::string> jobs;
+    for (int i = 0; i < 100; ++i) jobs.push_back("job-" + std::to_string(i));
+    const auto results = q.enqueue_bulk(jobs);
+    REQUIRE(results.size() == 100);
+    std::set<std::string> ids;
+    for (const auto& r : results) {
+        CHECK(r.enqueued);
+        ids.insert(r.id);
+    }
+    CHECK(ids.size() == 100);
+    CHECK(q.counts().waiting == 100);
+    auto first = q.claim();
+    REQUIRE(first);
+    CHECK(first->job == "job-0");
+    q.enqueue("later", {.delay = 1h});
+    CHECK(q.purge() == 101);
+    CHECK(q.counts().waiting + q.counts().delayed + q.counts().active == 0);
+    CHECK_THROWS_AS(q.ack(*first), hotstate::lease_lost);
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: queues of one store are independent", "[queue]", hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto a = hotstate::queue<texts>(*store, quick);
+    auto b = hotstate::queue<webhooks>(*store, quick);
+    a.enqueue("text");
+    CHECK_FALSE(b.claim());
+    CHECK(b.counts().waiting == 0);
+    CHECK(a.counts().waiting == 1);
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: a blocked claim wakes on an enqueue", "[queue]", hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<texts>(*store, quick);
+    std::optional<hotstate::claimed<std::string>> got;
+    std::chrono::steady_clock::duration waited{};
+    std::thread worker([&] {
+        const auto start = std::chrono::steady_clock::now();
+        got = q.claim(30s);
+        waited = std::chrono::steady_clock::now() - start;
+    });
+    auto producer = hotstate::queue<texts>(*store, quick);
+    producer.enqueue("wake up");
+    worker.join();
+    REQUIRE(got);
+    CHECK(got->job == "wake up");
+    CHECK(waited < 20s);  // woken, not timed out
+    const auto start = std::chrono::steady_clock::now();
+    CHECK_FALSE(q.claim(50ms));  // and an empty queue times out
+    CHECK(std::chrono::steady_clock::now() - start >= 50ms);
+}
+
+}  // namespace queue_conformance
