@@ -29,8 +29,7 @@
 
 #include <hotstate/category.hpp>
 #include <hotstate/codec.hpp>
-#include <hotstate/detail/async/operation.hpp>
-#include <hotstate/detail/redis/commands.hpp>
+#include <hotstate/backends/async_redis.hpp>
 #include <hotstate/detail/token.hpp>
 #include <hotstate/key.hpp>
 #include <hotstate/rate_limit.hpp>
@@ -42,10 +41,10 @@ namespace hotstate {
 /// and the executor completions default to. Model: backends::async_redis
 /// (one standalone server). A cluster model is planned.
 template <class B>
-concept AsyncStoreBackend = requires(B& b) {
-    { b.connection() } -> std::same_as<detail::async::connection&>;
+concept AsyncStoreBackend = requires(B& b, std::string key, void (*handler)(std::exception_ptr, bool)) {
     { b.get_executor() } -> std::convertible_to<boost::asio::any_io_executor>;
-    { b.fence_retention_ms() } -> std::convertible_to<std::int64_t>;
+    b.async_kv_del(redis::async_label{}, key, handler);
+    b.async_lock_release(redis::async_label{}, key, key, handler);
 };
 
 template <AsyncStoreBackend Backend, KeyCategory... Categories>
@@ -112,54 +111,46 @@ public:
         const auto ms = detail::expiry_of<C>(expiry, "set").count();
         std::string payload;
         detail::with_encoded_value<C>(value, [&](std::string_view encoded) { payload.assign(encoded); });
-        return run<bool, C>("set", data2{key_of<C>(key), std::move(payload)},
-                            [ms](const data2& d) { return detail::redis::commands::set(d.a, d.b, ms); }, identity{}, token);
+        return backend_.async_kv_set(label<C>("set"), key_of<C>(key), std::move(payload), ms, std::forward<Token>(token));
     }
 
     /// The value under `key`, or nullopt. [GET]
     template <class C, class Token>
     auto async_get(std::string_view key, Token&& token) {
         check_registered<C>();
-        return run<std::optional<typename C::value_type>, C>(
-            "get", data1{key_of<C>(key)}, [](const data1& d) { return detail::redis::commands::get(d.a); }, decode<C>{}, token);
+        return backend_.template async_kv_get<std::optional<typename C::value_type>>(label<C>("get"), key_of<C>(key),
+                                                                                     decode<C>{}, std::forward<Token>(token));
     }
 
-    /// Gets and deletes `key` in one step. [GETDEL]
+    /// Gets and deletes `key` in one step: of concurrent takes exactly one gets it. [GETDEL]
     template <class C, class Token>
     auto async_take(std::string_view key, Token&& token) {
         check_registered<C>();
-        return run<std::optional<typename C::value_type>, C>(
-            "take", data1{key_of<C>(key)}, [](const data1& d) { return detail::redis::commands::take(d.a); }, decode<C>{}, token);
+        return backend_.template async_kv_take<std::optional<typename C::value_type>>(
+            label<C>("take"), key_of<C>(key), decode<C>{}, std::forward<Token>(token));
     }
 
     /// Deletes `key`; true when it existed. [UNLINK]
     template <class C, class Token>
     auto async_erase(std::string_view key, Token&& token) {
         check_registered<C>();
-        return run<bool, C>("erase", data1{key_of<C>(key)}, [](const data1& d) { return detail::redis::commands::unlink(d.a); },
-                            identity{}, token);
+        return backend_.async_kv_del(label<C>("erase"), key_of<C>(key), std::forward<Token>(token));
     }
 
     /// Whether `key` exists. [EXISTS]
     template <class C, class Token>
     auto async_exists(std::string_view key, Token&& token) {
         check_registered<C>();
-        return run<bool, C>("exists", data1{key_of<C>(key)}, [](const data1& d) { return detail::redis::commands::exists(d.a); },
-                            identity{}, token);
+        return backend_.async_kv_exists(label<C>("exists"), key_of<C>(key), std::forward<Token>(token));
     }
 
-    /// Adds `by` to the counter; returns the new value; `expiry` re-applied on every increment. [INCRBY / script]
+    /// Adds `by` to the counter and gives the new value; `expiry` is re-applied on every increment. [INCRBY]
     template <class C, class Token>
     auto async_increment(std::string_view key, std::int64_t by, ttl expiry, Token&& token) {
         check_registered<C>();
         check_counter<C>();
         const auto ms = detail::expiry_of<C>(expiry, "increment").count();
-        if (ms == 0)
-            return run<std::int64_t, C>("increment", data1{key_of<C>(key)},
-                                        [by](const data1& d) { return detail::redis::commands::incr_by(d.a, by); }, identity{}, token);
-        return run<std::int64_t, C>("increment", data1{key_of<C>(key)},
-                                    [by, ms](const data1& d) { return detail::redis::commands::incr_expire(d.a, by, ms); }, identity{},
-                                    token);
+        return backend_.async_counter_incr(label<C>("increment"), key_of<C>(key), by, ms, std::forward<Token>(token));
     }
 
     /// The counter's value (0 when missing). [GET]
@@ -167,48 +158,67 @@ public:
     auto async_counter(std::string_view key, Token&& token) {
         check_registered<C>();
         check_counter<C>();
-        return run<std::int64_t, C>("counter", data1{key_of<C>(key)},
-                                    [](const data1& d) { return detail::redis::commands::get_integer(d.a); }, identity{}, token);
+        return backend_.async_counter_get(label<C>("counter"), key_of<C>(key), std::forward<Token>(token));
     }
 
-    /// GCRA check: `cost` requests at once. [the GCRA script]
+    /// GCRA check: `cost` requests at once (the client's system clock gives "now"). [the GCRA script]
     template <class C, class Token>
     auto async_check_rate(std::string_view key, const gcra& policy, std::int64_t cost, Token&& token) {
         check_registered<C>();
         if (policy.rate <= 0 || policy.burst <= 0 || policy.period.count() <= 0 || cost <= 0)
             throw error(errc::invalid_argument,
                         detail::operation_context<C>("check_rate") + "gcra needs rate, burst, period and cost > 0");
-        const auto params = rate_math::gcra_parameters_of(policy);
         const std::int64_t now_us =
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
                 .count();
-        return run<rate_decision, C>("check_rate", data1{key_of<C>(key)},
-                                     [now_us, params, cost](const data1& d) {
-                                         return detail::redis::commands::gcra(d.a, now_us, params.emission_us, params.capacity_us, cost);
-                                     },
-                                     identity{}, token);
+        return backend_.async_gcra_check(label<C>("check_rate"), key_of<C>(key), rate_math::gcra_parameters_of(policy),
+                                         cost, now_us, std::forward<Token>(token));
     }
 
     /// Adds `member` to the set `name_space`; true when new. [SADD]
     template <class C, class Token>
     auto async_lookup_add(std::string_view name_space, std::string_view member, Token&& token) {
         check_registered<C>();
-        return run<bool, C>("lookup_add", data2{key_of<C>(name_space), std::string(member)},
-                            [](const data2& d) { return detail::redis::commands::sadd(d.a, d.b); }, identity{}, token);
+        return backend_.async_set_add(label<C>("lookup_add"), key_of<C>(name_space), std::string(member),
+                                      std::forward<Token>(token));
     }
     /// Removes `member` from the set `name_space`; true when it was there. [SREM]
     template <class C, class Token>
     auto async_lookup_remove(std::string_view name_space, std::string_view member, Token&& token) {
         check_registered<C>();
-        return run<bool, C>("lookup_remove", data2{key_of<C>(name_space), std::string(member)},
-                            [](const data2& d) { return detail::redis::commands::srem(d.a, d.b); }, identity{}, token);
+        return backend_.async_set_remove(label<C>("lookup_remove"), key_of<C>(name_space), std::string(member),
+                                         std::forward<Token>(token));
     }
     /// Whether `member` is in the set `name_space`. [SISMEMBER]
     template <class C, class Token>
     auto async_lookup_contains(std::string_view name_space, std::string_view member, Token&& token) {
         check_registered<C>();
-        return run<bool, C>("lookup_contains", data2{key_of<C>(name_space), std::string(member)},
-                            [](const data2& d) { return detail::redis::commands::sismember(d.a, d.b); }, identity{}, token);
+        return backend_.async_set_contains(label<C>("lookup_contains"), key_of<C>(name_space), std::string(member),
+                                           std::forward<Token>(token));
+    }
+    /// Sets `field` of the map `name_space`; true when the field is new. [HSET]
+    template <class C, class V, class Token>
+    auto async_lookup_set(std::string_view name_space, std::string_view field, const V& value, Token&& token) {
+        check_registered<C>();
+        detail::check_value_type<C, V>();
+        std::string payload;
+        detail::with_encoded_value<C>(value, [&](std::string_view encoded) { payload.assign(encoded); });
+        return backend_.async_map_set(label<C>("lookup_set"), key_of<C>(name_space), std::string(field),
+                                      std::move(payload), std::forward<Token>(token));
+    }
+    /// A field of the map `name_space`, or nullopt. [HGET]
+    template <class C, class Token>
+    auto async_lookup_get(std::string_view name_space, std::string_view field, Token&& token) {
+        check_registered<C>();
+        return backend_.template async_map_get<std::optional<typename C::value_type>>(
+            label<C>("lookup_get"), key_of<C>(name_space), std::string(field), decode<C>{}, std::forward<Token>(token));
+    }
+    /// Removes a field of the map `name_space`; true when it was there. [HDEL]
+    template <class C, class Token>
+    auto async_lookup_erase(std::string_view name_space, std::string_view field, Token&& token) {
+        check_registered<C>();
+        return backend_.async_map_remove(label<C>("lookup_erase"), key_of<C>(name_space), std::string(field),
+                                         std::forward<Token>(token));
     }
 
     /// Tries to take the lock `key` for `lease`: an engaged async_lock holds it. [the lock scripts]
@@ -217,81 +227,61 @@ public:
         check_registered<C>();
         if (lease.count() <= 0)
             throw error(errc::invalid_argument, detail::operation_context<C>("try_lock") + "lease must be positive");
-        const std::int64_t lease_ms = lease.count(), retention = backend_.fence_retention_ms();
-        return run<std::optional<async_lock<async_store, C>>, C>(
-            "try_lock", data2{key_of<C>(key), detail::random_token()},
-            [lease_ms, retention](const data2& d) { return detail::redis::commands::lock_acquire(d.a, d.b, lease_ms, retention); },
-            [this](std::optional<std::uint64_t> fence, data2& d) -> std::optional<async_lock<async_store, C>> {
+        return backend_.template async_lock_acquire<std::optional<async_lock<async_store, C>>>(
+            label<C>("try_lock"), key_of<C>(key), detail::random_token(), lease.count(),
+            [this](std::optional<std::uint64_t> fence, std::string k,
+                   std::string owner) -> std::optional<async_lock<async_store, C>> {
                 if (!fence) return std::nullopt;
-                return async_lock<async_store, C>(*this, std::move(d.a), std::move(d.b), *fence);
+                return async_lock<async_store, C>(*this, std::move(k), std::move(owner), *fence);
             },
-            token);
+            std::forward<Token>(token));
     }
 
     /// Releases `held`; true when it was still ours (false: the lease had run out). [the release script]
     template <class C, class Token>
     auto async_release(async_lock<async_store, C>& held, Token&& token) {
-        data2 d{std::move(held.key_), std::move(held.owner_)};
         held.store_ = nullptr;
-        return run<bool, C>("release", std::move(d), [](const data2& x) { return detail::redis::commands::lock_release(x.a, x.b); },
-                            identity{}, token);
+        return backend_.async_lock_release(label<C>("release"), std::move(held.key_), std::move(held.owner_),
+                                           std::forward<Token>(token));
+    }
+
+    /// Renews `held`'s lease; true when it was still ours. [the extend script]
+    template <class C, class Token>
+    auto async_extend(async_lock<async_store, C>& held, std::chrono::milliseconds lease, Token&& token) {
+        if (lease.count() <= 0)
+            throw error(errc::invalid_argument, detail::operation_context<C>("extend") + "lease must be positive");
+        return backend_.async_lock_extend(label<C>("extend"), held.key_, held.owner_, lease.count(),
+                                          std::forward<Token>(token));
     }
 
 private:
     template <class S, class C>
     friend class async_lock;
 
-
-    struct data1 {
-        std::string a;
-    };
-    struct data2 {
-        std::string a, b;
-    };
-    struct identity {
-        template <class R, class D>
-        R operator()(R r, const D&) const {
-            return r;
-        }
-    };
     template <class C>
     struct decode {
-        template <class D>
-        std::optional<typename C::value_type> operator()(std::optional<std::string_view> raw, const D&) const {
+        std::optional<typename C::value_type> operator()(std::optional<std::string_view> raw) const {
             std::optional<typename C::value_type> out;
             if (raw) detail::decode_into<C>(*raw, out);
             return out;
         }
     };
 
-
-
+    template <class C>
+    static redis::async_label label(std::string_view operation) noexcept {
+        return {operation, C::name};
+    }
     template <class C>
     static std::string key_of(std::string_view key) {
         return encode_key(C::id, C::layout, key);
     }
 
-    template <class T, class C, class Data, class Make, class Finish, class Token>
-    auto run(std::string_view operation, Data data, Make make, Finish finish, Token& token) {
-        using state_type = detail::async::state<Data, Make, Finish>;
-        return detail::async::start<T>(backend_.connection(), backend_.get_executor(),
-                                       state_type{std::move(data), std::move(make), std::move(finish), operation, C::name},
-                                       std::forward<Token>(token));
-    }
-
     /// A release nobody waits for (a guard destroyed while held).
     void release_detached(std::string key, std::string owner) noexcept {
         try {
-            using state_type = detail::async::state<data2, decltype(release_maker()), identity>;
-            detail::async::start<bool>(backend_.connection(), backend_.get_executor(),
-                                       state_type{data2{std::move(key), std::move(owner)}, release_maker(), identity{},
-                                                  "release", "lock"},
-                                       [](std::exception_ptr, bool) {});
+            backend_.async_lock_release({}, std::move(key), std::move(owner), [](std::exception_ptr, bool) {});
         } catch (...) {  // the lease runs out by itself
         }
-    }
-    static auto release_maker() {
-        return [](const data2& x) { return detail::redis::commands::lock_release(x.a, x.b); };
     }
 
     template <class C>

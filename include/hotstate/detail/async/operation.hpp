@@ -80,6 +80,7 @@ public:
 
 private:
     [[nodiscard]] error with_context(const error& e) const {
+        if (state_.context.empty()) return e;
         std::string text = "hotstate: ";
         text.append(state_.context).append(" on category '").append(state_.category).append("': ").append(e.message());
         return error(e, text);
