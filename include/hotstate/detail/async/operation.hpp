@@ -12,6 +12,7 @@
 #include <utility>  // g++ 12: before boost/asio/awaitable.hpp
 
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -57,25 +58,34 @@ public:
                 return false;
             }
         }
+        // the failure leaves every catch block before the handler is posted: no
+        // reference to an exception stays on this thread while another uses it
+        std::exception_ptr failure;
+        std::optional<T> value;
         try {
-            T value = state_.finish(command.interpret(reply, redis::commands::reply_context(address)), state_.data);
-            complete(nullptr, std::move(value));
+            value.emplace(state_.finish(command.interpret(reply, redis::commands::reply_context(address)), state_.data));
         } catch (const error& e) {
-            complete(std::make_exception_ptr(with_context(e)), T{});
+            failure = std::make_exception_ptr(with_context(e));
         } catch (...) {
-            complete(std::current_exception(), T{});
+            failure = std::current_exception();
         }
+        if (value)
+            complete(nullptr, std::move(*value));
+        else
+            complete(std::move(failure), T{});
         return true;
     }
 
     void on_error(std::exception_ptr e) override {
+        std::exception_ptr failure;
         try {
-            std::rethrow_exception(e);
-        } catch (const error& failure) {
-            complete(std::make_exception_ptr(with_context(failure)), T{});
+            std::rethrow_exception(std::move(e));
+        } catch (const error& cause) {
+            failure = std::make_exception_ptr(with_context(cause));
         } catch (...) {
-            complete(std::current_exception(), T{});
+            failure = std::current_exception();
         }
+        complete(std::move(failure), T{});
     }
 
 private:
@@ -90,7 +100,7 @@ private:
         auto executor = asio::get_associated_executor(handler_, executor_);
         Handler handler = std::move(handler_);
         delete this;
-        asio::post(executor, [handler = std::move(handler), e, value = std::move(value)]() mutable {
+        asio::post(executor, [handler = std::move(handler), e = std::move(e), value = std::move(value)]() mutable {
             std::move(handler)(e, std::move(value));
         });
     }
