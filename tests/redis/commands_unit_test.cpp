@@ -216,6 +216,17 @@ TEST_CASE("commands: scripts run by EVALSHA, EVAL on NOSCRIPT", "[redis][command
     CHECK_FALSE(cmd::incr_expire("c", 5, 60000).fallback_on(parse(":1\r\n")));
     CHECK(cmd::incr_expire("c", 5, 60000).interpret(parse(":7\r\n"), where) == 7);
     check_errors(cmd::incr_expire("c", 5, 60000));
+    // beyond 2^53 the script answers the stored decimal string (Lua's doubles are not exact there)
+    CHECK(cmd::incr_expire("c", 1, 1).interpret(parse("$19\r\n9223372036854775807\r\n"), where) == INT64_MAX);
+    CHECK(cmd::increment("c", 1, 1).interpret(parse("$20\r\n-9223372036854775808\r\n"), where) == INT64_MIN);
+    CHECK(error_of([] { (void)cmd::incr_expire("c", 1, 1).interpret(parse("$3\r\nabc\r\n"), where); }).kind() ==
+          errc::server);
+    // increment: INCRBY without an expiry, the script with one
+    CHECK(bytes_of(cmd::increment("c", 5)) == bytes_of(cmd::incr_by("c", 5)));
+    CHECK(bytes_of(cmd::increment("c", 5, 60000)) == bytes_of(cmd::incr_expire("c", 5, 60000)));
+    CHECK(fallback_bytes_of(cmd::increment("c", 5, 60000)) == fallback_bytes_of(cmd::incr_expire("c", 5, 60000)));
+    CHECK_FALSE(cmd::increment("c", 5).fallback_on(parse(noscript)));
+    CHECK(cmd::increment("c", 5, 60000).fallback_on(parse(noscript)));
     // a script's errors name the operation
     CHECK_THAT(error_of([] { (void)cmd::incr_expire("c", 1, 1).interpret(parse(wrongtype), where); }).message(),
                Catch::Contains("increment"));

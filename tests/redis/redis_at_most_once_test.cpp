@@ -130,6 +130,28 @@ TEST_CASE("redis: a connection killed by the server is seen dead before anything
     CHECK(c.lost_peer());
 }
 
+TEST_CASE("redis: a request of which no byte left is not counted as sent", "[redis][pool][at-most-once]") {
+    // a Unix socket refuses a write at once (EPIPE) after the server closed it,
+    // so the INCRBY below fails before any byte of it leaves
+    redis_server server(hotstate::testing::redis_server_options{.unix_socket = true});
+    hotstate::redis::config settings = config_for(server);
+    settings.url = "unix://" + server.unix_socket_path().string();
+    hotstate::redis::connection c(hotstate::redis::resolve(settings), hotstate::redis::connection_options{});
+    const auto id = c.command("CLIENT ID", "CLIENT", "ID").integer();
+    server.command({"CLIENT", "KILL", "ID", std::to_string(id)});
+    REQUIRE(eventually([&] { return probe_peer(c.native_handle()) == peer_state::closed; }));
+    c.begin_request();
+    try {
+        (void)c.command("INCRBY", "INCRBY", "amo-unsent", "1");
+        FAIL("the write succeeded");
+    } catch (const hotstate::error& e) {
+        CHECK(e.kind() == hotstate::errc::connection);
+    }
+    CHECK(c.broken());
+    CHECK_FALSE(c.request_sent());  // so the pool may send it again, once
+    CHECK(server.command({"EXISTS", "amo-unsent"})->integer == 0);
+}
+
 TEST_CASE("redis: the pool replaces a killed idle connection, and the increment runs exactly once",
           "[redis][pool]") {
     redis_server server;

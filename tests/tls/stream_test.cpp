@@ -598,3 +598,79 @@ TEST_CASE("deadlines and refusals", "[tls][stream][errors]") {
         CHECK_THAT(failure.message(), Catch::Contains(path));
     }
 }
+
+namespace {
+
+/// After CLIENT KILL: writes PINGs (reading each reply) until a write fails, and
+/// returns what that write counted. A write of which no byte left must say 0.
+template <class S>
+std::size_t written_by_failing_write(S& stream, redis_server& control) {
+    reader replies;
+    const std::string id = client_id(stream, replies);
+    auto killed = control.command({"CLIENT", "KILL", "ID", id});
+    REQUIRE(killed->integer == 1);
+    REQUIRE(hotstate::testing::eventually([&] { return stream.peer_gone(); }, 5s));
+    const std::string ping = encode({"PING"});
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        std::size_t written = 12345;
+        try {
+            stream.write_all(ping, in(5s), written);
+        } catch (const hotstate::error& e) {
+            CHECK(e.kind() == errc::connection);
+            return written;
+        }
+        CHECK(written == ping.size());  // accepted by the kernel: it may have left
+        try {
+            (void)replies.next(stream, in(5s));
+        } catch (const hotstate::error&) {
+        }
+    }
+    FAIL("no write failed");
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("write_all counts the bytes that may have reached the server", "[tls][stream][at-most-once]") {
+    redis_tls_server server(certs());
+    SECTION("a whole request: every byte") {
+        auto stream = hs::tcp_stream::connector("127.0.0.1", server.plain().port()).connect(in(5s));
+        const std::string ping = encode({"PING"});
+        std::size_t written = 0;
+        stream.write_all(ping, in(5s), written);
+        CHECK(written == ping.size());
+        auto tls = tls_to(server.tls_port(), trusting(certs().ca())).connect(in(5s));
+        written = 0;
+        tls.write_all(ping, in(5s), written);
+        CHECK(written == ping.size());
+    }
+    SECTION("a peer that is gone: a failing write left nothing") {
+        auto over_unix = hs::unix_stream::connector(server.plain().unix_socket_path().string()).connect(in(5s));
+        CHECK(written_by_failing_write(over_unix, server.plain()) == 0);
+        auto tcp = hs::tcp_stream::connector("127.0.0.1", server.plain().port()).connect(in(5s));
+        CHECK(written_by_failing_write(tcp, server.plain()) == 0);
+        auto tls = tls_to(server.tls_port(), trusting(certs().ca())).connect(in(5s));
+        CHECK(written_by_failing_write(tls, server.plain()) == 0);
+        hs::any_stream any(hs::unix_stream::connector(server.plain().unix_socket_path().string()).connect(in(5s)));
+        CHECK(written_by_failing_write(any, server.plain()) == 0);
+    }
+    SECTION("a peer that stops reading: a timed-out write counts the part that left") {
+        // a listening socket nobody accepts from: the kernel takes what fits its buffers, then nothing
+        const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+        REQUIRE(listener >= 0);
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(listener, reinterpret_cast<const sockaddr*>(&local), sizeof local) == 0);
+        REQUIRE(::listen(listener, 1) == 0);
+        socklen_t length = sizeof local;
+        REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&local), &length) == 0);
+        auto stream = hs::tcp_stream::connector("127.0.0.1", ntohs(local.sin_port)).connect(in(5s));
+        const std::string big(64 * 1024 * 1024, 'x');
+        std::size_t written = 0;
+        CHECK(error_of([&] { stream.write_all(big, in(200ms), written); }).kind() == errc::timeout);
+        CHECK(written > 0);
+        CHECK(written < big.size());
+        ::close(listener);
+    }
+}

@@ -313,11 +313,12 @@ public:
 
     /// Starts an operation: request_sent() is false until a byte of it is written.
     void begin_request() noexcept { sent_ = false; }
-    /// Whether a write of this operation began since begin_request(): from then
-    /// on a failure leaves the outcome unknown, since the server may have
-    /// executed the command and only its reply was lost. Before, nothing can
-    /// have run. (Counted from the start of a write, not its first accepted
-    /// byte: the stream does not say how far a failed write got.)
+    /// Whether a byte of this operation may have reached the server since
+    /// begin_request(): from then on a failure leaves the outcome unknown, since
+    /// the server may have executed the command and only its reply was lost.
+    /// Before, nothing can have run: a write that failed before its first byte
+    /// left (the stream's write_all counts them) leaves this false, so the
+    /// request may be sent again on another connection.
     [[nodiscard]] bool request_sent() const noexcept { return sent_; }
 
     /// Whether the server is still at the other end of this idle connection,
@@ -536,12 +537,14 @@ private:
                                              detail::redis::deadline until) {
         if (broken_) [[unlikely]]
             fail_broken(name);
-        sent_ = true;
+        std::size_t written = 0;
         try {
-            stream_.write_all(std::span<const char>(data, size), until);
+            stream_.write_all(std::span<const char>(data, size), until, written);
         } catch (const error& failure) {
+            if (written != 0) sent_ = true;  // a part left: the server may run it
             fail_io(name, failure);
         }
+        sent_ = true;
     }
 
     void flush(std::string_view name, detail::redis::deadline until) {

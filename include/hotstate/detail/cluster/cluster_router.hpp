@@ -274,12 +274,14 @@ private:
                 try {
                     if (ask) {
                         return target.pool.run(effect, [&](connection& c) -> decltype(auto) {
-                            auto asking = c.command("ASKING", "ASKING");
-                            if (asking.is_error()) fail_reply(c, "ASKING", asking);
+                            (void)detail::redis::run<true>(c, detail::redis::commands::asking{});
+                            // the operation runs after ASKING: a follow-up request of it (EVAL after
+                            // NOSCRIPT) sends its own; the connection is this operation's alone
                             struct asking_scope {
-                                asking_scope() noexcept { asking_in_progress() = true; }
-                                ~asking_scope() { asking_in_progress() = false; }
-                            } scope;
+                                connection& c;
+                                explicit asking_scope(connection& on) noexcept : c(on) { c.set_asking(true); }
+                                ~asking_scope() { c.set_asking(false); }
+                            } scope(c);
                             return body(c);
                         });
                     }
@@ -419,5 +421,7 @@ private:
     std::string last_refresh_error_;               // guarded by refresh_mutex_
     errc last_refresh_kind_ = errc::connection;    // guarded by refresh_mutex_
 };
+
+static_assert(Router<cluster_router>);
 
 }  // namespace hotstate::detail::cluster

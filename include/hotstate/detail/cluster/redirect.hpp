@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include <hotstate/detail/cluster/slot_map.hpp>
+#include <hotstate/detail/coordinator/backoff.hpp>
 
 namespace hotstate::detail::cluster {
 
@@ -152,11 +153,9 @@ public:
 
     /// The backoff wait before the `n`th wait (0-based): min * 2^n, capped at max
     /// (a zero min means no waiting at all).
+    /// The one capped-exponential schedule of the project (detail::backoff_policy).
     [[nodiscard]] static std::chrono::milliseconds backoff(const retry_policy& policy, unsigned n) noexcept {
-        const auto cap = std::max(policy.max_retry_wait, policy.min_retry_wait);
-        auto wait = std::max(policy.min_retry_wait, std::chrono::milliseconds{0});
-        for (unsigned i = 0; i < n && wait < cap && wait.count() > 0; ++i) wait *= 2;
-        return std::min(wait, cap);
+        return backoff_policy{policy.min_retry_wait, std::max(policy.max_retry_wait, policy.min_retry_wait)}.delay(n);
     }
 
 private:

@@ -1,8 +1,9 @@
 // hotstate/detail/cluster/routed_backend.hpp: the store operations of the
 // Redis Cluster and Redis Sentinel backends, written once over a Router.
 //
-// A Router decides which node's pool runs a command and what to do when the
-// command meets a redirect, a failover or a dead node:
+// A Router (the concept in detail/cluster/router.hpp) decides which node's pool
+// runs a command and what to do when the command meets a redirect, a failover
+// or a dead node:
 //
 //   using config_type = ...;
 //   static constexpr bool follows_redirects;  // may an error reply send the command elsewhere?
@@ -16,12 +17,13 @@
 //
 // Routers: detail::redis::single_router (backends::redis, one pool, nothing
 // to follow), cluster_router (backends::redis_cluster) and sentinel_router
-// (backends::redis_sentinel). So every operation below, as a body on a
-// `redis::connection&`, is written once for the three backends: same commands,
-// same Lua scripts from detail/redis/scripts.hpp, same replies, same errors.
-// When the router follows redirects, a body that gets an error reply the router
-// can act on (MOVED, ASK, TRYAGAIN, CLUSTERDOWN, READONLY, LOADING, MASTERDOWN)
-// throws `reply_redirect`, which never leaves the router; every other error
+// (backends::redis_sentinel). So every operation below runs one command value
+// of detail/redis/commands.hpp (the same a pipeline operation sends) on the
+// connection the router picks: written once for the three backends, and once
+// with the pipelines. When the router follows redirects, a command whose reply
+// is an error the router can act on (MOVED, ASK, TRYAGAIN, CLUSTERDOWN,
+// READONLY, LOADING, MASTERDOWN) throws `reply_redirect`
+// (commands::redirected), which never leaves the router; every other error
 // reply is the usual hotstate::error.
 //
 // Each operation says at compile time whether it is idempotent in effect, i.e.
@@ -57,9 +59,12 @@
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
 #include <hotstate/detail/cluster/redirect.hpp>
+#include <hotstate/detail/cluster/router.hpp>
 #include <hotstate/detail/cluster/slot.hpp>
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/detail/redis/glob.hpp>
+#include <hotstate/detail/redis/commands.hpp>
+#include <hotstate/detail/redis/run.hpp>
 #include <hotstate/detail/redis/scripts.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/rate_limit.hpp>
@@ -69,85 +74,37 @@
 
 namespace hotstate::detail::cluster {
 
-/// Whether a command only reads (may go to a replica) or writes.
-enum class access : std::uint8_t { read, write };
-
-/// Thrown by an operation body for an error reply the router handles; carries
-/// the classification and the server's text (no key bytes: Redis puts none in
-/// these replies).
-struct reply_redirect {
-    classified_error what;
-    std::string message;
-    std::string address;
-};
-
-/// The host part of a connection's "host:port" address (for "MOVED 1 :port").
-[[nodiscard]] inline std::string_view host_of(std::string_view address) noexcept {
-    const auto colon = address.rfind(':');
-    std::string_view host = colon == std::string_view::npos ? address : address.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    return host;
-}
-
-/// The error for a reply that is not what `command` expects, when no router
-/// could do better with it (an error reply's own text, or the reply type).
-[[nodiscard]] inline error unexpected_reply(const ::hotstate::redis::connection& c, std::string_view command,
-                                            const ::hotstate::redis::reply& r) {
-    if (r.is_error()) return detail::redis::server_error(c.address(), command, r.text());
-    return error(errc::server, detail::redis::context(c.address(), command) + "unexpected reply type " + std::to_string(r.type()));
-}
+/// Thrown for an error reply the router handles (see commands::redirected).
+using reply_redirect = detail::redis::commands::redirected;
 
 /// Throws the right thing for a reply that is not what `command` expects: a
-/// reply_redirect for an error a router acts on, else unexpected_reply().
-/// Out of line and cold: inlined, its classification crowded the operation
-/// bodies' hot paths (8 more instructions per INCRBY on a cluster).
-[[noreturn, gnu::cold, gnu::noinline]] inline void fail_reply(const ::hotstate::redis::connection& c,
-                                                              std::string_view command,
-                                                              const ::hotstate::redis::reply& r) {
-    if (r.is_error()) {
-        auto classified = classify_error(r.text(), host_of(c.address()));
-        if (classified.kind != failure_kind::none)
-            throw reply_redirect{std::move(classified), std::string(r.text()), c.address()};
-    }
-    throw unexpected_reply(c, command, r);
-}
-
-/// Whether this thread is running a command after ASKING: a follow-up command
-/// (EVAL after NOSCRIPT) needs its own ASKING, since the flag lasts one command.
-inline bool& asking_in_progress() noexcept {
-    static thread_local bool asking = false;
-    return asking;
-}
-
-/// EVALSHA, falling back to EVAL (which loads it) on NOSCRIPT; the reply,
-/// error or not, goes to the caller (a MOVED must reach the router).
-template <class... Args>
-::hotstate::redis::reply run_script(::hotstate::redis::connection& c, const detail::redis::script& s,
-                                    std::string_view key, const Args&... args) {
-    ::hotstate::redis::reply r = c.command(s.name, "EVALSHA", s.sha_view(), "1", key, args...);
-    if (r.is_error() && detail::redis::is_noscript(r.text())) [[unlikely]] {
-        if (asking_in_progress()) (void)c.command("ASKING", "ASKING");
-        r = c.command(s.name, "EVAL", s.text, "1", key, args...);
-    }
-    return r;
+/// reply_redirect for an error a router acts on, else the usual error.
+[[noreturn]] inline void fail_reply(const ::hotstate::redis::connection& c, std::string_view command,
+                                    const ::hotstate::redis::reply& r) {
+    detail::redis::commands::unexpected(detail::redis::commands::reply_context(c.address(), true), command, r);
 }
 
 /// Loads every script on a new connection (SCRIPT LOAD, pipelined), so EVALSHA
 /// finds them on a node it never used before, a promoted replica included.
 inline void load_scripts(::hotstate::redis::connection& c) {
-    for (const auto* s : detail::redis::all_scripts) c.append("SCRIPT LOAD", "SCRIPT", "LOAD", s->text);
+    for (const auto* s : detail::redis::all_scripts) c.queue(detail::redis::commands::script_load(*s));
     for (const auto* s : detail::redis::all_scripts) {
         ::hotstate::redis::reply r = c.read_reply("SCRIPT LOAD");
         if (r.is_error())
             throw detail::redis::server_error(c.address(), std::string("SCRIPT LOAD ") + std::string(s->name), r.text());
+        (void)detail::redis::commands::script_load(*s).interpret(r, std::string_view(c.address()));
     }
 }
+
+namespace commands = detail::redis::commands;
 
 /// The store operations over a Router.
 /// @tparam Router cluster_router or sentinel_router
 /// @tparam C      a Clock; drives rate-limit windows and GCRA (Redis keeps TTLs and lock leases)
 template <class Router, Clock C>
 class routed_backend {
+    static_assert(cluster::Router<Router>, "hotstate: routed_backend runs over a Router (detail/cluster/router.hpp)");
+
 public:
     /// What it is built from (the router's settings).
     using config_type = typename Router::config_type;
@@ -177,10 +134,7 @@ public:
     /// Learns the topology and PINGs every master: surfaces a wrong address or
     /// password at start-up instead of on the first real request.
     void ping() {
-        router_.for_each_master("PING", [](connection& c) {
-            reply r = c.command("PING", "PING");
-            if (r.is_error()) fail(c, "PING", r);
-        });
+        router_.for_each_master("PING", [](connection& c) { (void)run<redirects>(c, commands::ping{}); });
     }
 
     /// Runs `body(connection&)` on the node that owns `key` (a raw command
@@ -195,31 +149,17 @@ public:
 
     /// SET key value [PX ttl]
     void kv_set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
-        router_.execute(key, access::write, idempotent, "SET", [&](connection& c) {
-            reply r = ttl.count() > 0
-                          ? c.command("SET", "SET", key, value, "PX", ::hotstate::redis::int_arg(std::int64_t{ttl.count()}))
-                          : c.command("SET", "SET", key, value);
-            if (r.type() != REDIS_REPLY_STATUS) [[unlikely]]
-                fail(c, "SET", r);
-        });
+        (void)execute(access::write, commands::set(key, value, std::int64_t{ttl.count()}));
     }
 
     /// GET key; the bytes go to `sink` in place.
     template <class Sink>
     bool kv_get(std::string_view key, Sink&& sink) {
-        return router_.execute(key, access::read, idempotent, "GET", [&](connection& c) {
-            reply r = c.command("GET", "GET", key);
-            if (r.type() == REDIS_REPLY_STRING) [[likely]] {
-                sink(r.text());
-                return true;
-            }
-            if (r.is_nil()) return false;
-            fail(c, "GET", r);
-        });
+        return execute_with(access::read, commands::get(key), found_into(sink));
     }
 
     /// UNLINK key
-    bool kv_del(std::string_view key) { return integer_command(access::write, "UNLINK", key) > 0; }
+    bool kv_del(std::string_view key) { return execute(access::write, commands::unlink(key)); }
 
     /// GETDEL key; the bytes go to `sink` in place. A server older than Redis
     /// 6.2 answers "unknown command" (so nothing ran): this backend then uses
@@ -228,30 +168,11 @@ public:
     /// it is never sent again (a second send would find nothing).
     template <class Sink>
     bool kv_take(std::string_view key, Sink&& sink) {
-        return router_.execute(key, access::write, once, "GETDEL", [&](connection& c) {
-            reply r = getdel_unknown_.load(std::memory_order_relaxed)
-                          ? run_script(c, detail::redis::take_fallback, key)
-                          : c.command("GETDEL", "GETDEL", key);
-            if (r.type() == REDIS_REPLY_STRING) [[likely]] {
-                sink(r.text());
-                return true;
-            }
-            if (r.is_error() && detail::redis::is_unknown_command(r.text())) [[unlikely]] {
-                getdel_unknown_.store(true, std::memory_order_relaxed);
-                if (asking_in_progress()) (void)c.command("ASKING", "ASKING");
-                r = run_script(c, detail::redis::take_fallback, key);
-                if (r.type() == REDIS_REPLY_STRING) {
-                    sink(r.text());
-                    return true;
-                }
-            }
-            if (r.is_nil()) return false;
-            fail(c, "GETDEL", r);
-        });
+        return execute_with(access::write, commands::take(key, &getdel_unknown_), found_into(sink));
     }
 
     /// EXISTS key
-    bool kv_exists(std::string_view key) { return integer_command(access::read, "EXISTS", key) > 0; }
+    bool kv_exists(std::string_view key) { return execute(access::read, commands::exists(key)); }
 
     /// SCAN MATCH <prefix>* COUNT 1000 on every master, then the keys found are
     /// unlinked: one UNLINK per page on a single server; one UNLINK per key,
@@ -263,41 +184,30 @@ public:
         std::vector<std::string> moved_away;
         router_.for_each_master("SCAN", [&](connection& c) {
             std::string cursor = "0";
-            [[maybe_unused]] std::vector<std::string_view> unlink;
             do {
-                reply page = c.command("SCAN", "SCAN", cursor, "MATCH", pattern, "COUNT", "1000");
-                if (page.type() != REDIS_REPLY_ARRAY || page->elements != 2 ||
-                    page->element[1]->type != REDIS_REPLY_ARRAY) [[unlikely]]
-                    fail(c, "SCAN", page);
-                cursor.assign(page->element[0]->str, page->element[0]->len);
-                const redisReply* keys = page->element[1];
-                if (keys->elements == 0) continue;
-                if constexpr (Router::one_node) {
-                    unlink.clear();
-                    unlink.emplace_back("UNLINK");
-                    for (std::size_t i = 0; i < keys->elements; ++i)
-                        unlink.emplace_back(keys->element[i]->str, keys->element[i]->len);
-                    reply count = c.command("UNLINK", std::span<const std::string_view>(unlink));
-                    if (!count.is_integer()) [[unlikely]]
-                        fail(c, "UNLINK", count);
-                    removed += static_cast<std::uint64_t>(count.integer());
-                } else {
-                    for (std::size_t i = 0; i < keys->elements; ++i)
-                        c.append("UNLINK", "UNLINK", std::string_view(keys->element[i]->str, keys->element[i]->len));
-                    for (std::size_t i = 0; i < keys->elements; ++i) {
-                        reply count = c.read_reply("UNLINK");
-                        if (count.is_integer()) {
-                            removed += static_cast<std::uint64_t>(count.integer());
-                        } else if (count.is_error() && classify_error(count.text()).kind != failure_kind::none) {
-                            // the key's slot moved since SCAN saw it: delete it where it lives now
-                            moved_away.emplace_back(keys->element[i]->str, keys->element[i]->len);
-                        } else {
-                            // read the rest first, so the connection stays in step
-                            for (++i; i < keys->elements; ++i) (void)c.read_reply("UNLINK");
-                            fail(c, "UNLINK", count);
+                detail::redis::run_with<redirects>(c, commands::scan(cursor, pattern), [&](commands::scan_page page) {
+                    cursor.assign(page.cursor);
+                    const auto keys = page.keys;
+                    if (keys.size() == 0) return;
+                    if constexpr (Router::one_node) {
+                        removed += static_cast<std::uint64_t>(run<redirects>(c, commands::unlink_keys(keys)));
+                    } else {
+                        for (std::size_t i = 0; i < keys.size(); ++i) c.queue(commands::unlink(keys[i].text()));
+                        for (std::size_t i = 0; i < keys.size(); ++i) {
+                            reply count = c.read_reply("UNLINK");
+                            if (count.is_integer()) {
+                                removed += static_cast<std::uint64_t>(count.integer());
+                            } else if (count.is_error() && classify_error(count.text()).kind != failure_kind::none) {
+                                // the key's slot moved since SCAN saw it: delete it where it lives now
+                                moved_away.emplace_back(keys[i].text());
+                            } else {
+                                // read the rest first, so the connection stays in step
+                                for (++i; i < keys.size(); ++i) (void)c.read_reply("UNLINK");
+                                (void)commands::unlink(keys[0].text()).interpret(count, std::string_view(c.address()));
+                            }
                         }
                     }
-                }
+                });
             } while (cursor != "0");
         });
         for (const auto& key : moved_away) removed += kv_del(key) ? 1 : 0;
@@ -306,69 +216,21 @@ public:
 
     // ---- CounterBackend -----------------------------------------------------
 
-    /// INCRBY key by; with an expiry, MULTI/INCRBY/PEXPIRE/EXEC in one write (one
-    /// key, so one slot). A MOVED or ASK comes back when the commands are queued;
-    /// every reply is read before any is judged, so the connection stays in step.
+    /// INCRBY key by; with an expiry, INCRBY + PEXPIRE in one script (one key,
+    /// so one slot): commands::increment, the one increment-with-expiry.
     std::int64_t counter_incr(std::string_view key, std::int64_t by, std::chrono::milliseconds expiry) {
-        return router_.execute(key, access::write, once, "INCRBY", [&](connection& c) -> std::int64_t {
-            const ::hotstate::redis::int_arg amount(by);
-            if (expiry.count() <= 0) {
-                reply r = c.command("INCRBY", "INCRBY", key, amount);
-                if (r.is_integer()) [[likely]]
-                    return r.integer();
-                fail(c, "INCRBY", r);
-            }
-            c.append("MULTI", "MULTI");
-            c.append("INCRBY", "INCRBY", key, amount);
-            c.append("PEXPIRE", "PEXPIRE", key, ::hotstate::redis::int_arg(std::int64_t{expiry.count()}));
-            c.append("EXEC", "EXEC");
-            reply queued[3] = {c.read_reply("MULTI"), c.read_reply("INCRBY"), c.read_reply("PEXPIRE")};
-            reply result = c.read_reply("EXEC");
-            for (const auto& step : queued)
-                if (step.is_error()) [[unlikely]]
-                    fail(c, "INCRBY", step);  // MOVED/ASK/TRYAGAIN reach the router from here
-            if (result.type() != REDIS_REPLY_ARRAY || result->elements != 2) [[unlikely]]
-                fail(c, "EXEC", result);
-            const redisReply* incremented = result->element[0];
-            if (incremented->type != REDIS_REPLY_INTEGER) [[unlikely]] {
-                if (incremented->type == REDIS_REPLY_ERROR)
-                    throw detail::redis::server_error(c.address(), "INCRBY", {incremented->str, incremented->len});
-                throw error(errc::server, detail::redis::context(c.address(), "INCRBY") + "unexpected reply type");
-            }
-            return incremented->integer;
-        });
+        return execute(access::write, commands::increment(key, by, std::int64_t{expiry.count()}));
     }
 
     /// GET key as an integer; missing reads as 0.
-    std::int64_t counter_get(std::string_view key) {
-        return router_.execute(key, access::read, idempotent, "GET", [&](connection& c) -> std::int64_t {
-            reply r = c.command("GET", "GET", key);
-            if (r.is_nil()) return 0;
-            if (r.type() != REDIS_REPLY_STRING) fail(c, "GET", r);
-            std::int64_t value = 0;
-            const auto text = r.text();
-            const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
-            if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size() || text.empty())
-                throw error(errc::wrong_type, detail::redis::context(c.address(), "GET") + "the value is not an integer");
-            return value;
-        });
-    }
+    std::int64_t counter_get(std::string_view key) { return execute(access::read, commands::get_integer(key)); }
 
     // ---- RateLimitBackend ---------------------------------------------------
 
     /// One GCRA step in the standalone backend's script; `now` from the Clock policy.
     rate_decision gcra_check(std::string_view key, rate_math::gcra_parameters params, std::int64_t cost) {
         const std::int64_t now_us = clock_.now().time_since_epoch().count() * 1000;
-        return router_.execute(key, access::write, once, "check_rate", [&](connection& c) {
-            using ::hotstate::redis::int_arg;
-            reply r = run_script(c, detail::redis::gcra_check, key, int_arg(now_us), int_arg(params.emission_us),
-                                 int_arg(params.capacity_us), int_arg(cost), gcra_ttl_slack_ms);
-            if (r.type() != REDIS_REPLY_ARRAY || r->elements != 3 || r->element[0]->type != REDIS_REPLY_INTEGER ||
-                r->element[1]->type != REDIS_REPLY_INTEGER || r->element[2]->type != REDIS_REPLY_INTEGER) [[unlikely]]
-                fail(c, "check_rate", r);
-            return rate_decision{r->element[0]->integer != 0, std::chrono::milliseconds{r->element[1]->integer},
-                                 r->element[2]->integer};
-        });
+        return execute(access::write, commands::gcra(key, now_us, params.emission_us, params.capacity_us, cost));
     }
 
     // ---- LockBackend --------------------------------------------------------
@@ -376,75 +238,47 @@ public:
     /// Takes the lock unless a live lease exists; returns the fencing token.
     std::optional<std::uint64_t> lock_acquire(std::string_view key, std::string_view owner,
                                               std::chrono::milliseconds lease) {
-        return router_.execute(key, access::write, idempotent, "try_lock", [&](connection& c) -> std::optional<std::uint64_t> {
-            using ::hotstate::redis::int_arg;
-            reply r = run_script(c, detail::redis::lock_acquire, key, owner, int_arg(std::int64_t{lease.count()}),
-                                 int_arg(std::int64_t{settings().locks.fence_retention.count()}));
-            if (r.is_nil()) return std::nullopt;
-            if (r.type() != REDIS_REPLY_STRING) fail(c, "try_lock", r);
-            std::uint64_t fence = 0;
-            const auto text = r.text();
-            const auto parsed = std::from_chars(text.data(), text.data() + text.size(), fence);
-            if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size())
-                throw error(errc::decode, detail::redis::context(c.address(), "try_lock") + "malformed fencing token");
-            return fence;
-        });
+        return execute(access::write, commands::lock_acquire(key, owner, std::int64_t{lease.count()},
+                                                             std::int64_t{settings().locks.fence_retention.count()}));
     }
 
     /// Releases the lock when `owner` holds a live lease (the fence stays).
     bool lock_release(std::string_view key, std::string_view owner) {
-        return router_.execute(key, access::write, idempotent, "release", [&](connection& c) {
-            reply r = run_script(c, detail::redis::lock_release, key, owner);
-            if (!r.is_integer()) fail(c, "release", r);
-            return r.integer() == 1;
-        });
+        return execute(access::write, commands::lock_release(key, owner));
     }
 
     /// Renews the lease to `lease` from now when `owner` holds a live lease.
     bool lock_extend(std::string_view key, std::string_view owner, std::chrono::milliseconds lease) {
-        return router_.execute(key, access::write, idempotent, "extend", [&](connection& c) {
-            using ::hotstate::redis::int_arg;
-            reply r = run_script(c, detail::redis::lock_extend, key, owner, int_arg(std::int64_t{lease.count()}),
-                                 int_arg(std::int64_t{settings().locks.fence_retention.count()}));
-            if (!r.is_integer()) fail(c, "extend", r);
-            return r.integer() == 1;
-        });
+        return execute(access::write, commands::lock_extend(key, owner, std::int64_t{lease.count()},
+                                                            std::int64_t{settings().locks.fence_retention.count()}));
     }
 
     // ---- LookupBackend ------------------------------------------------------
 
     /// SADD key member
     bool set_add(std::string_view key, std::string_view member) {
-        return integer_command(access::write, "SADD", key, member) > 0;
+        return execute(access::write, commands::sadd(key, member));
     }
     /// SREM key member
     bool set_remove(std::string_view key, std::string_view member) {
-        return integer_command(access::write, "SREM", key, member) > 0;
+        return execute(access::write, commands::srem(key, member));
     }
     /// SISMEMBER key member
     bool set_contains(std::string_view key, std::string_view member) {
-        return integer_command(access::read, "SISMEMBER", key, member) > 0;
+        return execute(access::read, commands::sismember(key, member));
     }
     /// HSET key field value
     void map_set(std::string_view key, std::string_view field, std::string_view value) {
-        (void)integer_command(access::write, "HSET", key, field, value);
+        (void)execute(access::write, commands::hset(key, field, value));
     }
     /// HGET key field; the bytes go to `sink` in place.
     template <class Sink>
     bool map_get(std::string_view key, std::string_view field, Sink&& sink) {
-        return router_.execute(key, access::read, idempotent, "HGET", [&](connection& c) {
-            reply r = c.command("HGET", "HGET", key, field);
-            if (r.type() == REDIS_REPLY_STRING) {
-                sink(r.text());
-                return true;
-            }
-            if (r.is_nil()) return false;
-            fail(c, "HGET", r);
-        });
+        return execute_with(access::read, commands::hget(key, field), found_into(sink));
     }
     /// HDEL key field
     bool map_remove(std::string_view key, std::string_view field) {
-        return integer_command(access::write, "HDEL", key, field) > 0;
+        return execute(access::write, commands::hdel(key, field));
     }
 
     // ---- PipelineBackend -----------------------------------------------------
@@ -472,6 +306,8 @@ public:
     }
 
 private:
+    /// Whether replies a router acts on throw reply_redirect.
+    static constexpr bool redirects = Router::follows_redirects;
     static constexpr auto once = ::hotstate::redis::once;
     static constexpr auto idempotent = ::hotstate::redis::idempotent;
     /// The effect tag of an operation known to be idempotent or not.
@@ -488,6 +324,11 @@ private:
     };
     using defer_policy =
         std::conditional_t<Router::follows_redirects, defer_redirects, detail::redis::defer_none>;
+    /// Runs a command value on `c` (see detail/redis/run.hpp).
+    template <bool Redirects, class Cmd>
+    [[gnu::always_inline]] static typename Cmd::result_type run(connection& c, const Cmd& command) {
+        return detail::redis::run<Redirects>(c, command);
+    }
 
     /// One server: the whole pipeline in one write through the router.
     /// The router runs it again after a lost reply only when every operation is idempotent.
@@ -565,47 +406,43 @@ private:
         if (!state.deferred(I)) [[likely]]
             return;
         state.undefer(I);
-        constexpr std::string_view command = access_to::template command<Op>;
+        constexpr std::string_view command = access_to::template name<Op>;
         try {
-            state.template store<I>(router_.execute(
-                access_to::key(op), access_to::template reads_only<Op> ? access::read : access::write,
-                effect_of<Op::idempotent>, command,
-                [&](connection& c) {
-                    access_to::send(op, c);
-                    reply r = c.read_reply(command);
-                    if constexpr (Router::follows_redirects) {
-                        if (defer_redirects{}(c, r)) [[unlikely]]
-                            fail_reply(c, command, r);  // a reply_redirect: the router follows it
-                    }
-                    return access_to::receive(op, c, r);
-                }));
+            router_.execute(access_to::key(op), access_to::template reads_only<Op> ? access::read : access::write,
+                            effect_of<Op::idempotent>, command, [&](connection& c) {
+                                c.queue(access_to::command(op));
+                                reply r = c.read_reply(command);
+                                // a reply the router acts on throws reply_redirect: the router follows it
+                                access_to::template receive<redirects>(op, c, r, state.template slot<I>());
+                            });
         } catch (...) {
             state.fail(std::current_exception());
         }
     }
 
-    /// Extra TTL of a GCRA key beyond its schedule, in ms (see detail::redis::gcra_check);
-    /// a literal argument, so no operation formats it.
-    static constexpr std::string_view gcra_ttl_slack_ms = "1000";
-
-    /// Throws for a reply that is not what `command` expects (a reply_redirect
-    /// only when the router can act on it).
-    [[noreturn]] static void fail(const connection& c, std::string_view command, const reply& r) {
-        if constexpr (Router::follows_redirects)
-            fail_reply(c, command, r);
-        else
-            throw unexpected_reply(c, command, r);
+    /// Runs `command` on the node the router picks for its key, following
+    /// redirects when the router does; re-sent after a lost reply only when the
+    /// command is idempotent. The result owns its value.
+    template <detail::redis::commands::Command Cmd>
+    [[gnu::always_inline]] typename Cmd::result_type execute(access mode, const Cmd& command) {
+        return router_.execute(command.key, mode, effect_of<Cmd::idempotent>, Cmd::name,
+                               [&](connection& c) { return run<redirects>(c, command); });
     }
-
-    /// One command with an integer reply; every caller's command is idempotent in effect.
-    template <std::size_t N, class... Args>
-    std::int64_t integer_command(access mode, const char (&name)[N], std::string_view key, const Args&... args) {
-        return router_.execute(key, mode, idempotent, std::string_view(name, N - 1), [&](connection& c) -> std::int64_t {
-            reply r = c.command(std::string_view(name, N - 1), name, key, args...);
-            if (r.is_integer()) [[likely]]
-                return r.integer();
-            fail(c, std::string_view(name, N - 1), r);
+    /// The same, handing the result to `use` while the reply lives (a view of its bytes).
+    template <detail::redis::commands::Command Cmd, class Use>
+    [[gnu::always_inline]] decltype(auto) execute_with(access mode, const Cmd& command, Use&& use) {
+        return router_.execute(command.key, mode, effect_of<Cmd::idempotent>, Cmd::name, [&](connection& c) {
+            return detail::redis::run_with<redirects>(c, command, use);
         });
+    }
+    /// A value-or-nil result given to `sink`: whether there was one.
+    template <class Sink>
+    static auto found_into(Sink& sink) {
+        return [&sink](std::optional<std::string_view> bytes) {
+            if (!bytes) return false;
+            sink(*bytes);
+            return true;
+        };
     }
 
     Router router_;

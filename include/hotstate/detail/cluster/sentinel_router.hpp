@@ -240,4 +240,6 @@ private:
     errc last_discovery_kind_ = errc::connection;       // guarded by discover_mutex_
 };
 
+static_assert(Router<sentinel_router>);
+
 }  // namespace hotstate::detail::cluster

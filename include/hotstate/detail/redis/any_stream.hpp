@@ -58,10 +58,15 @@ public:
     explicit any_stream(tls_stream stream) noexcept : model_(std::move(stream)) {}
 
     /// Stream::write_all of the model.
-    void write_all(std::span<const char> bytes, deadline until) {
+    void write_all(std::span<const char> bytes, deadline until, std::size_t& written) {
         if (auto* plain = std::get_if<socket_stream>(&model_)) [[likely]]
-            return plain->write_all(bytes, until);
-        std::get<tls_stream>(model_).write_all(bytes, until);
+            return plain->write_all(bytes, until, written);
+        std::get<tls_stream>(model_).write_all(bytes, until, written);
+    }
+    /// write_all without the count.
+    void write_all(std::span<const char> bytes, deadline until) {
+        std::size_t written = 0;
+        write_all(bytes, until, written);
     }
     /// Stream::read_some of the model.
     std::size_t read_some(std::span<char> buffer, deadline until) {

@@ -137,6 +137,17 @@ struct command_base {
                 append_request(out, argc, argv, lengths);
             });
     }
+    /// Appends the fallback request's RESP bytes (a command with with_fallback_args).
+    void write_fallback(std::string& out) const
+        requires requires(const Derived& command) {
+            command.with_fallback_args([](std::size_t, const char* const*, const std::size_t*) {});
+        }
+    {
+        static_cast<const Derived&>(*this).with_fallback_args(
+            [&](std::size_t argc, const char* const* argv, const std::size_t* lengths) {
+                append_request(out, argc, argv, lengths);
+            });
+    }
 };
 
 /// Calls `f(argc, argv, lengths)` with arrays of the views, on the stack.
@@ -204,11 +215,6 @@ struct take : command_base<take> {
     template <class F>
     decltype(auto) with_fallback_args(F&& f) const {
         return pass_args(f, std::string_view("EVAL"), take_fallback.text, std::string_view("1"), key);
-    }
-    void write_fallback(std::string& out) const {
-        with_fallback_args([&](std::size_t argc, const char* const* argv, const std::size_t* lengths) {
-            append_request(out, argc, argv, lengths);
-        });
     }
     [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
         return bulk_or_nil(where, name, r);
@@ -380,6 +386,19 @@ struct get_integer : command_base<get_integer> {
     }
 };
 
+/// An integer reply, or (from a script, beyond 2^53) the same as a decimal string.
+[[nodiscard]] inline std::int64_t exact_integer(reply_context where, std::string_view command, reply_view r) {
+    if (r.is_integer()) [[likely]]
+        return r.integer();
+    std::int64_t value = 0;
+    if (r.is_string()) {
+        const auto text = r.text();
+        const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (parsed.ec == std::errc{} && parsed.ptr == text.data() + text.size() && !text.empty()) return value;
+    }
+    unexpected(where, command, r);
+}
+
 /// A Lua script on one key, run by EVALSHA with EVAL as the fallback on
 /// NOSCRIPT (a restart or SCRIPT FLUSH forgot it; EVAL loads it again). The
 /// one script runner: Derived gives `code` (the script), `key`, and
@@ -403,11 +422,6 @@ struct script_command : command_base<Derived> {
             return pass_args(f, std::string_view("EVAL"), Derived::code.text, std::string_view("1"), self.key, argv...);
         });
     }
-    void write_fallback(std::string& out) const {
-        with_fallback_args([&](std::size_t argc, const char* const* argv, const std::size_t* lengths) {
-            append_request(out, argc, argv, lengths);
-        });
-    }
 };
 
 /// INCRBY then PEXPIRE in one script (counter_incr_expire): the new value. The
@@ -427,9 +441,36 @@ struct incr_expire : script_command<incr_expire> {
         return g(by.view(), ms.view());
     }
     [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
-        if (!r.is_integer()) [[unlikely]]
-            unexpected(where, name, r);
-        return r.integer();
+        return exact_integer(where, name, r);
+    }
+};
+
+/// A counter increment, with or without an expiry: INCRBY, or incr_expire when
+/// `expiry_ms` > 0 (then EVAL on NOSCRIPT). What store.increment and
+/// ops::incr send. Not idempotent.
+struct increment : command_base<increment> {
+    using result_type = std::int64_t;
+    static constexpr std::string_view name = "INCRBY";
+    static constexpr bool idempotent = false;
+    std::string_view key;
+    std::int64_t amount;
+    std::int64_t expiry_ms;  ///< 0: no expiry
+    increment(std::string_view k, std::int64_t by, std::int64_t expiry = 0) noexcept
+        : key(k), amount(by), expiry_ms(expiry) {}
+    template <class F>
+    decltype(auto) with_args(F&& f) const {
+        if (expiry_ms > 0) return incr_expire(key, amount, expiry_ms).with_args(f);
+        return incr_by(key, amount).with_args(f);
+    }
+    [[nodiscard]] bool fallback_on(reply_view r) const noexcept {
+        return expiry_ms > 0 && r.is_error() && is_noscript(r.text());
+    }
+    template <class F>
+    decltype(auto) with_fallback_args(F&& f) const {
+        return incr_expire(key, amount, expiry_ms).with_fallback_args(f);
+    }
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        return exact_integer(where, name, r);
     }
 };
 
@@ -618,10 +659,10 @@ struct unlink_keys : command_base<unlink_keys> {
 
 static_assert(Command<get> && Command<take> && Command<set> && Command<incr_by> && Command<unlink> &&
               Command<exists> && Command<sadd> && Command<srem> && Command<sismember> && Command<hdel> &&
-              Command<hset> && Command<hget> && Command<get_integer> && Command<incr_expire> && Command<gcra> &&
+              Command<hset> && Command<hget> && Command<get_integer> && Command<incr_expire> && Command<increment> && Command<gcra> &&
               Command<lock_acquire> && Command<lock_release> && Command<lock_extend> && Command<ping> &&
               Command<asking> && Command<script_load> && Command<scan> && Command<unlink_keys>);
-static_assert(HasFallback<take> && HasFallback<incr_expire> && HasFallback<gcra> && HasFallback<lock_acquire> &&
+static_assert(HasFallback<take> && HasFallback<incr_expire> && HasFallback<increment> && HasFallback<gcra> && HasFallback<lock_acquire> &&
               HasFallback<lock_release> && HasFallback<lock_extend> && !HasFallback<get>);
 
 }  // namespace hotstate::detail::redis::commands

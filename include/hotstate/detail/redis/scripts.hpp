@@ -36,10 +36,14 @@ constexpr script make_script(std::string_view name, std::string_view text) noexc
 }
 
 /// INCRBY, then (re)apply the expiry: the seeds' MULTI/INCRBY/EXPIRE/EXEC in
-/// one command. ARGV: by, expiry in ms.
+/// one command. ARGV: by, expiry in ms. Lua holds INCRBY's answer as a double,
+/// exact below 2^53 in magnitude; beyond, the script answers the stored decimal
+/// string instead (a rounded double would turn INT64_MAX into INT64_MIN), so
+/// the reply is an integer or that string.
 inline constexpr script counter_incr_expire = make_script("increment", R"lua(
 local value = redis.call('INCRBY', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if value >= 9007199254740992 or value <= -9007199254740992 then return redis.call('GET', KEYS[1]) end
 return value
 )lua");
 

@@ -70,4 +70,6 @@ private:
     ::hotstate::redis::pool pool_;
 };
 
+static_assert(cluster::Router<single_router>);
+
 }  // namespace hotstate::detail::redis

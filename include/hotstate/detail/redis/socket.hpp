@@ -242,15 +242,18 @@ public:
         : socket_(std::move(socket)), address_(std::move(address)) {}
 
     /// Writes every byte before `until` with send(MSG_NOSIGNAL): a server that
-    /// went away is an error, never a SIGPIPE.
-    void write_all(std::span<const char> bytes, deadline until) {
+    /// went away is an error, never a SIGPIPE. `written` counts the bytes the
+    /// kernel accepted, also when it throws (Stream::write_all).
+    void write_all(std::span<const char> bytes, deadline until, std::size_t& written) {
         const char* data = bytes.data();
         std::size_t size = bytes.size();
+        written = 0;
         while (size != 0) {
             const ::ssize_t sent = ::send(socket_.get(), data, size, MSG_NOSIGNAL);
             if (sent >= 0) [[likely]] {
                 data += sent;
                 size -= static_cast<std::size_t>(sent);
+                written += static_cast<std::size_t>(sent);
                 continue;
             }
             const int code = errno;
@@ -258,6 +261,12 @@ public:
             if (code != EAGAIN && code != EWOULDBLOCK) throw errno_error(address_, "write", code);
             if (!wait_ready(socket_.get(), POLLOUT, until, address_, "write")) throw timeout_error(address_, "write");
         }
+    }
+
+    /// write_all without the count.
+    void write_all(std::span<const char> bytes, deadline until) {
+        std::size_t written = 0;
+        write_all(bytes, until, written);
     }
 
     /// Reads what arrived, at least one byte, before `until`. Waits first: a

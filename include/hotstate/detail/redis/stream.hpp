@@ -61,13 +61,15 @@ template <class S>
 concept Stream =
     std::movable<S> && std::copy_constructible<typename S::connector> &&
     requires(S& stream, const S& view, const typename S::connector& connector, std::span<const char> bytes,
-             std::span<char> buffer, deadline until) {
+             std::span<char> buffer, deadline until, std::size_t& written) {
         /// Opens a stream (connect, TLS handshake) before `until`.
         { connector.connect(until) } -> std::same_as<S>;
         /// "host:port" (brackets around IPv6) or the socket path, for messages.
         { connector.address() } -> std::convertible_to<std::string_view>;
-        /// Writes every byte before `until`, or throws.
-        { stream.write_all(bytes, until) } -> std::same_as<void>;
+        /// Writes every byte before `until`, or throws; `written` (set also when it
+        /// throws) counts the bytes that may have reached the server: 0 means
+        /// provably none did, so a request of which no byte left may be re-sent.
+        { stream.write_all(bytes, until, written) } -> std::same_as<void>;
         /// Reads at least one byte (at most buffer.size()) before `until`, or throws.
         { stream.read_some(buffer, until) } -> std::same_as<std::size_t>;
         /// Whether a read would not block, waiting until `until` at most; false at the deadline.

@@ -313,12 +313,28 @@ public:
     }
     ~tls_stream() { close(); }
 
-    /// Encrypts and sends every byte before `until`.
-    void write_all(std::span<const char> bytes, deadline until) {
+    /// Encrypts and sends every byte before `until`. `written` (also when it
+    /// throws) is 0 while no byte of a TLS record has reached the socket (the
+    /// BIO's count did not move), else every byte of `bytes`: the server cannot
+    /// tell a part of a record, so any wire byte means the request may have
+    /// reached it (Stream::write_all).
+    void write_all(std::span<const char> bytes, deadline until, std::size_t& written) {
+        written = 0;
         if (!ssl_) [[unlikely]]
             throw closed_stream("write");
         const char* data = bytes.data();
         std::size_t size = bytes.size();
+        BIO* wire = SSL_get_wbio(ssl_.get());
+        const std::uint64_t wire_before = BIO_number_written(wire);
+        struct count_on_exit {
+            BIO* wire;
+            std::uint64_t before;
+            std::size_t total;
+            std::size_t& written;
+            ~count_on_exit() {
+                if (BIO_number_written(wire) != before) written = total;
+            }
+        } count{wire, wire_before, bytes.size(), written};
         while (size != 0) {
             tls::clear_errors();
             const int chunk = size > INT_MAX ? INT_MAX : static_cast<int>(size);
@@ -330,6 +346,11 @@ public:
             }
             wait_for(SSL_get_error(ssl_.get(), sent), until, "write");
         }
+    }
+    /// write_all without the count.
+    void write_all(std::span<const char> bytes, deadline until) {
+        std::size_t written = 0;
+        write_all(bytes, until, written);
     }
 
     /// Reads and decrypts at least one byte before `until`.
