@@ -1,0 +1,304 @@
+// hotstate/async_store.hpp: hotstate::async_store, the asynchronous front end.
+//
+//   boost::asio::io_context io;
+//   hotstate::async_store<hotstate::backends::async_redis, failed_logins> store(io.get_executor(), config);
+//   std::int64_t n = co_await store.async_increment<failed_logins>(ip, 1, 1h, boost::asio::use_awaitable);
+//
+// The same compile-time checks as hotstate::store (registered categories,
+// value types, counter categories) and no runtime dispatch: the backend is a
+// template argument and each call is one command value of
+// detail/redis/commands.hpp, the very one the blocking Redis backend sends.
+// Every call takes an Asio completion token; the completion signature is
+// void(std::exception_ptr, T), so callbacks, use_awaitable and use_future work.
+// Arguments are copied into the operation: nothing the caller passes needs to
+// outlive the call.
+#pragma once
+
+#include <utility>  // g++ 12: before boost/asio/awaitable.hpp
+
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <hotstate/category.hpp>
+#include <hotstate/codec.hpp>
+#include <hotstate/backends/async_redis.hpp>
+#include <hotstate/detail/token.hpp>
+#include <hotstate/key.hpp>
+#include <hotstate/rate_limit.hpp>
+#include <hotstate/store.hpp>
+
+namespace hotstate {
+
+/// A backend the asynchronous store can run on: one multiplexed connection
+/// and the executor completions default to. Model: backends::async_redis
+/// (one standalone server). A cluster model is planned.
+template <class B>
+concept AsyncStoreBackend = requires(B& b, std::string key, void (*handler)(std::exception_ptr, bool)) {
+    { b.get_executor() } -> std::convertible_to<boost::asio::any_io_executor>;
+    b.async_kv_del(redis::async_label{}, key, handler);
+    b.async_lock_release(redis::async_label{}, key, key, handler);
+};
+
+template <AsyncStoreBackend Backend, KeyCategory... Categories>
+class async_store;
+
+/// A lock held through an async_store: owner and fencing tokens. Release it
+/// with async_release; destroyed while held, it schedules a release (never
+/// blocks, never throws; the lease runs out by itself if that fails).
+template <class Store, class Category>
+class async_lock {
+public:
+    async_lock(const async_lock&) = delete;
+    async_lock& operator=(const async_lock&) = delete;
+    /// Takes over `other`'s lock.
+    async_lock(async_lock&& other) noexcept
+        : store_(std::exchange(other.store_, nullptr)), key_(std::move(other.key_)), owner_(std::move(other.owner_)),
+          fence_(other.fence_) {}
+    /// Schedules a release when still held.
+    ~async_lock() {
+        if (store_ != nullptr) store_->release_detached(std::move(key_), std::move(owner_));
+    }
+    /// The fencing token: strictly increasing per lock key.
+    [[nodiscard]] std::uint64_t fencing_token() const noexcept { return fence_; }
+    /// The random owner token.
+    [[nodiscard]] const std::string& owner_token() const noexcept { return owner_; }
+    /// Whether this object still holds (has not released) the lock.
+    [[nodiscard]] bool held() const noexcept { return store_ != nullptr; }
+
+private:
+    template <AsyncStoreBackend B, KeyCategory... Cs>
+    friend class async_store;
+    async_lock(Store& store, std::string key, std::string owner, std::uint64_t fence)
+        : store_(&store), key_(std::move(key)), owner_(std::move(owner)), fence_(fence) {}
+    Store* store_;
+    std::string key_;
+    std::string owner_;
+    std::uint64_t fence_;
+};
+
+/// The asynchronous store: hotstate::store's calls as Asio operations over one
+/// multiplexed connection (see the banner).
+/// @tparam Backend an AsyncStoreBackend (backends::async_redis)
+/// @tparam Categories the key categories this store may touch
+template <AsyncStoreBackend Backend, KeyCategory... Categories>
+class async_store {
+    static_assert(detail::ids_are_unique<Categories...>(),
+                  "hotstate: two key categories registered with this store share one id");
+
+
+public:
+    /// Constructs the backend from `args` (e.g. an executor and a redis::config).
+    template <class... Args>
+        requires std::constructible_from<Backend, Args&&...>
+    explicit async_store(Args&&... args) : backend_(std::forward<Args>(args)...) {}
+
+    /// The backend.
+    [[nodiscard]] Backend& backend() noexcept { return backend_; }
+
+    /// Stores `value` under `key` (expiring after `expiry` when given). [SET PX]
+    template <class C, class V, class Token>
+    auto async_set(std::string_view key, const V& value, ttl expiry, Token&& token) {
+        check_registered<C>();
+        detail::check_value_type<C, V>();
+        const auto ms = detail::expiry_of<C>(expiry, "set").count();
+        std::string payload;
+        detail::with_encoded_value<C>(value, [&](std::string_view encoded) { payload.assign(encoded); });
+        return backend_.async_kv_set(label<C>("set"), key_of<C>(key), std::move(payload), ms, std::forward<Token>(token));
+    }
+
+    /// The value under `key`, or nullopt. [GET]
+    template <class C, class Token>
+    auto async_get(std::string_view key, Token&& token) {
+        check_registered<C>();
+        return backend_.template async_kv_get<std::optional<typename C::value_type>>(label<C>("get"), key_of<C>(key),
+                                                                                     decode<C>{}, std::forward<Token>(token));
+    }
+
+    /// Gets and deletes `key` in one step: of concurrent takes exactly one gets it. [GETDEL]
+    template <class C, class Token>
+    auto async_take(std::string_view key, Token&& token) {
+        check_registered<C>();
+        return backend_.template async_kv_take<std::optional<typename C::value_type>>(
+            label<C>("take"), key_of<C>(key), decode<C>{}, std::forward<Token>(token));
+    }
+
+    /// Deletes `key`; true when it existed. [UNLINK]
+    template <class C, class Token>
+    auto async_erase(std::string_view key, Token&& token) {
+        check_registered<C>();
+        return backend_.async_kv_del(label<C>("erase"), key_of<C>(key), std::forward<Token>(token));
+    }
+
+    /// Whether `key` exists. [EXISTS]
+    template <class C, class Token>
+    auto async_exists(std::string_view key, Token&& token) {
+        check_registered<C>();
+        return backend_.async_kv_exists(label<C>("exists"), key_of<C>(key), std::forward<Token>(token));
+    }
+
+    /// Adds `by` to the counter and gives the new value; `expiry` is re-applied on every increment. [INCRBY]
+    template <class C, class Token>
+    auto async_increment(std::string_view key, std::int64_t by, ttl expiry, Token&& token) {
+        check_registered<C>();
+        check_counter<C>();
+        const auto ms = detail::expiry_of<C>(expiry, "increment").count();
+        return backend_.async_counter_incr(label<C>("increment"), key_of<C>(key), by, ms, std::forward<Token>(token));
+    }
+
+    /// The counter's value (0 when missing). [GET]
+    template <class C, class Token>
+    auto async_counter(std::string_view key, Token&& token) {
+        check_registered<C>();
+        check_counter<C>();
+        return backend_.async_counter_get(label<C>("counter"), key_of<C>(key), std::forward<Token>(token));
+    }
+
+    /// GCRA check: `cost` requests at once (the client's system clock gives "now"). [the GCRA script]
+    template <class C, class Token>
+    auto async_check_rate(std::string_view key, const gcra& policy, std::int64_t cost, Token&& token) {
+        check_registered<C>();
+        if (policy.rate <= 0 || policy.burst <= 0 || policy.period.count() <= 0 || cost <= 0)
+            throw error(errc::invalid_argument,
+                        detail::operation_context<C>("check_rate") + "gcra needs rate, burst, period and cost > 0");
+        const std::int64_t now_us =
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        return backend_.async_gcra_check(label<C>("check_rate"), key_of<C>(key), rate_math::gcra_parameters_of(policy),
+                                         cost, now_us, std::forward<Token>(token));
+    }
+
+    /// Adds `member` to the set `name_space`; true when new. [SADD]
+    template <class C, class Token>
+    auto async_lookup_add(std::string_view name_space, std::string_view member, Token&& token) {
+        check_registered<C>();
+        return backend_.async_set_add(label<C>("lookup_add"), key_of<C>(name_space), std::string(member),
+                                      std::forward<Token>(token));
+    }
+    /// Removes `member` from the set `name_space`; true when it was there. [SREM]
+    template <class C, class Token>
+    auto async_lookup_remove(std::string_view name_space, std::string_view member, Token&& token) {
+        check_registered<C>();
+        return backend_.async_set_remove(label<C>("lookup_remove"), key_of<C>(name_space), std::string(member),
+                                         std::forward<Token>(token));
+    }
+    /// Whether `member` is in the set `name_space`. [SISMEMBER]
+    template <class C, class Token>
+    auto async_lookup_contains(std::string_view name_space, std::string_view member, Token&& token) {
+        check_registered<C>();
+        return backend_.async_set_contains(label<C>("lookup_contains"), key_of<C>(name_space), std::string(member),
+                                           std::forward<Token>(token));
+    }
+    /// Sets `field` of the map `name_space`; true when the field is new. [HSET]
+    template <class C, class V, class Token>
+    auto async_lookup_set(std::string_view name_space, std::string_view field, const V& value, Token&& token) {
+        check_registered<C>();
+        detail::check_value_type<C, V>();
+        std::string payload;
+        detail::with_encoded_value<C>(value, [&](std::string_view encoded) { payload.assign(encoded); });
+        return backend_.async_map_set(label<C>("lookup_set"), key_of<C>(name_space), std::string(field),
+                                      std::move(payload), std::forward<Token>(token));
+    }
+    /// A field of the map `name_space`, or nullopt. [HGET]
+    template <class C, class Token>
+    auto async_lookup_get(std::string_view name_space, std::string_view field, Token&& token) {
+        check_registered<C>();
+        return backend_.template async_map_get<std::optional<typename C::value_type>>(
+            label<C>("lookup_get"), key_of<C>(name_space), std::string(field), decode<C>{}, std::forward<Token>(token));
+    }
+    /// Removes a field of the map `name_space`; true when it was there. [HDEL]
+    template <class C, class Token>
+    auto async_lookup_erase(std::string_view name_space, std::string_view field, Token&& token) {
+        check_registered<C>();
+        return backend_.async_map_remove(label<C>("lookup_erase"), key_of<C>(name_space), std::string(field),
+                                         std::forward<Token>(token));
+    }
+
+    /// Tries to take the lock `key` for `lease`: an engaged async_lock holds it. [the lock scripts]
+    template <class C, class Token>
+    auto async_try_lock(std::string_view key, std::chrono::milliseconds lease, Token&& token) {
+        check_registered<C>();
+        if (lease.count() <= 0)
+            throw error(errc::invalid_argument, detail::operation_context<C>("try_lock") + "lease must be positive");
+        return backend_.template async_lock_acquire<std::optional<async_lock<async_store, C>>>(
+            label<C>("try_lock"), key_of<C>(key), detail::random_token(), lease.count(),
+            [this](std::optional<std::uint64_t> fence, std::string k,
+                   std::string owner) -> std::optional<async_lock<async_store, C>> {
+                if (!fence) return std::nullopt;
+                return async_lock<async_store, C>(*this, std::move(k), std::move(owner), *fence);
+            },
+            std::forward<Token>(token));
+    }
+
+    /// Releases `held`; true when it was still ours (false: the lease had run out). [the release script]
+    template <class C, class Token>
+    auto async_release(async_lock<async_store, C>& held, Token&& token) {
+        held.store_ = nullptr;
+        return backend_.async_lock_release(label<C>("release"), std::move(held.key_), std::move(held.owner_),
+                                           std::forward<Token>(token));
+    }
+
+    /// Renews `held`'s lease; true when it was still ours. [the extend script]
+    template <class C, class Token>
+    auto async_extend(async_lock<async_store, C>& held, std::chrono::milliseconds lease, Token&& token) {
+        if (lease.count() <= 0)
+            throw error(errc::invalid_argument, detail::operation_context<C>("extend") + "lease must be positive");
+        return backend_.async_lock_extend(label<C>("extend"), held.key_, held.owner_, lease.count(),
+                                          std::forward<Token>(token));
+    }
+
+private:
+    template <class S, class C>
+    friend class async_lock;
+
+    template <class C>
+    struct decode {
+        std::optional<typename C::value_type> operator()(std::optional<std::string_view> raw) const {
+            std::optional<typename C::value_type> out;
+            if (raw) detail::decode_into<C>(*raw, out);
+            return out;
+        }
+    };
+
+    template <class C>
+    static redis::async_label label(std::string_view operation) noexcept {
+        return {operation, C::name};
+    }
+    template <class C>
+    static std::string key_of(std::string_view key) {
+        return encode_key(C::id, C::layout, key);
+    }
+
+    /// A release nobody waits for (a guard destroyed while held).
+    void release_detached(std::string key, std::string owner) noexcept {
+        try {
+            backend_.async_lock_release({}, std::move(key), std::move(owner), [](std::exception_ptr, bool) {});
+        } catch (...) {  // the lease runs out by itself
+        }
+    }
+
+    template <class C>
+    static constexpr void check_registered() {
+        static_assert(KeyCategory<C>, "hotstate: the first template argument must be a key category "
+                                      "(a type derived from hotstate::category<Id, \"name\", ...>)");
+        static_assert(detail::is_one_of<C, Categories...>,
+                      "hotstate: this key category is not registered with this store; add it to the "
+                      "store's category list");
+    }
+    template <class C>
+    static constexpr void check_counter() {
+        static_assert(CounterCategory<C>,
+                      "hotstate: counters and rate limits need a category whose value type is an integer");
+    }
+
+    Backend backend_;
+};
+
+}  // namespace hotstate

@@ -1,0 +1,492 @@
+// hotstate/detail/async/connection.hpp: one multiplexed Redis connection on Asio.
+//
+// Many callers, one socket. A request (the RESP bytes of a command value from
+// detail/redis/commands.hpp, encoded by the caller) is handed to the
+// connection's strand; the writer takes every request queued since its last
+// write and sends them in one write (automatic pipelining: while a write is in
+// flight, new requests collect and go out together next). Replies are parsed by
+// hiredis's redisReader and matched to the written requests in order.
+//
+// The rules, each in one place here:
+//   - Bounded queue: at most `max_pending` requests queued or awaiting their
+//     reply; one more fails at once with errc::timeout ("queue full"), never
+//     written, so its outcome is known (the caller may retry later). A clear
+//     error rather than a wait: a server that falls behind must not grow an
+//     unbounded queue in a mail server's memory.
+//   - Per-operation timeouts: every request has a deadline (`timeout` from its
+//     submission). A tick (a tenth of the timeout, 1-100 ms) fails queued
+//     requests past their deadline with errc::timeout (never written: outcome
+//     known); when the oldest written request is past its deadline the server is
+//     stuck (SIGSTOP, a long script), so the connection is dropped as below.
+//   - Health check: when nothing was read for `health_interval` and nothing is
+//     pending, a PING is queued like any request; a server that does not answer
+//     it trips the deadline above.
+//   - Reconnect with capped backoff (min_backoff doubling to max_backoff), AUTH
+//     and SELECT replayed, without user action; requests wait in the queue
+//     meanwhile (until their deadline).
+//   - At most once: when the connection drops, written requests without a
+//     reply are sent again after the reconnect only when idempotent in effect
+//     (the command's `idempotent`); the others fail with errc::connection (or
+//     errc::timeout) and outcome_unknown().
+//
+// Threads: every state change runs on the connection's strand, so the
+// io_context may be run by any number of threads. Callers' completion
+// handlers run on their associated executor (post), never inside the strand's
+// critical section.
+//
+// Boost: written against Boost.Asio 1.74 (Debian 12): coroutines
+// (asio::awaitable, co_spawn) drive the reader, writer and maintenance loops;
+// timeouts close the socket (which cancels its pending operation) rather than
+// using per-operation cancellation slots, which Boost 1.77 added. On Boost >=
+// 1.77 the behaviour is the same (HOTSTATE_ASIO_HAS_CANCELLATION_SLOTS says
+// whether the newer facility exists; nothing depends on it yet).
+#pragma once
+
+#include <utility>  // g++ 12: before boost/asio/awaitable.hpp
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/version.hpp>
+
+#include <hiredis/hiredis.h>
+
+#include <hotstate/detail/redis/commands.hpp>
+#include <hotstate/error.hpp>
+#include <hotstate/redis/config.hpp>
+#include <hotstate/redis/connection.hpp>
+
+#if BOOST_VERSION >= 107700
+#define HOTSTATE_ASIO_HAS_CANCELLATION_SLOTS 1
+#else
+#define HOTSTATE_ASIO_HAS_CANCELLATION_SLOTS 0
+#endif
+
+namespace hotstate::detail::async {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+/// How one multiplexed connection behaves; see the banner.
+struct connection_settings {
+    /// Connect + log in, and every request from submission to reply.
+    std::chrono::milliseconds timeout{std::chrono::seconds{10}};
+    /// Requests queued or awaiting their reply at once; one more fails at once.
+    std::size_t max_pending = 65536;
+    /// A PING when nothing was read for this long (0: never).
+    std::chrono::milliseconds health_interval{std::chrono::seconds{1}};
+    /// First and largest wait between reconnect attempts.
+    std::chrono::milliseconds min_backoff{10};
+    std::chrono::milliseconds max_backoff{1000};
+};
+
+/// Appends one command's RESP bytes (log-in commands built here, not by callers).
+template <class... Views>
+void append_command(std::string& out, const Views&... views) {
+    redis::commands::pass_args(
+        [&](std::size_t argc, const char* const* argv, const std::size_t* lengths) {
+            redis::commands::append_request(out, argc, argv, lengths);
+        },
+        std::string_view(views)...);
+}
+
+/// One request from submission to completion. Derived by the operation that
+/// owns the command's arguments and the caller's handler.
+struct pending {
+    std::string request;  ///< RESP bytes
+    bool idempotent = false;
+    std::chrono::steady_clock::time_point deadline{};
+    virtual ~pending() = default;
+    /// The reply arrived (on the strand). Returns false when the operation sent
+    /// a follow-up in its place (a fallback, now in `request`), true when done.
+    virtual bool on_reply(::hotstate::redis::reply_view reply, std::string_view address) = 0;
+    /// The operation failed; completes the caller with `e`.
+    virtual void on_error(std::exception_ptr e) = 0;
+};
+
+/// The shared state of one multiplexed connection; owned by shared_ptr so the
+/// loops keep it alive until they end.
+class connection : public std::enable_shared_from_this<connection> {
+public:
+    using strand_type = asio::strand<asio::any_io_executor>;
+
+    connection(asio::any_io_executor executor, ::hotstate::redis::endpoint where, connection_settings settings)
+        : strand_(asio::make_strand(executor)), endpoint_(std::move(where)), address_(endpoint_.address()),
+          settings_(settings), socket_(strand_), signal_(strand_), tick_(strand_) {
+        if (endpoint_.tls.enabled)
+            throw error(errc::configuration,
+                        "hotstate: async redis " + address_ + ": TLS is not supported by the asynchronous client yet");
+        signal_.expires_at(std::chrono::steady_clock::time_point::max());
+    }
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+    ~connection() { fail_all_now(); }
+
+    /// Starts the connect / read / write / maintenance loops on the strand.
+    void start() {
+        asio::co_spawn(strand_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+        asio::co_spawn(strand_, [self = shared_from_this()] { return self->maintain(); }, asio::detached);
+    }
+
+    /// Stops the loops and fails every request still waiting with errc::connection.
+    void close() {
+        asio::post(strand_, [self = shared_from_this()] {
+            self->closed_ = true;
+            boost::system::error_code ignored;
+            self->socket_.close(ignored);
+            self->signal_.cancel();
+            self->tick_.cancel();
+            self->fail_all_now();
+        });
+    }
+
+    /// Hands `p` (request, idempotent set; owned by the connection until it
+    /// completes) to the strand. Thread-safe.
+    void submit(pending* p) {
+        p->deadline = std::chrono::steady_clock::now() + settings_.timeout;
+        asio::post(strand_, [self = shared_from_this(), p] { self->enqueue(p); });
+    }
+
+    /// "host:port" or the socket path.
+    [[nodiscard]] const std::string& address() const noexcept { return address_; }
+    /// The executor the connection's handlers run on.
+    [[nodiscard]] const strand_type& strand() const noexcept { return strand_; }
+    /// Connections opened so far (1 after the first; tests watch reconnects).
+    [[nodiscard]] std::uint64_t connects() const noexcept { return connects_.load(std::memory_order_relaxed); }
+
+private:
+    using socket_type = asio::generic::stream_protocol::socket;
+    using clock = std::chrono::steady_clock;
+
+    struct reader_free {
+        void operator()(redisReader* r) const noexcept { redisReaderFree(r); }
+    };
+    struct reply_free {
+        void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
+    };
+
+    [[nodiscard]] std::string where() const { return "hotstate: async redis " + address_ + ": "; }
+
+    void enqueue(pending* p) {
+        if (closed_) return fail(p, error(errc::connection, where() + "the connection is closed"));
+        if (queued_.size() + inflight_.size() >= settings_.max_pending)
+            return fail(p, error(errc::timeout, where() + "queue full (" + std::to_string(settings_.max_pending) +
+                                                    " requests pending); not sent"));
+        queued_.push_back(p);
+        if (connected_) signal_.cancel_one();
+    }
+
+    static void fail(pending* p, const error& e) { p->on_error(std::make_exception_ptr(e)); }
+
+    void fail_all_now() {
+        const error e(errc::connection, where() + "the connection is closed");
+        for (pending* p : inflight_)
+            p->idempotent ? fail(p, e) : fail(p, error::with_unknown_outcome(errc::connection, e.message() + "; outcome unknown"));
+        for (pending* p : queued_) fail(p, e);
+        inflight_.clear();
+        queued_.clear();
+    }
+
+    // --- connecting -------------------------------------------------------
+
+    /// Closes the socket when `timer` fires: how a connect or log-in step is bounded on Boost 1.74.
+    void arm(asio::steady_timer& timer) {
+        timer.expires_after(settings_.timeout);
+        timer.async_wait([this, self = shared_from_this()](boost::system::error_code ec) {
+            if (ec) return;
+            boost::system::error_code ignored;
+            socket_.close(ignored);
+        });
+    }
+
+    asio::awaitable<void> open() {
+        boost::system::error_code ec;
+        auto token = asio::redirect_error(asio::use_awaitable, ec);
+        asio::steady_timer guard(strand_);
+        socket_ = socket_type(strand_);
+        arm(guard);
+        if (endpoint_.type == ::hotstate::redis::endpoint::kind::unix_socket) {
+            asio::local::stream_protocol::endpoint at(endpoint_.path);
+            socket_.open(asio::generic::stream_protocol(AF_UNIX, 0), ec);
+            if (!ec) co_await socket_.async_connect(asio::generic::stream_protocol::endpoint(at), token);
+        } else {
+            asio::ip::tcp::resolver resolver(strand_);
+            auto found = co_await resolver.async_resolve(endpoint_.host, std::to_string(endpoint_.port), token);
+            if (!ec) {
+                ec = asio::error::host_not_found;
+                for (const auto& entry : found) {
+                    boost::system::error_code attempt;
+                    const auto tcp = entry.endpoint();
+                    socket_ = socket_type(strand_);
+                    socket_.open(asio::generic::stream_protocol(tcp.protocol().family(), IPPROTO_TCP), attempt);
+                    if (attempt) continue;
+                    co_await socket_.async_connect(asio::generic::stream_protocol::endpoint(tcp), 
+                                                   asio::redirect_error(asio::use_awaitable, attempt));
+                    ec = attempt;
+                    if (!attempt) break;
+                }
+                if (!ec) {
+                    socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+                    if (!ec) socket_.set_option(asio::socket_base::keep_alive(true), ec);
+                }
+            }
+        }
+        if (ec) {
+            guard.cancel();
+            throw error(errc::connection, where() + "connect: " + ec.message());
+        }
+        // log in: AUTH and SELECT (when configured), then PING, in one write
+        std::string hello;
+        std::size_t replies = 0;
+        if (endpoint_.password) {
+            if (endpoint_.username)
+                append_command(hello, "AUTH", *endpoint_.username, *endpoint_.password);
+            else
+                append_command(hello, "AUTH", *endpoint_.password);
+            ++replies;
+        }
+        if (endpoint_.db != 0) {
+            append_command(hello, "SELECT", std::to_string(endpoint_.db));
+            ++replies;
+        }
+        append_command(hello, "PING");
+        ++replies;
+        co_await asio::async_write(socket_, asio::buffer(hello), token);
+        if (ec) {
+            guard.cancel();
+            throw error(errc::connection, where() + "log-in write: " + ec.message());
+        }
+        reader_.reset(redisReaderCreate());
+        for (std::size_t i = 0; i < replies; ++i) {
+            auto reply = co_await next_reply(ec);
+            if (!reply) {
+                guard.cancel();
+                throw error(errc::connection, where() + "log-in: " + (ec ? ec.message() : "protocol error"));
+            }
+            const ::hotstate::redis::reply_view view(reply.get());
+            if (view.is_error()) {
+                guard.cancel();
+                const std::string_view text = view.text();
+                const bool auth = text.starts_with("WRONGPASS") || text.starts_with("NOAUTH") ||
+                                  text.find("invalid password") != std::string_view::npos ||
+                                  text.find("AUTH") != std::string_view::npos;
+                throw error(auth ? errc::authentication : errc::connection,
+                            where() + "log-in refused: " + std::string(text.substr(0, 120)));
+            }
+        }
+        guard.cancel();
+    }
+
+    /// Reads until the redisReader has one reply; null on a read error (ec set) or a protocol error.
+    asio::awaitable<std::unique_ptr<redisReply, reply_free>> next_reply(boost::system::error_code& ec) {
+        for (;;) {
+            void* raw = nullptr;
+            if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) co_return nullptr;
+            if (raw != nullptr) co_return std::unique_ptr<redisReply, reply_free>(static_cast<redisReply*>(raw));
+            const std::size_t got =
+                co_await socket_.async_read_some(asio::buffer(read_buffer_), asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) co_return nullptr;
+            if (redisReaderFeed(reader_.get(), read_buffer_.data(), got) != REDIS_OK) co_return nullptr;
+        }
+    }
+
+    // --- the session --------------------------------------------------------
+
+    asio::awaitable<void> run() {
+        auto backoff = settings_.min_backoff;
+        asio::steady_timer wait(strand_);
+        while (!closed_) {
+            std::optional<error> failed;
+            try {
+                co_await open();
+            } catch (const error& e) {
+                failed = e;
+            }
+            if (closed_) break;
+            if (failed) {
+                last_error_ = failed;
+                wait.expires_after(backoff);
+                boost::system::error_code ignored;
+                co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+                backoff = std::min(backoff * 2, settings_.max_backoff);
+                continue;
+            }
+            backoff = settings_.min_backoff;
+            last_error_.reset();
+            connects_.fetch_add(1, std::memory_order_relaxed);
+            connected_ = true;
+            last_read_ = clock::now();
+            writer_running_ = true;
+            asio::co_spawn(strand_, [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
+            const std::string why = co_await read_loop();
+            connected_ = false;
+            boost::system::error_code ignored;
+            socket_.close(ignored);
+            signal_.cancel();
+            while (writer_running_) {  // the writer ends at its next step; wait for it before reusing the socket
+                wait.expires_after(1ms);
+                co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+            }
+            lost(why, stuck_);
+            stuck_ = false;
+        }
+        fail_all_now();
+    }
+
+    asio::awaitable<void> write_loop() {
+        boost::system::error_code ec;
+        std::string buffer;
+        while (connected_) {
+            if (queued_.empty()) {
+                co_await signal_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                continue;
+            }
+            buffer.clear();
+            for (pending* p : queued_) buffer += p->request;
+            // written from here on: the server may run them even if the write fails midway
+            inflight_.insert(inflight_.end(), queued_.begin(), queued_.end());
+            queued_.clear();
+            co_await asio::async_write(socket_, asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) {
+                boost::system::error_code ignored;
+                socket_.close(ignored);
+                break;
+            }
+        }
+        writer_running_ = false;
+    }
+
+    /// Reads replies and completes requests in order; returns why it stopped.
+    asio::awaitable<std::string> read_loop() {
+        boost::system::error_code ec;
+        for (;;) {
+            const std::size_t got =
+                co_await socket_.async_read_some(asio::buffer(read_buffer_), asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) co_return ec == asio::error::eof ? std::string("the server closed the connection") : ec.message();
+            last_read_ = clock::now();
+            if (redisReaderFeed(reader_.get(), read_buffer_.data(), got) != REDIS_OK) co_return "protocol error";
+            for (;;) {
+                void* raw = nullptr;
+                if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) co_return "protocol error";
+                if (raw == nullptr) break;
+                const std::unique_ptr<redisReply, reply_free> reply(static_cast<redisReply*>(raw));
+                if (inflight_.empty()) co_return "a reply nobody asked for";
+                pending* p = inflight_.front();
+                inflight_.pop_front();
+                if (!p->on_reply(::hotstate::redis::reply_view(reply.get()), address_)) {
+                    queued_.push_back(p);  // its fallback request
+                    signal_.cancel_one();
+                }
+            }
+        }
+    }
+
+    /// The connection dropped: written requests go again only when idempotent.
+    void lost(const std::string& why, bool timed_out) {
+        const auto now = clock::now();
+        const errc code = timed_out ? errc::timeout : errc::connection;
+        const std::string text = where() + (timed_out ? "no reply in time (" : "connection lost (") + why + ")";
+        std::deque<pending*> again;
+        for (pending* p : inflight_) {
+            if (p->idempotent && p->deadline > now)
+                again.push_back(p);
+            else if (p->idempotent)
+                fail(p, error(code, text));
+            else
+                fail(p, error::with_unknown_outcome(code, text + "; outcome unknown"));
+        }
+        inflight_.clear();
+        queued_.insert(queued_.begin(), again.begin(), again.end());
+    }
+
+    // --- timeouts and health checks -----------------------------------------
+
+    asio::awaitable<void> maintain() {
+        const auto step = std::clamp<std::chrono::milliseconds>(settings_.timeout / 10, 1ms, 100ms);
+        boost::system::error_code ec;
+        while (!closed_) {
+            tick_.expires_after(step);
+            co_await tick_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            if (closed_) break;
+            const auto now = clock::now();
+            // never written: past the deadline, they fail with a known outcome
+            while (!queued_.empty() && queued_.front()->deadline <= now) {
+                pending* p = queued_.front();
+                queued_.pop_front();
+                std::string text = where() + "no reply in time (";
+                text += connected_ ? "queued" : (last_error_ ? last_error_->message() : std::string("not connected"));
+                fail(p, error(errc::timeout, text + "); not sent"));
+            }
+            if (connected_ && !inflight_.empty() && inflight_.front()->deadline <= now) {
+                stuck_ = true;  // the read loop ends, lost() fails or re-queues what was written
+                boost::system::error_code ignored;
+                socket_.close(ignored);
+            } else if (connected_ && settings_.health_interval.count() > 0 && inflight_.empty() && queued_.empty() &&
+                       now - last_read_ >= settings_.health_interval) {
+                last_read_ = now;
+                auto* probe = new health_ping();
+                probe->deadline = now + settings_.timeout;
+                queued_.push_back(probe);
+                signal_.cancel_one();
+            }
+        }
+    }
+
+    /// The health check's PING: a reply is all it wants.
+    struct health_ping final : pending {
+        health_ping() {
+            idempotent = true;
+            redis::commands::ping{}.write(request);
+        }
+        bool on_reply(::hotstate::redis::reply_view, std::string_view) override {
+            delete this;
+            return true;
+        }
+        void on_error(std::exception_ptr) override { delete this; }
+    };
+
+    strand_type strand_;
+    ::hotstate::redis::endpoint endpoint_;
+    std::string address_;
+    connection_settings settings_;
+    socket_type socket_;
+    asio::steady_timer signal_;  ///< cancelled to wake the writer
+    asio::steady_timer tick_;
+    std::unique_ptr<redisReader, reader_free> reader_{redisReaderCreate()};
+    std::array<char, 16384> read_buffer_{};
+    std::deque<pending*> queued_;    ///< not written yet, in submission order
+    std::deque<pending*> inflight_;  ///< written, awaiting replies in order
+    std::optional<error> last_error_;
+    clock::time_point last_read_{};
+    std::atomic<std::uint64_t> connects_{0};
+    bool connected_ = false;
+    bool writer_running_ = false;
+    bool stuck_ = false;
+    bool closed_ = false;
+};
+
+}  // namespace hotstate::detail::async
