@@ -157,7 +157,7 @@ public:
     auto async_kv_exists(redis::async_label label, std::string key, Token&& token) {
         return run<bool>(label, one{std::move(key)}, [](const one& d) { return detail::redis::commands::exists(d.a); }, same{}, token);
     }
-    /// INCRBY key by (`expiry_ms` 0), or the increment-with-expiry script: the new value.
+    /// INCRBY key by (`expiry_ms` 0), or the increment-with-expiry transaction: the new value.
     template <class Token>
     auto async_counter_incr(redis::async_label label, std::string key, std::int64_t by, std::int64_t expiry_ms,
                             Token&& token) {
@@ -165,7 +165,7 @@ public:
             return run<std::int64_t>(label, one{std::move(key)}, [by](const one& d) { return detail::redis::commands::incr_by(d.a, by); },
                                      same{}, token);
         return run<std::int64_t>(label, one{std::move(key)},
-                                 [by, expiry_ms](const one& d) { return detail::redis::commands::incr_expire(d.a, by, expiry_ms); },
+                                 [by, expiry_ms](const one& d) { return detail::redis::commands::increment(d.a, by, expiry_ms); },
                                  same{}, token);
     }
     /// GET key as a counter (missing: 0).

@@ -116,9 +116,15 @@ void append_command(std::string& out, const Views&... views) {
 
 /// One request from submission to completion. Derived by the operation that
 /// owns the command's arguments and the caller's handler.
+struct reply_free {
+    void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
+};
+
 struct pending {
     std::string request;  ///< RESP bytes
     bool idempotent = false;
+    std::size_t replies_left = 1;  ///< a transaction (MULTI ... EXEC) gets one reply per command
+    std::unique_ptr<redisReply, reply_free> first_error;  ///< a transaction's first queued error
     std::chrono::steady_clock::time_point deadline{};
     virtual ~pending() = default;
     /// The reply arrived (on the strand). Returns false when the operation sent
@@ -185,10 +191,6 @@ private:
     struct reader_free {
         void operator()(redisReader* r) const noexcept { redisReaderFree(r); }
     };
-    struct reply_free {
-        void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
-    };
-
     [[nodiscard]] std::string where() const { return "hotstate: async redis " + address_ + ": "; }
 
     void enqueue(pending* p) {
@@ -393,10 +395,17 @@ private:
                 void* raw = nullptr;
                 if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) co_return "protocol error";
                 if (raw == nullptr) break;
-                const std::unique_ptr<redisReply, reply_free> reply(static_cast<redisReply*>(raw));
+                std::unique_ptr<redisReply, reply_free> reply(static_cast<redisReply*>(raw));
                 if (inflight_.empty()) co_return "a reply nobody asked for";
                 pending* p = inflight_.front();
+                if (p->replies_left > 1) {  // a transaction's queued reply: its first error is its outcome
+                    --p->replies_left;
+                    if (!p->first_error && ::hotstate::redis::reply_view(reply.get()).is_error())
+                        p->first_error = std::move(reply);
+                    continue;
+                }
                 inflight_.pop_front();
+                if (p->first_error) reply = std::move(p->first_error);
                 if (!p->on_reply(::hotstate::redis::reply_view(reply.get()), address_)) {
                     queued_.push_back(p);  // its fallback request
                     signal_.cancel_one();

@@ -45,6 +45,7 @@ public:
         : state_(std::move(s)), handler_(std::move(h)), executor_(std::move(fallback_executor)) {
         const auto command = state_.make(state_.data);
         idempotent = decltype(command)::idempotent;
+        if constexpr (redis::commands::MultiReply<std::remove_cvref_t<decltype(command)>>) replies_left = command.replies();
         command.write(request);
     }
 
