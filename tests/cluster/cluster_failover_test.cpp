@@ -127,7 +127,11 @@ TEST_CASE("cluster: a killed master's replica takes over and operations resume b
     std::cout << "cluster failover: counter " << counted << ", acknowledged " << successes.load() << ", outcome unknown "
               << doomed_unknown.load() << "\n";
     CHECK(counted <= successes.load() + doomed_unknown.load());
-    CHECK(counted + 1 >= successes.load());
+    // Acknowledged increments the replica had not received when its master died are lost: Redis
+    // replicates asynchronously. Measured, not asserted (a lower bound of "all but one" failed
+    // 2 runs in 3 on a quiet machine, on this tree and the one before it).
+    std::cout << "cluster failover: acknowledged increments lost in the failover: "
+              << (successes.load() > counted ? successes.load() - counted : 0) << "\n";
     // no user action: the same store object works on both keys now
     const auto value = s.increment<hits>(doomed_key);
     CHECK(value > 10);
@@ -211,5 +215,7 @@ TEST_CASE("cluster: with the default retry budget a master's failover fails no o
     std::cout << "cluster failover, default budget: counter " << final_value << ", acknowledged increments "
               << acknowledged.load() << "\n";
     CHECK(final_value <= acknowledged.load() + unknown.load());
-    CHECK(final_value + 1 >= acknowledged.load());
+    // acknowledged increments lost to asynchronous replication: measured, not asserted (see above)
+    std::cout << "cluster failover, default budget: acknowledged increments lost in the failover: "
+              << (acknowledged.load() > final_value ? acknowledged.load() - final_value : 0) << "\n";
 }
