@@ -125,14 +125,7 @@ template <class TransportOptions>
     const cfg::json document = cfg::parse(json_text, options.origin);
     const cfg::reader in(json_text, options.origin);
     cfg::json_path path;
-    const cfg::json* object = &document;
-    if (!options.member.empty()) {
-        if (!document.is_object()) in.fail(path, "expected an object, got " + cfg::reader::kind(document));
-        const auto found = document.find(options.member);
-        if (found == document.end()) in.fail(path, "missing required field " + cfg::shown_text(options.member));
-        path.emplace_back(options.member);
-        object = &*found;
-    }
+    const cfg::json* object = &in.member_or_whole(document, options.member, path);
     if (!object->is_object()) in.fail(path, "expected an object, got " + cfg::reader::kind(*object));
     const auto type = object->find("@type");
     if (type == object->end()) in.fail(path, "missing required field '@type' (\"Redis\" or \"Default\")");

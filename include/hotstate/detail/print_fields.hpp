@@ -30,6 +30,7 @@
 #include <boost/hana/second.hpp>
 #include <boost/hana/string.hpp>
 
+#include <hotstate/detail/field_traits.hpp>
 #include <hotstate/secret.hpp>
 
 namespace hotstate::detail {
@@ -38,20 +39,7 @@ namespace hotstate::detail {
 /// configs, as a URL with its password masked).
 using string_shower = std::string (*)(std::string_view);
 
-namespace printing {
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
-template <class T>
-struct is_vector : std::false_type {};
-template <class T, class A>
-struct is_vector<std::vector<T, A>> : std::true_type {};
-template <class T>
-struct is_duration : std::false_type {};
-template <class R, class P>
-struct is_duration<std::chrono::duration<R, P>> : std::true_type {};
-}  // namespace printing
+namespace printing = field_traits;
 
 template <class T>
 void append_fields(std::string& out, const T& value, string_shower shown_string);

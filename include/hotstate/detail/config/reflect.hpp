@@ -52,6 +52,7 @@
 #include <nlohmann/json.hpp>
 
 #include <hotstate/detail/config/text.hpp>
+#include <hotstate/detail/field_traits.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/secret.hpp>
 
@@ -101,20 +102,7 @@ enum class secret_output : std::uint8_t {
     revealed,  ///< as {"@type": "Value", "secret": ...}: a document that loads back
 };
 
-namespace traits {
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
-template <class T>
-struct is_vector : std::false_type {};
-template <class T, class A>
-struct is_vector<std::vector<T, A>> : std::true_type {};
-template <class T>
-struct is_duration : std::false_type {};
-template <class R, class P>
-struct is_duration<std::chrono::duration<R, P>> : std::true_type {};
-}  // namespace traits
+namespace traits = ::hotstate::detail::field_traits;
 
 /// Shows user text in a message: bounded, non-printable bytes escaped.
 [[nodiscard]] inline std::string shown_text(std::string_view text) {
@@ -243,6 +231,17 @@ public:
             else
                 out.push_back(json_name(boost::hana::to<const char*>(boost::hana::first(field))));
         });
+    }
+
+    /// The object a loader reads: `document` itself, or its field `member`
+    /// (appended to `path`) when one is named.
+    [[nodiscard]] const json& member_or_whole(const json& document, const std::string& member, json_path& path) const {
+        if (member.empty()) return document;
+        if (!document.is_object()) fail(path, "expected an object, got " + kind(document));
+        const auto found = document.find(member);
+        if (found == document.end()) fail(path, "missing required field " + shown_text(member));
+        path.emplace_back(member);
+        return *found;
     }
 
     /// "a string", "a number", ...: what a value is, never what it holds.
