@@ -29,35 +29,8 @@
 #include <hotstate/detail/redis/commands.hpp>
 #include <hotstate/detail/redis/glob.hpp>
 #include <hotstate/rate_limit.hpp>
+#include <hotstate/redis/async_options.hpp>
 #include <hotstate/redis/config.hpp>
-
-namespace hotstate::redis {
-
-/// How the asynchronous client's one connection behaves.
-struct async_options {
-    /// Connecting + logging in, and every operation from its start to its reply
-    /// (a request past it fails with errc::timeout).
-    std::chrono::milliseconds timeout{std::chrono::seconds{10}};
-    /// Operations queued or awaiting their reply at once; one more fails at
-    /// once with errc::timeout ("queue full"), not sent.
-    std::size_t max_pending = 65536;
-    /// A PING when nothing was read for this long (0: never), so a server that
-    /// went silent is noticed between operations.
-    std::chrono::milliseconds health_interval{std::chrono::seconds{1}};
-    /// First and largest wait between reconnect attempts (doubling).
-    std::chrono::milliseconds min_backoff{10};
-    /// The cap of the reconnect backoff.
-    std::chrono::milliseconds max_backoff{1000};
-};
-
-/// What an asynchronous operation's error messages name: "hotstate: <operation>
-/// on category '<category>': ..." (nothing added when `operation` is empty).
-struct async_label {
-    std::string_view operation{};  ///< e.g. "get"
-    std::string_view category{};   ///< the key category's name
-};
-
-}  // namespace hotstate::redis
 
 namespace hotstate::backends {
 
@@ -102,8 +75,7 @@ public:
         : executor_(executor),
           connection_(std::make_shared<detail::async::connection>(
               executor, redis::resolve(settings),
-              detail::async::connection_settings{options.timeout, options.max_pending, options.health_interval,
-                                                 options.min_backoff, options.max_backoff})),
+              options)),
           fence_retention_ms_(settings.locks.fence_retention.count()) {
         connection_->start();
     }

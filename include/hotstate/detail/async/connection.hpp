@@ -77,6 +77,7 @@
 
 #include <hotstate/detail/redis/commands.hpp>
 #include <hotstate/error.hpp>
+#include <hotstate/redis/async_options.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/connection.hpp>
 
@@ -90,19 +91,6 @@ namespace hotstate::detail::async {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
-
-/// How one multiplexed connection behaves; see the banner.
-struct connection_settings {
-    /// Connect + log in, and every request from submission to reply.
-    std::chrono::milliseconds timeout{std::chrono::seconds{10}};
-    /// Requests queued or awaiting their reply at once; one more fails at once.
-    std::size_t max_pending = 65536;
-    /// A PING when nothing was read for this long (0: never).
-    std::chrono::milliseconds health_interval{std::chrono::seconds{1}};
-    /// First and largest wait between reconnect attempts.
-    std::chrono::milliseconds min_backoff{10};
-    std::chrono::milliseconds max_backoff{1000};
-};
 
 /// Appends one command's RESP bytes (log-in commands built here, not by callers).
 template <class... Views>
@@ -140,7 +128,8 @@ class connection : public std::enable_shared_from_this<connection> {
 public:
     using strand_type = asio::strand<asio::any_io_executor>;
 
-    connection(asio::any_io_executor executor, ::hotstate::redis::endpoint where, connection_settings settings)
+    connection(asio::any_io_executor executor, ::hotstate::redis::endpoint where,
+               ::hotstate::redis::async_options settings)
         : strand_(asio::make_strand(executor)), endpoint_(std::move(where)), address_(endpoint_.address()),
           settings_(settings), socket_(strand_), signal_(strand_), tick_(strand_) {
         if (endpoint_.tls.enabled)
@@ -481,7 +470,7 @@ private:
     strand_type strand_;
     ::hotstate::redis::endpoint endpoint_;
     std::string address_;
-    connection_settings settings_;
+    ::hotstate::redis::async_options settings_;
     socket_type socket_;
     asio::steady_timer signal_;  ///< cancelled to wake the writer
     asio::steady_timer tick_;
