@@ -32,9 +32,8 @@
 
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
-#include <hotstate/detail/fast_hash.hpp>
-#include <hotstate/detail/open_table.hpp>
-#include <hotstate/detail/shard_mutex.hpp>
+#include <hotstate/detail/extensions.hpp>
+#include <hotstate/detail/memory/table.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/rate_limit.hpp>
 
@@ -55,76 +54,6 @@ struct memory_config {
     std::chrono::milliseconds fence_retention{std::chrono::minutes{10}};
 };
 
-namespace detail_memory {
-
-// Encoded keys are built on the caller's stack just before the lookup: one
-// byte store for the prefix, then a copy of the key. A load that spans both
-// stores cannot be forwarded and stalls, so the first byte is folded into the
-// seed and every wide load starts after it.
-inline std::uint64_t hash_bytes(std::string_view text) noexcept {
-    if (text.empty()) return detail::process_hash_seed();
-    const auto first = static_cast<std::uint64_t>(static_cast<unsigned char>(text[0]));
-    return detail::fast_hash(text.substr(1), detail::process_hash_seed() ^ (first * 0x9e3779b97f4a7c15ULL));
-}
-
-struct transparent_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view text) const noexcept { return static_cast<std::size_t>(hash_bytes(text)); }
-};
-
-using set_type = std::unordered_set<std::string, transparent_hash, std::equal_to<>>;
-using map_type = std::unordered_map<std::string, std::string, transparent_hash, std::equal_to<>>;
-
-struct lock_state {
-    std::string owner;           // empty: released
-    std::int64_t until_ms = 0;   // lease end
-    std::uint64_t fence = 0;     // last fencing token handed out
-};
-
-struct entry {
-    // containers and locks live behind a pointer: the common entries (bytes,
-    // counters) stay small, and small entries are what the cache holds most of
-    std::variant<std::string, std::int64_t, std::unique_ptr<set_type>, std::unique_ptr<map_type>,
-                 std::unique_ptr<lock_state>>
-        value;
-    std::int64_t expires_at_ms = 0;  // 0: never
-    std::size_t charge = 0;          // bytes accounted against the limit
-};
-
-inline constexpr std::size_t entry_overhead = 64;
-inline constexpr std::size_t member_overhead = 32;
-
-/// The current time, read from the clock only if an operation needs it: most
-/// reads and writes of keys without expiry never look at the clock.
-template <class C>
-class lazy_now {
-public:
-    explicit lazy_now(const C& clock) noexcept : clock_(clock) {}
-    std::int64_t get() {
-        if (!known_) {
-            value_ = clock_.now().time_since_epoch().count();
-            known_ = true;
-        }
-        return value_;
-    }
-    operator std::int64_t() { return get(); }
-
-private:
-    const C& clock_;
-    std::int64_t value_ = 0;
-    bool known_ = false;
-};
-
-using table = detail::open_table<entry>;
-using node = table::node;
-
-struct alignas(64) shard {
-    mutable detail::shard_mutex mutex;
-    table entries;
-    std::size_t sweep_cursor = 0;  // next slot the sweep looks at
-};
-
-}  // namespace detail_memory
 
 /// The embedded backend with clock policy `C`.
 /// @tparam C a Clock: system_clock in production, manual_clock in tests
@@ -136,7 +65,7 @@ public:
     explicit basic_memory(memory_config config = {}, C clock = C())
         : config_(config), clock_(std::move(clock)),
           shard_count_(std::bit_ceil(std::max<std::size_t>(1, config.shards))),
-          shards_(std::make_unique<detail_memory::shard[]>(shard_count_)) {
+          shards_(std::make_unique<detail::memory::shard[]>(shard_count_)) {
         if (config_.sweep_interval.count() > 0)
             sweeper_ = std::jthread([this](std::stop_token stop) { sweep_loop(stop); });
     }
@@ -159,14 +88,7 @@ public:
     /// use and destroyed with the backend. Callers keep the reference.
     template <class T>
     T& extension() {
-        static const char tag = 0;  // one address per T
-        std::scoped_lock guard(extensions_mutex_);
-        for (auto& [owner, object] : extensions_)
-            if (owner == &tag) return *static_cast<T*>(object.get());
-        auto object = std::make_shared<T>();
-        T& made = *object;
-        extensions_.emplace_back(&tag, std::move(object));
-        return made;
+        return extensions_.get_or_make<T>();
     }
 
     // ---- KeyValueBackend ----------------------------------------------------
@@ -175,7 +97,7 @@ public:
         access a(*this, key);
         std::scoped_lock guard(a.s.mutex);
         auto* found = find_live(a);
-        const std::size_t charge = key.size() + value.size() + detail_memory::entry_overhead;
+        const std::size_t charge = key.size() + value.size() + detail::memory::entry_overhead;
         reserve(a, charge, found != nullptr ? found->value.charge : 0, "set");
         if (found == nullptr) found = &a.s.entries.insert(key, a.hash);
         auto& e = found->value;
@@ -254,7 +176,7 @@ public:
         for (std::size_t i = 0; i < shard_count_; ++i) {
             auto& s = shards_[i];
             std::scoped_lock guard(s.mutex);
-            scan_and_erase(s, 0, s.entries.slot_count(), [&](const detail_memory::node& n) {
+            scan_and_erase(s, 0, s.entries.slot_count(), [&](const detail::memory::node& n) {
                 if (!n.key().starts_with(prefix)) return false;
                 if (!expired(n.value, now)) ++removed;
                 return true;
@@ -270,7 +192,7 @@ public:
         std::scoped_lock guard(a.s.mutex);
         auto* found = find_live(a);
         if (found == nullptr) {
-            const std::size_t charge = key.size() + sizeof(std::int64_t) + detail_memory::entry_overhead;
+            const std::size_t charge = key.size() + sizeof(std::int64_t) + detail::memory::entry_overhead;
             reserve(a, charge, 0, "increment");
             found = &a.s.entries.insert(key, a.hash);
             found->value.value.template emplace<std::int64_t>(0);
@@ -306,7 +228,7 @@ public:
         const auto outcome = rate_math::gcra_step(stored, now * 1000, params, cost);
         if (outcome.decision.allowed) {
             if (found == nullptr) {
-                const std::size_t charge = key.size() + sizeof(std::int64_t) + detail_memory::entry_overhead;
+                const std::size_t charge = key.size() + sizeof(std::int64_t) + detail::memory::entry_overhead;
                 reserve(a, charge, 0, "check_rate");
                 found = &a.s.entries.insert(key, a.hash);
                 found->value.charge = charge;
@@ -331,20 +253,20 @@ public:
             if (!state.owner.empty() && state.until_ms > now) return std::nullopt;
             previous_fence = state.fence;
         }
-        const std::size_t charge = key.size() + owner.size() + sizeof(detail_memory::lock_state) +
-                                   detail_memory::entry_overhead;
+        const std::size_t charge = key.size() + owner.size() + sizeof(detail::memory::lock_state) +
+                                   detail::memory::entry_overhead;
         reserve(a, charge, found != nullptr ? found->value.charge : 0, "try_lock");
         if (found == nullptr) found = &a.s.entries.insert(key, a.hash);
         const std::uint64_t fence = std::max(previous_fence + 1, static_cast<std::uint64_t>(now) * 1000);
-        found->value.value = std::make_unique<detail_memory::lock_state>(
-            detail_memory::lock_state{std::string(owner), now + lease.count(), fence});
+        found->value.value = std::make_unique<detail::memory::lock_state>(
+            detail::memory::lock_state{std::string(owner), now + lease.count(), fence});
         found->value.expires_at_ms = now + lease.count() + config_.fence_retention.count();
         found->value.charge = charge;
         return fence;
     }
 
     bool lock_release(std::string_view key, std::string_view owner) {
-        return with_owned_lock(key, owner, [](detail_memory::entry&, detail_memory::lock_state& state, std::int64_t) {
+        return with_owned_lock(key, owner, [](detail::memory::entry&, detail::memory::lock_state& state, std::int64_t) {
             state.owner.clear();
             state.until_ms = 0;
         });
@@ -352,7 +274,7 @@ public:
 
     bool lock_extend(std::string_view key, std::string_view owner, std::chrono::milliseconds lease) {
         return with_owned_lock(key, owner,
-                               [&](detail_memory::entry& e, detail_memory::lock_state& state, std::int64_t now) {
+                               [&](detail::memory::entry& e, detail::memory::lock_state& state, std::int64_t now) {
                                    state.until_ms = now + lease.count();
                                    e.expires_at_ms = state.until_ms + config_.fence_retention.count();
                                });
@@ -361,37 +283,37 @@ public:
     // ---- LookupBackend ------------------------------------------------------
 
     bool set_add(std::string_view key, std::string_view member) {
-        return with_container<detail_memory::set_type>(key, "lookup_add", true, [&](access& a, auto& set, auto& e) {
+        return with_container<detail::memory::set_type>(key, "lookup_add", true, [&](access& a, auto& set, auto& e) {
             if (set.find(member) != set.end()) return false;
-            reserve(a, member.size() + detail_memory::member_overhead, 0, "lookup_add");
+            reserve(a, member.size() + detail::memory::member_overhead, 0, "lookup_add");
             set.emplace(member);
-            e.charge += member.size() + detail_memory::member_overhead;
+            e.charge += member.size() + detail::memory::member_overhead;
             return true;
         });
     }
 
     bool set_remove(std::string_view key, std::string_view member) {
-        return with_container<detail_memory::set_type>(key, "lookup_remove", false, [&](access&, auto& set, auto& e) {
+        return with_container<detail::memory::set_type>(key, "lookup_remove", false, [&](access&, auto& set, auto& e) {
             auto found = set.find(member);
             if (found == set.end()) return false;
-            release_charge(member.size() + detail_memory::member_overhead);
-            e.charge -= member.size() + detail_memory::member_overhead;
+            release_charge(member.size() + detail::memory::member_overhead);
+            e.charge -= member.size() + detail::memory::member_overhead;
             set.erase(found);
             return true;
         });
     }
 
     bool set_contains(std::string_view key, std::string_view member) {
-        return with_container<detail_memory::set_type>(key, "lookup_contains", false,
+        return with_container<detail::memory::set_type>(key, "lookup_contains", false,
                                                        [&](access&, auto& set, auto&) { return set.find(member) != set.end(); });
     }
 
     void map_set(std::string_view key, std::string_view field, std::string_view value) {
-        with_container<detail_memory::map_type>(key, "lookup_set", true, [&](access& a, auto& map, auto& e) {
+        with_container<detail::memory::map_type>(key, "lookup_set", true, [&](access& a, auto& map, auto& e) {
             auto found = map.find(field);
-            const std::size_t charge = field.size() + value.size() + detail_memory::member_overhead;
+            const std::size_t charge = field.size() + value.size() + detail::memory::member_overhead;
             const std::size_t old_charge =
-                found != map.end() ? found->first.size() + found->second.size() + detail_memory::member_overhead : 0;
+                found != map.end() ? found->first.size() + found->second.size() + detail::memory::member_overhead : 0;
             reserve(a, charge, old_charge, "lookup_set");
             if (found == map.end()) found = map.try_emplace(std::string(field)).first;
             found->second.assign(value);
@@ -402,7 +324,7 @@ public:
 
     template <class Sink>
     bool map_get(std::string_view key, std::string_view field, Sink&& sink) {
-        return with_container<detail_memory::map_type>(key, "lookup_get", false, [&](access&, auto& map, auto&) {
+        return with_container<detail::memory::map_type>(key, "lookup_get", false, [&](access&, auto& map, auto&) {
             auto found = map.find(field);
             if (found == map.end()) return false;
             sink(std::string_view(found->second));
@@ -411,10 +333,10 @@ public:
     }
 
     bool map_remove(std::string_view key, std::string_view field) {
-        return with_container<detail_memory::map_type>(key, "lookup_erase", false, [&](access&, auto& map, auto& e) {
+        return with_container<detail::memory::map_type>(key, "lookup_erase", false, [&](access&, auto& map, auto& e) {
             auto found = map.find(field);
             if (found == map.end()) return false;
-            const std::size_t charge = found->first.size() + found->second.size() + detail_memory::member_overhead;
+            const std::size_t charge = found->first.size() + found->second.size() + detail::memory::member_overhead;
             release_charge(charge);
             e.charge -= charge;
             map.erase(found);
@@ -438,7 +360,7 @@ public:
             if (s.sweep_cursor >= slots) s.sweep_cursor = 0;
             const std::size_t begin = s.sweep_cursor;
             const std::size_t end = std::min(slots, begin + share);
-            removed += scan_and_erase(s, begin, end, [&](const detail_memory::node& n) { return expired(n.value, now); });
+            removed += scan_and_erase(s, begin, end, [&](const detail::memory::node& n) { return expired(n.value, now); });
             s.sweep_cursor = end;
         }
         return removed;
@@ -469,32 +391,32 @@ public:
     [[nodiscard]] std::size_t memory_used() const noexcept { return used_.load(std::memory_order_relaxed); }
 
 private:
-    using now_type = detail_memory::lazy_now<C>;
+    using now_type = detail::memory::lazy_now<C>;
 
     /// One operation's view of its key: the hash (computed once), the shard it
     /// picks, and the time (read only if needed).
     struct access {
         access(const basic_memory& owner, std::string_view k)
-            : key(k), hash(detail_memory::hash_bytes(k)), s(owner.shard_of(hash)), now(owner.clock_) {}
+            : key(k), hash(detail::memory::hash_bytes(k)), s(owner.shard_of(hash)), now(owner.clock_) {}
         std::string_view key;
         std::uint64_t hash;
-        detail_memory::shard& s;
+        detail::memory::shard& s;
         now_type now;
     };
 
     std::int64_t now_ms() const { return clock_.now().time_since_epoch().count(); }
 
-    static bool expired(const detail_memory::entry& e, std::int64_t now) noexcept {
+    static bool expired(const detail::memory::entry& e, std::int64_t now) noexcept {
         return e.expires_at_ms != 0 && e.expires_at_ms <= now;
     }
 
-    detail_memory::shard& shard_of(std::uint64_t hash) const noexcept {
+    detail::memory::shard& shard_of(std::uint64_t hash) const noexcept {
         // the shard's table uses the low bits of the same hash: pick the shard from mixed high bits
         return shards_[((hash ^ (hash >> 29)) * 0x9e3779b97f4a7c15ull >> 40) & (shard_count_ - 1)];
     }
 
     /// The live node for the key, or nullptr; an expired one is erased on the way.
-    detail_memory::node* find_live(access& a) {
+    detail::memory::node* find_live(access& a) {
         auto* found = a.s.entries.find(a.key, a.hash);
         if (found != nullptr && found->value.expires_at_ms != 0 && found->value.expires_at_ms <= a.now.get()) {
             erase(a);
@@ -511,7 +433,7 @@ private:
 
     /// Erases the nodes in slots [begin, end) that `doomed` picks; returns how many.
     template <class Predicate>
-    std::size_t scan_and_erase(detail_memory::shard& s, std::size_t begin, std::size_t end, Predicate&& doomed) {
+    std::size_t scan_and_erase(detail::memory::shard& s, std::size_t begin, std::size_t end, Predicate&& doomed) {
         std::size_t removed = 0;
         for (std::size_t slot = begin; slot < end && slot < s.entries.slot_count();) {
             auto* n = s.entries.node_at(slot);
@@ -572,16 +494,16 @@ private:
     }
 
     /// Erases every expired entry of the shard.
-    std::size_t purge_shard(detail_memory::shard& s, std::int64_t now) {
+    std::size_t purge_shard(detail::memory::shard& s, std::int64_t now) {
         return scan_and_erase(s, 0, s.entries.slot_count(),
-                              [&](const detail_memory::node& n) { return expired(n.value, now); });
+                              [&](const detail::memory::node& n) { return expired(n.value, now); });
     }
 
     static error wrong_type(std::string_view operation) {
         return error(errc::wrong_type, std::string(operation) + ": the key holds a value of another kind");
     }
 
-    static std::int64_t& counter_of(detail_memory::entry& e, std::string_view operation) {
+    static std::int64_t& counter_of(detail::memory::entry& e, std::string_view operation) {
         if (auto* number = std::get_if<std::int64_t>(&e.value)) return *number;
         if (auto* text = std::get_if<std::string>(&e.value)) {
             std::int64_t parsed = 0;
@@ -595,8 +517,8 @@ private:
         throw wrong_type(operation);
     }
 
-    static detail_memory::lock_state& lock_of(detail_memory::entry& e, std::string_view operation) {
-        if (auto* state = std::get_if<std::unique_ptr<detail_memory::lock_state>>(&e.value)) return **state;
+    static detail::memory::lock_state& lock_of(detail::memory::entry& e, std::string_view operation) {
+        if (auto* state = std::get_if<std::unique_ptr<detail::memory::lock_state>>(&e.value)) return **state;
         throw wrong_type(operation);
     }
 
@@ -606,7 +528,7 @@ private:
         std::scoped_lock guard(a.s.mutex);
         auto* found = find_live(a);
         if (found == nullptr) return false;
-        auto* holder = std::get_if<std::unique_ptr<detail_memory::lock_state>>(&found->value.value);
+        auto* holder = std::get_if<std::unique_ptr<detail::memory::lock_state>>(&found->value.value);
         auto* state = holder != nullptr ? holder->get() : nullptr;
         const std::int64_t now = a.now;
         if (state == nullptr || state->owner.empty() || state->owner != owner || state->until_ms <= now) return false;
@@ -624,7 +546,7 @@ private:
         auto* found = find_live(a);
         if (found == nullptr) {
             if (!create) return false;
-            const std::size_t charge = key.size() + detail_memory::entry_overhead;
+            const std::size_t charge = key.size() + detail::memory::entry_overhead;
             reserve(a, charge, 0, operation);
             found = &a.s.entries.insert(key, a.hash);
             found->value.value.template emplace<std::unique_ptr<Container>>(std::make_unique<Container>());
@@ -658,12 +580,11 @@ private:
     memory_config config_;
     C clock_;
     std::size_t shard_count_;
-    std::unique_ptr<detail_memory::shard[]> shards_;
+    std::unique_ptr<detail::memory::shard[]> shards_;
     std::atomic<std::size_t> used_{0};
     std::atomic<std::size_t> next_sweep_shard_{0};
     std::atomic<std::int64_t> last_global_purge_ms_{INT64_MIN / 2};
-    std::mutex extensions_mutex_;
-    std::vector<std::pair<const void*, std::shared_ptr<void>>> extensions_;
+    detail::extension_registry extensions_;
     std::jthread sweeper_;
 };
 

@@ -45,14 +45,13 @@
 
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
+#include <hotstate/detail/extensions.hpp>
 #include <hotstate/detail/sqlite/connection.hpp>
 #include <hotstate/detail/sqlite/logic.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/rate_limit.hpp>
 
 namespace hotstate::backends {
-
-namespace detail_sqlite = hotstate::detail::sqlite;
 
 /// Settings of the SQLite backend.
 struct sqlite_config {
@@ -97,7 +96,7 @@ public:
     /// was written by a newer hotstate.
     explicit basic_sqlite(sqlite_config config = {}, C clock = C())
         : config_(validated(std::move(config))), clock_(std::move(clock)),
-          pool_(detail_sqlite::connection_settings{config_.path, config_.busy_timeout, config_.sync_every_commit,
+          pool_(detail::sqlite::connection_settings{config_.path, config_.busy_timeout, config_.sync_every_commit,
                                                     config_.check_on_open, config_.max_connections}) {
         if (config_.purge_batch == 0) config_.purge_batch = 1;
         if (config_.purge_interval.count() > 0)
@@ -127,14 +126,7 @@ public:
     /// path on first use and destroyed with the backend.
     template <class T>
     T& extension() {
-        static const char tag = 0;  // one address per T
-        std::scoped_lock guard(extensions_mutex_);
-        for (auto& [owner, object] : extensions_)
-            if (owner == &tag) return *static_cast<T*>(object.get());
-        auto object = std::make_shared<T>(config_.path);
-        T& made = *object;
-        extensions_.emplace_back(&tag, std::move(object));
-        return made;
+        return extensions_.get_or_make<T>(config_.path);
     }
 
     // ---- KeyValueBackend ----------------------------------------------------
@@ -144,8 +136,8 @@ public:
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();
         std::scoped_lock writer(write_mutex_);
-        detail_sqlite::cursor q(*c, sql::upsert);
-        q.blob(1, key).integer(2, kind_code(kind::bytes)).blob(3, value).integer(7, detail_sqlite::expires_at(now, ttl));
+        detail::sqlite::cursor q(*c, sql::upsert);
+        q.blob(1, key).integer(2, kind_code(kind::bytes)).blob(3, value).integer(7, detail::sqlite::expires_at(now, ttl));
         q.run("set");
     }
 
@@ -155,7 +147,7 @@ public:
     bool kv_get(std::string_view key, Sink&& sink) {
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();
-        detail_sqlite::cursor q(*c, sql::get);
+        detail::sqlite::cursor q(*c, sql::get);
         q.blob(1, key).integer(2, now);
         if (!q.step("get")) return false;
         switch (kind_of(q.column_int(0))) {
@@ -176,7 +168,7 @@ public:
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();
         std::scoped_lock writer(write_mutex_);
-        detail_sqlite::cursor q(*c, sql::del);
+        detail::sqlite::cursor q(*c, sql::del);
         q.blob(1, key).integer(2, now);
         bool live = false;
         while (q.step("erase")) live = q.column_int(0) != 0;
@@ -196,7 +188,7 @@ public:
         bool live = false;
         std::exception_ptr failure;
         {
-            detail_sqlite::cursor q(*c, sql::take);
+            detail::sqlite::cursor q(*c, sql::take);
             q.blob(1, key).integer(2, now);
             if (q.step("take")) {
                 live = q.column_int(3) != 0;
@@ -228,7 +220,7 @@ public:
     bool kv_exists(std::string_view key) {
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();
-        detail_sqlite::cursor q(*c, sql::exists);
+        detail::sqlite::cursor q(*c, sql::exists);
         q.blob(1, key).integer(2, now);
         return q.step("exists");
     }
@@ -237,20 +229,20 @@ public:
     /// returns how many of them were live.
     std::uint64_t kv_del_prefix(std::string_view prefix) {
         const std::int64_t now = now_ms();
-        const auto bound = detail_sqlite::prefix_successor(prefix);
+        const auto bound = detail::sqlite::prefix_successor(prefix);
         auto c = pool_.acquire();
         std::scoped_lock writer(write_mutex_);
         // count, then delete, in one transaction: constant memory however many rows match
-        detail_sqlite::write_transaction tx(*c, "erase_all");
+        detail::sqlite::write_transaction tx(*c, "erase_all");
         std::uint64_t live = 0;
         {
-            detail_sqlite::cursor q(*c, bound ? sql::count_range : sql::count_from);
+            detail::sqlite::cursor q(*c, bound ? sql::count_range : sql::count_from);
             q.blob(1, prefix).integer(3, now);
             if (bound) q.blob(2, *bound);
             if (q.step("erase_all")) live = static_cast<std::uint64_t>(q.column_int(0));
         }
         {
-            detail_sqlite::cursor q(*c, bound ? sql::del_range : sql::del_from);
+            detail::sqlite::cursor q(*c, bound ? sql::del_range : sql::del_from);
             q.blob(1, prefix);
             if (bound) q.blob(2, *bound);
             q.run("erase_all");
@@ -266,13 +258,13 @@ public:
     /// (as Redis INCRBY does) inside a BEGIN IMMEDIATE transaction.
     std::int64_t counter_incr(std::string_view key, std::int64_t by, std::chrono::milliseconds expiry) {
         const std::int64_t now = now_ms();
-        const std::int64_t new_expiry = detail_sqlite::expires_at(now, expiry);
+        const std::int64_t new_expiry = detail::sqlite::expires_at(now, expiry);
         auto c = pool_.acquire();
         std::scoped_lock writer(write_mutex_);
         {
             // Missing or a live integer that does not overflow (and, with an
             // expiry, an expired integer): one statement.
-            detail_sqlite::cursor q(*c, new_expiry > 0 ? sql::counter_add_expire : sql::counter_add);
+            detail::sqlite::cursor q(*c, new_expiry > 0 ? sql::counter_add_expire : sql::counter_add);
             q.blob(1, key).integer(2, by).integer(3, new_expiry).integer(4, now);
             q.integer(5, std::numeric_limits<std::int64_t>::max()).integer(6, std::numeric_limits<std::int64_t>::min());
             if (q.step("increment")) {
@@ -284,7 +276,7 @@ public:
         }
         // The rest (decimal text, another kind, overflow, expired rows of other
         // kinds) needs a look at the row first.
-        detail_sqlite::write_transaction tx(*c, "increment");
+        detail::sqlite::write_transaction tx(*c, "increment");
         const auto head = read_head(*c, key, now);
         std::int64_t current = 0;
         std::int64_t expires = new_expiry;
@@ -315,14 +307,14 @@ public:
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();
         std::scoped_lock writer(write_mutex_);
-        detail_sqlite::write_transaction tx(*c, "check_rate");
+        detail::sqlite::write_transaction tx(*c, "check_rate");
         const auto head = read_head(*c, key, now);
         std::optional<std::int64_t> stored;
         if (head) stored = integer_of(*head, "check_rate");
         const auto outcome = rate_math::gcra_step(stored, now * 1000, params, cost);
         if (outcome.decision.allowed)
             write_number(*c, key, outcome.new_tat_us,
-                         detail_sqlite::saturating_add(now, std::max<std::int64_t>(1, outcome.ttl.count())),
+                         detail::sqlite::saturating_add(now, std::max<std::int64_t>(1, outcome.ttl.count())),
                          "check_rate");
         tx.commit("check_rate");
         return outcome.decision;
@@ -335,13 +327,13 @@ public:
     std::optional<std::uint64_t> lock_acquire(std::string_view key, std::string_view owner,
                                               std::chrono::milliseconds lease) {
         const std::int64_t now = now_ms();
-        const std::int64_t until = detail_sqlite::saturating_add(now, lease.count());
+        const std::int64_t until = detail::sqlite::saturating_add(now, lease.count());
         auto c = pool_.acquire();
         std::scoped_lock writer(write_mutex_);
         {
-            detail_sqlite::cursor q(*c, sql::lock_take);
+            detail::sqlite::cursor q(*c, sql::lock_take);
             q.blob(1, key).integer(2, now * 1000).blob(3, owner).integer(4, until);
-            q.integer(5, detail_sqlite::saturating_add(until, config_.fence_retention.count())).integer(6, now);
+            q.integer(5, detail::sqlite::saturating_add(until, config_.fence_retention.count())).integer(6, now);
             if (q.step("try_lock")) {
                 const auto fence = static_cast<std::uint64_t>(q.column_int(0));
                 while (q.step("try_lock")) {
@@ -362,7 +354,7 @@ public:
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();
         std::scoped_lock writer(write_mutex_);
-        detail_sqlite::cursor q(*c, sql::lock_release);
+        detail::sqlite::cursor q(*c, sql::lock_release);
         q.blob(1, key).blob(2, owner).integer(3, now);
         return q.run("release") == 1;
     }
@@ -371,12 +363,12 @@ public:
     bool lock_extend(std::string_view key, std::string_view owner, std::chrono::milliseconds lease) {
         if (owner.empty()) return false;
         const std::int64_t now = now_ms();
-        const std::int64_t until = detail_sqlite::saturating_add(now, lease.count());
+        const std::int64_t until = detail::sqlite::saturating_add(now, lease.count());
         auto c = pool_.acquire();
         std::scoped_lock writer(write_mutex_);
-        detail_sqlite::cursor q(*c, sql::lock_extend);
+        detail::sqlite::cursor q(*c, sql::lock_extend);
         q.blob(1, key).blob(2, owner).integer(3, now).integer(4, until);
-        q.integer(5, detail_sqlite::saturating_add(until, config_.fence_retention.count()));
+        q.integer(5, detail::sqlite::saturating_add(until, config_.fence_retention.count()));
         return q.run("extend") == 1;
     }
 
@@ -384,8 +376,8 @@ public:
 
     /// Adds `member` to the set `key`; true when it was not there.
     bool set_add(std::string_view key, std::string_view member) {
-        return with_container(key, kind::set, "lookup_add", true, [&](detail_sqlite::connection& c) {
-            detail_sqlite::cursor q(c, sql::member_add);
+        return with_container(key, kind::set, "lookup_add", true, [&](detail::sqlite::connection& c) {
+            detail::sqlite::cursor q(c, sql::member_add);
             q.blob(1, key).blob(2, member);
             return q.run("lookup_add") == 1;
         });
@@ -393,8 +385,8 @@ public:
 
     /// Removes `member`; true when it was there. An emptied set disappears.
     bool set_remove(std::string_view key, std::string_view member) {
-        return with_container(key, kind::set, "lookup_remove", false, [&](detail_sqlite::connection& c) {
-            detail_sqlite::cursor q(c, sql::member_del);
+        return with_container(key, kind::set, "lookup_remove", false, [&](detail::sqlite::connection& c) {
+            detail::sqlite::cursor q(c, sql::member_del);
             q.blob(1, key).blob(2, member);
             return q.run("lookup_remove") == 1;
         });
@@ -404,7 +396,7 @@ public:
     bool set_contains(std::string_view key, std::string_view member) {
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();
-        detail_sqlite::cursor q(*c, sql::set_contains);
+        detail::sqlite::cursor q(*c, sql::set_contains);
         q.blob(1, key).blob(2, member).integer(3, now);
         if (!q.step("lookup_contains")) return false;
         if (kind_of(q.column_int(0)) != kind::set) throw wrong_type("lookup_contains");
@@ -413,8 +405,8 @@ public:
 
     /// Sets `field` of the map `key` to `value`.
     void map_set(std::string_view key, std::string_view field, std::string_view value) {
-        with_container(key, kind::map, "lookup_set", true, [&](detail_sqlite::connection& c) {
-            detail_sqlite::cursor q(c, sql::member_put);
+        with_container(key, kind::map, "lookup_set", true, [&](detail::sqlite::connection& c) {
+            detail::sqlite::cursor q(c, sql::member_put);
             q.blob(1, key).blob(2, field).blob(3, value);
             q.run("lookup_set");
             return true;
@@ -426,7 +418,7 @@ public:
     bool map_get(std::string_view key, std::string_view field, Sink&& sink) {
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();
-        detail_sqlite::cursor q(*c, sql::map_get);
+        detail::sqlite::cursor q(*c, sql::map_get);
         q.blob(1, key).blob(2, field).integer(3, now);
         if (!q.step("lookup_get")) return false;
         if (kind_of(q.column_int(0)) != kind::map) throw wrong_type("lookup_get");
@@ -437,8 +429,8 @@ public:
 
     /// Removes `field`; true when it was there. An emptied map disappears.
     bool map_remove(std::string_view key, std::string_view field) {
-        return with_container(key, kind::map, "lookup_erase", false, [&](detail_sqlite::connection& c) {
-            detail_sqlite::cursor q(c, sql::member_del);
+        return with_container(key, kind::map, "lookup_erase", false, [&](detail::sqlite::connection& c) {
+            detail::sqlite::cursor q(c, sql::member_del);
             q.blob(1, key).blob(2, field);
             return q.run("lookup_erase") == 1;
         });
@@ -453,7 +445,7 @@ public:
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();
         std::scoped_lock writer(write_mutex_);
-        detail_sqlite::cursor q(*c, sql::purge);
+        detail::sqlite::cursor q(*c, sql::purge);
         q.integer(1, now).integer(2, static_cast<std::int64_t>(config_.purge_batch));
         return static_cast<std::size_t>(q.run("purge"));
     }
@@ -485,8 +477,8 @@ public:
     }
 
 private:
-    using sql = detail_sqlite::sql;
-    using kind = detail_sqlite::kind;
+    using sql = detail::sqlite::sql;
+    using kind = detail::sqlite::kind;
 
     /// What a read-modify-write needs to know about a live row.
     struct row_head {
@@ -518,8 +510,8 @@ private:
         return error(errc::wrong_type, std::string(operation) + ": the key holds a value of another kind");
     }
 
-    static std::optional<row_head> read_head(detail_sqlite::connection& c, std::string_view key, std::int64_t now) {
-        detail_sqlite::cursor q(c, sql::head);
+    static std::optional<row_head> read_head(detail::sqlite::connection& c, std::string_view key, std::int64_t now) {
+        detail::sqlite::cursor q(c, sql::head);
         q.blob(1, key).integer(2, now);
         if (!q.step("read")) return std::nullopt;
         row_head h;
@@ -547,9 +539,9 @@ private:
         throw error(errc::wrong_type, std::string(operation) + ": the value is not an integer");
     }
 
-    static void write_number(detail_sqlite::connection& c, std::string_view key, std::int64_t number,
+    static void write_number(detail::sqlite::connection& c, std::string_view key, std::int64_t number,
                              std::int64_t expires, std::string_view operation) {
-        detail_sqlite::cursor q(c, sql::upsert);
+        detail::sqlite::cursor q(c, sql::upsert);
         q.blob(1, key).integer(2, kind_code(kind::integer)).integer(4, number).integer(7, expires);
         q.run(operation);
     }
@@ -562,14 +554,14 @@ private:
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();
         std::scoped_lock writer(write_mutex_);
-        detail_sqlite::write_transaction tx(*c, operation);
+        detail::sqlite::write_transaction tx(*c, operation);
         const auto head = read_head(*c, key, now);
         if (!head) {
             if (!create) {
                 tx.commit(operation);
                 return false;
             }
-            detail_sqlite::cursor q(*c, sql::upsert);
+            detail::sqlite::cursor q(*c, sql::upsert);
             q.blob(1, key).integer(2, kind_code(wanted)).integer(7, 0);
             q.run(operation);
         } else if (head->what != wanted) {
@@ -579,12 +571,12 @@ private:
         if (!create && result) {
             bool any = false;
             {
-                detail_sqlite::cursor q(*c, sql::members_any);
+                detail::sqlite::cursor q(*c, sql::members_any);
                 q.blob(1, key);
                 any = q.step(operation) && q.column_int(0) != 0;
             }
             if (!any) {
-                detail_sqlite::cursor q(*c, sql::entry_del);
+                detail::sqlite::cursor q(*c, sql::entry_del);
                 q.blob(1, key);
                 q.run(operation);
             }
@@ -595,7 +587,7 @@ private:
 
     std::uint64_t count(sql which) {
         auto c = pool_.acquire();
-        detail_sqlite::cursor q(*c, which);
+        detail::sqlite::cursor q(*c, which);
         return q.step("count") ? static_cast<std::uint64_t>(q.column_int(0)) : 0;
     }
 
@@ -616,12 +608,11 @@ private:
 
     sqlite_config config_;
     C clock_;
-    detail_sqlite::connection_pool pool_;
+    detail::sqlite::connection_pool pool_;
     std::mutex write_mutex_;  // writers of this process queue here, not on SQLite's busy handler
     std::atomic<std::uint64_t> purge_failures_{0};
     std::jthread purger_;
-    std::mutex extensions_mutex_;
-    std::vector<std::pair<const void*, std::shared_ptr<void>>> extensions_;
+    detail::extension_registry extensions_;
 };
 
 /// The SQLite backend on the system clock.
