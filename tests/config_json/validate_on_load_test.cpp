@@ -72,3 +72,25 @@ TEST_CASE("validate_on_load: a user who may not run ACL is checked by a discarde
     // nothing ran: the probe key was never written
     CHECK(server.command({"DBSIZE"})->integer == 0);
 }
+
+TEST_CASE("validate_on_load: with queues configured, their commands are checked too", "[config_json][redis]") {
+    redis_server server({.acl_users = {"app on >app-pass ~* &* +@all -blpop -wait"}});
+    const auto loading = [&](std::optional<hotstate::queue_options> queues) {
+        try {
+            (void)hotstate::load_store_config<backends::redis>(redis_object(server, "app", "app-pass"),
+                                                               {.queues = std::move(queues)});
+        } catch (const hotstate::error& failure) {
+            return failure.message();
+        }
+        return std::string();
+    };
+    // the store alone sends neither BLPOP nor WAIT
+    CHECK(loading(std::nullopt).empty());
+    CHECK(loading(hotstate::queue_options{}) ==
+          "hotstate: configuration: validate_on_load found 1 problem:\n  - " + server.address() +
+              ": user 'app' may not run BLPOP (This user has no permissions to run the 'blpop' command)");
+    // WAIT only when the queues wait for replicas
+    const std::string waiting = loading(hotstate::queue_options{.wait_replicas = 1});
+    CHECK(waiting.starts_with("hotstate: configuration: validate_on_load found 2 problems:"));
+    CHECK(waiting.find("may not run WAIT (This user has no permissions to run the 'wait' command)") != std::string::npos);
+}

@@ -26,6 +26,7 @@
 #include <hotstate/coordinator.hpp>
 #include <hotstate/detail/config/redis_fields.hpp>
 #include <hotstate/detail/config/reflect.hpp>
+#include <hotstate/detail/config/transport_commands.hpp>
 #include <hotstate/detail/config/validate.hpp>
 #include <hotstate/json_config.hpp>
 #include <hotstate/transports/redis_pubsub.hpp>
@@ -92,18 +93,6 @@ struct coordinator_default_object {
                              (::hotstate::coordinator_options, coordinator));
 };
 
-/// What the pub/sub transport sends besides the store's commands.
-[[nodiscard]] inline std::vector<sent_command> transport_commands(const ::hotstate::transports::redis_pubsub_options& o) {
-    return {{{"PUBLISH", o.channel, "m"}}, {{"SUBSCRIBE", o.channel}}};
-}
-
-/// What the streams transport sends besides the store's commands.
-[[nodiscard]] inline std::vector<sent_command> transport_commands(const ::hotstate::transports::redis_streams_options& o) {
-    return {{{"XADD", o.stream, "MAXLEN", "~", "1", "*", "f", "v"}},
-            {{"XREAD", "COUNT", "1", "STREAMS", o.stream, "0"}},
-            {{"XINFO", "STREAM", o.stream}}};
-}
-
 }  // namespace detail::config
 
 }  // namespace hotstate
@@ -150,7 +139,7 @@ template <class TransportOptions>
     if (options.validate_on_load && out.connection) {
         std::vector<std::string> problems;
         cfg::validate_server(*out.connection, cfg::server_role::standalone, false, problems,
-                             cfg::transport_commands(out.transport));
+                             {.queues = std::nullopt, .transport = cfg::transport_use(out.transport)});
         cfg::throw_problems(problems);
     }
     return out;
