@@ -39,6 +39,11 @@
 // error, so wrong credentials show when the configuration is loaded rather
 // than on the first request.
 //
+// With json_load_options::queues (the queues' options, which
+// hotstate/config/queue.hpp loads from the document's "queues" object) the
+// check covers the commands the queues send too: one list per capability,
+// detail/config/sent_commands.hpp, which hotstate-doctor checks as well.
+//
 // The coordinator's object: hotstate/config/coordinator.hpp.
 //
 // Link hotstate::json (nlohmann-json) with hotstate::redis.
