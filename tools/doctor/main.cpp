@@ -11,7 +11,8 @@
 // options, hotstate/config/queue.hpp) makes missing persistence fail and adds
 // the queues' commands to the ACL check; its "coordinator" object adds the
 // transport's commands: on the store's servers for "Default", on its own
-// server (checked too, lines named "coordinator ...") for "Redis". The
+// servers (checked too, lines named "coordinator ...") for "Redis" and
+// "RedisCluster". The
 // transport is Redis Streams when the object has a streams field ("stream",
 // "cursorKey", ...), pub/sub otherwise. --queues: queues with default options.
 // Prints a table of PASS / WARN / FAIL lines (or --json) and exits 0 when
@@ -56,16 +57,17 @@ void add_coordinator(const std::string& text, const std::string& file, hotstate:
                      hotstate::doctor::report& coordinator_report) {
     const auto coordinator = hotstate::load_coordinator_config<TransportOptions>(
         text, {.member = "coordinator", .validate_on_load = false, .origin = file});
-    if (!coordinator.connection) {
+    if (!coordinator.connection && !coordinator.cluster) {
         // "Default": the transport runs on the store's servers
         options.transport = coordinator.transport;
         return;
     }
-    // "Redis": its own server, examined with the transport's commands (and not the queues')
+    // "Redis" or "RedisCluster": its own servers, examined with the transport's commands (and not the queues')
     hotstate::doctor::options own = options;
     own.transport = coordinator.transport;
     own.queues.reset();
-    coordinator_report = hotstate::doctor::examine(*coordinator.connection, own);
+    coordinator_report = coordinator.connection ? hotstate::doctor::examine(*coordinator.connection, own)
+                                                : hotstate::doctor::examine(*coordinator.cluster, own);
     for (auto& line : coordinator_report.checks) line.name = "coordinator " + line.name;
 }
 
