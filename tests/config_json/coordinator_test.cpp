@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include <hotstate/backends/redis.hpp>
 #include <hotstate/config/coordinator.hpp>
 
 #include "support/redis_server.hpp"
@@ -127,4 +128,26 @@ TEST_CASE("validate_on_load checks the coordinator's Redis user for the transpor
     CHECK(error_loading<hotstate::transports::redis_pubsub_options>(
               R"({"@type": "Redis", "url": ")" + server.url() + R"(", "authUsername": "bus", "authSecret": "nope"})", {})
               .find("the server refused user 'bus'") != std::string::npos);
+}
+
+TEST_CASE("validate_on_load: a Default coordinator's transport is checked on the store's servers", "[config_json][redis]") {
+    hotstate::testing::redis_server server({.acl_users = {"app on >app-pass ~* &* +@all -xadd"}});
+    const std::string document = R"({"inMemoryStore": {"@type": "Redis", "url": ")" + server.url() +
+                                 R"(", "authUsername": "app", "authSecret": "app-pass"},
+        "coordinator": {"@type": "Default", "stream": "mail:events"}})";
+    // the store alone is fine: it sends no XADD
+    const auto store = hotstate::load_store_config<hotstate::backends::redis>(document, {.member = "inMemoryStore"});
+    // pub/sub on the store's server is allowed too
+    CHECK_NOTHROW(hotstate::load_coordinator_config<hotstate::transports::redis_pubsub_options>(
+        R"({"@type": "Default", "channel": "mail:cluster"})", {}, store));
+    std::string message;
+    try {
+        (void)hotstate::load_coordinator_config<hotstate::transports::redis_streams_options>(
+            document, {.member = "coordinator"}, store);
+    } catch (const hotstate::error& failure) {
+        message = failure.message();
+    }
+    CHECK(message == "hotstate: configuration: validate_on_load found 1 problem:\n  - " + server.address() +
+                         ": user 'app' may not run XADD (This user has no permissions to run the 'xadd' command)");
+    CHECK(message.find("app-pass") == std::string::npos);
 }

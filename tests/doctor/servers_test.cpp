@@ -283,6 +283,15 @@ TEST_CASE("hotstate-doctor: exit status 0 / 1 / 2, --json, and a configuration f
     CHECK(verdict_line(no_publish.address(), "coordinator acl") == "PASS");
     CHECK(verdict_line(good.address(), "acl") == "PASS");
 
+    // an embedded store has no server to examine; its Redis coordinator still is
+    const auto embedded = dir.path() / "embedded.json";
+    std::ofstream(embedded) << R"({"inMemoryStore": {"@type": "Memory"},
+        "coordinator": {"@type": "Redis", "url": ")" << no_publish.url()
+                            << R"(", "authUsername": "app", "authSecret": "app-pass", "channel": "mail:cluster"}})";
+    CHECK(run({"--pings", "20", embedded.string()}) == 2);
+    CHECK(output().find("embedded store (\"Memory\"): no Redis server to examine") != std::string::npos);
+    CHECK(verdict_line(no_publish.address(), "coordinator acl") == "FAIL");
+
     CHECK(run({"--mailboxes"}) == 2);
     CHECK(output().starts_with("usage: hotstate-doctor"));
 }

@@ -94,6 +94,18 @@ hotstate::doctor::report examine_store(const std::string& text, const std::strin
         for (const auto& shard : std::get<1>(shards)) add(hotstate::doctor::examine(shard, options));
         return all;
     }
+    if (type == "Memory" || type == "Default") {
+        // an embedded store: checked as the loader checks it, but no Redis server to examine
+        if (type == "Memory") (void)hotstate::load_store_config<hotstate::backends::memory>(text, load);
+#ifdef HOTSTATE_DETAIL_CONFIG_HAS_SQLITE
+        if (type == "Default") (void)hotstate::load_store_config<hotstate::backends::sqlite>(text, load);
+#endif
+        hotstate::doctor::report embedded{.mode = "embedded", .checks = {}};
+        embedded.checks.push_back({"", "mode", hotstate::doctor::verdict::pass,
+                                   "embedded store (\"" + type + "\"): no Redis server to examine",
+                                   "standalone, cluster or sentinel"});
+        return embedded;
+    }
     if (type == "Sentinel")
         return hotstate::doctor::examine(hotstate::load_store_config<hotstate::backends::redis_sentinel>(text, load), options);
     // "Redis", and anything else: the loader names what is wrong

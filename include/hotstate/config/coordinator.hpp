@@ -166,6 +166,25 @@ template <class TransportOptions>
     return out;
 }
 
+/// load_coordinator_config, where a "Default" coordinator runs on the store
+/// configured by `store` (what load_store_config returned): validate_on_load
+/// then checks the transport's commands on the store's servers too, which
+/// the coordinator object alone cannot name.
+/// @tparam StoreConfig json_config_t<Backend> of the store's backend
+template <class TransportOptions, class StoreConfig>
+[[nodiscard]] coordinator_config<TransportOptions> load_coordinator_config(std::string_view json_text,
+                                                                           const json_load_options& options,
+                                                                           const StoreConfig& store) {
+    namespace cfg = detail::config;
+    auto out = load_coordinator_config<TransportOptions>(json_text, options);
+    if (options.validate_on_load && !out.connection && !out.cluster) {
+        std::vector<std::string> problems;
+        cfg::validate(store, problems, {.queues = std::nullopt, .transport = cfg::transport_use(out.transport)});
+        cfg::throw_problems(problems);
+    }
+    return out;
+}
+
 /// `config` as the coordinator object load_coordinator_config reads back (with
 /// "@type"), pretty-printed. Secrets masked unless asked otherwise.
 template <class TransportOptions>
