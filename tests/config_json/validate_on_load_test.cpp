@@ -94,3 +94,20 @@ TEST_CASE("validate_on_load: with queues configured, their commands are checked 
     CHECK(waiting.starts_with("hotstate: configuration: validate_on_load found 2 problems:"));
     CHECK(waiting.find("may not run WAIT (This user has no permissions to run the 'wait' command)") != std::string::npos);
 }
+
+TEST_CASE("validate_on_load: the store's transactions (MULTI/EXEC) are checked, and the MULTI probe never runs EXEC",
+          "[config_json][redis]") {
+    redis_server dry({.acl_users = {"app on >app-pass ~* &* +@all -exec"}});
+    std::string message;
+    try {
+        (void)hotstate::load_store_config<backends::redis>(redis_object(dry, "app", "app-pass"));
+    } catch (const hotstate::error& failure) {
+        message = failure.message();
+    }
+    CHECK(message == "hotstate: configuration: validate_on_load found 1 problem:\n  - " + dry.address() +
+                         ": user 'app' may not run EXEC (This user has no permissions to run the 'exec' command)");
+    // without ACL DRYRUN the commands are queued and discarded: nothing runs, EXEC included
+    redis_server queued({.acl_users = {"app on >app-pass ~* &* +@all -@admin"}});
+    CHECK_NOTHROW(hotstate::load_store_config<backends::redis>(redis_object(queued, "app", "app-pass")));
+    CHECK(queued.command({"DBSIZE"})->integer == 0);
+}

@@ -75,6 +75,11 @@ struct acl_report {
         return report;
     }
     for (const auto& command : commands) {
+        // the transaction's own commands cannot be queued: EXEC would run what
+        // is queued, MULTI nests, DISCARD ends the probe; MULTI was just checked
+        // by starting it, and EXEC is taken to follow MULTI
+        const std::string& name = command.argv.front();
+        if (name == "MULTI" || name == "EXEC" || name == "DISCARD" || name == "WATCH") continue;
         auto answer = run(command.argv.front(), command.argv);
         // only NOPERM is the ACL's verdict; an unknown command (GETDEL before
         // Redis 6.2) or a redirect is not a permission problem

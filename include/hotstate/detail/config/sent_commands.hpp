@@ -65,6 +65,8 @@ inline const std::string probe_key = std::string(1, '\0') + "hotstate:acl-probe"
         {{"EVAL", "return 1", "1", k}},
         {{"EVALSHA", "e0e1f9fabfc9d4800c877a703b823ac0578ff8db", "1", k}},
         {{"SCRIPT", "LOAD", "return 1"}},
+        {{"MULTI"}},
+        {{"EXEC"}},
     };
     if (select_db) out.push_back({{"SELECT", "0"}});
     if (role == server_role::cluster) {
