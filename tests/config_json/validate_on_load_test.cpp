@@ -5,9 +5,11 @@
 #include <string>
 
 #include <hotstate/backends/redis.hpp>
+#include <hotstate/backends/redis_sentinel.hpp>
 #include <hotstate/backends/sharded.hpp>
 #include <hotstate/json_config.hpp>
 
+#include "support/redis_sentinel.hpp"
 #include "support/redis_server.hpp"
 
 namespace backends = hotstate::backends;
@@ -110,4 +112,25 @@ TEST_CASE("validate_on_load: the store's transactions (MULTI/EXEC) are checked, 
     redis_server queued({.acl_users = {"app on >app-pass ~* &* +@all -@admin"}});
     CHECK_NOTHROW(hotstate::load_store_config<backends::redis>(redis_object(queued, "app", "app-pass")));
     CHECK(queued.command({"DBSIZE"})->integer == 0);
+}
+
+TEST_CASE("validate_on_load: a sentinel user who may not ask for the master gets the sentinel's reason",
+          "[config_json][sentinel]") {
+    hotstate::testing::redis_sentinel setup;
+    auto& sentinel = *setup.sentinels().front();
+    REQUIRE(sentinel.command({"ACL", "SETUSER", "watcher", "on", ">watch-pass", "+ping", "+auth"})->type == REDIS_REPLY_STATUS);
+    hotstate::redis::sentinel_config settings{.service_name = setup.service_name(), .sentinel_urls = {sentinel.url()}};
+    settings.sentinel_username = "watcher";
+    settings.sentinel_secret = hotstate::secret("watch-pass");
+    std::string message;
+    try {
+        (void)hotstate::load_store_config<backends::redis_sentinel>(
+            hotstate::config_to_json<backends::redis_sentinel>(settings, hotstate::json_secrets::revealed));
+    } catch (const hotstate::error& failure) {
+        message = failure.message();
+    }
+    INFO(message);
+    CHECK(message.starts_with("hotstate: configuration: validate_on_load found 1 problem:\n  - " + sentinel.address() +
+                              ": SENTINEL get-master-addr-by-name: NOPERM"));
+    CHECK(message.find("watch-pass") == std::string::npos);
 }

@@ -76,7 +76,12 @@ inline void validate(const ::hotstate::redis::sentinel_config& settings, std::ve
             ::hotstate::redis::connection c(where, probe_options(sentinel.node));
             auto answer = c.command("SENTINEL get-master-addr-by-name", "SENTINEL", "get-master-addr-by-name",
                                     settings.service_name);
-            if (answer.is_error() || answer->type != REDIS_REPLY_ARRAY || answer->elements != 2) {
+            if (answer.is_error()) {
+                // NOPERM for the sentinel user, or a sentinel that is not one: the server's own words
+                problems.push_back(where.address() + ": SENTINEL get-master-addr-by-name: " + reason_text(answer.text()));
+                continue;
+            }
+            if (answer->type != REDIS_REPLY_ARRAY || answer->elements != 2) {
                 problems.push_back(where.address() + ": the sentinel does not know the service '" +
                                    reason_text(settings.service_name) + "'");
                 continue;
