@@ -13,10 +13,15 @@
 // p50/p99 over a few hundred PINGs against 1 ms / 5 ms, memory used vs
 // maxmemory (< 80 %), sizing for N mailboxes (1-2 MiB each, provisioned 2x),
 // a sampled breakdown of keys and bytes by hotstate category, the ACL (every
-// command hotstate sends: ACL DRYRUN, else a discarded MULTI), and the TLS
-// certificate's expiry (within 30 days warns). The mode is detected: for a
-// cluster every master and replica is checked and slot coverage verified; for
-// Sentinel the quorum (SENTINEL CKQUORUM) and the replica count.
+// command hotstate sends: ACL DRYRUN, else a discarded MULTI; the list is the
+// config loader's, detail/config/sent_commands.hpp, with the queues' and the
+// coordinator transport's commands when options.queues / options.transport
+// say they are configured), and the TLS certificate's expiry (within 30 days
+// warns). The mode is detected: for a cluster every master and replica is
+// checked and slot coverage verified from the slot map (CLUSTER SLOTS) and
+// the doctor's own reach of each master, so a master that just died fails at
+// once rather than after cluster-node-timeout; for Sentinel the quorum
+// (SENTINEL CKQUORUM) and the replica count.
 //
 // Nothing is written to the servers: the ACL probe's commands are queued in a
 // transaction and discarded, or only dry-run. Link hotstate::json.
@@ -199,7 +204,8 @@ namespace detail_doctor {
     return out;
 }
 
-/// Checks a Redis Cluster: slot coverage, then every master and replica CLUSTER NODES lists.
+/// Checks a Redis Cluster: slot coverage (CLUSTER SLOTS, and whether each
+/// master answers now), then every master and replica CLUSTER NODES lists.
 [[nodiscard]] inline report examine(const redis::cluster_config& settings, const options& settings_of_doctor = {}) {
     namespace d = hotstate::detail::doctor;
     report out{.mode = "cluster", .checks = {}};
