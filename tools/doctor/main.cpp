@@ -6,8 +6,8 @@
 // JSON configuration file is loaded as hotstate loads it (its store object is
 // the top-level object, or the member NAME, "inMemoryStore" when present) and
 // the servers it names are examined with its credentials and TLS settings
-// ("Redis", "RedisCluster", "Sentinel", or "Sharded" over Redis and Redis
-// Cluster shards, each examined in turn). The file's "queues" object (queue
+// ("Redis", "RedisCluster", "Sentinel", or "Sharded" over such shards, each
+// examined in turn). The file's "queues" object (queue
 // options, hotstate/config/queue.hpp) makes missing persistence fail and adds
 // the queues' commands to the ACL check; its "coordinator" object adds the
 // transport's commands: on the store's servers for "Default", on its own
@@ -83,8 +83,9 @@ hotstate::doctor::report examine_store(const std::string& text, const std::strin
     if (type == "RedisCluster")
         return hotstate::doctor::examine(hotstate::load_store_config<hotstate::backends::redis_cluster>(text, load), options);
     if (type == "Sharded") {
-        // every shard, Redis or Redis Cluster, one after the other
-        using sharded = hotstate::backends::sharded<hotstate::backends::redis, hotstate::backends::redis_cluster>;
+        // every shard, Redis, Redis Cluster or Sentinel, one after the other
+        using sharded = hotstate::backends::sharded<hotstate::backends::redis, hotstate::backends::redis_cluster,
+                                                    hotstate::backends::redis_sentinel>;
         const auto shards = hotstate::load_store_config<sharded>(text, load);
         hotstate::doctor::report all{.mode = "sharded", .checks = {}};
         const auto add = [&](const hotstate::doctor::report& one) {
@@ -92,6 +93,7 @@ hotstate::doctor::report examine_store(const std::string& text, const std::strin
         };
         for (const auto& shard : std::get<0>(shards)) add(hotstate::doctor::examine(shard, options));
         for (const auto& shard : std::get<1>(shards)) add(hotstate::doctor::examine(shard, options));
+        for (const auto& shard : std::get<2>(shards)) add(hotstate::doctor::examine(shard, options));
         return all;
     }
     if (type == "Memory" || type == "Default") {
