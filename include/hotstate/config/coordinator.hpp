@@ -3,18 +3,21 @@
 //
 //   {"@type": "Redis", "url": "redis://redis.example.com:6379", "timeout": "10s",
 //    "poolMaxConnections": 10, "channel": "mail:cluster", "nodeId": 7}
+//   {"@type": "RedisCluster", "urls": [...], "authUsername": ..., "channel": ...}
 //   {"@type": "Default", "nodeId": 7}      // reuse the in-memory store's Redis settings
 //
-//   {"@type": "RedisCluster", "urls": [...], "authUsername": ..., "channel": ...}
-//
 // One object holds the connection (redis::config's fields, as the in-memory
-// store's "Redis" object, or redis::cluster_config's for "RedisCluster"), the transport's options (redis_pubsub_options or
-// redis_streams_options: "channel", "healthCheckInterval", "stream",
-// "maxLength", "cursorKey", ...) and coordinator_options ("nodeId",
-// "maxBatchEvents", "sendBackoff": {"initial": "100ms", "cap": "3200ms"},
-// "sending": "background" | "callerWhenIdle"), all side by side. Errors and
-// secrets follow hotstate/json_config.hpp. validate_on_load connects with the
-// "Redis" object's settings and checks the ACL as the store's loader does.
+// store's "Redis" object, or redis::cluster_config's for "RedisCluster"), the
+// transport's options (redis_pubsub_options or redis_streams_options:
+// "channel", "healthCheckInterval", "stream", "maxLength", "cursorKey", ...)
+// and coordinator_options ("nodeId", "maxBatchEvents", "sendBackoff":
+// {"initial": "100ms", "cap": "3200ms"}, "sending": "background" |
+// "callerWhenIdle"), all side by side. Errors and secrets follow
+// hotstate/json_config.hpp. validate_on_load connects with the "Redis" or
+// "RedisCluster" object's settings and checks the ACL for the store's and the
+// transport's commands (detail/config/sent_commands.hpp), as the store's
+// loader does; for "Default", pass the store's loaded config to
+// load_coordinator_config and the transport is checked on the store's servers.
 #pragma once
 
 #include <optional>
