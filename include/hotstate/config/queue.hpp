@@ -20,10 +20,13 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
+#include <boost/hana/accessors.hpp>
 #include <boost/hana/adapt_struct.hpp>
+#include <boost/hana/length.hpp>
 
 #include <hotstate/detail/config/reflect.hpp>
 #include <hotstate/json_config.hpp>
@@ -33,6 +36,30 @@ BOOST_HANA_ADAPT_STRUCT(hotstate::queue_options, lease, max_attempts, backoff_ba
                         replica_timeout);
 
 namespace hotstate::detail::config {
+
+/// Converts to any field type: counts an aggregate's fields by how many of it
+/// the aggregate's braces take (its fields here are numbers and durations).
+struct any_field {
+    template <class T>
+    constexpr operator T() const noexcept {
+        return T{};
+    }
+};
+
+/// How many fields the aggregate `T` has.
+template <class T, class... Fields>
+constexpr std::size_t aggregate_fields() noexcept {
+    if constexpr (requires { T{Fields{}..., any_field{}}; })
+        return aggregate_fields<T, Fields..., any_field>();
+    else
+        return sizeof...(Fields);
+}
+
+// queue_options is adapted from outside (above), so a field added to it would
+// be missing from JSON without this: the adaptation must list every field.
+static_assert(aggregate_fields<::hotstate::queue_options>() ==
+                  decltype(boost::hana::length(boost::hana::accessors<::hotstate::queue_options>()))::value,
+              "hotstate: queue_options has a field BOOST_HANA_ADAPT_STRUCT in hotstate/config/queue.hpp does not list");
 
 /// What job_queue's constructor requires, and what makes the retry schedule sensible.
 template <>
