@@ -1,13 +1,20 @@
-# Conan 2 recipe for hotstate, a header-only library.
+# Conan 2 recipe for hotstate, a header-only library, and its hotstate-doctor
+# program (option with_doctor, on by default: the package then holds bin/
+# hotstate-doctor built for the settings, and the package id depends on them;
+# with_doctor=False is the headers alone, one package for every configuration).
 # Kept consistent by hand with CMakeLists.txt: the same version, the same
 # dependencies, and the same target names (hotstate::hotstate, hotstate::redis,
 # hotstate::sqlite, hotstate::fmt, hotstate::json). No Conan client can be installed on the project's build
-# machines, so this recipe is not exercised by CI; test_package/ is.
+# machines, so this recipe is not exercised by CI; test_package/ is (the
+# consumer_test_package CTest builds it against an install prefix, and it runs
+# hotstate-doctor there as Conan's test() does), and tests/consumer's
+# consumer_conan_recipe walks this recipe's steps against a stand-in Conan API.
 from conan import ConanFile
 from conan.errors import ConanInvalidConfiguration
 from conan.tools.build import check_min_cppstd
-from conan.tools.cmake import CMake, CMakeToolchain, cmake_layout
+from conan.tools.cmake import CMake, CMakeDeps, CMakeToolchain, cmake_layout
 from conan.tools.files import copy
+from conan.tools.gnu import PkgConfigDeps
 import os
 
 
@@ -19,11 +26,38 @@ class HotstateConan(ConanFile):
     topics = ("redis", "rate-limiting", "distributed-locks", "pubsub", "header-only")
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
-    exports_sources = "include/*", "cmake/*", "CMakeLists.txt", "LICENSE"
+    options = {"with_doctor": [True, False]}
+    default_options = {"with_doctor": True}
+    exports_sources = "include/*", "cmake/*", "tools/*", "CMakeLists.txt", "LICENSE"
     no_copy_source = True
+
+    def configure(self):
+        # the program makes it more than headers: consumers still get include/
+        # (package type "unknown" keeps the default headers+libs+run traits)
+        if self.options.with_doctor:
+            self.package_type = "unknown"
 
     def layout(self):
         cmake_layout(self)
+
+    def generate(self):
+        if not self.options.with_doctor:
+            return
+        toolchain = CMakeToolchain(self)
+        toolchain.cache_variables["HOTSTATE_BUILD_TESTS"] = False
+        toolchain.cache_variables["HOTSTATE_BUILD_EXAMPLES"] = False
+        toolchain.cache_variables["HOTSTATE_BUILD_BENCH"] = False
+        toolchain.cache_variables["HOTSTATE_BUILD_DOCTOR"] = True
+        toolchain.generate()  # puts the generators folder (PkgConfigDeps' .pc files) on PKG_CONFIG_PATH
+        CMakeDeps(self).generate()
+        PkgConfigDeps(self).generate()
+
+    def build(self):
+        if not self.options.with_doctor:
+            return
+        cmake = CMake(self)
+        cmake.configure()
+        cmake.build(target="hotstate-doctor")
 
     def requirements(self):
         self.requires("boost/[>=1.74]", transitive_headers=True)
@@ -37,20 +71,32 @@ class HotstateConan(ConanFile):
 
     def build_requirements(self):
         self.test_requires("catch2/[>=2.13 <3]")
+        if self.options.with_doctor:
+            # CMakeLists.txt finds hiredis, xxhash and libnats with pkg-config
+            self.tool_requires("pkgconf/[>=2.0]")
 
     def validate(self):
         check_min_cppstd(self, 20)
 
     def package_id(self):
-        # header-only: one package for every configuration
-        self.info.clear()
+        # headers alone: one package for every configuration; with the program,
+        # one per os/arch/compiler/build type (the dependencies' versions are
+        # the program's, so they stay in the id too)
+        if not self.info.options.with_doctor:
+            self.info.clear()
 
     def package(self):
         copy(self, "*.hpp", src=os.path.join(self.source_folder, "include"),
              dst=os.path.join(self.package_folder, "include"))
+        if self.options.with_doctor:
+            copy(self, "hotstate-doctor", src=self.build_folder, dst=os.path.join(self.package_folder, "bin"),
+                 keep_path=False)
+            copy(self, "hotstate-doctor.exe", src=self.build_folder, dst=os.path.join(self.package_folder, "bin"),
+                 keep_path=False)
 
     def package_info(self):
-        self.cpp_info.bindirs = []
+        # bin/ is on the consumers' PATH (conanrun) when the program is packaged
+        self.cpp_info.bindirs = ["bin"] if self.options.with_doctor else []
         self.cpp_info.libdirs = []
         self.cpp_info.set_property("cmake_file_name", "hotstate")
 

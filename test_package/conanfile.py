@@ -1,4 +1,5 @@
-# Conan test_package: builds a tiny program against the packaged hotstate.
+# Conan test_package: builds a tiny program against the packaged hotstate and,
+# when the package holds hotstate-doctor (option with_doctor), runs it.
 import os
 
 from conan import ConanFile
@@ -11,7 +12,8 @@ class HotstateTestPackage(ConanFile):
     generators = "CMakeDeps", "CMakeToolchain"
 
     def requirements(self):
-        self.requires(self.tested_reference_str)
+        # run=True: the package's bin/ (hotstate-doctor) is on PATH under conanrun
+        self.requires(self.tested_reference_str, run=True)
 
     def layout(self):
         cmake_layout(self)
@@ -24,3 +26,5 @@ class HotstateTestPackage(ConanFile):
     def test(self):
         if can_run(self):
             self.run(os.path.join(self.cpp.build.bindir, "test_package"), env="conanrun")
+            if self.dependencies[self.tested_reference_str].options.with_doctor:
+                self.run("hotstate-doctor --help", env="conanrun")

@@ -13,10 +13,15 @@
 // p50/p99 over a few hundred PINGs against 1 ms / 5 ms, memory used vs
 // maxmemory (< 80 %), sizing for N mailboxes (1-2 MiB each, provisioned 2x),
 // a sampled breakdown of keys and bytes by hotstate category, the ACL (every
-// command hotstate sends: ACL DRYRUN, else a discarded MULTI), and the TLS
-// certificate's expiry (within 30 days warns). The mode is detected: for a
-// cluster every master and replica is checked and slot coverage verified; for
-// Sentinel the quorum (SENTINEL CKQUORUM) and the replica count.
+// command hotstate sends: ACL DRYRUN, else a discarded MULTI; the list is the
+// config loader's, detail/config/sent_commands.hpp, with the queues' and the
+// coordinator transport's commands when options.queues / options.transport
+// say they are configured), and the TLS certificate's expiry (within 30 days
+// warns). The mode is detected: for a cluster every master and replica is
+// checked and slot coverage verified from the slot map (CLUSTER SLOTS) and
+// the doctor's own reach of each master, so a master that just died fails at
+// once rather than after cluster-node-timeout; for Sentinel the quorum
+// (SENTINEL CKQUORUM) and the replica count.
 //
 // Nothing is written to the servers: the ACL probe's commands are queued in a
 // transaction and discarded, or only dry-run. Link hotstate::json.
@@ -29,14 +34,18 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include <hotstate/detail/config/acl.hpp>
 #include <hotstate/detail/config/reflect.hpp>
+#include <hotstate/detail/config/transport_commands.hpp>
 #include <hotstate/detail/config/validate.hpp>
 #include <hotstate/detail/doctor/probe.hpp>
 #include <hotstate/detail/doctor/rules.hpp>
 #include <hotstate/error.hpp>
+#include <hotstate/queue.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/connection.hpp>
@@ -49,8 +58,15 @@ struct options {
     std::size_t pings = 300;
     /// Mailboxes the deployment serves: adds the sizing check (1-2 MiB each, provisioned 2x).
     std::optional<std::uint64_t> mailboxes{};
-    /// Durable queues are configured: missing persistence fails instead of warning.
-    bool queues = false;
+    /// Durable queues run on the deployment, with these options (load_queue_options,
+    /// hotstate/config/queue.hpp): missing persistence fails instead of warning,
+    /// and the ACL check covers the queues' commands.
+    std::optional<queue_options> queues{};
+    /// The coordinator's transport runs on the examined servers ("Default" in
+    /// the coordinator object, or its own "Redis" server examined on its own):
+    /// the ACL check covers its commands (PUBLISH/SUBSCRIBE, or XADD/XREAD/XINFO
+    /// and the cursor key) on its channel or stream.
+    std::variant<std::monostate, transports::redis_pubsub_options, transports::redis_streams_options> transport{};
     /// Keys sampled for the per-category breakdown.
     std::size_t sample_keys = 1000;
     /// Round-trip limits (median and 99th percentile).
@@ -133,7 +149,15 @@ struct report {
 namespace detail_doctor {
 
 [[nodiscard]] inline hotstate::detail::doctor::node_rules rules_of(const options& settings) {
-    return {settings.pings,     settings.mailboxes,  settings.queues,     settings.sample_keys,
+    namespace cfg = hotstate::detail::config;
+    cfg::capabilities sends{.queues = settings.queues, .transport = {}};
+    std::visit(
+        [&](const auto& transport) {
+            if constexpr (!std::is_same_v<std::remove_cvref_t<decltype(transport)>, std::monostate>)
+                sends.transport = cfg::transport_use(transport);
+        },
+        settings.transport);
+    return {settings.pings,     settings.mailboxes, std::move(sends),     settings.sample_keys,
             settings.p50_limit, settings.p99_limit, settings.tls_warning};
 }
 
@@ -180,12 +204,16 @@ namespace detail_doctor {
     return out;
 }
 
-/// Checks a Redis Cluster: slot coverage, then every master and replica CLUSTER NODES lists.
+/// Checks a Redis Cluster: slot coverage (CLUSTER SLOTS, and whether each
+/// master answers now), then every master and replica CLUSTER NODES lists.
 [[nodiscard]] inline report examine(const redis::cluster_config& settings, const options& settings_of_doctor = {}) {
     namespace d = hotstate::detail::doctor;
     report out{.mode = "cluster", .checks = {}};
     std::optional<redis::endpoint> template_endpoint;
     std::vector<std::pair<std::string, std::uint16_t>> nodes;
+    std::vector<std::pair<std::string, std::uint16_t>> masters_to_reach;
+    std::vector<d::slot_range> slot_map;
+    std::string cluster_state;
     std::string roles;
     for (const auto& url : settings.urls) {
         try {
@@ -194,17 +222,28 @@ namespace detail_doctor {
             redis::connection c(where, detail_doctor::connection_of(settings.node));
             auto info = c.command("CLUSTER INFO", "CLUSTER", "INFO");
             auto listing = c.command("CLUSTER NODES", "CLUSTER", "NODES");
-            if (info.is_error() || listing.is_error()) continue;
+            auto slots = c.command("CLUSTER SLOTS", "CLUSTER", "SLOTS");
+            if (info.is_error() || listing.is_error() || slots.is_error() || slots->type != REDIS_REPLY_ARRAY) continue;
             const auto fields = d::parse_info(info.text());
-            const auto field = [&](std::string_view name) {
-                const auto found = fields.find(name);
-                return found == fields.end() ? std::string("unknown") : found->second;
-            };
-            const bool covered = field("cluster_state") == "ok" && field("cluster_slots_ok") == "16384";
-            out.checks.push_back({"", "slot coverage", covered ? verdict::pass : verdict::fail,
-                                  "state " + field("cluster_state") + ", " + field("cluster_slots_ok") +
-                                      " of 16384 slots ok, " + field("cluster_slots_fail") + " failing",
-                                  "cluster_state ok and all 16384 slots served"});
+            const auto state = fields.find("cluster_state");
+            cluster_state = state == fields.end() ? "unknown" : state->second;
+            // [first, last, [ip, port, id, ...], replicas...] per range; an empty ip is the seed's
+            for (std::size_t i = 0; i < slots->elements; ++i) {
+                const redisReply* range = slots->element[i];
+                if (range->type != REDIS_REPLY_ARRAY || range->elements < 3 || range->element[2]->type != REDIS_REPLY_ARRAY ||
+                    range->element[2]->elements < 2)
+                    continue;
+                const redisReply* master = range->element[2];
+                std::string host(master->element[0]->str ? master->element[0]->str : "", master->element[0]->len);
+                if (host.empty() || host == "?") host = where.host;
+                const auto port = static_cast<std::uint16_t>(master->element[1]->integer);
+                slot_map.push_back({static_cast<unsigned>(range->element[0]->integer),
+                                    static_cast<unsigned>(range->element[1]->integer),
+                                    detail_doctor::at(where, host, port).address()});
+                const std::pair<std::string, std::uint16_t> node{host, port};
+                if (std::find(masters_to_reach.begin(), masters_to_reach.end(), node) == masters_to_reach.end())
+                    masters_to_reach.push_back(node);
+            }
             std::size_t masters = 0;
             std::size_t replicas = 0;
             std::string_view text = listing.text();
@@ -234,10 +273,23 @@ namespace detail_doctor {
         return out;
     }
     out.checks.insert(out.checks.begin(), {"", "mode", verdict::pass, "cluster: " + roles, "standalone, cluster or sentinel"});
+    // coverage from the slot map and the doctor's own reach: a master that
+    // does not answer here loses its slots now, not when the cluster notices
+    std::vector<std::string> unreachable;
+    for (const auto& [host, port] : masters_to_reach) {
+        const auto master = detail_doctor::at(*template_endpoint, host, port);
+        try {
+            redis::connection c(master, detail_doctor::connection_of(settings.node));
+            if (c.command("PING", "PING").is_error()) unreachable.push_back(master.address());
+        } catch (const error&) {
+            unreachable.push_back(master.address());
+        }
+    }
+    out.checks.insert(out.checks.begin() + 1, d::slot_coverage_rule(slot_map, unreachable, cluster_state));
     for (const auto& [host, port] : nodes)
         d::node_probe(detail_doctor::at(*template_endpoint, host, port), detail_doctor::connection_of(settings.node),
                       detail_doctor::rules_of(settings_of_doctor), out.checks)
-            .run(hotstate::detail::config::server_role::cluster);
+            .run(hotstate::detail::config::server_role::cluster, settings.read_from_replicas);
     return out;
 }
 

@@ -39,6 +39,11 @@
 // error, so wrong credentials show when the configuration is loaded rather
 // than on the first request.
 //
+// With json_load_options::queues (the queues' options, which
+// hotstate/config/queue.hpp loads from the document's "queues" object) the
+// check covers the commands the queues send too: one list per capability,
+// detail/config/sent_commands.hpp, which hotstate-doctor checks as well.
+//
 // The coordinator's object: hotstate/config/coordinator.hpp.
 //
 // Link hotstate::json (nlohmann-json) with hotstate::redis.
@@ -48,6 +53,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -60,6 +66,7 @@
 #include <hotstate/detail/config/store_fields.hpp>
 #include <hotstate/detail/config/validate.hpp>
 #include <hotstate/error.hpp>
+#include <hotstate/queue.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/redis/config.hpp>
 
@@ -159,6 +166,9 @@ struct json_load_options {
     bool validate_on_load = true;
     /// Named at the start of every message (a file name); set by load_store_config_file.
     std::string origin{};
+    /// Durable queues run on this store with these options (load_queue_options,
+    /// hotstate/config/queue.hpp): validate_on_load checks their commands too.
+    std::optional<queue_options> queues{};
 };
 
 /// How config_to_json writes secrets.
@@ -278,7 +288,7 @@ template <class Backend>
     cfg::read_store<Backend>(out, *object, path, in);
     if (options.validate_on_load) {
         std::vector<std::string> problems;
-        cfg::validate(out, problems);
+        cfg::validate(out, problems, {.queues = options.queues, .transport = {}});
         cfg::throw_problems(problems);
     }
     return out;

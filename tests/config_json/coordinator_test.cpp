@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include <hotstate/backends/redis.hpp>
 #include <hotstate/config/coordinator.hpp>
 
 #include "support/redis_server.hpp"
@@ -55,6 +56,34 @@ TEST_CASE("Stalwart's Redis coordinator object loads with pub/sub and coordinato
     CHECK(settings.coordinator.sending == hotstate::coordinator_options::send_mode::caller_when_idle);
 }
 
+TEST_CASE("Stalwart's RedisCluster coordinator object loads", "[config_json]") {
+    const auto settings = hotstate::load_coordinator_config<hotstate::transports::redis_pubsub_options>(R"({
+        "@type": "RedisCluster",
+        "urls": ["redis://redis-1.example.com:6379", "redis://redis-2.example.com:6379",
+                 "redis://redis-3.example.com:6379"],
+        "timeout": "10s",
+        "authUsername": "stalwart",
+        "authSecret": {"@type": "Value", "secret": "redis-password"},
+        "readFromReplicas": true,
+        "protocolVersion": "resp3",
+        "channel": "mail:cluster"
+    })", offline);
+    CHECK_FALSE(settings.connection);
+    REQUIRE(settings.cluster);
+    CHECK(settings.cluster->urls.size() == 3);
+    CHECK(settings.cluster->node.auth_username == "stalwart");
+    CHECK(settings.cluster->node.auth_secret->reveal() == "redis-password");
+    CHECK(settings.cluster->read_from_replicas);
+    CHECK(settings.cluster->node.protocol == hotstate::redis::protocol_version::resp3);
+    CHECK(settings.transport.channel == "mail:cluster");
+    // the secret is masked when written for a log
+    const std::string shown = hotstate::coordinator_config_to_json(settings);
+    CHECK(shown.find("redis-password") == std::string::npos);
+    CHECK(shown.find("\"@type\": \"RedisCluster\"") != std::string::npos);
+    CHECK(error_loading<hotstate::transports::redis_pubsub_options>(R"({"@type": "RedisCluster", "urls": []})") ==
+          "hotstate: configuration: urls (line 1, column 35): at least one URL is needed");
+}
+
 TEST_CASE("the Default coordinator reuses the store's connection and reads streams options", "[config_json]") {
     const auto settings = hotstate::load_coordinator_config<hotstate::transports::redis_streams_options>(
         R"({"coordinator": {"@type": "Default", "nodeId": 3, "stream": "mail:events", "maxLength": 5000,
@@ -77,7 +106,7 @@ TEST_CASE("bad coordinator objects give the exact error", "[config_json]") {
     CHECK(error_loading<hotstate::transports::redis_pubsub_options>(R"({"@type": "Redis", "nodeId": 1})") ==
           "hotstate: configuration: (document) (line 1, column 1): missing required field 'url'");
     CHECK(error_loading<hotstate::transports::redis_streams_options>(R"({"@type": "Kafka"})") ==
-          "hotstate: configuration: @type (line 1, column 11): \"Kafka\" is not a coordinator this build reads (expected \"Redis\" or \"Default\")");
+          "hotstate: configuration: @type (line 1, column 11): \"Kafka\" is not a coordinator this build reads (expected \"Redis\", \"RedisCluster\" or \"Default\")");
 }
 
 TEST_CASE("validate_on_load checks the coordinator's Redis user for the transport's commands too", "[config_json][redis]") {
@@ -99,4 +128,26 @@ TEST_CASE("validate_on_load checks the coordinator's Redis user for the transpor
     CHECK(error_loading<hotstate::transports::redis_pubsub_options>(
               R"({"@type": "Redis", "url": ")" + server.url() + R"(", "authUsername": "bus", "authSecret": "nope"})", {})
               .find("the server refused user 'bus'") != std::string::npos);
+}
+
+TEST_CASE("validate_on_load: a Default coordinator's transport is checked on the store's servers", "[config_json][redis]") {
+    hotstate::testing::redis_server server({.acl_users = {"app on >app-pass ~* &* +@all -xadd"}});
+    const std::string document = R"({"inMemoryStore": {"@type": "Redis", "url": ")" + server.url() +
+                                 R"(", "authUsername": "app", "authSecret": "app-pass"},
+        "coordinator": {"@type": "Default", "stream": "mail:events"}})";
+    // the store alone is fine: it sends no XADD
+    const auto store = hotstate::load_store_config<hotstate::backends::redis>(document, {.member = "inMemoryStore"});
+    // pub/sub on the store's server is allowed too
+    CHECK_NOTHROW(hotstate::load_coordinator_config<hotstate::transports::redis_pubsub_options>(
+        R"({"@type": "Default", "channel": "mail:cluster"})", {}, store));
+    std::string message;
+    try {
+        (void)hotstate::load_coordinator_config<hotstate::transports::redis_streams_options>(
+            document, {.member = "coordinator"}, store);
+    } catch (const hotstate::error& failure) {
+        message = failure.message();
+    }
+    CHECK(message == "hotstate: configuration: validate_on_load found 1 problem:\n  - " + server.address() +
+                         ": user 'app' may not run XADD (This user has no permissions to run the 'xadd' command)");
+    CHECK(message.find("app-pass") == std::string::npos);
 }

@@ -7,6 +7,8 @@
 #include <string>
 
 #include <hotstate/backends/redis_cluster.hpp>
+#include <hotstate/config/coordinator.hpp>
+#include <hotstate/config/queue.hpp>
 #include <hotstate/json_config.hpp>
 
 using namespace std::chrono_literals;
@@ -42,4 +44,19 @@ TEST_CASE("README's deployment example loads into a cluster config", "[config_js
         INFO(name);
         CHECK(document.find("\"" + name + "\"") != std::string::npos);
     }
+    // and every queue option, beside a coordinator on the store's servers
+    const auto queues = hotstate::load_queue_options(document, {.member = "queues", .validate_on_load = false});
+    CHECK(queues.wait_replicas == 1);
+    CHECK(queues.backoff_max == 10min);
+    names.clear();
+    hotstate::detail::config::reader::collect_names<hotstate::queue_options>(names);
+    for (const auto& name : names) {
+        INFO(name);
+        CHECK(document.find("\"" + name + "\"") != std::string::npos);
+    }
+    const auto coordinator = hotstate::load_coordinator_config<hotstate::transports::redis_pubsub_options>(
+        document, {.member = "coordinator", .validate_on_load = false});
+    CHECK_FALSE(coordinator.connection);
+    CHECK(coordinator.transport.channel == "mail:cluster");
+    CHECK(coordinator.coordinator.node_id == 1);
 }

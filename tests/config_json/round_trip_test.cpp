@@ -11,6 +11,7 @@
 #include <hotstate/backends/redis_cluster.hpp>
 #include <hotstate/backends/redis_sentinel.hpp>
 #include <hotstate/backends/sqlite.hpp>
+#include <hotstate/config/coordinator.hpp>
 #include <hotstate/json_config.hpp>
 
 namespace backends = hotstate::backends;
@@ -132,4 +133,47 @@ TEST_CASE("config_to_json masks secrets unless asked to reveal them", "[config_j
     CHECK(masked.find("\"authSecret\": \"***\"") != std::string::npos);
     CHECK(hotstate::config_to_json<backends::redis>(settings, hotstate::json_secrets::revealed).find("hunter2") !=
           std::string::npos);
+}
+
+namespace {
+
+/// A coordinator config with random values in every field of the variant `type` names.
+template <class TransportOptions>
+void coordinator_round_trips(std::uint64_t seed, std::string_view type) {
+    filler make{std::mt19937_64(seed)};
+    hotstate::coordinator_config<TransportOptions> original;
+    if (type == "Redis") make.fill(original.connection.emplace());
+    if (type == "RedisCluster") {
+        auto& cluster = original.cluster.emplace();
+        make.fill(cluster);
+        if (cluster.retry.max_retry_wait < cluster.retry.min_retry_wait)
+            std::swap(cluster.retry.max_retry_wait, cluster.retry.min_retry_wait);
+    }
+    make.fill(original.transport);
+    make.fill(original.coordinator);
+    const std::string text = hotstate::coordinator_config_to_json(original, hotstate::json_secrets::revealed);
+    INFO(text);
+    CHECK(text.find("\"@type\": \"" + std::string(type) + "\"") != std::string::npos);
+    const auto loaded = hotstate::load_coordinator_config<TransportOptions>(text, {.validate_on_load = false});
+    std::string where;
+    CHECK(same(original.connection, loaded.connection, where, "connection"));
+    CHECK(same(original.cluster, loaded.cluster, where, "cluster"));
+    CHECK(same(original.transport, loaded.transport, where, "transport"));
+    CHECK(same(original.coordinator, loaded.coordinator, where, "coordinator"));
+    INFO("first difference at " << where);
+    CHECK(where.empty());
+    CHECK(hotstate::coordinator_config_to_json(loaded, hotstate::json_secrets::revealed) == text);
+}
+
+}  // namespace
+
+TEST_CASE("every coordinator config field round-trips, for each variant and transport", "[config_json]") {
+    for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+        INFO("seed " << seed);
+        for (const std::string_view type : {"Redis", "RedisCluster", "Default"}) {
+            INFO(type);
+            coordinator_round_trips<hotstate::transports::redis_pubsub_options>(seed, type);
+            coordinator_round_trips<hotstate::transports::redis_streams_options>(seed, type);
+        }
+    }
 }

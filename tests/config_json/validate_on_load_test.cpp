@@ -5,9 +5,11 @@
 #include <string>
 
 #include <hotstate/backends/redis.hpp>
+#include <hotstate/backends/redis_sentinel.hpp>
 #include <hotstate/backends/sharded.hpp>
 #include <hotstate/json_config.hpp>
 
+#include "support/redis_sentinel.hpp"
 #include "support/redis_server.hpp"
 
 namespace backends = hotstate::backends;
@@ -71,4 +73,64 @@ TEST_CASE("validate_on_load: a user who may not run ACL is checked by a discarde
     CHECK(message.find("may not run SCRIPT (NOPERM") != std::string::npos);
     // nothing ran: the probe key was never written
     CHECK(server.command({"DBSIZE"})->integer == 0);
+}
+
+TEST_CASE("validate_on_load: with queues configured, their commands are checked too", "[config_json][redis]") {
+    redis_server server({.acl_users = {"app on >app-pass ~* &* +@all -blpop -wait"}});
+    const auto loading = [&](std::optional<hotstate::queue_options> queues) {
+        try {
+            (void)hotstate::load_store_config<backends::redis>(redis_object(server, "app", "app-pass"),
+                                                               {.queues = std::move(queues)});
+        } catch (const hotstate::error& failure) {
+            return failure.message();
+        }
+        return std::string();
+    };
+    // the store alone sends neither BLPOP nor WAIT
+    CHECK(loading(std::nullopt).empty());
+    CHECK(loading(hotstate::queue_options{}) ==
+          "hotstate: configuration: validate_on_load found 1 problem:\n  - " + server.address() +
+              ": user 'app' may not run BLPOP (This user has no permissions to run the 'blpop' command)");
+    // WAIT only when the queues wait for replicas
+    const std::string waiting = loading(hotstate::queue_options{.wait_replicas = 1});
+    CHECK(waiting.starts_with("hotstate: configuration: validate_on_load found 2 problems:"));
+    CHECK(waiting.find("may not run WAIT (This user has no permissions to run the 'wait' command)") != std::string::npos);
+}
+
+TEST_CASE("validate_on_load: the store's transactions (MULTI/EXEC) are checked, and the MULTI probe never runs EXEC",
+          "[config_json][redis]") {
+    redis_server dry({.acl_users = {"app on >app-pass ~* &* +@all -exec"}});
+    std::string message;
+    try {
+        (void)hotstate::load_store_config<backends::redis>(redis_object(dry, "app", "app-pass"));
+    } catch (const hotstate::error& failure) {
+        message = failure.message();
+    }
+    CHECK(message == "hotstate: configuration: validate_on_load found 1 problem:\n  - " + dry.address() +
+                         ": user 'app' may not run EXEC (This user has no permissions to run the 'exec' command)");
+    // without ACL DRYRUN the commands are queued and discarded: nothing runs, EXEC included
+    redis_server queued({.acl_users = {"app on >app-pass ~* &* +@all -@admin"}});
+    CHECK_NOTHROW(hotstate::load_store_config<backends::redis>(redis_object(queued, "app", "app-pass")));
+    CHECK(queued.command({"DBSIZE"})->integer == 0);
+}
+
+TEST_CASE("validate_on_load: a sentinel user who may not ask for the master gets the sentinel's reason",
+          "[config_json][sentinel]") {
+    hotstate::testing::redis_sentinel setup;
+    auto& sentinel = *setup.sentinels().front();
+    REQUIRE(sentinel.command({"ACL", "SETUSER", "watcher", "on", ">watch-pass", "+ping", "+auth"})->type == REDIS_REPLY_STATUS);
+    hotstate::redis::sentinel_config settings{.service_name = setup.service_name(), .sentinel_urls = {sentinel.url()}};
+    settings.sentinel_username = "watcher";
+    settings.sentinel_secret = hotstate::secret("watch-pass");
+    std::string message;
+    try {
+        (void)hotstate::load_store_config<backends::redis_sentinel>(
+            hotstate::config_to_json<backends::redis_sentinel>(settings, hotstate::json_secrets::revealed));
+    } catch (const hotstate::error& failure) {
+        message = failure.message();
+    }
+    INFO(message);
+    CHECK(message.starts_with("hotstate: configuration: validate_on_load found 1 problem:\n  - " + sentinel.address() +
+                              ": SENTINEL get-master-addr-by-name: NOPERM"));
+    CHECK(message.find("watch-pass") == std::string::npos);
 }

@@ -1,8 +1,15 @@
 // The doctor's rules as pure functions: each verdict boundary.
 #include <catch2/catch.hpp>
 
+#include <set>
+#include <string>
+
+#include <hotstate/detail/config/sent_commands.hpp>
+#include <hotstate/detail/config/transport_commands.hpp>
 #include <hotstate/detail/doctor/rules.hpp>
 #include <hotstate/detail/doctor/probe.hpp>
+#include <hotstate/detail/queue/redis_scripts.hpp>
+#include <hotstate/detail/redis/scripts.hpp>
 
 using namespace std::chrono_literals;
 namespace d = hotstate::detail::doctor;
@@ -85,4 +92,81 @@ TEST_CASE("INFO text is read field by field", "[doctor]") {
     CHECK(info.at("redis_version") == "7.0.15");
     CHECK(info.at("redis_mode") == "cluster");
     CHECK(info.at("maxmemory") == "0");
+}
+
+TEST_CASE("slot coverage: every slot assigned to a master that answers", "[doctor]") {
+    const std::vector<d::slot_range> map = {{0, 5460, "a:1"}, {5461, 10922, "b:2"}, {10923, 16383, "c:3"}};
+    const auto all = d::slot_coverage_rule(map, {}, "ok");
+    CHECK(all.result == verdict::pass);
+    CHECK(all.measured == "16384 of 16384 slots served (cluster_state ok)");
+    // a master the doctor cannot reach: its slots are lost even while the cluster still says ok
+    const auto dead = d::slot_coverage_rule(map, {"b:2"}, "ok");
+    CHECK(dead.result == verdict::fail);
+    CHECK(dead.measured == "10922 of 16384 slots served, 5462 on unreachable b:2 (cluster_state ok)");
+    // a hole in the map
+    const auto hole = d::slot_coverage_rule({{0, 5460, "a:1"}, {10923, 16383, "c:3"}}, {}, "fail");
+    CHECK(hole.result == verdict::fail);
+    CHECK(hole.measured == "10922 of 16384 slots served, 5462 unassigned (cluster_state fail)");
+    // everything answers but the cluster says fail (a partition the doctor does not see)
+    CHECK(d::slot_coverage_rule(map, {}, "fail").result == verdict::fail);
+}
+
+namespace {
+
+/// The names of the commands a Lua script calls (redis.call / redis.pcall with a literal name).
+std::set<std::string> called_by(std::string_view text) {
+    std::set<std::string> out;
+    for (const std::string_view call : {"redis.call('", "redis.pcall('"}) {
+        for (auto at = text.find(call); at != std::string_view::npos; at = text.find(call, at + 1)) {
+            const auto start = at + call.size();
+            out.emplace(text.substr(start, text.find('\'', start) - start));
+        }
+    }
+    return out;
+}
+
+std::set<std::string> names(const std::vector<hotstate::detail::config::sent_command>& list) {
+    std::set<std::string> out;
+    for (const auto& command : list) out.insert(command.argv.front());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("the command lists name every command the scripts call", "[doctor][config]") {
+    namespace cfg = hotstate::detail::config;
+    namespace r = hotstate::detail::redis;
+    namespace q = hotstate::detail::queue;
+    const auto store = names(cfg::store_commands(cfg::server_role::standalone));
+    for (const auto& script : {r::gcra_check, r::lock_acquire, r::lock_release, r::lock_extend, r::take_fallback})
+        for (const auto& name : called_by(script.text)) {
+            INFO("store script " << script.name << " calls " << name);
+            CHECK(store.count(name) == 1);
+        }
+    const auto queue = names(cfg::queue_commands({}));
+    for (const auto& script : {q::redis_enqueue, q::redis_claim, q::redis_heartbeat, q::redis_ack, q::redis_fail,
+                               q::redis_release, q::redis_counts, q::redis_dead, q::redis_requeue_dead, q::redis_purge})
+        for (const auto& name : called_by(script.text)) {
+            INFO("queue script " << script.name << " calls " << name);
+            CHECK(queue.count(name) == 1);
+        }
+}
+
+TEST_CASE("one list per capability: store, queues, transport", "[doctor][config]") {
+    namespace cfg = hotstate::detail::config;
+    const auto store = names(cfg::commands_sent(cfg::server_role::standalone, false, false, {}));
+    CHECK(store.count("BLPOP") == 0);
+    CHECK(store.count("PUBLISH") == 0);
+    const auto queues = names(cfg::commands_sent(cfg::server_role::standalone, false, false, {.queues = hotstate::queue_options{}, .transport = {}}));
+    CHECK(queues.count("BLPOP") == 1);
+    CHECK(queues.count("WAIT") == 0);
+    CHECK(names(cfg::queue_commands({.wait_replicas = 1})).count("WAIT") == 1);
+    const auto pubsub = names(cfg::commands_sent(cfg::server_role::cluster, true, false,
+                                                 {.queues = std::nullopt, .transport = cfg::transport_use(hotstate::transports::redis_pubsub_options{})}));
+    CHECK(pubsub.count("PUBLISH") == 1);
+    CHECK(pubsub.count("SUBSCRIBE") == 1);
+    CHECK(pubsub.count("READONLY") == 1);
+    const auto streams = cfg::transport_commands(hotstate::transports::redis_streams_options{.stream = "s", .cursor_key = "c"});
+    CHECK(names(streams) == std::set<std::string>{"GET", "PING", "SET", "XADD", "XINFO", "XREAD"});
+    CHECK(names(cfg::transport_commands(hotstate::transports::redis_streams_options{})).count("SET") == 0);
 }

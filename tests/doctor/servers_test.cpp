@@ -88,7 +88,7 @@ TEST_CASE("doctor: no persistence warns, and fails when queues are configured", 
     CHECK(verdict_of(without_queues, "persistence") == verdict::warn);
     CHECK(without_queues.find("persistence")->measured == "rdb off, aof off");
     CHECK(without_queues.exit_code() == 1);
-    options.queues = true;
+    options.queues = hotstate::queue_options{};
     const auto with_queues = hotstate::doctor::examine_url(server.url(), options);
     CHECK(verdict_of(with_queues, "persistence") == verdict::fail);
     CHECK(with_queues.exit_code() == 2);
@@ -116,6 +116,36 @@ TEST_CASE("doctor: a user who may not run EVALSHA fails the ACL check", "[doctor
     CHECK(report.find("acl")->measured == "user 'app' may not run EVALSHA");
     CHECK(report.table().find("app-pass") == std::string::npos);
     CHECK(report.exit_code() == 2);
+}
+
+TEST_CASE("doctor: the ACL check covers the coordinator's transport and the queues when configured", "[doctor][redis]") {
+    auto settings = well_configured();
+    settings.acl_users = {"app on >app-pass ~* &* +@all -publish -xadd -blpop"};
+    redis_server server(settings);
+    hotstate::redis::config config{.url = server.url()};
+    config.node.auth_username = "app";
+    config.node.auth_secret = hotstate::secret("app-pass");
+    // the store alone: everything it sends is allowed
+    CHECK(verdict_of(hotstate::doctor::examine(config, quick()), "acl") == verdict::pass);
+
+    auto with_pubsub = quick();
+    with_pubsub.transport = hotstate::transports::redis_pubsub_options{.channel = "mail:cluster"};
+    const auto pubsub = hotstate::doctor::examine(config, with_pubsub);
+    CHECK(verdict_of(pubsub, "acl") == verdict::fail);
+    CHECK(pubsub.find("acl")->measured == "user 'app' may not run PUBLISH");
+    CHECK(pubsub.exit_code() == 2);
+
+    auto with_streams = quick();
+    with_streams.transport = hotstate::transports::redis_streams_options{.stream = "mail:events"};
+    const auto streams = hotstate::doctor::examine(config, with_streams);
+    CHECK(verdict_of(streams, "acl") == verdict::fail);
+    CHECK(streams.find("acl")->measured == "user 'app' may not run XADD");
+
+    auto with_queues = quick();
+    with_queues.queues = hotstate::queue_options{};
+    const auto queues = hotstate::doctor::examine(config, with_queues);
+    CHECK(verdict_of(queues, "acl") == verdict::fail);
+    CHECK(queues.find("acl")->measured == "user 'app' may not run BLPOP");
 }
 
 TEST_CASE("doctor: a wrong password fails at connect without showing it", "[doctor][redis]") {
@@ -148,14 +178,21 @@ TEST_CASE("doctor: a cluster is checked node by node; a master down fails", "[do
     CHECK(healthy.mode == "cluster");
     CHECK(healthy.find("mode")->measured == "cluster: 3 masters, 0 replicas");
     CHECK(verdict_of(healthy, "slot coverage") == verdict::pass);
+    CHECK(healthy.find("slot coverage")->measured == "16384 of 16384 slots served (cluster_state ok)");
     for (std::size_t i = 0; i < 3; ++i) CHECK(healthy.find("version", cluster.node(i).address()) != nullptr);
     CHECK(healthy.find("connect") == nullptr);
 
     const std::string down = cluster.node(1).address();
     cluster.node(1).kill();
+    // at once: the cluster has not noticed yet (cluster_state is still ok for
+    // cluster-node-timeout), but the doctor cannot reach the master, so its
+    // slots are not served
     hotstate::redis::cluster_config config{.urls = {cluster.node(0).url()}};
     const auto report = hotstate::doctor::examine(config, quick());
     INFO(report.table());
+    CHECK(verdict_of(report, "slot coverage") == verdict::fail);
+    CHECK(report.find("slot coverage")->measured.find(" on unreachable " + down + " (cluster_state ") != std::string::npos);
+    CHECK_FALSE(report.find("slot coverage")->measured.starts_with("16384 of 16384"));
     const auto* line = report.find("connect", down);
     REQUIRE(line != nullptr);
     CHECK(line->result == verdict::fail);
@@ -223,6 +260,37 @@ TEST_CASE("hotstate-doctor: exit status 0 / 1 / 2, --json, and a configuration f
     };
     CHECK(verdict_line(good.address(), "maxmemory-policy") == "PASS");
     CHECK(verdict_line(bad.address(), "maxmemory-policy") == "FAIL");
+
+    // queues and a coordinator in the file: their commands join the ACL check
+    auto limited = well_configured();
+    limited.acl_users = {"app on >app-pass ~* &* +@all -publish"};
+    redis_server no_publish(limited);
+    const auto full = dir.path() / "full.json";
+    std::ofstream(full) << R"({"inMemoryStore": {"@type": "Redis", "url": ")" << no_publish.url()
+                        << R"(", "authUsername": "app", "authSecret": "app-pass"},
+        "queues": {"lease": "1m", "maxAttempts": 3},
+        "coordinator": {"@type": "Default", "channel": "mail:cluster", "nodeId": 1}})";
+    CHECK(run({"--pings", "20", full.string()}) == 2);
+    CHECK(verdict_line(no_publish.address(), "acl") == "FAIL");
+    CHECK(output().find("user 'app' may not run PUBLISH") != std::string::npos);
+    // a coordinator on its own server is examined too, with the transport's commands
+    const auto own = dir.path() / "own.json";
+    std::ofstream(own) << R"({"inMemoryStore": {"@type": "Redis", "url": ")" << good.url()
+                       << R"(", "authUsername": "app", "authSecret": "app-pass"},
+        "coordinator": {"@type": "Redis", "url": ")"
+                       << no_publish.url() << R"(", "authUsername": "app", "authSecret": "app-pass", "stream": "mail:events"}})";
+    CHECK(run({"--pings", "20", own.string()}) <= 1);  // streams: XADD is allowed, PUBLISH is not needed
+    CHECK(verdict_line(no_publish.address(), "coordinator acl") == "PASS");
+    CHECK(verdict_line(good.address(), "acl") == "PASS");
+
+    // an embedded store has no server to examine; its Redis coordinator still is
+    const auto embedded = dir.path() / "embedded.json";
+    std::ofstream(embedded) << R"({"inMemoryStore": {"@type": "Memory"},
+        "coordinator": {"@type": "Redis", "url": ")" << no_publish.url()
+                            << R"(", "authUsername": "app", "authSecret": "app-pass", "channel": "mail:cluster"}})";
+    CHECK(run({"--pings", "20", embedded.string()}) == 2);
+    CHECK(output().find("embedded store (\"Memory\"): no Redis server to examine") != std::string::npos);
+    CHECK(verdict_line(no_publish.address(), "coordinator acl") == "FAIL");
 
     CHECK(run({"--mailboxes"}) == 2);
     CHECK(output().starts_with("usage: hotstate-doctor"));

@@ -6,8 +6,15 @@
 // JSON configuration file is loaded as hotstate loads it (its store object is
 // the top-level object, or the member NAME, "inMemoryStore" when present) and
 // the servers it names are examined with its credentials and TLS settings
-// ("Redis", "RedisCluster", "Sentinel", or "Sharded" over Redis and Redis
-// Cluster shards, each examined in turn).
+// ("Redis", "RedisCluster", "Sentinel", or "Sharded" over such shards, each
+// examined in turn). The file's "queues" object (queue
+// options, hotstate/config/queue.hpp) makes missing persistence fail and adds
+// the queues' commands to the ACL check; its "coordinator" object adds the
+// transport's commands: on the store's servers for "Default", on its own
+// servers (checked too, lines named "coordinator ...") for "Redis" and
+// "RedisCluster". The
+// transport is Redis Streams when the object has a streams field ("stream",
+// "cursorKey", ...), pub/sub otherwise. --queues: queues with default options.
 // Prints a table of PASS / WARN / FAIL lines (or --json) and exits 0 when
 // everything passes, 1 with warnings, 2 with failures (and 2 on a usage or
 // configuration error, with the reason on stderr).
@@ -23,6 +30,8 @@
 #include <hotstate/backends/redis_cluster.hpp>
 #include <hotstate/backends/redis_sentinel.hpp>
 #include <hotstate/backends/sharded.hpp>
+#include <hotstate/config/coordinator.hpp>
+#include <hotstate/config/queue.hpp>
 #include <hotstate/doctor.hpp>
 #include <hotstate/json_config.hpp>
 
@@ -36,24 +45,47 @@ bool parse_count(std::string_view text, std::uint64_t& out) {
            std::from_chars(text.data(), text.data() + text.size(), out).ptr == text.data() + text.size();
 }
 
-hotstate::doctor::report examine_file(const std::string& file, std::string member, hotstate::doctor::options& options) {
+/// The coordinator object's transport: streams when it names a streams-only field, else pub/sub.
+bool streams_transport(const hotstate::detail::config::json& object) {
+    for (const char* field : {"stream", "maxLength", "cursorKey", "fromBeginning", "onInvalidCursor", "readCount", "block"})
+        if (object.contains(field)) return true;
+    return false;
+}
+
+template <class TransportOptions>
+void add_coordinator(const std::string& text, const std::string& file, hotstate::doctor::options& options,
+                     hotstate::doctor::report& coordinator_report) {
+    const auto coordinator = hotstate::load_coordinator_config<TransportOptions>(
+        text, {.member = "coordinator", .validate_on_load = false, .origin = file});
+    if (!coordinator.connection && !coordinator.cluster) {
+        // "Default": the transport runs on the store's servers
+        options.transport = coordinator.transport;
+        return;
+    }
+    // "Redis" or "RedisCluster": its own servers, examined with the transport's commands (and not the queues')
+    hotstate::doctor::options own = options;
+    own.transport = coordinator.transport;
+    own.queues.reset();
+    coordinator_report = coordinator.connection ? hotstate::doctor::examine(*coordinator.connection, own)
+                                                : hotstate::doctor::examine(*coordinator.cluster, own);
+    for (auto& line : coordinator_report.checks) line.name = "coordinator " + line.name;
+}
+
+hotstate::doctor::report examine_store(const std::string& text, const std::string& file, const std::string& member,
+                                       const hotstate::doctor::options& options) {
     namespace cfg = hotstate::detail::config;
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw hotstate::error(hotstate::errc::configuration, "hotstate-doctor: cannot read '" + file + "'");
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const cfg::json document = cfg::parse(text, file);
-    if (member.empty() && document.is_object() && document.contains("inMemoryStore")) member = "inMemoryStore";
-    if (document.is_object() && document.contains("queues")) options.queues = true;
     const cfg::json& object = member.empty() || !document.is_object() || !document.contains(member) ? document : document[member];
     const std::string type = object.is_object() && object.contains("@type") && object["@type"].is_string()
                                  ? object["@type"].get<std::string>()
                                  : std::string();
-    const hotstate::json_load_options load{.member = member, .validate_on_load = false, .origin = file};
+    const hotstate::json_load_options load{.member = member, .validate_on_load = false, .origin = file, .queues = {}};
     if (type == "RedisCluster")
         return hotstate::doctor::examine(hotstate::load_store_config<hotstate::backends::redis_cluster>(text, load), options);
     if (type == "Sharded") {
-        // every shard, Redis or Redis Cluster, one after the other
-        using sharded = hotstate::backends::sharded<hotstate::backends::redis, hotstate::backends::redis_cluster>;
+        // every shard, Redis, Redis Cluster or Sentinel, one after the other
+        using sharded = hotstate::backends::sharded<hotstate::backends::redis, hotstate::backends::redis_cluster,
+                                                    hotstate::backends::redis_sentinel>;
         const auto shards = hotstate::load_store_config<sharded>(text, load);
         hotstate::doctor::report all{.mode = "sharded", .checks = {}};
         const auto add = [&](const hotstate::doctor::report& one) {
@@ -61,12 +93,48 @@ hotstate::doctor::report examine_file(const std::string& file, std::string membe
         };
         for (const auto& shard : std::get<0>(shards)) add(hotstate::doctor::examine(shard, options));
         for (const auto& shard : std::get<1>(shards)) add(hotstate::doctor::examine(shard, options));
+        for (const auto& shard : std::get<2>(shards)) add(hotstate::doctor::examine(shard, options));
         return all;
+    }
+    if (type == "Memory" || type == "Default") {
+        // an embedded store: checked as the loader checks it, but no Redis server to examine
+        if (type == "Memory") (void)hotstate::load_store_config<hotstate::backends::memory>(text, load);
+#ifdef HOTSTATE_DETAIL_CONFIG_HAS_SQLITE
+        if (type == "Default") (void)hotstate::load_store_config<hotstate::backends::sqlite>(text, load);
+#endif
+        hotstate::doctor::report embedded{.mode = "embedded", .checks = {}};
+        embedded.checks.push_back({"", "mode", hotstate::doctor::verdict::pass,
+                                   "embedded store (\"" + type + "\"): no Redis server to examine",
+                                   "standalone, cluster or sentinel"});
+        return embedded;
     }
     if (type == "Sentinel")
         return hotstate::doctor::examine(hotstate::load_store_config<hotstate::backends::redis_sentinel>(text, load), options);
     // "Redis", and anything else: the loader names what is wrong
     return hotstate::doctor::examine(hotstate::load_store_config<hotstate::backends::redis>(text, load), options);
+}
+
+/// A configuration file: its store object ("inMemoryStore" when present, or
+/// --member), its "queues" options and its "coordinator" object.
+hotstate::doctor::report examine_file(const std::string& file, std::string member, hotstate::doctor::options& options) {
+    namespace cfg = hotstate::detail::config;
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw hotstate::error(hotstate::errc::configuration, "hotstate-doctor: cannot read '" + file + "'");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const cfg::json document = cfg::parse(text, file);
+    if (member.empty() && document.is_object() && document.contains("inMemoryStore")) member = "inMemoryStore";
+    if (document.is_object() && document.contains("queues"))
+        options.queues = hotstate::load_queue_options(text, {.member = "queues", .validate_on_load = false, .origin = file});
+    hotstate::doctor::report coordinator_report{.mode = "", .checks = {}};
+    if (document.is_object() && document.contains("coordinator")) {
+        if (streams_transport(document["coordinator"]))
+            add_coordinator<hotstate::transports::redis_streams_options>(text, file, options, coordinator_report);
+        else
+            add_coordinator<hotstate::transports::redis_pubsub_options>(text, file, options, coordinator_report);
+    }
+    auto report = examine_store(text, file, member, options);
+    report.checks.insert(report.checks.end(), coordinator_report.checks.begin(), coordinator_report.checks.end());
+    return report;
 }
 
 }  // namespace
@@ -83,7 +151,7 @@ int main(int argc, char** argv) {
         if (arg == "--json") {
             json = true;
         } else if (arg == "--queues") {
-            options.queues = true;
+            options.queues = hotstate::queue_options{};
         } else if (arg == "--mailboxes" && parse_count(value(), count)) {
             options.mailboxes = count;
         } else if (arg == "--pings" && parse_count(value(), count) && count > 0) {

@@ -14,6 +14,7 @@
 //   checks<T>         value rules beyond the type (a URL that parses, a pool
 //                     of at least one connection), reported at the field
 // Values by type: bool; integers (range-checked against the field's type);
+// floating-point numbers;
 // std::string; hotstate::secret (a literal, {"@type": "Value", "secret": ...},
 // {"@type": "EnvironmentVariable", "variable": ...} or {"@type": "File",
 // "path": ...}); std::chrono durations as "10s" / "250ms" strings; enums by
@@ -180,6 +181,9 @@ public:
                 }
             }
             fail(path, "unknown value " + shown_text(text) + " (expected one of " + allowed + ")");
+        } else if constexpr (std::is_floating_point_v<T>) {
+            if (!j.is_number()) fail(path, "expected a number, got " + kind(j));
+            out = j.get<T>();
         } else if constexpr (std::is_integral_v<T>) {
             read_integer(out, j, path);
         } else if constexpr (traits::is_optional<T>::value) {
@@ -383,7 +387,7 @@ void write_fields(json& out, const T& value, secret_output secrets) {
 
 template <class T>
 json write_value(const T& value, secret_output secrets) {
-    if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string> || std::is_integral_v<T>) {
+    if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string> || std::is_arithmetic_v<T>) {
         return json(value);
     } else if constexpr (std::is_same_v<T, secret>) {
         if (secrets == secret_output::masked) return json(std::string(to_string(value)));

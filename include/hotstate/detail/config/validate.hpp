@@ -27,11 +27,11 @@ namespace hotstate::detail::config {
 
 /// Configs without a server (embedded, SQLite): nothing to connect to.
 template <class Config>
-void validate(const Config&, std::vector<std::string>&) {}
+void validate(const Config&, std::vector<std::string>&, const capabilities& = {}) {}
 
 /// Connects to `settings` (as `role`) and checks the ACL; appends what failed to `problems`.
 inline void validate_server(const ::hotstate::redis::config& settings, server_role role, bool read_from_replicas,
-                            std::vector<std::string>& problems, const std::vector<sent_command>& extra = {}) {
+                            std::vector<std::string>& problems, const capabilities& with = {}) {
     ::hotstate::redis::endpoint where;
     try {
         where = ::hotstate::redis::resolve(settings);
@@ -41,9 +41,7 @@ inline void validate_server(const ::hotstate::redis::config& settings, server_ro
     }
     try {
         ::hotstate::redis::connection c(where, probe_options(settings.node));
-        auto commands = sent_commands(role, read_from_replicas, where.db != 0);
-        commands.insert(commands.end(), extra.begin(), extra.end());
-        const acl_report report = check_acl(c, commands);
+        const acl_report report = check_acl(c, commands_sent(role, read_from_replicas, where.db != 0, with));
         for (const auto& denied : report.denied)
             problems.push_back(where.address() + ": user '" + (report.user.empty() ? "default" : report.user) +
                                "' may not run " + denied);
@@ -52,18 +50,21 @@ inline void validate_server(const ::hotstate::redis::config& settings, server_ro
     }
 }
 
-inline void validate(const ::hotstate::redis::config& settings, std::vector<std::string>& problems) {
-    validate_server(settings, server_role::standalone, false, problems);
+inline void validate(const ::hotstate::redis::config& settings, std::vector<std::string>& problems,
+                     const capabilities& with = {}) {
+    validate_server(settings, server_role::standalone, false, problems, with);
 }
 
-inline void validate(const ::hotstate::redis::cluster_config& settings, std::vector<std::string>& problems) {
+inline void validate(const ::hotstate::redis::cluster_config& settings, std::vector<std::string>& problems,
+                     const capabilities& with = {}) {
     for (const auto& url : settings.urls) {
         ::hotstate::redis::config node{.url = url, .node = settings.node};
-        validate_server(node, server_role::cluster, settings.read_from_replicas, problems);
+        validate_server(node, server_role::cluster, settings.read_from_replicas, problems, with);
     }
 }
 
-inline void validate(const ::hotstate::redis::sentinel_config& settings, std::vector<std::string>& problems) {
+inline void validate(const ::hotstate::redis::sentinel_config& settings, std::vector<std::string>& problems,
+                     const capabilities& with = {}) {
     bool master_checked = false;
     for (const auto& url : settings.sentinel_urls) {
         ::hotstate::redis::config sentinel{.url = url, .node = settings.node};
@@ -75,7 +76,12 @@ inline void validate(const ::hotstate::redis::sentinel_config& settings, std::ve
             ::hotstate::redis::connection c(where, probe_options(sentinel.node));
             auto answer = c.command("SENTINEL get-master-addr-by-name", "SENTINEL", "get-master-addr-by-name",
                                     settings.service_name);
-            if (answer.is_error() || answer->type != REDIS_REPLY_ARRAY || answer->elements != 2) {
+            if (answer.is_error()) {
+                // NOPERM for the sentinel user, or a sentinel that is not one: the server's own words
+                problems.push_back(where.address() + ": SENTINEL get-master-addr-by-name: " + reason_text(answer.text()));
+                continue;
+            }
+            if (answer->type != REDIS_REPLY_ARRAY || answer->elements != 2) {
                 problems.push_back(where.address() + ": the sentinel does not know the service '" +
                                    reason_text(settings.service_name) + "'");
                 continue;
@@ -88,7 +94,7 @@ inline void validate(const ::hotstate::redis::sentinel_config& settings, std::ve
             ::hotstate::redis::config master{
                 .url = "redis://" + (v6 ? "[" + host + "]" : host) + ":" + port + "/" + std::to_string(settings.db),
                 .node = settings.node};
-            validate_server(master, server_role::master, false, problems);
+            validate_server(master, server_role::master, false, problems, with);
         } catch (const error& failure) {
             problems.push_back(failure.message());
         }
@@ -96,14 +102,14 @@ inline void validate(const ::hotstate::redis::sentinel_config& settings, std::ve
 }
 
 template <class Config>
-void validate_each(const std::vector<Config>& list, std::vector<std::string>& problems) {
-    for (const auto& item : list) validate(item, problems);
+void validate_each(const std::vector<Config>& list, std::vector<std::string>& problems, const capabilities& with) {
+    for (const auto& item : list) validate(item, problems, with);
 }
 
 /// Sharded: every shard.
 template <class... Lists>
-void validate(const std::tuple<Lists...>& shards, std::vector<std::string>& problems) {
-    std::apply([&](const auto&... lists) { ((validate_each(lists, problems)), ...); }, shards);
+void validate(const std::tuple<Lists...>& shards, std::vector<std::string>& problems, const capabilities& with = {}) {
+    std::apply([&](const auto&... lists) { ((validate_each(lists, problems, with)), ...); }, shards);
 }
 
 

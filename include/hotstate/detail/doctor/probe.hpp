@@ -4,6 +4,7 @@
 // rather than an exception, so one dead node does not hide the others.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <span>
@@ -28,7 +29,9 @@ namespace hotstate::detail::doctor {
 struct node_rules {
     std::size_t pings = 300;
     std::optional<std::uint64_t> mailboxes;
-    bool queues = false;
+    /// What is configured besides the store (queues, the coordinator's transport):
+    /// the persistence rule and the ACL check follow it.
+    config::capabilities sends;
     std::size_t sample_keys = 1000;
     std::chrono::microseconds p50_limit{1000};
     std::chrono::microseconds p99_limit{5000};
@@ -79,7 +82,7 @@ public:
         : where_(std::move(where)), options_(options), rules_(rules), out_(out), server_(where_.address()) {}
 
     /// Runs every check of a data node in `role`. False when the server could not be reached.
-    bool run(config::server_role role) {
+    bool run(config::server_role role, bool read_from_replicas = false) {
         std::optional<::hotstate::redis::connection> c;
         try {
             c.emplace(where_, options_);
@@ -94,7 +97,7 @@ public:
             out_.push_back(eviction_rule(server_, field(info, "maxmemory_policy")));
             const auto save = config_get(*c, "save");
             out_.push_back(persistence_rule(server_, save ? std::optional<std::string_view>(*save) : std::nullopt,
-                                            field(info, "aof_enabled") == "1", rules_.queues));
+                                            field(info, "aof_enabled") == "1", rules_.sends.queues.has_value()));
             const auto keepalive = config_get(*c, "tcp-keepalive");
             std::optional<long long> keepalive_seconds;
             if (keepalive) keepalive_seconds = std::stoll(*keepalive);
@@ -109,7 +112,7 @@ public:
                                            bounded ? "maxmemory" : "system memory (no maxmemory)"));
             }
             if (role != config::server_role::cluster || field(info, "role") == "master") keyspace(*c);
-            acl(*c, role);
+            acl(*c, role, read_from_replicas);
         } catch (const error& failure) {
             out_.push_back({server_, "probe", verdict::fail, failure.message(), "the server answers the doctor's commands"});
         }
@@ -190,13 +193,17 @@ private:
                             "sampled (SCAN, MEMORY USAGE), up to " + std::to_string(rules_.sample_keys) + " keys"});
     }
 
-    void acl(::hotstate::redis::connection& c, config::server_role role) {
-        const auto report = config::check_acl(c, config::sent_commands(role, false, where_.db != 0));
+    void acl(::hotstate::redis::connection& c, config::server_role role, bool read_from_replicas) {
+        const auto report =
+            config::check_acl(c, config::commands_sent(role, read_from_replicas, where_.db != 0, rules_.sends));
         const std::string user = report.user.empty() ? "default" : report.user;
         std::string measured = report.denied.empty() ? "user '" + user + "' may run all" : "user '" + user + "' may not run ";
-        for (std::size_t i = 0; i < report.denied.size(); ++i) {
-            const std::string& line = report.denied[i];
-            measured += (i ? ", " : "") + line.substr(0, line.find(' '));
+        std::vector<std::string> names;  // a command denied on two probe keys is named once
+        for (const auto& line : report.denied) {
+            std::string name = line.substr(0, line.find(' '));
+            if (std::find(names.begin(), names.end(), name) != names.end()) continue;
+            measured += (names.empty() ? "" : ", ") + name;
+            names.push_back(std::move(name));
         }
         out_.push_back({server_, "acl", report.denied.empty() ? verdict::pass : verdict::fail, measured,
                         "every command hotstate sends (" + report.method + ")"});

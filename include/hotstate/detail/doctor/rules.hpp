@@ -174,3 +174,50 @@ using ::hotstate::doctor::verdict;
 }
 
 }  // namespace hotstate::detail::doctor
+
+namespace hotstate::detail::doctor {
+
+/// Slots [first, last] as CLUSTER SLOTS assigns them to a master ("host:port").
+struct slot_range {
+    unsigned first = 0;
+    unsigned last = 0;
+    std::string master;
+};
+
+/// Slot coverage from the slot map and what the doctor could reach itself:
+/// a slot is served when a range assigns it to a master that answered. This
+/// does not wait for the cluster to notice a dead master (cluster_state turns
+/// "fail" only after cluster-node-timeout), so the verdict is right at once.
+/// `unreachable`: the masters that did not answer; `state`: CLUSTER INFO's cluster_state.
+[[nodiscard]] inline check slot_coverage_rule(const std::vector<slot_range>& ranges,
+                                              const std::vector<std::string>& unreachable, std::string_view state) {
+    constexpr unsigned slots = 16384;
+    std::vector<bool> assigned(slots, false);
+    std::vector<bool> served(slots, false);
+    for (const auto& range : ranges) {
+        const bool up = std::find(unreachable.begin(), unreachable.end(), range.master) == unreachable.end();
+        for (unsigned s = range.first; s <= range.last && s < slots; ++s) {
+            assigned[s] = true;
+            if (up) served[s] = true;
+        }
+    }
+    const auto count = [](const std::vector<bool>& bits) {
+        return static_cast<unsigned>(std::count(bits.begin(), bits.end(), true));
+    };
+    const unsigned served_slots = count(served);
+    const unsigned unassigned = slots - count(assigned);
+    std::string measured = std::to_string(served_slots) + " of 16384 slots served";
+    if (unassigned > 0) measured += ", " + std::to_string(unassigned) + " unassigned";
+    for (const auto& master : unreachable) {
+        unsigned lost = 0;
+        for (const auto& range : ranges)
+            if (range.master == master) lost += range.last - range.first + 1;
+        if (lost > 0) measured += ", " + std::to_string(lost) + " on unreachable " + master;
+    }
+    measured += " (cluster_state " + std::string(state) + ")";
+    const bool covered = served_slots == slots && state == "ok";
+    return {"", "slot coverage", covered ? verdict::pass : verdict::fail, std::move(measured),
+            "all 16384 slots assigned (CLUSTER SLOTS) to masters that answer, and cluster_state ok"};
+}
+
+}  // namespace hotstate::detail::doctor
