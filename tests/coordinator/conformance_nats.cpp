@@ -23,6 +23,7 @@ hotstate::transports::nats_settings shared_settings() {
     hotstate::transports::nats_settings settings;
     settings.url = shared_server().url();
     settings.connect_on_start = true;  // so a node sends as soon as it exists
+    settings.reconnect_wait = std::chrono::milliseconds{50};  // back soon after a server restart
     return settings;
 }
 
@@ -41,6 +42,8 @@ struct nats_fixture {
         raw.send(bytes);
         raw.flush();
     }
+    void stop_server() { shared_server().stop(); }
+    void start_server() { shared_server().start(); }
 };
 
 struct nats_jetstream_fixture {
@@ -55,6 +58,8 @@ struct nats_jetstream_fixture {
     }
     static bool ready(transport& t) { return t.subscribed(); }
     void inject(std::string_view bytes) { make(999).send(bytes); }
+    void stop_server() { shared_server().stop(); }
+    void start_server() { shared_server().start(); }
 };
 
 }  // namespace
