@@ -314,6 +314,73 @@ TEST_CASE("jetstream: a consumer node SIGKILLed while handling slowly gets again
     CHECK(duplicates <= 10);
 }
 
+namespace {
+
+/// The server's view of a durable consumer, read on a connection of the test's own.
+struct consumer_view {
+    bool exists = false;
+    bool push = false;
+    std::uint64_t ack_floor = 0;  ///< last stream sequence acknowledged
+    std::int64_t ack_wait_ms = 0;
+    std::int64_t max_ack_pending = 0;
+};
+
+consumer_view look_up_consumer(const nats_server& server, const std::string& stream, const std::string& consumer) {
+    natsConnection* nc = nullptr;
+    REQUIRE(natsConnection_ConnectTo(&nc, server.url().c_str()) == NATS_OK);
+    jsCtx* js = nullptr;
+    REQUIRE(natsConnection_JetStream(&js, nc, nullptr) == NATS_OK);
+    consumer_view view;
+    jsConsumerInfo* info = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    if (js_GetConsumerInfo(&info, js, stream.c_str(), consumer.c_str(), nullptr, &code) == NATS_OK && info) {
+        view.exists = true;
+        view.push = info->Config->DeliverSubject != nullptr;
+        view.ack_floor = info->AckFloor.Stream;
+        view.ack_wait_ms = info->Config->AckWait / 1'000'000;
+        view.max_ack_pending = info->Config->MaxAckPending;
+        jsConsumerInfo_Destroy(info);
+    }
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    return view;
+}
+
+}  // namespace
+
+TEST_CASE("jetstream: a node's durable consumer is made explicitly, outlives the node, and a node made again "
+          "resumes from its position",
+          "[coordinator][nats][jetstream][durable]") {
+    nats_server server;
+    recorder sender_box;
+    auto sender = make_js_node(server, 1, sender_box);
+    CHECK_FALSE(look_up_consumer(server, "TEST", "node-2").exists);  // nothing until node 2 starts
+    {
+        recorder first_life;
+        auto node = make_js_node(server, 2, first_life);
+        const auto made = look_up_consumer(server, "TEST", "node-2");
+        REQUIRE(made.exists);
+        CHECK(made.push);
+        CHECK(made.ack_wait_ms == 1000);  // js_options(): the transport's own settings, not the library's
+        CHECK(made.max_ack_pending == 1024);
+        for (std::uint64_t n = 1; n <= 40; ++n) sender->publish(ping{1, n, ""});
+        REQUIRE(eventually([&] { return first_life.count(1) == 40; }));
+        REQUIRE(eventually([&] { return look_up_consumer(server, "TEST", "node-2").ack_floor > 0; }));
+    }  // node 2 stops: its subscription is unsubscribed and destroyed
+    const auto kept = look_up_consumer(server, "TEST", "node-2");
+    REQUIRE(kept.exists);  // the consumer, and the position in it, stay on the server
+    for (std::uint64_t n = 41; n <= 60; ++n) sender->publish(ping{1, n, "while node 2 is away"});
+    REQUIRE(sender->flush());
+    recorder second_life;
+    auto node = make_js_node(server, 2, second_life);
+    REQUIRE(eventually([&] { return second_life.count(1) == 20; }));
+    const auto got = second_life.from(1);
+    CHECK(got.front() == 41);  // from where it stopped: nothing again, nothing missed
+    CHECK(got.back() == 60);
+    CHECK(coord_test::strictly_increasing(got));
+    CHECK(second_life.all_gaps().empty());
+}
+
 TEST_CASE("jetstream: a node without a consumer name, or a bad stream name, is a configuration error",
           "[coordinator][nats][jetstream][errors]") {
     transports::nats_settings settings;

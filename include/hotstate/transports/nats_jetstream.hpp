@@ -3,7 +3,10 @@
 // Durable: one stream per coordinator (created on first use, file storage,
 // bounded by max_messages / max_age), and one durable consumer per node (its
 // name is the node's identity: a node that comes back under the same name
-// resumes where it stopped, within the stream's retention).
+// resumes where it stopped, within the stream's retention). The consumer is
+// created explicitly (js_AddConsumer) and the subscription only binds to it, so
+// the node's position never depends on what the client library does with a
+// consumer when a subscription ends.
 //
 // Sending: a JetStream publish, which returns once the stream stored the
 // message (the server's acknowledgement); a failure throws, and the
@@ -192,10 +195,12 @@ private:
         void operator()(jsCtx* js) const noexcept { jsCtx_Destroy(js); }
     };
     struct subscription_deleter {
-        // Destroy without Unsubscribe: unsubscribing would delete a consumer the
-        // subscription created, and with it the node's position; Destroy keeps it
-        // (nats.c 3.4 and later)
-        void operator()(natsSubscription* sub) const noexcept { natsSubscription_Destroy(sub); }
+        // the subscription is bound to a consumer made explicitly (bind()): unsubscribing
+        // ends this node's interest, the consumer and its position stay on the server
+        void operator()(natsSubscription* sub) const noexcept {
+            natsSubscription_Unsubscribe(sub);
+            natsSubscription_Destroy(sub);
+        }
     };
 
     struct shared {
@@ -268,37 +273,65 @@ private:
         state_->last_error = problem.message();
     }
 
-    /// Binds (or creates) this node's durable consumer; returns the last stream sequence it acknowledged.
+    /// Makes sure this node's durable consumer exists, creating it explicitly (js_AddConsumer,
+    /// with the options' ack wait, pending bound and start policy) when it does not, then
+    /// binds a subscription to it. The subscription does not own the consumer: unsubscribing
+    /// it leaves the consumer, and with it the node's position, on the server, whatever the
+    /// client library does with consumers a subscription created itself. An existing consumer
+    /// is used as it is (its own limits). Returns the subscription; `ack_floor` is the last
+    /// stream sequence the consumer had acknowledged.
     natsSubscription* bind(std::uint64_t& ack_floor) {
         shared& state = *state_;
+        const std::string where = "consumer '" + state.options.consumer + "' of stream '" + state.options.stream + "'";
+        jsErrCode code = static_cast<jsErrCode>(0);
+        jsConsumerInfo* info = nullptr;
+        natsStatus status = js_GetConsumerInfo(&info, state.js.get(), state.options.stream.c_str(),
+                                               state.options.consumer.c_str(), nullptr, &code);
+        if (status == NATS_NOT_FOUND || code == JSConsumerNotFoundErr) {
+            natsInbox* inbox = nullptr;
+            status = natsInbox_Create(&inbox);
+            if (status != NATS_OK) throw detail::nats::status_error(status, "creating " + where, state.link.servers());
+            jsConsumerConfig config;
+            jsConsumerConfig_Init(&config);
+            config.Durable = state.options.consumer.c_str();
+            config.DeliverSubject = inbox;  // a push consumer: the server sends, within max_ack_pending
+            config.FilterSubject = state.options.subject.c_str();
+            config.AckPolicy = js_AckExplicit;
+            config.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(state.options.ack_wait).count();
+            config.MaxAckPending = state.options.max_ack_pending;
+            config.DeliverPolicy = state.options.from_beginning ? js_DeliverAll : js_DeliverNew;
+            code = static_cast<jsErrCode>(0);
+            status = js_AddConsumer(&info, state.js.get(), state.options.stream.c_str(), &config, nullptr, &code);
+            natsInbox_Destroy(inbox);
+            if (status != NATS_OK) {
+                // another instance under the same name made it meanwhile: use that one
+                code = static_cast<jsErrCode>(0);
+                status = js_GetConsumerInfo(&info, state.js.get(), state.options.stream.c_str(),
+                                            state.options.consumer.c_str(), nullptr, &code);
+            }
+        }
+        if (status != NATS_OK || info == nullptr) throw with_code(status, code, "looking up or creating " + where);
+        ack_floor = info->AckFloor.Stream;
+        const bool push = info->Config != nullptr && info->Config->DeliverSubject != nullptr &&
+                          info->Config->DeliverSubject[0] != '\0';
+        jsConsumerInfo_Destroy(info);
+        if (!push)
+            throw error(errc::configuration, "hotstate nats_jetstream: " + where +
+                                                 " exists as a pull consumer; this transport needs a push consumer "
+                                                 "(delete it, or choose another name)");
         jsSubOptions options;
         jsSubOptions_Init(&options);
         options.Stream = state.options.stream.c_str();
+        options.Consumer = state.options.consumer.c_str();  // bind only: never creates, never deletes
         options.ManualAck = true;
-        options.Config.Durable = state.options.consumer.c_str();
-        options.Config.AckPolicy = js_AckExplicit;
-        options.Config.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(state.options.ack_wait).count();
-        options.Config.MaxAckPending = state.options.max_ack_pending;
-        options.Config.DeliverPolicy = state.options.from_beginning ? js_DeliverAll : js_DeliverNew;
-        // where this node's consumer stands, if it exists: the last message it acknowledged
-        jsErrCode code = static_cast<jsErrCode>(0);
-        jsConsumerInfo* info = nullptr;
-        if (js_GetConsumerInfo(&info, state.js.get(), state.options.stream.c_str(), state.options.consumer.c_str(),
-                               nullptr, &code) == NATS_OK &&
-            info) {
-            ack_floor = info->AckFloor.Stream;
-            jsConsumerInfo_Destroy(info);
-        }
         natsSubscription* sub = nullptr;
-        natsStatus status =
-            js_SubscribeSync(&sub, state.js.get(), state.options.subject.c_str(), nullptr, &options, &code);
-        if (status != NATS_OK)
-            throw with_code(status, code, "binding consumer '" + state.options.consumer + "' of stream '" +
-                                              state.options.stream + "'");
+        code = static_cast<jsErrCode>(0);
+        status = js_SubscribeSync(&sub, state.js.get(), state.options.subject.c_str(), nullptr, &options, &code);
+        if (status != NATS_OK) throw with_code(status, code, "binding " + where);
         status = natsConnection_FlushTimeout(state.link.connection(), 5000);
         if (status != NATS_OK) {
             natsSubscription_Destroy(sub);
-            throw detail::nats::status_error(status, "binding consumer", state.link.servers());
+            throw detail::nats::status_error(status, "binding " + where, state.link.servers());
         }
         return sub;
     }
