@@ -381,6 +381,64 @@ TEST_CASE("jetstream: a node's durable consumer is made explicitly, outlives the
     CHECK(second_life.all_gaps().empty());
 }
 
+TEST_CASE("jetstream: publishes the stream refuses are reported through on_connection and sent again, in order, "
+          "once it accepts them: nothing lost, nothing twice",
+          "[coordinator][nats][jetstream][errors]") {
+    // 1: each send waits for its acknowledgement; 256: asynchronous publishes
+    const std::int64_t window = GENERATE(std::int64_t{1}, std::int64_t{256});
+    nats_server server;
+    // the stream, made beforehand (the transport uses it as it is): full after ten messages, refusing more
+    natsConnection* nc = nullptr;
+    REQUIRE(natsConnection_ConnectTo(&nc, server.url().c_str()) == NATS_OK);
+    jsCtx* js = nullptr;
+    REQUIRE(natsConnection_JetStream(&js, nc, nullptr) == NATS_OK);
+    jsStreamConfig config;
+    jsStreamConfig_Init(&config);
+    config.Name = "TEST";
+    const char* subjects[] = {"test.durable"};
+    config.Subjects = subjects;
+    config.SubjectsLen = 1;
+    config.Storage = js_FileStorage;
+    config.MaxMsgs = 10;
+    config.Discard = js_DiscardNew;
+    config.Duplicates = std::chrono::nanoseconds{std::chrono::minutes{2}}.count();
+    REQUIRE(js_AddStream(nullptr, js, &config, nullptr, nullptr) == NATS_OK);
+
+    recorder receiver_box, sender_box;
+    auto receiver = make_js_node(server, 2, receiver_box);
+    auto options = js_options("node-1");
+    options.max_outstanding_publishes = window;
+    js_node sender({.node_id = 1,
+                    .max_batch_events = 1,
+                    .send_backoff = {std::chrono::milliseconds{5}, std::chrono::milliseconds{50}}},
+                   transports::nats_jetstream(settings_for(server), options));
+    sender_box.attach(sender);
+    sender.start();
+    for (std::uint64_t n = 1; n <= 30; ++n) sender.publish(ping{1, n, ""});
+    REQUIRE(eventually([&] { return receiver_box.count(1) == 10; }));
+    REQUIRE(eventually([&] { return sender_box.connections_of(connection_state::send_failed) >= 1; }));
+    const auto failed = sender_box.first_of(connection_state::send_failed);
+    REQUIRE(failed->problem);
+    CHECK(failed->problem->kind() == errc::server);
+    CHECK_THAT(failed->problem->message(), Catch::Contains("TEST"));
+    CHECK(receiver_box.count(1) == 10);  // the stream stored nothing beyond its bound
+
+    config.MaxMsgs = -1;  // room again
+    REQUIRE(js_UpdateStream(nullptr, js, &config, nullptr, nullptr) == NATS_OK);
+    REQUIRE(eventually([&] { return receiver_box.count(1) == 30; }, std::chrono::seconds{20}));
+    REQUIRE(sender.flush());
+    const auto got = receiver_box.from(1);
+    for (std::uint64_t i = 0; i < got.size(); ++i) CHECK(got[i] == i + 1);  // in order, once each
+    CHECK(receiver_box.all_gaps().empty());
+    CHECK(receiver->stats().duplicate_messages == 0);
+    CHECK(sender.stats().dropped_messages == 0);
+    REQUIRE(eventually([&] { return sender_box.connections_of(connection_state::send_recovered) >= 1; }));
+    if (window > 1) CHECK(sender.transport().stats().publish_failures >= 1);
+    sender.stop();
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+}
+
 TEST_CASE("jetstream: a node without a consumer name, or a bad stream name, is a configuration error",
           "[coordinator][nats][jetstream][errors]") {
     transports::nats_settings settings;

@@ -8,20 +8,40 @@
 // the node's position never depends on what the client library does with a
 // consumer when a subscription ends.
 //
-// Sending: a JetStream publish, which returns once the stream stored the
-// message (the server's acknowledgement); a failure throws, and the
-// coordinator sends the same bytes again. Each message carries a
-// Nats-Msg-Id made of its node id, incarnation and sequence number, so a
-// retried publish that had in fact been stored is dropped by the stream's
-// duplicate window instead of being stored twice.
+// Sending: an asynchronous JetStream publish. send() hands the message to the
+// client and returns; the stream's acknowledgements come back meanwhile, at
+// most max_outstanding_publishes of them awaited at once (a send beyond that
+// waits for the oldest, up to publish_timeout, then fails and the coordinator
+// retries it). Each message carries a Nats-Msg-Id made of its node id,
+// incarnation and sequence number, so a publish sent again that had in fact
+// been stored is dropped by the stream's duplicate window instead of being
+// stored twice. A publish the stream refuses or does not acknowledge within
+// publish_timeout is reported (connection_state::send_failed through
+// coordinator::on_connection, on the receive thread) and sent again, in
+// sequence order, before any later send: by the next send(), or by the receive
+// thread if no send comes; send_recovered follows once they are stored. No
+// publish is handed to the client while it is disconnected (the send fails and
+// the coordinator retries it), so the client's reconnect buffer never holds a
+// publish that could be stored after one lost with the old connection.
+// What a window > 1 cannot give: if the server refuses one publish (not a
+// timeout: an error reply) and stores the next ones, the one sent again lands
+// behind them; receivers then report it as a sequence gap and drop it as late.
+// max_outstanding_publishes = 1 waits for each acknowledgement in send()
+// (strict order whatever the server answers, one round trip per message).
+// flush() waits until every publish is stored; stop() does so too (bounded by
+// publish_timeout) so that what was sent before a clean shutdown is stored.
 //
 // Receiving: a push consumer with explicit acknowledgements, read by the
-// transport's thread; each message is acknowledged (and the acknowledgement
-// confirmed by the server) after the coordinator handled it, before the next
-// one is handed over. A node that crashes therefore gets again at most the
-// message it was handling (after ack_wait); fetched-but-unhandled messages
-// were never handed to a handler. Messages the stream discarded before this
-// node read them (retention) are reported as retention_exceeded.
+// transport's thread; each message is acknowledged after the coordinator
+// handled it and the acknowledgement is written to the socket (the connection
+// sends at once, send_asap) before the next message is handed over. A node that
+// crashes therefore gets again at most the message it was handling (after
+// ack_wait); fetched-but-unhandled messages were never handed to a handler. The
+// acknowledgement is not confirmed (no round trip per message) unless
+// confirm_acks: an acknowledgement the network loses makes the server deliver
+// that message again, which the coordinator drops as a duplicate while the node
+// runs. Messages the stream discarded before this node read them (retention) are
+// reported as retention_exceeded.
 //
 // Connection handling is the core transport's (transports/nats.hpp): the
 // client reconnects by itself; the receive side reports lost / reconnected;
@@ -30,6 +50,7 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -46,6 +67,7 @@
 #include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/detail/coordinator/wire.hpp>
 #include <hotstate/detail/nats/client.hpp>
+#include <hotstate/detail/wire.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/transport.hpp>
 #include <hotstate/transports/nats_settings.hpp>
@@ -74,6 +96,12 @@ struct nats_jetstream_options {
     std::int64_t max_ack_pending = 1024;
     /// How long a publish waits for the stream's acknowledgement.
     std::chrono::milliseconds publish_timeout{std::chrono::seconds{5}};
+    /// Publishes whose acknowledgement is awaited at once, at most (see the banner); 1: each
+    /// send waits for its own (strict order even when the server refuses one, slower).
+    std::int64_t max_outstanding_publishes = 256;
+    /// Each acknowledgement of a handled message is confirmed by the server before the next
+    /// message is handled (one round trip per message) instead of only written to the socket.
+    bool confirm_acks = false;
     /// Window in which the stream drops a message id it already stored (retried publishes).
     std::chrono::seconds duplicate_window{std::chrono::minutes{2}};
 };
@@ -87,7 +115,9 @@ struct nats_jetstream_stats {
     std::uint64_t redelivered = 0;        ///< of those, delivered more than once by the server
     std::uint64_t duplicates_stored = 0;  ///< publishes the stream recognised as already stored
     std::uint64_t retention_reports = 0;  ///< retention_exceeded outages reported
-    std::uint64_t ack_failures = 0;       ///< acknowledgements the server did not confirm
+    std::uint64_t ack_failures = 0;       ///< acknowledgements that could not be sent (or confirmed)
+    std::uint64_t publish_failures = 0;   ///< publishes refused or not acknowledged in time (then sent again)
+    std::uint64_t republished = 0;        ///< of those, sent again and stored (or found stored)
 };
 
 /// JetStream transport: durable stream, durable consumer per node (see the banner above).
@@ -108,9 +138,10 @@ public:
             throw error(errc::configuration,
                         "hotstate nats_jetstream: each node needs a durable consumer name (options.consumer, e.g. "
                         "\"node-7\"), without spaces, '.', '*' or '>'");
-        if (o.ack_wait.count() <= 0 || o.max_ack_pending <= 0 || o.publish_timeout.count() <= 0)
-            throw error(errc::configuration,
-                        "hotstate nats_jetstream: ack_wait, max_ack_pending and publish_timeout must be positive");
+        if (o.ack_wait.count() <= 0 || o.max_ack_pending <= 0 || o.publish_timeout.count() <= 0 ||
+            o.max_outstanding_publishes <= 0)
+            throw error(errc::configuration, "hotstate nats_jetstream: ack_wait, max_ack_pending, publish_timeout and "
+                                             "max_outstanding_publishes must be positive");
         if (settings.connect_on_start) ensure_ready();
     }
 
@@ -118,35 +149,44 @@ public:
     nats_jetstream& operator=(nats_jetstream&&) noexcept = delete;
     ~nats_jetstream() { stop(); }
 
-    /// Publishes `message` to the stream and waits for it to be stored. Throws
-    /// hotstate::error (connection, timeout, server) when it may not have been.
+    /// Publishes `message` to the stream (see the banner: asynchronous within
+    /// max_outstanding_publishes, after any failed earlier publish was sent again).
+    /// Throws hotstate::error (connection, timeout, server) when it was not handed over;
+    /// the coordinator then sends the same bytes again.
     void send(std::string_view message) {
         ensure_ready();
         shared& state = *state_;
+        std::lock_guard sending(state.send_mutex);
+        if (state.failed_pending.load(std::memory_order_acquire)) [[unlikely]]
+            resend_failed();
+        // never into the reconnect buffer: what it holds may be stored after what the old
+        // connection lost (the coordinator retries this send once connected again)
+        if (!state.link.connected()) [[unlikely]]
+            throw error(errc::connection, "hotstate nats_jetstream: publish to stream '" + state.options.stream +
+                                              "' (" + state.link.servers() + "): not connected; retried");
+        // the same message (a retry) gets the same id: the stream stores it once
+        thread_local std::string id;
         jsPubOptions options;
         jsPubOptions_Init(&options);
         options.MaxWait = state.options.publish_timeout.count();
         options.ExpectStream = state.options.stream.c_str();
-        // the same message (a retry) gets the same id: the stream stores it once
-        thread_local std::string id;
-        thread_local detail::message_header header;
-        thread_local std::vector<detail::event_view> events;
-        try {
-            detail::parse_message(message, header, events);
-            id = std::to_string(header.node) + "-" + std::to_string(header.incarnation) + "-" +
-                 std::to_string(header.sequence);
-            options.MsgId = id.c_str();
-        } catch (const error&) {
-            // not a coordinator message (a test's raw bytes): no id, stored as is
+        if (message_id(message, id)) options.MsgId = id.c_str();  // else not a coordinator message (a test's bytes)
+        if (state.options.max_outstanding_publishes == 1) {
+            publish_and_wait(message, options);
+            return;
         }
-        jsPubAck* ack = nullptr;
-        jsErrCode code = static_cast<jsErrCode>(0);
-        const natsStatus status = js_Publish(&ack, state.js.get(), state.options.subject.c_str(), message.data(),
-                                             static_cast<int>(message.size()), &options, &code);
+        const natsStatus status = js_PublishAsync(state.js.get(), state.options.subject.c_str(), message.data(),
+                                                  static_cast<int>(message.size()), &options);
         if (status != NATS_OK) [[unlikely]]
-            throw with_code(status, code, "publish to stream '" + state.options.stream + "'");
-        if (ack->Duplicate) state.duplicates_stored.fetch_add(1, std::memory_order_relaxed);
-        jsPubAck_Destroy(ack);
+            throw with_code(status, static_cast<jsErrCode>(0), "publish to stream '" + state.options.stream + "'");
+    }
+
+    /// Waits until every publish so far is stored (failed ones sent again). Throws
+    /// errc::timeout (or what the last resend failed with) when `timeout` passes first.
+    void flush(std::chrono::milliseconds timeout = std::chrono::seconds{30}) {
+        ensure_ready();
+        std::lock_guard sending(state_->send_mutex);
+        settle(timeout);
     }
 
     /// Starts the receive thread; messages go to `sink.on_message` on that thread.
@@ -159,6 +199,8 @@ public:
 
     /// Stops the receive thread (within one poll interval, 50 ms) and joins it. The
     /// durable consumer stays on the server, for this node's next start. Idempotent.
+    /// Publishes still awaiting their acknowledgement are waited for (and failed ones sent
+    /// again) first, up to publish_timeout: a clean stop loses nothing that was sent.
     void stop() {
         if (!state_) return;
         {
@@ -167,6 +209,14 @@ public:
         }
         state_->wake.notify_all();
         if (reader_.joinable()) reader_.join();
+        if (state_->ready.load(std::memory_order_acquire)) {
+            std::lock_guard sending(state_->send_mutex);
+            try {
+                settle(state_->options.publish_timeout);
+            } catch (const std::exception& caught) {
+                remember(detail::as_error(caught, "hotstate nats_jetstream: stop"));  // counted in publish_failures
+            }
+        }
     }
 
     /// Whether the consumer is bound and the connection up.
@@ -183,8 +233,10 @@ public:
     /// A snapshot of the counters.
     [[nodiscard]] nats_jetstream_stats stats() const noexcept {
         const shared& s = *state_;
-        return {s.connections.load(), s.connect_failures.load(), s.disconnects.load(), s.delivered.load(),
-                s.redelivered.load(), s.duplicates_stored.load(), s.retention_reports.load(), s.ack_failures.load()};
+        return {s.connections.load(),       s.connect_failures.load(),  s.disconnects.load(),
+                s.delivered.load(),         s.redelivered.load(),       s.duplicates_stored.load(),
+                s.retention_reports.load(), s.ack_failures.load(),      s.publish_failures.load(),
+                s.republished.load()};
     }
 
     /// The stream in use.
@@ -203,9 +255,25 @@ private:
         }
     };
 
+    /// A publish to send again: its bytes, id and place in its publisher's order.
+    struct failed_publish {
+        std::string data;
+        std::string id;
+        std::uint64_t incarnation = 0, sequence = 0;
+    };
+
+    /// The connection sends each write at once: an acknowledgement leaves the process
+    /// before the next message is handled (see the banner).
+    static nats_settings sending_at_once(nats_settings settings) {
+        settings.send_asap = true;
+        return settings;
+    }
+
     struct shared {
         shared(const nats_settings& settings, nats_jetstream_options opts)
-            : link(settings), options(std::move(opts)), reconnect_wait(settings.reconnect_wait) {}
+            : link(sending_at_once(settings)), options(std::move(opts)), reconnect_wait(settings.reconnect_wait) {}
+        // the client's threads call on_published with this object: none may run while it goes away
+        ~shared() { link.close(); }
         detail::nats::client link;
         nats_jetstream_options options;
         std::chrono::milliseconds reconnect_wait;
@@ -217,9 +285,170 @@ private:
         std::atomic<bool> stopping{false};
         std::atomic<bool> subscribed{false};
         std::string last_error;
+        std::mutex send_mutex;  // send(), flush(), stop() and the receive thread's resends: one at a time
+        std::mutex failed_mutex;
+        std::vector<failed_publish> failed;                 // guarded by failed_mutex
+        std::optional<error> unreported_failure;            // guarded by failed_mutex
+        std::atomic<bool> failed_pending{false};            // failed is not empty
+        std::atomic<bool> failure_reported{false};          // a send_failed is out, send_recovered not yet
+        std::atomic<bool> recovered{false};                 // resent: report send_recovered
+        std::chrono::steady_clock::time_point failing_since{};  // guarded by failed_mutex
         std::atomic<std::uint64_t> connections{0}, connect_failures{0}, disconnects{0}, delivered{0}, redelivered{0},
-            duplicates_stored{0}, retention_reports{0}, ack_failures{0};
+            duplicates_stored{0}, retention_reports{0}, ack_failures{0}, publish_failures{0}, republished{0};
     };
+
+    /// The client's answer to an asynchronous publish (on one of its threads).
+    static void on_published(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* failure, void* closure) {
+        auto& state = *static_cast<shared*>(closure);
+        if (ack != nullptr) {
+            if (ack->Duplicate) state.duplicates_stored.fetch_add(1, std::memory_order_relaxed);
+        } else if (failure != nullptr && msg != nullptr) {
+            state.publish_failures.fetch_add(1, std::memory_order_relaxed);
+            failed_publish again;
+            again.data.assign(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg)));
+            message_id(again.data, again.id, &again.incarnation, &again.sequence);
+            std::string why = "hotstate nats_jetstream: publish to stream '" + state.options.stream + "' (" +
+                              state.link.servers() + ") failed: ";
+            why += failure->ErrText != nullptr ? failure->ErrText : natsStatus_GetText(failure->Err);
+            if (failure->ErrCode != 0) why += " (JetStream error " + std::to_string(static_cast<int>(failure->ErrCode)) + ")";
+            why += "; sent again";
+            std::lock_guard lock(state.failed_mutex);
+            if (state.failed.empty()) state.failing_since = std::chrono::steady_clock::now();
+            state.failed.push_back(std::move(again));
+            if (!state.unreported_failure)
+                state.unreported_failure.emplace(failure->Err == NATS_TIMEOUT ? errc::timeout
+                                                 : failure->ErrCode != 0    ? errc::server
+                                                                            : detail::nats::kind_of(failure->Err),
+                                                 std::move(why));
+            state.failed_pending.store(true, std::memory_order_release);
+        }
+        natsMsg_Destroy(msg);
+    }
+
+    /// The Nats-Msg-Id of a coordinator message: "node-incarnation-sequence". False for other bytes.
+    static bool message_id(std::string_view message, std::string& id, std::uint64_t* incarnation = nullptr,
+                           std::uint64_t* sequence = nullptr) noexcept {
+        try {
+            detail::wire_reader in(message, "coordinator message");
+            if (in.byte() != detail::coordinator_magic || in.byte() != detail::coordinator_wire_version) return false;
+            const std::uint64_t node = in.varint(), inc = in.varint(), seq = in.varint();
+            id.clear();
+            id += std::to_string(node);
+            id += '-';
+            id += std::to_string(inc);
+            id += '-';
+            id += std::to_string(seq);
+            if (incarnation) *incarnation = inc;
+            if (sequence) *sequence = seq;
+            return true;
+        } catch (...) {
+            return false;
+        }
+    }
+
+    /// One publish that waits for the stream's acknowledgement. Throws when it may not be stored.
+    void publish_and_wait(std::string_view message, jsPubOptions& options) {
+        shared& state = *state_;
+        jsPubAck* ack = nullptr;
+        jsErrCode code = static_cast<jsErrCode>(0);
+        const natsStatus status = js_Publish(&ack, state.js.get(), state.options.subject.c_str(), message.data(),
+                                             static_cast<int>(message.size()), &options, &code);
+        if (status != NATS_OK) [[unlikely]]
+            throw with_code(status, code, "publish to stream '" + state.options.stream + "'");
+        if (ack->Duplicate) state.duplicates_stored.fetch_add(1, std::memory_order_relaxed);
+        jsPubAck_Destroy(ack);
+    }
+
+    /// Sends the failed publishes again, in their publisher's order, each waiting for its
+    /// acknowledgement; first lets every outstanding publish resolve, so that all failures
+    /// are known. What cannot be sent stays for the next attempt (and throws). send_mutex held.
+    void resend_failed() {
+        shared& state = *state_;
+        jsPubOptions wait;
+        jsPubOptions_Init(&wait);
+        wait.MaxWait = state.options.publish_timeout.count();
+        natsStatus status = js_PublishAsyncComplete(state.js.get(), &wait);
+        if (status != NATS_OK)
+            throw detail::nats::status_error(status, "waiting for the stream's acknowledgements", state.link.servers());
+        std::vector<failed_publish> again;
+        {
+            std::lock_guard lock(state.failed_mutex);
+            again.swap(state.failed);
+            state.failed_pending.store(false, std::memory_order_release);
+        }
+        std::stable_sort(again.begin(), again.end(), [](const failed_publish& a, const failed_publish& b) {
+            return a.incarnation != b.incarnation ? a.incarnation < b.incarnation : a.sequence < b.sequence;
+        });
+        std::size_t done = 0;
+        try {
+            for (; done < again.size(); ++done) {
+                if (!state.link.connected())
+                    throw error(errc::connection, "hotstate nats_jetstream: publish to stream '" +
+                                                      state.options.stream + "' (" + state.link.servers() +
+                                                      "): not connected; retried");
+                jsPubOptions options;
+                jsPubOptions_Init(&options);
+                options.MaxWait = state.options.publish_timeout.count();
+                options.ExpectStream = state.options.stream.c_str();
+                if (!again[done].id.empty()) options.MsgId = again[done].id.c_str();
+                publish_and_wait(again[done].data, options);
+                state.republished.fetch_add(1, std::memory_order_relaxed);
+            }
+        } catch (...) {
+            std::lock_guard lock(state.failed_mutex);
+            state.failed.insert(state.failed.begin(), std::make_move_iterator(again.begin() + static_cast<std::ptrdiff_t>(done)),
+                                std::make_move_iterator(again.end()));
+            state.failed_pending.store(true, std::memory_order_release);
+            throw;
+        }
+        if (state.failure_reported.load(std::memory_order_acquire)) state.recovered.store(true, std::memory_order_release);
+    }
+
+    /// Waits until nothing is outstanding and nothing failed is left. send_mutex held.
+    void settle(std::chrono::milliseconds timeout) {
+        shared& state = *state_;
+        jsPubOptions wait;
+        jsPubOptions_Init(&wait);
+        wait.MaxWait = timeout.count();
+        const natsStatus status = js_PublishAsyncComplete(state.js.get(), &wait);
+        if (status != NATS_OK)
+            throw detail::nats::status_error(status, "waiting for the stream's acknowledgements", state.link.servers());
+        if (state.failed_pending.load(std::memory_order_acquire)) resend_failed();
+    }
+
+    /// Receive thread: reports asynchronous publish failures and their recovery, and sends
+    /// failed publishes again when no send() came to do it.
+    template <class Sink>
+    void tend_publishes(Sink& sink) {
+        shared& state = *state_;
+        std::optional<error> failure;
+        std::chrono::steady_clock::time_point since{};
+        {
+            std::lock_guard lock(state.failed_mutex);
+            failure.swap(state.unreported_failure);
+            since = state.failing_since;
+        }
+        if (failure && !state.failure_reported.exchange(true)) {
+            remember(*failure);
+            sink.on_connection(connection_event{connection_state::send_failed, std::move(failure)});
+        }
+        if (state.failed_pending.load(std::memory_order_acquire) && state.link.connected()) {
+            std::unique_lock sending(state.send_mutex, std::try_to_lock);
+            if (sending.owns_lock() && state.failed_pending.load(std::memory_order_acquire)) {
+                try {
+                    resend_failed();
+                } catch (const std::exception& caught) {
+                    remember(detail::as_error(caught, "hotstate nats_jetstream: publish"));
+                }
+            }
+        }
+        if (state.recovered.exchange(false)) {
+            state.failure_reported.store(false, std::memory_order_release);
+            sink.on_connection(connection_event{
+                connection_state::send_recovered, std::nullopt,
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since)});
+        }
+    }
 
     [[nodiscard]] error with_code(natsStatus status, jsErrCode code, const std::string& what) const {
         error base = detail::nats::status_error(status, what, state_->link.servers());
@@ -239,6 +468,10 @@ private:
         jsOptions js_options;
         jsOptions_Init(&js_options);
         js_options.Wait = state.options.publish_timeout.count();
+        js_options.PublishAsync.MaxPending = state.options.max_outstanding_publishes;
+        js_options.PublishAsync.StallWait = state.options.publish_timeout.count();
+        js_options.PublishAsync.AckHandler = &nats_jetstream::on_published;
+        js_options.PublishAsync.AckHandlerClosure = &state;
         jsCtx* raw = nullptr;
         natsStatus status = natsConnection_JetStream(&raw, state.link.connection(), &js_options);
         if (status != NATS_OK) throw detail::nats::status_error(status, "JetStream context", state.link.servers());
@@ -380,6 +613,9 @@ private:
                                                               state.options.subject, false))
                     remember(*problem);
             }
+            if (state.failed_pending.load(std::memory_order_relaxed) || state.recovered.load(std::memory_order_relaxed))
+                [[unlikely]]
+                tend_publishes(sink);
         }
         state.subscribed.store(false, std::memory_order_release);
     }
@@ -404,9 +640,14 @@ private:
         }
         state.delivered.fetch_add(1, std::memory_order_relaxed);
         sink.on_message(std::string_view(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))));
-        // confirmed before the next message is handled: a crash replays at most this one
-        jsErrCode code = static_cast<jsErrCode>(0);
-        if (natsMsg_AckSync(msg, nullptr, &code) != NATS_OK) state.ack_failures.fetch_add(1, std::memory_order_relaxed);
+        // on the socket (send_asap) before the next message is handled: a crash replays at most this one
+        if (state.options.confirm_acks) {
+            jsErrCode code = static_cast<jsErrCode>(0);
+            if (natsMsg_AckSync(msg, nullptr, &code) != NATS_OK)
+                state.ack_failures.fetch_add(1, std::memory_order_relaxed);
+        } else if (natsMsg_Ack(msg, nullptr) != NATS_OK) {
+            state.ack_failures.fetch_add(1, std::memory_order_relaxed);
+        }
     }
 
     std::unique_ptr<shared> state_;

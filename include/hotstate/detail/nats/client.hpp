@@ -128,9 +128,14 @@ public:
     client(const client&) = delete;
     client& operator=(const client&) = delete;
 
-    ~client() {
+    ~client() { close(); }
+
+    /// Closes the connection and waits for the client's last callback: afterwards no
+    /// callback (of this object or of the connection's subscriptions and JetStream
+    /// publishes) runs any more. Idempotent; the object is then unusable.
+    void close() noexcept {
         closing_.store(true, std::memory_order_release);
-        if (natsConnection* nc = connection_.load(std::memory_order_acquire)) {
+        if (natsConnection* nc = connection_.exchange(nullptr, std::memory_order_acq_rel)) {
             natsConnection_Close(nc);
             // the client runs its callbacks on a thread of its own, after Close returns:
             // wait for the last one (closed) before this object, their closure, goes away
@@ -146,6 +151,8 @@ public:
         if (connection_.load(std::memory_order_acquire)) return;
         std::lock_guard lock(connect_mutex_);
         if (connection_.load(std::memory_order_acquire)) return;
+        if (closing_.load(std::memory_order_acquire))
+            throw error(errc::connection, "hotstate nats: connect (" + servers_ + "): the transport is closing");
         natsConnection* nc = nullptr;
         const natsStatus status = natsConnection_Connect(&nc, options_.get());
         if (status != NATS_OK) throw status_error(status, "connect", servers_);
