@@ -23,11 +23,11 @@
 // NATS (with a nats port, in a build with hotstate::nats): transports::nats and
 // nats_jetstream against a raw loop of natsConnection_Publish and a
 // natsConnection_Subscribe callback (what a hand-written core NATS program
-// does). JetStream runs twice: as configured by default (asynchronous publishes,
-// at most 256 awaiting the stream; each ack written before the next message) and
-// as `_sync` (max_outstanding_publishes = 1, confirm_acks: one round trip per
-// publish and per ack, the transport's behaviour before the asynchronous path),
-// so one run shows before and after. Against raw core NATS its ratio prices
+// does). JetStream runs three ways in one run: `_async` (max_outstanding_publishes
+// = 256; each ack written before the next message), the default (each publish
+// acknowledged before the next; acks written, not confirmed) and `_sync`
+// (confirm_acks too: one round trip per publish and per ack, the transport's
+// behaviour before these options), so one run shows before and after. Against raw core NATS its ratio prices
 // durability (nats_jetstream_vs_core, nats_jetstream_sync_vs_core); against a raw
 // JetStream loop with the same guarantees (async publish with 256 pending and
 // Ack, resp. sync publish and AckSync; durable consumer) it prices hotstate.
@@ -234,7 +234,7 @@ private:
 /// max_outstanding_publishes = 1 and confirm_acks, resp. with its defaults.
 class raw_jetstream_pair {
 public:
-    raw_jetstream_pair(int port, std::string subject, bool asynchronous)
+    raw_jetstream_pair(int port, std::string subject, bool asynchronous, const std::string& durable)
         : subject_(std::move(subject)), async_(asynchronous) {
         const std::string url = "nats://127.0.0.1:" + std::to_string(port);
         natsOptions* connection_options = nullptr;
@@ -265,7 +265,7 @@ public:
         jsSubOptions options;
         jsSubOptions_Init(&options);
         options.ManualAck = true;
-        options.Config.Durable = async_ ? "raw-async" : "raw";
+        options.Config.Durable = durable.c_str();
         options.Config.AckPolicy = js_AckExplicit;
         options.Config.DeliverPolicy = js_DeliverNew;
         if (js_Subscribe(&sub_, js_sub_, subject_.c_str(), &raw_jetstream_pair::on_message, this, nullptr, &options,
@@ -491,24 +491,24 @@ int main(int argc, char** argv) {
             while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
             compare("nats", hot, raw_nats, rounds, events, "libnats");
         }
-        for (const bool synchronous : {false, true}) {
+        for (const int variant : {0, 1, 2}) {  // async, default, sync (before)
+            const bool synchronous = variant != 0;
             hotstate::transports::nats_jetstream_options options;
-            options.stream = synchronous ? "BENCH_SYNC" : "BENCH";
-            options.subject = synchronous ? "bench.durable-sync" : "bench.durable";
-            if (synchronous) {
-                options.max_outstanding_publishes = 1;
-                options.confirm_acks = true;
-            }
+            options.stream = variant == 0 ? "BENCH_ASYNC" : variant == 1 ? "BENCH" : "BENCH_SYNC";
+            options.subject = variant == 0 ? "bench.durable-async" : variant == 1 ? "bench.durable" : "bench.durable-sync";
+            options.max_outstanding_publishes = variant == 0 ? 256 : 1;
+            options.confirm_acks = variant == 2;
             auto receiver = options;
             options.consumer = "sender";
             receiver.consumer = "receiver";
             hotstate_pair<hotstate::transports::nats_jetstream> hot(
                 hotstate::transports::nats_jetstream(nats, options), hotstate::transports::nats_jetstream(nats, receiver));
             while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
-            const std::string name = synchronous ? "nats_jetstream_sync" : "nats_jetstream";
+            const std::string name =
+                variant == 0 ? "nats_jetstream_async" : variant == 1 ? "nats_jetstream" : "nats_jetstream_sync";
             compare((name + "_vs_core").c_str(), hot, raw_nats, rounds, events, "libnats core");
             raw_jetstream_pair raw_js(nats_port, synchronous ? "bench.rawdurable" : "bench.rawdurable-async",
-                                      !synchronous);
+                                      !synchronous, "raw-" + name);
             compare(name.c_str(), hot, raw_js, rounds, events,
                     synchronous ? "libnats JetStream sync" : "libnats JetStream async");
             const auto js_stats = hot.sender().transport().stats();

@@ -8,26 +8,33 @@
 // the node's position never depends on what the client library does with a
 // consumer when a subscription ends.
 //
-// Sending: an asynchronous JetStream publish. send() hands the message to the
-// client and returns; the stream's acknowledgements come back meanwhile, at
-// most max_outstanding_publishes of them awaited at once (a send beyond that
-// waits for the oldest, up to publish_timeout, then fails and the coordinator
-// retries it). Each message carries a Nats-Msg-Id made of its node id,
-// incarnation and sequence number, so a publish sent again that had in fact
-// been stored is dropped by the stream's duplicate window instead of being
-// stored twice. A publish the stream refuses or does not acknowledge within
-// publish_timeout is reported (connection_state::send_failed through
-// coordinator::on_connection, on the receive thread) and sent again, in
-// sequence order, before any later send: by the next send(), or by the receive
-// thread if no send comes; send_recovered follows once they are stored. No
-// publish is handed to the client while it is disconnected (the send fails and
-// the coordinator retries it), so the client's reconnect buffer never holds a
-// publish that could be stored after one lost with the old connection.
-// What a window > 1 cannot give: if the server refuses one publish (not a
-// timeout: an error reply) and stores the next ones, the one sent again lands
-// behind them; receivers then report it as a sequence gap and drop it as late.
-// max_outstanding_publishes = 1 waits for each acknowledgement in send()
-// (strict order whatever the server answers, one round trip per message).
+// Sending: a JetStream publish with a Nats-Msg-Id made of its node id,
+// incarnation and sequence number, so a publish sent again that had in fact been
+// stored is dropped by the stream's duplicate window instead of being stored
+// twice. By default (max_outstanding_publishes = 1) send() waits for the
+// stream's acknowledgement and throws when it may not have been stored; the
+// coordinator sends the same bytes again. Each publisher's messages are then in
+// the stream in its order, whatever the server or the network does.
+//
+// With max_outstanding_publishes > 1, send() hands the message to the client and
+// returns; at most that many acknowledgements are awaited at once (a send beyond
+// waits for room, up to publish_timeout, then fails and is retried). A publish
+// the stream refuses or does not acknowledge within publish_timeout is reported
+// (connection_state::send_failed through coordinator::on_connection, on the
+// receive thread) and sent again, in sequence order, before any later send: by
+// the next send(), or by the receive thread if none comes; send_recovered follows
+// once stored. After a failure or a lost connection, sends wait for their
+// acknowledgement until one is stored (a restarted server refuses publishes until
+// its streams are loaded); the publishes a lost connection carried without an
+// answer are taken back from the client and sent again first; the JetStream
+// connection keeps no reconnect buffer to speak of (nats_settings::
+// reconnect_buffer_bytes does not apply). What this cannot exclude: a publish
+// made while the connection is failing can still reach the restarted server
+// ahead of older ones the old connection lost (the client hands one write to the
+// new connection before anything else), and a publish the server refuses while
+// later ones are stored lands behind them when sent again. Receivers then report
+// the older messages as a sequence gap and drop them as late: reported, never
+// silent, but a gap on a durable transport; hence not the default.
 // flush() waits until every publish is stored; stop() does so too (bounded by
 // publish_timeout) so that what was sent before a clean shutdown is stored.
 //
@@ -96,9 +103,12 @@ struct nats_jetstream_options {
     std::int64_t max_ack_pending = 1024;
     /// How long a publish waits for the stream's acknowledgement.
     std::chrono::milliseconds publish_timeout{std::chrono::seconds{5}};
-    /// Publishes whose acknowledgement is awaited at once, at most (see the banner); 1: each
-    /// send waits for its own (strict order even when the server refuses one, slower).
-    std::int64_t max_outstanding_publishes = 256;
+    /// Publishes whose acknowledgement is awaited at once, at most (see the banner). 1 (the
+    /// default): each send waits for its own; the stream holds each publisher's messages in
+    /// its order whatever happens. More (e.g. 256: several times the throughput): asynchronous
+    /// publishes, which a server restart or refusal while some are in flight can reorder
+    /// (reported to receivers as a gap, never silently).
+    std::int64_t max_outstanding_publishes = 1;
     /// Each acknowledgement of a handled message is confirmed by the server before the next
     /// message is handled (one round trip per message) instead of only written to the socket.
     bool confirm_acks = false;
@@ -157,13 +167,21 @@ public:
         ensure_ready();
         shared& state = *state_;
         std::lock_guard sending(state.send_mutex);
-        if (state.failed_pending.load(std::memory_order_acquire)) [[unlikely]]
-            resend_failed();
         // never into the reconnect buffer: what it holds may be stored after what the old
         // connection lost (the coordinator retries this send once connected again)
         if (!state.link.connected()) [[unlikely]]
             throw error(errc::connection, "hotstate nats_jetstream: publish to stream '" + state.options.stream +
                                               "' (" + state.link.servers() + "): not connected; retried");
+        // room in the window first (the client's own stall would let this publish go out after
+        // an older one that then fails, or into the reconnect buffer): then the checks below hold
+        // when it is handed over
+        if (state.options.max_outstanding_publishes > 1 &&
+            state.outstanding.load(std::memory_order_acquire) >= state.options.max_outstanding_publishes) [[unlikely]]
+            wait_for_room();
+        if (state.link.disconnect_count() != state.seen_disconnects) [[unlikely]]
+            take_over_unacknowledged();
+        if (state.failed_pending.load(std::memory_order_acquire)) [[unlikely]]
+            resend_failed();
         // the same message (a retry) gets the same id: the stream stores it once
         thread_local std::string id;
         jsPubOptions options;
@@ -171,14 +189,23 @@ public:
         options.MaxWait = state.options.publish_timeout.count();
         options.ExpectStream = state.options.stream.c_str();
         if (message_id(message, id)) options.MsgId = id.c_str();  // else not a coordinator message (a test's bytes)
-        if (state.options.max_outstanding_publishes == 1) {
+        // after a lost connection or a failed publish, one at a time until the stream answers
+        // again: a server that just restarted refuses publishes (no responders) until its
+        // streams are loaded, and an asynchronous one refused there while later ones are
+        // stored would land behind them when sent again
+        if (state.options.max_outstanding_publishes == 1 || state.careful.load(std::memory_order_acquire)) [[unlikely]] {
             publish_and_wait(message, options);
+            state.careful.store(false, std::memory_order_release);
             return;
         }
+        state.published_async = true;
+        state.outstanding.fetch_add(1, std::memory_order_acq_rel);
         const natsStatus status = js_PublishAsync(state.js.get(), state.options.subject.c_str(), message.data(),
                                                   static_cast<int>(message.size()), &options);
-        if (status != NATS_OK) [[unlikely]]
+        if (status != NATS_OK) [[unlikely]] {
+            state.outstanding.fetch_sub(1, std::memory_order_acq_rel);
             throw with_code(status, static_cast<jsErrCode>(0), "publish to stream '" + state.options.stream + "'");
+        }
     }
 
     /// Waits until every publish so far is stored (failed ones sent again). Throws
@@ -264,8 +291,12 @@ private:
 
     /// The connection sends each write at once: an acknowledgement leaves the process
     /// before the next message is handled (see the banner).
+    /// No reconnect buffer to speak of: a publish made while the client reconnects fails
+    /// (and the coordinator retries it once connected) instead of waiting in the buffer
+    /// and being stored ahead of older publishes the old connection lost.
     static nats_settings sending_at_once(nats_settings settings) {
         settings.send_asap = true;
+        settings.reconnect_buffer_bytes = 1;
         return settings;
     }
 
@@ -292,7 +323,14 @@ private:
         std::atomic<bool> failed_pending{false};            // failed is not empty
         std::atomic<bool> failure_reported{false};          // a send_failed is out, send_recovered not yet
         std::atomic<bool> recovered{false};                 // resent: report send_recovered
+        std::atomic<bool> careful{false};                   // publish synchronously until one is stored
         std::chrono::steady_clock::time_point failing_since{};  // guarded by failed_mutex
+        std::uint64_t seen_disconnects = 0;  // link.disconnect_count() when last taken over; send_mutex
+        bool published_async = false;        // js_PublishAsync was called; send_mutex
+        std::atomic<std::int64_t> outstanding{0};  // asynchronous publishes awaiting their answer
+        std::mutex room_mutex;
+        std::condition_variable room;  // an answer came: outstanding went down
+        std::atomic<std::uint64_t> seen_disconnects_hint{0};  // its copy for the receive thread's check
         std::atomic<std::uint64_t> connections{0}, connect_failures{0}, disconnects{0}, delivered{0}, redelivered{0},
             duplicates_stored{0}, retention_reports{0}, ack_failures{0}, publish_failures{0}, republished{0};
     };
@@ -300,6 +338,16 @@ private:
     /// The client's answer to an asynchronous publish (on one of its threads).
     static void on_published(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* failure, void* closure) {
         auto& state = *static_cast<shared*>(closure);
+        struct room_made {
+            shared& state;
+            ~room_made() {
+                {
+                    std::lock_guard lock(state.room_mutex);
+                    state.outstanding.fetch_sub(1, std::memory_order_acq_rel);
+                }
+                state.room.notify_all();
+            }
+        } made{state};
         if (ack != nullptr) {
             if (ack->Duplicate) state.duplicates_stored.fetch_add(1, std::memory_order_relaxed);
         } else if (failure != nullptr && msg != nullptr) {
@@ -321,6 +369,7 @@ private:
                                                                             : detail::nats::kind_of(failure->Err),
                                                  std::move(why));
             state.failed_pending.store(true, std::memory_order_release);
+            state.careful.store(true, std::memory_order_release);
         }
         natsMsg_Destroy(msg);
     }
@@ -357,6 +406,55 @@ private:
             throw with_code(status, code, "publish to stream '" + state.options.stream + "'");
         if (ack->Duplicate) state.duplicates_stored.fetch_add(1, std::memory_order_relaxed);
         jsPubAck_Destroy(ack);
+    }
+
+    /// Waits until fewer than max_outstanding_publishes await their answer. Throws
+    /// errc::timeout after publish_timeout (the coordinator retries). send_mutex held.
+    void wait_for_room() {
+        shared& state = *state_;
+        std::unique_lock lock(state.room_mutex);
+        if (!state.room.wait_for(lock, state.options.publish_timeout, [&] {
+                return state.outstanding.load(std::memory_order_acquire) < state.options.max_outstanding_publishes ||
+                       state.link.disconnect_count() != state.seen_disconnects;
+            }))
+            throw error(errc::timeout, "hotstate nats_jetstream: publish to stream '" + state.options.stream + "' (" +
+                                           state.link.servers() + "): " +
+                                           std::to_string(state.options.max_outstanding_publishes) +
+                                           " publishes still unacknowledged after publish_timeout; retried");
+    }
+
+    /// After a lost connection: the publishes it carried that were not acknowledged are taken
+    /// back from the client (their acknowledgements will not come, or come too late to count)
+    /// and sent again, in order, before anything new: otherwise a new publish could be stored
+    /// ahead of one the old connection lost. Those that had been stored are dropped by the
+    /// stream's duplicate window. send_mutex held.
+    void take_over_unacknowledged() {
+        shared& state = *state_;
+        const std::uint64_t disconnects = state.link.disconnect_count();
+        natsMsgList pending{};
+        // (libnats 3.4 crashes on a context that never published asynchronously)
+        if (state.published_async && js_PublishAsyncGetPendingList(&pending, state.js.get()) == NATS_OK) {
+            std::lock_guard lock(state.failed_mutex);
+            for (int i = 0; i < pending.Count; ++i) {
+                if (pending.Msgs[i] == nullptr) continue;
+                failed_publish again;
+                again.data.assign(natsMsg_GetData(pending.Msgs[i]),
+                                  static_cast<std::size_t>(natsMsg_GetDataLength(pending.Msgs[i])));
+                message_id(again.data, again.id, &again.incarnation, &again.sequence);
+                if (state.failed.empty()) state.failing_since = std::chrono::steady_clock::now();
+                state.failed.push_back(std::move(again));
+            }
+            const int taken = pending.Count;
+            if (taken > 0) state.failed_pending.store(true, std::memory_order_release);
+            natsMsgList_Destroy(&pending);
+            {
+                // their answers will not come to on_published now
+                std::lock_guard room_lock(state.room_mutex);
+                state.outstanding.fetch_sub(taken, std::memory_order_acq_rel);
+            }
+        }
+        state.seen_disconnects = disconnects;
+        state.careful.store(true, std::memory_order_release);
     }
 
     /// Sends the failed publishes again, in their publisher's order, each waiting for its
@@ -432,11 +530,14 @@ private:
             remember(*failure);
             sink.on_connection(connection_event{connection_state::send_failed, std::move(failure)});
         }
-        if (state.failed_pending.load(std::memory_order_acquire) && state.link.connected()) {
+        const bool lost_some = state.link.disconnect_count() != state.seen_disconnects_hint.load();
+        if ((lost_some || state.failed_pending.load(std::memory_order_acquire)) && state.link.connected()) {
             std::unique_lock sending(state.send_mutex, std::try_to_lock);
-            if (sending.owns_lock() && state.failed_pending.load(std::memory_order_acquire)) {
+            if (sending.owns_lock()) {
                 try {
-                    resend_failed();
+                    if (state.link.disconnect_count() != state.seen_disconnects) take_over_unacknowledged();
+                    state.seen_disconnects_hint.store(state.seen_disconnects);
+                    if (state.failed_pending.load(std::memory_order_acquire)) resend_failed();
                 } catch (const std::exception& caught) {
                     remember(detail::as_error(caught, "hotstate nats_jetstream: publish"));
                 }
@@ -468,7 +569,8 @@ private:
         jsOptions js_options;
         jsOptions_Init(&js_options);
         js_options.Wait = state.options.publish_timeout.count();
-        js_options.PublishAsync.MaxPending = state.options.max_outstanding_publishes;
+        // the window is kept by send() (wait_for_room), never by the client's stall
+        js_options.PublishAsync.MaxPending = state.options.max_outstanding_publishes + 1;
         js_options.PublishAsync.StallWait = state.options.publish_timeout.count();
         js_options.PublishAsync.AckHandler = &nats_jetstream::on_published;
         js_options.PublishAsync.AckHandlerClosure = &state;
@@ -613,7 +715,8 @@ private:
                                                               state.options.subject, false))
                     remember(*problem);
             }
-            if (state.failed_pending.load(std::memory_order_relaxed) || state.recovered.load(std::memory_order_relaxed))
+            if (state.failed_pending.load(std::memory_order_relaxed) || state.recovered.load(std::memory_order_relaxed) ||
+                state.link.disconnect_count() != state.seen_disconnects_hint.load(std::memory_order_relaxed))
                 [[unlikely]]
                 tend_publishes(sink);
         }

@@ -202,6 +202,11 @@ public:
     /// The servers, without credentials: for messages.
     [[nodiscard]] const std::string& servers() const noexcept { return servers_; }
 
+    /// Connections lost so far (the client's disconnected callback, counted as it runs).
+    [[nodiscard]] std::uint64_t disconnect_count() const noexcept {
+        return disconnect_count_.load(std::memory_order_acquire);
+    }
+
     /// Asynchronous errors the client reported (slow consumer, permission violation...).
     [[nodiscard]] std::uint64_t async_errors() const noexcept { return async_errors_.load(std::memory_order_relaxed); }
 
@@ -226,6 +231,7 @@ private:
 
     static void on_disconnected(natsConnection*, void* closure) {
         auto* self = static_cast<client*>(closure);
+        self->disconnect_count_.fetch_add(1, std::memory_order_release);
         if (self->closing_.load(std::memory_order_acquire)) return;
         self->record({link_event::kind::lost, std::chrono::steady_clock::now(), {}, NATS_CONNECTION_DISCONNECTED});
     }
@@ -259,6 +265,7 @@ private:
     bool closed_ = false;  // the client's last callback ran (guarded by events_mutex_)
     std::atomic<bool> pending_{false};
     std::atomic<std::uint64_t> async_errors_{0};
+    std::atomic<std::uint64_t> disconnect_count_{0};
 };
 
 /// Reports one of the client's events to a transport's sink, through the receive loop's
