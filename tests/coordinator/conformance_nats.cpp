@@ -49,8 +49,10 @@ struct nats_fixture {
 struct nats_jetstream_fixture {
     using transport = hotstate::transports::nats_jetstream;
     std::string name = fresh_name("js");
+    std::int64_t window = 1;  // max_outstanding_publishes
     transport make(std::uint64_t node) {
         hotstate::transports::nats_jetstream_options options;
+        options.max_outstanding_publishes = window;
         options.stream = "CONFORMANCE_" + name.substr(name.rfind('.') + 1);
         options.subject = name;
         options.consumer = "node-" + std::to_string(node);
@@ -62,7 +64,12 @@ struct nats_jetstream_fixture {
     void start_server() { shared_server().start(); }
 };
 
+/// nats_jetstream with asynchronous publishes (256 awaiting the stream at once).
+struct nats_jetstream_async_fixture : nats_jetstream_fixture {
+    nats_jetstream_async_fixture() { window = 256; }
+};
+
 }  // namespace
 
-using hotstate_transport_fixtures = std::tuple<nats_fixture, nats_jetstream_fixture>;
+using hotstate_transport_fixtures = std::tuple<nats_fixture, nats_jetstream_fixture, nats_jetstream_async_fixture>;
 #include "coordinator/conformance/transport_conformance.hpp"
