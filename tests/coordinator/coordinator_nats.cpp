@@ -483,6 +483,38 @@ TEST_CASE("jetstream: publishes the stream refuses are reported through on_conne
     natsConnection_Destroy(nc);
 }
 
+TEST_CASE("jetstream: a wrong password is an authentication error through on_connection, sends fail and are "
+          "retried; the right one works",
+          "[coordinator][nats][jetstream][errors]") {
+    nats_server server({.user = "hotstate", .password = "right-horse"});
+    auto settings = settings_for(server);
+    settings.user = "hotstate";
+    settings.password = "wrong-battery";
+    recorder box;
+    js_node node({.node_id = 1, .send_backoff = {std::chrono::milliseconds{5}, std::chrono::milliseconds{50}}},
+                 transports::nats_jetstream(settings, js_options("node-1")));
+    box.attach(node);
+    node.start();
+    node.publish(ping{1, 1, ""});
+    REQUIRE(eventually([&] {
+        return box.connections_of(connection_state::connect_failed) == 1 &&
+               box.connections_of(connection_state::send_failed) == 1;
+    }));
+    for (const auto state : {connection_state::connect_failed, connection_state::send_failed}) {
+        const auto failure = box.first_of(state);
+        REQUIRE(failure->problem);
+        CHECK(failure->problem->kind() == errc::authentication);
+        CHECK_THAT(failure->problem->message(), Catch::Contains(server.address()));
+        CHECK_THAT(failure->problem->message(), !Catch::Contains("wrong-battery"));
+    }
+    CHECK(node.stats().dropped_messages == 0);  // durable: kept and retried
+    node.stop();
+
+    settings.password = "right-horse";
+    settings.connect_on_start = true;
+    CHECK_NOTHROW(transports::nats_jetstream(settings, js_options("node-1")));
+}
+
 TEST_CASE("jetstream: a node without a consumer name, or a bad stream name, is a configuration error",
           "[coordinator][nats][jetstream][errors]") {
     transports::nats_settings settings;
