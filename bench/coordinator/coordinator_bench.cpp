@@ -23,10 +23,14 @@
 // NATS (with a nats port, in a build with hotstate::nats): transports::nats and
 // nats_jetstream against a raw loop of natsConnection_Publish and a
 // natsConnection_Subscribe callback (what a hand-written core NATS program
-// does); JetStream waits for the stream's acknowledgement of every publish and
-// confirms every ack: against raw core NATS its ratio prices durability
-// (nats_jetstream_vs_core); against a raw JetStream loop with the same
-// guarantees (sync publish, durable consumer, AckSync) it prices hotstate.
+// does). JetStream runs three ways in one run: `_async` (max_outstanding_publishes
+// = 256; each ack written before the next message), the default (each publish
+// acknowledged before the next; acks written, not confirmed) and `_sync`
+// (confirm_acks too: one round trip per publish and per ack, the transport's
+// behaviour before these options), so one run shows before and after. Against raw core NATS its ratio prices
+// durability (nats_jetstream_vs_core, nats_jetstream_sync_vs_core); against a raw
+// JetStream loop with the same guarantees (async publish with 256 pending and
+// Ack, resp. sync publish and AckSync; durable consumer) it prices hotstate.
 // bench/coordinator/run.sh starts the servers and runs this.
 #include <sys/socket.h>
 
@@ -223,21 +227,34 @@ private:
     natsSubscription* sub_ = nullptr;
 };
 
-/// A hand-written durable loop: a synchronous JetStream publish per event (waits for the
-/// stream's ack) and a durable push consumer that confirms each ack (AckSync), the same
-/// guarantees transports::nats_jetstream gives.
+/// A hand-written durable loop. Synchronous: a JetStream publish per event that waits for
+/// the stream's ack, and a durable push consumer that confirms each ack (AckSync).
+/// Asynchronous: js_PublishAsync with at most 256 awaiting their ack, and natsMsg_Ack on
+/// a connection that sends at once. The guarantees of transports::nats_jetstream with
+/// max_outstanding_publishes = 1 and confirm_acks, resp. with its defaults.
 class raw_jetstream_pair {
 public:
-    raw_jetstream_pair(int port, std::string subject) : subject_(std::move(subject)) {
+    raw_jetstream_pair(int port, std::string subject, bool asynchronous, const std::string& durable)
+        : subject_(std::move(subject)), async_(asynchronous) {
         const std::string url = "nats://127.0.0.1:" + std::to_string(port);
-        if (natsConnection_ConnectTo(&pub_, url.c_str()) != NATS_OK ||
-            natsConnection_ConnectTo(&sub_conn_, url.c_str()) != NATS_OK ||
-            natsConnection_JetStream(&js_pub_, pub_, nullptr) != NATS_OK ||
+        natsOptions* connection_options = nullptr;
+        if (natsOptions_Create(&connection_options) != NATS_OK ||
+            natsOptions_SetURL(connection_options, url.c_str()) != NATS_OK ||
+            natsOptions_SetSendAsap(connection_options, true) != NATS_OK)
+            throw std::runtime_error("raw_jetstream_pair: options");
+        jsOptions js_options;
+        jsOptions_Init(&js_options);
+        js_options.PublishAsync.MaxPending = 256;
+        const bool connected = natsConnection_Connect(&pub_, connection_options) == NATS_OK &&
+                               natsConnection_Connect(&sub_conn_, connection_options) == NATS_OK;
+        natsOptions_Destroy(connection_options);
+        if (!connected || natsConnection_JetStream(&js_pub_, pub_, &js_options) != NATS_OK ||
             natsConnection_JetStream(&js_sub_, sub_conn_, nullptr) != NATS_OK)
             throw std::runtime_error("raw_jetstream_pair: connect failed");
         jsStreamConfig config;
         jsStreamConfig_Init(&config);
-        config.Name = "BENCH_RAW";
+        const std::string stream = async_ ? "BENCH_RAW_ASYNC" : "BENCH_RAW";
+        config.Name = stream.c_str();
         const char* subjects[] = {subject_.c_str()};
         config.Subjects = subjects;
         config.SubjectsLen = 1;
@@ -248,7 +265,7 @@ public:
         jsSubOptions options;
         jsSubOptions_Init(&options);
         options.ManualAck = true;
-        options.Config.Durable = "raw";
+        options.Config.Durable = durable.c_str();
         options.Config.AckPolicy = js_AckExplicit;
         options.Config.DeliverPolicy = js_DeliverNew;
         if (js_Subscribe(&sub_, js_sub_, subject_.c_str(), &raw_jetstream_pair::on_message, this, nullptr, &options,
@@ -268,6 +285,11 @@ public:
         const std::uint64_t sent = now_ns();
         std::memcpy(payload, &sent, 8);
         std::memcpy(payload + 8, &n, 8);
+        if (async_) {
+            if (js_PublishAsync(js_pub_, subject_.c_str(), payload, sizeof payload, nullptr) != NATS_OK)
+                throw std::runtime_error("raw_jetstream_pair: publish failed");
+            return;
+        }
         jsPubAck* ack = nullptr;
         if (js_Publish(&ack, js_pub_, subject_.c_str(), payload, sizeof payload, nullptr, nullptr) != NATS_OK)
             throw std::runtime_error("raw_jetstream_pair: publish failed");
@@ -284,11 +306,15 @@ private:
             std::memcpy(&sent, natsMsg_GetData(msg), 8);
             self->state.on(sent);
         }
-        natsMsg_AckSync(msg, nullptr, nullptr);
+        if (self->async_)
+            natsMsg_Ack(msg, nullptr);
+        else
+            natsMsg_AckSync(msg, nullptr, nullptr);
         natsMsg_Destroy(msg);
     }
 
     std::string subject_;
+    bool async_;
     natsConnection* pub_ = nullptr;
     natsConnection* sub_conn_ = nullptr;
     jsCtx* js_pub_ = nullptr;
@@ -465,19 +491,31 @@ int main(int argc, char** argv) {
             while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
             compare("nats", hot, raw_nats, rounds, events, "libnats");
         }
-        {
+        for (const int variant : {0, 1, 2}) {  // async, default, sync (before)
+            const bool synchronous = variant != 0;
             hotstate::transports::nats_jetstream_options options;
-            options.stream = "BENCH";
-            options.subject = "bench.durable";
+            options.stream = variant == 0 ? "BENCH_ASYNC" : variant == 1 ? "BENCH" : "BENCH_SYNC";
+            options.subject = variant == 0 ? "bench.durable-async" : variant == 1 ? "bench.durable" : "bench.durable-sync";
+            options.max_outstanding_publishes = variant == 0 ? 256 : 1;
+            options.confirm_acks = variant == 2;
             auto receiver = options;
             options.consumer = "sender";
             receiver.consumer = "receiver";
             hotstate_pair<hotstate::transports::nats_jetstream> hot(
                 hotstate::transports::nats_jetstream(nats, options), hotstate::transports::nats_jetstream(nats, receiver));
             while (!hot.receiver().transport().subscribed()) std::this_thread::yield();
-            compare("nats_jetstream_vs_core", hot, raw_nats, rounds, events, "libnats core");
-            raw_jetstream_pair raw_js(nats_port, "bench.rawdurable");
-            compare("nats_jetstream", hot, raw_js, rounds, events, "libnats JetStream");
+            const std::string name =
+                variant == 0 ? "nats_jetstream_async" : variant == 1 ? "nats_jetstream" : "nats_jetstream_sync";
+            compare((name + "_vs_core").c_str(), hot, raw_nats, rounds, events, "libnats core");
+            raw_jetstream_pair raw_js(nats_port, synchronous ? "bench.rawdurable" : "bench.rawdurable-async",
+                                      !synchronous, "raw-" + name);
+            compare(name.c_str(), hot, raw_js, rounds, events,
+                    synchronous ? "libnats JetStream sync" : "libnats JetStream async");
+            const auto js_stats = hot.sender().transport().stats();
+            std::printf("JETSTREAM %s: %llu publish failures, %llu sent again, %llu duplicates stored\n", name.c_str(),
+                        static_cast<unsigned long long>(js_stats.publish_failures),
+                        static_cast<unsigned long long>(js_stats.republished),
+                        static_cast<unsigned long long>(js_stats.duplicates_stored));
         }
     }
 #endif

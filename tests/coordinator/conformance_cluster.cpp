@@ -1,6 +1,10 @@
 // The transport conformance suite over the three Redis Cluster transports, on
 // one 3-master/3-replica cluster started here (shared by the test cases, each
-// on its own channel or stream).
+// on its own channel or stream). The fixtures have no stop_server/start_server,
+// so the server restart case is skipped here: the cluster is shared by the whole
+// binary, runs without persistence, and a restart of all six nodes would have to
+// re-form the cluster. A cluster's equivalent, a master failing over (and a
+// killed node), is what tests/cluster/ covers for these transports.
 #include <atomic>
 #include <chrono>
 #include <string>

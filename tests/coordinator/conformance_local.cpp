@@ -1,4 +1,5 @@
-// The transport conformance suite over the in-process transport.
+// The transport conformance suite over the in-process transport (no server: the
+// server restart case does not apply).
 #include <memory>
 #include <string_view>
 #include <tuple>

@@ -23,6 +23,7 @@ hotstate::transports::nats_settings shared_settings() {
     hotstate::transports::nats_settings settings;
     settings.url = shared_server().url();
     settings.connect_on_start = true;  // so a node sends as soon as it exists
+    settings.reconnect_wait = std::chrono::milliseconds{50};  // back soon after a server restart
     return settings;
 }
 
@@ -41,13 +42,17 @@ struct nats_fixture {
         raw.send(bytes);
         raw.flush();
     }
+    void stop_server() { shared_server().stop(); }
+    void start_server() { shared_server().start(); }
 };
 
 struct nats_jetstream_fixture {
     using transport = hotstate::transports::nats_jetstream;
     std::string name = fresh_name("js");
+    std::int64_t window = 1;  // max_outstanding_publishes
     transport make(std::uint64_t node) {
         hotstate::transports::nats_jetstream_options options;
+        options.max_outstanding_publishes = window;
         options.stream = "CONFORMANCE_" + name.substr(name.rfind('.') + 1);
         options.subject = name;
         options.consumer = "node-" + std::to_string(node);
@@ -55,9 +60,16 @@ struct nats_jetstream_fixture {
     }
     static bool ready(transport& t) { return t.subscribed(); }
     void inject(std::string_view bytes) { make(999).send(bytes); }
+    void stop_server() { shared_server().stop(); }
+    void start_server() { shared_server().start(); }
+};
+
+/// nats_jetstream with asynchronous publishes (256 awaiting the stream at once).
+struct nats_jetstream_async_fixture : nats_jetstream_fixture {
+    nats_jetstream_async_fixture() { window = 256; }
 };
 
 }  // namespace
 
-using hotstate_transport_fixtures = std::tuple<nats_fixture, nats_jetstream_fixture>;
+using hotstate_transport_fixtures = std::tuple<nats_fixture, nats_jetstream_fixture, nats_jetstream_async_fixture>;
 #include "coordinator/conformance/transport_conformance.hpp"

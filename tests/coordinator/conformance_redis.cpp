@@ -1,6 +1,7 @@
 // The transport conformance suite over Redis pub/sub and Redis Streams on one
 // redis-server started here (shared by the test cases, each on its own channel
-// or stream).
+// or stream). The server persists (append-only file), so the restart case finds
+// the streams again, as a production Redis behind a durable transport would.
 #include <atomic>
 #include <chrono>
 #include <string>
@@ -15,7 +16,7 @@
 namespace {
 
 hotstate::testing::redis_server& shared_server() {
-    static hotstate::testing::redis_server server;
+    static hotstate::testing::redis_server server({.persistence = true});
     return server;
 }
 
@@ -41,6 +42,8 @@ struct redis_pubsub_fixture {
     }
     static bool ready(transport& t) { return t.subscribed(); }
     void inject(std::string_view bytes) { shared_server().command({"PUBLISH", channel, bytes}); }
+    void stop_server() { shared_server().stop(); }
+    void start_server() { shared_server().start(); }
 };
 
 struct redis_streams_fixture {
@@ -55,6 +58,8 @@ struct redis_streams_fixture {
     }
     static bool ready(transport& t) { return t.reading(); }
     void inject(std::string_view bytes) { make(999).send(bytes); }
+    void stop_server() { shared_server().stop(); }
+    void start_server() { shared_server().start(); }
 };
 
 }  // namespace

@@ -51,7 +51,8 @@ struct nats_settings {
     /// Wait between connection attempts (first connect and the client's reconnects).
     std::chrono::milliseconds reconnect_wait{std::chrono::milliseconds{100}};
     /// Bytes published while disconnected that the client keeps to send on reconnect;
-    /// beyond it a publish fails with errc::memory_limit (never unbounded memory).
+    /// beyond it a publish fails with errc::memory_limit (never unbounded memory). Core NATS
+    /// only: nats_jetstream keeps none (its sends fail while reconnecting and are retried).
     std::size_t reconnect_buffer_bytes = 8 * 1024 * 1024;
     /// Client PINGs a quiet connection this often; `max_pings_out` unanswered ones mean it is lost.
     std::chrono::milliseconds ping_interval{std::chrono::seconds{5}};

@@ -16,6 +16,13 @@
 //   static bool ready(transport&);              its receive side is live (subscribed,
 //                                               positioned): what is sent now arrives
 //   void inject(std::string_view bytes);        raw bytes on the wire, past hotstate
+// and, when the fixture owns the server the transport talks to (so the server
+// restart case runs; fixtures without them say why in their comment):
+//   void stop_server();                         the server goes away (SIGTERM; a durable
+//                                               transport's server keeps its data)
+//   void start_server();                        and comes back on the same address
+// Whether the transport is fire-and-forget or durable is the transport's own
+// declaration, T::durable; the cases assert what each kind promises.
 #pragma once
 
 #include <atomic>
@@ -57,6 +64,13 @@ std::unique_ptr<node<typename F::transport>> started(F& fixture, std::uint64_t i
 }
 
 inline constexpr auto deadline = std::chrono::seconds{20};
+
+/// The fixture can stop and start the server under its transport.
+template <class F>
+concept restartable = requires(F& fixture) {
+    fixture.stop_server();
+    fixture.start_server();
+};
 
 }  // namespace transport_conformance
 
@@ -245,5 +259,83 @@ TEMPLATE_LIST_TEST_CASE("transport conformance: a durable transport's node stopp
         CHECK(second_life.all_gaps().empty());
     } else {
         SUCCEED("not durable: what is published while a node is away is lost (and reported as a gap)");
+    }
+}
+
+TEMPLATE_LIST_TEST_CASE("transport conformance: the server restarted under the transport: a fire-and-forget "
+                        "transport reports the outage and the exact loss as gaps, a durable one loses nothing "
+                        "and catches up",
+                        "[conformance][coordinator][restart]", hotstate_transport_fixtures) {
+    using namespace transport_conformance;
+    using hotstate::connection_state;
+    using hotstate::gap_kind;
+    if constexpr (restartable<TestType>) {
+        TestType fixture;
+        recorder sender_box, receiver_box;
+        // durable: a send that fails while the server is down is retried soon after it is back
+        auto sender = started(fixture, 1, sender_box,
+                              {.send_backoff = {std::chrono::milliseconds{5}, std::chrono::milliseconds{100}}});
+        auto receiver = started(fixture, 2, receiver_box);
+        std::uint64_t n = 0;
+        while (n < 50) sender->publish(ping{1, ++n, "before"});
+        REQUIRE(eventually([&] { return receiver_box.count(1) == 50; }, deadline));
+
+        fixture.stop_server();
+        // the receiving side noticed: it lost its connection, or failed to read / reconnect
+        REQUIRE(eventually(
+            [&] {
+                return receiver_box.connections_of(connection_state::lost) +
+                           receiver_box.connections_of(connection_state::connect_failed) >
+                       0;
+            },
+            deadline));
+        while (n < 100) sender->publish(ping{1, ++n, "while the server is down"});
+        fixture.start_server();
+        REQUIRE(eventually([&] { return TestType::ready(receiver->transport()); }, deadline));
+
+        if constexpr (TestType::transport::durable) {
+            while (n < 150) sender->publish(ping{1, ++n, "after"});
+            REQUIRE(sender->flush(deadline));
+            REQUIRE(eventually([&] { return receiver_box.count(1) == 150; }, deadline));
+            const auto got = receiver_box.from(1);
+            for (std::uint64_t i = 0; i < got.size(); ++i) CHECK(got[i] == i + 1);  // all, in order, once
+            CHECK(receiver_box.all_gaps().empty());
+            CHECK(sender->stats().dropped_messages == 0);
+            CHECK(receiver->stats().duplicate_messages == 0);
+        } else {
+            // fire and forget: keep publishing until the receiver hears the sender again...
+            REQUIRE(eventually(
+                [&] {
+                    sender->publish(ping{1, ++n, "after"});
+                    const auto got = receiver_box.from(1);
+                    return !got.empty() && got.back() > 100;
+                },
+                deadline));
+            // ...then one last event, so that nothing is in flight when the books are checked
+            const std::uint64_t last = ++n;
+            sender->publish(ping{1, last, "last"});
+            REQUIRE(sender->flush(deadline));
+            REQUIRE(eventually(
+                [&] {
+                    const auto got = receiver_box.from(1);
+                    return !got.empty() && got.back() == last;
+                },
+                deadline));
+            const auto got = receiver_box.from(1);
+            CHECK(coord_test::strictly_increasing(got));  // nothing twice, nothing out of order
+            // the outage is reported; each event that did not arrive is in exactly one sequence gap
+            CHECK(receiver_box.gaps_of(gap_kind::outage) >= 1);
+            std::uint64_t reported = 0;
+            for (const auto& g : receiver_box.all_gaps()) {
+                if (g.kind == gap_kind::outage) continue;
+                CHECK(g.kind == gap_kind::sequence_skip);
+                CHECK(g.publisher == 1);
+                reported += g.lost_events;
+            }
+            CHECK(reported == last - got.size());
+            CHECK(receiver->stats().duplicate_messages == 0);
+        }
+    } else {
+        SUCCEED("the fixture does not own a server it could restart (see its comment)");
     }
 }

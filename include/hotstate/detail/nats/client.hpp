@@ -128,9 +128,14 @@ public:
     client(const client&) = delete;
     client& operator=(const client&) = delete;
 
-    ~client() {
+    ~client() { close(); }
+
+    /// Closes the connection and waits for the client's last callback: afterwards no
+    /// callback (of this object or of the connection's subscriptions and JetStream
+    /// publishes) runs any more. Idempotent; the object is then unusable.
+    void close() noexcept {
         closing_.store(true, std::memory_order_release);
-        if (natsConnection* nc = connection_.load(std::memory_order_acquire)) {
+        if (natsConnection* nc = connection_.exchange(nullptr, std::memory_order_acq_rel)) {
             natsConnection_Close(nc);
             // the client runs its callbacks on a thread of its own, after Close returns:
             // wait for the last one (closed) before this object, their closure, goes away
@@ -146,6 +151,8 @@ public:
         if (connection_.load(std::memory_order_acquire)) return;
         std::lock_guard lock(connect_mutex_);
         if (connection_.load(std::memory_order_acquire)) return;
+        if (closing_.load(std::memory_order_acquire))
+            throw error(errc::connection, "hotstate nats: connect (" + servers_ + "): the transport is closing");
         natsConnection* nc = nullptr;
         const natsStatus status = natsConnection_Connect(&nc, options_.get());
         if (status != NATS_OK) throw status_error(status, "connect", servers_);
@@ -195,6 +202,11 @@ public:
     /// The servers, without credentials: for messages.
     [[nodiscard]] const std::string& servers() const noexcept { return servers_; }
 
+    /// Connections lost so far (the client's disconnected callback, counted as it runs).
+    [[nodiscard]] std::uint64_t disconnect_count() const noexcept {
+        return disconnect_count_.load(std::memory_order_acquire);
+    }
+
     /// Asynchronous errors the client reported (slow consumer, permission violation...).
     [[nodiscard]] std::uint64_t async_errors() const noexcept { return async_errors_.load(std::memory_order_relaxed); }
 
@@ -219,6 +231,7 @@ private:
 
     static void on_disconnected(natsConnection*, void* closure) {
         auto* self = static_cast<client*>(closure);
+        self->disconnect_count_.fetch_add(1, std::memory_order_release);
         if (self->closing_.load(std::memory_order_acquire)) return;
         self->record({link_event::kind::lost, std::chrono::steady_clock::now(), {}, NATS_CONNECTION_DISCONNECTED});
     }
@@ -252,6 +265,7 @@ private:
     bool closed_ = false;  // the client's last callback ran (guarded by events_mutex_)
     std::atomic<bool> pending_{false};
     std::atomic<std::uint64_t> async_errors_{0};
+    std::atomic<std::uint64_t> disconnect_count_{0};
 };
 
 /// Reports one of the client's events to a transport's sink, through the receive loop's
