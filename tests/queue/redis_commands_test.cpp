@@ -1,5 +1,5 @@
 // The Redis queue's operations as command values, without a server: each
-// command's request bytes (EVALSHA with the queue's eleven keys, EVAL as the
+// command's request bytes (EVALSHA with the queue's twelve keys, EVAL as the
 // NOSCRIPT fallback) and its reading of every reply shape (value, nil, error,
 // redirect, wrong shape), the replies parsed by hiredis's redisReader.
 #include <catch2/catch.hpp>
@@ -69,9 +69,9 @@ const std::string base = "{Q}";  // an encoded, hash-tagged queue key
 
 /// The fixed head of every queue script request, then `argv`.
 std::string script_request(std::string_view verb, std::string_view body, std::vector<std::string_view> argv) {
-    std::vector<std::string_view> all{verb, body, "11"};
+    std::vector<std::string_view> all{verb, body, "12"};
     static const std::vector<std::string> keys{"{Q}w", "{Q}d", "{Q}a", "{Q}x", "{Q}q", "{Q}s",
-                                               "{Q}p", "{Q}k", "{Q}o", "{Q}n", "{Q}e"};
+                                               "{Q}p", "{Q}k", "{Q}o", "{Q}n", "{Q}e", "{Q}l"};
     for (const auto& k : keys) all.push_back(k);
     all.insert(all.end(), argv.begin(), argv.end());
     return resp(all);
@@ -104,6 +104,7 @@ TEST_CASE("queue commands: keys share the queue's hash tag, one buffer", "[queue
     const qc::queue_keys k(base);
     CHECK(k[0] == "{Q}w");
     CHECK(k[10] == "{Q}e");
+    CHECK(k[11] == "{Q}l");
     CHECK(k.route() == "{Q}w");
     CHECK(k.wake_list() == "{Q}s");
 }

@@ -2,24 +2,34 @@
 //
 // Every key of a queue starts with the queue's hash-tagged base, `{<id>}`, so
 // all of them live in one Cluster slot; different queues (different ids)
-// spread over slots. Every script gets the same eleven keys, all in KEYS (no
+// spread over slots. Every script gets the same twelve keys, all in KEYS (no
 // key is built inside a script, so every script is valid on a Cluster):
 //
-//   KEYS[1]  B w  sorted set of waiting ids, score -priority * 2^40 + sequence
+//   KEYS[1]  B w  sorted set of waiting ids of priority != 0, score -priority * 2^40 + sequence
 //   KEYS[2]  B d  sorted set of delayed ids, score due time (ms, client clock)
 //   KEYS[3]  B a  sorted set of active ids, score lease end (ms, client clock)
 //   KEYS[4]  B x  sorted set of dead ids, score death order
 //   KEYS[5]  B q  the sequence counter
 //   KEYS[6]  B s  a short list of wake-up tokens: blocked claimers BLPOP it
 //   KEYS[7]  B p  hash id -> payload (a job exists while its id is here)
-//   KEYS[8]  B k  hash id -> waiting score (where it goes back in line)
+//   KEYS[8]  B k  hash id -> score (-priority * 2^40 + sequence) of jobs of priority != 0 or delayed
 //   KEYS[9]  B o  hash id -> owner token (only while leased)
 //   KEYS[10] B n  hash id -> claims so far
 //   KEYS[11] B e  hash id -> last error
+//   KEYS[12] B l  list of waiting ids of priority 0, oldest first
 //
-// Why one hash per field across the queue, not one hash per job: a bulk
-// enqueue is then three variadic commands (HSET p, HSET k, ZADD w) whatever
-// the number of jobs, and deduplication is HSETNX on p: one command.
+// Why this layout (measured with INFO commandstats, bench/queue): a sorted-set
+// insert costs the server several times a list push, and the common job has
+// priority 0 and no delay, so it costs one HSETNX (payload and deduplication
+// in one command) and one RPUSH; a claim pops the list unless a job of higher
+// priority waits in `w`. One hash per field across the queue, not one hash
+// per job, makes a bulk enqueue two variadic commands whatever its size.
+//
+// Order: priority first (higher first); within a priority, enqueue order. A
+// job coming back from a lease that ran out or a release goes to the front of
+// its priority (it was at the front when claimed); a delayed job coming due
+// and a requeued dead job join the back of priority 0 (in sequence order), or
+// their original place in another priority.
 // Times come from the client's clock (ARGV), so a manual clock drives them in tests.
 // Scores and times cross as decimal strings formatted %.0f (exact below 2^53).
 #pragma once
@@ -82,34 +92,68 @@ end
 // attempts), then leases the first waiting job: {id, payload, attempt, lease
 // end} or false.
 inline constexpr char lua_claim[] = R"lua(
+local function score_is_zero_priority(score)
+  local v = tonumber(score)
+  return v >= 0 and v < 1099511627776
+end
+-- puts `ids` back in line: priority 0 at the front (front true) or the back in
+-- sequence order (front false); other priorities at their score
+local function back_in_line(ids, front)
+  if #ids == 0 then return end
+  local scores = redis.call('HMGET', KEYS[8], unpack(ids))
+  local back = {}
+  for i = #ids, 1, -1 do
+    local id, score = ids[i], scores[i]
+    if score and not score_is_zero_priority(score) then
+      redis.call('ZADD', KEYS[1], score, id)
+    elseif front then
+      redis.call('LPUSH', KEYS[12], id)
+    else
+      back[#back + 1] = {tonumber(score) or 0, i, id}
+    end
+  end
+  if #back > 0 then
+    table.sort(back, function(x, y) return x[1] < y[1] or (x[1] == y[1] and x[2] < y[2]) end)
+    local line = {}
+    for i, e in ipairs(back) do line[i] = e[3] end
+    redis.call('RPUSH', KEYS[12], unpack(line))
+  end
+end
 local function claim(now_s, owner, lease_s, max_s)
   local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now_s, 'LIMIT', 0, 100)
   if #due > 0 then
-    local scores = redis.call('HMGET', KEYS[8], unpack(due))
-    local z = {}
-    for i = 1, #due do z[2 * i - 1] = scores[i] or '0'; z[2 * i] = due[i] end
     redis.call('ZREM', KEYS[2], unpack(due))
-    redis.call('ZADD', KEYS[1], unpack(z))
+    back_in_line(due, false)
   end
   local lost = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now_s, 'LIMIT', 0, 100)
   if #lost > 0 then
     local tries = redis.call('HMGET', KEYS[10], unpack(lost))
-    local scores = redis.call('HMGET', KEYS[8], unpack(lost))
     redis.call('ZREM', KEYS[3], unpack(lost))
     redis.call('HDEL', KEYS[9], unpack(lost))
-    local max = tonumber(max_s)
+    local max, again = tonumber(max_s), {}
     for i, id in ipairs(lost) do
       if (tonumber(tries[i]) or 0) >= max then
         redis.call('HSET', KEYS[11], id, 'lease expired on the last attempt (worker lost)')
         redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[5]), id)
       else
-        redis.call('ZADD', KEYS[1], scores[i] or '0', id)
+        again[#again + 1] = id
       end
     end
+    back_in_line(again, true)
   end
-  local top = redis.call('ZPOPMIN', KEYS[1])
-  if #top == 0 then return false end
-  local id = top[1]
+  local top = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  local id
+  if #top > 0 and tonumber(top[2]) < 0 then
+    id = top[1]
+    redis.call('ZREM', KEYS[1], id)
+  else
+    id = redis.call('LPOP', KEYS[12])
+    if not id then
+      if #top == 0 then return false end
+      id = top[1]
+      redis.call('ZREM', KEYS[1], id)
+    end
+  end
   local n = redis.call('HINCRBY', KEYS[10], id, 1)
   local lease_end = string.format('%.0f', tonumber(now_s) + tonumber(lease_s))
   redis.call('HSET', KEYS[9], id, owner)
@@ -133,42 +177,30 @@ local function ack(id, owner)
 end
 )lua";
 
-// Lists longer than Lua's stack takes for unpack() go in pieces of 1000.
-inline constexpr char lua_chunks[] = R"lua(
-local function each_chunk(command, key, ids)
-  for i = 1, #ids, 1000 do redis.call(command, key, unpack(ids, i, math.min(i + 999, #ids))) end
-end
-local function hmget(key, ids)
-  local out = {}
-  for i = 1, #ids, 1000 do
-    local part = redis.call('HMGET', key, unpack(ids, i, math.min(i + 999, #ids)))
-    for j = 1, #part do out[#out + 1] = part[j] end
-  end
-  return out
-end
-)lua";
-
 /// ARGV: now, then per job: id, payload, priority, delay ms. Per job 1 (added)
 /// or 0 (its id exists: nothing added). A second run adds nothing while the
 /// jobs exist.
 inline constexpr char enqueue_body[] = R"lua(
 local now = tonumber(ARGV[1])
-local count = (#ARGV - 1) / 4
-local seq = redis.call('INCRBY', KEYS[5], count) - count
 local out, woken = {}, 0
 for i = 2, #ARGV, 4 do
-  seq = seq + 1
   local id = ARGV[i]
   if redis.call('HSETNX', KEYS[7], id, ARGV[i + 1]) == 0 then
     out[#out + 1] = 0
   else
-    local score = string.format('%.0f', -tonumber(ARGV[i + 2]) * 1099511627776 + seq)
-    redis.call('HSET', KEYS[8], id, score)
-    local delay = tonumber(ARGV[i + 3])
+    local priority, delay = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+    local score
+    if priority ~= 0 or delay > 0 then
+      score = string.format('%.0f', -priority * 1099511627776 + redis.call('INCR', KEYS[5]))
+      redis.call('HSET', KEYS[8], id, score)
+    end
     if delay > 0 then
       redis.call('ZADD', KEYS[2], string.format('%.0f', now + delay), id)
-    else
+    elseif priority ~= 0 then
       redis.call('ZADD', KEYS[1], score, id)
+      woken = woken + 1
+    else
+      redis.call('RPUSH', KEYS[12], id)
       woken = woken + 1
     end
     out[#out + 1] = 1
@@ -186,24 +218,32 @@ inline constexpr detail::redis::script redis_enqueue = make_script("enqueue", jo
 inline constexpr char enqueue_bulk_body[] = R"lua(
 local count = (#ARGV - 3) / 2
 if count == 0 or redis.call('HEXISTS', KEYS[7], ARGV[4]) == 1 then return 0 end
-local seq = redis.call('INCRBY', KEYS[5], count) - count
-local base = -tonumber(ARGV[2]) * 1099511627776
-local delay = tonumber(ARGV[3])
+local priority, delay = tonumber(ARGV[2]), tonumber(ARGV[3])
+local scored = priority ~= 0 or delay > 0
+local seq = scored and redis.call('INCRBY', KEYS[5], count) - count or 0
 local due = string.format('%.0f', tonumber(ARGV[1]) + delay)
 for first = 4, #ARGV, 2000 do
   local last = math.min(first + 1999, #ARGV)
   local payloads, scores, line = {}, {}, {}
   for i = first, last, 2 do
-    seq = seq + 1
     local id = ARGV[i]
-    local score = string.format('%.0f', base + seq)
     payloads[#payloads + 1] = id; payloads[#payloads + 1] = ARGV[i + 1]
-    scores[#scores + 1] = id; scores[#scores + 1] = score
-    line[#line + 1] = delay > 0 and due or score; line[#line + 1] = id
+    if scored then
+      seq = seq + 1
+      local score = string.format('%.0f', -priority * 1099511627776 + seq)
+      scores[#scores + 1] = id; scores[#scores + 1] = score
+      line[#line + 1] = delay > 0 and due or score; line[#line + 1] = id
+    else
+      line[#line + 1] = id
+    end
   end
   redis.call('HSET', KEYS[7], unpack(payloads))
-  redis.call('HSET', KEYS[8], unpack(scores))
-  redis.call('ZADD', KEYS[delay > 0 and 2 or 1], unpack(line))
+  if not scored then
+    redis.call('RPUSH', KEYS[12], unpack(line))
+  else
+    redis.call('HSET', KEYS[8], unpack(scores))
+    redis.call('ZADD', KEYS[delay > 0 and 2 or 1], unpack(line))
+  end
 end
 if delay <= 0 then wake(count) end
 return count
@@ -267,16 +307,16 @@ if c ~= 0 then return c end
 redis.call('ZREM', KEYS[3], id)
 redis.call('HDEL', KEYS[9], id)
 redis.call('HINCRBY', KEYS[10], id, -1)
-redis.call('ZADD', KEYS[1], redis.call('HGET', KEYS[8], id) or '0', id)
+back_in_line({id}, true)
 wake(1)
 return 0
 )lua";
-inline constexpr detail::redis::script redis_release = make_script("release", joined<lua_owned, lua_wake, release_body>::view());
+inline constexpr detail::redis::script redis_release = make_script("release", joined<lua_owned, lua_wake, lua_claim, release_body>::view());
 
 /// The four sizes {waiting, delayed, active, dead}, one consistent snapshot.
 inline constexpr char counts_body[] = R"lua(
-return {redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]),
-        redis.call('ZCARD', KEYS[4])}
+return {redis.call('ZCARD', KEYS[1]) + redis.call('LLEN', KEYS[12]), redis.call('ZCARD', KEYS[2]),
+        redis.call('ZCARD', KEYS[3]), redis.call('ZCARD', KEYS[4])}
 )lua";
 inline constexpr detail::redis::script redis_counts = make_script("counts", joined<counts_body>::view());
 
@@ -307,20 +347,22 @@ if ARGV[1] == '' then ids = redis.call('ZRANGE', KEYS[4], 0, -1)
 elseif redis.call('ZSCORE', KEYS[4], ARGV[1]) then ids = {ARGV[1]}
 else return 0 end
 if #ids == 0 then return 0 end
-local scores = hmget(KEYS[8], ids)
-each_chunk('ZREM', KEYS[4], ids)
-each_chunk('HDEL', KEYS[10], ids)
-each_chunk('HDEL', KEYS[11], ids)
-for i, id in ipairs(ids) do redis.call('ZADD', KEYS[1], scores[i] or '0', id) end
+for i = 1, #ids, 100 do
+  local part = {unpack(ids, i, math.min(i + 99, #ids))}
+  redis.call('ZREM', KEYS[4], unpack(part))
+  redis.call('HDEL', KEYS[10], unpack(part))
+  redis.call('HDEL', KEYS[11], unpack(part))
+  back_in_line(part, false)
+end
 wake(#ids)
 return #ids
 )lua";
-inline constexpr detail::redis::script redis_requeue_dead = make_script("requeue_dead", joined<lua_wake, lua_chunks, requeue_dead_body>::view());
+inline constexpr detail::redis::script redis_requeue_dead = make_script("requeue_dead", joined<lua_wake, lua_claim, requeue_dead_body>::view());
 
 /// Deletes every job in every state; how many there were.
 inline constexpr char purge_body[] = R"lua(
 local n = redis.call('HLEN', KEYS[7])
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12])
 return n
 )lua";
 inline constexpr detail::redis::script redis_purge = make_script("purge", joined<purge_body>::view());
