@@ -443,4 +443,44 @@ TEMPLATE_LIST_TEST_CASE("queue: requeued dead jobs run again with fresh attempts
     CHECK(order == std::vector<std::string>{"a", "b", "c"});
 }
 
+TEMPLATE_LIST_TEST_CASE("queue: a job coming due joins the back of its priority; a released one the front", "[queue]",
+                        hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<texts>(*store, quick);
+    const auto drain = [&] {
+        std::vector<std::string> order;
+        while (auto job = q.claim()) {
+            order.push_back(job->job);
+            q.ack(*job);
+        }
+        return order;
+    };
+    // delays: due ones line up behind jobs waiting, in due order, then enqueue order
+    q.enqueue("first");
+    q.enqueue("due-2s", {.delay = 2s});
+    q.enqueue("due-1s-a", {.delay = 1s});
+    q.enqueue("due-1s-b", {.delay = 1s});
+    q.enqueue("high-due", {.delay = 1s, .priority = 4});
+    q.enqueue("high", {.priority = 4});
+    q.enqueue("second");
+    fixture.pass(2s);
+    CHECK(drain() ==
+          std::vector<std::string>{"high", "high-due", "first", "second", "due-1s-a", "due-1s-b", "due-2s"});
+    // a retry comes due behind the jobs waiting; a release goes back to the front
+    q.enqueue("retried");
+    q.enqueue("other");
+    auto job = q.claim();
+    REQUIRE(job);
+    CHECK(job->job == "retried");
+    CHECK_FALSE(q.fail(*job, "try later"));
+    auto other = q.claim();
+    REQUIRE(other);
+    CHECK(other->job == "other");
+    q.release(*other);
+    q.enqueue("third");
+    fixture.pass(1s);  // backoff_base: the retry is due
+    CHECK(drain() == std::vector<std::string>{"other", "third", "retried"});
+}
+
 }  // namespace queue_conformance

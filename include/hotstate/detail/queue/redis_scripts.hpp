@@ -28,8 +28,8 @@
 // Order: priority first (higher first); within a priority, enqueue order. A
 // job coming back from a lease that ran out or a release goes to the front of
 // its priority (it was at the front when claimed); a delayed job coming due
-// and a requeued dead job join the back of priority 0 (in sequence order), or
-// their original place in another priority.
+// (a delay or a retry) and a requeued dead job join the back of its priority,
+// in due (death) order: the conformance suite checks the same on every backend.
 // Times come from the client's clock (ARGV), so a manual clock drives them in tests.
 // Scores and times cross as decimal strings formatted %.0f (exact below 2^53).
 #pragma once
@@ -96,34 +96,53 @@ local function score_is_zero_priority(score)
   local v = tonumber(score)
   return v >= 0 and v < 1099511627776
 end
--- puts `ids` back in line: priority 0 at the front (front true) or the back in
--- sequence order (front false); other priorities at their score
-local function back_in_line(ids, front)
+-- puts `ids` back in line: at the front of their priority (front true: a
+-- lease that ran out, a release), or at the back with a new sequence (front
+-- false: due, requeued), in the order of `order` (due times; nil: as listed),
+-- then of their sequence
+local function back_in_line(ids, front, order)
   if #ids == 0 then return end
   local scores = redis.call('HMGET', KEYS[8], unpack(ids))
-  local back = {}
-  for i = #ids, 1, -1 do
-    local id, score = ids[i], scores[i]
-    if score and not score_is_zero_priority(score) then
-      redis.call('ZADD', KEYS[1], score, id)
-    elseif front then
-      redis.call('LPUSH', KEYS[12], id)
+  if front then
+    for i = #ids, 1, -1 do
+      if scores[i] and not score_is_zero_priority(scores[i]) then
+        redis.call('ZADD', KEYS[1], scores[i], ids[i])
+      else
+        redis.call('LPUSH', KEYS[12], ids[i])
+      end
+    end
+    return
+  end
+  local entries = {}
+  for i = 1, #ids do
+    entries[i] = {at = order and tonumber(order[i]) or i, seq = tonumber(scores[i]) or 0, i = i, id = ids[i],
+                  score = scores[i]}
+  end
+  table.sort(entries, function(x, y)
+    if x.at ~= y.at then return x.at < y.at end
+    if x.seq ~= y.seq then return x.seq < y.seq end
+    return x.i < y.i
+  end)
+  local line = {}
+  for _, e in ipairs(entries) do
+    if e.score and not score_is_zero_priority(e.score) then
+      local priority = -math.floor(e.seq / 1099511627776)
+      local score = string.format('%.0f', -priority * 1099511627776 + redis.call('INCR', KEYS[5]))
+      redis.call('HSET', KEYS[8], e.id, score)
+      redis.call('ZADD', KEYS[1], score, e.id)
     else
-      back[#back + 1] = {tonumber(score) or 0, i, id}
+      line[#line + 1] = e.id
     end
   end
-  if #back > 0 then
-    table.sort(back, function(x, y) return x[1] < y[1] or (x[1] == y[1] and x[2] < y[2]) end)
-    local line = {}
-    for i, e in ipairs(back) do line[i] = e[3] end
-    redis.call('RPUSH', KEYS[12], unpack(line))
-  end
+  if #line > 0 then redis.call('RPUSH', KEYS[12], unpack(line)) end
 end
 local function claim(now_s, owner, lease_s, max_s)
-  local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now_s, 'LIMIT', 0, 100)
-  if #due > 0 then
+  local due_at = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now_s, 'WITHSCORES', 'LIMIT', 0, 100)
+  if #due_at > 0 then
+    local due, times = {}, {}
+    for i = 1, #due_at, 2 do due[#due + 1] = due_at[i]; times[#times + 1] = due_at[i + 1] end
     redis.call('ZREM', KEYS[2], unpack(due))
-    back_in_line(due, false)
+    back_in_line(due, false, times)
   end
   local lost = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now_s, 'LIMIT', 0, 100)
   if #lost > 0 then
