@@ -6,9 +6,14 @@
 //
 // Cases (RATIO = hotstate / raw throughput, median of per-round ratios):
 //   queue_enqueue         enqueue one job per round trip  vs LPUSH
-//   queue_claim_ack_1     claim + ack, 1 worker thread    vs BRPOP, 1 thread
-//   queue_claim_ack_4     claim + ack, 4 worker threads   vs BRPOP, 4 threads
+//   queue_claim_ack_1     a worker's loop, 1 thread: claim once, then
+//                         ack_and_claim (one round trip per job) vs BRPOP, 1 thread
+//   queue_claim_ack_4     the same with 4 worker threads  vs BRPOP, 4 threads
+//   queue_claim_then_ack_1  claim + ack as two calls, 1 thread vs BRPOP, 1 thread
 //   queue_bulk_100        enqueue_bulk of 100             vs 100 LPUSH pipelined
+// After each case, a FIGURE line gives the server's microseconds per call of
+// each side's command (INFO commandstats: EVALSHA vs LPUSH / BRPOP), so the
+// server's share and the client's share of the gap can be told apart.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -63,8 +68,9 @@ double rate(int n, F&& body) {
     return n / took.count();
 }
 
+/// claim + ack as two calls per job.
 template <class Q>
-double claim_ack(Q& q, int n, int threads) {
+double claim_then_ack(Q& q, int n, int threads) {
     return rate(n, [&] {
         std::vector<std::thread> workers;
         for (int t = 0; t < threads; ++t)
@@ -77,6 +83,39 @@ double claim_ack(Q& q, int n, int threads) {
             });
         for (auto& w : workers) w.join();
     });
+}
+
+/// A worker's loop: claim once, then each ack claims the next job.
+template <class Q>
+double claim_ack(Q& q, int n, int threads) {
+    return rate(n, [&] {
+        std::vector<std::thread> workers;
+        for (int t = 0; t < threads; ++t)
+            workers.emplace_back([&] {
+                auto job = q.claim(1s);
+                for (int i = 1; job && i < n / threads; ++i) job = q.ack_and_claim(*job, 1s).next;
+                if (job) q.ack(*job);
+            });
+        for (auto& w : workers) w.join();
+    });
+}
+
+/// Prints the server's usec_per_call of `commands` since the last CONFIG RESETSTAT, and resets.
+void server_share(redisContext* c, const std::string& name, std::initializer_list<const char*> commands) {
+    auto* r = static_cast<redisReply*>(redisCommand(c, "INFO commandstats"));
+    if (r && r->type == REDIS_REPLY_STRING) {
+        const std::string info(r->str, r->len);
+        for (const char* command : commands) {
+            const std::string tag = std::string("cmdstat_") + command + ":";
+            const auto at = info.find(tag);
+            if (at == std::string::npos) continue;
+            const auto per = info.find("usec_per_call=", at);
+            std::printf("FIGURE %s_server_usec_per_%s %.2f\n", name.c_str(), command,
+                        std::atof(info.c_str() + per + 14));
+        }
+    }
+    freeReplyObject(r);
+    freeReplyObject(redisCommand(c, "CONFIG RESETSTAT"));
 }
 
 double raw_claim(int port, int n, int threads) {
@@ -107,30 +146,36 @@ int main(int argc, char** argv) {
     auto q = hotstate::queue<jobs>(store);
     raw_client raw(port);
 
+    freeReplyObject(redisCommand(raw.c, "CONFIG RESETSTAT"));
     hotstate::bench::compare_interleaved(
         "queue_enqueue", rounds, [&] { return rate(n, [&] { for (int i = 0; i < n; ++i) q.enqueue(payload); }); },
         [&] { return rate(n, [&] { for (int i = 0; i < n; ++i) raw.run({"LPUSH", raw_list, payload}); }); });
+    server_share(raw.c, "queue_enqueue", {"evalsha", "lpush"});
     q.purge();
     raw.run({"DEL", raw_list});
 
-    for (int threads : {1, 4}) {
+    for (int threads : {1, 4, 0}) {  // 0: claim then ack, 1 thread
+        const std::string name = threads == 0 ? "queue_claim_then_ack_1" : "queue_claim_ack_" + std::to_string(threads);
+        freeReplyObject(redisCommand(raw.c, "CONFIG RESETSTAT"));
         hotstate::bench::compare_interleaved(
-            "queue_claim_ack_" + std::to_string(threads), rounds,
+            name, rounds,
             [&] {
                 std::vector<std::string> batch(static_cast<std::size_t>(n), payload);
                 q.enqueue_bulk(batch);
-                return claim_ack(q, n, threads);
+                return threads == 0 ? claim_then_ack(q, n, 1) : claim_ack(q, n, threads);
             },
             [&] {
                 for (int i = 0; i < n; ++i) raw.run({"LPUSH", raw_list, payload});
-                return raw_claim(port, n, threads);
+                return raw_claim(port, n, threads == 0 ? 1 : threads);
             });
+        server_share(raw.c, name, {"evalsha", "brpop"});
         q.purge();
         raw.run({"DEL", raw_list});
     }
 
     const int batches = std::max(1, n / 100);
     std::vector<std::string> hundred(100, payload);
+    freeReplyObject(redisCommand(raw.c, "CONFIG RESETSTAT"));
     hotstate::bench::compare_interleaved(
         "queue_bulk_100", rounds,
         [&] { return rate(batches * 100, [&] { for (int b = 0; b < batches; ++b) q.enqueue_bulk(hundred); }); },
@@ -146,6 +191,7 @@ int main(int argc, char** argv) {
                 }
             });
         });
+    server_share(raw.c, "queue_bulk_100", {"evalsha", "lpush"});
     q.purge();
     raw.run({"DEL", raw_list});
 

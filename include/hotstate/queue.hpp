@@ -139,6 +139,16 @@ struct claimed {
     time_point lease_until;  ///< by the backend's clock
 };
 
+/// What job_queue::ack_and_claim did.
+template <class Job>
+struct ack_claim_result {
+    /// Whether the ack took effect; false when the lease was lost (another
+    /// worker may be running the job, which stays in the queue).
+    bool acked = false;
+    /// The next job, leased to this worker, if one came in time.
+    std::optional<claimed<Job>> next;
+};
+
 /// A dead-lettered job, as bytes (it may be one that does not decode).
 struct dead_job {
     std::string id;          ///< the job's id
@@ -236,30 +246,37 @@ public:
     /// for one to arrive (woken by an enqueue, not by polling). A job that does
     /// not decode is dead-lettered with the decode error and the next is tried.
     [[nodiscard]] std::optional<claimed<job_type>> claim(std::chrono::milliseconds wait = std::chrono::milliseconds{0}) {
+        return claim_until(std::chrono::steady_clock::now() + wait, true);
+    }
+
+    /// A worker's step: acks `done` and claims the next job in one round trip
+    /// where the backend can (Redis: one script), else ack then claim. Waits
+    /// up to `wait` for a next job as claim() does. A lost lease on `done` does
+    /// not throw here (the next job must not be stranded): it reads acked == false.
+    [[nodiscard]] ack_claim_result<job_type> ack_and_claim(const claimed<job_type>& done,
+                                                           std::chrono::milliseconds wait = std::chrono::milliseconds{0}) {
         const auto until = std::chrono::steady_clock::now() + wait;
-        for (;;) {
-            const std::uint64_t seen = engine_.generation();
+        ack_claim_result<job_type> result;
+        if constexpr (requires { engine_.ack_claim(key_, done.id, done.owner, done.owner, 1, 1, 1); }) {
             std::string owner = detail::random_token();
-            auto raw = Store::template run_in_context<Q>("claim", [&] {
-                return engine_.claim(key_, owner, options_.lease.count(), options_.max_attempts, now_ms());
+            auto raw = Store::template run_in_context<Q>("ack_claim", [&] {
+                return engine_.ack_claim(key_, done.id, done.owner, owner, options_.lease.count(),
+                                         options_.max_attempts, now_ms());
             });
-            if (raw) {
-                std::optional<job_type> job;
-                try {
-                    job.emplace(codec<job_type>::decode(raw->payload));
-                } catch (const error& undecodable) {
-                    Store::template run_in_context<Q>("claim", [&] {
-                        return engine_.fail(key_, raw->id, owner, undecodable.what(), std::nullopt, now_ms());
-                    });
-                    continue;
-                }
-                return claimed<job_type>{std::move(raw->id), std::move(*job), raw->attempt, std::move(owner),
-                                         time_point{std::chrono::milliseconds{raw->lease_until_ms}}};
+            result.acked = raw.acked == detail::queue::owner_check::ok;
+            if (raw.next) {
+                result.next = decoded(std::move(*raw.next), std::move(owner));
+                if (!result.next) result.next = claim_until(until, true);  // it was dead-lettered
+            } else {
+                result.next = claim_until(until, false);
             }
-            if (std::chrono::steady_clock::now() >= until) return std::nullopt;
-            // a delayed job or a lease may come due meanwhile: look again after at most a second
-            engine_.wait(key_, seen, std::min(until, std::chrono::steady_clock::now() + std::chrono::seconds{1}));
+        } else {
+            result.acked = Store::template run_in_context<Q>("ack", [&] {
+                               return engine_.ack(key_, done.id, done.owner);
+                           }) == detail::queue::owner_check::ok;
+            result.next = claim_until(until, true);
         }
+        return result;
     }
 
     /// Extends the lease of `job` to options().lease from now. Throws lease_lost
@@ -342,6 +359,43 @@ public:
 
 private:
     std::int64_t now_ms() const { return store_->now().time_since_epoch().count(); }
+
+    /// Claims until a job comes or `until` passes; `look_first` false starts by waiting
+    /// (the caller just found nothing).
+    std::optional<claimed<job_type>> claim_until(std::chrono::steady_clock::time_point until, bool look_first) {
+        for (;;) {
+            const std::uint64_t seen = engine_.generation();
+            if (look_first) {
+                std::string owner = detail::random_token();
+                auto raw = Store::template run_in_context<Q>("claim", [&] {
+                    return engine_.claim(key_, owner, options_.lease.count(), options_.max_attempts, now_ms());
+                });
+                if (raw) {
+                    if (auto job = decoded(std::move(*raw), std::move(owner))) return job;
+                    continue;  // dead-lettered: try the next
+                }
+            }
+            look_first = true;
+            if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+            // a delayed job or a lease may come due meanwhile: look again after at most a second
+            engine_.wait(key_, seen, std::min(until, std::chrono::steady_clock::now() + std::chrono::seconds{1}));
+        }
+    }
+
+    /// The claimed job decoded, or nullopt after dead-lettering it with the decode error.
+    std::optional<claimed<job_type>> decoded(detail::queue::raw_claim&& raw, std::string&& owner) {
+        std::optional<job_type> job;
+        try {
+            job.emplace(codec<job_type>::decode(raw.payload));
+        } catch (const error& undecodable) {
+            Store::template run_in_context<Q>("claim", [&] {
+                return engine_.fail(key_, raw.id, owner, undecodable.what(), std::nullopt, now_ms());
+            });
+            return std::nullopt;
+        }
+        return claimed<job_type>{std::move(raw.id), std::move(*job), raw.attempt, std::move(owner),
+                                 time_point{std::chrono::milliseconds{raw.lease_until_ms}}};
+    }
 
     void check_enqueue(const enqueue_options& how) const {
         if (how.delay.count() < 0)

@@ -346,4 +346,141 @@ TEMPLATE_LIST_TEST_CASE("queue: a blocked claim wakes on an enqueue", "[queue]",
     CHECK(std::chrono::steady_clock::now() - start >= 50ms);
 }
 
+TEMPLATE_LIST_TEST_CASE("queue: ack_and_claim acks and leases the next job in one step", "[queue]",
+                        hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<texts>(*store, quick);
+    q.enqueue("first");
+    q.enqueue("second");
+    q.enqueue("poison-free third", {.priority = -1});
+    auto job = q.claim();
+    REQUIRE(job);
+    CHECK(job->job == "first");
+    auto step = q.ack_and_claim(*job);
+    CHECK(step.acked);
+    REQUIRE(step.next);
+    CHECK(step.next->job == "second");
+    CHECK(step.next->attempt == 1);
+    CHECK(step.next->owner != job->owner);
+    CHECK(q.counts().active == 1);
+    CHECK(q.counts().waiting == 1);
+    CHECK_THROWS_AS(q.ack(*job), hotstate::lease_lost);  // the first is gone
+    // a lease lost meanwhile: the ack is refused, and the next job still comes
+    auto second = *step.next;
+    fixture.pass(10s);
+    auto rescuer = q.claim();  // takes the second back (expired), and leases the highest: the second
+    REQUIRE(rescuer);
+    CHECK(rescuer->id == second.id);
+    auto late = q.ack_and_claim(second);
+    CHECK_FALSE(late.acked);
+    REQUIRE(late.next);
+    CHECK(late.next->job == "poison-free third");
+    auto last = q.ack_and_claim(*late.next);
+    CHECK(last.acked);
+    CHECK_FALSE(last.next);
+    const auto start = std::chrono::steady_clock::now();
+    auto none = q.ack_and_claim(*rescuer, 50ms);  // waits for a next job, none comes
+    CHECK(none.acked);
+    CHECK_FALSE(none.next);
+    CHECK(std::chrono::steady_clock::now() - start >= 50ms);
+    const auto counts = q.counts();
+    CHECK(counts.waiting + counts.delayed + counts.active + counts.dead == 0);
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: bulk enqueue keeps priority, delay and order", "[queue]", hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<texts>(*store, quick);
+    const std::vector<std::string> low{"low-1", "low-2"}, high{"high-1", "high-2"}, late{"late-1", "late-2"};
+    q.enqueue_bulk(low);
+    q.enqueue_bulk(late, {.delay = 2s});
+    q.enqueue_bulk(high, {.priority = 3});
+    CHECK(q.counts().waiting == 4);
+    CHECK(q.counts().delayed == 2);
+    std::vector<std::string> order;
+    while (auto job = q.claim()) {
+        order.push_back(job->job);
+        q.ack(*job);
+    }
+    fixture.pass(2s);
+    while (auto job = q.claim()) {
+        order.push_back(job->job);
+        q.ack(*job);
+    }
+    CHECK(order == std::vector<std::string>{"high-1", "high-2", "low-1", "low-2", "late-1", "late-2"});
+    CHECK(q.enqueue_bulk(std::vector<std::string>{}).empty());
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: requeued dead jobs run again with fresh attempts", "[queue]",
+                        hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto options = quick;
+    options.max_attempts = 1;
+    auto q = hotstate::queue<texts>(*store, options);
+    for (const char* text : {"a", "b", "c"}) {
+        q.enqueue(text);
+        auto job = q.claim();
+        REQUIRE(job);
+        CHECK(q.fail(*job, std::string("broke ") + text));
+    }
+    REQUIRE(q.dead().size() == 3);
+    CHECK(q.dead(2).size() == 2);
+    CHECK(q.dead()[1].last_error == "broke b");
+    CHECK(q.dead()[1].attempts == 1);
+    CHECK_FALSE(q.requeue_dead("no-such-id"));
+    CHECK(q.requeue_dead(q.dead()[0].id));
+    CHECK(q.requeue_all_dead() == 2);
+    CHECK(q.counts().dead == 0);
+    CHECK(q.counts().waiting == 3);
+    std::vector<std::string> order;
+    while (auto job = q.claim()) {
+        CHECK(job->attempt == 1);
+        order.push_back(job->job);
+        q.ack(*job);
+    }
+    CHECK(order == std::vector<std::string>{"a", "b", "c"});
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: a job coming due joins the back of its priority; a released one the front", "[queue]",
+                        hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<texts>(*store, quick);
+    const auto drain = [&] {
+        std::vector<std::string> order;
+        while (auto job = q.claim()) {
+            order.push_back(job->job);
+            q.ack(*job);
+        }
+        return order;
+    };
+    // delays: due ones line up behind jobs waiting, in due order, then enqueue order
+    q.enqueue("first");
+    q.enqueue("due-2s", {.delay = 2s});
+    q.enqueue("due-1s-a", {.delay = 1s});
+    q.enqueue("due-1s-b", {.delay = 1s});
+    q.enqueue("high-due", {.delay = 1s, .priority = 4});
+    q.enqueue("high", {.priority = 4});
+    q.enqueue("second");
+    fixture.pass(2s);
+    CHECK(drain() ==
+          std::vector<std::string>{"high", "high-due", "first", "second", "due-1s-a", "due-1s-b", "due-2s"});
+    // a retry comes due behind the jobs waiting; a release goes back to the front
+    q.enqueue("retried");
+    q.enqueue("other");
+    auto job = q.claim();
+    REQUIRE(job);
+    CHECK(job->job == "retried");
+    CHECK_FALSE(q.fail(*job, "try later"));
+    auto other = q.claim();
+    REQUIRE(other);
+    CHECK(other->job == "other");
+    q.release(*other);
+    q.enqueue("third");
+    fixture.pass(1s);  // backoff_base: the retry is due
+    CHECK(drain() == std::vector<std::string>{"other", "third", "retried"});
+}
+
 }  // namespace queue_conformance

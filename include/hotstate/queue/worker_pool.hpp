@@ -5,7 +5,8 @@
 //   ...
 //   auto report = pool.stop(std::chrono::seconds{10});   // graceful: finish or give back
 //
-// Each thread claims (blocking, woken by enqueues), runs the handler, and acks;
+// Each thread claims (blocking, woken by enqueues), runs the handler, and acks
+// (acking and claiming its next job in one round trip: job_queue::ack_and_claim);
 // a handler that throws fails the job with the exception's message (retried
 // with backoff, dead-lettered after max_attempts). A job that does not decode
 // is dead-lettered by claim() itself, so the pool keeps running. One more
@@ -24,6 +25,7 @@
 #include <stop_token>
 #include <thread>
 #include <utility>
+#include <string>
 #include <vector>
 
 #include <hotstate/queue.hpp>
@@ -127,26 +129,22 @@ private:
     }
 
     void work(std::size_t index, std::stop_token stop) {
+        std::optional<claimed<job_type>> job;  // the next job, when the last ack claimed it
         while (!stop.stop_requested()) {
-            std::optional<claimed<job_type>> job;
-            try {
-                job = queue_.claim(options_.claim_wait);
-            } catch (const error&) {
-                // backend unreachable: wait a little (interruptibly) and claim again
-                std::unique_lock guard(mutex_);
-                settled_.wait_for(guard, stop, options_.claim_wait, [] { return false; });
-                continue;
+            if (!job) {
+                try {
+                    job = queue_.claim(options_.claim_wait);
+                } catch (const error&) {
+                    // backend unreachable: wait a little (interruptibly) and claim again
+                    std::unique_lock guard(mutex_);
+                    settled_.wait_for(guard, stop, options_.claim_wait, [] { return false; });
+                    continue;
+                }
+                if (!job) continue;
             }
-            if (!job) continue;
             {
                 std::scoped_lock guard(mutex_);
-                if (stopping_) {  // claimed while the pool began stopping: give it back
-                    try {
-                        queue_.release(*job);
-                    } catch (const error&) {
-                    }
-                    return;
-                }
+                if (stopping_) break;  // claimed while the pool began stopping: given back below
                 slots_[index] = *job;
             }
             bool ok = true;
@@ -162,16 +160,22 @@ private:
             }
             {
                 std::scoped_lock guard(mutex_);
-                if (!slots_[index]) continue;  // released by stop(): no longer ours to settle
+                if (!slots_[index]) {  // released by stop(): no longer ours to settle
+                    job.reset();
+                    continue;
+                }
             }
+            std::optional<claimed<job_type>> next;
             try {
-                if (ok)
-                    queue_.ack(*job);
-                else
+                if (!ok)
                     queue_.fail(*job, message);
+                else if (stop.stop_requested())
+                    queue_.ack(*job);
+                else  // the ack and the next claim in one round trip where the backend can
+                    next = queue_.ack_and_claim(*job, options_.claim_wait).next;
             } catch (const error&) {
                 // lease lost (it ran out and another worker took the job) or the backend failed:
-                // either way the job comes back by itself
+                // either way the job comes back by itself (as does a next job claimed unseen)
             }
             {
                 std::scoped_lock guard(mutex_);
@@ -179,23 +183,38 @@ private:
                 ++(ok ? completed_ : failed_);
             }
             settled_.notify_all();
+            job = std::move(next);
+        }
+        if (job) {  // claimed as the pool stopped: give it back, claimable by others at once
+            try {
+                queue_.release(*job);
+            } catch (const error&) {
+            }
         }
     }
 
+    /// Heartbeats every in-flight job on the timer; the calls run outside the
+    /// pool's mutex (a slow backend must not hold up workers settling jobs).
     void heartbeat_loop(std::stop_token stop) {
         std::unique_lock guard(mutex_);
         while (!stop.stop_requested()) {
             settled_.wait_for(guard, stop, options_.heartbeat_every, [] { return false; });
             if (stop.stop_requested()) break;
-            for (auto& s : slots_) {
-                if (!s) continue;
+            std::vector<claimed<job_type>> in_flight;
+            for (const auto& s : slots_)
+                if (s) in_flight.push_back(*s);
+            guard.unlock();
+            std::uint64_t sent = 0;
+            for (auto& job : in_flight) {
                 try {
-                    queue_.heartbeat(*s);
-                    ++heartbeats_;
+                    queue_.heartbeat(job);
+                    ++sent;
                 } catch (const error&) {
                     // lost or unreachable: the worker learns it when it settles the job
                 }
             }
+            guard.lock();
+            heartbeats_ += sent;
         }
     }
 

@@ -5,3 +5,10 @@
 #include <string>
 
 void post_webhook(const std::string& url, const std::string& body);
+
+#include <utility>  // g++ 12: before boost/asio/awaitable.hpp
+
+#include <boost/asio/awaitable.hpp>
+
+/// The asynchronous HTTP call the async worker's handler awaits.
+boost::asio::awaitable<void> async_post_webhook(const std::string& url, const std::string& body);

@@ -66,7 +66,9 @@ public:
         while (!q.delayed.empty() && std::get<0>(*q.delayed.begin()) <= now_ms) {
             const std::string id = std::get<2>(*q.delayed.begin());
             q.delayed.erase(q.delayed.begin());
-            make_waiting(q, id, q.jobs.at(id));
+            job& j = q.jobs.at(id);
+            j.seq = q.next_seq++;  // due (a delay or a retry): the back of its priority
+            make_waiting(q, id, j);
         }
         while (!q.active.empty() && q.active.begin()->first <= now_ms) {
             const std::string id = q.active.begin()->second;
@@ -188,6 +190,7 @@ public:
                 it = q.dead.erase(it);
                 job& j = q.jobs.at(key);
                 j.attempts = 0;
+                j.seq = q.next_seq++;  // requeued: the back of its priority, in death order
                 make_waiting(q, key, j);
                 ++moved;
             }

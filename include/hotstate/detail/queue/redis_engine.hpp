@@ -1,43 +1,35 @@
-// The job queues on Redis (standalone, Sentinel and Cluster alike): each state
-// change is one of the scripts of redis_scripts.hpp, run through the backend's
-// router (so MOVED, ASK, failover and reconnects are handled as for every
-// other operation) on the slot of the queue's hash tag.
+// The job queues on Redis (standalone, Sentinel and Cluster alike): each
+// operation is a command value of redis_commands.hpp (one script per state
+// change), run by the engine's one runner (detail/redis/run.hpp) through the
+// backend's router on the slot of the queue's hash tag, so MOVED, ASK,
+// failover, reconnects, NOSCRIPT and the at-most-once rule are handled as for
+// every other operation.
 #pragma once
 
-#include <algorithm>
-#include <array>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
+#include <cstdio>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <hotstate/detail/cluster/routed_backend.hpp>
-#include <hotstate/detail/queue/redis_scripts.hpp>
+#include <hotstate/detail/queue/redis_commands.hpp>
 #include <hotstate/detail/queue/types.hpp>
+#include <hotstate/detail/redis/run.hpp>
 #include <hotstate/redis/connection.hpp>
 #include <hotstate/redis/pool.hpp>
 
 namespace hotstate::detail::queue {
-
-/// Parses a decimal integer reply element (a bulk string or an integer).
-inline std::int64_t element_integer(const redisReply* e) {
-    if (e->type == REDIS_REPLY_INTEGER) return e->integer;
-    return std::strtoll(std::string(e->str, e->len).c_str(), nullptr, 10);
-}
-inline std::string element_text(const redisReply* e) {
-    return e->type == REDIS_REPLY_STRING || e->type == REDIS_REPLY_STATUS ? std::string(e->str, e->len) : std::string();
-}
 
 /// The queue engine over a Redis backend (anything with router().execute).
 template <class Backend>
 class redis_engine {
 public:
     using connection = ::hotstate::redis::connection;
-    using reply = ::hotstate::redis::reply;
 
     explicit redis_engine(Backend& backend) noexcept : backend_(&backend) {}
 
@@ -47,111 +39,78 @@ public:
         replica_timeout_ = timeout;
     }
 
+    /// One job (deduplicated by its id), or many with fresh ids, one priority
+    /// and one delay (enqueue_bulk: one script of three variadic commands).
     std::vector<bool> enqueue(std::string_view queue, std::span<const job_spec> specs, std::int64_t now_ms) {
-        const keys k(queue);
-        std::vector<std::string> numbers;
-        numbers.reserve(specs.size() * 2 + 1);
-        numbers.push_back(std::to_string(now_ms));
-        for (const auto& s : specs) {
-            numbers.push_back(std::to_string(s.priority));
-            numbers.push_back(std::to_string(s.delay_ms));
-        }
-        std::vector<std::string_view> args{k.w, k.d, k.q, k.s, k.job_prefix, numbers[0]};
-        for (std::size_t i = 0; i < specs.size(); ++i)
-            args.insert(args.end(), {specs[i].id, specs[i].payload, numbers[1 + 2 * i], numbers[2 + 2 * i]});
-        // idempotent in effect: sent again, every id exists and nothing is added twice
-        return backend_->router().execute(k.w, cluster::access::write, ::hotstate::redis::idempotent, "enqueue",
-                                          [&](connection& c) {
-            reply r = run(c, redis_enqueue, 4, args);
+        const commands::queue_keys k(queue);
+        if (specs.size() == 1) return {enqueue_then_wait(k, commands::enqueue(k, now_ms, specs[0]))};
+        bool uniform = true;
+        for (const auto& s : specs) uniform = uniform && s.priority == specs[0].priority && s.delay_ms == specs[0].delay_ms;
+        if (specs.empty() || !uniform) {  // not what job_queue asks for; kept correct anyway
             std::vector<bool> added;
-            for (std::size_t i = 0; i < r->elements; ++i) added.push_back(element_integer(r->element[i]) == 1);
-            if (replicas_ > 0) {
-                reply w = c.command("WAIT", "WAIT", ::hotstate::redis::int_arg(std::int64_t{replicas_}),
-                                    ::hotstate::redis::int_arg(std::int64_t{replica_timeout_.count()}));
-                if (w.is_error()) cluster::fail_reply(c, "WAIT", w);
-                if (!w.is_integer() || w.integer() < replicas_)
-                    throw error(errc::timeout, "WAIT: fewer replicas than asked acknowledged the enqueue in time "
-                                               "(it is on the master and may be lost if the master fails now)");
-            }
+            for (const auto& s : specs) added.push_back(enqueue_then_wait(k, commands::enqueue(k, now_ms, s)));
             return added;
-        });
+        }
+        const auto count =
+            enqueue_then_wait(k, commands::enqueue_bulk(k, now_ms, specs[0].priority, specs[0].delay_ms, specs));
+        return std::vector<bool>(specs.size(), count == specs.size());
     }
 
     std::optional<raw_claim> claim(std::string_view queue, std::string_view owner, std::int64_t lease_ms,
                                    std::int64_t max_attempts, std::int64_t now_ms) {
-        const keys k(queue);
-        const std::string now = std::to_string(now_ms), lease = std::to_string(lease_ms),
-                          max = std::to_string(max_attempts);
-        const std::array<std::string_view, 10> args{k.w, k.d, k.a, k.x, k.q, k.job_prefix, now, owner, lease, max};
-        return backend_->router().execute(k.w, cluster::access::write, ::hotstate::redis::once, "claim",
-                                          [&](connection& c) -> std::optional<raw_claim> {
-            reply r = run(c, redis_claim, 5, args);
-            if (r.is_nil() || r->elements < 4) return std::nullopt;
-            return raw_claim{element_text(r->element[0]), element_text(r->element[1]), element_integer(r->element[2]),
-                             element_integer(r->element[3])};
-        });
+        const commands::queue_keys k(queue);
+        return execute(k, commands::claim(k, owner, now_ms, lease_ms, max_attempts));
+    }
+
+    /// Acks `id` and claims the next job for `next_owner`, one round trip.
+    commands::raw_ack_claim ack_claim(std::string_view queue, std::string_view id, std::string_view owner,
+                                      std::string_view next_owner, std::int64_t lease_ms, std::int64_t max_attempts,
+                                      std::int64_t now_ms) {
+        const commands::queue_keys k(queue);
+        return execute(k, commands::ack_claim(k, id, owner, next_owner, now_ms, lease_ms, max_attempts));
     }
 
     owner_check heartbeat(std::string_view queue, std::string_view id, std::string_view owner, std::int64_t lease_ms,
                           std::int64_t now_ms) {
-        const keys k(queue);
-        const std::string job = k.job(id), until = std::to_string(now_ms + lease_ms);
-        return checked(k, redis_heartbeat, 2, std::array<std::string_view, 5>{k.a, job, id, owner, until});
+        const commands::queue_keys k(queue);
+        return execute(k, commands::heartbeat(k, id, owner, now_ms + lease_ms));
     }
 
     owner_check ack(std::string_view queue, std::string_view id, std::string_view owner) {
-        const keys k(queue);
-        const std::string job = k.job(id);
-        return checked(k, redis_ack, 2, std::array<std::string_view, 4>{k.a, job, id, owner});
+        const commands::queue_keys k(queue);
+        return execute(k, commands::ack(k, id, owner));
     }
 
     owner_check fail(std::string_view queue, std::string_view id, std::string_view owner, std::string_view message,
                      std::optional<std::int64_t> retry_ms, std::int64_t now_ms) {
-        const keys k(queue);
-        const std::string job = k.job(id), at = retry_ms ? std::to_string(now_ms + *retry_ms) : std::string();
-        return checked(k, redis_fail, 5,
-                       std::array<std::string_view, 9>{k.a, k.d, k.x, k.q, job, id, owner, message, at});
+        const commands::queue_keys k(queue);
+        const auto at = retry_ms ? std::optional<std::int64_t>(now_ms + *retry_ms) : std::nullopt;
+        return execute(k, commands::fail(k, id, owner, message, at));
     }
 
     owner_check release(std::string_view queue, std::string_view id, std::string_view owner) {
-        const keys k(queue);
-        const std::string job = k.job(id);
-        return checked(k, redis_release, 4, std::array<std::string_view, 6>{k.a, k.w, k.s, job, id, owner});
+        const commands::queue_keys k(queue);
+        return execute(k, commands::release(k, id, owner));
     }
 
     raw_counts counts(std::string_view queue) {
-        const keys k(queue);
-        return backend_->router().execute(k.w, cluster::access::write, ::hotstate::redis::idempotent, "counts",
-                                          [&](connection& c) {
-            reply r = run(c, redis_counts, 4, std::array<std::string_view, 4>{k.w, k.d, k.a, k.x});
-            auto at = [&](std::size_t i) { return static_cast<std::uint64_t>(element_integer(r->element[i])); };
-            return raw_counts{at(0), at(1), at(2), at(3)};
-        });
+        const commands::queue_keys k(queue);
+        return execute(k, commands::counts(k));
     }
 
     std::vector<raw_dead> dead(std::string_view queue, std::size_t limit) {
-        const keys k(queue);
-        const std::string n = std::to_string(limit);
-        return backend_->router().execute(k.w, cluster::access::write, ::hotstate::redis::idempotent, "dead",
-                                          [&](connection& c) {
-            reply r = run(c, redis_dead, 1, std::array<std::string_view, 3>{k.x, k.job_prefix, n});
-            std::vector<raw_dead> out;
-            for (std::size_t i = 0; i + 4 <= r->elements; i += 4)
-                out.push_back({element_text(r->element[i]), element_text(r->element[i + 1]),
-                               element_integer(r->element[i + 2]), element_text(r->element[i + 3])});
-            return out;
-        });
+        const commands::queue_keys k(queue);
+        return execute(k, commands::dead(k, limit));
     }
 
     std::uint64_t requeue_dead(std::string_view queue, std::optional<std::string_view> id) {
-        const keys k(queue);
-        return integer(k, redis_requeue_dead, 3,
-                       std::array<std::string_view, 5>{k.x, k.w, k.s, k.job_prefix, id.value_or("")});
+        const commands::queue_keys k(queue);
+        return execute(k, commands::requeue_dead(k, id.value_or("")));
     }
 
     std::uint64_t purge(std::string_view queue) {
-        const keys k(queue);
-        return integer(k, redis_purge, 4, std::array<std::string_view, 5>{k.w, k.d, k.a, k.x, k.job_prefix});
+        const commands::queue_keys k(queue);
+        return execute(k, commands::purge(k));
     }
 
     /// Blocked claims wait on the wake-up list, not a local counter.
@@ -161,18 +120,13 @@ public:
     /// enqueue elsewhere answers it at once). A failure is swallowed: the
     /// caller claims again either way.
     void wait(std::string_view queue, std::uint64_t, std::chrono::steady_clock::time_point until) {
-        const keys k(queue);
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
         if (left.count() <= 0) return;
+        const commands::queue_keys k(queue);
         char seconds[32];
         const int n = std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(left.count()) / 1000.0);
         try {
-            backend_->router().execute(k.w, cluster::access::write, ::hotstate::redis::once, "BLPOP",
-                                       [&](connection& c) {
-                reply r = c.command("BLPOP", "BLPOP", k.s, std::string_view(seconds, static_cast<std::size_t>(n)));
-                if (r.is_error()) cluster::fail_reply(c, "BLPOP", r);
-                return 0;
-            });
+            (void)execute(k, commands::wait_wake(k.wake_list(), std::string_view(seconds, static_cast<std::size_t>(n))));
         } catch (const error&) {
         }
     }
@@ -181,49 +135,43 @@ public:
     void wake_all() noexcept {}
 
 private:
-    struct keys {
-        explicit keys(std::string_view base)
-            : w(with(base, "w")), d(with(base, "d")), a(with(base, "a")), x(with(base, "x")), q(with(base, "q")),
-              s(with(base, "s")), job_prefix(with(base, "j")) {}
-        [[nodiscard]] std::string job(std::string_view id) const { return job_prefix + std::string(id); }
-        static std::string with(std::string_view base, std::string_view suffix) {
-            std::string out(base);
-            out.append(suffix);
-            return out;
-        }
-        std::string w, d, a, x, q, s, job_prefix;
-    };
+    using router_type = std::remove_cvref_t<decltype(std::declval<Backend&>().router())>;
+    /// Whether error replies a router acts on throw `redirected` (cluster, sentinel).
+    static constexpr bool redirects = router_type::follows_redirects;
 
-    /// EVALSHA (EVAL on NOSCRIPT) with `numkeys` keys first in `args`; an error reply throws.
-    static reply run(connection& c, const detail::redis::script& s, int numkeys, std::span<const std::string_view> args) {
-        const std::string count = std::to_string(numkeys);
-        std::vector<std::string_view> argv{"EVALSHA", s.sha_view(), count};
-        argv.insert(argv.end(), args.begin(), args.end());
-        reply r = c.command(s.name, std::span<const std::string_view>(argv));
-        if (r.is_error() && detail::redis::is_noscript(r.text())) {
-            argv[0] = "EVAL";
-            argv[1] = s.text;
-            r = c.command(s.name, std::span<const std::string_view>(argv));
-        }
-        if (r.is_error()) cluster::fail_reply(c, s.name, r);
-        return r;
+    /// Runs `command` on the master of the queue's slot through the router: re-sent after a
+    /// lost reply only when the command is idempotent in effect.
+    template <class Cmd>
+    typename Cmd::result_type execute(const commands::queue_keys& k, const Cmd& command) {
+        return backend_->router().execute(k.route(), cluster::access::write, effect<Cmd>(), Cmd::name,
+                                          [&](connection& c) { return detail::redis::run<redirects>(c, command); });
     }
 
-    template <std::size_t N>
-    owner_check checked(const keys& k, const detail::redis::script& s, int numkeys,
-                        const std::array<std::string_view, N>& args) {
-        // not re-sent after a write: a second ack would find the job gone and say "lease lost"
-        const auto code = backend_->router().execute(k.w, cluster::access::write, ::hotstate::redis::once, s.name,
-                                                     [&](connection& c) { return run(c, s, numkeys, args).integer(); });
-        return code == 0 ? owner_check::ok : code == 1 ? owner_check::not_owner : owner_check::missing;
+    /// An enqueue, then (with wait_replicas) WAIT on the same connection, so it
+    /// covers that write; both idempotent, so re-sent together after a lost reply.
+    template <class Cmd>
+    typename Cmd::result_type enqueue_then_wait(const commands::queue_keys& k, const Cmd& command) {
+        static_assert(Cmd::idempotent);
+        return backend_->router().execute(k.route(), cluster::access::write, ::hotstate::redis::idempotent, Cmd::name,
+                                          [&](connection& c) {
+            auto added = detail::redis::run<redirects>(c, command);
+            if (replicas_ > 0) {
+                const auto acknowledged =
+                    detail::redis::run<redirects>(c, commands::wait_replicas(replicas_, replica_timeout_.count()));
+                if (acknowledged < replicas_)
+                    throw error(errc::timeout, "WAIT: fewer replicas than asked acknowledged the enqueue in time "
+                                               "(it is on the master and may be lost if the master fails now)");
+            }
+            return added;
+        });
     }
 
-    template <std::size_t N>
-    std::uint64_t integer(const keys& k, const detail::redis::script& s, int numkeys,
-                          const std::array<std::string_view, N>& args) {
-        return static_cast<std::uint64_t>(backend_->router().execute(
-            k.w, cluster::access::write, ::hotstate::redis::once, s.name,
-            [&](connection& c) { return run(c, s, numkeys, args).integer(); }));
+    template <class Cmd>
+    static constexpr auto effect() noexcept {
+        if constexpr (Cmd::idempotent)
+            return ::hotstate::redis::idempotent;
+        else
+            return ::hotstate::redis::once;
     }
 
     Backend* backend_;

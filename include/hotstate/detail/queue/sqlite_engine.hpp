@@ -73,7 +73,13 @@ public:
                                    std::int64_t max_attempts, std::int64_t now_ms) {
         std::scoped_lock guard(mutex_);
         transaction t(*this);
-        run("UPDATE hotstate_jobs SET state = 0 WHERE queue = ?1 AND state = 1 AND due <= ?2", queue, now_ms);
+        // due (a delay or a retry): the back of its priority, in due order
+        run("UPDATE hotstate_jobs SET state = 0, seq = m.top + r.n "
+            "FROM (SELECT id AS rid, row_number() OVER (ORDER BY due, seq) AS n FROM hotstate_jobs "
+            "      WHERE queue = ?1 AND state = 1 AND due <= ?2) AS r, "
+            "     (SELECT coalesce(max(seq), 0) AS top FROM hotstate_jobs WHERE queue = ?1) AS m "
+            "WHERE hotstate_jobs.queue = ?1 AND hotstate_jobs.id = r.rid",
+            queue, now_ms);
         {
             statement st(*this, "UPDATE hotstate_jobs SET state = 3, owner = x'', died = ?3, "
                                 "error = 'lease expired on the last attempt (worker lost)' "
@@ -163,10 +169,15 @@ public:
         std::uint64_t moved = 0;
         {
             std::scoped_lock guard(mutex_);
-            statement st(*this, id ? "UPDATE hotstate_jobs SET state = 0, attempts = 0, error = x'' "
+            // requeued: the back of its priority, in death order
+            statement st(*this, id ? "UPDATE hotstate_jobs SET state = 0, attempts = 0, error = x'', seq = m.top + 1 "
+                                     "FROM (SELECT coalesce(max(seq), 0) AS top FROM hotstate_jobs WHERE queue = ?1) AS m "
                                      "WHERE queue = ?1 AND state = 3 AND id = ?2"
-                                   : "UPDATE hotstate_jobs SET state = 0, attempts = 0, error = x'' "
-                                     "WHERE queue = ?1 AND state = 3");
+                                   : "UPDATE hotstate_jobs SET state = 0, attempts = 0, error = x'', seq = m.top + r.n "
+                                     "FROM (SELECT id AS rid, row_number() OVER (ORDER BY died, seq) AS n "
+                                     "      FROM hotstate_jobs WHERE queue = ?1 AND state = 3) AS r, "
+                                     "     (SELECT coalesce(max(seq), 0) AS top FROM hotstate_jobs WHERE queue = ?1) AS m "
+                                     "WHERE hotstate_jobs.queue = ?1 AND hotstate_jobs.id = r.rid");
             st.blob(1, queue);
             if (id) st.blob(2, *id);
             st.done();
