@@ -144,8 +144,7 @@ TEST_CASE("the command lists name every command the scripts call", "[doctor][con
             CHECK(store.count(name) == 1);
         }
     const auto queue = names(cfg::queue_commands({}));
-    for (const auto& script : {q::redis_enqueue, q::redis_claim, q::redis_heartbeat, q::redis_ack, q::redis_fail,
-                               q::redis_release, q::redis_counts, q::redis_dead, q::redis_requeue_dead, q::redis_purge})
+    for (const auto& script : q::redis_scripts)
         for (const auto& name : called_by(script.text)) {
             INFO("queue script " << script.name << " calls " << name);
             CHECK(queue.count(name) == 1);

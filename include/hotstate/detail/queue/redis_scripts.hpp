@@ -386,5 +386,9 @@ return n
 )lua";
 inline constexpr detail::redis::script redis_purge = make_script("purge", joined<purge_body>::view());
 
+/// Every queue script, for the checks that must see them all (the ACL command lists).
+inline constexpr std::array redis_scripts = {redis_enqueue, redis_enqueue_bulk, redis_claim, redis_ack_claim,
+                                             redis_heartbeat, redis_ack,  redis_fail,  redis_release,
+                                             redis_counts,  redis_dead,  redis_requeue_dead, redis_purge};
 
 }  // namespace hotstate::detail::queue
