@@ -1,9 +1,9 @@
 // hotstate/detail/async/connection.hpp: one multiplexed Redis connection on Asio.
 //
-// Many callers, one socket. A request (the RESP bytes of a command value from
-// detail/redis/commands.hpp, encoded by the caller) is handed to the
-// connection's strand; the writer takes every request queued since its last
-// write and sends them in one write (automatic pipelining: while a write is in
+// Many callers, one socket. A request (a command value from
+// detail/redis/commands.hpp) is handed to the connection's strand; the writer
+// encodes every request queued since its last write into one reused buffer
+// and sends them in one write (automatic pipelining: while a write is in
 // flight, new requests collect and go out together next). Replies are parsed by
 // hiredis's redisReader and matched to the written requests in order.
 //
@@ -31,8 +31,14 @@
 //
 // Threads: every state change runs on the connection's strand, so the
 // io_context may be run by any number of threads. Callers' completion
-// handlers run on their associated executor (post), never inside the strand's
-// critical section.
+// handlers are dispatched on their associated executor: a coroutine on the
+// io_context resumes inline on the thread that read its reply (no trip through
+// the scheduler), and the requests it issues then are queued while the read
+// loop hands out the rest of its batch and written together after it. A
+// submission from a thread running the io_context while the strand is idle
+// runs inline too (dispatch), so one caller at a time writes without a hop.
+// State is never touched across a handler call: each deque is taken out or
+// popped before the handler runs, since it may submit again.
 //
 // Boost: written against Boost.Asio 1.74 (Debian 12): coroutines
 // (asio::awaitable, co_spawn) drive the reader, writer and maintenance loops;
@@ -61,6 +67,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -69,6 +76,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/version.hpp>
@@ -109,14 +117,18 @@ struct reply_free {
 };
 
 struct pending {
-    std::string request;  ///< RESP bytes
     bool idempotent = false;
     std::size_t replies_left = 1;  ///< a transaction (MULTI ... EXEC) gets one reply per command
     std::unique_ptr<redisReply, reply_free> first_error;  ///< a transaction's first queued error
     std::chrono::steady_clock::time_point deadline{};
     virtual ~pending() = default;
-    /// The reply arrived (on the strand). Returns false when the operation sent
-    /// a follow-up in its place (a fallback, now in `request`), true when done.
+    /// Appends the request's RESP bytes to the connection's output buffer (on
+    /// the strand, when written: no request buffer per operation) and resets
+    /// `replies_left`; called again when an idempotent request is re-sent.
+    virtual void write_request(std::string& out) = 0;
+    /// The reply arrived (on the strand). Returns false when the operation wants
+    /// a follow-up in its place (a fallback, written by write_request from now
+    /// on), true when done.
     virtual bool on_reply(::hotstate::redis::reply_view reply, std::string_view address) = 0;
     /// The operation failed; completes the caller with `e`.
     virtual void on_error(std::exception_ptr e) = 0;
@@ -131,11 +143,10 @@ public:
     connection(asio::any_io_executor executor, ::hotstate::redis::endpoint where,
                ::hotstate::redis::async_options settings)
         : strand_(asio::make_strand(executor)), endpoint_(std::move(where)), address_(endpoint_.address()),
-          settings_(settings), socket_(strand_), signal_(strand_), tick_(strand_) {
+          settings_(settings), socket_(strand_), tick_(strand_) {
         if (endpoint_.tls.enabled)
             throw error(errc::configuration,
                         "hotstate: async redis " + address_ + ": TLS is not supported by the asynchronous client yet");
-        signal_.expires_at(std::chrono::steady_clock::time_point::max());
     }
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
@@ -153,7 +164,6 @@ public:
             self->closed_ = true;
             boost::system::error_code ignored;
             self->socket_.close(ignored);
-            self->signal_.cancel();
             self->tick_.cancel();
             self->fail_all_now();
         });
@@ -163,7 +173,12 @@ public:
     /// completes) to the strand. Thread-safe.
     void submit(pending* p) {
         p->deadline = std::chrono::steady_clock::now() + settings_.timeout;
-        asio::post(strand_, [self = shared_from_this(), p] { self->enqueue(p); });
+        // Already on the strand (a caller resumed by a reply): queue at once; the
+        // read loop writes everything queued when it has handed out its batch.
+        if (strand_.running_in_this_thread()) return enqueue(p);
+        // Otherwise dispatch: a thread running the io_context while the strand is
+        // idle runs enqueue (and the write) inline, without a hop through the queue.
+        asio::dispatch(strand_, [self = shared_from_this(), p] { self->enqueue(p); });
     }
 
     /// "host:port" or the socket path.
@@ -188,18 +203,28 @@ private:
             return fail(p, error(errc::timeout, where() + "queue full (" + std::to_string(settings_.max_pending) +
                                                     " requests pending); not sent"));
         queued_.push_back(p);
-        if (connected_) signal_.cancel_one();
+        flush();
     }
 
-    static void fail(pending* p, const error& e) { p->on_error(std::make_exception_ptr(e)); }
+    /// Completes `p` with `e`. Its handler may run inline; one that throws
+    /// leaves io_context::run() from a handler of its own, as a posted one would.
+    void fail(pending* p, const error& e) {
+        try {
+            p->on_error(std::make_exception_ptr(e));
+        } catch (...) {
+            asio::post(strand_, [thrown = std::current_exception()] { std::rethrow_exception(thrown); });
+        }
+    }
 
     void fail_all_now() {
         const error e(errc::connection, where() + "the connection is closed");
-        for (pending* p : inflight_)
-            p->idempotent ? fail(p, e) : fail(p, error::with_unknown_outcome(errc::connection, e.message() + "; outcome unknown"));
-        for (pending* p : queued_) fail(p, e);
+        // taken out first: a handler run inline may submit (and fail) again meanwhile
+        std::deque<pending*> written = std::move(inflight_), waiting = std::move(queued_);
         inflight_.clear();
         queued_.clear();
+        for (pending* p : written)
+            p->idempotent ? fail(p, e) : fail(p, error::with_unknown_outcome(errc::connection, e.message() + "; outcome unknown"));
+        for (pending* p : waiting) fail(p, e);
     }
 
     // --- connecting -------------------------------------------------------
@@ -331,14 +356,12 @@ private:
             connects_.fetch_add(1, std::memory_order_relaxed);
             connected_ = true;
             last_read_ = clock::now();
-            writer_running_ = true;
-            asio::co_spawn(strand_, [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
+            flush();  // what queued up while connecting
             const std::string why = co_await read_loop();
             connected_ = false;
             boost::system::error_code ignored;
             socket_.close(ignored);
-            signal_.cancel();
-            while (writer_running_) {  // the writer ends at its next step; wait for it before reusing the socket
+            while (writing_) {  // the write in flight ends (aborted) at its next step; wait for it before reusing the socket
                 wait.expires_after(1ms);
                 co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
             }
@@ -348,27 +371,29 @@ private:
         fail_all_now();
     }
 
-    asio::awaitable<void> write_loop() {
-        boost::system::error_code ec;
-        std::string buffer;
-        while (connected_) {
-            if (queued_.empty()) {
-                co_await signal_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-                continue;
-            }
-            buffer.clear();
-            for (pending* p : queued_) buffer += p->request;
-            // written from here on: the server may run them even if the write fails midway
-            inflight_.insert(inflight_.end(), queued_.begin(), queued_.end());
-            queued_.clear();
-            co_await asio::async_write(socket_, asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
-            if (ec) {
-                boost::system::error_code ignored;
-                socket_.close(ignored);
-                break;
-            }
-        }
-        writer_running_ = false;
+    /// Writes every queued request in one write, unless a write is in flight
+    /// (its completion writes what queued meanwhile: automatic pipelining) or
+    /// the read loop is handing out replies (it flushes when done, so the
+    /// requests of the callers it resumed go out together). On the strand.
+    void flush() {
+        if (writing_ || handing_out_ || !connected_ || queued_.empty()) return;
+        if (out_.capacity() > (std::size_t{1} << 20)) std::string().swap(out_);  // a big value's buffer is not kept
+        out_.clear();
+        for (pending* p : queued_) p->write_request(out_);
+        // written from here on: the server may run them even if the write fails midway
+        inflight_.insert(inflight_.end(), queued_.begin(), queued_.end());
+        queued_.clear();
+        writing_ = true;
+        asio::async_write(socket_, asio::buffer(out_),
+                          asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                              self->writing_ = false;
+                              if (ec) {
+                                  boost::system::error_code ignored;
+                                  self->socket_.close(ignored);  // the read loop ends and reconnects
+                                  return;
+                              }
+                              self->flush();
+                          }));
     }
 
     /// Reads replies and completes requests in order; returns why it stopped.
@@ -380,12 +405,20 @@ private:
             if (ec) co_return ec == asio::error::eof ? std::string("the server closed the connection") : ec.message();
             last_read_ = clock::now();
             if (redisReaderFeed(reader_.get(), read_buffer_.data(), got) != REDIS_OK) co_return "protocol error";
+            // callers resumed below queue their next requests; one flush after the batch writes them together
+            handing_out_ = true;
             for (;;) {
                 void* raw = nullptr;
-                if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) co_return "protocol error";
+                if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) {
+                    handing_out_ = false;
+                    co_return "protocol error";
+                }
                 if (raw == nullptr) break;
                 std::unique_ptr<redisReply, reply_free> reply(static_cast<redisReply*>(raw));
-                if (inflight_.empty()) co_return "a reply nobody asked for";
+                if (inflight_.empty()) {
+                    handing_out_ = false;
+                    co_return "a reply nobody asked for";
+                }
                 pending* p = inflight_.front();
                 if (p->replies_left > 1) {  // a transaction's queued reply: its first error is its outcome
                     --p->replies_left;
@@ -395,11 +428,18 @@ private:
                 }
                 inflight_.pop_front();
                 if (p->first_error) reply = std::move(p->first_error);
-                if (!p->on_reply(::hotstate::redis::reply_view(reply.get()), address_)) {
-                    queued_.push_back(p);  // its fallback request
-                    signal_.cancel_one();
+                bool done = true;
+                try {
+                    done = p->on_reply(::hotstate::redis::reply_view(reply.get()), address_);
+                } catch (...) {
+                    // a caller's handler threw (it ran inline): it leaves io_context::run() as it
+                    // would from a posted handler, and the connection carries on
+                    asio::post(strand_, [e = std::current_exception()] { std::rethrow_exception(e); });
                 }
+                if (!done) queued_.push_back(p);  // its fallback request
             }
+            handing_out_ = false;
+            flush();
         }
     }
 
@@ -408,8 +448,9 @@ private:
         const auto now = clock::now();
         const errc code = timed_out ? errc::timeout : errc::connection;
         const std::string text = where() + (timed_out ? "no reply in time (" : "connection lost (") + why + ")";
-        std::deque<pending*> again;
-        for (pending* p : inflight_) {
+        std::deque<pending*> again, written = std::move(inflight_);
+        inflight_.clear();
+        for (pending* p : written) {
             if (p->idempotent && p->deadline > now)
                 again.push_back(p);
             else if (p->idempotent)
@@ -417,7 +458,6 @@ private:
             else
                 fail(p, error::with_unknown_outcome(code, text + "; outcome unknown"));
         }
-        inflight_.clear();
         queued_.insert(queued_.begin(), again.begin(), again.end());
     }
 
@@ -449,17 +489,15 @@ private:
                 auto* probe = new health_ping();
                 probe->deadline = now + settings_.timeout;
                 queued_.push_back(probe);
-                signal_.cancel_one();
+                flush();
             }
         }
     }
 
     /// The health check's PING: a reply is all it wants.
     struct health_ping final : pending {
-        health_ping() {
-            idempotent = true;
-            redis::commands::ping{}.write(request);
-        }
+        health_ping() { idempotent = true; }
+        void write_request(std::string& out) override { redis::commands::ping{}.write(out); }
         bool on_reply(::hotstate::redis::reply_view, std::string_view) override {
             delete this;
             return true;
@@ -472,17 +510,18 @@ private:
     std::string address_;
     ::hotstate::redis::async_options settings_;
     socket_type socket_;
-    asio::steady_timer signal_;  ///< cancelled to wake the writer
     asio::steady_timer tick_;
     std::unique_ptr<redisReader, reader_free> reader_{redisReaderCreate()};
     std::array<char, 16384> read_buffer_{};
+    std::string out_;  ///< the requests of the write in flight; reused (its capacity stays)
     std::deque<pending*> queued_;    ///< not written yet, in submission order
     std::deque<pending*> inflight_;  ///< written, awaiting replies in order
     std::optional<error> last_error_;
     clock::time_point last_read_{};
     std::atomic<std::uint64_t> connects_{0};
     bool connected_ = false;
-    bool writer_running_ = false;
+    bool writing_ = false;      ///< a write is in flight
+    bool handing_out_ = false;  ///< the read loop is completing a batch of replies
     bool stuck_ = false;
     bool closed_ = false;
 };
