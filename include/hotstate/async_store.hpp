@@ -16,6 +16,9 @@
 
 #include <utility>  // g++ 12: before boost/asio/awaitable.hpp
 
+#include <cstddef>
+#include <tuple>
+
 #include <chrono>
 #include <concepts>
 #include <cstdint>
@@ -33,6 +36,7 @@
 #include <hotstate/detail/token.hpp>
 #include <hotstate/key.hpp>
 #include <hotstate/rate_limit.hpp>
+#include <hotstate/redis/batch.hpp>
 #include <hotstate/store.hpp>
 
 namespace hotstate {
@@ -254,9 +258,41 @@ public:
                                           std::forward<Token>(token));
     }
 
+    /// Sends the operations of hotstate::redis::ops together (one request on
+    /// the connection, written with whatever else is queued) and completes with
+    /// their results as a std::tuple, in call order; the completion token comes
+    /// last, as in every Asio call:
+    ///
+    ///     namespace ops = hotstate::redis::ops;
+    ///     auto [fails, code] = co_await store.async_pipeline(ops::incr<failed_logins>{ip, 1, 1h},
+    ///                                                        ops::take<cat::oauth>{code_id}, use_awaitable);
+    ///
+    /// The categories are checked against this store's list, keys and values
+    /// encoded as the store does (the ops are copied: nothing needs to outlive
+    /// the call). Every operation runs even when one fails; the first failure
+    /// then completes the call. Sent again after a lost connection only when
+    /// every operation is idempotent.
+    template <class... Args>
+    auto async_pipeline(Args&&... args) {
+        static_assert(sizeof...(Args) >= 2, "hotstate: async_pipeline takes operations, then a completion token");
+        auto all = std::forward_as_tuple(std::forward<Args>(args)...);
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return pipeline_of(std::get<sizeof...(Args) - 1>(std::move(all)), std::get<I>(all)...);
+        }(std::make_index_sequence<sizeof...(Args) - 1>{});
+    }
+
 private:
     template <class S, class C>
     friend class async_lock;
+
+    template <class Token, class... Ops>
+    auto pipeline_of(Token&& token, const Ops&... ops) {
+        static_assert((PipelineOp<std::remove_cvref_t<Ops>> && ...),
+                      "hotstate: async_pipeline takes operations of hotstate::redis::ops, such as "
+                      "ops::get<Category>{key} (PipelineOp), then a completion token");
+        (check_registered<typename Ops::category>(), ...);
+        return backend_.async_pipeline(std::tuple<Ops...>(ops...), std::forward<Token>(token));
+    }
 
     template <class C>
     struct decode {

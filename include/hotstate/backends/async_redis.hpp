@@ -26,6 +26,7 @@
 
 #include <hotstate/detail/async/connection.hpp>
 #include <hotstate/detail/async/operation.hpp>
+#include <hotstate/detail/async/pipeline.hpp>
 #include <hotstate/detail/redis/commands.hpp>
 #include <hotstate/detail/redis/glob.hpp>
 #include <hotstate/rate_limit.hpp>
@@ -220,6 +221,13 @@ public:
                              return detail::redis::commands::lock_extend(d.a, d.b, lease_ms, retention);
                          },
                          same{}, token);
+    }
+    /// A pipeline of hotstate::redis::ops (copied into the operation): every
+    /// command in one request, the results as a std::tuple in call order; the
+    /// first failure, after every operation was interpreted, completes instead.
+    template <class Token, class... Ops>
+    auto async_pipeline(std::tuple<Ops...> ops, Token&& token) {
+        return detail::async::start_pipeline(*connection_, executor_, std::move(ops), std::forward<Token>(token));
     }
     /// Deletes every key starting with `prefix`: SCAN MATCH pages, each key
     /// UNLINKed (the UNLINKs of a page go out together); how many existed.

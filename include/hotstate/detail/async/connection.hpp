@@ -24,6 +24,14 @@
 //   - Reconnect with capped backoff (min_backoff doubling to max_backoff), AUTH
 //     and SELECT replayed, without user action; requests wait in the queue
 //     meanwhile (until their deadline).
+//   - Refusals: when the server answers but refuses us (TLS verification,
+//     a missing client certificate, AUTH), the requests queued then fail at
+//     once with that error (never written: outcome known) instead of waiting
+//     out their deadline; reconnect attempts go on with the backoff.
+//   - TLS (rediss://): Asio's ssl::stream over the socket, on the engine's
+//     loaded settings (detail/redis/tls_stream.hpp's tls_context: the same
+//     OpenSSL context, CA, client certificate), with SNI and name
+//     verification set as the engine's tls_stream sets them.
 //   - At most once: when the connection drops, written requests without a
 //     reply are sent again after the reconnect only when idempotent in effect
 //     (the command's `idempotent`); the others fail with errc::connection (or
@@ -74,6 +82,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -84,6 +95,7 @@
 #include <hiredis/hiredis.h>
 
 #include <hotstate/detail/redis/commands.hpp>
+#include <hotstate/detail/redis/tls_stream.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/async_options.hpp>
 #include <hotstate/redis/config.hpp>
@@ -118,6 +130,8 @@ struct reply_free {
 
 struct pending {
     bool idempotent = false;
+    /// Sees every reply itself (a pipeline): on_part for all but the last, no transaction handling here.
+    bool own_replies = false;
     std::size_t replies_left = 1;  ///< a transaction (MULTI ... EXEC) gets one reply per command
     std::unique_ptr<redisReply, reply_free> first_error;  ///< a transaction's first queued error
     std::chrono::steady_clock::time_point deadline{};
@@ -132,6 +146,8 @@ struct pending {
     virtual bool on_reply(::hotstate::redis::reply_view reply, std::string_view address) = 0;
     /// The operation failed; completes the caller with `e`.
     virtual void on_error(std::exception_ptr e) = 0;
+    /// A reply before the last one (own_replies only); may take it over.
+    virtual void on_part(std::unique_ptr<redisReply, reply_free>&, std::string_view) {}
 };
 
 /// The shared state of one multiplexed connection; owned by shared_ptr so the
@@ -144,9 +160,16 @@ public:
                ::hotstate::redis::async_options settings)
         : strand_(asio::make_strand(executor)), endpoint_(std::move(where)), address_(endpoint_.address()),
           settings_(settings), socket_(strand_), tick_(strand_) {
-        if (endpoint_.tls.enabled)
-            throw error(errc::configuration,
-                        "hotstate: async redis " + address_ + ": TLS is not supported by the asynchronous client yet");
+        if (endpoint_.tls.enabled) {
+            if (endpoint_.type == ::hotstate::redis::endpoint::kind::unix_socket)
+                throw error(errc::configuration, this->where() + "TLS is for tcp endpoints, not a Unix socket");
+            // the engine's loaded settings (errc::configuration naming a bad file, here, at once)
+            tls_settings_.emplace(endpoint_.tls);
+            SSL_CTX_up_ref(tls_settings_->native());  // Asio's context frees its reference, the engine's stays
+            ssl_context_ = std::make_unique<asio::ssl::context>(tls_settings_->native());
+            server_name_ = endpoint_.tls.server_name.empty() ? endpoint_.host : endpoint_.tls.server_name;
+            name_is_ip_ = redis::tls::is_ip_literal(server_name_);
+        }
     }
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
@@ -163,7 +186,7 @@ public:
         asio::post(strand_, [self = shared_from_this()] {
             self->closed_ = true;
             boost::system::error_code ignored;
-            self->socket_.close(ignored);
+            self->lowest().close(ignored);
             self->tick_.cancel();
             self->fail_all_now();
         });
@@ -190,6 +213,24 @@ public:
 
 private:
     using socket_type = asio::generic::stream_protocol::socket;
+
+    /// Asio's TLS stream over the socket. The engine's client-certificate
+    /// callback notes a server's request in the session's app data; Asio
+    /// deletes app data as its own verify callback, so it is cleared first.
+    struct tls_socket : asio::ssl::stream<socket_type> {
+        using asio::ssl::stream<socket_type>::stream;
+        tls_socket(const tls_socket&) = delete;
+        tls_socket& operator=(const tls_socket&) = delete;
+        ~tls_socket() { SSL_set_app_data(native_handle(), nullptr); }
+    };
+    /// The TCP (or Unix) socket under TLS, if any.
+    socket_type& lowest() noexcept { return tls_ ? tls_->next_layer() : socket_; }
+    /// Reads some bytes, through TLS when on.
+    template <class Token>
+    auto read_some(Token&& token) {
+        if (tls_) return tls_->async_read_some(asio::buffer(read_buffer_), std::forward<Token>(token));
+        return socket_.async_read_some(asio::buffer(read_buffer_), std::forward<Token>(token));
+    }
     using clock = std::chrono::steady_clock;
 
     struct reader_free {
@@ -235,7 +276,7 @@ private:
         timer.async_wait([this, self = shared_from_this()](boost::system::error_code ec) {
             if (ec) return;
             boost::system::error_code ignored;
-            socket_.close(ignored);
+            lowest().close(ignored);
         });
     }
 
@@ -243,6 +284,7 @@ private:
         boost::system::error_code ec;
         auto token = asio::redirect_error(asio::use_awaitable, ec);
         asio::steady_timer guard(strand_);
+        tls_.reset();
         socket_ = socket_type(strand_);
         arm(guard);
         if (endpoint_.type == ::hotstate::redis::endpoint::kind::unix_socket) {
@@ -275,6 +317,15 @@ private:
             guard.cancel();
             throw error(errc::connection, where() + "connect: " + ec.message());
         }
+        if (ssl_context_) {
+            tls_.emplace(std::move(socket_), *ssl_context_);
+            prepare_session(tls_->native_handle());
+            co_await tls_->async_handshake(asio::ssl::stream_base::client, token);
+            if (ec) {
+                guard.cancel();
+                throw refused{tls_failure(ec, "TLS handshake")};
+            }
+        }
         // log in: AUTH and SELECT (when configured), then PING, in one write
         std::string hello;
         std::size_t replies = 0;
@@ -291,9 +342,13 @@ private:
         }
         append_command(hello, "PING");
         ++replies;
-        co_await asio::async_write(socket_, asio::buffer(hello), token);
+        if (tls_)
+            co_await asio::async_write(*tls_, asio::buffer(hello), token);
+        else
+            co_await asio::async_write(socket_, asio::buffer(hello), token);
         if (ec) {
             guard.cancel();
+            if (tls_ && ec.category() == asio::error::get_ssl_category()) throw refused{tls_failure(ec, "log-in write")};
             throw error(errc::connection, where() + "log-in write: " + ec.message());
         }
         reader_.reset(redisReaderCreate());
@@ -301,6 +356,8 @@ private:
             auto reply = co_await next_reply(ec);
             if (!reply) {
                 guard.cancel();
+                // TLS 1.3: a refused client certificate arrives after the handshake, on this first read
+                if (tls_ && ec.category() == asio::error::get_ssl_category()) throw refused{tls_failure(ec, "log-in")};
                 throw error(errc::connection, where() + "log-in: " + (ec ? ec.message() : "protocol error"));
             }
             const ::hotstate::redis::reply_view view(reply.get());
@@ -310,8 +367,8 @@ private:
                 const bool auth = text.starts_with("WRONGPASS") || text.starts_with("NOAUTH") ||
                                   text.find("invalid password") != std::string_view::npos ||
                                   text.find("AUTH") != std::string_view::npos;
-                throw error(auth ? errc::authentication : errc::connection,
-                            where() + "log-in refused: " + std::string(text.substr(0, 120)));
+                throw refused{error(auth ? errc::authentication : errc::connection,
+                                    where() + "log-in refused: " + std::string(text.substr(0, 120)))};
             }
         }
         guard.cancel();
@@ -323,8 +380,7 @@ private:
             void* raw = nullptr;
             if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) co_return nullptr;
             if (raw != nullptr) co_return std::unique_ptr<redisReply, reply_free>(static_cast<redisReply*>(raw));
-            const std::size_t got =
-                co_await socket_.async_read_some(asio::buffer(read_buffer_), asio::redirect_error(asio::use_awaitable, ec));
+            const std::size_t got = co_await read_some(asio::redirect_error(asio::use_awaitable, ec));
             if (ec) co_return nullptr;
             if (redisReaderFeed(reader_.get(), read_buffer_.data(), got) != REDIS_OK) co_return nullptr;
         }
@@ -337,14 +393,26 @@ private:
         asio::steady_timer wait(strand_);
         while (!closed_) {
             std::optional<error> failed;
+            bool was_refused = false;
             try {
                 co_await open();
+            } catch (const refused& e) {
+                failed = e.why;
+                was_refused = true;
             } catch (const error& e) {
                 failed = e;
             }
             if (closed_) break;
             if (failed) {
                 last_error_ = failed;
+                // The server answered and refused us (certificate, name, password): waiting
+                // will not help the requests queued now; they fail at once (never sent), with
+                // the cause. Later attempts go on in the background.
+                if (was_refused) {
+                    std::deque<pending*> waiting = std::move(queued_);
+                    queued_.clear();
+                    for (pending* p : waiting) fail(p, *failed);
+                }
                 wait.expires_after(backoff);
                 boost::system::error_code ignored;
                 co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
@@ -360,7 +428,7 @@ private:
             const std::string why = co_await read_loop();
             connected_ = false;
             boost::system::error_code ignored;
-            socket_.close(ignored);
+            lowest().close(ignored);
             while (writing_) {  // the write in flight ends (aborted) at its next step; wait for it before reusing the socket
                 wait.expires_after(1ms);
                 co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
@@ -384,24 +452,26 @@ private:
         inflight_.insert(inflight_.end(), queued_.begin(), queued_.end());
         queued_.clear();
         writing_ = true;
-        asio::async_write(socket_, asio::buffer(out_),
-                          asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
-                              self->writing_ = false;
-                              if (ec) {
-                                  boost::system::error_code ignored;
-                                  self->socket_.close(ignored);  // the read loop ends and reconnects
-                                  return;
-                              }
-                              self->flush();
-                          }));
+        auto done = asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+            self->writing_ = false;
+            if (ec) {
+                boost::system::error_code ignored;
+                self->lowest().close(ignored);  // the read loop ends and reconnects
+                return;
+            }
+            self->flush();
+        });
+        if (tls_)
+            asio::async_write(*tls_, asio::buffer(out_), std::move(done));
+        else
+            asio::async_write(socket_, asio::buffer(out_), std::move(done));
     }
 
     /// Reads replies and completes requests in order; returns why it stopped.
     asio::awaitable<std::string> read_loop() {
         boost::system::error_code ec;
         for (;;) {
-            const std::size_t got =
-                co_await socket_.async_read_some(asio::buffer(read_buffer_), asio::redirect_error(asio::use_awaitable, ec));
+            const std::size_t got = co_await read_some(asio::redirect_error(asio::use_awaitable, ec));
             if (ec) co_return ec == asio::error::eof ? std::string("the server closed the connection") : ec.message();
             last_read_ = clock::now();
             if (redisReaderFeed(reader_.get(), read_buffer_.data(), got) != REDIS_OK) co_return "protocol error";
@@ -420,6 +490,11 @@ private:
                     co_return "a reply nobody asked for";
                 }
                 pending* p = inflight_.front();
+                if (p->replies_left > 1 && p->own_replies) {  // a pipeline's reply, not its last
+                    --p->replies_left;
+                    p->on_part(reply, address_);
+                    continue;
+                }
                 if (p->replies_left > 1) {  // a transaction's queued reply: its first error is its outcome
                     --p->replies_left;
                     if (!p->first_error && ::hotstate::redis::reply_view(reply.get()).is_error())
@@ -482,7 +557,7 @@ private:
             if (connected_ && !inflight_.empty() && inflight_.front()->deadline <= now) {
                 stuck_ = true;  // the read loop ends, lost() fails or re-queues what was written
                 boost::system::error_code ignored;
-                socket_.close(ignored);
+                lowest().close(ignored);
             } else if (connected_ && settings_.health_interval.count() > 0 && inflight_.empty() && queued_.empty() &&
                        now - last_read_ >= settings_.health_interval) {
                 last_read_ = now;
@@ -505,11 +580,95 @@ private:
         void on_error(std::exception_ptr) override { delete this; }
     };
 
+    /// An attempt the server refused (TLS verification, log-in): see run().
+    struct refused {
+        error why;
+    };
+
+    /// SNI and the name to verify, as the engine's tls_stream sets them.
+    void prepare_session(SSL* ssl) {
+        if (!name_is_ip_ && SSL_set_tlsext_host_name(ssl, server_name_.c_str()) != 1)
+            throw refused{error(errc::configuration, where() + "TLS server_name '" + server_name_ + "' is not a valid host name")};
+        if (!endpoint_.tls.verify_peer) return;
+        X509_VERIFY_PARAM* parameters = SSL_get0_param(ssl);
+        const bool set = name_is_ip_ ? X509_VERIFY_PARAM_set1_ip_asc(parameters, server_name_.c_str()) == 1
+                                     : (X509_VERIFY_PARAM_set_hostflags(parameters, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS),
+                                        X509_VERIFY_PARAM_set1_host(parameters, server_name_.c_str(), server_name_.size()) == 1);
+        if (!set)
+            throw refused{error(errc::configuration,
+                                where() + "TLS server_name '" + server_name_ + "' is not a valid host name or IP address")};
+    }
+
+    /// A failed TLS step in words, the cause first (as the engine's tls_stream says it).
+    [[gnu::cold]] error tls_failure(const boost::system::error_code& ec, std::string_view step) {
+        SSL* ssl = tls_->native_handle();
+        const long verified = SSL_get_verify_result(ssl);
+        std::string text = where() + std::string(step) + ": ";
+        ERR_clear_error();
+        if (endpoint_.tls.verify_peer && verified != X509_V_OK) {
+            text += "certificate verify failed: ";
+            text += X509_verify_cert_error_string(verified);
+            switch (verified) {
+                case X509_V_ERR_HOSTNAME_MISMATCH:
+                case X509_V_ERR_IP_ADDRESS_MISMATCH:
+                    text += " (the server's certificate is not valid for '" + server_name_ + "')";
+                    break;
+                case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+                case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+                case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+                case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+                case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+                    text += " (the server's certificate is not signed by a CA in " + tls_settings_->trust_source() + ")";
+                    break;
+                case X509_V_ERR_CERT_HAS_EXPIRED:
+                case X509_V_ERR_CERT_NOT_YET_VALID:
+                    text += " (the server's certificate is outside its validity period)";
+                    break;
+                default: break;
+            }
+            return error(errc::connection, text);
+        }
+        if (ec == asio::ssl::error::stream_truncated) return error(errc::connection, text + "the server closed the connection");
+        if (ec.category() != asio::error::get_ssl_category()) return error(errc::connection, text + ec.message());
+        const auto code = static_cast<unsigned long>(ec.value());
+        const int why = ERR_GET_LIB(code) == ERR_LIB_SSL ? ERR_GET_REASON(code) : 0;
+        const std::string cause = ec.message();
+        const bool has_certificate = !endpoint_.tls.cert_file.empty();
+        const bool asked_for_one = SSL_get_app_data(ssl) != nullptr;
+        switch (why) {
+            case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+            case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+            case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+            case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+            case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+            case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+                if (!has_certificate && (asked_for_one || why == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED))
+                    return error(errc::authentication, text +
+                                                           "the server requires a client certificate and none is "
+                                                           "configured (TLS cert_file and key_file): " + cause);
+                if (has_certificate && why != SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE)
+                    return error(errc::authentication,
+                                 text + "the server refused the client certificate '" + endpoint_.tls.cert_file + "': " + cause);
+                break;
+            case SSL_R_WRONG_VERSION_NUMBER:
+            case SSL_R_PACKET_LENGTH_TOO_LONG:
+            case SSL_R_RECORD_LENGTH_MISMATCH:
+                return error(errc::connection, text + cause + " (is this a TLS port? redis-server listens for TLS on its tls-port)");
+            default: break;
+        }
+        return error(errc::connection, text + "TLS failure: " + cause);
+    }
+
     strand_type strand_;
     ::hotstate::redis::endpoint endpoint_;
     std::string address_;
     ::hotstate::redis::async_options settings_;
     socket_type socket_;
+    std::optional<redis::tls_context> tls_settings_;      ///< rediss://: the engine's loaded TLS settings
+    std::unique_ptr<asio::ssl::context> ssl_context_;     ///< the same OpenSSL context, for Asio
+    std::string server_name_;                             ///< sent as SNI and verified
+    bool name_is_ip_ = false;
+    std::optional<tls_socket> tls_;                       ///< the session, over socket_'s connection
     asio::steady_timer tick_;
     std::unique_ptr<redisReader, reader_free> reader_{redisReaderCreate()};
     std::array<char, 16384> read_buffer_{};
