@@ -317,6 +317,11 @@ private:
             guard.cancel();
             throw error(errc::connection, where() + "connect: " + ec.message());
         }
+        if (!ssl_context_) socket_.non_blocking(true, ec);  // flush() writes at once when the kernel takes it all
+        if (ec) {
+            guard.cancel();
+            throw error(errc::connection, where() + "connect: " + ec.message());
+        }
         if (ssl_context_) {
             tls_.emplace(std::move(socket_), *ssl_context_);
             prepare_session(tls_->native_handle());
@@ -451,6 +456,21 @@ private:
         // written from here on: the server may run them even if the write fails midway
         inflight_.insert(inflight_.end(), queued_.begin(), queued_.end());
         queued_.clear();
+        std::size_t sent = 0;
+        if (!tls_) {
+            // Plain socket (non-blocking): write at once. The usual batch fits the
+            // socket buffer, and then no write is in flight and no completion is
+            // posted: one system call and no hop. What does not fit goes below.
+            boost::system::error_code ec;
+            sent = socket_.write_some(asio::buffer(out_), ec);
+            if (!ec && sent == out_.size()) return;
+            if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+                boost::system::error_code ignored;
+                socket_.close(ignored);  // the read loop ends and reconnects
+                return;
+            }
+            if (ec) sent = 0;
+        }
         writing_ = true;
         auto done = asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
             self->writing_ = false;
@@ -464,7 +484,7 @@ private:
         if (tls_)
             asio::async_write(*tls_, asio::buffer(out_), std::move(done));
         else
-            asio::async_write(socket_, asio::buffer(out_), std::move(done));
+            asio::async_write(socket_, asio::buffer(out_) + sent, std::move(done));
     }
 
     /// Reads replies and completes requests in order; returns why it stopped.
