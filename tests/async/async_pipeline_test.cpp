@@ -6,6 +6,7 @@
 // their own results (checked against the memory backend).
 #include <utility>  // g++ 12: before boost/asio/awaitable.hpp
 
+#include <csignal>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -27,6 +28,7 @@
 #include <hotstate/redis/batch.hpp>
 #include <hotstate/store.hpp>
 
+#include "support/eventually.hpp"
 #include "support/redis_server.hpp"
 
 namespace asio = boost::asio;
@@ -38,6 +40,24 @@ struct counters : hotstate::category<43, "p-counters", std::int64_t> {};
 struct tokens : hotstate::category<44, "p-tokens"> {};
 using async_store = hotstate::async_store<hotstate::backends::async_redis, counters, tokens>;
 using memory_store = hotstate::store<hotstate::backends::memory, counters, tokens>;
+
+int server_pid(hotstate::testing::redis_server& server) {
+    auto reply = server.command({"INFO", "server"});
+    const std::string text(reply->str, reply->len);
+    return std::stoi(text.substr(text.find("process_id:") + 11));
+}
+
+/// The error a future completes with (none: FAIL).
+template <class Future>
+hotstate::error error_of(Future& done) {
+    try {
+        done.get();
+    } catch (const hotstate::error& e) {
+        return e;
+    }
+    FAIL("no error");
+    return hotstate::error(hotstate::errc::server, "unreachable");
+}
 
 /// An io_context run by one thread for the test's use_future calls.
 struct running {
@@ -141,4 +161,38 @@ TEST_CASE("async_pipeline: 64 coroutines mixing pipelines and single calls on on
     for (int c = 0; c < callers; ++c)
         CHECK(expected.counter<counters>("caller-" + std::to_string(c)) == std::int64_t{c + 1} * rounds);
     CHECK(store.backend().connects() == 1);
+}
+
+TEST_CASE("async_pipeline: at most once when the server stops answering", "[async][pipeline][fault]") {
+    hotstate::testing::redis_server server;
+    running r;
+    async_store store(r.io.get_executor(), hotstate::redis::config{.url = server.url()},
+                      hotstate::redis::async_options{.timeout = 300ms, .min_backoff = 5ms, .max_backoff = 50ms});
+    CHECK(store.async_increment<counters>("n", 1, std::nullopt, asio::use_future).get() == 1);
+    const int pid = server_pid(server);
+    ::kill(pid, SIGSTOP);
+    // written, never answered: the increment's pipeline may have run, the read-only one is harmless
+    auto changing = store.async_pipeline(ops::incr<counters>{"n"}, ops::get<tokens>{"x"}, asio::use_future);
+    auto reading = store.async_pipeline(ops::counter<counters>{"n"}, ops::exists<tokens>{"x"}, asio::use_future);
+    const auto changed = error_of(changing);
+    const auto read = error_of(reading);
+    ::kill(pid, SIGCONT);
+    CHECK(changed.outcome_unknown());
+    CHECK(changed.code() == hotstate::errc::timeout);
+    CHECK_FALSE(read.outcome_unknown());
+    CHECK(read.code() == hotstate::errc::timeout);
+    // the connection recovers by itself; the increment ran at most once
+    std::int64_t now = 0;
+    CHECK(hotstate::testing::eventually(
+        [&] {
+            try {
+                now = std::get<0>(store.async_pipeline(ops::counter<counters>{"n"}, asio::use_future).get());
+                return true;
+            } catch (const hotstate::error&) {
+                return false;
+            }
+        },
+        10s));
+    CHECK(now >= 1);
+    CHECK(now <= 2);
 }
