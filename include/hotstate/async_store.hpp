@@ -179,6 +179,43 @@ public:
                                          cost, now_us, std::forward<Token>(token));
     }
 
+    /// Fixed-window check with the store's semantics: counts the request (unless
+    /// `mode` is soft) in the bucket of the current window (the client's system
+    /// clock gives "now"). [INCRBY + PEXPIRE in one transaction, or GET]
+    template <class C, class Token>
+    auto async_check_rate(std::string_view key, const fixed_window& policy, rate_check mode, Token&& token) {
+        check_registered<C>();
+        check_counter<C>();
+        if (policy.limit < 0 || policy.period.count() <= 0)
+            throw error(errc::invalid_argument,
+                        detail::operation_context<C>("check_rate") + "fixed_window needs limit >= 0 and period > 0");
+        const auto position = rate_math::locate_window(
+            std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()), policy.period);
+        std::string bucket = encode_window_bucket(C::id, C::layout, key, position.index);
+        if (mode == rate_check::soft)
+            return backend_.template async_counter_get_as<rate_decision>(
+                label<C>("check_rate"), std::move(bucket),
+                [policy, remaining = position.remaining](std::int64_t count) {
+                    return rate_math::fixed_window_soft_decision(count, policy, remaining);
+                },
+                std::forward<Token>(token));
+        return backend_.template async_counter_incr_as<rate_decision>(
+            label<C>("check_rate"), std::move(bucket), 1, position.remaining.count(),
+            [policy, remaining = position.remaining](std::int64_t count) {
+                return rate_math::fixed_window_decision(count, policy, remaining);
+            },
+            std::forward<Token>(token));
+    }
+
+    /// Deletes every key of the category (whose key starts with `key_prefix`):
+    /// how many there were. [SCAN MATCH pages, the UNLINKs of a page pipelined]
+    template <class C, class Token>
+    auto async_erase_all(std::string_view key_prefix, Token&& token) {
+        check_registered<C>();
+        return backend_.async_kv_del_prefix(label<C>("erase_all"), encode_key_prefix(C::id, C::layout, key_prefix),
+                                            std::forward<Token>(token));
+    }
+
     /// Adds `member` to the set `name_space`; true when new. [SADD]
     template <class C, class Token>
     auto async_lookup_add(std::string_view name_space, std::string_view member, Token&& token) {

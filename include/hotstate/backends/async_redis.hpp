@@ -141,6 +141,23 @@ public:
                                  [by, expiry_ms](const one& d) { return detail::redis::commands::increment(d.a, by, expiry_ms); },
                                  same{}, token);
     }
+    /// As async_counter_incr, the new value handed to finish(std::int64_t) -> T (a rate decision).
+    template <class T, class Finish, class Token>
+    auto async_counter_incr_as(redis::async_label label, std::string key, std::int64_t by, std::int64_t expiry_ms,
+                               Finish finish, Token&& token) {
+        if (expiry_ms == 0)
+            return run<T>(label, one{std::move(key)}, [by](const one& d) { return detail::redis::commands::incr_by(d.a, by); },
+                          drop(finish), token);
+        return run<T>(label, one{std::move(key)},
+                      [by, expiry_ms](const one& d) { return detail::redis::commands::increment(d.a, by, expiry_ms); },
+                      drop(finish), token);
+    }
+    /// As async_counter_get, the value handed to finish(std::int64_t) -> T.
+    template <class T, class Finish, class Token>
+    auto async_counter_get_as(redis::async_label label, std::string key, Finish finish, Token&& token) {
+        return run<T>(label, one{std::move(key)}, [](const one& d) { return detail::redis::commands::get_integer(d.a); },
+                      drop(finish), token);
+    }
     /// GET key as a counter (missing: 0).
     template <class Token>
     auto async_counter_get(redis::async_label label, std::string key, Token&& token) {
