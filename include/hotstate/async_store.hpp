@@ -16,6 +16,9 @@
 
 #include <utility>  // g++ 12: before boost/asio/awaitable.hpp
 
+#include <cstddef>
+#include <tuple>
+
 #include <chrono>
 #include <concepts>
 #include <cstdint>
@@ -33,6 +36,7 @@
 #include <hotstate/detail/token.hpp>
 #include <hotstate/key.hpp>
 #include <hotstate/rate_limit.hpp>
+#include <hotstate/redis/batch.hpp>
 #include <hotstate/store.hpp>
 
 namespace hotstate {
@@ -175,6 +179,43 @@ public:
                                          cost, now_us, std::forward<Token>(token));
     }
 
+    /// Fixed-window check with the store's semantics: counts the request (unless
+    /// `mode` is soft) in the bucket of the current window (the client's system
+    /// clock gives "now"). [INCRBY + PEXPIRE in one transaction, or GET]
+    template <class C, class Token>
+    auto async_check_rate(std::string_view key, const fixed_window& policy, rate_check mode, Token&& token) {
+        check_registered<C>();
+        check_counter<C>();
+        if (policy.limit < 0 || policy.period.count() <= 0)
+            throw error(errc::invalid_argument,
+                        detail::operation_context<C>("check_rate") + "fixed_window needs limit >= 0 and period > 0");
+        const auto position = rate_math::locate_window(
+            std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()), policy.period);
+        std::string bucket = encode_window_bucket(C::id, C::layout, key, position.index);
+        if (mode == rate_check::soft)
+            return backend_.template async_counter_get_as<rate_decision>(
+                label<C>("check_rate"), std::move(bucket),
+                [policy, remaining = position.remaining](std::int64_t count) {
+                    return rate_math::fixed_window_soft_decision(count, policy, remaining);
+                },
+                std::forward<Token>(token));
+        return backend_.template async_counter_incr_as<rate_decision>(
+            label<C>("check_rate"), std::move(bucket), 1, position.remaining.count(),
+            [policy, remaining = position.remaining](std::int64_t count) {
+                return rate_math::fixed_window_decision(count, policy, remaining);
+            },
+            std::forward<Token>(token));
+    }
+
+    /// Deletes every key of the category (whose key starts with `key_prefix`):
+    /// how many there were. [SCAN MATCH pages, the UNLINKs of a page pipelined]
+    template <class C, class Token>
+    auto async_erase_all(std::string_view key_prefix, Token&& token) {
+        check_registered<C>();
+        return backend_.async_kv_del_prefix(label<C>("erase_all"), encode_key_prefix(C::id, C::layout, key_prefix),
+                                            std::forward<Token>(token));
+    }
+
     /// Adds `member` to the set `name_space`; true when new. [SADD]
     template <class C, class Token>
     auto async_lookup_add(std::string_view name_space, std::string_view member, Token&& token) {
@@ -254,9 +295,41 @@ public:
                                           std::forward<Token>(token));
     }
 
+    /// Sends the operations of hotstate::redis::ops together (one request on
+    /// the connection, written with whatever else is queued) and completes with
+    /// their results as a std::tuple, in call order; the completion token comes
+    /// last, as in every Asio call:
+    ///
+    ///     namespace ops = hotstate::redis::ops;
+    ///     auto [fails, code] = co_await store.async_pipeline(ops::incr<failed_logins>{ip, 1, 1h},
+    ///                                                        ops::take<cat::oauth>{code_id}, use_awaitable);
+    ///
+    /// The categories are checked against this store's list, keys and values
+    /// encoded as the store does (the ops are copied: nothing needs to outlive
+    /// the call). Every operation runs even when one fails; the first failure
+    /// then completes the call. Sent again after a lost connection only when
+    /// every operation is idempotent.
+    template <class... Args>
+    auto async_pipeline(Args&&... args) {
+        static_assert(sizeof...(Args) >= 2, "hotstate: async_pipeline takes operations, then a completion token");
+        auto all = std::forward_as_tuple(std::forward<Args>(args)...);
+        return [&]<std::size_t... I>(std::index_sequence<I...>) {
+            return pipeline_of(std::get<sizeof...(Args) - 1>(std::move(all)), std::get<I>(all)...);
+        }(std::make_index_sequence<sizeof...(Args) - 1>{});
+    }
+
 private:
     template <class S, class C>
     friend class async_lock;
+
+    template <class Token, class... Ops>
+    auto pipeline_of(Token&& token, const Ops&... ops) {
+        static_assert((PipelineOp<std::remove_cvref_t<Ops>> && ...),
+                      "hotstate: async_pipeline takes operations of hotstate::redis::ops, such as "
+                      "ops::get<Category>{key} (PipelineOp), then a completion token");
+        (check_registered<typename Ops::category>(), ...);
+        return backend_.async_pipeline(std::tuple<Ops...>(ops...), std::forward<Token>(token));
+    }
 
     template <class C>
     struct decode {

@@ -26,6 +26,7 @@
 
 #include <hotstate/detail/async/connection.hpp>
 #include <hotstate/detail/async/operation.hpp>
+#include <hotstate/detail/async/pipeline.hpp>
 #include <hotstate/detail/redis/commands.hpp>
 #include <hotstate/detail/redis/glob.hpp>
 #include <hotstate/rate_limit.hpp>
@@ -140,6 +141,23 @@ public:
                                  [by, expiry_ms](const one& d) { return detail::redis::commands::increment(d.a, by, expiry_ms); },
                                  same{}, token);
     }
+    /// As async_counter_incr, the new value handed to finish(std::int64_t) -> T (a rate decision).
+    template <class T, class Finish, class Token>
+    auto async_counter_incr_as(redis::async_label label, std::string key, std::int64_t by, std::int64_t expiry_ms,
+                               Finish finish, Token&& token) {
+        if (expiry_ms == 0)
+            return run<T>(label, one{std::move(key)}, [by](const one& d) { return detail::redis::commands::incr_by(d.a, by); },
+                          drop(finish), token);
+        return run<T>(label, one{std::move(key)},
+                      [by, expiry_ms](const one& d) { return detail::redis::commands::increment(d.a, by, expiry_ms); },
+                      drop(finish), token);
+    }
+    /// As async_counter_get, the value handed to finish(std::int64_t) -> T.
+    template <class T, class Finish, class Token>
+    auto async_counter_get_as(redis::async_label label, std::string key, Finish finish, Token&& token) {
+        return run<T>(label, one{std::move(key)}, [](const one& d) { return detail::redis::commands::get_integer(d.a); },
+                      drop(finish), token);
+    }
     /// GET key as a counter (missing: 0).
     template <class Token>
     auto async_counter_get(redis::async_label label, std::string key, Token&& token) {
@@ -220,6 +238,13 @@ public:
                              return detail::redis::commands::lock_extend(d.a, d.b, lease_ms, retention);
                          },
                          same{}, token);
+    }
+    /// A pipeline of hotstate::redis::ops (copied into the operation): every
+    /// command in one request, the results as a std::tuple in call order; the
+    /// first failure, after every operation was interpreted, completes instead.
+    template <class Token, class... Ops>
+    auto async_pipeline(std::tuple<Ops...> ops, Token&& token) {
+        return detail::async::start_pipeline(*connection_, executor_, std::move(ops), std::forward<Token>(token));
     }
     /// Deletes every key starting with `prefix`: SCAN MATCH pages, each key
     /// UNLINKed (the UNLINKs of a page go out together); how many existed.

@@ -23,7 +23,13 @@ public:
         for (int i = 0; i < 8; ++i) suffix[i] = static_cast<char>((be64_suffix >> (56 - 8 * i)) & 0xff);
         assign(id, layout, key, suffix, sizeof suffix);
     }
-    key_buffer(const key_buffer&) = delete;
+    /// A copy with storage of its own (an asynchronous pipeline keeps copies of its operations).
+    key_buffer(const key_buffer& other) : heap_(other.heap_), size_(other.size_) {
+        if (size_ > inline_capacity)
+            data_ = heap_.data();
+        else
+            std::memcpy(inline_, other.data_, size_);
+    }
     key_buffer& operator=(const key_buffer&) = delete;
 
     [[nodiscard]] std::string_view view() const noexcept { return {data_, size_}; }

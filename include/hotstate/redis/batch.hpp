@@ -94,6 +94,15 @@ struct pipeline_access {
     /// Whether it only reads (may go to a replica when reads are allowed there).
     template <class Op>
     static constexpr bool reads_only = Op::reads_only;
+    /// The operation's name ("get"), for messages.
+    template <class Op>
+    static constexpr std::string_view operation = Op::operation;
+    /// Decodes the command's answer into the operation's result (the
+    /// asynchronous pipeline interprets replies itself, one at a time).
+    template <class Op, class Answer>
+    static void decode(const Op& op, Answer&& answer, typename Op::result_type& out) {
+        op.decode(std::forward<Answer>(answer), out);
+    }
 
     /// Interprets `r`, the reply to `op`'s command on `c` (after the command's
     /// fallback when the reply asks for one: every reply of the pipeline has

@@ -1,9 +1,9 @@
 // hotstate/detail/async/connection.hpp: one multiplexed Redis connection on Asio.
 //
-// Many callers, one socket. A request (the RESP bytes of a command value from
-// detail/redis/commands.hpp, encoded by the caller) is handed to the
-// connection's strand; the writer takes every request queued since its last
-// write and sends them in one write (automatic pipelining: while a write is in
+// Many callers, one socket. A request (a command value from
+// detail/redis/commands.hpp) is handed to the connection's strand; the writer
+// encodes every request queued since its last write into one reused buffer
+// and sends them in one write (automatic pipelining: while a write is in
 // flight, new requests collect and go out together next). Replies are parsed by
 // hiredis's redisReader and matched to the written requests in order.
 //
@@ -24,6 +24,14 @@
 //   - Reconnect with capped backoff (min_backoff doubling to max_backoff), AUTH
 //     and SELECT replayed, without user action; requests wait in the queue
 //     meanwhile (until their deadline).
+//   - Refusals: when the server answers but refuses us (TLS verification,
+//     a missing client certificate, AUTH), the requests queued then fail at
+//     once with that error (never written: outcome known) instead of waiting
+//     out their deadline; reconnect attempts go on with the backoff.
+//   - TLS (rediss://): Asio's ssl::stream over the socket, on the engine's
+//     loaded settings (detail/redis/tls_stream.hpp's tls_context: the same
+//     OpenSSL context, CA, client certificate), with SNI and name
+//     verification set as the engine's tls_stream sets them.
 //   - At most once: when the connection drops, written requests without a
 //     reply are sent again after the reconnect only when idempotent in effect
 //     (the command's `idempotent`); the others fail with errc::connection (or
@@ -31,8 +39,14 @@
 //
 // Threads: every state change runs on the connection's strand, so the
 // io_context may be run by any number of threads. Callers' completion
-// handlers run on their associated executor (post), never inside the strand's
-// critical section.
+// handlers are dispatched on their associated executor: a coroutine on the
+// io_context resumes inline on the thread that read its reply (no trip through
+// the scheduler), and the requests it issues then are queued while the read
+// loop hands out the rest of its batch and written together after it. A
+// submission from a thread running the io_context while the strand is idle
+// runs inline too (dispatch), so one caller at a time writes without a hop.
+// State is never touched across a handler call: each deque is taken out or
+// popped before the handler runs, since it may submit again.
 //
 // Boost: written against Boost.Asio 1.74 (Debian 12): coroutines
 // (asio::awaitable, co_spawn) drive the reader, writer and maintenance loops;
@@ -61,14 +75,19 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/version.hpp>
@@ -76,6 +95,7 @@
 #include <hiredis/hiredis.h>
 
 #include <hotstate/detail/redis/commands.hpp>
+#include <hotstate/detail/redis/tls_stream.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/async_options.hpp>
 #include <hotstate/redis/config.hpp>
@@ -109,17 +129,25 @@ struct reply_free {
 };
 
 struct pending {
-    std::string request;  ///< RESP bytes
     bool idempotent = false;
+    /// Sees every reply itself (a pipeline): on_part for all but the last, no transaction handling here.
+    bool own_replies = false;
     std::size_t replies_left = 1;  ///< a transaction (MULTI ... EXEC) gets one reply per command
     std::unique_ptr<redisReply, reply_free> first_error;  ///< a transaction's first queued error
     std::chrono::steady_clock::time_point deadline{};
     virtual ~pending() = default;
-    /// The reply arrived (on the strand). Returns false when the operation sent
-    /// a follow-up in its place (a fallback, now in `request`), true when done.
+    /// Appends the request's RESP bytes to the connection's output buffer (on
+    /// the strand, when written: no request buffer per operation) and resets
+    /// `replies_left`; called again when an idempotent request is re-sent.
+    virtual void write_request(std::string& out) = 0;
+    /// The reply arrived (on the strand). Returns false when the operation wants
+    /// a follow-up in its place (a fallback, written by write_request from now
+    /// on), true when done.
     virtual bool on_reply(::hotstate::redis::reply_view reply, std::string_view address) = 0;
     /// The operation failed; completes the caller with `e`.
     virtual void on_error(std::exception_ptr e) = 0;
+    /// A reply before the last one (own_replies only); may take it over.
+    virtual void on_part(std::unique_ptr<redisReply, reply_free>&, std::string_view) {}
 };
 
 /// The shared state of one multiplexed connection; owned by shared_ptr so the
@@ -131,11 +159,17 @@ public:
     connection(asio::any_io_executor executor, ::hotstate::redis::endpoint where,
                ::hotstate::redis::async_options settings)
         : strand_(asio::make_strand(executor)), endpoint_(std::move(where)), address_(endpoint_.address()),
-          settings_(settings), socket_(strand_), signal_(strand_), tick_(strand_) {
-        if (endpoint_.tls.enabled)
-            throw error(errc::configuration,
-                        "hotstate: async redis " + address_ + ": TLS is not supported by the asynchronous client yet");
-        signal_.expires_at(std::chrono::steady_clock::time_point::max());
+          settings_(settings), socket_(strand_), tick_(strand_) {
+        if (endpoint_.tls.enabled) {
+            if (endpoint_.type == ::hotstate::redis::endpoint::kind::unix_socket)
+                throw error(errc::configuration, this->where() + "TLS is for tcp endpoints, not a Unix socket");
+            // the engine's loaded settings (errc::configuration naming a bad file, here, at once)
+            tls_settings_.emplace(endpoint_.tls);
+            SSL_CTX_up_ref(tls_settings_->native());  // Asio's context frees its reference, the engine's stays
+            ssl_context_ = std::make_unique<asio::ssl::context>(tls_settings_->native());
+            server_name_ = endpoint_.tls.server_name.empty() ? endpoint_.host : endpoint_.tls.server_name;
+            name_is_ip_ = redis::tls::is_ip_literal(server_name_);
+        }
     }
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
@@ -152,8 +186,7 @@ public:
         asio::post(strand_, [self = shared_from_this()] {
             self->closed_ = true;
             boost::system::error_code ignored;
-            self->socket_.close(ignored);
-            self->signal_.cancel();
+            self->lowest().close(ignored);
             self->tick_.cancel();
             self->fail_all_now();
         });
@@ -163,7 +196,12 @@ public:
     /// completes) to the strand. Thread-safe.
     void submit(pending* p) {
         p->deadline = std::chrono::steady_clock::now() + settings_.timeout;
-        asio::post(strand_, [self = shared_from_this(), p] { self->enqueue(p); });
+        // Already on the strand (a caller resumed by a reply): queue at once; the
+        // read loop writes everything queued when it has handed out its batch.
+        if (strand_.running_in_this_thread()) return enqueue(p);
+        // Otherwise dispatch: a thread running the io_context while the strand is
+        // idle runs enqueue (and the write) inline, without a hop through the queue.
+        asio::dispatch(strand_, [self = shared_from_this(), p] { self->enqueue(p); });
     }
 
     /// "host:port" or the socket path.
@@ -175,6 +213,24 @@ public:
 
 private:
     using socket_type = asio::generic::stream_protocol::socket;
+
+    /// Asio's TLS stream over the socket. The engine's client-certificate
+    /// callback notes a server's request in the session's app data; Asio
+    /// deletes app data as its own verify callback, so it is cleared first.
+    struct tls_socket : asio::ssl::stream<socket_type> {
+        using asio::ssl::stream<socket_type>::stream;
+        tls_socket(const tls_socket&) = delete;
+        tls_socket& operator=(const tls_socket&) = delete;
+        ~tls_socket() { SSL_set_app_data(native_handle(), nullptr); }
+    };
+    /// The TCP (or Unix) socket under TLS, if any.
+    socket_type& lowest() noexcept { return tls_ ? tls_->next_layer() : socket_; }
+    /// Reads some bytes, through TLS when on.
+    template <class Token>
+    auto read_some(Token&& token) {
+        if (tls_) return tls_->async_read_some(asio::buffer(read_buffer_), std::forward<Token>(token));
+        return socket_.async_read_some(asio::buffer(read_buffer_), std::forward<Token>(token));
+    }
     using clock = std::chrono::steady_clock;
 
     struct reader_free {
@@ -188,18 +244,28 @@ private:
             return fail(p, error(errc::timeout, where() + "queue full (" + std::to_string(settings_.max_pending) +
                                                     " requests pending); not sent"));
         queued_.push_back(p);
-        if (connected_) signal_.cancel_one();
+        flush();
     }
 
-    static void fail(pending* p, const error& e) { p->on_error(std::make_exception_ptr(e)); }
+    /// Completes `p` with `e`. Its handler may run inline; one that throws
+    /// leaves io_context::run() from a handler of its own, as a posted one would.
+    void fail(pending* p, const error& e) {
+        try {
+            p->on_error(std::make_exception_ptr(e));
+        } catch (...) {
+            asio::post(strand_, [thrown = std::current_exception()] { std::rethrow_exception(thrown); });
+        }
+    }
 
     void fail_all_now() {
         const error e(errc::connection, where() + "the connection is closed");
-        for (pending* p : inflight_)
-            p->idempotent ? fail(p, e) : fail(p, error::with_unknown_outcome(errc::connection, e.message() + "; outcome unknown"));
-        for (pending* p : queued_) fail(p, e);
+        // taken out first: a handler run inline may submit (and fail) again meanwhile
+        std::deque<pending*> written = std::move(inflight_), waiting = std::move(queued_);
         inflight_.clear();
         queued_.clear();
+        for (pending* p : written)
+            p->idempotent ? fail(p, e) : fail(p, error::with_unknown_outcome(errc::connection, e.message() + "; outcome unknown"));
+        for (pending* p : waiting) fail(p, e);
     }
 
     // --- connecting -------------------------------------------------------
@@ -210,7 +276,7 @@ private:
         timer.async_wait([this, self = shared_from_this()](boost::system::error_code ec) {
             if (ec) return;
             boost::system::error_code ignored;
-            socket_.close(ignored);
+            lowest().close(ignored);
         });
     }
 
@@ -218,6 +284,7 @@ private:
         boost::system::error_code ec;
         auto token = asio::redirect_error(asio::use_awaitable, ec);
         asio::steady_timer guard(strand_);
+        tls_.reset();
         socket_ = socket_type(strand_);
         arm(guard);
         if (endpoint_.type == ::hotstate::redis::endpoint::kind::unix_socket) {
@@ -250,6 +317,20 @@ private:
             guard.cancel();
             throw error(errc::connection, where() + "connect: " + ec.message());
         }
+        if (!ssl_context_) socket_.non_blocking(true, ec);  // flush() writes at once when the kernel takes it all
+        if (ec) {
+            guard.cancel();
+            throw error(errc::connection, where() + "connect: " + ec.message());
+        }
+        if (ssl_context_) {
+            tls_.emplace(std::move(socket_), *ssl_context_);
+            prepare_session(tls_->native_handle());
+            co_await tls_->async_handshake(asio::ssl::stream_base::client, token);
+            if (ec) {
+                guard.cancel();
+                throw refused{tls_failure(ec, "TLS handshake")};
+            }
+        }
         // log in: AUTH and SELECT (when configured), then PING, in one write
         std::string hello;
         std::size_t replies = 0;
@@ -266,9 +347,13 @@ private:
         }
         append_command(hello, "PING");
         ++replies;
-        co_await asio::async_write(socket_, asio::buffer(hello), token);
+        if (tls_)
+            co_await asio::async_write(*tls_, asio::buffer(hello), token);
+        else
+            co_await asio::async_write(socket_, asio::buffer(hello), token);
         if (ec) {
             guard.cancel();
+            if (tls_ && ec.category() == asio::error::get_ssl_category()) throw refused{tls_failure(ec, "log-in write")};
             throw error(errc::connection, where() + "log-in write: " + ec.message());
         }
         reader_.reset(redisReaderCreate());
@@ -276,6 +361,8 @@ private:
             auto reply = co_await next_reply(ec);
             if (!reply) {
                 guard.cancel();
+                // TLS 1.3: a refused client certificate arrives after the handshake, on this first read
+                if (tls_ && ec.category() == asio::error::get_ssl_category()) throw refused{tls_failure(ec, "log-in")};
                 throw error(errc::connection, where() + "log-in: " + (ec ? ec.message() : "protocol error"));
             }
             const ::hotstate::redis::reply_view view(reply.get());
@@ -285,8 +372,8 @@ private:
                 const bool auth = text.starts_with("WRONGPASS") || text.starts_with("NOAUTH") ||
                                   text.find("invalid password") != std::string_view::npos ||
                                   text.find("AUTH") != std::string_view::npos;
-                throw error(auth ? errc::authentication : errc::connection,
-                            where() + "log-in refused: " + std::string(text.substr(0, 120)));
+                throw refused{error(auth ? errc::authentication : errc::connection,
+                                    where() + "log-in refused: " + std::string(text.substr(0, 120)))};
             }
         }
         guard.cancel();
@@ -298,8 +385,7 @@ private:
             void* raw = nullptr;
             if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) co_return nullptr;
             if (raw != nullptr) co_return std::unique_ptr<redisReply, reply_free>(static_cast<redisReply*>(raw));
-            const std::size_t got =
-                co_await socket_.async_read_some(asio::buffer(read_buffer_), asio::redirect_error(asio::use_awaitable, ec));
+            const std::size_t got = co_await read_some(asio::redirect_error(asio::use_awaitable, ec));
             if (ec) co_return nullptr;
             if (redisReaderFeed(reader_.get(), read_buffer_.data(), got) != REDIS_OK) co_return nullptr;
         }
@@ -312,14 +398,26 @@ private:
         asio::steady_timer wait(strand_);
         while (!closed_) {
             std::optional<error> failed;
+            bool was_refused = false;
             try {
                 co_await open();
+            } catch (const refused& e) {
+                failed = e.why;
+                was_refused = true;
             } catch (const error& e) {
                 failed = e;
             }
             if (closed_) break;
             if (failed) {
                 last_error_ = failed;
+                // The server answered and refused us (certificate, name, password): waiting
+                // will not help the requests queued now; they fail at once (never sent), with
+                // the cause. Later attempts go on in the background.
+                if (was_refused) {
+                    std::deque<pending*> waiting = std::move(queued_);
+                    queued_.clear();
+                    for (pending* p : waiting) fail(p, *failed);
+                }
                 wait.expires_after(backoff);
                 boost::system::error_code ignored;
                 co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
@@ -331,14 +429,12 @@ private:
             connects_.fetch_add(1, std::memory_order_relaxed);
             connected_ = true;
             last_read_ = clock::now();
-            writer_running_ = true;
-            asio::co_spawn(strand_, [self = shared_from_this()] { return self->write_loop(); }, asio::detached);
+            flush();  // what queued up while connecting
             const std::string why = co_await read_loop();
             connected_ = false;
             boost::system::error_code ignored;
-            socket_.close(ignored);
-            signal_.cancel();
-            while (writer_running_) {  // the writer ends at its next step; wait for it before reusing the socket
+            lowest().close(ignored);
+            while (writing_) {  // the write in flight ends (aborted) at its next step; wait for it before reusing the socket
                 wait.expires_after(1ms);
                 co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
             }
@@ -348,45 +444,77 @@ private:
         fail_all_now();
     }
 
-    asio::awaitable<void> write_loop() {
-        boost::system::error_code ec;
-        std::string buffer;
-        while (connected_) {
-            if (queued_.empty()) {
-                co_await signal_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-                continue;
+    /// Writes every queued request in one write, unless a write is in flight
+    /// (its completion writes what queued meanwhile: automatic pipelining) or
+    /// the read loop is handing out replies (it flushes when done, so the
+    /// requests of the callers it resumed go out together). On the strand.
+    void flush() {
+        if (writing_ || handing_out_ || !connected_ || queued_.empty()) return;
+        if (out_.capacity() > (std::size_t{1} << 20)) std::string().swap(out_);  // a big value's buffer is not kept
+        out_.clear();
+        for (pending* p : queued_) p->write_request(out_);
+        // written from here on: the server may run them even if the write fails midway
+        inflight_.insert(inflight_.end(), queued_.begin(), queued_.end());
+        queued_.clear();
+        std::size_t sent = 0;
+        if (!tls_) {
+            // Plain socket (non-blocking): write at once. The usual batch fits the
+            // socket buffer, and then no write is in flight and no completion is
+            // posted: one system call and no hop. What does not fit goes below.
+            boost::system::error_code ec;
+            sent = socket_.write_some(asio::buffer(out_), ec);
+            if (!ec && sent == out_.size()) return;
+            if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+                boost::system::error_code ignored;
+                socket_.close(ignored);  // the read loop ends and reconnects
+                return;
             }
-            buffer.clear();
-            for (pending* p : queued_) buffer += p->request;
-            // written from here on: the server may run them even if the write fails midway
-            inflight_.insert(inflight_.end(), queued_.begin(), queued_.end());
-            queued_.clear();
-            co_await asio::async_write(socket_, asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+            if (ec) sent = 0;
+        }
+        writing_ = true;
+        auto done = asio::bind_executor(strand_, [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+            self->writing_ = false;
             if (ec) {
                 boost::system::error_code ignored;
-                socket_.close(ignored);
-                break;
+                self->lowest().close(ignored);  // the read loop ends and reconnects
+                return;
             }
-        }
-        writer_running_ = false;
+            self->flush();
+        });
+        if (tls_)
+            asio::async_write(*tls_, asio::buffer(out_), std::move(done));
+        else
+            asio::async_write(socket_, asio::buffer(out_) + sent, std::move(done));
     }
 
     /// Reads replies and completes requests in order; returns why it stopped.
     asio::awaitable<std::string> read_loop() {
         boost::system::error_code ec;
         for (;;) {
-            const std::size_t got =
-                co_await socket_.async_read_some(asio::buffer(read_buffer_), asio::redirect_error(asio::use_awaitable, ec));
+            const std::size_t got = co_await read_some(asio::redirect_error(asio::use_awaitable, ec));
             if (ec) co_return ec == asio::error::eof ? std::string("the server closed the connection") : ec.message();
             last_read_ = clock::now();
             if (redisReaderFeed(reader_.get(), read_buffer_.data(), got) != REDIS_OK) co_return "protocol error";
+            // callers resumed below queue their next requests; one flush after the batch writes them together
+            handing_out_ = true;
             for (;;) {
                 void* raw = nullptr;
-                if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) co_return "protocol error";
+                if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) {
+                    handing_out_ = false;
+                    co_return "protocol error";
+                }
                 if (raw == nullptr) break;
                 std::unique_ptr<redisReply, reply_free> reply(static_cast<redisReply*>(raw));
-                if (inflight_.empty()) co_return "a reply nobody asked for";
+                if (inflight_.empty()) {
+                    handing_out_ = false;
+                    co_return "a reply nobody asked for";
+                }
                 pending* p = inflight_.front();
+                if (p->replies_left > 1 && p->own_replies) {  // a pipeline's reply, not its last
+                    --p->replies_left;
+                    p->on_part(reply, address_);
+                    continue;
+                }
                 if (p->replies_left > 1) {  // a transaction's queued reply: its first error is its outcome
                     --p->replies_left;
                     if (!p->first_error && ::hotstate::redis::reply_view(reply.get()).is_error())
@@ -395,11 +523,18 @@ private:
                 }
                 inflight_.pop_front();
                 if (p->first_error) reply = std::move(p->first_error);
-                if (!p->on_reply(::hotstate::redis::reply_view(reply.get()), address_)) {
-                    queued_.push_back(p);  // its fallback request
-                    signal_.cancel_one();
+                bool done = true;
+                try {
+                    done = p->on_reply(::hotstate::redis::reply_view(reply.get()), address_);
+                } catch (...) {
+                    // a caller's handler threw (it ran inline): it leaves io_context::run() as it
+                    // would from a posted handler, and the connection carries on
+                    asio::post(strand_, [e = std::current_exception()] { std::rethrow_exception(e); });
                 }
+                if (!done) queued_.push_back(p);  // its fallback request
             }
+            handing_out_ = false;
+            flush();
         }
     }
 
@@ -408,8 +543,9 @@ private:
         const auto now = clock::now();
         const errc code = timed_out ? errc::timeout : errc::connection;
         const std::string text = where() + (timed_out ? "no reply in time (" : "connection lost (") + why + ")";
-        std::deque<pending*> again;
-        for (pending* p : inflight_) {
+        std::deque<pending*> again, written = std::move(inflight_);
+        inflight_.clear();
+        for (pending* p : written) {
             if (p->idempotent && p->deadline > now)
                 again.push_back(p);
             else if (p->idempotent)
@@ -417,7 +553,6 @@ private:
             else
                 fail(p, error::with_unknown_outcome(code, text + "; outcome unknown"));
         }
-        inflight_.clear();
         queued_.insert(queued_.begin(), again.begin(), again.end());
     }
 
@@ -442,24 +577,22 @@ private:
             if (connected_ && !inflight_.empty() && inflight_.front()->deadline <= now) {
                 stuck_ = true;  // the read loop ends, lost() fails or re-queues what was written
                 boost::system::error_code ignored;
-                socket_.close(ignored);
+                lowest().close(ignored);
             } else if (connected_ && settings_.health_interval.count() > 0 && inflight_.empty() && queued_.empty() &&
                        now - last_read_ >= settings_.health_interval) {
                 last_read_ = now;
                 auto* probe = new health_ping();
                 probe->deadline = now + settings_.timeout;
                 queued_.push_back(probe);
-                signal_.cancel_one();
+                flush();
             }
         }
     }
 
     /// The health check's PING: a reply is all it wants.
     struct health_ping final : pending {
-        health_ping() {
-            idempotent = true;
-            redis::commands::ping{}.write(request);
-        }
+        health_ping() { idempotent = true; }
+        void write_request(std::string& out) override { redis::commands::ping{}.write(out); }
         bool on_reply(::hotstate::redis::reply_view, std::string_view) override {
             delete this;
             return true;
@@ -467,22 +600,107 @@ private:
         void on_error(std::exception_ptr) override { delete this; }
     };
 
+    /// An attempt the server refused (TLS verification, log-in): see run().
+    struct refused {
+        error why;
+    };
+
+    /// SNI and the name to verify, as the engine's tls_stream sets them.
+    void prepare_session(SSL* ssl) {
+        if (!name_is_ip_ && SSL_set_tlsext_host_name(ssl, server_name_.c_str()) != 1)
+            throw refused{error(errc::configuration, where() + "TLS server_name '" + server_name_ + "' is not a valid host name")};
+        if (!endpoint_.tls.verify_peer) return;
+        X509_VERIFY_PARAM* parameters = SSL_get0_param(ssl);
+        const bool set = name_is_ip_ ? X509_VERIFY_PARAM_set1_ip_asc(parameters, server_name_.c_str()) == 1
+                                     : (X509_VERIFY_PARAM_set_hostflags(parameters, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS),
+                                        X509_VERIFY_PARAM_set1_host(parameters, server_name_.c_str(), server_name_.size()) == 1);
+        if (!set)
+            throw refused{error(errc::configuration,
+                                where() + "TLS server_name '" + server_name_ + "' is not a valid host name or IP address")};
+    }
+
+    /// A failed TLS step in words, the cause first (as the engine's tls_stream says it).
+    [[gnu::cold]] error tls_failure(const boost::system::error_code& ec, std::string_view step) {
+        SSL* ssl = tls_->native_handle();
+        const long verified = SSL_get_verify_result(ssl);
+        std::string text = where() + std::string(step) + ": ";
+        ERR_clear_error();
+        if (endpoint_.tls.verify_peer && verified != X509_V_OK) {
+            text += "certificate verify failed: ";
+            text += X509_verify_cert_error_string(verified);
+            switch (verified) {
+                case X509_V_ERR_HOSTNAME_MISMATCH:
+                case X509_V_ERR_IP_ADDRESS_MISMATCH:
+                    text += " (the server's certificate is not valid for '" + server_name_ + "')";
+                    break;
+                case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+                case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+                case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+                case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+                case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+                    text += " (the server's certificate is not signed by a CA in " + tls_settings_->trust_source() + ")";
+                    break;
+                case X509_V_ERR_CERT_HAS_EXPIRED:
+                case X509_V_ERR_CERT_NOT_YET_VALID:
+                    text += " (the server's certificate is outside its validity period)";
+                    break;
+                default: break;
+            }
+            return error(errc::connection, text);
+        }
+        if (ec == asio::ssl::error::stream_truncated) return error(errc::connection, text + "the server closed the connection");
+        if (ec.category() != asio::error::get_ssl_category()) return error(errc::connection, text + ec.message());
+        const auto code = static_cast<unsigned long>(ec.value());
+        const int why = ERR_GET_LIB(code) == ERR_LIB_SSL ? ERR_GET_REASON(code) : 0;
+        const std::string cause = ec.message();
+        const bool has_certificate = !endpoint_.tls.cert_file.empty();
+        const bool asked_for_one = SSL_get_app_data(ssl) != nullptr;
+        switch (why) {
+            case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+            case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+            case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+            case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+            case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+            case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+                if (!has_certificate && (asked_for_one || why == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED))
+                    return error(errc::authentication, text +
+                                                           "the server requires a client certificate and none is "
+                                                           "configured (TLS cert_file and key_file): " + cause);
+                if (has_certificate && why != SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE)
+                    return error(errc::authentication,
+                                 text + "the server refused the client certificate '" + endpoint_.tls.cert_file + "': " + cause);
+                break;
+            case SSL_R_WRONG_VERSION_NUMBER:
+            case SSL_R_PACKET_LENGTH_TOO_LONG:
+            case SSL_R_RECORD_LENGTH_MISMATCH:
+                return error(errc::connection, text + cause + " (is this a TLS port? redis-server listens for TLS on its tls-port)");
+            default: break;
+        }
+        return error(errc::connection, text + "TLS failure: " + cause);
+    }
+
     strand_type strand_;
     ::hotstate::redis::endpoint endpoint_;
     std::string address_;
     ::hotstate::redis::async_options settings_;
     socket_type socket_;
-    asio::steady_timer signal_;  ///< cancelled to wake the writer
+    std::optional<redis::tls_context> tls_settings_;      ///< rediss://: the engine's loaded TLS settings
+    std::unique_ptr<asio::ssl::context> ssl_context_;     ///< the same OpenSSL context, for Asio
+    std::string server_name_;                             ///< sent as SNI and verified
+    bool name_is_ip_ = false;
+    std::optional<tls_socket> tls_;                       ///< the session, over socket_'s connection
     asio::steady_timer tick_;
     std::unique_ptr<redisReader, reader_free> reader_{redisReaderCreate()};
     std::array<char, 16384> read_buffer_{};
+    std::string out_;  ///< the requests of the write in flight; reused (its capacity stays)
     std::deque<pending*> queued_;    ///< not written yet, in submission order
     std::deque<pending*> inflight_;  ///< written, awaiting replies in order
     std::optional<error> last_error_;
     clock::time_point last_read_{};
     std::atomic<std::uint64_t> connects_{0};
     bool connected_ = false;
-    bool writer_running_ = false;
+    bool writing_ = false;      ///< a write is in flight
+    bool handing_out_ = false;  ///< the read loop is completing a batch of replies
     bool stuck_ = false;
     bool closed_ = false;
 };

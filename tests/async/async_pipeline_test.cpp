@@ -1,0 +1,221 @@
+// async_store::async_pipeline against a real redis-server: the ops of
+// hotstate/redis/batch.hpp (the blocking pipeline's command values) sent as one
+// request on the multiplexed connection, results in call order; a failing
+// operation in the middle leaves the others run and completes with its error;
+// 64 coroutines mixing pipelines and single calls on one connection each get
+// their own results (checked against the memory backend).
+#include <utility>  // g++ 12: before boost/asio/awaitable.hpp
+
+#include <csignal>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <future>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+#include <catch2/catch.hpp>
+
+#include <hotstate/async_store.hpp>
+#include <hotstate/backends/async_redis.hpp>
+#include <hotstate/backends/memory.hpp>
+#include <hotstate/redis/batch.hpp>
+#include <hotstate/store.hpp>
+
+#include "support/eventually.hpp"
+#include "support/redis_server.hpp"
+
+namespace asio = boost::asio;
+namespace ops = hotstate::redis::ops;
+using namespace std::chrono_literals;
+
+namespace {
+struct counters : hotstate::category<43, "p-counters", std::int64_t> {};
+struct tokens : hotstate::category<44, "p-tokens"> {};
+using async_store = hotstate::async_store<hotstate::backends::async_redis, counters, tokens>;
+using memory_store = hotstate::store<hotstate::backends::memory, counters, tokens>;
+
+int server_pid(hotstate::testing::redis_server& server) {
+    auto reply = server.command({"INFO", "server"});
+    const std::string text(reply->str, reply->len);
+    return std::stoi(text.substr(text.find("process_id:") + 11));
+}
+
+/// What a failed operation said, copied on the io_context's thread: the
+/// exception itself never crosses threads (TSan cannot see libstdc++'s
+/// reference count of an exception_ptr, so a future's rethrown error would
+/// look like a race).
+struct failure {
+    bool failed = false;
+    hotstate::errc code{};
+    bool unknown = false;
+    std::string message;
+};
+
+/// Starts an operation with a callback (`start(handler)`) and waits for what it failed with.
+template <class Start>
+failure failure_of(Start start) {
+    std::promise<failure> got;
+    start([&got](std::exception_ptr e, auto&&...) {
+        failure f;
+        try {
+            if (e) std::rethrow_exception(e);
+        } catch (const hotstate::error& x) {
+            f = {true, x.kind(), x.outcome_unknown(), x.what()};
+        } catch (...) {
+            f.failed = true;
+        }
+        got.set_value(std::move(f));
+    });
+    return got.get_future().get();
+}
+
+/// An io_context run by one thread for the test's use_future calls.
+struct running {
+    asio::io_context io;
+    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+    std::thread runner{[this] { io.run(); }};
+    ~running() {
+        work.reset();
+        io.stop();
+        runner.join();
+    }
+};
+}  // namespace
+
+TEST_CASE("async_pipeline: the ops' commands in one request, results in call order", "[async][pipeline]") {
+    hotstate::testing::redis_server server;
+    running r;
+    async_store store(r.io.get_executor(), hotstate::redis::config{.url = server.url()});
+
+    store.async_set<tokens>("code", std::string("grant"), std::nullopt, asio::use_future).get();
+    auto [set, got, n, m, taken, gone, counted, exists, added, member] =
+        store
+            .async_pipeline(ops::set<tokens>{"session", std::string("alice")}, ops::get<tokens>{"session"},
+                            ops::incr<counters>{"ip", 2, 1h}, ops::incr<counters>{"ip", 3}, ops::take<tokens>{"code"},
+                            ops::take<tokens>{"code"}, ops::counter<counters>{"ip"}, ops::exists<tokens>{"code"},
+                            ops::lookup_add<tokens>{"blocked", "a.example"},
+                            ops::lookup_contains<tokens>{"blocked", "a.example"}, asio::use_future)
+            .get();
+    CHECK(set);
+    CHECK(got == "alice");
+    CHECK(n == 2);  // the increment with an expiry: MULTI INCRBY PEXPIRE EXEC, four replies
+    CHECK(m == 5);
+    CHECK(taken == "grant");
+    CHECK_FALSE(gone.has_value());
+    CHECK(counted == 5);
+    CHECK_FALSE(exists);
+    CHECK(added);
+    CHECK(member);
+    // the expiry reached the server, on the store's key
+    const auto ttl = server.command({"PTTL", hotstate::encode_key(counters::id, counters::layout, "ip")});
+    REQUIRE(ttl->type == REDIS_REPLY_INTEGER);
+    CHECK(ttl->integer > 0);
+    CHECK(ttl->integer <= 3'600'000);
+    CHECK(store.async_get<tokens>("session", asio::use_future).get() == "alice");
+    CHECK(store.backend().connects() == 1);
+}
+
+TEST_CASE("async_pipeline: a failing operation leaves the others run and completes with its error",
+          "[async][pipeline]") {
+    hotstate::testing::redis_server server;
+    running r;
+    async_store store(r.io.get_executor(), hotstate::redis::config{.url = server.url()});
+    server.command({"SET", hotstate::encode_key(counters::id, counters::layout, "text"), "abc"});
+    const auto e = failure_of([&](auto handler) {
+        store.async_pipeline(ops::set<tokens>{"before", std::string("1")}, ops::incr<counters>{"text", 1, 1h},
+                             ops::set<tokens>{"after", std::string("2")}, ops::incr<counters>{"fine"}, handler);
+    });
+    REQUIRE(e.failed);
+    CHECK(e.code == hotstate::errc::wrong_type);  // the engine classifies "not an integer" so
+    CHECK_THAT(e.message, Catch::Contains("increment on category 'p-counters'"));
+    // every operation ran, and the connection is still in step
+    CHECK(store.async_get<tokens>("before", asio::use_future).get() == "1");
+    CHECK(store.async_get<tokens>("after", asio::use_future).get() == "2");
+    CHECK(store.async_counter<counters>("fine", asio::use_future).get() == 1);
+    CHECK(store.backend().connects() == 1);
+}
+
+TEST_CASE("async_pipeline: 64 coroutines mixing pipelines and single calls on one connection", "[async][pipeline]") {
+    hotstate::testing::redis_server server;
+    asio::io_context io;
+    async_store store(io.get_executor(), hotstate::redis::config{.url = server.url()});
+    memory_store expected;
+    constexpr int callers = 64, rounds = 40;
+    int finished = 0, mismatches = 0;
+    for (int c = 0; c < callers; ++c)
+        asio::co_spawn(
+            io,
+            [&, c]() -> asio::awaitable<void> {
+                const std::string key = "caller-" + std::to_string(c);
+                for (int i = 0; i < rounds; ++i) {
+                    const std::string value = key + "/" + std::to_string(i);
+                    auto [n, set, got] = co_await store.async_pipeline(ops::incr<counters>{key, c + 1},
+                                                                      ops::set<tokens>{key, value},
+                                                                      ops::get<tokens>{key}, asio::use_awaitable);
+                    const auto n_expected = expected.increment<counters>(key, c + 1);
+                    expected.set<tokens>(key, value);
+                    if (n != n_expected || !set || got != value) ++mismatches;
+                    const auto single = co_await store.async_counter<counters>(key, asio::use_awaitable);
+                    if (single != n_expected) ++mismatches;
+                }
+                ++finished;
+            },
+            asio::detached);
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (finished < callers && std::chrono::steady_clock::now() < deadline) io.run_one_for(100ms);
+    REQUIRE(finished == callers);
+    CHECK(mismatches == 0);
+    for (int c = 0; c < callers; ++c)
+        CHECK(expected.counter<counters>("caller-" + std::to_string(c)) == std::int64_t{c + 1} * rounds);
+    CHECK(store.backend().connects() == 1);
+}
+
+TEST_CASE("async_pipeline: at most once when the server stops answering", "[async][pipeline][fault]") {
+    hotstate::testing::redis_server server;
+    running r;
+    async_store store(r.io.get_executor(), hotstate::redis::config{.url = server.url()},
+                      hotstate::redis::async_options{.timeout = 300ms, .min_backoff = 5ms, .max_backoff = 50ms});
+    CHECK(store.async_increment<counters>("n", 1, std::nullopt, asio::use_future).get() == 1);
+    const int pid = server_pid(server);
+    ::kill(pid, SIGSTOP);
+    // written, never answered: the increment's pipeline may have run, the read-only one is harmless
+    std::future<failure> read_later = std::async(std::launch::async, [&] {
+        return failure_of([&](auto handler) {
+            store.async_pipeline(ops::counter<counters>{"n"}, ops::exists<tokens>{"x"}, handler);
+        });
+    });
+    const auto changed = failure_of([&](auto handler) {
+        store.async_pipeline(ops::incr<counters>{"n"}, ops::get<tokens>{"x"}, handler);
+    });
+    const auto read = read_later.get();
+    ::kill(pid, SIGCONT);
+    REQUIRE(changed.failed);
+    REQUIRE(read.failed);
+    CHECK(changed.unknown);
+    CHECK(changed.code == hotstate::errc::timeout);
+    CHECK_FALSE(read.unknown);
+    CHECK(read.code == hotstate::errc::timeout);
+    // the connection recovers by itself; the increment ran at most once
+    std::int64_t now = 0;
+    CHECK(hotstate::testing::eventually(
+        [&] {
+            std::promise<std::optional<std::int64_t>> got;  // the value only: no exception crosses threads
+            store.async_pipeline(ops::counter<counters>{"n"}, [&got](std::exception_ptr e, std::tuple<std::int64_t> v) {
+                got.set_value(e ? std::nullopt : std::optional<std::int64_t>(std::get<0>(v)));
+            });
+            const auto value = got.get_future().get();
+            if (value) now = *value;
+            return value.has_value();
+        },
+        10s));
+    CHECK(now >= 1);
+    CHECK(now <= 2);
+}
