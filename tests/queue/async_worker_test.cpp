@@ -24,10 +24,10 @@
 #include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 
-// async_worker.hpp first: backends/async_redis.hpp names hotstate::redis as `redis` inside
-// hotstate::backends, where backends/redis.hpp's alias `backends::redis` hides it
-#include <hotstate/queue/async_worker.hpp>
+// the blocking backend first, on purpose: its alias backends::redis once hid namespace
+// hotstate::redis from backends/async_redis.hpp, so this order did not compile
 #include <hotstate/backends/redis_queue.hpp>
+#include <hotstate/queue/async_worker.hpp>
 
 #include "support/eventually.hpp"
 #include "support/redis_server.hpp"

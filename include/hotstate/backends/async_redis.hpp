@@ -59,7 +59,7 @@ class async_redis {
     }
 
     template <class T, class Data, class Make, class Finish, class Token>
-    auto run(redis::async_label label, Data data, Make make, Finish finish, Token& token) {
+    auto run(hotstate::redis::async_label label, Data data, Make make, Finish finish, Token& token) {
         using state_type = detail::async::state<Data, Make, Finish>;
         return detail::async::start<T>(*connection_, executor_,
                                        state_type{std::move(data), std::move(make), std::move(finish), label.operation,
@@ -72,10 +72,10 @@ public:
     /// Connects (in the background, on `executor`) to `settings.url` with
     /// `settings.node`'s credentials and `options`' timeouts. Opens no
     /// connection synchronously; a wrong address surfaces as failing operations.
-    async_redis(boost::asio::any_io_executor executor, const redis::config& settings, redis::async_options options = {})
+    async_redis(boost::asio::any_io_executor executor, const hotstate::redis::config& settings, hotstate::redis::async_options options = {})
         : executor_(executor),
           connection_(std::make_shared<detail::async::connection>(
-              executor, redis::resolve(settings),
+              executor, hotstate::redis::resolve(settings),
               options)),
           fence_retention_ms_(settings.locks.fence_retention.count()) {
         connection_->start();
@@ -104,35 +104,35 @@ public:
 
     /// SET key value [PX ms] (`expiry_ms` 0: none); true.
     template <class Token>
-    auto async_kv_set(redis::async_label label, std::string key, std::string value, std::int64_t expiry_ms,
+    auto async_kv_set(hotstate::redis::async_label label, std::string key, std::string value, std::int64_t expiry_ms,
                       Token&& token) {
         return run<bool>(label, two{std::move(key), std::move(value)},
                          [expiry_ms](const two& d) { return detail::redis::commands::set(d.a, d.b, expiry_ms); }, same{}, token);
     }
     /// GET key: finish(std::optional<std::string_view>) -> T.
     template <class T, class Finish, class Token>
-    auto async_kv_get(redis::async_label label, std::string key, Finish finish, Token&& token) {
+    auto async_kv_get(hotstate::redis::async_label label, std::string key, Finish finish, Token&& token) {
         return run<T>(label, one{std::move(key)}, [](const one& d) { return detail::redis::commands::get(d.a); }, drop(finish), token);
     }
     /// GETDEL key (or the GET + DEL script on servers before 6.2): finish as for async_kv_get.
     template <class T, class Finish, class Token>
-    auto async_kv_take(redis::async_label label, std::string key, Finish finish, Token&& token) {
+    auto async_kv_take(hotstate::redis::async_label label, std::string key, Finish finish, Token&& token) {
         return run<T>(label, one{std::move(key)}, [this](const one& d) { return detail::redis::commands::take(d.a, &old_server_); },
                       drop(finish), token);
     }
     /// UNLINK key: whether it existed.
     template <class Token>
-    auto async_kv_del(redis::async_label label, std::string key, Token&& token) {
+    auto async_kv_del(hotstate::redis::async_label label, std::string key, Token&& token) {
         return run<bool>(label, one{std::move(key)}, [](const one& d) { return detail::redis::commands::unlink(d.a); }, same{}, token);
     }
     /// EXISTS key.
     template <class Token>
-    auto async_kv_exists(redis::async_label label, std::string key, Token&& token) {
+    auto async_kv_exists(hotstate::redis::async_label label, std::string key, Token&& token) {
         return run<bool>(label, one{std::move(key)}, [](const one& d) { return detail::redis::commands::exists(d.a); }, same{}, token);
     }
     /// INCRBY key by (`expiry_ms` 0), or the increment-with-expiry transaction: the new value.
     template <class Token>
-    auto async_counter_incr(redis::async_label label, std::string key, std::int64_t by, std::int64_t expiry_ms,
+    auto async_counter_incr(hotstate::redis::async_label label, std::string key, std::int64_t by, std::int64_t expiry_ms,
                             Token&& token) {
         if (expiry_ms == 0)
             return run<std::int64_t>(label, one{std::move(key)}, [by](const one& d) { return detail::redis::commands::incr_by(d.a, by); },
@@ -143,7 +143,7 @@ public:
     }
     /// As async_counter_incr, the new value handed to finish(std::int64_t) -> T (a rate decision).
     template <class T, class Finish, class Token>
-    auto async_counter_incr_as(redis::async_label label, std::string key, std::int64_t by, std::int64_t expiry_ms,
+    auto async_counter_incr_as(hotstate::redis::async_label label, std::string key, std::int64_t by, std::int64_t expiry_ms,
                                Finish finish, Token&& token) {
         if (expiry_ms == 0)
             return run<T>(label, one{std::move(key)}, [by](const one& d) { return detail::redis::commands::incr_by(d.a, by); },
@@ -154,19 +154,19 @@ public:
     }
     /// As async_counter_get, the value handed to finish(std::int64_t) -> T.
     template <class T, class Finish, class Token>
-    auto async_counter_get_as(redis::async_label label, std::string key, Finish finish, Token&& token) {
+    auto async_counter_get_as(hotstate::redis::async_label label, std::string key, Finish finish, Token&& token) {
         return run<T>(label, one{std::move(key)}, [](const one& d) { return detail::redis::commands::get_integer(d.a); },
                       drop(finish), token);
     }
     /// GET key as a counter (missing: 0).
     template <class Token>
-    auto async_counter_get(redis::async_label label, std::string key, Token&& token) {
+    auto async_counter_get(hotstate::redis::async_label label, std::string key, Token&& token) {
         return run<std::int64_t>(label, one{std::move(key)}, [](const one& d) { return detail::redis::commands::get_integer(d.a); },
                                  same{}, token);
     }
     /// One GCRA step (the GCRA script) at `now_us`.
     template <class Token>
-    auto async_gcra_check(redis::async_label label, std::string key, rate_math::gcra_parameters params,
+    auto async_gcra_check(hotstate::redis::async_label label, std::string key, rate_math::gcra_parameters params,
                           std::int64_t cost, std::int64_t now_us, Token&& token) {
         return run<rate_decision>(label, one{std::move(key)},
                                   [params, cost, now_us](const one& d) {
@@ -176,43 +176,43 @@ public:
     }
     /// SADD key member: whether it was added.
     template <class Token>
-    auto async_set_add(redis::async_label label, std::string key, std::string member, Token&& token) {
+    auto async_set_add(hotstate::redis::async_label label, std::string key, std::string member, Token&& token) {
         return run<bool>(label, two{std::move(key), std::move(member)}, [](const two& d) { return detail::redis::commands::sadd(d.a, d.b); },
                          same{}, token);
     }
     /// SREM key member: whether it was there.
     template <class Token>
-    auto async_set_remove(redis::async_label label, std::string key, std::string member, Token&& token) {
+    auto async_set_remove(hotstate::redis::async_label label, std::string key, std::string member, Token&& token) {
         return run<bool>(label, two{std::move(key), std::move(member)}, [](const two& d) { return detail::redis::commands::srem(d.a, d.b); },
                          same{}, token);
     }
     /// SISMEMBER key member.
     template <class Token>
-    auto async_set_contains(redis::async_label label, std::string key, std::string member, Token&& token) {
+    auto async_set_contains(hotstate::redis::async_label label, std::string key, std::string member, Token&& token) {
         return run<bool>(label, two{std::move(key), std::move(member)},
                          [](const two& d) { return detail::redis::commands::sismember(d.a, d.b); }, same{}, token);
     }
     /// HSET key field value: whether the field is new.
     template <class Token>
-    auto async_map_set(redis::async_label label, std::string key, std::string field, std::string value, Token&& token) {
+    auto async_map_set(hotstate::redis::async_label label, std::string key, std::string field, std::string value, Token&& token) {
         return run<bool>(label, three{std::move(key), std::move(field), std::move(value)},
                          [](const three& d) { return detail::redis::commands::hset(d.a, d.b, d.c); }, same{}, token);
     }
     /// HGET key field: finish as for async_kv_get.
     template <class T, class Finish, class Token>
-    auto async_map_get(redis::async_label label, std::string key, std::string field, Finish finish, Token&& token) {
+    auto async_map_get(hotstate::redis::async_label label, std::string key, std::string field, Finish finish, Token&& token) {
         return run<T>(label, two{std::move(key), std::move(field)}, [](const two& d) { return detail::redis::commands::hget(d.a, d.b); },
                       drop(finish), token);
     }
     /// HDEL key field: whether it was there.
     template <class Token>
-    auto async_map_remove(redis::async_label label, std::string key, std::string field, Token&& token) {
+    auto async_map_remove(hotstate::redis::async_label label, std::string key, std::string field, Token&& token) {
         return run<bool>(label, two{std::move(key), std::move(field)}, [](const two& d) { return detail::redis::commands::hdel(d.a, d.b); },
                          same{}, token);
     }
     /// Lock acquire (the lock script): finish(std::optional<std::uint64_t> fence, std::string key, std::string owner) -> T.
     template <class T, class Finish, class Token>
-    auto async_lock_acquire(redis::async_label label, std::string key, std::string owner, std::int64_t lease_ms,
+    auto async_lock_acquire(hotstate::redis::async_label label, std::string key, std::string owner, std::int64_t lease_ms,
                             Finish finish, Token&& token) {
         return run<T>(label, two{std::move(key), std::move(owner)},
                       [lease_ms, retention = fence_retention_ms_](const two& d) {
@@ -225,13 +225,13 @@ public:
     }
     /// Owner-checked release: whether `owner` held it.
     template <class Token>
-    auto async_lock_release(redis::async_label label, std::string key, std::string owner, Token&& token) {
+    auto async_lock_release(hotstate::redis::async_label label, std::string key, std::string owner, Token&& token) {
         return run<bool>(label, two{std::move(key), std::move(owner)},
                          [](const two& d) { return detail::redis::commands::lock_release(d.a, d.b); }, same{}, token);
     }
     /// Owner-checked extend: whether the lease was renewed.
     template <class Token>
-    auto async_lock_extend(redis::async_label label, std::string key, std::string owner, std::int64_t lease_ms,
+    auto async_lock_extend(hotstate::redis::async_label label, std::string key, std::string owner, std::int64_t lease_ms,
                            Token&& token) {
         return run<bool>(label, two{std::move(key), std::move(owner)},
                          [lease_ms, retention = fence_retention_ms_](const two& d) {
@@ -249,7 +249,7 @@ public:
     /// Deletes every key starting with `prefix`: SCAN MATCH pages, each key
     /// UNLINKed (the UNLINKs of a page go out together); how many existed.
     template <class Token>
-    auto async_kv_del_prefix(redis::async_label label, std::string prefix, Token&& token) {
+    auto async_kv_del_prefix(hotstate::redis::async_label label, std::string prefix, Token&& token) {
         return boost::asio::co_spawn(
             executor_,
             [this, label, prefix = std::move(prefix)]() -> boost::asio::awaitable<std::uint64_t> {
