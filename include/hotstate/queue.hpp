@@ -171,6 +171,23 @@ private:
     std::string id_;
 };
 
+namespace detail::queue {
+
+/// Throws lease_lost for job `id` of queue `Q` unless `found` says the caller
+/// still holds its lease; the blocking queue and the async worker share it.
+template <class Q>
+void require_owner(std::string_view operation, const std::string& id, owner_check found) {
+    if (found == owner_check::ok) return;
+    throw lease_lost(operation_context<Q>(operation) +
+                         (found == owner_check::missing
+                              ? "the job is gone (completed, purged or never there): this worker's lease is lost"
+                              : "the job is no longer leased to this worker (its lease ran out and another "
+                                "worker claimed it, or it was released or retried)"),
+                     id);
+}
+
+}  // namespace detail::queue
+
 /// A queue `Q` of a store: every operation of the capability.
 /// @tparam Store a hotstate::store whose category list holds `Q`
 /// @tparam Q     a queue_category
@@ -406,13 +423,7 @@ private:
     }
 
     static void check_owner(std::string_view operation, const std::string& id, detail::queue::owner_check found) {
-        if (found == detail::queue::owner_check::ok) return;
-        throw lease_lost(detail::operation_context<Q>(operation) +
-                             (found == detail::queue::owner_check::missing
-                                  ? "the job is gone (completed, purged or never there): this worker's lease is lost"
-                                  : "the job is no longer leased to this worker (its lease ran out and another "
-                                    "worker claimed it, or it was released or retried)"),
-                         id);
+        detail::queue::require_owner<Q>(operation, id, found);
     }
 
     Store* store_;

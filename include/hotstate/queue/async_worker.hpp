@@ -316,13 +316,7 @@ private:
             [this, operation, id = std::move(id), owner = std::move(owner),
              make = std::move(make)]() mutable -> boost::asio::awaitable<void> {
                 const auto found = co_await run<detail::queue::owner_check>(operation, data_of(id, owner), std::move(make));
-                if (found == detail::queue::owner_check::ok) co_return;
-                throw lease_lost(detail::operation_context<Q>(operation) +
-                                     (found == detail::queue::owner_check::missing
-                                          ? "the job is gone (completed, purged or never there): this worker's lease is lost"
-                                          : "the job is no longer leased to this worker (its lease ran out and another "
-                                            "worker claimed it, or it was released or retried)"),
-                                 id);
+                detail::queue::require_owner<Q>(operation, id, found);
             },
             std::forward<Token>(token));
     }
