@@ -79,6 +79,8 @@ public:
             }
             seeds_.push_back(node_address{where.host, where.port});
         }
+        // one TLS context (CA, client certificate, key read once) for every node's pool
+        if (tls_.enabled) tls_context_ = detail::redis::tls_context(tls_);
         for (const auto& seed : seeds_) (void)intern(seed);
     }
 
@@ -378,7 +380,8 @@ private:
             auto r = c.command("READONLY", "READONLY");
             if (r.is_error()) throw detail::redis::server_error(c.address(), "READONLY", r.text());
         };
-        nodes_[now].store(new cluster_node(address, where, pool_options_, std::move(setup)), std::memory_order_release);
+        nodes_[now].store(new cluster_node(address, where, pool_options_, std::move(setup), tls_context_),
+                          std::memory_order_release);
         count_.store(now + 1, std::memory_order_release);
         return static_cast<std::uint16_t>(now);
     }
@@ -409,6 +412,7 @@ private:
     std::optional<std::string> username_;
     std::optional<std::string> password_;
     ::hotstate::redis::tls_options tls_{};  // every node's (from the settings and the first seed's scheme)
+    detail::redis::tls_context tls_context_;  // loaded from tls_ once, when enabled
     std::vector<node_address> seeds_;
     std::array<std::atomic<std::uint16_t>, slot_count> owner_;
     std::unique_ptr<std::atomic<cluster_node*>[]> nodes_;
