@@ -1,11 +1,17 @@
 // hotstate/detail/cluster/cluster_router.hpp: routing of the Redis Cluster
 // backend: which node runs a command, and the redirect/retry loop.
 //
-// The live table mirrors the pure slot_map: one atomic node index per slot
-// (patched in place on MOVED, rewritten on refresh) and a fixed array of node
-// pointers that only grows, so the hot path is a CRC16, two loads and the
-// node's pool: no lock, no allocation, no reference count. Nodes that leave
-// the cluster keep their (idle) pool until the backend dies.
+// The table is the pure slot_map (slot_map.hpp, unit-tested), published as one
+// immutable snapshot (routing_table: the map and, per map node, the router's
+// node index) swapped atomically on refresh and on MOVED (a copy with the slot
+// patched). Readers take it without a lock: each thread keeps the snapshot it
+// last used (a shared_ptr, so an old snapshot lives while a thread holds it)
+// with the table's version, and the hot path compares one atomic version with
+// it: a CRC16, that load, a thread-local read, one load in the snapshot (the
+// map's answer per slot, worked out when the snapshot is made) and the node's
+// pool; no lock, no allocation, no reference count unless the table changed. Nodes sit
+// in a fixed array of pointers that only grows; nodes that leave the cluster
+// keep their (idle) pool until the backend dies.
 //
 // What is retried: MOVED, ASK, TRYAGAIN, CLUSTERDOWN, READONLY, LOADING,
 // MASTERDOWN (the node refused the command: it did not run), a connection
@@ -42,6 +48,40 @@
 
 namespace hotstate::detail::cluster {
 
+/// One published routing table: the slot_map, for each of its nodes the
+/// router's index of that node (the map numbers nodes its own way), and the
+/// map's answer for every slot in the router's numbering, worked out once when
+/// the table is made (map.master_of per slot), so a lookup is one load.
+struct routing_table {
+    slot_map map;
+    std::vector<std::uint16_t> router_index;
+    std::array<std::uint16_t, slot_count> master{};
+
+    routing_table() { master.fill(slot_map::unassigned); }
+    explicit routing_table(slot_map from) : map(std::move(from)) { master.fill(slot_map::unassigned); }
+
+    /// Fills `master` from the map (router_index must cover its nodes).
+    void compile() noexcept {
+        for (std::size_t slot = 0; slot < slot_count; ++slot) {
+            const std::uint16_t in_map = map.master_of(static_cast<std::uint16_t>(slot));
+            master[slot] = in_map == slot_map::unassigned ? in_map : router_index[in_map];
+        }
+    }
+    /// The router's index of the master serving `slot`, or slot_map::unassigned.
+    [[nodiscard]] std::uint16_t master_of(std::uint16_t slot) const noexcept { return master[slot & (slot_count - 1)]; }
+};
+
+/// The snapshot a thread used last, per thread: which router, which version.
+/// Trivial, so the hot path reads it without a TLS wrapper call; the pointer
+/// stays valid because routing_table_held (touched only when retaking) owns it.
+struct routing_table_cache {
+    std::uint64_t router = 0;
+    std::uint64_t version = 0;
+    const routing_table* table = nullptr;
+};
+inline thread_local constinit routing_table_cache routing_table_cached{};
+inline thread_local std::shared_ptr<const routing_table> routing_table_held;
+
 /// Routes commands over a Redis Cluster (see file comment).
 class cluster_router {
 public:
@@ -56,8 +96,8 @@ public:
 
     /// Validates `settings` (errc::configuration); connects to nothing yet.
     explicit cluster_router(config_type settings)
-        : settings_(std::move(settings)), nodes_(std::make_unique<std::atomic<cluster_node*>[]>(node_capacity)) {
-        for (auto& owner : owner_) owner.store(slot_map::unassigned, std::memory_order_relaxed);
+        : settings_(std::move(settings)), nodes_(std::make_unique<std::atomic<cluster_node*>[]>(node_capacity)),
+          table_(std::make_shared<const routing_table>()), id_(next_id()) {
         if (settings_.urls.empty())
             throw error(errc::configuration, "hotstate: redis_cluster configuration: urls must name at least one seed node");
         for (const auto& url : settings_.urls) {
@@ -220,9 +260,7 @@ public:
     }
 
     /// Index of the master serving `slot` now, or slot_map::unassigned.
-    [[nodiscard]] std::uint16_t master_index(std::uint16_t slot) const noexcept {
-        return owner_[slot & (slot_count - 1)].load(std::memory_order_acquire);
-    }
+    [[nodiscard]] std::uint16_t master_index(std::uint16_t slot) const noexcept { return table().master_of(slot); }
     /// The address of node `index`.
     [[nodiscard]] const node_address& address_of(std::uint16_t index) { return node(index).address; }
     /// The pool of node `index` (for raw commands in tests and tools).
@@ -238,18 +276,47 @@ public:
 
     /// Distinct master indexes of the current table.
     [[nodiscard]] std::vector<std::uint16_t> current_masters() const {
+        const std::shared_ptr<const routing_table> now = table_.load(std::memory_order_acquire);
         std::vector<std::uint16_t> masters;
-        std::uint16_t previous = slot_map::unassigned;
-        for (const auto& owner : owner_) {
-            const std::uint16_t index = owner.load(std::memory_order_acquire);
-            if (index == slot_map::unassigned || index == previous) continue;
-            previous = index;
-            if (std::find(masters.begin(), masters.end(), index) == masters.end()) masters.push_back(index);
-        }
+        for (const std::uint16_t in_map : now->map.masters()) masters.push_back(now->router_index[in_map]);
         return masters;
     }
 
 private:
+    /// The snapshot this thread routes with: its own copy while the version has
+    /// not moved (one atomic load), else the published one taken again.
+    [[gnu::always_inline]] const routing_table& table() const noexcept {
+        const std::uint64_t version = version_.load(std::memory_order_acquire);
+        routing_table_cache& cached = routing_table_cached;
+        if (cached.router == id_ && cached.version == version) [[likely]]
+            return *cached.table;
+        return retake(cached, version);
+    }
+    [[gnu::noinline]] const routing_table& retake(routing_table_cache& cached, std::uint64_t version) const noexcept {
+        // a swap between the version's load and this one leaves a newer table
+        // under an older version: the next call takes it again, no harm
+        routing_table_held = table_.load(std::memory_order_acquire);
+        cached.table = routing_table_held.get();
+        cached.router = id_;
+        cached.version = version;
+        return *cached.table;
+    }
+    /// Publishes `next` (under publish_mutex_).
+    void publish(routing_table next) {
+        table_.store(std::make_shared<const routing_table>(std::move(next)), std::memory_order_release);
+        version_.fetch_add(1, std::memory_order_acq_rel);
+    }
+    /// Fills `next.router_index` for the map's nodes it does not cover yet, then `next.master`.
+    void index_nodes(routing_table& next) {
+        const auto& nodes = next.map.nodes();
+        for (std::size_t i = next.router_index.size(); i < nodes.size(); ++i) next.router_index.push_back(intern(nodes[i]));
+        next.compile();
+    }
+    static std::uint64_t next_id() noexcept {
+        static std::atomic<std::uint64_t> ids{0};
+        return ids.fetch_add(1, std::memory_order_relaxed) + 1;
+    }
+
     /// The retry loop, entered after a failed first attempt (`first`, on node
     /// `index`) or when the table has no node for the slot yet.
     template <::hotstate::redis::effect E, class Body>
@@ -386,14 +453,17 @@ private:
         return static_cast<std::uint16_t>(now);
     }
 
+    /// A MOVED answer: a copy of the table with `slot` pointed at `master`, published.
     void assign(std::uint16_t slot, const node_address& master) {
-        owner_[slot & (slot_count - 1)].store(intern(master), std::memory_order_release);
+        std::scoped_lock guard(publish_mutex_);
+        routing_table next = *table_.load(std::memory_order_acquire);
+        next.map.assign(slot, master);
+        index_nodes(next);
+        publish(std::move(next));
     }
 
-    /// Mirrors `ranges` into the live table (slots in no range become unassigned).
+    /// Publishes the table of `ranges` (slots in no range become unassigned).
     void apply(const std::vector<slot_range>& ranges) {
-        std::array<std::uint16_t, slot_count> next;
-        next.fill(slot_map::unassigned);
         for (const auto& range : ranges) {
             const std::uint16_t master = intern(range.master);
             std::uint64_t packed = ~std::uint64_t{0};
@@ -402,9 +472,11 @@ private:
                 packed |= std::uint64_t{intern(range.replicas[r])} << (16 * r);
             }
             node(master).replicas.store(packed, std::memory_order_release);
-            for (std::uint32_t slot = range.first; slot <= range.last; ++slot) next[slot] = master;
         }
-        for (std::size_t slot = 0; slot < slot_count; ++slot) owner_[slot].store(next[slot], std::memory_order_release);
+        routing_table next(slot_map::from_ranges(ranges));
+        std::scoped_lock guard(publish_mutex_);
+        index_nodes(next);
+        publish(std::move(next));
     }
 
     config_type settings_;
@@ -414,8 +486,11 @@ private:
     ::hotstate::redis::tls_options tls_{};  // every node's (from the settings and the first seed's scheme)
     detail::redis::tls_context tls_context_;  // loaded from tls_ once, when enabled
     std::vector<node_address> seeds_;
-    std::array<std::atomic<std::uint16_t>, slot_count> owner_;
     std::unique_ptr<std::atomic<cluster_node*>[]> nodes_;
+    std::atomic<std::shared_ptr<const routing_table>> table_;  // the published snapshot
+    std::atomic<std::uint64_t> version_{0};                    // bumped by every publish
+    const std::uint64_t id_;                                   // tells routers apart in routing_table_cached
+    std::mutex publish_mutex_;
     std::atomic<std::size_t> count_{0};
     std::atomic<std::uint64_t> generation_{0};
     std::atomic<std::uint64_t> refreshes_{0};
