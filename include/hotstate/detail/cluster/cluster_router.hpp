@@ -3,11 +3,12 @@
 //
 // The table is the pure slot_map (slot_map.hpp, unit-tested), published as one
 // immutable snapshot (routing_table: the map and, per map node, the router's
-// node index) swapped atomically on refresh and on MOVED (a copy with the slot
-// patched). Readers take it without a lock: each thread keeps the snapshot it
-// last used (a shared_ptr, so an old snapshot lives while a thread holds it)
-// with the table's version, and the hot path compares one atomic version with
-// it: a CRC16, that load, a thread-local read, one load in the snapshot (the
+// node index) replaced on refresh and on MOVED (a copy with the slot patched),
+// with an atomic version bumped after each swap. Readers take it without a
+// lock: each thread keeps the snapshot it last used (a shared_ptr, so an old
+// snapshot lives while a thread holds it) with its version, and takes the
+// published one again (under a short lock) only when the version moved. The
+// hot path compares one atomic version with it: a CRC16, that load, a thread-local read, one load in the snapshot (the
 // map's answer per slot, worked out when the snapshot is made) and the node's
 // pool; no lock, no allocation, no reference count unless the table changed. Nodes sit
 // in a fixed array of pointers that only grows; nodes that leave the cluster
@@ -276,7 +277,7 @@ public:
 
     /// Distinct master indexes of the current table.
     [[nodiscard]] std::vector<std::uint16_t> current_masters() const {
-        const std::shared_ptr<const routing_table> now = table_.load(std::memory_order_acquire);
+        const std::shared_ptr<const routing_table> now = published();
         std::vector<std::uint16_t> masters;
         for (const std::uint16_t in_map : now->map.masters()) masters.push_back(now->router_index[in_map]);
         return masters;
@@ -295,15 +296,24 @@ private:
     [[gnu::noinline]] const routing_table& retake(routing_table_cache& cached, std::uint64_t version) const noexcept {
         // a swap between the version's load and this one leaves a newer table
         // under an older version: the next call takes it again, no harm
-        routing_table_held = table_.load(std::memory_order_acquire);
+        routing_table_held = published();
         cached.table = routing_table_held.get();
         cached.router = id_;
         cached.version = version;
         return *cached.table;
     }
+    /// The published snapshot (a short lock: only retaking and publishing take it).
+    [[nodiscard]] std::shared_ptr<const routing_table> published() const {
+        std::scoped_lock guard(table_mutex_);
+        return table_;
+    }
     /// Publishes `next` (under publish_mutex_).
     void publish(routing_table next) {
-        table_.store(std::make_shared<const routing_table>(std::move(next)), std::memory_order_release);
+        auto made = std::make_shared<const routing_table>(std::move(next));
+        {
+            std::scoped_lock guard(table_mutex_);
+            table_.swap(made);
+        }
         version_.fetch_add(1, std::memory_order_acq_rel);
     }
     /// Fills `next.router_index` for the map's nodes it does not cover yet, then `next.master`.
@@ -456,7 +466,7 @@ private:
     /// A MOVED answer: a copy of the table with `slot` pointed at `master`, published.
     void assign(std::uint16_t slot, const node_address& master) {
         std::scoped_lock guard(publish_mutex_);
-        routing_table next = *table_.load(std::memory_order_acquire);
+        routing_table next = *published();
         next.map.assign(slot, master);
         index_nodes(next);
         publish(std::move(next));
@@ -487,7 +497,8 @@ private:
     detail::redis::tls_context tls_context_;  // loaded from tls_ once, when enabled
     std::vector<node_address> seeds_;
     std::unique_ptr<std::atomic<cluster_node*>[]> nodes_;
-    std::atomic<std::shared_ptr<const routing_table>> table_;  // the published snapshot
+    mutable std::mutex table_mutex_;                           // guards table_ (not the hot path)
+    std::shared_ptr<const routing_table> table_;               // the published snapshot
     std::atomic<std::uint64_t> version_{0};                    // bumped by every publish
     const std::uint64_t id_;                                   // tells routers apart in routing_table_cached
     std::mutex publish_mutex_;
