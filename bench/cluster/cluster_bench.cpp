@@ -225,16 +225,16 @@ struct raw_side {
                 const std::size_t n = encode(key, 4, "job");
                 const char owner[] = "0123456789abcdef0123456789abcdef";
                 const auto& acquire = hotstate::detail::redis::lock_acquire;
-                const char* argv[] = {"EVALSHA", acquire.sha.data(), "1", key, owner, "60000", "600000"};
-                const std::size_t sizes[] = {7, 40, 1, n, 32, 5, 6};
-                redisReply* reply = call(7, argv, sizes);
+                const char* argv[] = {"EVALSHA", acquire.sha.data(), "1", key, owner, "60000"};
+                const std::size_t sizes[] = {7, 40, 1, n, 32, 5};
+                redisReply* reply = call(6, argv, sizes);
                 const bool won = reply->type == REDIS_REPLY_STRING;
                 freeReplyObject(reply);
                 if (won) {
-                    const auto& release = hotstate::detail::redis::lock_release;
-                    const char* rargv[] = {"EVALSHA", release.sha.data(), "1", key, owner};
-                    const std::size_t rsizes[] = {7, 40, 1, n, 32};
-                    redisReply* released = call(5, rargv, rsizes);
+                    // the release is HDEL of the holder's field (detail/redis/scripts.hpp)
+                    const char* rargv[] = {"HDEL", key, owner};
+                    const std::size_t rsizes[] = {4, n, 32};
+                    redisReply* released = call(3, rargv, rsizes);
                     sink_bytes = sink_bytes + static_cast<std::size_t>(released->integer);
                     freeReplyObject(released);
                 }

@@ -229,10 +229,10 @@ TEST_CASE("commands: increment, with an expiry a MULTI/EXEC transaction", "[redi
 }
 
 TEST_CASE("commands: scripts run by EVALSHA, EVAL on NOSCRIPT", "[redis][commands][unit]") {
-    const auto sha = std::string(hotstate::detail::redis::lock_release.sha_view());
-    const cmd::lock_release release("l", "o");
+    const auto sha = std::string(hotstate::detail::redis::lock_release_again.sha_view());
+    const cmd::lock_release_again release("l", "o");
     CHECK(bytes_of(release) == "*5\r\n$7\r\nEVALSHA\r\n$40\r\n" + sha + "\r\n$1\r\n1\r\n$1\r\nl\r\n$1\r\no\r\n");
-    const std::string text(hotstate::detail::redis::lock_release.text);
+    const std::string text(hotstate::detail::redis::lock_release_again.text);
     CHECK(fallback_bytes_of(release) == "*5\r\n$4\r\nEVAL\r\n$" + std::to_string(text.size()) + "\r\n" + text +
                                             "\r\n$1\r\n1\r\n$1\r\nl\r\n$1\r\no\r\n");
     CHECK(release.fallback_on(parse(noscript)));
@@ -265,30 +265,42 @@ TEST_CASE("commands: GCRA's three integers", "[redis][commands][unit]") {
 TEST_CASE("commands: lock scripts", "[redis][commands][unit]") {
     const cmd::lock_acquire acquire("l", "owner-1", 5000, 86400000);
     const auto sha = std::string(hotstate::detail::redis::lock_acquire.sha_view());
-    CHECK(bytes_of(acquire) == "*7\r\n$7\r\nEVALSHA\r\n$40\r\n" + sha +
-                                   "\r\n$1\r\n1\r\n$1\r\nl\r\n$7\r\nowner-1\r\n$4\r\n5000\r\n$8\r\n86400000\r\n");
+    // the retention is not sent: the fence lives as long as the lock's hash
+    CHECK(bytes_of(acquire) == "*6\r\n$7\r\nEVALSHA\r\n$40\r\n" + sha +
+                                   "\r\n$1\r\n1\r\n$1\r\nl\r\n$7\r\nowner-1\r\n$4\r\n5000\r\n");
     CHECK(acquire.interpret(parse("$16\r\n1700000000123456\r\n"), where) == std::uint64_t{1700000000123456});
     CHECK_FALSE(acquire.interpret(parse(nil), where).has_value());
     CHECK(error_of([&] { (void)acquire.interpret(parse("$3\r\nabc\r\n"), where); }).kind() == errc::decode);
     CHECK(error_of([&] { (void)acquire.interpret(parse(":1\r\n"), where); }).kind() == errc::server);
     check_errors(acquire);
 
+    // the release is HDEL of the owner's field, no script; a re-send is the script
     const cmd::lock_release release("l", "owner-1");
-    CHECK(bytes_of(release) == "*5\r\n$7\r\nEVALSHA\r\n$40\r\n" +
-                                   std::string(hotstate::detail::redis::lock_release.sha_view()) +
-                                   "\r\n$1\r\n1\r\n$1\r\nl\r\n$7\r\nowner-1\r\n");
+    CHECK(bytes_of(release) == "*3\r\n$4\r\nHDEL\r\n$1\r\nl\r\n$7\r\nowner-1\r\n");
+    const cmd::lock_release_again again("l", "owner-1");
+    CHECK(bytes_of(again) == "*5\r\n$7\r\nEVALSHA\r\n$40\r\n" +
+                                 std::string(hotstate::detail::redis::lock_release_again.sha_view()) +
+                                 "\r\n$1\r\n1\r\n$1\r\nl\r\n$7\r\nowner-1\r\n");
     const cmd::lock_extend extend("l", "owner-1", 5000, 1000);
-    CHECK(bytes_of(extend) == "*7\r\n$7\r\nEVALSHA\r\n$40\r\n" +
+    CHECK(bytes_of(extend) == "*6\r\n$7\r\nEVALSHA\r\n$40\r\n" +
                                   std::string(hotstate::detail::redis::lock_extend.sha_view()) +
-                                  "\r\n$1\r\n1\r\n$1\r\nl\r\n$7\r\nowner-1\r\n$4\r\n5000\r\n$4\r\n1000\r\n");
+                                  "\r\n$1\r\n1\r\n$1\r\nl\r\n$7\r\nowner-1\r\n$4\r\n5000\r\n");
     for (const auto* answer : {":1\r\n", ":0\r\n"}) {
         CHECK(release.interpret(parse(answer), where) == (answer[1] == '1'));
+        CHECK(again.interpret(parse(answer), where) == (answer[1] == '1'));
         CHECK(extend.interpret(parse(answer), where) == (answer[1] == '1'));
     }
     CHECK(error_of([&] { (void)release.interpret(parse(nil), where); }).kind() == errc::server);
-    check_errors(release);
+    CHECK(error_of([&] { (void)again.interpret(parse(nil), where); }).kind() == errc::server);
+    // a key that is no lock (WRONGTYPE) is "not yours", as the extend script's pcall says; other errors throw
+    CHECK_FALSE(release.interpret(parse(wrongtype), where));
+    CHECK(error_of([&] { (void)release.interpret(parse("-OOM command not allowed\r\n"), where); }).kind() ==
+          errc::memory_limit);
+    CHECK(error_of([&] { (void)release.interpret(parse("*1\r\n:1\r\n"), where); }).kind() == errc::server);
+    check_errors(again);
     check_errors(extend);
-    CHECK(release.fallback_on(parse(noscript)));
+    STATIC_REQUIRE_FALSE(cmd::HasFallback<cmd::lock_release>);
+    CHECK(again.fallback_on(parse(noscript)));
 }
 
 TEST_CASE("commands: PING, ASKING, SCRIPT LOAD", "[redis][commands][unit]") {
@@ -298,11 +310,11 @@ TEST_CASE("commands: PING, ASKING, SCRIPT LOAD", "[redis][commands][unit]") {
     CHECK(error_of([] { (void)cmd::ping{}.interpret(parse("-NOAUTH Authentication required.\r\n"), where); }).kind() ==
           errc::authentication);
     CHECK(error_of([] { (void)cmd::ping{}.interpret(parse(":1\r\n"), where); }).kind() == errc::server);
-    const cmd::script_load load(hotstate::detail::redis::lock_release);
-    const std::string text(hotstate::detail::redis::lock_release.text);
+    const cmd::script_load load(hotstate::detail::redis::lock_extend);
+    const std::string text(hotstate::detail::redis::lock_extend.text);
     CHECK(bytes_of(load) ==
           "*3\r\n$6\r\nSCRIPT\r\n$4\r\nLOAD\r\n$" + std::to_string(text.size()) + "\r\n" + text + "\r\n");
-    CHECK(load.interpret(parse("$40\r\n" + std::string(hotstate::detail::redis::lock_release.sha_view()) + "\r\n"), where));
+    CHECK(load.interpret(parse("$40\r\n" + std::string(hotstate::detail::redis::lock_extend.sha_view()) + "\r\n"), where));
     check_errors(load);
 }
 

@@ -1,10 +1,11 @@
-// The lock scripts' arithmetic against a real redis-server. The scripts never
-// parse TIME (see detail/redis/scripts.hpp): they concatenate its seconds and
-// zero-padded microseconds into decimal strings and compare the stored `until`
-// and `fence` with them as decimal strings. These tests pin down that this is
-// exactly the numeric rule: fences and leases bracketed by TIME taken around the
-// call (a missing zero pad would be off by up to 0.9 s in one call of ten), and
-// stored numbers of other lengths, or not numbers at all, compared as numbers.
+// The lock's layout and arithmetic against a real redis-server (see
+// detail/redis/scripts.hpp): one hash per lock {f: last fence, h: last holder,
+// <holder's token>: fence while its lease is live}; the lease is the key's
+// expiry; a new hash's fence is TIME in microseconds, then one more per
+// acquisition; the release is HDEL of the holder's field. These tests pin that
+// down: fences bracketed by TIME taken around the call (a missing zero pad
+// would be off by up to 0.9 s in one call of ten), the expiry bracketed by the
+// lease, the bump by exactly one, stored garbage and other shapes.
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -14,6 +15,7 @@
 
 #include <hotstate/backends/redis.hpp>
 #include <hotstate/categories.hpp>
+#include <hotstate/error.hpp>
 #include <hotstate/key.hpp>
 
 #include "support/redis_server.hpp"
@@ -29,7 +31,6 @@ hotstate::redis::config config_for(const redis_server& server) {
     hotstate::redis::config settings;
     settings.url = server.url();
     settings.node.timeout = 2s;
-    settings.locks.fence_retention = 5min;
     return settings;
 }
 
@@ -44,7 +45,7 @@ std::uint64_t server_us(redis_server& server) {
            std::stoull(std::string(time->element[1]->str, time->element[1]->len));
 }
 
-TEST_CASE("redis locks: fence and lease are TIME to the microsecond and millisecond, every call",
+TEST_CASE("redis locks: a new lock's fence is TIME to the microsecond, its lease the key's expiry",
           "[redis][locks]") {
     redis_server server;
     hotstate::backends::redis backend(config_for(server));
@@ -59,53 +60,79 @@ TEST_CASE("redis locks: fence and lease are TIME to the microsecond and millisec
         INFO("call " << i << ": TIME " << before << ".." << after << ", fence " << *fence);
         REQUIRE(*fence >= before);
         REQUIRE(*fence <= after);
-        const auto until = std::stoull(text_of(server.command({"HGET", key, "until"})));
-        REQUIRE(until >= before / 1000 + 30'000);
-        REQUIRE(until <= after / 1000 + 30'000);
+        REQUIRE(text_of(server.command({"HGET", key, "f"})) == std::to_string(*fence));
+        REQUIRE(text_of(server.command({"HGET", key, "h"})) == "owner");
+        REQUIRE(text_of(server.command({"HGET", key, "owner"})) == std::to_string(*fence));
         const auto ttl = server.command({"PTTL", key})->integer;
-        REQUIRE(ttl > 30'000 + 5 * 60'000 - 10'000);
-        REQUIRE(ttl <= 30'000 + 5 * 60'000);
+        REQUIRE(ttl > 30'000 - 10'000);
+        REQUIRE(ttl <= 30'000);
     }
 }
 
-TEST_CASE("redis locks: stored numbers of any length compare as numbers", "[redis][locks]") {
+TEST_CASE("redis locks: the next fence is the last plus one; a release deletes only the holder's field",
+          "[redis][locks]") {
     redis_server server;
     hotstate::backends::redis backend(config_for(server));
-    const std::string key = hotstate::encode_key<guard>("lengths");
+    const std::string key = hotstate::encode_key<guard>("bump");
 
-    // a lease that ended at 999 ms after the epoch (shorter than now): not live
-    server.command({"HSET", key, "owner", "old", "until", "999", "fence", "7"});
-    CHECK_FALSE(backend.lock_release(key, "old"));
-    CHECK_FALSE(backend.lock_extend(key, "old", 10s));
+    const auto first = backend.lock_acquire(key, "a", 10s);
+    REQUIRE(first.has_value());
+    CHECK(backend.lock_release(key, "a"));
+    CHECK(server.command({"HEXISTS", key, "a"})->integer == 0);
+    CHECK(text_of(server.command({"HGET", key, "f"})) == std::to_string(*first));
+    CHECK(text_of(server.command({"HGET", key, "h"})) == "a");
+    CHECK(server.command({"PTTL", key})->integer > 0);  // the fence stays for the rest of the lease
+    CHECK(backend.lock_acquire(key, "b", 10s) == *first + 1);
+    CHECK(backend.lock_release(key, "b"));
+
+    // a fence far in the future (or of any length) is bumped by exactly one
+    server.command({"HSET", key, "f", "9000000000000000"});
+    CHECK(backend.lock_acquire(key, "c", 10s) == 9000000000000001ull);
+    CHECK(text_of(server.command({"HGET", key, "f"})) == "9000000000000001");
+    CHECK(backend.lock_release(key, "c"));
+
+    // a fence that is not a number counts as none: the fence is now
+    server.command({"HSET", key, "f", "not-a-number"});
     const auto before = server_us(server);
-    const auto taken = backend.lock_acquire(key, "new", 10s);
-    REQUIRE(taken.has_value());
-    CHECK(*taken >= before);  // a shorter fence is below now: the fence is now
-
-    // a lease that ends in the year 5138 (one digit longer than now): live
-    server.command({"HSET", key, "owner", "holder", "until", "99999999999999"});
-    CHECK_FALSE(backend.lock_acquire(key, "other", 10s).has_value());
-    CHECK(backend.lock_acquire(key, "holder", 10s) == taken);  // its own lease, renewed to 10 s
-    CHECK(std::stoull(text_of(server.command({"HGET", key, "until"}))) <= server_us(server) / 1000 + 10'000);
-    server.command({"HSET", key, "until", "99999999999999"});
-    CHECK(backend.lock_extend(key, "holder", 10s));
-    CHECK(std::stoull(text_of(server.command({"HGET", key, "until"}))) <= server_us(server) / 1000 + 10'000);
-    server.command({"HSET", key, "until", "99999999999999"});
-    CHECK(backend.lock_release(key, "holder"));
-
-    // a fence of the same length as now but later: bumped by one, exactly
-    server.command({"HSET", key, "fence", "9000000000000000"});
-    CHECK(backend.lock_acquire(key, "next", 10s) == 9000000000000001ull);
-    CHECK(text_of(server.command({"HGET", key, "fence"})) == "9000000000000001");
-    CHECK(backend.lock_release(key, "next"));
-
-    // a fence that is not a number counts as none, as tonumber() did: the fence is now
-    server.command({"HSET", key, "fence", "not-a-number-but-long"});
-    const auto before_garbage = server_us(server);
-    const auto after_garbage = backend.lock_acquire(key, "again", 10s);
+    const auto after_garbage = backend.lock_acquire(key, "d", 10s);
     REQUIRE(after_garbage.has_value());
-    CHECK(*after_garbage >= before_garbage);
+    CHECK(*after_garbage >= before);
     CHECK(*after_garbage <= server_us(server));
+
+    // the lease is the key's expiry: once it is over, the lock is free and its
+    // next fence, TIME again, is above the last one
+    server.command({"PEXPIRE", key, "1"});
+    const auto next = [&] {
+        for (int i = 0; i < 10'000; ++i)  // a bounded wait for the server's expiry, no sleep
+            if (auto f = backend.lock_acquire(key, "e", 10s)) return f;
+        return std::optional<std::uint64_t>{};
+    }();
+    REQUIRE(next.has_value());
+    CHECK(*next > *after_garbage);
+    CHECK_FALSE(backend.lock_release(key, "d"));  // its lease ran out
+}
+
+TEST_CASE("redis locks: a hash of another shape is not a lock", "[redis][locks]") {
+    redis_server server;
+    hotstate::backends::redis backend(config_for(server));
+    const std::string key = hotstate::encode_key<guard>("other");
+    // the layout of hotstate before this one, for instance
+    server.command({"HSET", key, "owner", "x", "until", "1", "fence", "7", "released", ""});
+    try {
+        (void)backend.lock_acquire(key, "a", 10s);
+        FAIL("acquired a hash that is not a lock");
+    } catch (const hotstate::error& e) {
+        CHECK(e.kind() == hotstate::errc::wrong_type);
+    }
+    CHECK_FALSE(backend.lock_release(key, "a"));
+    CHECK_FALSE(backend.lock_extend(key, "a", 10s));
+    // fields in another order (a hash table instead of a listpack) are read by name
+    const std::string reordered = hotstate::encode_key<guard>("reordered");
+    server.command({"HSET", reordered, "holder", "41", "h", "holder", "f", "41"});
+    CHECK_FALSE(backend.lock_acquire(reordered, "a", 10s).has_value());
+    CHECK(backend.lock_acquire(reordered, "holder", 10s) == 41u);
+    CHECK(backend.lock_release(reordered, "holder"));  // now {h, f}: free
+    CHECK(backend.lock_acquire(reordered, "a", 10s) == 42u);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include <hotstate/backends/redis_cluster.hpp>
 #include <hotstate/categories.hpp>
+#include <hotstate/detail/redis/tls_stream.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/store.hpp>
 
@@ -37,6 +38,7 @@ TEST_CASE("tls cluster: every node over TLS, keys on every master, counters exac
     REQUIRE(settings.urls.front().starts_with("rediss://"));
     settings.node.tls.ca_file = certs.ca();
     settings.node.timeout = std::chrono::seconds{5};
+    const auto contexts_before = hotstate::detail::redis::tls_context::load_count();
     store_type store(settings);
 
     for (int i = 0; i < 200; ++i) store.set<text>("k" + std::to_string(i), "v" + std::to_string(i));
@@ -51,4 +53,6 @@ TEST_CASE("tls cluster: every node over TLS, keys on every master, counters exac
         if (node->command({"DBSIZE"})->integer > 0) ++masters_with_keys;
     }
     CHECK(masters_with_keys == 3);
+    // six nodes learnt, several connections each: one TLS context, files read once
+    CHECK(hotstate::detail::redis::tls_context::load_count() - contexts_before == 1);
 }

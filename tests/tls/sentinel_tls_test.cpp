@@ -10,6 +10,7 @@
 
 #include <hotstate/backends/redis_sentinel.hpp>
 #include <hotstate/categories.hpp>
+#include <hotstate/detail/redis/tls_stream.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/store.hpp>
 
@@ -37,6 +38,7 @@ TEST_CASE("tls sentinel: the master found and used over TLS", "[tls][sentinel]")
     settings.node.tls.enabled = true;
     settings.node.tls.ca_file = certs.ca();
     settings.node.timeout = std::chrono::seconds{5};
+    const auto contexts_before = hotstate::detail::redis::tls_context::load_count();
     store_type store(settings);
 
     store.set<text>("a", "over TLS");
@@ -47,6 +49,8 @@ TEST_CASE("tls sentinel: the master found and used over TLS", "[tls][sentinel]")
     REQUIRE(master != nullptr);
     CHECK(master == &setup.master());
     CHECK(master->command({"DBSIZE"})->integer == 2);
+    // the sentinel queries and the master's connections share one TLS context: files read once
+    CHECK(hotstate::detail::redis::tls_context::load_count() - contexts_before == 1);
 }
 
 TEST_CASE("tls sentinel: a master without TLS settings fails naming the cause", "[tls][sentinel][errors]") {

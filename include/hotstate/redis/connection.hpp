@@ -235,12 +235,18 @@ namespace hotstate::detail::redis {
 /// The any_stream connector for `where`: TCP, a Unix socket, or TLS when the
 /// endpoint asks for it (its files loaded here: errc::configuration naming a
 /// bad one), with keep-alive probes when `options` wants them.
+/// `shared`, when loaded, is the TLS context to use (a cluster's or a sentinel
+/// deployment's nodes share one: their files are read once).
 [[nodiscard]] inline any_stream::connector make_connector(const ::hotstate::redis::endpoint& where,
-                                                          const ::hotstate::redis::connection_options& options) {
+                                                          const ::hotstate::redis::connection_options& options,
+                                                          const tls_context& shared = {}) {
     if (where.type == ::hotstate::redis::endpoint::kind::unix_socket) return unix_stream::connector(where.path);
     tcp_options socket_options;
     if (!options.tcp_keepalive) socket_options.keepalive = std::chrono::seconds{0};
-    if (where.tls.enabled) return tls_stream::connector(where.host, where.port, socket_options, where.tls);
+    if (where.tls.enabled) {
+        if (shared.loaded()) return tls_stream::connector(where.host, where.port, socket_options, shared);
+        return tls_stream::connector(where.host, where.port, socket_options, where.tls);
+    }
     return tcp_stream::connector(where.host, where.port, socket_options);
 }
 

@@ -1,11 +1,18 @@
 // hotstate/detail/cluster/cluster_router.hpp: routing of the Redis Cluster
 // backend: which node runs a command, and the redirect/retry loop.
 //
-// The live table mirrors the pure slot_map: one atomic node index per slot
-// (patched in place on MOVED, rewritten on refresh) and a fixed array of node
-// pointers that only grows, so the hot path is a CRC16, two loads and the
-// node's pool: no lock, no allocation, no reference count. Nodes that leave
-// the cluster keep their (idle) pool until the backend dies.
+// The table is the pure slot_map (slot_map.hpp, unit-tested), published as one
+// immutable snapshot (routing_table: the map and, per map node, the router's
+// node index) replaced on refresh and on MOVED (a copy with the slot patched),
+// with an atomic version bumped after each swap. Readers take it without a
+// lock: each thread keeps the snapshot it last used (a shared_ptr, so an old
+// snapshot lives while a thread holds it) with its version, and takes the
+// published one again (under a short lock) only when the version moved. The
+// hot path compares one atomic version with it: a CRC16, that load, a thread-local read, one load in the snapshot (the
+// map's answer per slot, worked out when the snapshot is made) and the node's
+// pool; no lock, no allocation, no reference count unless the table changed. Nodes sit
+// in a fixed array of pointers that only grows; nodes that leave the cluster
+// keep their (idle) pool until the backend dies.
 //
 // What is retried: MOVED, ASK, TRYAGAIN, CLUSTERDOWN, READONLY, LOADING,
 // MASTERDOWN (the node refused the command: it did not run), a connection
@@ -42,6 +49,40 @@
 
 namespace hotstate::detail::cluster {
 
+/// One published routing table: the slot_map, for each of its nodes the
+/// router's index of that node (the map numbers nodes its own way), and the
+/// map's answer for every slot in the router's numbering, worked out once when
+/// the table is made (map.master_of per slot), so a lookup is one load.
+struct routing_table {
+    slot_map map;
+    std::vector<std::uint16_t> router_index;
+    std::array<std::uint16_t, slot_count> master{};
+
+    routing_table() { master.fill(slot_map::unassigned); }
+    explicit routing_table(slot_map from) : map(std::move(from)) { master.fill(slot_map::unassigned); }
+
+    /// Fills `master` from the map (router_index must cover its nodes).
+    void compile() noexcept {
+        for (std::size_t slot = 0; slot < slot_count; ++slot) {
+            const std::uint16_t in_map = map.master_of(static_cast<std::uint16_t>(slot));
+            master[slot] = in_map == slot_map::unassigned ? in_map : router_index[in_map];
+        }
+    }
+    /// The router's index of the master serving `slot`, or slot_map::unassigned.
+    [[nodiscard]] std::uint16_t master_of(std::uint16_t slot) const noexcept { return master[slot & (slot_count - 1)]; }
+};
+
+/// The snapshot a thread used last, per thread: which router, which version.
+/// Trivial, so the hot path reads it without a TLS wrapper call; the pointer
+/// stays valid because routing_table_held (touched only when retaking) owns it.
+struct routing_table_cache {
+    std::uint64_t router = 0;
+    std::uint64_t version = 0;
+    const routing_table* table = nullptr;
+};
+inline thread_local constinit routing_table_cache routing_table_cached{};
+inline thread_local std::shared_ptr<const routing_table> routing_table_held;
+
 /// Routes commands over a Redis Cluster (see file comment).
 class cluster_router {
 public:
@@ -56,8 +97,8 @@ public:
 
     /// Validates `settings` (errc::configuration); connects to nothing yet.
     explicit cluster_router(config_type settings)
-        : settings_(std::move(settings)), nodes_(std::make_unique<std::atomic<cluster_node*>[]>(node_capacity)) {
-        for (auto& owner : owner_) owner.store(slot_map::unassigned, std::memory_order_relaxed);
+        : settings_(std::move(settings)), nodes_(std::make_unique<std::atomic<cluster_node*>[]>(node_capacity)),
+          table_(std::make_shared<const routing_table>()), id_(next_id()) {
         if (settings_.urls.empty())
             throw error(errc::configuration, "hotstate: redis_cluster configuration: urls must name at least one seed node");
         for (const auto& url : settings_.urls) {
@@ -79,6 +120,8 @@ public:
             }
             seeds_.push_back(node_address{where.host, where.port});
         }
+        // one TLS context (CA, client certificate, key read once) for every node's pool
+        if (tls_.enabled) tls_context_ = detail::redis::tls_context(tls_);
         for (const auto& seed : seeds_) (void)intern(seed);
     }
 
@@ -218,9 +261,7 @@ public:
     }
 
     /// Index of the master serving `slot` now, or slot_map::unassigned.
-    [[nodiscard]] std::uint16_t master_index(std::uint16_t slot) const noexcept {
-        return owner_[slot & (slot_count - 1)].load(std::memory_order_acquire);
-    }
+    [[nodiscard]] std::uint16_t master_index(std::uint16_t slot) const noexcept { return table().master_of(slot); }
     /// The address of node `index`.
     [[nodiscard]] const node_address& address_of(std::uint16_t index) { return node(index).address; }
     /// The pool of node `index` (for raw commands in tests and tools).
@@ -236,18 +277,56 @@ public:
 
     /// Distinct master indexes of the current table.
     [[nodiscard]] std::vector<std::uint16_t> current_masters() const {
+        const std::shared_ptr<const routing_table> now = published();
         std::vector<std::uint16_t> masters;
-        std::uint16_t previous = slot_map::unassigned;
-        for (const auto& owner : owner_) {
-            const std::uint16_t index = owner.load(std::memory_order_acquire);
-            if (index == slot_map::unassigned || index == previous) continue;
-            previous = index;
-            if (std::find(masters.begin(), masters.end(), index) == masters.end()) masters.push_back(index);
-        }
+        for (const std::uint16_t in_map : now->map.masters()) masters.push_back(now->router_index[in_map]);
         return masters;
     }
 
 private:
+    /// The snapshot this thread routes with: its own copy while the version has
+    /// not moved (one atomic load), else the published one taken again.
+    [[gnu::always_inline]] const routing_table& table() const noexcept {
+        const std::uint64_t version = version_.load(std::memory_order_acquire);
+        routing_table_cache& cached = routing_table_cached;
+        if (cached.router == id_ && cached.version == version) [[likely]]
+            return *cached.table;
+        return retake(cached, version);
+    }
+    [[gnu::noinline]] const routing_table& retake(routing_table_cache& cached, std::uint64_t version) const noexcept {
+        // a swap between the version's load and this one leaves a newer table
+        // under an older version: the next call takes it again, no harm
+        routing_table_held = published();
+        cached.table = routing_table_held.get();
+        cached.router = id_;
+        cached.version = version;
+        return *cached.table;
+    }
+    /// The published snapshot (a short lock: only retaking and publishing take it).
+    [[nodiscard]] std::shared_ptr<const routing_table> published() const {
+        std::scoped_lock guard(table_mutex_);
+        return table_;
+    }
+    /// Publishes `next` (under publish_mutex_).
+    void publish(routing_table next) {
+        auto made = std::make_shared<const routing_table>(std::move(next));
+        {
+            std::scoped_lock guard(table_mutex_);
+            table_.swap(made);
+        }
+        version_.fetch_add(1, std::memory_order_acq_rel);
+    }
+    /// Fills `next.router_index` for the map's nodes it does not cover yet, then `next.master`.
+    void index_nodes(routing_table& next) {
+        const auto& nodes = next.map.nodes();
+        for (std::size_t i = next.router_index.size(); i < nodes.size(); ++i) next.router_index.push_back(intern(nodes[i]));
+        next.compile();
+    }
+    static std::uint64_t next_id() noexcept {
+        static std::atomic<std::uint64_t> ids{0};
+        return ids.fetch_add(1, std::memory_order_relaxed) + 1;
+    }
+
     /// The retry loop, entered after a failed first attempt (`first`, on node
     /// `index`) or when the table has no node for the slot yet.
     template <::hotstate::redis::effect E, class Body>
@@ -378,19 +457,23 @@ private:
             auto r = c.command("READONLY", "READONLY");
             if (r.is_error()) throw detail::redis::server_error(c.address(), "READONLY", r.text());
         };
-        nodes_[now].store(new cluster_node(address, where, pool_options_, std::move(setup)), std::memory_order_release);
+        nodes_[now].store(new cluster_node(address, where, pool_options_, std::move(setup), tls_context_),
+                          std::memory_order_release);
         count_.store(now + 1, std::memory_order_release);
         return static_cast<std::uint16_t>(now);
     }
 
+    /// A MOVED answer: a copy of the table with `slot` pointed at `master`, published.
     void assign(std::uint16_t slot, const node_address& master) {
-        owner_[slot & (slot_count - 1)].store(intern(master), std::memory_order_release);
+        std::scoped_lock guard(publish_mutex_);
+        routing_table next = *published();
+        next.map.assign(slot, master);
+        index_nodes(next);
+        publish(std::move(next));
     }
 
-    /// Mirrors `ranges` into the live table (slots in no range become unassigned).
+    /// Publishes the table of `ranges` (slots in no range become unassigned).
     void apply(const std::vector<slot_range>& ranges) {
-        std::array<std::uint16_t, slot_count> next;
-        next.fill(slot_map::unassigned);
         for (const auto& range : ranges) {
             const std::uint16_t master = intern(range.master);
             std::uint64_t packed = ~std::uint64_t{0};
@@ -399,9 +482,11 @@ private:
                 packed |= std::uint64_t{intern(range.replicas[r])} << (16 * r);
             }
             node(master).replicas.store(packed, std::memory_order_release);
-            for (std::uint32_t slot = range.first; slot <= range.last; ++slot) next[slot] = master;
         }
-        for (std::size_t slot = 0; slot < slot_count; ++slot) owner_[slot].store(next[slot], std::memory_order_release);
+        routing_table next(slot_map::from_ranges(ranges));
+        std::scoped_lock guard(publish_mutex_);
+        index_nodes(next);
+        publish(std::move(next));
     }
 
     config_type settings_;
@@ -409,9 +494,14 @@ private:
     std::optional<std::string> username_;
     std::optional<std::string> password_;
     ::hotstate::redis::tls_options tls_{};  // every node's (from the settings and the first seed's scheme)
+    detail::redis::tls_context tls_context_;  // loaded from tls_ once, when enabled
     std::vector<node_address> seeds_;
-    std::array<std::atomic<std::uint16_t>, slot_count> owner_;
     std::unique_ptr<std::atomic<cluster_node*>[]> nodes_;
+    mutable std::mutex table_mutex_;                           // guards table_ (not the hot path)
+    std::shared_ptr<const routing_table> table_;               // the published snapshot
+    std::atomic<std::uint64_t> version_{0};                    // bumped by every publish
+    const std::uint64_t id_;                                   // tells routers apart in routing_table_cached
+    std::mutex publish_mutex_;
     std::atomic<std::size_t> count_{0};
     std::atomic<std::uint64_t> generation_{0};
     std::atomic<std::uint64_t> refreshes_{0};

@@ -30,8 +30,9 @@
 // may be sent again once its request may have reached the server (a lost reply):
 //   idempotent  GET, EXISTS, SET, UNLINK, SISMEMBER, SADD, SREM, HGET, HSET, HDEL,
 //               counter reads, lock acquire (the same owner re-acquiring gets its
-//               lease renewed and its own fence back), release (a retry that finds
-//               its own release done says true), extend, SCAN + UNLINK, PING
+//               lease renewed and its own fence back), release (HDEL; a retry is
+//               the lock_release_again script, which finds its own release done
+//               and says true), extend, SCAN + UNLINK, PING
 //   once        INCRBY (with or without expiry), GCRA, raw with_connection bodies
 // The answer of a re-sent erase or lookup add/remove can say "was not there"
 // when the lost first attempt did the work; the state is right either way.
@@ -243,8 +244,16 @@ public:
     }
 
     /// Releases the lock when `owner` holds a live lease (the fence stays).
+    /// HDEL first; a send after the first (a lost reply, a redirect) is the
+    /// script that still answers 1 when an earlier send released it.
     bool lock_release(std::string_view key, std::string_view owner) {
-        return execute(access::write, commands::lock_release(key, owner));
+        bool again = false;
+        return router_.execute(key, access::write, effect_of<commands::lock_release::idempotent>,
+                               commands::lock_release::name, [&](connection& c) {
+                                   if (!std::exchange(again, true)) [[likely]]
+                                       return run<redirects>(c, commands::lock_release(key, owner));
+                                   return run<redirects>(c, commands::lock_release_again(key, owner));
+                               });
     }
 
     /// Renews the lease to `lease` from now when `owner` holds a live lease.

@@ -31,9 +31,11 @@ namespace hotstate::detail::cluster {
 
 /// One cluster node as the client sees it: its address and its pool.
 struct cluster_node {
+    /// `tls` (when loaded) is the router's one TLS context, shared by every node's pool.
     cluster_node(node_address at, const ::hotstate::redis::endpoint& where, const ::hotstate::redis::pool_options& options,
-                 ::hotstate::redis::pool::setup_function setup)
-        : address(std::move(at)), pool(where, options, std::move(setup)) {}
+                 ::hotstate::redis::pool::setup_function setup, const detail::redis::tls_context& tls = {})
+        : address(std::move(at)), pool(detail::redis::make_connector(where, options.connect, tls), where, options,
+                                       std::move(setup)) {}
 
     node_address address;
     ::hotstate::redis::pool pool;

@@ -79,6 +79,11 @@ public:
         master_template_.db = settings_.db;
         pool_options_ = ::hotstate::redis::pool_options::from(master);
         connect_options_ = pool_options_.connect;
+        // one TLS context (files read once) for every master the sentinels name and every
+        // sentinel query: both take their TLS files from settings.node.tls
+        bool any_tls = master_template_.tls.enabled;
+        for (const auto& sentinel : sentinels_) any_tls = any_tls || sentinel.tls.enabled;
+        if (any_tls) tls_context_ = detail::redis::tls_context(master_template_.tls);
     }
 
     sentinel_router(const sentinel_router&) = delete;
@@ -147,7 +152,8 @@ public:
             return true;
         for (const auto& sentinel : sentinels_) {
             try {
-                connection c(sentinel, connect_options_);
+                connection c(detail::redis::make_connector(sentinel, connect_options_, tls_context_), sentinel,
+                             connect_options_);
                 auto r = c.command("SENTINEL get-master-addr-by-name", "SENTINEL", "get-master-addr-by-name",
                                    settings_.service_name);
                 if (r.is_error()) {
@@ -221,7 +227,7 @@ private:
                             detail::redis::context(c.address(), "ROLE") + "not a master (yet); asking the sentinels again");
             load_scripts(c);
         };
-        nodes_.push_back(std::make_unique<cluster_node>(address, where, pool_options_, setup));
+        nodes_.push_back(std::make_unique<cluster_node>(address, where, pool_options_, setup, tls_context_));
         return nodes_.back().get();
     }
 
@@ -230,6 +236,7 @@ private:
     ::hotstate::redis::endpoint master_template_;
     ::hotstate::redis::pool_options pool_options_;
     ::hotstate::redis::connection_options connect_options_;
+    detail::redis::tls_context tls_context_;  // node.tls, loaded once when a master or a sentinel uses TLS
     std::atomic<cluster_node*> current_{nullptr};
     std::atomic<std::uint64_t> generation_{0};
     std::atomic<std::uint64_t> discoveries_{0};

@@ -2,7 +2,9 @@
 //
 // Built from the ranges of a CLUSTER SLOTS reply (see slots_reply.hpp for the
 // parsing edge), patched slot by slot on MOVED, and rebuilt when a refresh is
-// due. Lookups are one array index: routing a key costs a CRC16 and a load.
+// due. The cluster router publishes each version as an immutable snapshot
+// (cluster_router.hpp: routing_table), so this is the table production routes
+// with. Lookups are two array indexes: routing a key costs a CRC16 and loads.
 #pragma once
 
 #include <algorithm>

@@ -497,6 +497,8 @@ struct gcra : script_command<gcra> {
 
 /// Lock acquire (the lock_acquire script): the fencing token, or nullopt while
 /// another owner's lease is live. Idempotent in effect (see scripts.hpp).
+/// `retention` is not sent: the fence lives as long as the hash (scripts.hpp);
+/// the parameter stays for callers written against the earlier layout.
 struct lock_acquire : script_command<lock_acquire> {
     using result_type = std::optional<std::uint64_t>;
     static constexpr const script& code = redis::lock_acquire;
@@ -508,8 +510,8 @@ struct lock_acquire : script_command<lock_acquire> {
         : key(k), owner(who), lease_ms(lease), retention_ms(retention) {}
     template <class G>
     decltype(auto) with_script_args(G&& g) const {
-        const ::hotstate::redis::int_arg lease(lease_ms), retention(retention_ms);
-        return g(owner, lease.view(), retention.view());
+        const ::hotstate::redis::int_arg lease(lease_ms);
+        return g(owner, lease.view());
     }
     [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
         if (r.is_nil()) return std::nullopt;
@@ -524,7 +526,30 @@ struct lock_acquire : script_command<lock_acquire> {
     }
 };
 
-/// An owner-checked lock script with a 1/0 answer (release, extend).
+/// Owner-checked release: HDEL key <owner token>, no script (see scripts.hpp):
+/// whether `owner` held a live lease. Idempotent in effect; a send after the
+/// first (its reply lost) is lock_release_again, which still answers 1 when the
+/// first ran (detail/cluster/routed_backend.hpp sends it).
+struct lock_release : command_base<lock_release> {
+    using result_type = bool;
+    static constexpr std::string_view name = "release";
+    static constexpr bool idempotent = true;
+    std::string_view key, owner;
+    lock_release(std::string_view k, std::string_view who) noexcept : key(k), owner(who) {}
+    template <class F>
+    decltype(auto) with_args(F&& f) const {
+        return pass_args(f, std::string_view("HDEL"), key, owner);
+    }
+    /// WRONGTYPE (the key is no lock: overwritten by another kind) is "not
+    /// yours", as for extend; every other error reply throws.
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        if (r.is_error() && r.text().starts_with("WRONGTYPE")) [[unlikely]]
+            return false;
+        return flag(where, name, r);
+    }
+};
+
+/// An owner-checked lock script with a 1/0 answer (a re-sent release, extend).
 template <const script& Code, bool HasLease>
 struct lock_check : script_command<lock_check<Code, HasLease>> {
     using result_type = bool;
@@ -532,16 +557,17 @@ struct lock_check : script_command<lock_check<Code, HasLease>> {
     static constexpr std::string_view name = Code.name;
     static constexpr bool idempotent = true;
     std::string_view key, owner;
-    std::int64_t lease_ms = 0, retention_ms = 0;
+    std::int64_t lease_ms = 0;
     lock_check(std::string_view k, std::string_view who) noexcept requires(!HasLease) : key(k), owner(who) {}
-    lock_check(std::string_view k, std::string_view who, std::int64_t lease, std::int64_t retention) noexcept
+    /// `retention` is not sent (see lock_acquire).
+    lock_check(std::string_view k, std::string_view who, std::int64_t lease, std::int64_t /*retention*/) noexcept
         requires HasLease
-        : key(k), owner(who), lease_ms(lease), retention_ms(retention) {}
+        : key(k), owner(who), lease_ms(lease) {}
     template <class G>
     decltype(auto) with_script_args(G&& g) const {
         if constexpr (HasLease) {
-            const ::hotstate::redis::int_arg lease(lease_ms), retention(retention_ms);
-            return g(owner, lease.view(), retention.view());
+            const ::hotstate::redis::int_arg lease(lease_ms);
+            return g(owner, lease.view());
         } else {
             return g(owner);
         }
@@ -552,8 +578,8 @@ struct lock_check : script_command<lock_check<Code, HasLease>> {
         return r.integer() == 1;
     }
 };
-/// Owner-checked release (the lock_release script): whether `owner` released it.
-using lock_release = lock_check<redis::lock_release, false>;
+/// A release sent again after a lost reply (the lock_release_again script).
+using lock_release_again = lock_check<redis::lock_release_again, false>;
 /// Owner-checked extend (the lock_extend script): whether the lease was renewed.
 using lock_extend = lock_check<redis::lock_extend, true>;
 
@@ -654,9 +680,9 @@ struct unlink_keys : command_base<unlink_keys> {
 static_assert(Command<get> && Command<take> && Command<set> && Command<incr_by> && Command<unlink> &&
               Command<exists> && Command<sadd> && Command<srem> && Command<sismember> && Command<hdel> &&
               Command<hset> && Command<hget> && Command<get_integer> && Command<increment> && Command<gcra> &&
-              Command<lock_acquire> && Command<lock_release> && Command<lock_extend> && Command<ping> &&
+              Command<lock_acquire> && Command<lock_release> && Command<lock_release_again> && Command<lock_extend> && Command<ping> &&
               Command<asking> && Command<script_load> && Command<scan> && Command<unlink_keys>);
 static_assert(MultiReply<increment> && !MultiReply<get> && HasFallback<take> && !HasFallback<increment> && HasFallback<gcra> && HasFallback<lock_acquire> &&
-              HasFallback<lock_release> && HasFallback<lock_extend> && !HasFallback<get>);
+              !HasFallback<lock_release> && HasFallback<lock_release_again> && HasFallback<lock_extend> && !HasFallback<get>);
 
 }  // namespace hotstate::detail::redis::commands

@@ -64,85 +64,102 @@ redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', string.format('
 return {1, 0, math.floor((capacity - ahead) / emission)}
 )lua");
 
-// The lock scripts run on every acquire and release, and their cost on the
-// server is what separates hotstate's lock from a bare SET NX PX, so they are
-// written for the server's instruction count (callgrind on redis-server):
-// every redis.call costs ~7,000 instructions, a tonumber() or a string-to-number
-// coercion ~1,000 (glibc strtod), a number formatted by string.format('%.0f') or
-// handed to redis.call ~3,000 (printf's floating-point path). So the scripts
-// never parse TIME: its seconds (ten digits until 2286) and its microseconds,
-// zero-padded to six, are concatenated into `now` in milliseconds and the
-// fence candidate in microseconds; and the stored `until` and `fence` are
-// compared with them as decimal strings (a longer string is the larger
-// number, equal lengths compare by bytes), which is exact for the canonical
-// non-negative integers these scripts write. Numbers are written with
-// string.format('%d') (an integer conversion, exact for doubles below 2^53).
+// The lock. Its cost on the server is what separates hotstate's lock from a
+// bare SET NX PX + compare-and-delete script, so the layout is chosen for the
+// server's instruction count (callgrind on redis-server 7.0, per acquire +
+// release: the earlier two scripts with TIME on both sides cost 111,000
+// against the bare lock's 33,700). What costs: an EVALSHA before its script
+// does anything (~15,700: as much as a GET and a SET sent natively), each
+// redis.call (~4,000-8,000, writes the most: they are queued for propagation),
+// string.format/tonumber/concatenation (~1,000-2,700 each). So:
+//   - the release is not a script: HDEL key <owner token> is owner-checked by
+//     itself (only the holder knows the token that names its field);
+//   - the lease is the key's own expiry (PEXPIRE on the server's clock, as
+//     SET PX is for the bare lock): no TIME, no stored `until` to compare;
+//   - the fence is one field, bumped by one per acquisition; only a key that
+//     does not exist (never locked, or its last lease over) takes TIME.
+//
+// Layout, one hash per lock: f = the last fence, h = the last holder's token,
+// and while a lease is live a field named by the holder's token (its value:
+// the fence). After a release the hash keeps {f, h} until the released
+// lease's expiry, so a re-sent release can tell that its own release ran
+// (lock_release_again).
+//
+// Fences strictly increase per key: while the hash exists each acquisition
+// takes f + 1; a new hash starts at the server's TIME in microseconds, above
+// every fence of the hash before it: that hash started at an earlier TIME and
+// grew by one per acquisition, and an acquisition costs the server far more
+// than a microsecond, so its fences never passed the clock. (A server clock
+// stepped back by more than a lease is the limit, as for any server-clock lease.)
+// Numbers cross the Lua boundary as strings: fences below 2^53 (microsecond
+// timestamps are about 2^51) are exact as Lua doubles and printed with '%d'.
 
-/// Lock acquire on the server's clock: one hash {owner, until, fence,
-/// released}; refused while another owner's lease is live. The fence is
-/// max(previous + 1, now in microseconds), both parts of TIME, so it strictly
-/// increases per key; the hash expires lease + retention after now, so the
-/// fence outlives the lease. Idempotent, so that a request whose reply was
-/// lost can be sent again: the owner that holds a live lease re-acquiring it
-/// gets the lease renewed and its own fence back (owner tokens are random per
-/// acquire, so only a re-sent request does this). ARGV: owner, lease_ms,
-/// retention_ms. Returns the fence as a decimal string, or nil when held.
+/// Lock acquire. ARGV: owner token, lease_ms. Returns the fence as a decimal
+/// string, or nil while another owner's lease is live. Idempotent in effect:
+/// the owner of a live lease acquiring again (what a re-sent request is: owner
+/// tokens are random per acquisition) gets the lease renewed and its own fence.
+/// A hash of another shape (not a lock) is answered with a WRONGTYPE error.
+/// An empty owner gets a fence and holds nothing (as the embedded backend).
 inline constexpr script lock_acquire = make_script("try_lock", R"lua(
-local state = redis.call('HMGET', KEYS[1], 'owner', 'until', 'fence')
-local time = redis.call('TIME')
-local us = string.sub('00000' .. time[2], -6)
-local now = time[1] .. string.sub(us, 1, 3)
-local owner, live_until, fence = state[1], state[2], state[3]
-local lease = tonumber(ARGV[2])
-if owner and owner ~= '' and live_until and (#live_until > #now or (#live_until == #now and live_until > now)) then
-  if owner ~= ARGV[1] or not fence then return false end
-  redis.call('HSET', KEYS[1], 'until', string.format('%d', now + lease))
-else
-  local now_us = time[1] .. us
-  if fence and (#fence > #now_us or (#fence == #now_us and fence >= now_us)) then
-    local bumped = (tonumber(fence) or 0) + 1
-    fence = bumped > tonumber(now_us) and string.format('%.0f', bumped) or now_us
+local s = redis.call('HGETALL', KEYS[1])
+local n = #s
+local fence
+if n ~= 0 then
+  local f, h, live
+  if s[1] == 'f' and s[3] == 'h' then
+    f, h, live = s[2], s[4], s[5] == s[4]
   else
-    fence = now_us
+    local fields = {}
+    for i = 1, n, 2 do fields[s[i]] = s[i + 1] end
+    f, h = fields.f, fields.h
+    live = h ~= nil and fields[h] ~= nil
   end
-  redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'until', string.format('%d', now + lease), 'fence', fence)
+  if not f or not h or n ~= (live and 6 or 4) then
+    return redis.error_reply('WRONGTYPE the key holds a hash that is not a lock')
+  end
+  if live then
+    if h ~= ARGV[1] then return false end
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    return f
+  end
+  local previous = tonumber(f)
+  if previous then fence = string.format('%d', previous + 1) end
 end
-redis.call('PEXPIRE', KEYS[1], string.format('%d', lease + ARGV[3]))
+if not fence then
+  local t = redis.call('TIME')
+  fence = t[1] .. string.sub('00000' .. t[2], -6)
+end
+if ARGV[1] == '' then
+  redis.call('HSET', KEYS[1], 'f', fence, 'h', '')
+else
+  redis.call('HSET', KEYS[1], 'f', fence, 'h', ARGV[1], ARGV[1], fence)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return fence
 )lua");
-/// Owner-checked release: clears the owner, keeps the fence, and remembers who
-/// released last, so that the same request sent again (its reply was lost)
-/// still says 1 instead of "your lease had run out". ARGV: owner. 1 or 0
-/// (0 also for a key that is not a lock: pcall turns WRONGTYPE into "not yours").
-inline constexpr script lock_release = make_script("release", R"lua(
-local state = redis.pcall('HMGET', KEYS[1], 'owner', 'until', 'released')
-if state.err or ARGV[1] == '' then return 0 end
-if state[1] == ARGV[1] then
-  local time = redis.call('TIME')
-  local now = time[1] .. string.sub('00000' .. time[2], -6, -4)
-  local live_until = state[2]
-  if live_until and (#live_until > #now or (#live_until == #now and live_until > now)) then
-    redis.call('HSET', KEYS[1], 'owner', '', 'until', '0', 'released', ARGV[1])
-    return 1
-  end
+/// A release sent again after its reply was lost: the first may have run, so
+/// "my field is gone" alone cannot tell a release that ran from a lease that
+/// ran out. 1 when this owner's field is deleted now, or when the lock is free
+/// and its last holder was this owner (its own release ran; a lease that ran
+/// out takes the whole hash with it). ARGV: owner token. The first send is
+/// HDEL (commands::lock_release).
+inline constexpr script lock_release_again = make_script("release", R"lua(
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then return 1 end
+if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'h') == ARGV[1] and redis.call('HLEN', KEYS[1]) == 2 then
+  return 1
 end
-if state[3] == ARGV[1] then return 1 end
 return 0
 )lua");
-/// Owner-checked extend: the lease runs `lease_ms` from now. ARGV: owner,
-/// lease_ms, retention_ms. 1 or 0. Idempotent in effect: sent again after a
-/// lost reply, it runs the lease from a slightly later now, which is what the
-/// caller asked for; it says 0 only if the extended lease already ran out.
+/// Owner-checked extend: the lease runs `lease_ms` from now (the key's expiry);
+/// 0 for a key that is not a lock (pcall turns WRONGTYPE into "not yours").
+/// ARGV: owner token, lease_ms. 1 or 0. Idempotent in effect: sent again after
+/// a lost reply, it runs the lease from a slightly later now, which is what
+/// the caller asked for.
 inline constexpr script lock_extend = make_script("extend", R"lua(
-local state = redis.pcall('HMGET', KEYS[1], 'owner', 'until')
-if state.err or not state[1] or ARGV[1] == '' or state[1] ~= ARGV[1] then return 0 end
-local time = redis.call('TIME')
-local now = time[1] .. string.sub('00000' .. time[2], -6, -4)
-local live_until = state[2]
-if not live_until or #live_until < #now or (#live_until == #now and live_until <= now) then return 0 end
-local lease = tonumber(ARGV[2])
-redis.call('HSET', KEYS[1], 'until', string.format('%d', now + lease))
-redis.call('PEXPIRE', KEYS[1], string.format('%d', lease + ARGV[3]))
+if ARGV[1] == '' then return 0 end
+local mine = redis.pcall('HEXISTS', KEYS[1], ARGV[1])
+if mine ~= 1 then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 )lua");
 
@@ -156,6 +173,6 @@ return value
 
 /// Every script, for loading them on a new connection.
 inline constexpr std::array<const script*, 4> all_scripts = {&gcra_check, &lock_acquire,
-                                                             &lock_release, &lock_extend};
+                                                             &lock_release_again, &lock_extend};
 
 }  // namespace hotstate::detail::redis

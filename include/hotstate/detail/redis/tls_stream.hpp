@@ -27,6 +27,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstddef>
@@ -171,11 +172,14 @@ public:
     /// Loads the files of `options`; errc::configuration naming the path when
     /// one cannot be read or used.
     explicit tls_context(const hotstate::redis::tls_options& options) : state_(std::make_shared<state>(options)) {
+        loads().fetch_add(1, std::memory_order_relaxed);
         SSL_CTX* context = SSL_CTX_new(TLS_client_method());
         if (!context) throw tls::config_error("cannot create a TLS context: " + tls::take_reason());
         state_->context = context;
         SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
         SSL_CTX_set_mode(context, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        // one recv() for whatever has arrived instead of one per record header and one per body
+        SSL_CTX_set_read_ahead(context, 1);
         SSL_CTX_set_default_passwd_cb(context, tls::no_passphrase);
         load_trust(context, options);
         load_identity(context, options);
@@ -185,6 +189,12 @@ public:
 
     /// The OpenSSL context.
     [[nodiscard]] SSL_CTX* native() const noexcept { return state_->context; }
+    /// Whether settings are loaded (a default-made context has none).
+    [[nodiscard]] bool loaded() const noexcept { return state_ != nullptr; }
+    /// How many contexts this process has loaded (each reads its files and
+    /// builds an SSL_CTX): lets tests see that connections and a cluster's
+    /// nodes share one instead of loading their own.
+    [[nodiscard]] static std::uint64_t load_count() noexcept { return loads().load(std::memory_order_relaxed); }
     /// The settings it was loaded from.
     [[nodiscard]] const hotstate::redis::tls_options& options() const noexcept { return state_->options; }
     /// Where trusted CAs come from, for messages: "CA file '/etc/ca.pem'".
@@ -196,6 +206,11 @@ public:
     }
 
 private:
+    static std::atomic<std::uint64_t>& loads() noexcept {
+        static std::atomic<std::uint64_t> count{0};
+        return count;
+    }
+
     struct state {
         explicit state(const hotstate::redis::tls_options& settings) : options(settings) {}
         state(const state&) = delete;
