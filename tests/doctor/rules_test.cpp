@@ -138,7 +138,7 @@ TEST_CASE("the command lists name every command the scripts call", "[doctor][con
     namespace r = hotstate::detail::redis;
     namespace q = hotstate::detail::queue;
     const auto store = names(cfg::store_commands(cfg::server_role::standalone));
-    for (const auto& script : {r::gcra_check, r::lock_acquire, r::lock_release, r::lock_extend, r::take_fallback})
+    for (const auto& script : r::store_scripts)
         for (const auto& name : called_by(script.text)) {
             INFO("store script " << script.name << " calls " << name);
             CHECK(store.count(name) == 1);

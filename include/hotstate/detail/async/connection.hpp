@@ -625,58 +625,17 @@ private:
         const long verified = SSL_get_verify_result(ssl);
         std::string text = where() + std::string(step) + ": ";
         ERR_clear_error();
-        if (endpoint_.tls.verify_peer && verified != X509_V_OK) {
-            text += "certificate verify failed: ";
-            text += X509_verify_cert_error_string(verified);
-            switch (verified) {
-                case X509_V_ERR_HOSTNAME_MISMATCH:
-                case X509_V_ERR_IP_ADDRESS_MISMATCH:
-                    text += " (the server's certificate is not valid for '" + server_name_ + "')";
-                    break;
-                case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-                case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-                case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-                case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-                case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-                    text += " (the server's certificate is not signed by a CA in " + tls_settings_->trust_source() + ")";
-                    break;
-                case X509_V_ERR_CERT_HAS_EXPIRED:
-                case X509_V_ERR_CERT_NOT_YET_VALID:
-                    text += " (the server's certificate is outside its validity period)";
-                    break;
-                default: break;
-            }
-            return error(errc::connection, text);
-        }
+        if (endpoint_.tls.verify_peer && verified != X509_V_OK)
+            return error(errc::connection,
+                         text + redis::tls::verify_failure_text(verified, server_name_, tls_settings_->trust_source()));
         if (ec == asio::ssl::error::stream_truncated) return error(errc::connection, text + "the server closed the connection");
         if (ec.category() != asio::error::get_ssl_category()) return error(errc::connection, text + ec.message());
         const auto code = static_cast<unsigned long>(ec.value());
         const int why = ERR_GET_LIB(code) == ERR_LIB_SSL ? ERR_GET_REASON(code) : 0;
         const std::string cause = ec.message();
-        const bool has_certificate = !endpoint_.tls.cert_file.empty();
-        const bool asked_for_one = SSL_get_app_data(ssl) != nullptr;
-        switch (why) {
-            case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
-            case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
-            case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
-            case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
-            case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
-            case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
-                if (!has_certificate && (asked_for_one || why == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED))
-                    return error(errc::authentication, text +
-                                                           "the server requires a client certificate and none is "
-                                                           "configured (TLS cert_file and key_file): " + cause);
-                if (has_certificate && why != SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE)
-                    return error(errc::authentication,
-                                 text + "the server refused the client certificate '" + endpoint_.tls.cert_file + "': " + cause);
-                break;
-            case SSL_R_WRONG_VERSION_NUMBER:
-            case SSL_R_PACKET_LENGTH_TOO_LONG:
-            case SSL_R_RECORD_LENGTH_MISMATCH:
-                return error(errc::connection, text + cause + " (is this a TLS port? redis-server listens for TLS on its tls-port)");
-            default: break;
-        }
-        return error(errc::connection, text + "TLS failure: " + cause);
+        const auto meaning = redis::tls::explain_failure(why, cause, endpoint_.tls.cert_file, SSL_get_app_data(ssl) != nullptr);
+        if (!meaning) return error(errc::connection, text + "the server closed the connection");
+        return error(meaning->kind, text + meaning->text);
     }
 
     strand_type strand_;

@@ -116,6 +116,12 @@ public:
     void write_request(std::string& out) override {
         const auto command = state_.make(state_.data);
         first_error.reset();
+        if constexpr (redis::commands::HasResend<command_type>) {
+            if (std::exchange(written_, true)) {  // sent before: its reply was lost with a connection
+                replies_left = 1;
+                return command.write_resend(out);
+            }
+        }
         if constexpr (redis::commands::HasFallback<command_type>) {
             if (fallback_) {
                 replies_left = 1;
@@ -189,6 +195,7 @@ private:
     Handler handler_;
     asio::any_io_executor executor_;
     bool fallback_ = false;  ///< the command's fallback replaces its request (an old server, a flushed script)
+    bool written_ = false;   ///< written once already (HasResend commands only)
 };
 
 /// Starts `s` on `c` and completes `token` with void(std::exception_ptr, T).

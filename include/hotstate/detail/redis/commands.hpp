@@ -536,6 +536,8 @@ struct lock_release : command_base<lock_release> {
     static constexpr bool idempotent = true;
     std::string_view key, owner;
     lock_release(std::string_view k, std::string_view who) noexcept : key(k), owner(who) {}
+    /// The request of a send after the first: lock_release_again's (defined below it).
+    void write_resend(std::string& out) const;
     template <class F>
     decltype(auto) with_args(F&& f) const {
         return pass_args(f, std::string_view("HDEL"), key, owner);
@@ -580,6 +582,17 @@ struct lock_check : script_command<lock_check<Code, HasLease>> {
 };
 /// A release sent again after a lost reply (the lock_release_again script).
 using lock_release_again = lock_check<redis::lock_release_again, false>;
+
+/// The request lock_release writes when it is sent again (see HasResend): the
+/// script's EVAL form, so no NOSCRIPT round trip is needed on a fresh connection.
+inline void lock_release::write_resend(std::string& out) const { lock_release_again(key, owner).write_fallback(out); }
+
+/// A command whose sends after the first (its reply lost with the connection)
+/// must be a different request that still gives the first send's answer.
+template <class C>
+concept HasResend = Command<C> && requires(const C& command, std::string& out) {
+    { command.write_resend(out) } -> std::same_as<void>;
+};
 /// Owner-checked extend (the lock_extend script): whether the lease was renewed.
 using lock_extend = lock_check<redis::lock_extend, true>;
 
@@ -683,6 +696,6 @@ static_assert(Command<get> && Command<take> && Command<set> && Command<incr_by> 
               Command<lock_acquire> && Command<lock_release> && Command<lock_release_again> && Command<lock_extend> && Command<ping> &&
               Command<asking> && Command<script_load> && Command<scan> && Command<unlink_keys>);
 static_assert(MultiReply<increment> && !MultiReply<get> && HasFallback<take> && !HasFallback<increment> && HasFallback<gcra> && HasFallback<lock_acquire> &&
-              !HasFallback<lock_release> && HasFallback<lock_release_again> && HasFallback<lock_extend> && !HasFallback<get>);
+              !HasFallback<lock_release> && HasResend<lock_release> && HasFallback<lock_release_again> && HasFallback<lock_extend> && !HasFallback<get>);
 
 }  // namespace hotstate::detail::redis::commands

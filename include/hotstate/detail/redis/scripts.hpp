@@ -175,4 +175,7 @@ return value
 inline constexpr std::array<const script*, 4> all_scripts = {&gcra_check, &lock_acquire,
                                                              &lock_release_again, &lock_extend};
 
+/// Every script the store sends, for the checks that must see them all (the ACL command lists).
+inline constexpr std::array store_scripts = {gcra_check, lock_acquire, lock_release_again, lock_extend, take_fallback};
+
 }  // namespace hotstate::detail::redis

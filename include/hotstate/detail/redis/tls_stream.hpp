@@ -33,6 +33,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -158,6 +159,74 @@ inline long bio_ctrl(BIO* bio, int command, long, void*) {
         return made;
     }();
     return method;
+}
+
+/// "certificate verify failed: <OpenSSL's words> (<what it means here>)" for a
+/// verify result; `server_name` empty when none was checked.
+[[nodiscard]] inline std::string verify_failure_text(long verified, std::string_view server_name,
+                                                     std::string_view trust_source) {
+    std::string text = "certificate verify failed: ";
+    text += X509_verify_cert_error_string(verified);
+    switch (verified) {
+        case X509_V_ERR_HOSTNAME_MISMATCH:
+        case X509_V_ERR_IP_ADDRESS_MISMATCH:
+            if (!server_name.empty())
+                text += " (the server's certificate is not valid for '" + std::string(server_name) + "')";
+            break;
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+        case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+        case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+        case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+        case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+            text += " (the server's certificate is not signed by a CA in " + std::string(trust_source) + ")";
+            break;
+        case X509_V_ERR_CERT_HAS_EXPIRED:
+        case X509_V_ERR_CERT_NOT_YET_VALID: text += " (the server's certificate is outside its validity period)"; break;
+        default: break;
+    }
+    return text;
+}
+
+/// What a TLS failure other than a failed verification means.
+struct failure_meaning {
+    errc kind;
+    std::string text;
+};
+
+/// The meaning of OpenSSL's reason `why` (ERR_GET_REASON of its first code, 0 when not
+/// an SSL reason) in words, with OpenSSL's own `cause` kept; nullopt when the server
+/// closed the connection mid-record (the caller says so in its own words).
+/// `asked_for_one`: the server requested a client certificate during the handshake.
+[[nodiscard]] inline std::optional<failure_meaning> explain_failure(int why, const std::string& cause,
+                                                                    std::string_view cert_file, bool asked_for_one) {
+    const bool has_certificate = !cert_file.empty();
+    switch (why) {
+        case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+        case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
+        case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+        case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+        case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+        case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+        case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+        case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+        case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+            if (!has_certificate && (asked_for_one || why == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED))
+                return failure_meaning{errc::authentication,
+                                       "the server requires a client certificate and none is configured "
+                                       "(TLS cert_file and key_file): " + cause};
+            if (has_certificate && why != SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE)
+                return failure_meaning{errc::authentication, "the server refused the client certificate '" +
+                                                                 std::string(cert_file) + "': " + cause};
+            break;
+        case SSL_R_WRONG_VERSION_NUMBER:
+        case SSL_R_PACKET_LENGTH_TOO_LONG:
+        case SSL_R_RECORD_LENGTH_MISMATCH:
+            return failure_meaning{errc::connection,
+                                   cause + " (is this a TLS port? redis-server listens for TLS on its tls-port)"};
+        case SSL_R_UNEXPECTED_EOF_WHILE_READING: return std::nullopt;
+        default: break;
+    }
+    return failure_meaning{errc::connection, "TLS failure: " + cause};
 }
 
 }  // namespace tls
@@ -538,59 +607,14 @@ private:
         const std::string cause = tls::take_reason(&code);
         const int why = ERR_GET_LIB(code) == ERR_LIB_SSL ? ERR_GET_REASON(code) : 0;
         const long verified = SSL_get_verify_result(ssl_.get());
-        if (why == SSL_R_CERTIFICATE_VERIFY_FAILED || (verified != X509_V_OK && server_name)) {
-            std::string text = "certificate verify failed: ";
-            text += X509_verify_cert_error_string(verified);
-            switch (verified) {
-                case X509_V_ERR_HOSTNAME_MISMATCH:
-                case X509_V_ERR_IP_ADDRESS_MISMATCH:
-                    if (server_name) text += " (the server's certificate is not valid for '" + *server_name + "')";
-                    break;
-                case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-                case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-                case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-                case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-                case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-                    text += " (the server's certificate is not signed by a CA in " + context_.trust_source() + ")";
-                    break;
-                case X509_V_ERR_CERT_HAS_EXPIRED:
-                case X509_V_ERR_CERT_NOT_YET_VALID:
-                    text += " (the server's certificate is outside its validity period)";
-                    break;
-                default: break;
-            }
-            return stream_error(errc::connection, address_, operation, text);
-        }
-        const bool has_certificate = !context_.options().cert_file.empty();
-        const bool asked_for_one = SSL_get_app_data(ssl_.get()) != nullptr;
-        switch (why) {
-            case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
-            case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
-            case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
-            case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
-            case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
-            case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
-            case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
-            case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
-            case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
-                if (!has_certificate && (asked_for_one || why == SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED))
-                    return stream_error(errc::authentication, address_, operation,
-                                        "the server requires a client certificate and none is configured "
-                                        "(TLS cert_file and key_file): " + cause);
-                if (has_certificate && why != SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE)
-                    return stream_error(errc::authentication, address_, operation,
-                                        "the server refused the client certificate '" +
-                                            context_.options().cert_file + "': " + cause);
-                break;
-            case SSL_R_WRONG_VERSION_NUMBER:
-            case SSL_R_PACKET_LENGTH_TOO_LONG:
-            case SSL_R_RECORD_LENGTH_MISMATCH:
-                return stream_error(errc::connection, address_, operation,
-                                    cause + " (is this a TLS port? redis-server listens for TLS on its tls-port)");
-            case SSL_R_UNEXPECTED_EOF_WHILE_READING: return closed_error(address_, operation);
-            default: break;
-        }
-        return stream_error(errc::connection, address_, operation, "TLS failure: " + cause);
+        if (why == SSL_R_CERTIFICATE_VERIFY_FAILED || (verified != X509_V_OK && server_name))
+            return stream_error(errc::connection, address_, operation,
+                                tls::verify_failure_text(verified, server_name ? std::string_view(*server_name) : "",
+                                                         context_.trust_source()));
+        const auto meaning = tls::explain_failure(why, cause, context_.options().cert_file,
+                                                  SSL_get_app_data(ssl_.get()) != nullptr);
+        if (!meaning) return closed_error(address_, operation);
+        return stream_error(meaning->kind, address_, operation, meaning->text);
     }
 
     socket_handle socket_;
