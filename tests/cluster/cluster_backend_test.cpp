@@ -11,7 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <hotstate/backends/redis_cluster.hpp>
-#include <hotstate/detail/cluster/slot.hpp>
+#include <hotstate/detail/redis/routing/slot.hpp>
 #include <hotstate/store.hpp>
 
 #include "cluster/cluster_fixture.hpp"
@@ -19,7 +19,7 @@
 
 using namespace std::chrono_literals;
 using hotstate::testing::eventually;
-using hotstate::detail::cluster::key_slot;
+using hotstate::detail::redis::routing::key_slot;
 
 namespace {
 

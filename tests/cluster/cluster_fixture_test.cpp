@@ -6,14 +6,14 @@
 
 #include <catch2/catch.hpp>
 
-#include <hotstate/detail/cluster/slot.hpp>
-#include <hotstate/detail/cluster/slot_map.hpp>
-#include <hotstate/detail/cluster/slots_reply.hpp>
+#include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/routing/slot_map.hpp>
+#include <hotstate/detail/redis/routing/slots_reply.hpp>
 #include <hotstate/key.hpp>
 
 #include "support/redis_cluster.hpp"
 
-using namespace hotstate::detail::cluster;
+using namespace hotstate::detail::redis::routing;
 
 TEST_CASE("a 3-master/3-replica cluster: slots and slot map agree with Redis", "[cluster][live]") {
     hotstate::testing::redis_cluster cluster;

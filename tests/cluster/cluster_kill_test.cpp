@@ -15,7 +15,7 @@
 #include <catch2/catch.hpp>
 
 #include <hotstate/backends/redis_cluster.hpp>
-#include <hotstate/detail/cluster/slot.hpp>
+#include <hotstate/detail/redis/routing/slot.hpp>
 #include <hotstate/key.hpp>
 #include <hotstate/store.hpp>
 
@@ -23,7 +23,7 @@
 #include "support/redis_cluster.hpp"
 
 using namespace std::chrono_literals;
-using hotstate::detail::cluster::key_slot;
+using hotstate::detail::redis::routing::key_slot;
 using hotstate::testing::kill_budget;
 using hotstate::testing::killer;
 

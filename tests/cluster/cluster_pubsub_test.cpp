@@ -11,7 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <hotstate/coordinator.hpp>
-#include <hotstate/detail/cluster/slot.hpp>
+#include <hotstate/detail/redis/routing/slot.hpp>
 #include <hotstate/events.hpp>
 #include <hotstate/transports/redis_cluster_pubsub.hpp>
 
@@ -33,7 +33,7 @@ constexpr std::string_view channel = "hotstate:coordinator";
 std::string key_not_on(hotstate::testing::redis_cluster& cluster, const hotstate::testing::redis_server* avoid) {
     for (int i = 0;; ++i) {
         std::string key = "route-" + std::to_string(i);
-        if (cluster.master_of_slot(hotstate::detail::cluster::key_slot(key)) != avoid) return key;
+        if (cluster.master_of_slot(hotstate::detail::redis::routing::key_slot(key)) != avoid) return key;
     }
 }
 
@@ -48,7 +48,7 @@ std::unique_ptr<cluster_node> make_node(std::uint64_t id, std::string routing_ke
     options.reconnect = {50ms, 400ms};
     auto node = std::make_unique<cluster_node>(
         hotstate::coordinator_options{.node_id = id},
-        hotstate::transports::redis_cluster_pubsub(hotstate::detail::cluster::cluster_link(settings, std::move(routing_key)),
+        hotstate::transports::redis_cluster_pubsub(hotstate::detail::redis::link::cluster_link(settings, std::move(routing_key)),
                                                    options));
     box.attach(*node);
     node->start();
@@ -64,7 +64,7 @@ TEST_CASE("cluster pub/sub: events cross nodes, and survive the subscriber's nod
     auto receiver = make_node(2, std::string(channel), receiver_box);
     REQUIRE(eventually([&] { return receiver->transport().subscribed(); }));
     // the cluster link subscribes on the master of the channel's slot first
-    auto* listening = cluster.master_of_slot(hotstate::detail::cluster::key_slot(channel));
+    auto* listening = cluster.master_of_slot(hotstate::detail::redis::routing::key_slot(channel));
     REQUIRE(listening != nullptr);
     auto sender = make_node(1, key_not_on(cluster, listening), sender_box);
 

@@ -14,13 +14,13 @@
 #include <catch2/catch.hpp>
 
 #include <hotstate/backends/redis_cluster.hpp>
-#include <hotstate/detail/cluster/slot.hpp>
+#include <hotstate/detail/redis/routing/slot.hpp>
 #include <hotstate/store.hpp>
 
 #include "cluster/cluster_fixture.hpp"
 
 using namespace std::chrono_literals;
-using hotstate::detail::cluster::key_slot;
+using hotstate::detail::redis::routing::key_slot;
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <hotstate/coordinator.hpp>
-#include <hotstate/detail/cluster/slot.hpp>
+#include <hotstate/detail/redis/routing/slot.hpp>
 #include <hotstate/events.hpp>
 #include <hotstate/transports/redis_cluster_sharded_pubsub.hpp>
 
@@ -71,7 +71,7 @@ std::chrono::milliseconds publish_until_flowing(Sender& sender, recorder& box, s
 TEST_CASE("cluster sharded pub/sub: events cross nodes and follow their slot across a move and a failover",
           "[cluster][coordinator][failover]") {
     auto& cluster = shared_redis_cluster();
-    const std::uint16_t slot = hotstate::detail::cluster::key_slot(channel);
+    const std::uint16_t slot = hotstate::detail::redis::routing::key_slot(channel);
     recorder receiver_box, sender_box;
     auto receiver = make_node(2, receiver_box);
     REQUIRE(eventually([&] { return receiver->transport().subscribed(); }));

@@ -11,7 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <hotstate/coordinator.hpp>
-#include <hotstate/detail/cluster/slot.hpp>
+#include <hotstate/detail/redis/routing/slot.hpp>
 #include <hotstate/events.hpp>
 #include <hotstate/transports/redis_cluster_streams.hpp>
 
@@ -58,7 +58,7 @@ TEST_CASE("cluster streams: a cursor outside the stream's slot is refused", "[cl
     hotstate::transports::redis_streams_options options;
     options.stream = "{hotstate}:stream";
     options.cursor_key = "hotstate:cursor:1";  // no tag: another slot
-    REQUIRE(hotstate::detail::cluster::key_slot(options.stream) != hotstate::detail::cluster::key_slot(options.cursor_key));
+    REQUIRE(hotstate::detail::redis::routing::key_slot(options.stream) != hotstate::detail::redis::routing::key_slot(options.cursor_key));
     try {
         (void)hotstate::transports::make_redis_cluster_streams(settings_for_test(), options);
         FAIL("a cursor in another slot must be refused");
@@ -86,7 +86,7 @@ TEST_CASE("cluster streams: events cross nodes and resume after the stream's mas
     CHECK(coord_test::strictly_increasing(receiver_box.from(1)));
     CHECK(receiver_box.all_gaps().empty());
     // stream and cursors live in the stream's slot, on its master
-    auto* owner = cluster.master_of_slot(hotstate::detail::cluster::key_slot(stream_key));
+    auto* owner = cluster.master_of_slot(hotstate::detail::redis::routing::key_slot(stream_key));
     REQUIRE(owner != nullptr);
     CHECK(owner->command({"XLEN", stream_key})->integer >= 1);  // the 50 events went out batched
     REQUIRE(eventually([&] { return owner->command({"EXISTS", "{hotstate}:cursor:2"})->integer == 1; }));

@@ -8,13 +8,13 @@
 #include <catch2/catch.hpp>
 #include <hiredis/hiredis.h>
 
-#include <hotstate/detail/cluster/redirect.hpp>
-#include <hotstate/detail/cluster/slot.hpp>
-#include <hotstate/detail/cluster/slot_map.hpp>
-#include <hotstate/detail/cluster/slots_reply.hpp>
+#include <hotstate/detail/redis/routing/redirect.hpp>
+#include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/routing/slot_map.hpp>
+#include <hotstate/detail/redis/routing/slots_reply.hpp>
 #include <hotstate/key.hpp>
 
-using namespace hotstate::detail::cluster;
+using namespace hotstate::detail::redis::routing;
 using namespace std::chrono_literals;
 
 TEST_CASE("key slots match CLUSTER KEYSLOT of Redis 7.0.15", "[cluster][slot]") {
@@ -249,7 +249,7 @@ TEST_CASE("the retry state machine follows the policy", "[cluster][redirect]") {
     }
 }
 
-#include <hotstate/detail/cluster/sentinel_router.hpp>
+#include <hotstate/detail/redis/routing/sentinel_router.hpp>
 
 TEST_CASE("SENTINEL get-master-addr-by-name replies parse into an address", "[sentinel][unit]") {
     const auto parsed = parse_resp("*2\r\n" + bulk("10.0.0.5") + bulk("6380"));

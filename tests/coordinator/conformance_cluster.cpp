@@ -38,7 +38,7 @@ struct cluster_pubsub_fixture {
     transport make(std::uint64_t) {
         hotstate::transports::redis_pubsub_options options;
         options.channel = channel;
-        return transport(hotstate::detail::cluster::cluster_link(settings(), channel), options);
+        return transport(hotstate::detail::redis::link::cluster_link(settings(), channel), options);
     }
     static bool ready(transport& t) { return t.subscribed(); }
     void inject(std::string_view bytes) { make(999).send(bytes); }

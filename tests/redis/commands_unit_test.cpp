@@ -343,7 +343,7 @@ TEST_CASE("commands: redirects reach a router only when it follows them", "[redi
         (void)cmd::get("k").interpret(moved, cmd::reply_context(where, true));
         FAIL("no redirect");
     } catch (const cmd::redirected& r) {
-        CHECK(r.what.kind == hotstate::detail::cluster::failure_kind::moved);
+        CHECK(r.what.kind == hotstate::detail::redis::routing::failure_kind::moved);
         CHECK(r.what.slot == 3999);
         REQUIRE(r.what.target.has_value());
         CHECK(r.what.target->port == 7001);
@@ -354,7 +354,7 @@ TEST_CASE("commands: redirects reach a router only when it follows them", "[redi
         (void)cmd::incr_by("c", 1).interpret(parse("-ASK 1 :7002\r\n"), cmd::reply_context(where, true));
         FAIL("no redirect");
     } catch (const cmd::redirected& r) {
-        CHECK(r.what.kind == hotstate::detail::cluster::failure_kind::ask);
+        CHECK(r.what.kind == hotstate::detail::redis::routing::failure_kind::ask);
         REQUIRE(r.what.target.has_value());
         CHECK(r.what.target->host == "127.0.0.1");
     }

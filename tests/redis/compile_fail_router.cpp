@@ -14,7 +14,7 @@ struct no_execute_router {
 };
 
 void misuse() {
-    hotstate::detail::cluster::routed_backend<no_execute_router, hotstate::system_clock> backend(
+    hotstate::detail::redis::routing::routed_backend<no_execute_router, hotstate::system_clock> backend(
         hotstate::redis::config{});
     (void)backend.settings();
 }

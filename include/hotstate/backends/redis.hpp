@@ -28,8 +28,8 @@
 // With the default key layout, keys and fixed-window buckets are byte-for-byte
 // the seeds' (prefix byte ++ key; bucket = prefix ++ key ++ be64(window)).
 //
-// The operation bodies are detail::cluster::routed_backend's, shared with the
-// cluster and sentinel backends, over detail::redis::single_router: one pool,
+// The operation bodies are detail::redis::routing::routed_backend's, shared with the
+// cluster and sentinel backends, over detail::redis::routing::single_router: one pool,
 // no slot, no redirect, no retry beyond the pool's one after a server-side close.
 #pragma once
 
@@ -38,8 +38,8 @@
 
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
-#include <hotstate/detail/cluster/routed_backend.hpp>
-#include <hotstate/detail/redis/single_router.hpp>
+#include <hotstate/detail/redis/routing/routed_backend.hpp>
+#include <hotstate/detail/redis/routing/single_router.hpp>
 #include <hotstate/redis/batch.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/connection.hpp>
@@ -50,8 +50,8 @@ namespace hotstate::backends {
 /// The standalone Redis backend with clock policy `C`.
 /// @tparam C a Clock; drives rate-limit windows and GCRA (Redis keeps TTLs and lock leases)
 template <Clock C = system_clock>
-class basic_redis : public detail::cluster::routed_backend<detail::redis::single_router, C> {
-    using base = detail::cluster::routed_backend<detail::redis::single_router, C>;
+class basic_redis : public detail::redis::routing::routed_backend<detail::redis::routing::single_router, C> {
+    using base = detail::redis::routing::routed_backend<detail::redis::routing::single_router, C>;
 
 public:
     /// What it is built from (also what sharded<basic_redis<C>> takes per shard).

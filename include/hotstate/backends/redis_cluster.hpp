@@ -27,8 +27,8 @@
 
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
-#include <hotstate/detail/cluster/cluster_router.hpp>
-#include <hotstate/detail/cluster/routed_backend.hpp>
+#include <hotstate/detail/redis/routing/cluster_router.hpp>
+#include <hotstate/detail/redis/routing/routed_backend.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 
 namespace hotstate::backends {
@@ -36,7 +36,7 @@ namespace hotstate::backends {
 /// The Redis Cluster backend with clock policy `C`.
 /// @tparam C a Clock; drives rate-limit windows and GCRA (Redis keeps TTLs and lock leases)
 template <Clock C = system_clock>
-using basic_redis_cluster = detail::cluster::routed_backend<detail::cluster::cluster_router, C>;
+using basic_redis_cluster = detail::redis::routing::routed_backend<detail::redis::routing::cluster_router, C>;
 
 /// The Redis Cluster backend on the system clock.
 using redis_cluster = basic_redis_cluster<system_clock>;

@@ -16,7 +16,7 @@
 #pragma once
 
 #include <hotstate/backends/redis.hpp>
-#include <hotstate/detail/cluster/routed_backend.hpp>
+#include <hotstate/detail/redis/routing/routed_backend.hpp>
 #include <hotstate/detail/queue/redis_engine.hpp>
 #include <hotstate/queue.hpp>
 
@@ -33,11 +33,11 @@ struct queue_support<backends::basic_redis<C>> {
 
 /// Redis Cluster and Redis Sentinel (their routers) hold job queues (QueueBackend).
 template <class Router, Clock C>
-struct queue_support<detail::cluster::routed_backend<Router, C>> {
+struct queue_support<detail::redis::routing::routed_backend<Router, C>> {
     /// An engine over the backend's router (a pointer: cheap to copy).
-    static detail::queue::redis_engine<detail::cluster::routed_backend<Router, C>> engine(
-        detail::cluster::routed_backend<Router, C>& backend) {
-        return detail::queue::redis_engine<detail::cluster::routed_backend<Router, C>>(backend);
+    static detail::queue::redis_engine<detail::redis::routing::routed_backend<Router, C>> engine(
+        detail::redis::routing::routed_backend<Router, C>& backend) {
+        return detail::queue::redis_engine<detail::redis::routing::routed_backend<Router, C>>(backend);
     }
 };
 

@@ -18,8 +18,8 @@
 
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
-#include <hotstate/detail/cluster/routed_backend.hpp>
-#include <hotstate/detail/cluster/sentinel_router.hpp>
+#include <hotstate/detail/redis/routing/routed_backend.hpp>
+#include <hotstate/detail/redis/routing/sentinel_router.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 
 namespace hotstate::backends {
@@ -27,7 +27,7 @@ namespace hotstate::backends {
 /// The Redis Sentinel backend with clock policy `C`.
 /// @tparam C a Clock; drives rate-limit windows and GCRA (Redis keeps TTLs and lock leases)
 template <Clock C = system_clock>
-using basic_redis_sentinel = detail::cluster::routed_backend<detail::cluster::sentinel_router, C>;
+using basic_redis_sentinel = detail::redis::routing::routed_backend<detail::redis::routing::sentinel_router, C>;
 
 /// The Redis Sentinel backend on the system clock.
 using redis_sentinel = basic_redis_sentinel<system_clock>;

@@ -2,7 +2,7 @@
 // pub/sub on a Redis Cluster.
 //
 //   hotstate::transports::redis_cluster_pubsub transport(
-//       hotstate::detail::cluster::cluster_link(cluster_settings, "hotstate:coordinator"));
+//       hotstate::detail::redis::link::cluster_link(cluster_settings, "hotstate:coordinator"));
 //
 // The same transport as redis_pubsub (same subscriber loop, health checks,
 // outage reports), connected through a cluster link: PUBLISH goes to the
@@ -11,13 +11,13 @@
 // any live node and moves to another one when that node dies.
 #pragma once
 
-#include <hotstate/detail/cluster/cluster_link.hpp>
+#include <hotstate/detail/redis/link/cluster_link.hpp>
 #include <hotstate/transports/redis_pubsub.hpp>
 
 namespace hotstate::transports {
 
 /// redis_pubsub over a Redis Cluster (see the banner above).
-using redis_cluster_pubsub = basic_redis_pubsub<detail::cluster::cluster_link>;
+using redis_cluster_pubsub = basic_redis_pubsub<detail::redis::link::cluster_link>;
 
 static_assert(Transport<redis_cluster_pubsub>);
 

@@ -15,19 +15,19 @@
 
 #include <utility>
 
-#include <hotstate/detail/cluster/cluster_link.hpp>
+#include <hotstate/detail/redis/link/cluster_link.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/transports/redis_pubsub.hpp>
 
 namespace hotstate::transports {
 
 /// Sharded pub/sub on a Redis Cluster (see the banner above).
-using redis_cluster_sharded_pubsub = basic_redis_pubsub<detail::cluster::cluster_link, sharded_pubsub_commands>;
+using redis_cluster_sharded_pubsub = basic_redis_pubsub<detail::redis::link::cluster_link, sharded_pubsub_commands>;
 
 /// A sharded pub/sub transport on the cluster `settings` names, routed by the channel.
 [[nodiscard]] inline redis_cluster_sharded_pubsub make_redis_cluster_sharded_pubsub(
     const redis::cluster_config& settings, redis_pubsub_options options = {}) {
-    detail::cluster::cluster_link link(settings, options.channel);
+    detail::redis::link::cluster_link link(settings, options.channel);
     return redis_cluster_sharded_pubsub(std::move(link), std::move(options));
 }
 

@@ -15,8 +15,8 @@
 
 #include <utility>
 
-#include <hotstate/detail/cluster/cluster_link.hpp>
-#include <hotstate/detail/cluster/slot.hpp>
+#include <hotstate/detail/redis/link/cluster_link.hpp>
+#include <hotstate/detail/redis/routing/slot.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/transports/redis_streams.hpp>
@@ -24,18 +24,18 @@
 namespace hotstate::transports {
 
 /// redis_streams over a Redis Cluster (see the banner above).
-using redis_cluster_streams = basic_redis_streams<detail::cluster::cluster_link>;
+using redis_cluster_streams = basic_redis_streams<detail::redis::link::cluster_link>;
 
 /// A streams transport on the cluster `settings` names; refuses (errc::configuration)
 /// a cursor_key outside the stream's hash slot.
 [[nodiscard]] inline redis_cluster_streams make_redis_cluster_streams(const redis::cluster_config& settings,
                                                                       redis_streams_options options = {}) {
     if (!options.cursor_key.empty() &&
-        detail::cluster::key_slot(options.cursor_key) != detail::cluster::key_slot(options.stream))
+        detail::redis::routing::key_slot(options.cursor_key) != detail::redis::routing::key_slot(options.stream))
         throw error(errc::configuration,
                     "hotstate redis_cluster_streams: cursor_key and stream must be in one hash slot; give both one "
                     "{hash tag}, e.g. \"{hotstate}:stream\" and \"{hotstate}:cursor:node-1\"");
-    detail::cluster::cluster_link link(settings, options.stream);
+    detail::redis::link::cluster_link link(settings, options.stream);
     return redis_cluster_streams(std::move(link), std::move(options));
 }
 

@@ -95,7 +95,7 @@ struct sharded_pubsub_commands {
 
 /// Redis PUBLISH/SUBSCRIBE transport (see the banner above).
 /// @tparam L        where it connects, a detail::Link (detail/coordinator/link.hpp): detail::redis_link
-///                  (one server, the default) or detail::cluster::cluster_link (transports/redis_cluster_pubsub.hpp)
+///                  (one server, the default) or detail::redis::link::cluster_link (transports/redis_cluster_pubsub.hpp)
 /// @tparam Commands classic_pubsub_commands, or sharded_pubsub_commands on a cluster
 template <detail::Link L = detail::redis_link, class Commands = classic_pubsub_commands>
 class basic_redis_pubsub {

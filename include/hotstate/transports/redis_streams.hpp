@@ -116,7 +116,7 @@ struct redis_streams_stats {
 
 /// Redis Streams transport (see the banner above).
 /// @tparam L where it connects, a detail::Link (detail/coordinator/link.hpp): detail::redis_link
-///            (one server, the default) or detail::cluster::cluster_link (transports/redis_cluster_streams.hpp)
+///            (one server, the default) or detail::redis::link::cluster_link (transports/redis_cluster_streams.hpp)
 template <detail::Link L = detail::redis_link>
 class basic_redis_streams {
 public:

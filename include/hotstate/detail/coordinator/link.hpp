@@ -18,7 +18,7 @@
 //     reached through a pool: its own pool from a redis::config, or a Redis
 //     store's pool borrowed, so a program that has a store does not open a
 //     second one. The default Link of redis_pubsub and redis_streams.
-//   - detail::cluster::cluster_link (detail/cluster/cluster_link.hpp): a Redis
+//   - detail::redis::link::cluster_link (detail/redis/link/cluster_link.hpp): a Redis
 //     Cluster. Commands go through the cluster router to the master of the
 //     routing key's slot (the channel or the stream) and follow a failover or a
 //     reshard; the reader connects to that master first, then any live node.

@@ -16,7 +16,7 @@
 #include <type_traits>
 #include <vector>
 
-#include <hotstate/detail/cluster/routed_backend.hpp>
+#include <hotstate/detail/redis/routing/routed_backend.hpp>
 #include <hotstate/detail/queue/redis_commands.hpp>
 #include <hotstate/detail/queue/types.hpp>
 #include <hotstate/detail/redis/run.hpp>
@@ -143,7 +143,7 @@ private:
     /// lost reply only when the command is idempotent in effect.
     template <class Cmd>
     typename Cmd::result_type execute(const commands::queue_keys& k, const Cmd& command) {
-        return backend_->router().execute(k.route(), cluster::access::write, effect<Cmd>(), Cmd::name,
+        return backend_->router().execute(k.route(), redis::routing::access::write, effect<Cmd>(), Cmd::name,
                                           [&](connection& c) { return detail::redis::run<redirects>(c, command); });
     }
 
@@ -152,7 +152,7 @@ private:
     template <class Cmd>
     typename Cmd::result_type enqueue_then_wait(const commands::queue_keys& k, const Cmd& command) {
         static_assert(Cmd::idempotent);
-        return backend_->router().execute(k.route(), cluster::access::write, ::hotstate::redis::idempotent, Cmd::name,
+        return backend_->router().execute(k.route(), redis::routing::access::write, ::hotstate::redis::idempotent, Cmd::name,
                                           [&](connection& c) {
             auto added = detail::redis::run<redirects>(c, command);
             if (replicas_ > 0) {

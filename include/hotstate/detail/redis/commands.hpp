@@ -40,7 +40,7 @@
 
 #include <hiredis/hiredis.h>
 
-#include <hotstate/detail/cluster/redirect.hpp>
+#include <hotstate/detail/redis/routing/redirect.hpp>
 #include <hotstate/detail/fixed_string.hpp>
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/detail/redis/resp.hpp>
@@ -68,7 +68,7 @@ struct reply_context {
 /// reply_context::redirects); carries the classification and the server's text
 /// (no key bytes: Redis puts none in these replies). Never leaves a router.
 struct redirected {
-    cluster::classified_error what;
+    routing::classified_error what;
     std::string message;
     std::string address;
 };
@@ -106,8 +106,8 @@ concept HasFallback = Command<C> && requires(const C& command, reply_view r, std
                                                              reply_view r) {
     if (r.is_error()) {
         if (where.redirects) {
-            auto classified = cluster::classify_error(r.text(), host_of(where.address));
-            if (classified.kind != cluster::failure_kind::none)
+            auto classified = routing::classify_error(r.text(), host_of(where.address));
+            if (classified.kind != routing::failure_kind::none)
                 throw redirected{std::move(classified), std::string(r.text()), std::string(where.address)};
         }
         throw server_error(where.address, command, r.text());
@@ -529,7 +529,7 @@ struct lock_acquire : script_command<lock_acquire> {
 /// Owner-checked release: HDEL key <owner token>, no script (see scripts.hpp):
 /// whether `owner` held a live lease. Idempotent in effect; a send after the
 /// first (its reply lost) is lock_release_again, which still answers 1 when the
-/// first ran (detail/cluster/routed_backend.hpp sends it).
+/// first ran (detail/redis/routing/routed_backend.hpp sends it).
 struct lock_release : command_base<lock_release> {
     using result_type = bool;
     static constexpr std::string_view name = "release";

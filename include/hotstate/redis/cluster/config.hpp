@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include <hotstate/detail/cluster/redirect.hpp>
+#include <hotstate/detail/redis/routing/redirect.hpp>
 #include <hotstate/detail/print_fields.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/node_settings.hpp>
@@ -46,7 +46,7 @@ struct cluster_config {
     bool read_from_replicas = false;
 
     /// The retry settings as the redirect state machine takes them.
-    [[nodiscard]] detail::cluster::retry_policy retries() const noexcept {
+    [[nodiscard]] detail::redis::routing::retry_policy retries() const noexcept {
         return {retry.max_retries, retry.min_retry_wait, retry.max_retry_wait};
     }
 };
@@ -74,7 +74,7 @@ struct sentinel_config {
     lock_options locks{};
 
     /// The retry settings as the retry state machine takes them.
-    [[nodiscard]] detail::cluster::retry_policy retries() const noexcept {
+    [[nodiscard]] detail::redis::routing::retry_policy retries() const noexcept {
         return {retry.max_retries, retry.min_retry_wait, retry.max_retry_wait};
     }
 };

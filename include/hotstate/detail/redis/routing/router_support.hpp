@@ -1,4 +1,4 @@
-// hotstate/detail/cluster/router_support.hpp: what the cluster and sentinel
+// hotstate/detail/redis/routing/router_support.hpp: what the cluster and sentinel
 // routers share: a node (address + pool), the per-node connection settings,
 // the wrapping of a failed attempt, and the retry/backoff loop.
 //
@@ -20,14 +20,14 @@
 #include <thread>
 #include <utility>
 
-#include <hotstate/detail/cluster/redirect.hpp>
-#include <hotstate/detail/cluster/routed_backend.hpp>
-#include <hotstate/detail/cluster/slot_map.hpp>
+#include <hotstate/detail/redis/routing/redirect.hpp>
+#include <hotstate/detail/redis/routing/routed_backend.hpp>
+#include <hotstate/detail/redis/routing/slot_map.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/pool.hpp>
 
-namespace hotstate::detail::cluster {
+namespace hotstate::detail::redis::routing {
 
 /// One cluster node as the client sees it: its address and its pool.
 struct cluster_node {
@@ -148,4 +148,4 @@ private:
     std::atomic<std::uint64_t>* failures_;
 };
 
-}  // namespace hotstate::detail::cluster
+}  // namespace hotstate::detail::redis::routing

@@ -1,4 +1,4 @@
-// hotstate/detail/cluster/slots_reply.hpp: the CLUSTER SLOTS reply, turned into
+// hotstate/detail/redis/routing/slots_reply.hpp: the CLUSTER SLOTS reply, turned into
 // slot ranges. Works on a parsed hiredis reply tree, so tests feed it bytes
 // through hiredis' own reader without any server.
 #pragma once
@@ -10,9 +10,9 @@
 
 #include <hiredis/hiredis.h>
 
-#include <hotstate/detail/cluster/slot_map.hpp>
+#include <hotstate/detail/redis/routing/slot_map.hpp>
 
-namespace hotstate::detail::cluster {
+namespace hotstate::detail::redis::routing {
 
 namespace slots_detail {
 
@@ -67,4 +67,4 @@ inline std::optional<node_address> node_of(const redisReply* entry, std::string_
     return ranges;
 }
 
-}  // namespace hotstate::detail::cluster
+}  // namespace hotstate::detail::redis::routing

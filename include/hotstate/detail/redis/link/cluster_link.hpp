@@ -1,4 +1,4 @@
-// hotstate/detail/cluster/cluster_link.hpp: where the coordinator's Redis
+// hotstate/detail/redis/link/cluster_link.hpp: where the coordinator's Redis
 // transports connect when the Redis is a cluster: the cluster model of the
 // Link concept (detail/coordinator/link.hpp), beside detail::redis_link.
 //
@@ -28,15 +28,15 @@
 
 #include <hiredis/hiredis.h>
 
-#include <hotstate/detail/cluster/cluster_router.hpp>
-#include <hotstate/detail/cluster/routed_backend.hpp>
-#include <hotstate/detail/cluster/slot.hpp>
+#include <hotstate/detail/redis/routing/cluster_router.hpp>
+#include <hotstate/detail/redis/routing/routed_backend.hpp>
+#include <hotstate/detail/redis/routing/slot.hpp>
 #include <hotstate/detail/coordinator/link.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/redis/connection.hpp>
 
-namespace hotstate::detail::cluster {
+namespace hotstate::detail::redis::link {
 
 /// A cluster router plus what is needed to open a dedicated connection on a live node.
 class cluster_link {
@@ -44,7 +44,7 @@ public:
     /// Its own router over `settings` (validated: errc::configuration);
     /// `routing_key` picks the node commands go to (e.g. the channel name).
     cluster_link(const ::hotstate::redis::cluster_config& settings, std::string routing_key)
-        : router_(std::make_shared<cluster_router>(settings)), key_(std::move(routing_key)) {}
+        : router_(std::make_shared<routing::cluster_router>(settings)), key_(std::move(routing_key)) {}
 
     /// Runs `body(redis::connection&)` on the master of the routing key's slot,
     /// retrying on connection errors within the router's budget. A transport's
@@ -58,7 +58,7 @@ public:
     template <class F>
     decltype(auto) run(F&& body) {
         try {
-            return router_->execute(key_, access::write, ::hotstate::redis::once, "command", std::forward<F>(body));
+            return router_->execute(key_, routing::access::write, ::hotstate::redis::once, "command", std::forward<F>(body));
         } catch (const error& e) {
             const std::string_view text = e.what();
             if (e.kind() == errc::server && (text.find(": MOVED ") != std::string_view::npos ||
@@ -86,7 +86,7 @@ public:
             } catch (const error& e) {
                 if (e.kind() == errc::authentication || e.kind() == errc::configuration) throw;
                 if (!problems.empty()) problems += "; ";
-                problems += message_of(e);
+                problems += routing::message_of(e);
             }
         }
         throw error(errc::connection, "hotstate: redis_cluster: no node accepted a connection (" +
@@ -99,20 +99,20 @@ public:
             std::scoped_lock guard(*address_mutex_);
             if (!last_address_.empty()) return last_address_;
         }
-        const auto master = router_->master_index(key_slot(key_));
-        return master == slot_map::unassigned ? std::string("cluster") : router_->address_of(master).to_string();
+        const auto master = router_->master_index(routing::key_slot(key_));
+        return master == routing::slot_map::unassigned ? std::string("cluster") : router_->address_of(master).to_string();
     }
     /// The timeout configured for commands.
     [[nodiscard]] std::chrono::milliseconds command_timeout() const { return router_->settings().node.timeout; }
     /// The router (topology, counters).
-    [[nodiscard]] cluster_router& router() const noexcept { return *router_; }
+    [[nodiscard]] routing::cluster_router& router() const noexcept { return *router_; }
 
 private:
     /// Nodes in the order a subscriber tries them.
     std::vector<std::uint16_t> candidates() const {
         std::vector<std::uint16_t> order;
-        const auto preferred = router_->master_index(key_slot(key_));
-        if (preferred != slot_map::unassigned) order.push_back(preferred);
+        const auto preferred = router_->master_index(routing::key_slot(key_));
+        if (preferred != routing::slot_map::unassigned) order.push_back(preferred);
         for (const auto index : router_->current_masters())
             if (index != preferred) order.push_back(index);
         const auto known = router_->node_count();
@@ -121,7 +121,7 @@ private:
         return order;
     }
 
-    std::shared_ptr<cluster_router> router_;
+    std::shared_ptr<routing::cluster_router> router_;
     std::string key_;
     std::unique_ptr<std::mutex> address_mutex_ = std::make_unique<std::mutex>();
     mutable std::string last_address_;  // guarded by address_mutex_
@@ -129,4 +129,4 @@ private:
 
 static_assert(Link<cluster_link>);
 
-}  // namespace hotstate::detail::cluster
+}  // namespace hotstate::detail::redis::link

@@ -1,4 +1,4 @@
-// hotstate/detail/cluster/slot_map.hpp: which node serves which hash slot.
+// hotstate/detail/redis/routing/slot_map.hpp: which node serves which hash slot.
 //
 // Built from the ranges of a CLUSTER SLOTS reply (see slots_reply.hpp for the
 // parsing edge), patched slot by slot on MOVED, and rebuilt when a refresh is
@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include <hotstate/detail/cluster/slot.hpp>
+#include <hotstate/detail/redis/routing/slot.hpp>
 
-namespace hotstate::detail::cluster {
+namespace hotstate::detail::redis::routing {
 
 /// A node's address as the cluster announces it.
 struct node_address {
@@ -152,4 +152,4 @@ private:
     std::vector<node_address> nodes_;
 };
 
-}  // namespace hotstate::detail::cluster
+}  // namespace hotstate::detail::redis::routing

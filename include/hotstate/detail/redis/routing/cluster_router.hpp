@@ -1,4 +1,4 @@
-// hotstate/detail/cluster/cluster_router.hpp: routing of the Redis Cluster
+// hotstate/detail/redis/routing/cluster_router.hpp: routing of the Redis Cluster
 // backend: which node runs a command, and the redirect/retry loop.
 //
 // The table is the pure slot_map (slot_map.hpp, unit-tested), published as one
@@ -35,19 +35,19 @@
 #include <utility>
 #include <vector>
 
-#include <hotstate/detail/cluster/redirect.hpp>
-#include <hotstate/detail/cluster/routed_backend.hpp>
-#include <hotstate/detail/cluster/router_support.hpp>
-#include <hotstate/detail/cluster/slot.hpp>
-#include <hotstate/detail/cluster/slot_map.hpp>
-#include <hotstate/detail/cluster/slots_reply.hpp>
+#include <hotstate/detail/redis/routing/redirect.hpp>
+#include <hotstate/detail/redis/routing/routed_backend.hpp>
+#include <hotstate/detail/redis/routing/router_support.hpp>
+#include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/routing/slot_map.hpp>
+#include <hotstate/detail/redis/routing/slots_reply.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/connection.hpp>
 #include <hotstate/redis/pool.hpp>
 
-namespace hotstate::detail::cluster {
+namespace hotstate::detail::redis::routing {
 
 /// One published routing table: the slot_map, for each of its nodes the
 /// router's index of that node (the map numbers nodes its own way), and the
@@ -514,4 +514,4 @@ private:
 
 static_assert(Router<cluster_router>);
 
-}  // namespace hotstate::detail::cluster
+}  // namespace hotstate::detail::redis::routing

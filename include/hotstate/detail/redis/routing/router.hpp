@@ -1,4 +1,4 @@
-// hotstate/detail/cluster/router.hpp: the Router concept, the policy that
+// hotstate/detail/redis/routing/router.hpp: the Router concept, the policy that
 // decides where the store operations of a Redis backend run.
 //
 // routed_backend (the store operations, written once) runs every command value
@@ -30,7 +30,7 @@
 #include <hotstate/redis/connection.hpp>
 #include <hotstate/redis/pool.hpp>
 
-namespace hotstate::detail::cluster {
+namespace hotstate::detail::redis::routing {
 
 /// Whether a command only reads (may go to a replica) or writes.
 enum class access : std::uint8_t { read, write };
@@ -63,4 +63,4 @@ concept Router = requires(R& router, const R& view, std::string_view key, access
     { router.pool_of(index) } -> std::same_as<::hotstate::redis::pool&>;
 });
 
-}  // namespace hotstate::detail::cluster
+}  // namespace hotstate::detail::redis::routing

@@ -1,4 +1,4 @@
-// hotstate/detail/cluster/slot.hpp: Redis Cluster key slots, as pure constexpr functions.
+// hotstate/detail/redis/routing/slot.hpp: Redis Cluster key slots, as pure constexpr functions.
 //
 // slot = CRC16-XMODEM(hashed part) mod 16384, where the hashed part is the text
 // between the first '{' and the first '}' after it when that text is non-empty,
@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace hotstate::detail::cluster {
+namespace hotstate::detail::redis::routing {
 
 /// Number of hash slots of a Redis Cluster.
 inline constexpr std::uint16_t slot_count = 16384;
@@ -103,4 +103,4 @@ constexpr std::uint32_t step4(std::uint32_t crc, std::uint8_t b0, std::uint8_t b
 
 static_assert(crc16("123456789") == 0x31c3, "CRC16-XMODEM check value from the Redis Cluster specification");
 
-}  // namespace hotstate::detail::cluster
+}  // namespace hotstate::detail::redis::routing

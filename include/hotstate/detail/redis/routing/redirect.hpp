@@ -1,4 +1,4 @@
-// hotstate/detail/cluster/redirect.hpp: what a cluster client does when a command
+// hotstate/detail/redis/routing/redirect.hpp: what a cluster client does when a command
 // does not succeed, as pure functions and a small state machine (no I/O).
 //
 //   classify_error("MOVED 3999 10.0.0.7:6381")  -> {moved, slot 3999, 10.0.0.7:6381}
@@ -18,10 +18,10 @@
 #include <optional>
 #include <string_view>
 
-#include <hotstate/detail/cluster/slot_map.hpp>
+#include <hotstate/detail/redis/routing/slot_map.hpp>
 #include <hotstate/detail/coordinator/backoff.hpp>
 
-namespace hotstate::detail::cluster {
+namespace hotstate::detail::redis::routing {
 
 /// Why an attempt did not succeed, as far as retrying is concerned.
 enum class failure_kind : std::uint8_t {
@@ -166,4 +166,4 @@ private:
     unsigned waits_ = 0;
 };
 
-}  // namespace hotstate::detail::cluster
+}  // namespace hotstate::detail::redis::routing

@@ -1,4 +1,4 @@
-// hotstate/detail/redis/single_router.hpp: the Router of the standalone Redis
+// hotstate/detail/redis/routing/single_router.hpp: the Router of the standalone Redis
 // backend: every command goes to one server, through one pool.
 //
 // No slot, no redirect, no retry loop: the pool's own rules are all (a dead
@@ -12,12 +12,12 @@
 #include <string_view>
 #include <utility>
 
-#include <hotstate/detail/cluster/routed_backend.hpp>
+#include <hotstate/detail/redis/routing/routed_backend.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/connection.hpp>
 #include <hotstate/redis/pool.hpp>
 
-namespace hotstate::detail::redis {
+namespace hotstate::detail::redis::routing {
 
 /// Routes every command to the one pool of a standalone server.
 class single_router {
@@ -33,7 +33,7 @@ public:
     explicit single_router(config_type settings)
         : settings_(std::move(settings)),
           pool_(::hotstate::redis::resolve(settings_), ::hotstate::redis::pool_options::from(settings_),
-                &cluster::load_scripts) {}
+                &load_scripts) {}
 
     single_router(const single_router&) = delete;
     single_router& operator=(const single_router&) = delete;
@@ -47,14 +47,14 @@ public:
     /// `effect` (redis::once or redis::idempotent) says whether the body may run
     /// again once its request may have reached the server.
     template <::hotstate::redis::effect E, class Body>
-    decltype(auto) execute(std::string_view, cluster::access, ::hotstate::redis::effect_tag<E> effect, std::string_view,
+    decltype(auto) execute(std::string_view, access, ::hotstate::redis::effect_tag<E> effect, std::string_view,
                            Body&& body) {
         return pool_.run(effect, std::forward<Body>(body));
     }
 
     /// execute() of a body that must not run twice (redis::once).
     template <class Body>
-    decltype(auto) execute(std::string_view key, cluster::access mode, std::string_view command, Body&& body) {
+    decltype(auto) execute(std::string_view key, access mode, std::string_view command, Body&& body) {
         return execute(key, mode, ::hotstate::redis::once, command, std::forward<Body>(body));
     }
 
@@ -70,6 +70,6 @@ private:
     ::hotstate::redis::pool pool_;
 };
 
-static_assert(cluster::Router<single_router>);
+static_assert(Router<single_router>);
 
-}  // namespace hotstate::detail::redis
+}  // namespace hotstate::detail::redis::routing

@@ -1,4 +1,4 @@
-// hotstate/detail/cluster/sentinel_router.hpp: routing of the Redis Sentinel
+// hotstate/detail/redis/routing/sentinel_router.hpp: routing of the Redis Sentinel
 // backend: every command goes to the master the sentinels name.
 //
 // The master is found with SENTINEL get-master-addr-by-name, asking the
@@ -26,9 +26,9 @@
 #include <utility>
 #include <vector>
 
-#include <hotstate/detail/cluster/redirect.hpp>
-#include <hotstate/detail/cluster/routed_backend.hpp>
-#include <hotstate/detail/cluster/router_support.hpp>
+#include <hotstate/detail/redis/routing/redirect.hpp>
+#include <hotstate/detail/redis/routing/routed_backend.hpp>
+#include <hotstate/detail/redis/routing/router_support.hpp>
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/cluster/config.hpp>
@@ -36,7 +36,7 @@
 #include <hotstate/redis/connection.hpp>
 #include <hotstate/redis/pool.hpp>
 
-namespace hotstate::detail::cluster {
+namespace hotstate::detail::redis::routing {
 
 /// Parses a SENTINEL get-master-addr-by-name reply ([host, port]); nullopt for
 /// nil (the sentinel does not know the service) or anything malformed.
@@ -249,4 +249,4 @@ private:
 
 static_assert(Router<sentinel_router>);
 
-}  // namespace hotstate::detail::cluster
+}  // namespace hotstate::detail::redis::routing

@@ -1,7 +1,7 @@
-// hotstate/detail/cluster/routed_backend.hpp: the store operations of the
+// hotstate/detail/redis/routing/routed_backend.hpp: the store operations of the
 // Redis Cluster and Redis Sentinel backends, written once over a Router.
 //
-// A Router (the concept in detail/cluster/router.hpp) decides which node's pool
+// A Router (the concept in detail/redis/routing/router.hpp) decides which node's pool
 // runs a command and what to do when the command meets a redirect, a failover
 // or a dead node:
 //
@@ -15,7 +15,7 @@
 //   decltype(auto) execute(std::string_view key, access, std::string_view command, Body&&);
 //   template <class Body> void for_each_master(std::string_view command, Body&&);  // idempotent bodies
 //
-// Routers: detail::redis::single_router (backends::redis, one pool, nothing
+// Routers: detail::redis::routing::single_router (backends::redis, one pool, nothing
 // to follow), cluster_router (backends::redis_cluster) and sentinel_router
 // (backends::redis_sentinel). So every operation below runs one command value
 // of detail/redis/commands.hpp (the same a pipeline operation sends) on the
@@ -59,9 +59,9 @@
 
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
-#include <hotstate/detail/cluster/redirect.hpp>
-#include <hotstate/detail/cluster/router.hpp>
-#include <hotstate/detail/cluster/slot.hpp>
+#include <hotstate/detail/redis/routing/redirect.hpp>
+#include <hotstate/detail/redis/routing/router.hpp>
+#include <hotstate/detail/redis/routing/slot.hpp>
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/detail/redis/glob.hpp>
 #include <hotstate/detail/redis/commands.hpp>
@@ -73,7 +73,7 @@
 #include <hotstate/redis/connection.hpp>
 #include <hotstate/redis/pool.hpp>
 
-namespace hotstate::detail::cluster {
+namespace hotstate::detail::redis::routing {
 
 /// Thrown for an error reply the router handles (see commands::redirected).
 using reply_redirect = detail::redis::commands::redirected;
@@ -104,7 +104,7 @@ namespace commands = detail::redis::commands;
 /// @tparam C      a Clock; drives rate-limit windows and GCRA (Redis keeps TTLs and lock leases)
 template <class Router, Clock C>
 class routed_backend {
-    static_assert(cluster::Router<Router>, "hotstate: routed_backend runs over a Router (detail/cluster/router.hpp)");
+    static_assert(routing::Router<Router>, "hotstate: routed_backend runs over a Router (detail/redis/routing/router.hpp)");
 
 public:
     /// What it is built from (the router's settings).
@@ -460,4 +460,4 @@ private:
     std::atomic<bool> getdel_unknown_{false};
 };
 
-}  // namespace hotstate::detail::cluster
+}  // namespace hotstate::detail::redis::routing
