@@ -186,6 +186,27 @@ void require_owner(std::string_view operation, const std::string& id, owner_chec
                      id);
 }
 
+/// Refuses enqueue options no backend can honour (errc::invalid_argument).
+template <class Q>
+void check_enqueue(const enqueue_options& how) {
+    if (how.delay.count() < 0)
+        throw error(errc::invalid_argument, operation_context<Q>("enqueue") + "delay must not be negative");
+    if (how.priority < -1000 || how.priority > 1000)
+        throw error(errc::invalid_argument, operation_context<Q>("enqueue") + "priority must be within -1000..1000");
+}
+
+/// The error a job handler's exception leaves on its job. Call it inside a
+/// catch block: it names the exception being handled.
+inline std::string handler_failure() {
+    try {
+        throw;
+    } catch (const std::exception& thrown) {
+        return thrown.what();
+    } catch (...) {
+        return "the handler threw a non-standard exception";
+    }
+}
+
 }  // namespace detail::queue
 
 /// A queue `Q` of a store: every operation of the capability.
@@ -414,13 +435,7 @@ private:
                                  time_point{std::chrono::milliseconds{raw.lease_until_ms}}};
     }
 
-    void check_enqueue(const enqueue_options& how) const {
-        if (how.delay.count() < 0)
-            throw error(errc::invalid_argument, detail::operation_context<Q>("enqueue") + "delay must not be negative");
-        if (how.priority < -1000 || how.priority > 1000)
-            throw error(errc::invalid_argument, detail::operation_context<Q>("enqueue") +
-                                                    "priority must be within -1000..1000");
-    }
+    void check_enqueue(const enqueue_options& how) const { detail::queue::check_enqueue<Q>(how); }
 
     static void check_owner(std::string_view operation, const std::string& id, detail::queue::owner_check found) {
         detail::queue::require_owner<Q>(operation, id, found);

@@ -321,13 +321,7 @@ private:
             std::forward<Token>(token));
     }
 
-    void check_enqueue(const enqueue_options& how) const {
-        if (how.delay.count() < 0)
-            throw error(errc::invalid_argument, detail::operation_context<Q>("enqueue") + "delay must not be negative");
-        if (how.priority < -1000 || how.priority > 1000)
-            throw error(errc::invalid_argument, detail::operation_context<Q>("enqueue") +
-                                                    "priority must be within -1000..1000");
-    }
+    void check_enqueue(const enqueue_options& how) const { detail::queue::check_enqueue<Q>(how); }
 
     Store* store_;
     std::string key_;
@@ -464,16 +458,11 @@ private:
             }
             if (c.stopping) break;  // claimed while stopping: given back below
             c.slots[index] = *job;
-            bool ok = true;
-            std::string message;
+            std::optional<std::string> failure;  // the handler's error: the job fails with it
             try {
                 co_await c.handler(job->job);
-            } catch (const std::exception& thrown) {
-                ok = false;
-                message = thrown.what();
             } catch (...) {
-                ok = false;
-                message = "the handler threw a non-standard exception";
+                failure = detail::queue::handler_failure();
             }
             if (!c.slots[index]) {  // released by async_stop: no longer ours to settle
                 job.reset();
@@ -481,8 +470,8 @@ private:
             }
             job_slot next;
             try {
-                if (!ok)
-                    co_await c.queue.async_fail(*job, message, await);
+                if (failure)
+                    co_await c.queue.async_fail(*job, *failure, await);
                 else if (c.stopping)
                     co_await c.queue.async_ack(*job, await);
                 else {  // the ack and the next claim in one round trip
@@ -493,7 +482,7 @@ private:
                 // lease lost, or the backend failed: the job comes back by itself (as does a next job claimed unseen)
             }
             c.slots[index].reset();
-            ++(ok ? c.completed : c.failed);
+            ++(failure ? c.failed : c.completed);
             c.signal();
             job = std::move(next);
         }

@@ -147,16 +147,11 @@ private:
                 if (stopping_) break;  // claimed while the pool began stopping: given back below
                 slots_[index] = *job;
             }
-            bool ok = true;
-            std::string message;
+            std::optional<std::string> failure;  // the handler's error: the job fails with it
             try {
                 handler_(job->job);
-            } catch (const std::exception& thrown) {
-                ok = false;
-                message = thrown.what();
             } catch (...) {
-                ok = false;
-                message = "the handler threw a non-standard exception";
+                failure = detail::queue::handler_failure();
             }
             {
                 std::scoped_lock guard(mutex_);
@@ -167,8 +162,8 @@ private:
             }
             std::optional<claimed<job_type>> next;
             try {
-                if (!ok)
-                    queue_.fail(*job, message);
+                if (failure)
+                    queue_.fail(*job, *failure);
                 else if (stop.stop_requested())
                     queue_.ack(*job);
                 else  // the ack and the next claim in one round trip where the backend can
@@ -180,7 +175,7 @@ private:
             {
                 std::scoped_lock guard(mutex_);
                 slots_[index].reset();
-                ++(ok ? completed_ : failed_);
+                ++(failure ? failed_ : completed_);
             }
             settled_.notify_all();
             job = std::move(next);
