@@ -102,6 +102,21 @@ public:
     }
 };
 
+/// Frees `op`, which owns `handler`, then hands the result to the handler on
+/// its executor (`fallback` when it has none): inline when this thread may run
+/// it there (dispatch), else posted. Freeing first lets the handler start the
+/// next operation with the block just released.
+template <class Op, class Handler, class Value>
+void complete_and_free(Op* op, Handler& handler, const asio::any_io_executor& fallback, std::exception_ptr e,
+                       Value value) {
+    auto executor = asio::get_associated_executor(handler, fallback);
+    Handler owned = std::move(handler);
+    delete op;
+    asio::dispatch(executor, [handler = std::move(owned), e = std::move(e), value = std::move(value)]() mutable {
+        std::move(handler)(e, std::move(value));
+    });
+}
+
 /// The pending request of one state and handler (see the banner).
 template <class T, class State, class Handler>
 class operation final : public pending {
@@ -178,16 +193,7 @@ private:
         return error(e, text);
     }
 
-    /// Frees the operation, then hands the result to the handler on its
-    /// executor: inline when this thread may run it there (dispatch), else posted.
-    void complete(std::exception_ptr e, T value) {
-        auto executor = asio::get_associated_executor(handler_, executor_);
-        Handler handler = std::move(handler_);
-        delete this;
-        asio::dispatch(executor, [handler = std::move(handler), e = std::move(e), value = std::move(value)]() mutable {
-            std::move(handler)(e, std::move(value));
-        });
-    }
+    void complete(std::exception_ptr e, T value) { complete_and_free(this, handler_, executor_, std::move(e), std::move(value)); }
 
     using command_type = std::remove_cvref_t<decltype(std::declval<State&>().make(std::declval<State&>().data))>;
 

@@ -175,14 +175,8 @@ private:
         }
     }
 
-    /// Frees the operation, then dispatches the result to the handler (see operation::complete).
     void complete(std::exception_ptr e, results_type value) {
-        auto executor = asio::get_associated_executor(handler_, executor_);
-        Handler handler = std::move(handler_);
-        delete this;
-        asio::dispatch(executor, [handler = std::move(handler), e = std::move(e), value = std::move(value)]() mutable {
-            std::move(handler)(e, std::move(value));
-        });
+        complete_and_free(this, handler_, executor_, std::move(e), std::move(value));
     }
 
     std::tuple<Ops...> ops_;
