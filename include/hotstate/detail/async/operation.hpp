@@ -134,7 +134,7 @@ public:
         if constexpr (redis::commands::HasResend<command_type>) {
             if (std::exchange(written_, true)) {  // sent before: its reply was lost with a connection
                 replies_left = 1;
-                return command.write_resend(out);
+                return command.resend().write_fallback(out);  // EVAL: no NOSCRIPT turn on a new connection
             }
         }
         if constexpr (redis::commands::HasFallback<command_type>) {

@@ -536,8 +536,8 @@ struct lock_release : command_base<lock_release> {
     static constexpr bool idempotent = true;
     std::string_view key, owner;
     lock_release(std::string_view k, std::string_view who) noexcept : key(k), owner(who) {}
-    /// The request of a send after the first: lock_release_again's (defined below it).
-    void write_resend(std::string& out) const;
+    /// The command of a send after the first (see HasResend; defined below lock_release_again).
+    [[nodiscard]] auto resend() const noexcept;
     template <class F>
     decltype(auto) with_args(F&& f) const {
         return pass_args(f, std::string_view("HDEL"), key, owner);
@@ -583,15 +583,15 @@ struct lock_check : script_command<lock_check<Code, HasLease>> {
 /// A release sent again after a lost reply (the lock_release_again script).
 using lock_release_again = lock_check<redis::lock_release_again, false>;
 
-/// The request lock_release writes when it is sent again (see HasResend): the
-/// script's EVAL form, so no NOSCRIPT round trip is needed on a fresh connection.
-inline void lock_release::write_resend(std::string& out) const { lock_release_again(key, owner).write_fallback(out); }
+inline auto lock_release::resend() const noexcept { return lock_release_again(key, owner); }
 
 /// A command whose sends after the first (its reply lost with the connection)
-/// must be a different request that still gives the first send's answer.
+/// must be a different command that still gives the first send's answer: a
+/// script, so a client without the script runner can send its EVAL form.
+/// Every runner that sends a request again asks the command for it here.
 template <class C>
-concept HasResend = Command<C> && requires(const C& command, std::string& out) {
-    { command.write_resend(out) } -> std::same_as<void>;
+concept HasResend = Command<C> && requires(const C& command) {
+    { command.resend() } -> HasFallback;
 };
 /// Owner-checked extend (the lock_extend script): whether the lease was renewed.
 using lock_extend = lock_check<redis::lock_extend, true>;

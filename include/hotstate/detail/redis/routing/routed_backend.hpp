@@ -252,7 +252,7 @@ public:
                                commands::lock_release::name, [&](connection& c) {
                                    if (!std::exchange(again, true)) [[likely]]
                                        return run<redirects>(c, commands::lock_release(key, owner));
-                                   return run<redirects>(c, commands::lock_release_again(key, owner));
+                                   return run<redirects>(c, commands::lock_release(key, owner).resend());
                                });
     }
 
