@@ -186,6 +186,24 @@ void require_owner(std::string_view operation, const std::string& id, owner_chec
                      id);
 }
 
+/// Refuses queue options no backend can honour (errc::invalid_argument).
+template <class Q>
+void check_options(const queue_options& options) {
+    if (options.lease.count() <= 0 || options.max_attempts < 1 || options.backoff_base.count() < 0)
+        throw error(errc::invalid_argument,
+                    operation_context<Q>("queue") + "needs lease > 0, max_attempts >= 1 and backoff_base >= 0");
+}
+
+/// How long a job that failed its `attempt` waits before the next one (the
+/// options' exponential backoff with random jitter); nullopt when that was the
+/// last attempt and the job is dead-lettered.
+inline std::optional<std::chrono::milliseconds> retry_after(const queue_options& options, std::int64_t attempt) {
+    if (attempt >= options.max_attempts) return std::nullopt;
+    thread_local std::minstd_rand random{std::random_device{}()};
+    const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(random);
+    return retry_delay(attempt, options.backoff_base, options.backoff_max, options.jitter, unit);
+}
+
 /// Refuses enqueue options no backend can honour (errc::invalid_argument).
 template <class Q>
 void check_enqueue(const enqueue_options& how) {
@@ -234,9 +252,7 @@ public:
     explicit job_queue(Store& store, queue_options options = {})
         : store_(&store), engine_(support::engine(store.backend())), key_(Store::template encoded_key<Q>("")),
           options_(options) {
-        if (options_.lease.count() <= 0 || options_.max_attempts < 1 || options_.backoff_base.count() < 0)
-            throw error(errc::invalid_argument, detail::operation_context<Q>("queue") +
-                                                    "needs lease > 0, max_attempts >= 1 and backoff_base >= 0");
+        detail::queue::check_options<Q>(options_);
         if constexpr (requires { engine_.wait_for_replicas(1, options_.replica_timeout); })
             engine_.wait_for_replicas(options_.wait_replicas, options_.replica_timeout);
     }
@@ -339,13 +355,7 @@ public:
     /// Returns true when it was dead-lettered. Throws lease_lost as ack does.
     bool fail(const claimed<job_type>& job, std::string_view message) {
         std::optional<std::int64_t> retry;
-        if (job.attempt < options_.max_attempts) {
-            thread_local std::minstd_rand random{std::random_device{}()};
-            const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(random);
-            retry = detail::queue::retry_delay(job.attempt, options_.backoff_base, options_.backoff_max,
-                                               options_.jitter, unit)
-                        .count();
-        }
+        if (const auto after = detail::queue::retry_after(options_, job.attempt)) retry = after->count();
         check_owner("fail", job.id, Store::template run_in_context<Q>("fail", [&] {
                         return engine_.fail(key_, job.id, job.owner, message, retry, now_ms());
                     }));

@@ -42,7 +42,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <random>
 #include <span>
 #include <string>
 #include <string_view>
@@ -121,9 +120,7 @@ public:
         : store_(&store), key_(encode_key(Q::id, Q::layout, "")), options_(options), clock_(std::move(clock)),
           waiter_(std::make_unique<backends::async_redis>(store.backend().get_executor(), waiter,
                                                           redis::async_options{.timeout = std::chrono::seconds{30}})) {
-        if (options_.lease.count() <= 0 || options_.max_attempts < 1 || options_.backoff_base.count() < 0)
-            throw error(errc::invalid_argument, detail::operation_context<Q>("queue") +
-                                                    "needs lease > 0, max_attempts >= 1 and backoff_base >= 0");
+        detail::queue::check_options<Q>(options_);
     }
 
     /// The options this handle uses.
@@ -214,13 +211,7 @@ public:
     template <class Token>
     auto async_fail(const claimed<job_type>& job, std::string_view message, Token&& token) {
         std::optional<std::int64_t> at;
-        if (job.attempt < options_.max_attempts) {
-            thread_local std::minstd_rand random{std::random_device{}()};
-            const double unit = std::uniform_real_distribution<double>(0.0, 1.0)(random);
-            at = now_ms() + detail::queue::retry_delay(job.attempt, options_.backoff_base, options_.backoff_max,
-                                                       options_.jitter, unit)
-                                .count();
-        }
+        if (const auto after = detail::queue::retry_after(options_, job.attempt)) at = now_ms() + after->count();
         std::string text(message);
         return checked("fail", job.id, job.owner, [at, text = std::move(text)](const detail::queue::async_data& d) {
             return detail::queue::commands::fail(d.keys, d.a, d.b, text, at);
