@@ -15,6 +15,8 @@
 #include <hotstate/detail/queue/redis_commands.hpp>
 #include <hotstate/error.hpp>
 
+#include "support/command_testing.hpp"
+
 namespace {
 
 namespace qc = hotstate::detail::queue::commands;
@@ -22,47 +24,18 @@ namespace rc = hotstate::detail::redis::commands;
 using hotstate::errc;
 using hotstate::detail::queue::owner_check;
 using hotstate::redis::reply;
+using hotstate::testing::bytes_of;
+using hotstate::testing::error_of;
+using hotstate::testing::fallback_bytes_of;
+using hotstate::testing::parse;
 
 constexpr std::string_view where = "127.0.0.1:6379";
-
-reply parse(std::string_view resp) {
-    std::unique_ptr<redisReader, hotstate::detail::redis::reader_deleter> reader(redisReaderCreate());
-    REQUIRE(redisReaderFeed(reader.get(), resp.data(), resp.size()) == REDIS_OK);
-    void* raw = nullptr;
-    REQUIRE(redisReaderGetReply(reader.get(), &raw) == REDIS_OK);
-    REQUIRE(raw != nullptr);
-    return reply(static_cast<redisReply*>(raw));
-}
 
 /// RESP of an argv.
 std::string resp(const std::vector<std::string_view>& argv) {
     std::string out = "*" + std::to_string(argv.size()) + "\r\n";
     for (const auto a : argv) out += "$" + std::to_string(a.size()) + "\r\n" + std::string(a) + "\r\n";
     return out;
-}
-
-template <class C>
-std::string bytes_of(const C& command) {
-    std::string out;
-    command.write(out);
-    return out;
-}
-
-template <class C>
-std::string fallback_bytes_of(const C& command) {
-    std::string out;
-    command.write_fallback(out);
-    return out;
-}
-
-hotstate::error error_of(const std::function<void()>& body) {
-    try {
-        body();
-    } catch (const hotstate::error& e) {
-        return e;
-    }
-    FAIL("no error");
-    return hotstate::error(errc::server, "unreachable");
 }
 
 const std::string base = "{Q}";  // an encoded, hash-tagged queue key

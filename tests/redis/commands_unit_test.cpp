@@ -17,41 +17,19 @@
 #include <hotstate/detail/redis/commands.hpp>
 #include <hotstate/error.hpp>
 
+#include "support/command_testing.hpp"
+
 namespace {
 
 namespace cmd = hotstate::detail::redis::commands;
 using hotstate::errc;
 using hotstate::redis::reply;
+using hotstate::testing::bytes_of;
+using hotstate::testing::error_of;
+using hotstate::testing::parse;
 using namespace std::string_view_literals;
 
 constexpr std::string_view where = "127.0.0.1:6379";
-
-/// The reply `resp` encodes, parsed as the connection parses replies.
-reply parse(std::string_view resp) {
-    std::unique_ptr<redisReader, hotstate::detail::redis::reader_deleter> reader(redisReaderCreate());
-    REQUIRE(redisReaderFeed(reader.get(), resp.data(), resp.size()) == REDIS_OK);
-    void* raw = nullptr;
-    REQUIRE(redisReaderGetReply(reader.get(), &raw) == REDIS_OK);
-    REQUIRE(raw != nullptr);
-    return reply(static_cast<redisReply*>(raw));
-}
-
-template <class C>
-std::string bytes_of(const C& command) {
-    std::string out;
-    command.write(out);
-    return out;
-}
-
-hotstate::error error_of(const std::function<void()>& body) {
-    try {
-        body();
-    } catch (const hotstate::error& e) {
-        return e;
-    }
-    FAIL("no error");
-    return hotstate::error(errc::server, "unreachable");
-}
 
 const std::string nil = "$-1\r\n";
 const std::string wrongtype = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";

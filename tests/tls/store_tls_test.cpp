@@ -14,12 +14,14 @@
 #include <hotstate/error.hpp>
 #include <hotstate/store.hpp>
 
+#include "support/command_testing.hpp"
 #include "support/tls_certs.hpp"
 #include "tls/tls_fixture.hpp"
 
 namespace {
 
 using hotstate::errc;
+using hotstate::testing::error_of;
 using hotstate::testing::redis_tls_server;
 using namespace std::chrono_literals;
 
@@ -27,16 +29,6 @@ struct hits : hotstate::category<1, "hits", std::int64_t> {};
 using tls_store = hotstate::store<hotstate::backends::redis, hits>;
 
 const hotstate::testing::tls_certs& certs() { return shared_tls_certs(); }
-
-hotstate::error error_of(const std::function<void()>& body) {
-    try {
-        body();
-    } catch (const hotstate::error& e) {
-        return e;
-    }
-    FAIL("no hotstate::error");
-    return hotstate::error(errc::server, "unreachable");
-}
 
 /// Nothing of a key file in a message.
 void check_no_key(const hotstate::error& e) {

@@ -1,0 +1,56 @@
+// Helpers for tests of command values (detail/redis/commands.hpp and the queue's):
+// the bytes a command writes, a reply parsed from RESP text as the connection
+// parses it, and the hotstate::error a body throws.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <catch2/catch.hpp>
+#include <hiredis/hiredis.h>
+
+#include <hotstate/error.hpp>
+#include <hotstate/redis/connection.hpp>
+
+namespace hotstate::testing {
+
+/// The reply `resp` encodes, parsed as the connection parses replies.
+inline ::hotstate::redis::reply parse(std::string_view resp) {
+    std::unique_ptr<redisReader, ::hotstate::detail::redis::reader_deleter> reader(redisReaderCreate());
+    REQUIRE(redisReaderFeed(reader.get(), resp.data(), resp.size()) == REDIS_OK);
+    void* raw = nullptr;
+    REQUIRE(redisReaderGetReply(reader.get(), &raw) == REDIS_OK);
+    REQUIRE(raw != nullptr);
+    return ::hotstate::redis::reply(static_cast<redisReply*>(raw));
+}
+
+/// The request `command` writes.
+template <class C>
+std::string bytes_of(const C& command) {
+    std::string out;
+    command.write(out);
+    return out;
+}
+
+/// The request `command` writes in place of its first (EVAL for a script).
+template <class C>
+std::string fallback_bytes_of(const C& command) {
+    std::string out;
+    command.write_fallback(out);
+    return out;
+}
+
+/// The hotstate::error `body` throws; fails the test when it throws none.
+inline ::hotstate::error error_of(const std::function<void()>& body) {
+    try {
+        body();
+    } catch (const ::hotstate::error& e) {
+        return e;
+    }
+    FAIL("no hotstate::error");
+    return ::hotstate::error(::hotstate::errc::server, "unreachable");
+}
+
+}  // namespace hotstate::testing
