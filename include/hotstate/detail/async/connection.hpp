@@ -201,7 +201,12 @@ public:
         if (strand_.running_in_this_thread()) return enqueue(p);
         // Otherwise dispatch: a thread running the io_context while the strand is
         // idle runs enqueue (and the write) inline, without a hop through the queue.
-        asio::dispatch(strand_, [self = shared_from_this(), p] { self->enqueue(p); });
+        // The handler owns `p` until enqueue takes it: an io_context stopped and
+        // destroyed before running it frees the request (its caller is abandoned, as
+        // Asio abandons any handler then) instead of leaking it.
+        asio::dispatch(strand_, [self = shared_from_this(), owned = std::unique_ptr<pending>(p)]() mutable {
+            self->enqueue(owned.release());
+        });
     }
 
     /// "host:port" or the socket path.
