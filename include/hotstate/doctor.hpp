@@ -146,9 +146,11 @@ struct report {
     }
 };
 
-namespace detail_doctor {
+}  // namespace hotstate::doctor
 
-[[nodiscard]] inline hotstate::detail::doctor::node_rules rules_of(const options& settings) {
+namespace hotstate::detail::doctor {
+
+[[nodiscard]] inline node_rules rules_of(const hotstate::doctor::options& settings) {
     namespace cfg = hotstate::detail::config;
     cfg::capabilities sends{.queues = settings.queues, .transport = {}};
     std::visit(
@@ -161,15 +163,15 @@ namespace detail_doctor {
             settings.p50_limit, settings.p99_limit, settings.tls_warning};
 }
 
-[[nodiscard]] inline redis::connection_options connection_of(const redis::node_settings& node) {
+[[nodiscard]] inline hotstate::redis::connection_options connection_of(const hotstate::redis::node_settings& node) {
     return hotstate::detail::config::probe_options(node);
 }
 
 /// `settings` pointed at host:port (credentials, TLS and timeouts kept).
-[[nodiscard]] inline redis::endpoint at(redis::endpoint where, std::string host, std::uint16_t port) {
+[[nodiscard]] inline hotstate::redis::endpoint at(hotstate::redis::endpoint where, std::string host, std::uint16_t port) {
     where.host = std::move(host);
     where.port = port;
-    where.type = redis::endpoint::kind::tcp;
+    where.type = hotstate::redis::endpoint::kind::tcp;
     return where;
 }
 
@@ -185,7 +187,9 @@ namespace detail_doctor {
     return std::pair{std::string(text.substr(0, colon)), static_cast<std::uint16_t>(port)};
 }
 
-}  // namespace detail_doctor
+}  // namespace hotstate::detail::doctor
+
+namespace hotstate::doctor {
 
 /// Checks one standalone server.
 [[nodiscard]] inline report examine(const redis::config& settings, const options& settings_of_doctor = {}) {
@@ -198,8 +202,8 @@ namespace detail_doctor {
         return out;
     }
     out.checks.push_back({where.address(), "mode", verdict::pass, "standalone", "standalone, cluster or sentinel"});
-    hotstate::detail::doctor::node_probe(where, detail_doctor::connection_of(settings.node),
-                                         detail_doctor::rules_of(settings_of_doctor), out.checks)
+    hotstate::detail::doctor::node_probe(where, detail::doctor::connection_of(settings.node),
+                                         detail::doctor::rules_of(settings_of_doctor), out.checks)
         .run(hotstate::detail::config::server_role::standalone);
     return out;
 }
@@ -219,7 +223,7 @@ namespace detail_doctor {
         try {
             const auto where = redis::resolve(redis::config{.url = url, .node = settings.node});
             if (!template_endpoint) template_endpoint = where;
-            redis::connection c(where, detail_doctor::connection_of(settings.node));
+            redis::connection c(where, detail::doctor::connection_of(settings.node));
             auto info = c.command("CLUSTER INFO", "CLUSTER", "INFO");
             auto listing = c.command("CLUSTER NODES", "CLUSTER", "NODES");
             auto slots = c.command("CLUSTER SLOTS", "CLUSTER", "SLOTS");
@@ -239,7 +243,7 @@ namespace detail_doctor {
                 const auto port = static_cast<std::uint16_t>(master->element[1]->integer);
                 slot_map.push_back({static_cast<unsigned>(range->element[0]->integer),
                                     static_cast<unsigned>(range->element[1]->integer),
-                                    detail_doctor::at(where, host, port).address()});
+                                    detail::doctor::at(where, host, port).address()});
                 const std::pair<std::string, std::uint16_t> node{host, port};
                 if (std::find(masters_to_reach.begin(), masters_to_reach.end(), node) == masters_to_reach.end())
                     masters_to_reach.push_back(node);
@@ -256,7 +260,7 @@ namespace detail_doctor {
                 if (first == std::string_view::npos) continue;
                 const auto second = line.find(' ', first + 1);
                 const auto third = line.find(' ', second + 1);
-                const auto address = detail_doctor::node_address(line.substr(first + 1, second - first - 1));
+                const auto address = detail::doctor::node_address(line.substr(first + 1, second - first - 1));
                 const std::string_view flags = line.substr(second + 1, third - second - 1);
                 if (!address) continue;
                 (flags.find("master") != std::string_view::npos ? masters : replicas)++;
@@ -277,9 +281,9 @@ namespace detail_doctor {
     // does not answer here loses its slots now, not when the cluster notices
     std::vector<std::string> unreachable;
     for (const auto& [host, port] : masters_to_reach) {
-        const auto master = detail_doctor::at(*template_endpoint, host, port);
+        const auto master = detail::doctor::at(*template_endpoint, host, port);
         try {
-            redis::connection c(master, detail_doctor::connection_of(settings.node));
+            redis::connection c(master, detail::doctor::connection_of(settings.node));
             if (c.command("PING", "PING").is_error()) unreachable.push_back(master.address());
         } catch (const error&) {
             unreachable.push_back(master.address());
@@ -287,8 +291,8 @@ namespace detail_doctor {
     }
     out.checks.insert(out.checks.begin() + 1, d::slot_coverage_rule(slot_map, unreachable, cluster_state));
     for (const auto& [host, port] : nodes)
-        d::node_probe(detail_doctor::at(*template_endpoint, host, port), detail_doctor::connection_of(settings.node),
-                      detail_doctor::rules_of(settings_of_doctor), out.checks)
+        d::node_probe(detail::doctor::at(*template_endpoint, host, port), detail::doctor::connection_of(settings.node),
+                      detail::doctor::rules_of(settings_of_doctor), out.checks)
             .run(hotstate::detail::config::server_role::cluster, settings.read_from_replicas);
     return out;
 }
@@ -309,7 +313,7 @@ namespace detail_doctor {
         try {
             const auto where = redis::resolve(sentinel);
             server = where.address();
-            redis::connection c(where, detail_doctor::connection_of(sentinel.node));
+            redis::connection c(where, detail::doctor::connection_of(sentinel.node));
             auto quorum = c.command("SENTINEL CKQUORUM", "SENTINEL", "CKQUORUM", settings.service_name);
             out.checks.push_back({server, "sentinel quorum", quorum.is_error() ? verdict::fail : verdict::pass,
                                   hotstate::detail::config::reason_text(quorum.text()),
@@ -328,7 +332,7 @@ namespace detail_doctor {
                 }
                 out.checks.push_back({server, "replicas", replicas == "0" ? verdict::warn : verdict::pass,
                                       replicas + " replicas", "at least one replica to fail over to"});
-                if (!master) master = detail_doctor::node_address(address + ":" + port);
+                if (!master) master = detail::doctor::node_address(address + ":" + port);
             }
         } catch (const error& failure) {
             out.checks.push_back({server, "connect", verdict::fail, failure.message(), "every sentinel reachable"});
@@ -340,8 +344,8 @@ namespace detail_doctor {
     }
     redis::endpoint where = redis::resolve(redis::config{.url = "redis://127.0.0.1", .node = settings.node});
     where.db = settings.db;
-    d::node_probe(detail_doctor::at(where, master->first, master->second), detail_doctor::connection_of(settings.node),
-                  detail_doctor::rules_of(settings_of_doctor), out.checks)
+    d::node_probe(detail::doctor::at(where, master->first, master->second), detail::doctor::connection_of(settings.node),
+                  detail::doctor::rules_of(settings_of_doctor), out.checks)
         .run(hotstate::detail::config::server_role::master);
     return out;
 }
@@ -355,7 +359,7 @@ namespace detail_doctor {
     std::vector<std::string> services;
     try {
         const auto where = redis::resolve(settings);
-        redis::connection c(where, detail_doctor::connection_of(settings.node));
+        redis::connection c(where, detail::doctor::connection_of(settings.node));
         auto info = c.command("INFO", "INFO", "server");
         if (!info.is_error()) {
             const auto fields = hotstate::detail::doctor::parse_info(info.text());

@@ -81,7 +81,7 @@ TEST_CASE("cluster: connections killed in a loop never make an increment count t
             CHECK(kill.kills() > 50);
             std::cout << "cluster increments under CLIENT KILL: " << kill.kills() << " kills, " << acknowledged
                       << " acknowledged, " << unknown << " outcome unknown, " << not_applied
-                      << " failed before the write, " << s.backend().router().retry_count() << " retries\n";
+                      << " failed before the write, " << s.backend().retry_count() << " retries\n";
         }
         hotstate::testing::raw_client reader(owner->host(), owner->port());  // the killer closed the fixture's
         const auto raw = reader.command({"GET", counted});

@@ -106,7 +106,7 @@ TEST_CASE("cluster pipeline: operations on every master, one group per node, res
     cluster_fixture fixture;
     store_type s(shared_cluster_config());
     s.backend().ping();  // learn the map first, so every group goes straight to its master
-    auto& router = s.backend().router();
+    auto& backend = s.backend();
     const auto keys = keys_on_distinct_masters<text>("user:", 3);
     const auto counters = keys_on_distinct_masters<hits>("ip-", 3);
     s.set<oauth>("code", "grant");
@@ -116,7 +116,7 @@ TEST_CASE("cluster pipeline: operations on every master, one group per node, res
     for (const auto& key : keys) expected_gets[owner_of(hotstate::encode_key<text>(key))] += 1;
     expected_gets[owner_of(hotstate::encode_key<hits>(counters[2]))] += 1;
     for (auto& [node, gets] : expected_gets) gets += command_calls(*node, "get");
-    const auto retries = router.retry_count();
+    const auto retries = backend.retry_count();
 
     // interleaved on purpose: node order and call order differ
     auto [w0, c0, w1, c1, w2, c2, r0, r1, r2, code, n2, gone] =
@@ -134,7 +134,7 @@ TEST_CASE("cluster pipeline: operations on every master, one group per node, res
     CHECK(code == "grant");
     CHECK(n2 == 7);
     CHECK(gone);
-    CHECK(router.retry_count() == retries);  // nothing was redirected or sent twice
+    CHECK(backend.retry_count() == retries);  // nothing was redirected or sent twice
 
     // each master got its own reads, once: nothing went to the wrong node and came back redirected
     for (const auto& [node, gets] : expected_gets) CHECK(command_calls(*node, "get") == gets);
@@ -168,7 +168,7 @@ TEST_CASE("cluster pipeline: MOVED and ASK send that operation alone through the
     cluster_fixture fixture;
     store_type s(shared_cluster_config());
     s.backend().ping();
-    auto& router = s.backend().router();
+    auto& backend = s.backend();
     const auto elsewhere = keys_on_distinct_masters<text>("steady-", 3);
     for (const auto& key : elsewhere) s.set<text>(key, "steady");
 
@@ -184,8 +184,8 @@ TEST_CASE("cluster pipeline: MOVED and ASK send that operation alone through the
         assign_slot(slot, *target);  // the slot is empty: no key to migrate
         REQUIRE(target->command({"SET", value_key, "moved"})->type == REDIS_REPLY_STATUS);
         REQUIRE(target->command({"SET", code_key, "grant"})->type == REDIS_REPLY_STATUS);
-        REQUIRE(router.address_of(router.master_index(slot)).port == source->port());  // the map is stale
-        const auto refreshes = router.refresh_count();
+        REQUIRE(backend.master_of_slot(slot) == source->address());  // the map is stale
+        const auto refreshes = backend.refresh_count();
 
         auto [first, value, code, last] =
             s.pipeline(ops::get<text>{elsewhere[0]}, ops::get<text>{"{pipe-moved}value"},
@@ -195,8 +195,8 @@ TEST_CASE("cluster pipeline: MOVED and ASK send that operation alone through the
         CHECK(code == "grant");
         CHECK(last == "steady");
         CHECK(target->command({"EXISTS", code_key})->integer == 0);
-        CHECK(router.refresh_count() > refreshes);
-        CHECK(router.address_of(router.master_index(slot)).port == target->port());
+        CHECK(backend.refresh_count() > refreshes);
+        CHECK(backend.master_of_slot(slot) == target->address());
         CHECK_FALSE(s.take<oauth>("{pipe-moved}code").has_value());
     }
     SECTION("ASK: the key already moved to the slot's importing node") {
@@ -215,14 +215,14 @@ TEST_CASE("cluster pipeline: MOVED and ASK send that operation alone through the
         REQUIRE(source->command({"MIGRATE", "127.0.0.1", std::to_string(target->port()), "", "0", "5000", "KEYS",
                                  code_key})
                     ->type == REDIS_REPLY_STATUS);
-        const auto retries = router.retry_count();
+        const auto retries = backend.retry_count();
 
         auto [before, code, after] = s.pipeline(ops::get<text>{elsewhere[1]}, ops::take<oauth>{"{pipe-ask}code"},
                                                 ops::get<text>{elsewhere[2]});
         CHECK(before == "steady");
         CHECK(code == "grant");
         CHECK(after == "steady");
-        CHECK(router.retry_count() == retries + 1);  // one ASK, followed once
+        CHECK(backend.retry_count() == retries + 1);  // one ASK, followed once
         auto asking = target->client().command({"ASKING"});
         CHECK(target->client().command({"EXISTS", code_key})->integer == 0);  // taken on the target
         assign_slot(slot, *target);

@@ -167,17 +167,17 @@ TEST_CASE("cluster: resharding under load loses nothing and fails nothing", "[cl
     CHECK(moved_back);
     CHECK(cluster.wait_healthy());
 
-    const auto& router = s.backend().router();
+    const auto& backend = s.backend();
     std::cout << "reshard: " << 2 * moved_slots << " slot moves in " << took.count() << " ms, " << operations.load()
-              << " operations, " << failures.load() << " failed, " << router.retry_count()
-              << " redirects/retries absorbed, " << router.refresh_count() << " map refreshes\n";
+              << " operations, " << failures.load() << " failed, " << backend.retry_count()
+              << " redirects/retries absorbed, " << backend.refresh_count() << " map refreshes\n";
     {
         std::scoped_lock guard(failure_mutex);
         for (const auto& message : failure_messages) UNSCOPED_INFO(message);
     }
     CHECK(failures.load() == 0);
     CHECK(operations.load() > 100);
-    CHECK(router.retry_count() > 0);  // the load did meet the migration
+    CHECK(backend.retry_count() > 0);  // the load did meet the migration
 
     for (std::size_t index = 0; index < hit_keys.size(); ++index) {
         std::int64_t expected = 0;

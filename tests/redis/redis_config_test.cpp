@@ -527,10 +527,10 @@ TEST_CASE("redis config: the three configs share node_settings, retry_policy and
     CHECK(pool.connect.command_timeout == 2s);
     CHECK(hotstate::redis::resolve(single).password == "pw");
     CHECK(cluster.node.timeout == sentinel.node.timeout);
-    CHECK(cluster.retries().max_retries == 3);
-    CHECK(cluster.retries().min_retry_wait == 5ms);
-    CHECK(cluster.retries().max_retry_wait == 2000ms);  // the default of the part left out
-    CHECK(sentinel.retries().max_retries == 3);
+    CHECK(cluster.retry.max_retries == 3);
+    CHECK(cluster.retry.min_retry_wait == 5ms);
+    CHECK(cluster.retry.max_retry_wait == 2000ms);  // the default of the part left out
+    CHECK(sentinel.retry.max_retries == 3);
     CHECK(single.locks.fence_retention == 5s);
     CHECK(cluster.locks.fence_retention == std::chrono::minutes{10});
 }

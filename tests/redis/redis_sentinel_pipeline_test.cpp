@@ -60,7 +60,7 @@ TEST_CASE("sentinel pipeline: writes refused with READONLY run again alone, once
         auto r = setup.replica().command({"EXISTS", hotstate::encode_key<oauth>("code")});
         return r->integer == 1;
     }));
-    const auto discoveries = s.backend().router().discovery_count();
+    const auto discoveries = s.backend().discovery_count();
 
     // demote the master behind the backend's back, without closing its connections
     auto& master = setup.master();
@@ -80,7 +80,7 @@ TEST_CASE("sentinel pipeline: writes refused with READONLY run again alone, once
         }
     });
     // the refused writes are retrying (READONLY, ask the sentinels, back off); promote the master back
-    REQUIRE(eventually([&] { return s.backend().router().retry_count() >= 2; }));
+    REQUIRE(eventually([&] { return s.backend().retry_count() >= 2; }));
     REQUIRE(master.command({"REPLICAOF", "NO", "ONE"})->type == REDIS_REPLY_STATUS);
     runner.join();
     REQUIRE(done.load());
@@ -88,5 +88,5 @@ TEST_CASE("sentinel pipeline: writes refused with READONLY run again alone, once
     CHECK(count == 1);
     CHECK(s.counter<hits>("n") == 1);  // ran once
     CHECK_FALSE(s.exists<oauth>("code"));
-    CHECK(s.backend().router().discovery_count() > discoveries);
+    CHECK(s.backend().discovery_count() > discoveries);
 }

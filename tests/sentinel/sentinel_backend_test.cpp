@@ -112,7 +112,7 @@ TEST_CASE("sentinel: a killed master is replaced and operations resume by themse
     settings.retry.max_retry_wait = 200ms;
     store_type s(settings);
     s.backend().ping();
-    CHECK(s.backend().router().master_address() == setup.master().address());
+    CHECK(s.backend().master_address() == setup.master().address());
 
     load_loop load(s);
     REQUIRE(eventually([&] { return load.succeeded.load() > 50; }));
@@ -133,8 +133,8 @@ TEST_CASE("sentinel: a killed master is replaced and operations resume by themse
               << load.first_failure_ms.load() << " ms to " << load.last_failure_ms.load() << " ms (window "
               << load.window() << " ms)\n";
     if (!load.first_message.empty()) std::cout << "first failure: " << load.first_message << "\n";
-    CHECK(s.backend().router().master_address() == setup.replica().address());
-    CHECK(s.backend().router().master_address() != "127.0.0.1:" + std::to_string(old_port));
+    CHECK(s.backend().master_address() == setup.replica().address());
+    CHECK(s.backend().master_address() != "127.0.0.1:" + std::to_string(old_port));
     s.set<text>("after", "ok");
     CHECK(s.get<text>("after") == "ok");
     if (!load.first_message.empty()) CHECK_THAT(load.first_message, Catch::Contains("service 'hotstate'"));
@@ -177,7 +177,7 @@ TEST_CASE("sentinel: a graceful SENTINEL FAILOVER costs no operation", "[sentine
     settings.retry.max_retry_wait = 500ms;
     store_type s(settings);
     s.set<text>("k", "v");  // the pool now holds a live connection to the first master
-    REQUIRE(s.backend().router().master_address() == setup.master().address());
+    REQUIRE(s.backend().master_address() == setup.master().address());
 
     load_loop load(s);
     REQUIRE(eventually([&] { return load.succeeded.load() > 50; }));
@@ -202,8 +202,8 @@ TEST_CASE("sentinel: a graceful SENTINEL FAILOVER costs no operation", "[sentine
     load.finish();
     std::cout << "sentinel graceful failover: " << load.failed.load() << " operations failed (window "
               << load.window() << " ms), " << load.unknown.load() << " with an unknown outcome (CLIENT KILL), "
-              << s.backend().router().retry_count() << " retries absorbed\n";
-    CHECK(s.backend().router().master_address() == setup.replica().address());
+              << s.backend().retry_count() << " retries absorbed\n";
+    CHECK(s.backend().master_address() == setup.replica().address());
     // the retry budget covers a graceful switch; only an increment cut by the sentinels' CLIENT KILL
     // after its write may end unknown (it may have run), never failed
     CHECK(load.failed.load() == 0);
@@ -219,7 +219,7 @@ TEST_CASE("sentinel: a READONLY reply sends the backend back to the sentinels an
     settings.retry.max_retry_wait = 50ms;
     store_type s(settings);
     s.set<text>("k", "v");  // a live pooled connection to the master
-    const auto discoveries = s.backend().router().discovery_count();
+    const auto discoveries = s.backend().discovery_count();
 
     // demote the master behind the backend's back, without closing its connections
     auto& master = setup.master();
@@ -235,11 +235,11 @@ TEST_CASE("sentinel: a READONLY reply sends the backend back to the sentinels an
         }
     });
     // the backend is now retrying (READONLY, ask the sentinels, back off); promote the master back
-    REQUIRE(eventually([&] { return s.backend().router().retry_count() >= 2; }));
+    REQUIRE(eventually([&] { return s.backend().retry_count() >= 2; }));
     REQUIRE(master.command({"REPLICAOF", "NO", "ONE"})->type == REDIS_REPLY_STATUS);
     writer.join();
     CHECK(wrote.load());
-    CHECK(s.backend().router().discovery_count() > discoveries);  // it asked the sentinels again
+    CHECK(s.backend().discovery_count() > discoveries);  // it asked the sentinels again
     CHECK(s.get<text>("k") == "after-readonly");
 }
 

@@ -15,15 +15,21 @@
 //     and the node;
 //   - with read_from_replicas, reads go to a replica (READONLY), writes never;
 //   - delete-by-category SCANs every master.
-// Retries are at-least-once: a write whose connection broke after it was sent
-// (its master died) is sent again, so an increment in flight at that moment
-// may count twice; and since Redis replicates asynchronously, a write the dead
-// master acknowledged but had not yet passed to its replica is lost with it.
+// At most once: a command whose connection broke after it may have reached
+// the server (its master died) is sent again only when running it twice has
+// the effect of running it once (GET, SET, lock calls...); an increment, a
+// rate check or a take fails instead with error::outcome_unknown(). Redis
+// replicates asynchronously, so a write the dead master acknowledged but had
+// not yet passed to its replica is lost with it.
 // Every operation touches one key, and every Lua script one KEYS[1], so all
 // of them (rate limits, locks, counters) run on a cluster: there is no
 // multi-key script that could hit CROSSSLOT. Keys of a hash_tagged category
 // keep a key and its window buckets in one slot.
 #pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
 
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
@@ -36,7 +42,34 @@ namespace hotstate::backends {
 /// The Redis Cluster backend with clock policy `C`.
 /// @tparam C a Clock; drives rate-limit windows and GCRA (Redis keeps TTLs and lock leases)
 template <Clock C = system_clock>
-using basic_redis_cluster = detail::redis::routing::routed_backend<detail::redis::routing::cluster_router, C>;
+class basic_redis_cluster
+    : public detail::redis::routing::routed_backend<detail::redis::routing::cluster_router, C> {
+    using base = detail::redis::routing::routed_backend<detail::redis::routing::cluster_router, C>;
+
+public:
+    /// What it is built from.
+    using config_type = ::hotstate::redis::cluster_config;
+    /// The Clock policy.
+    using clock_type = C;
+
+    /// Validates `settings` (errc::configuration); opens no connection until
+    /// the first operation (see ping()).
+    explicit basic_redis_cluster(config_type settings = {}, C clock = C()) : base(std::move(settings), std::move(clock)) {}
+
+    basic_redis_cluster(const basic_redis_cluster&) = delete;
+    basic_redis_cluster& operator=(const basic_redis_cluster&) = delete;
+
+    /// Redirects (MOVED, ASK) and failed attempts followed or retried so far.
+    [[nodiscard]] std::uint64_t retry_count() const noexcept { return this->router().retry_count(); }
+    /// Times the slot map was read again (CLUSTER SLOTS).
+    [[nodiscard]] std::uint64_t refresh_count() const noexcept { return this->router().refresh_count(); }
+    /// "host:port" of the master the slot map names for `slot` (0..16383) now:
+    /// where a command on a key of that slot goes first.
+    [[nodiscard]] std::string master_of_slot(std::uint16_t slot) {
+        auto& router = this->router();
+        return router.address_of(router.master_index(slot)).to_string();
+    }
+};
 
 /// The Redis Cluster backend on the system clock.
 using redis_cluster = basic_redis_cluster<system_clock>;

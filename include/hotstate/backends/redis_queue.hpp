@@ -22,23 +22,20 @@
 
 namespace hotstate {
 
-/// Standalone Redis holds job queues (QueueBackend).
-template <Clock C>
-struct queue_support<backends::basic_redis<C>> {
-    /// An engine over the backend's pool (a pointer: cheap to copy).
-    static detail::queue::redis_engine<backends::basic_redis<C>> engine(backends::basic_redis<C>& backend) {
-        return detail::queue::redis_engine<backends::basic_redis<C>>(backend);
-    }
-};
+namespace detail::queue {
+/// A backend built on the Redis engine's routed_backend (standalone, Sentinel,
+/// Cluster, or a user's class derived from one of them).
+template <class Backend>
+concept routed_redis_backend = requires(Backend& backend) { redis::routing::router_access::of(backend); };
+}  // namespace detail::queue
 
-/// Redis Cluster and Redis Sentinel (their routers) hold job queues (QueueBackend).
-template <class Router, Clock C>
-struct queue_support<detail::redis::routing::routed_backend<Router, C>> {
+/// Redis, Redis Sentinel and Redis Cluster hold job queues (QueueBackend): one
+/// engine over the backend's router, so a MOVED, a failover or a reconnect is
+/// handled as for any other operation.
+template <detail::queue::routed_redis_backend Backend>
+struct queue_support<Backend> {
     /// An engine over the backend's router (a pointer: cheap to copy).
-    static detail::queue::redis_engine<detail::redis::routing::routed_backend<Router, C>> engine(
-        detail::redis::routing::routed_backend<Router, C>& backend) {
-        return detail::queue::redis_engine<detail::redis::routing::routed_backend<Router, C>>(backend);
-    }
+    static auto engine(Backend& backend) { return detail::queue::redis_engine<Backend>(backend); }
 };
 
 static_assert(QueueBackend<backends::redis>);

@@ -11,10 +11,15 @@
 // connection error or a READONLY reply (a failover demoted the server) the
 // sentinels are asked again and the operation retried after a backoff, within
 // max_retries; then the error names the service and the master it tried.
-// Retries are at-least-once, as on a cluster: an increment in flight when the
-// master died may count twice, and what the old master acknowledged but had
-// not replicated is lost with it.
+// At most once, as on a cluster: a command that may have reached the old
+// master is sent again only when running it twice is harmless; an increment
+// in flight when the master died fails with error::outcome_unknown(). What
+// the old master acknowledged but had not replicated is lost with it.
 #pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
 
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
@@ -27,7 +32,30 @@ namespace hotstate::backends {
 /// The Redis Sentinel backend with clock policy `C`.
 /// @tparam C a Clock; drives rate-limit windows and GCRA (Redis keeps TTLs and lock leases)
 template <Clock C = system_clock>
-using basic_redis_sentinel = detail::redis::routing::routed_backend<detail::redis::routing::sentinel_router, C>;
+class basic_redis_sentinel
+    : public detail::redis::routing::routed_backend<detail::redis::routing::sentinel_router, C> {
+    using base = detail::redis::routing::routed_backend<detail::redis::routing::sentinel_router, C>;
+
+public:
+    /// What it is built from.
+    using config_type = ::hotstate::redis::sentinel_config;
+    /// The Clock policy.
+    using clock_type = C;
+
+    /// Validates `settings` (errc::configuration); asks no sentinel until the
+    /// first operation (see ping()).
+    explicit basic_redis_sentinel(config_type settings = {}, C clock = C()) : base(std::move(settings), std::move(clock)) {}
+
+    basic_redis_sentinel(const basic_redis_sentinel&) = delete;
+    basic_redis_sentinel& operator=(const basic_redis_sentinel&) = delete;
+
+    /// The master in use now ("host:port"), or empty before the sentinels were first asked.
+    [[nodiscard]] std::string master_address() const { return this->router().master_address(); }
+    /// Times the sentinels named a master (the first discovery and every one after a failover).
+    [[nodiscard]] std::uint64_t discovery_count() const noexcept { return this->router().discovery_count(); }
+    /// Failed attempts that were retried (connection errors, READONLY, LOADING).
+    [[nodiscard]] std::uint64_t retry_count() const noexcept { return this->router().retry_count(); }
+};
 
 /// The Redis Sentinel backend on the system clock.
 using redis_sentinel = basic_redis_sentinel<system_clock>;

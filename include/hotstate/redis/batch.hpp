@@ -148,13 +148,11 @@ protected:
 /// sent again after a connection was lost.
 namespace hotstate::redis::ops {
 
-namespace detail_ops = ::hotstate::detail::redis;
-namespace commands = ::hotstate::detail::redis::commands;
 
 /// The value under a key of category `C`, or std::nullopt when missing or
 /// expired, like store.get<C>. (GET key)
 template <KeyCategory C>
-class get : public detail_ops::op_base<C> {
+class get : public detail::redis::op_base<C> {
 public:
     /// The value, or std::nullopt.
     using result_type = std::optional<typename C::value_type>;
@@ -162,22 +160,22 @@ public:
     static constexpr bool idempotent = true;
 
     /// `key` as the store takes it.
-    explicit get(std::string_view key) : detail_ops::op_base<C>(key) {}
+    explicit get(std::string_view key) : detail::redis::op_base<C>(key) {}
 
 private:
-    friend struct detail_ops::pipeline_access;
+    friend struct detail::redis::pipeline_access;
     static constexpr std::string_view operation = "get";
     static constexpr bool reads_only = true;
-    commands::get command() const noexcept { return commands::get(this->key_.view()); }
+    detail::redis::commands::get command() const noexcept { return detail::redis::commands::get(this->key_.view()); }
     void decode(std::optional<std::string_view> bytes, result_type& out) const {
-        detail_ops::decode_value<C>(operation, bytes, out);
+        detail::redis::decode_value<C>(operation, bytes, out);
     }
 };
 
 /// Stores a value under a key of category `C`, like store.set<C>; the result is
 /// always true (a failure throws). (SET key value [PX ms])
 template <KeyCategory C>
-class set : public detail_ops::op_base<C> {
+class set : public detail::redis::op_base<C> {
 public:
     /// Always true.
     using result_type = bool;
@@ -188,17 +186,17 @@ public:
     /// `expiry`, when given, must be positive (else errc::invalid_argument).
     template <class V>
     set(std::string_view key, const V& value, ::hotstate::ttl expiry = std::nullopt)
-        : detail_ops::op_base<C>(key), ttl_(::hotstate::detail::expiry_of<C>(expiry, "set")) {
+        : detail::redis::op_base<C>(key), ttl_(::hotstate::detail::expiry_of<C>(expiry, "set")) {
         ::hotstate::detail::check_value_type<C, V>();
         ::hotstate::detail::with_encoded_value<C>(value, [&](std::string_view bytes) { payload_.assign(bytes); });
     }
 
 private:
-    friend struct detail_ops::pipeline_access;
+    friend struct detail::redis::pipeline_access;
     static constexpr std::string_view operation = "set";
     static constexpr bool reads_only = false;
-    commands::set command() const noexcept {
-        return commands::set(this->key_.view(), payload_, std::int64_t{ttl_.count()});
+    detail::redis::commands::set command() const noexcept {
+        return detail::redis::commands::set(this->key_.view(), payload_, std::int64_t{ttl_.count()});
     }
     void decode(bool ok, result_type& out) const noexcept { out = ok; }
     std::string payload_;
@@ -208,7 +206,7 @@ private:
 /// An operation on a key of category `C` whose answer is the command's own
 /// (a flag or a counter), as the store's call answers it.
 template <KeyCategory C, class Command, ::hotstate::fixed_string Operation, bool ReadsOnly>
-class key_op : public detail_ops::op_base<C> {
+class key_op : public detail::redis::op_base<C> {
 public:
     /// The command's answer.
     using result_type = typename Command::result_type;
@@ -216,10 +214,10 @@ public:
     static constexpr bool idempotent = Command::idempotent;
 
     /// `key` as the store takes it.
-    explicit key_op(std::string_view key) : detail_ops::op_base<C>(key) {}
+    explicit key_op(std::string_view key) : detail::redis::op_base<C>(key) {}
 
 private:
-    friend struct detail_ops::pipeline_access;
+    friend struct detail::redis::pipeline_access;
     static constexpr std::string_view operation = Operation.view();
     static constexpr bool reads_only = ReadsOnly;
     Command command() const noexcept { return Command(this->key_.view()); }
@@ -228,15 +226,15 @@ private:
 
 /// Deletes a key of category `C`; true when it existed, like store.erase<C>. (UNLINK key)
 template <KeyCategory C>
-using erase = key_op<C, commands::unlink, "erase", false>;
+using erase = key_op<C, detail::redis::commands::unlink, "erase", false>;
 
 /// Whether a key of category `C` exists, like store.exists<C>. (EXISTS key)
 template <KeyCategory C>
-using exists = key_op<C, commands::exists, "exists", true>;
+using exists = key_op<C, detail::redis::commands::exists, "exists", true>;
 
 /// A counter of category `C`; a missing counter reads as 0, like store.counter<C>. (GET key)
 template <CounterCategory C>
-using counter = key_op<C, commands::get_integer, "counter", true>;
+using counter = key_op<C, detail::redis::commands::get_integer, "counter", true>;
 
 /// Gets and deletes a key of category `C` in one step, like store.take<C>:
 /// of concurrent takes of one value exactly one gets it. (GETDEL key; on a
@@ -244,7 +242,7 @@ using counter = key_op<C, commands::get_integer, "counter", true>;
 /// NOT idempotent: a second send finds nothing, and the value is lost to the
 /// caller. Once it may have reached the server it must not be re-sent.
 template <KeyCategory C>
-class take : public detail_ops::op_base<C> {
+class take : public detail::redis::op_base<C> {
 public:
     /// The value, or std::nullopt when missing or expired.
     using result_type = std::optional<typename C::value_type>;
@@ -252,22 +250,22 @@ public:
     static constexpr bool idempotent = false;
 
     /// `key` as the store takes it.
-    explicit take(std::string_view key) : detail_ops::op_base<C>(key) {}
+    explicit take(std::string_view key) : detail::redis::op_base<C>(key) {}
 
 private:
-    friend struct detail_ops::pipeline_access;
+    friend struct detail::redis::pipeline_access;
     static constexpr std::string_view operation = "take";
     static constexpr bool reads_only = false;
-    commands::take command() const noexcept { return commands::take(this->key_.view()); }
+    detail::redis::commands::take command() const noexcept { return detail::redis::commands::take(this->key_.view()); }
     void decode(std::optional<std::string_view> bytes, result_type& out) const {
-        detail_ops::decode_value<C>(operation, bytes, out);
+        detail::redis::decode_value<C>(operation, bytes, out);
     }
 };
 
 /// Adds `by` to a counter of category `C` and returns the new value, (re)applying
 /// `expiry` when given, like store.increment<C>. (INCRBY, or MULTI/INCRBY/PEXPIRE/EXEC)
 template <CounterCategory C>
-class incr : public detail_ops::op_base<C> {
+class incr : public detail::redis::op_base<C> {
 public:
     /// The counter's new value.
     using result_type = std::int64_t;
@@ -276,14 +274,14 @@ public:
 
     /// `expiry`, when given, must be positive (else errc::invalid_argument).
     explicit incr(std::string_view key, std::int64_t by = 1, ::hotstate::ttl expiry = std::nullopt)
-        : detail_ops::op_base<C>(key), by_(by), expiry_(::hotstate::detail::expiry_of<C>(expiry, "increment")) {}
+        : detail::redis::op_base<C>(key), by_(by), expiry_(::hotstate::detail::expiry_of<C>(expiry, "increment")) {}
 
 private:
-    friend struct detail_ops::pipeline_access;
+    friend struct detail::redis::pipeline_access;
     static constexpr std::string_view operation = "increment";
     static constexpr bool reads_only = false;
-    commands::increment command() const noexcept {
-        return commands::increment(this->key_.view(), by_, std::int64_t{expiry_.count()});
+    detail::redis::commands::increment command() const noexcept {
+        return detail::redis::commands::increment(this->key_.view(), by_, std::int64_t{expiry_.count()});
     }
     void decode(std::int64_t value, result_type& out) const noexcept { out = value; }
     std::int64_t by_;
@@ -293,7 +291,7 @@ private:
 /// An operation on one member or field of the lookup `name_space` of category
 /// `C` whose answer is the command's flag (SADD, SREM, SISMEMBER, HDEL).
 template <KeyCategory C, class Command, ::hotstate::fixed_string Operation, bool ReadsOnly>
-class member_op : public detail_ops::op_base<C> {
+class member_op : public detail::redis::op_base<C> {
 public:
     /// The command's flag.
     using result_type = bool;
@@ -302,10 +300,10 @@ public:
 
     /// The lookup `name_space` and the member or field.
     member_op(std::string_view name_space, std::string_view member)
-        : detail_ops::op_base<C>(name_space), member_(member) {}
+        : detail::redis::op_base<C>(name_space), member_(member) {}
 
 private:
-    friend struct detail_ops::pipeline_access;
+    friend struct detail::redis::pipeline_access;
     static constexpr std::string_view operation = Operation.view();
     static constexpr bool reads_only = ReadsOnly;
     Command command() const noexcept { return Command(this->key_.view(), member_); }
@@ -316,27 +314,27 @@ private:
 /// Adds `member` to the set `name_space` of category `C`; true when it was not
 /// there, like store.lookup_add<C>. (SADD key member)
 template <KeyCategory C>
-using lookup_add = member_op<C, commands::sadd, "lookup_add", false>;
+using lookup_add = member_op<C, detail::redis::commands::sadd, "lookup_add", false>;
 
 /// Removes `member` from the set `name_space` of category `C`; true when it was
 /// there, like store.lookup_remove<C>. (SREM key member)
 template <KeyCategory C>
-using lookup_remove = member_op<C, commands::srem, "lookup_remove", false>;
+using lookup_remove = member_op<C, detail::redis::commands::srem, "lookup_remove", false>;
 
 /// Whether `member` is in the set `name_space` of category `C`, like
 /// store.lookup_contains<C>. (SISMEMBER key member)
 template <KeyCategory C>
-using lookup_contains = member_op<C, commands::sismember, "lookup_contains", true>;
+using lookup_contains = member_op<C, detail::redis::commands::sismember, "lookup_contains", true>;
 
 /// Removes `field` from the key-value lookup `name_space` of category `C`; true
 /// when it was there, like store.lookup_erase<C>. (HDEL key field)
 template <KeyCategory C>
-using lookup_erase = member_op<C, commands::hdel, "lookup_erase", false>;
+using lookup_erase = member_op<C, detail::redis::commands::hdel, "lookup_erase", false>;
 
 /// Sets `field` of the key-value lookup `name_space` of category `C`, like
 /// store.lookup_set<C>; the result is always true. (HSET key field value)
 template <KeyCategory C>
-class lookup_set : public detail_ops::op_base<C> {
+class lookup_set : public detail::redis::op_base<C> {
 public:
     /// Always true.
     using result_type = bool;
@@ -346,16 +344,16 @@ public:
     /// `value` must fit the category's value type (checked at compile time).
     template <class V>
     lookup_set(std::string_view name_space, std::string_view field, const V& value)
-        : detail_ops::op_base<C>(name_space), field_(field) {
+        : detail::redis::op_base<C>(name_space), field_(field) {
         ::hotstate::detail::check_value_type<C, V>();
         ::hotstate::detail::with_encoded_value<C>(value, [&](std::string_view bytes) { payload_.assign(bytes); });
     }
 
 private:
-    friend struct detail_ops::pipeline_access;
+    friend struct detail::redis::pipeline_access;
     static constexpr std::string_view operation = "lookup_set";
     static constexpr bool reads_only = false;
-    commands::hset command() const noexcept { return commands::hset(this->key_.view(), field_, payload_); }
+    detail::redis::commands::hset command() const noexcept { return detail::redis::commands::hset(this->key_.view(), field_, payload_); }
     void decode(bool, result_type& out) const noexcept { out = true; }
     std::string field_;
     std::string payload_;
@@ -364,7 +362,7 @@ private:
 /// The value of `field` in the key-value lookup `name_space` of category `C`,
 /// like store.lookup_get<C>. (HGET key field)
 template <KeyCategory C>
-class lookup_get : public detail_ops::op_base<C> {
+class lookup_get : public detail::redis::op_base<C> {
 public:
     /// The value, or std::nullopt.
     using result_type = std::optional<typename C::value_type>;
@@ -373,15 +371,15 @@ public:
 
     /// The lookup `name_space` and the field to read.
     lookup_get(std::string_view name_space, std::string_view field)
-        : detail_ops::op_base<C>(name_space), field_(field) {}
+        : detail::redis::op_base<C>(name_space), field_(field) {}
 
 private:
-    friend struct detail_ops::pipeline_access;
+    friend struct detail::redis::pipeline_access;
     static constexpr std::string_view operation = "lookup_get";
     static constexpr bool reads_only = true;
-    commands::hget command() const noexcept { return commands::hget(this->key_.view(), field_); }
+    detail::redis::commands::hget command() const noexcept { return detail::redis::commands::hget(this->key_.view(), field_); }
     void decode(std::optional<std::string_view> bytes, result_type& out) const {
-        detail_ops::decode_value<C>(operation, bytes, out);
+        detail::redis::decode_value<C>(operation, bytes, out);
     }
     std::string field_;
 };

@@ -29,7 +29,6 @@
 // HIREDIS_MAJOR).
 #pragma once
 
-#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -37,11 +36,10 @@
 #include <string>
 #include <string_view>
 
-#include <sys/un.h>
-
 #include <hiredis/hiredis.h>
 
 #include <hotstate/detail/print_fields.hpp>
+#include <hotstate/detail/redis/url_text.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/node_settings.hpp>
 #include <hotstate/secret.hpp>
@@ -97,197 +95,6 @@ inline constexpr bool hiredis_has_tls = HIREDIS_MAJOR >= 1;
 /// Whether this build's hiredis speaks RESP3 (hiredis >= 1.0).
 inline constexpr bool hiredis_has_resp3 = HIREDIS_MAJOR >= 1;
 
-namespace detail_config {
-
-[[nodiscard]] inline error config_error(std::string_view what) {
-    return error(errc::configuration, "hotstate: redis configuration: " + std::string(what));
-}
-
-/// Most bytes of one piece of user input (a port, a scheme, a name) a message quotes.
-inline constexpr std::size_t quote_limit = 64;
-/// Most bytes of a URL's host, path and query a message or to_string shows.
-inline constexpr std::size_t url_limit = 128;
-/// Longest host name: DNS names are at most 253 bytes (255 on the wire).
-inline constexpr std::size_t host_limit = 255;
-/// Longest socket path: sun_path holds it with its terminating NUL.
-inline constexpr std::size_t socket_path_limit = sizeof(sockaddr_un{}.sun_path) - 1;
-
-/// `text` as a message may show it: at most `limit` bytes (then "..."), and
-/// every byte that is not printable ASCII as \xNN, so neither a huge input nor
-/// control characters reach a log line.
-[[nodiscard]] inline std::string quote(std::string_view text, std::size_t limit = quote_limit) {
-    constexpr char digits[] = "0123456789abcdef";
-    const std::size_t shown = text.size() < limit ? text.size() : limit;
-    std::string out;
-    out.reserve(shown + 3);
-    for (std::size_t i = 0; i < shown; ++i) {
-        const auto byte = static_cast<unsigned char>(text[i]);
-        if (byte >= 0x20 && byte < 0x7f) {
-            out.push_back(text[i]);
-        } else {
-            out.append("\\x");
-            out.push_back(digits[byte >> 4]);
-            out.push_back(digits[byte & 15]);
-        }
-    }
-    if (text.size() > limit) out.append("...");
-    return out;
-}
-
-inline int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/// Decodes %XX escapes (user names and passwords may contain '@' or ':').
-/// '+' stays '+': this is a URL's userinfo, not a form.
-inline std::optional<std::string> percent_decode(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] != '%') {
-            out.push_back(text[i]);
-            continue;
-        }
-        if (i + 2 >= text.size()) return std::nullopt;
-        const int high = hex_value(text[i + 1]);
-        const int low = hex_value(text[i + 2]);
-        if (high < 0 || low < 0) return std::nullopt;
-        out.push_back(static_cast<char>(high * 16 + low));
-        i += 2;
-    }
-    return out;
-}
-
-template <class Int>
-std::optional<Int> parse_number(std::string_view text) {
-    Int value{};
-    if (text.empty()) return std::nullopt;
-    const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (result.ec != std::errc{} || result.ptr != text.data() + text.size()) return std::nullopt;
-    return value;
-}
-
-/// RFC 3986 scheme: a letter, then letters, digits, '+', '-' or '.'.
-[[nodiscard]] constexpr bool is_scheme_name(std::string_view text) noexcept {
-    const auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
-    if (text.empty() || !letter(text.front())) return false;
-    for (const char c : text)
-        if (!letter(c) && !(c >= '0' && c <= '9') && c != '+' && c != '-' && c != '.') return false;
-    return true;
-}
-
-[[nodiscard]] constexpr bool is_socket_scheme(std::string_view scheme) noexcept {
-    return scheme == "unix" || scheme == "redis+unix";
-}
-
-/// A URL cut into the pieces the parser and every printer agree on.
-struct url_parts {
-    /// The text before "://" when it is a valid scheme name; otherwise the
-    /// whole URL is treated as scheme-less, so a password that happens to
-    /// contain "://" is never mistaken for (and quoted as) a scheme.
-    std::optional<std::string_view> scheme;
-    /// Everything before the *last* '@': a password may hold '/', '?', '#'
-    /// or '@' unescaped and still never be read as host, port or path.
-    std::optional<std::string_view> userinfo;
-    /// Host, port, path and query (or a socket path and its query).
-    std::string_view rest;
-};
-
-[[nodiscard]] constexpr url_parts split_url(std::string_view url) noexcept {
-    url_parts parts;
-    std::string_view body = url;
-    if (const auto end = url.find("://"); end != std::string_view::npos && is_scheme_name(url.substr(0, end))) {
-        parts.scheme = url.substr(0, end);
-        body = url.substr(end + 3);
-    }
-    // an '@' in an absolute socket path is part of a file name, not a login
-    const bool socket_path = parts.scheme && is_socket_scheme(*parts.scheme) && body.starts_with('/');
-    if (const auto at = body.rfind('@'); !socket_path && at != std::string_view::npos) {
-        parts.userinfo = body.substr(0, at);
-        body = body.substr(at + 1);
-    }
-    parts.rest = body;
-    return parts;
-}
-
-/// `rest` (host, port, path, query) for display: query values other than
-/// db's as ***, bounded, non-printable bytes escaped.
-[[nodiscard]] inline std::string shown_rest(std::string_view rest) {
-    const auto query = rest.find('?');
-    if (query == std::string_view::npos) return quote(rest, url_limit);
-    std::string masked(rest.substr(0, query + 1));
-    std::string_view parameters = rest.substr(query + 1);
-    for (bool first = true; !parameters.empty() && masked.size() <= url_limit; first = false) {
-        const auto amp = parameters.find('&');
-        const std::string_view item = parameters.substr(0, amp);
-        parameters = amp == std::string_view::npos ? std::string_view{} : parameters.substr(amp + 1);
-        const auto eq = item.find('=');
-        if (!first) masked.push_back('&');
-        masked.append(item.substr(0, eq));
-        if (eq != std::string_view::npos) masked.append(item.substr(0, eq) == "db" ? item.substr(eq) : "=***");
-    }
-    if (!parameters.empty()) masked.append("&...");
-    return quote(masked, url_limit);
-}
-
-/// The URL as an error message quotes it: the userinfo, whatever it holds,
-/// as ***, so no mistake in a URL can put any part of a password in a log.
-[[nodiscard]] inline std::string shown_in_error(std::string_view url) {
-    const url_parts parts = split_url(url);
-    std::string out;
-    if (parts.scheme) out.append(quote(*parts.scheme)).append("://");
-    if (parts.userinfo) out.append("***@");
-    out.append(shown_rest(parts.rest));
-    return out;
-}
-
-/// Whether a URL's raw user name is shown by to_string: only plain names
-/// (RFC 3986 unreserved and sub-delimiter characters, %-escapes), and only
-/// when a ':' separates it from a password, so that `redis://secret@host`
-/// (a password written where the user name goes) stays masked too.
-[[nodiscard]] constexpr bool is_plain_user_name(std::string_view name) noexcept {
-    constexpr std::string_view allowed = "-._~!$&'()*+,;=%";
-    for (const char c : name)
-        if (!(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9') &&
-            allowed.find(c) == std::string_view::npos)
-            return false;
-    return true;
-}
-
-/// The URL with its password replaced by ***, for to_string and messages
-/// about a URL that did parse. Any userinfo that is not `plain-user:password`
-/// is masked whole.
-[[nodiscard]] inline std::string redact(std::string_view url) {
-    const url_parts parts = split_url(url);
-    std::string out;
-    if (parts.scheme) out.append(quote(*parts.scheme)).append("://");
-    if (parts.userinfo) {
-        const auto colon = parts.userinfo->find(':');
-        const std::string_view user = parts.userinfo->substr(0, colon);
-        if (colon != std::string_view::npos && is_plain_user_name(user))
-            out.append(quote(user)).append(":***@");
-        else
-            out.append("***@");
-    }
-    out.append(shown_rest(parts.rest));
-    return out;
-}
-
-/// How the field-list printer shows a config's strings: anything that may be
-/// a URL with credentials (a "://" or an '@' anywhere, so a URL without its
-/// scheme too) as redact shows it, its password as ***; other text (a user or
-/// service name, a file path) quoted. Both bounded and escaped.
-[[nodiscard]] inline std::string shown_string(std::string_view text) {
-    const bool url_like = text.find("://") != std::string_view::npos || text.find('@') != std::string_view::npos;
-    return url_like ? redact(text) : quote(text);
-}
-
-[[nodiscard]] inline bool has_nul(std::string_view text) noexcept { return text.find('\0') != std::string_view::npos; }
-
-}  // namespace detail_config
 
 /// Parses a Redis URL; throws errc::configuration naming the offending part.
 /// Pure: no I/O. The message never quotes the userinfo (whatever it holds),
@@ -301,19 +108,20 @@ struct url_parts {
 /// what other clients expect. A NUL byte in the host, user name, password or
 /// socket path is errc::configuration (hiredis would cut the string there).
 [[nodiscard]] inline endpoint parse_url(std::string_view url) {
-    using detail_config::config_error;
-    using detail_config::quote;
+    namespace url_text = detail::redis::url_text;
+    using url_text::config_error;
+    using url_text::quote;
     const auto fail = [url](std::string_view why) {
-        return config_error("URL '" + detail_config::shown_in_error(url) + "': " + std::string(why));
+        return config_error("URL '" + url_text::shown_in_error(url) + "': " + std::string(why));
     };
 
-    const detail_config::url_parts parts = detail_config::split_url(url);
+    const url_text::url_parts parts = url_text::split_url(url);
     if (!parts.scheme) throw fail("missing scheme (expected redis:// or unix://)");
     const std::string_view scheme = *parts.scheme;
     endpoint result;
 
     if (scheme == "rediss") result.tls.enabled = true;
-    if (detail_config::is_socket_scheme(scheme)) {
+    if (url_text::is_socket_scheme(scheme)) {
         result.type = endpoint::kind::unix_socket;
         const std::string_view rest = parts.rest;
         if (parts.userinfo || !rest.starts_with('/'))
@@ -321,9 +129,9 @@ struct url_parts {
                        "auth_secret");
         const auto query = rest.find('?');
         const std::string_view path = rest.substr(0, query);
-        if (detail_config::has_nul(path)) throw fail("socket path contains a NUL byte");
-        if (path.size() > detail_config::socket_path_limit)
-            throw fail("socket path is longer than " + std::to_string(detail_config::socket_path_limit) + " bytes");
+        if (url_text::has_nul(path)) throw fail("socket path contains a NUL byte");
+        if (path.size() > url_text::socket_path_limit)
+            throw fail("socket path is longer than " + std::to_string(url_text::socket_path_limit) + " bytes");
         result.path = std::string(path);
         if (query != std::string_view::npos) {
             std::string_view parameters = rest.substr(query + 1);
@@ -335,7 +143,7 @@ struct url_parts {
                 const std::string_view name = item.substr(0, eq);
                 const std::string_view value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
                 if (name == "db") {
-                    const auto db = detail_config::parse_number<std::uint32_t>(value);
+                    const auto db = url_text::parse_number<std::uint32_t>(value);
                     if (!db) throw fail("query parameter db='" + quote(value) + "' is not a database number");
                     result.db = *db;
                 } else {
@@ -355,14 +163,14 @@ struct url_parts {
         // without this, "redis://host/2?x@other" would log in as user "host/2?x"
         if (raw_user.find_first_of("/?#") != std::string_view::npos)
             throw fail("user name contains '/', '?' or '#' (percent-encode them)");
-        auto user = detail_config::percent_decode(raw_user);
+        auto user = url_text::percent_decode(raw_user);
         if (!user) throw fail("user name has a malformed %-escape");
-        if (detail_config::has_nul(*user)) throw fail("user name contains a NUL byte");
+        if (url_text::has_nul(*user)) throw fail("user name contains a NUL byte");
         if (!user->empty()) result.username = std::move(*user);
         if (colon != std::string_view::npos) {
-            auto password = detail_config::percent_decode(userinfo.substr(colon + 1));
+            auto password = url_text::percent_decode(userinfo.substr(colon + 1));
             if (!password) throw fail("password has a malformed %-escape");
-            if (detail_config::has_nul(*password)) throw fail("password contains a NUL byte");
+            if (url_text::has_nul(*password)) throw fail("password contains a NUL byte");
             result.password = std::move(*password);
         }
     }
@@ -393,15 +201,15 @@ struct url_parts {
         }
     }
     if (host.empty()) throw fail("missing host");
-    if (detail_config::has_nul(host)) throw fail("host contains a NUL byte");
-    if (host.size() > detail_config::host_limit)
-        throw fail("host is longer than " + std::to_string(detail_config::host_limit) + " bytes");
+    if (url_text::has_nul(host)) throw fail("host contains a NUL byte");
+    if (host.size() > url_text::host_limit)
+        throw fail("host is longer than " + std::to_string(url_text::host_limit) + " bytes");
     for (const char c : host)
         if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f || c == '/' || c == '@')
             throw fail("host contains an invalid character");
     result.host = std::string(host);
     if (!port_text.empty()) {
-        const auto port = detail_config::parse_number<std::uint32_t>(port_text);
+        const auto port = url_text::parse_number<std::uint32_t>(port_text);
         if (!port || *port == 0 || *port > 65535)
             throw fail("port '" + quote(port_text) + "' is not a number in 1..65535");
         result.port = static_cast<std::uint16_t>(*port);
@@ -411,7 +219,7 @@ struct url_parts {
         const auto query = tail.find('?');
         const std::string_view db_text = tail.substr(1, query == std::string_view::npos ? std::string_view::npos : query - 1);
         if (!db_text.empty()) {
-            const auto db = detail_config::parse_number<std::uint32_t>(db_text);
+            const auto db = url_text::parse_number<std::uint32_t>(db_text);
             if (!db) throw fail("database '" + quote(db_text) + "' is not a number");
             result.db = *db;
         }
@@ -425,7 +233,8 @@ struct url_parts {
 /// auth_username/auth_secret applied over the URL's credentials. Throws
 /// errc::configuration for anything this build cannot honour.
 [[nodiscard]] inline endpoint resolve(const config& settings) {
-    using detail_config::config_error;
+    namespace url_text = detail::redis::url_text;
+    using url_text::config_error;
     const node_settings& node = settings.node;
     if (node.protocol == protocol_version::resp3) {
         if constexpr (!hiredis_has_resp3)
@@ -439,9 +248,9 @@ struct url_parts {
     if (node.pool_timeout_create.count() <= 0 || node.pool_timeout_wait.count() < 0 ||
         node.pool_timeout_recycle.count() < 0)
         throw config_error("pool timeouts must not be negative (and pool_timeout_create positive)");
-    if (node.auth_username && detail_config::has_nul(*node.auth_username))
+    if (node.auth_username && url_text::has_nul(*node.auth_username))
         throw config_error("auth_username contains a NUL byte");
-    if (node.auth_secret && detail_config::has_nul(node.auth_secret->reveal()))
+    if (node.auth_secret && url_text::has_nul(node.auth_secret->reveal()))
         throw config_error("auth_secret contains a NUL byte");
     endpoint result = parse_url(settings.url);
     if (node.auth_username) result.username = node.auth_username;
@@ -450,7 +259,7 @@ struct url_parts {
     result.tls = node.tls;
     result.tls.enabled = node.tls.enabled || tls_from_url;
     if (result.tls.enabled && result.type == endpoint::kind::unix_socket)
-        throw config_error("TLS is for TCP connections, not a Unix socket ('" + detail_config::redact(settings.url) + "')");
+        throw config_error("TLS is for TCP connections, not a Unix socket ('" + url_text::redact(settings.url) + "')");
     if (result.username && !result.password)
         throw config_error("auth_username is set without a password (auth_secret or the URL's)");
     return result;
@@ -459,14 +268,15 @@ struct url_parts {
 /// The endpoint for logs: the password as ***; a user name without a
 /// password as *** too (it is often a password written in the wrong place).
 [[nodiscard]] inline std::string to_string(const endpoint& where) {
+    namespace url_text = detail::redis::url_text;
     std::string out = where.type == endpoint::kind::unix_socket ? "unix://" : where.tls.enabled ? "rediss://" : "redis://";
     if (where.password) {
-        if (where.username) out.append(detail_config::quote(*where.username));
+        if (where.username) out.append(url_text::quote(*where.username));
         out.append(":***@");
     } else if (where.username) {
         out.append("***@");
     }
-    out.append(detail_config::quote(where.address(), detail_config::url_limit));
+    out.append(url_text::quote(where.address(), url_text::url_limit));
     if (where.type == endpoint::kind::unix_socket) {
         if (where.db != 0) out.append("?db=").append(std::to_string(where.db));
     } else if (where.db != 0) {
@@ -478,7 +288,8 @@ struct url_parts {
 /// The config for logs, from its field list: the URL's password and
 /// auth_secret printed as ***.
 [[nodiscard]] inline std::string to_string(const config& settings) {
-    return detail::print_fields("redis", settings, detail_config::shown_string);
+    namespace url_text = detail::redis::url_text;
+    return detail::print_fields("redis", settings, url_text::shown_string);
 }
 
 }  // namespace hotstate::redis

@@ -101,7 +101,9 @@ struct pool_options {
     }
 };
 
-namespace detail_pool {
+}  // namespace hotstate::redis
+
+namespace hotstate::detail::redis::pool_slots {
 
 enum slot_state : std::uint8_t { empty = 0, idle = 1, busy = 2 };
 
@@ -125,14 +127,16 @@ inline std::size_t& thread_hint() noexcept {
     return hint;
 }
 
-}  // namespace detail_pool
+}  // namespace hotstate::detail::redis::pool_slots
+
+namespace hotstate::redis {
 
 /// A pool of connections to one endpoint.
 /// @tparam S the stream model its connections own (detail::redis::Stream);
 ///         `pool` is the run-time choice, any_stream, which the backends use.
 template <detail::redis::Stream S>
 class basic_pool {
-    using slot_type = detail_pool::slot<basic_connection<S>>;
+    using slot_type = detail::redis::pool_slots::slot<basic_connection<S>>;
 
 public:
     /// The connection type handed out.
@@ -203,15 +207,15 @@ public:
     [[nodiscard]] std::size_t open_connections() const noexcept {
         std::size_t open = 0;
         for (std::size_t i = 0; i < capacity_; ++i)
-            if (slots_[i].state.load(std::memory_order_acquire) != detail_pool::empty) ++open;
+            if (slots_[i].state.load(std::memory_order_acquire) != detail::redis::pool_slots::empty) ++open;
         return open;
     }
 
     /// Checks out a connection: an idle one, else a new one while below the
     /// limit, else waits up to timeout_wait (then errc::timeout).
     [[nodiscard, gnu::always_inline]] inline lease acquire() {
-        const std::int64_t now = detail_pool::coarse_now_ms();
-        std::size_t& hint = detail_pool::thread_hint();
+        const std::int64_t now = detail::redis::pool_slots::coarse_now_ms();
+        std::size_t& hint = detail::redis::pool_slots::thread_hint();
         const std::size_t first = hint < capacity_ ? hint : 0;
         if (auto* s = try_idle(first)) [[likely]] {
             if (ready(*s, now)) [[likely]]
@@ -262,10 +266,10 @@ public:
     void clear_idle() noexcept {
         for (std::size_t i = 0; i < capacity_; ++i) {
             auto& s = slots_[i];
-            std::uint8_t expected = detail_pool::idle;
-            if (s.state.compare_exchange_strong(expected, detail_pool::busy, std::memory_order_acquire)) {
+            std::uint8_t expected = detail::redis::pool_slots::idle;
+            if (s.state.compare_exchange_strong(expected, detail::redis::pool_slots::busy, std::memory_order_acquire)) {
                 s.conn.reset();
-                s.state.store(detail_pool::empty, std::memory_order_release);
+                s.state.store(detail::redis::pool_slots::empty, std::memory_order_release);
                 wake_one();
             }
         }
@@ -274,8 +278,8 @@ public:
 private:
     slot_type* try_idle(std::size_t index) noexcept {
         auto& s = slots_[index];
-        std::uint8_t expected = detail_pool::idle;
-        if (s.state.compare_exchange_strong(expected, detail_pool::busy, std::memory_order_acquire,
+        std::uint8_t expected = detail::redis::pool_slots::idle;
+        if (s.state.compare_exchange_strong(expected, detail::redis::pool_slots::busy, std::memory_order_acquire,
                                             std::memory_order_relaxed))
             return &s;
         return nullptr;
@@ -302,7 +306,7 @@ private:
             health_epoch_.fetch_add(1, std::memory_order_acq_rel);  // a restart closes its siblings too
         }
         s.conn.reset();
-        s.state.store(detail_pool::empty, std::memory_order_release);
+        s.state.store(detail::redis::pool_slots::empty, std::memory_order_release);
         wake_one();
         return false;
     }
@@ -353,19 +357,19 @@ private:
                                                "no free connection within " +
                                                std::to_string(options_.timeout_wait.count()) + "ms (all " +
                                                std::to_string(capacity_) + " connections busy)");
-            now = detail_pool::coarse_now_ms();
+            now = detail::redis::pool_slots::coarse_now_ms();
         }
     }
 
     bool any_available() const noexcept {
         for (std::size_t i = 0; i < capacity_; ++i)
-            if (slots_[i].state.load(std::memory_order_seq_cst) != detail_pool::busy) return true;
+            if (slots_[i].state.load(std::memory_order_seq_cst) != detail::redis::pool_slots::busy) return true;
         return false;
     }
 
     /// One pass: any idle slot, else open a connection in an empty slot.
     std::optional<lease> try_once(std::int64_t now) {
-        std::size_t& hint = detail_pool::thread_hint();
+        std::size_t& hint = detail::redis::pool_slots::thread_hint();
         for (std::size_t i = 0; i < capacity_; ++i) {
             if (auto* s = try_idle(i)) {
                 if (ready(*s, now)) {
@@ -376,14 +380,14 @@ private:
         }
         for (std::size_t i = 0; i < capacity_; ++i) {
             auto& s = slots_[i];
-            std::uint8_t expected = detail_pool::empty;
-            if (!s.state.compare_exchange_strong(expected, detail_pool::busy, std::memory_order_acquire)) continue;
+            std::uint8_t expected = detail::redis::pool_slots::empty;
+            if (!s.state.compare_exchange_strong(expected, detail::redis::pool_slots::busy, std::memory_order_acquire)) continue;
             try {
                 s.conn.emplace(connector_, where_, options_.connect);
                 if (setup_) setup_(*s.conn);
             } catch (...) {
                 s.conn.reset();
-                s.state.store(detail_pool::empty, std::memory_order_release);
+                s.state.store(detail::redis::pool_slots::empty, std::memory_order_release);
                 wake_one();
                 throw;
             }
@@ -397,10 +401,10 @@ private:
     [[gnu::always_inline]] inline void give_back(slot_type& s, std::int64_t now) noexcept {
         if (s.conn->broken()) {
             s.conn.reset();
-            s.state.store(detail_pool::empty, std::memory_order_seq_cst);
+            s.state.store(detail::redis::pool_slots::empty, std::memory_order_seq_cst);
         } else {
             s.last_used_ms = now;
-            s.state.store(detail_pool::idle, std::memory_order_seq_cst);
+            s.state.store(detail::redis::pool_slots::idle, std::memory_order_seq_cst);
         }
         if (waiters_.load(std::memory_order_seq_cst) != 0) [[unlikely]]
             wake_one();

@@ -54,6 +54,7 @@
 
 #include <hotstate/detail/config/text.hpp>
 #include <hotstate/detail/field_traits.hpp>
+#include <hotstate/detail/redis/url_text.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/secret.hpp>
 
@@ -107,21 +108,7 @@ namespace traits = ::hotstate::detail::field_traits;
 
 /// Shows user text in a message: bounded, non-printable bytes escaped.
 [[nodiscard]] inline std::string shown_text(std::string_view text) {
-    constexpr std::size_t limit = 64;
-    constexpr char digits[] = "0123456789abcdef";
-    std::string out = "'";
-    for (std::size_t i = 0; i < text.size() && i < limit; ++i) {
-        const auto byte = static_cast<unsigned char>(text[i]);
-        if (byte >= 0x20 && byte < 0x7f && byte != '\'') {
-            out.push_back(text[i]);
-        } else {
-            out.append("\\x");
-            out.push_back(digits[byte >> 4]);
-            out.push_back(digits[byte & 15]);
-        }
-    }
-    if (text.size() > limit) out.append("...");
-    return out + "'";
+    return "'" + ::hotstate::detail::redis::url_text::quote(text, 64, "'") + "'";
 }
 
 /// The first line of every configuration error.

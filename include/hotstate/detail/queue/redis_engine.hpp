@@ -25,7 +25,7 @@
 
 namespace hotstate::detail::queue {
 
-/// The queue engine over a Redis backend (anything with router().execute).
+/// The queue engine over a Redis backend (a routed_backend: its router runs the scripts).
 template <class Backend>
 class redis_engine {
 public:
@@ -135,7 +135,7 @@ public:
     void wake_all() noexcept {}
 
 private:
-    using router_type = std::remove_cvref_t<decltype(std::declval<Backend&>().router())>;
+    using router_type = std::remove_cvref_t<decltype(redis::routing::router_access::of(std::declval<Backend&>()))>;
     /// Whether error replies a router acts on throw `redirected` (cluster, sentinel).
     static constexpr bool redirects = router_type::follows_redirects;
 
@@ -143,7 +143,7 @@ private:
     /// lost reply only when the command is idempotent in effect.
     template <class Cmd>
     typename Cmd::result_type execute(const commands::queue_keys& k, const Cmd& command) {
-        return backend_->router().execute(k.route(), redis::routing::access::write, effect<Cmd>(), Cmd::name,
+        return redis::routing::router_access::of(*backend_).execute(k.route(), redis::routing::access::write, effect<Cmd>(), Cmd::name,
                                           [&](connection& c) { return detail::redis::run<redirects>(c, command); });
     }
 
@@ -152,7 +152,7 @@ private:
     template <class Cmd>
     typename Cmd::result_type enqueue_then_wait(const commands::queue_keys& k, const Cmd& command) {
         static_assert(Cmd::idempotent);
-        return backend_->router().execute(k.route(), redis::routing::access::write, ::hotstate::redis::idempotent, Cmd::name,
+        return redis::routing::router_access::of(*backend_).execute(k.route(), redis::routing::access::write, ::hotstate::redis::idempotent, Cmd::name,
                                           [&](connection& c) {
             auto added = detail::redis::run<redirects>(c, command);
             if (replicas_ > 0) {

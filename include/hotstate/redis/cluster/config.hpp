@@ -19,7 +19,6 @@
 #include <string>
 #include <vector>
 
-#include <hotstate/detail/redis/routing/redirect.hpp>
 #include <hotstate/detail/print_fields.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/node_settings.hpp>
@@ -44,11 +43,6 @@ struct cluster_config {
     /// default, unlike EmailEngine's: a replica lags its master, so a read
     /// right after a write may miss it, which the store contract does not allow.
     bool read_from_replicas = false;
-
-    /// The retry settings as the redirect state machine takes them.
-    [[nodiscard]] detail::redis::routing::retry_policy retries() const noexcept {
-        return {retry.max_retries, retry.min_retry_wait, retry.max_retry_wait};
-    }
 };
 
 /// Settings of the Redis Sentinel backend.
@@ -72,21 +66,16 @@ struct sentinel_config {
     retry_policy retry{};
     /// Fence retention of the lock operations.
     lock_options locks{};
-
-    /// The retry settings as the retry state machine takes them.
-    [[nodiscard]] detail::redis::routing::retry_policy retries() const noexcept {
-        return {retry.max_retries, retry.min_retry_wait, retry.max_retry_wait};
-    }
 };
 
 /// The cluster config for logs, from its field list: every secret printed as ***.
 [[nodiscard]] inline std::string to_string(const cluster_config& settings) {
-    return detail::print_fields("redis_cluster", settings, detail_config::shown_string);
+    return detail::print_fields("redis_cluster", settings, detail::redis::url_text::shown_string);
 }
 
 /// The sentinel config for logs, from its field list: every secret printed as ***.
 [[nodiscard]] inline std::string to_string(const sentinel_config& settings) {
-    return detail::print_fields("redis_sentinel", settings, detail_config::shown_string);
+    return detail::print_fields("redis_sentinel", settings, detail::redis::url_text::shown_string);
 }
 
 }  // namespace hotstate::redis

@@ -41,6 +41,7 @@
 #include <hotstate/detail/redis/routing/slot.hpp>
 #include <hotstate/detail/redis/routing/slot_map.hpp>
 #include <hotstate/detail/redis/routing/slots_reply.hpp>
+#include <hotstate/detail/redis/url_text.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/redis/config.hpp>
@@ -106,11 +107,11 @@ public:
             auto where = ::hotstate::redis::resolve(single);  // refuses resp3, TLS, bad URLs, bad pool fields
             if (where.type != ::hotstate::redis::endpoint::kind::tcp)
                 throw error(errc::configuration, "hotstate: redis_cluster configuration: URL '" +
-                                                     ::hotstate::redis::detail_config::redact(url) +
+                                                     url_text::redact(url) +
                                                      "': cluster nodes are reached over TCP, not a Unix socket");
             if (where.db != 0)
                 throw error(errc::configuration, "hotstate: redis_cluster configuration: URL '" +
-                                                     ::hotstate::redis::detail_config::redact(url) +
+                                                     url_text::redact(url) +
                                                      "': Redis Cluster has database 0 only");
             if (seeds_.empty()) {
                 pool_options_ = ::hotstate::redis::pool_options::from(single);
@@ -172,7 +173,7 @@ public:
     void for_each_master(std::string_view command, Body&& body) {
         if (generation_.load(std::memory_order_acquire) == 0) [[unlikely]]
             refresh(0);
-        retry_loop loop(settings_.retries(), "redis_cluster", failures_);
+        retry_loop loop(settings_.retry, "redis_cluster", failures_);
         std::vector<std::uint16_t> done;
         for (;;) {
             const std::uint64_t seen = generation_.load(std::memory_order_acquire);
@@ -333,7 +334,7 @@ private:
     [[gnu::noinline]] decltype(auto) execute_slow(std::uint16_t slot, access mode, ::hotstate::redis::effect_tag<E> effect,
                                                   std::string_view command, Body& body,
                                                   std::optional<attempt_failure> first, std::uint16_t index) {
-        retry_loop loop(settings_.retries(), "redis_cluster", failures_);
+        retry_loop loop(settings_.retry, "redis_cluster", failures_);
         std::optional<node_address> ask;
         bool replica_failed = false;
         std::uint64_t seen = generation_.load(std::memory_order_acquire);

@@ -20,6 +20,7 @@
 
 #include <hotstate/detail/redis/routing/slot_map.hpp>
 #include <hotstate/detail/coordinator/backoff.hpp>
+#include <hotstate/redis/node_settings.hpp>
 
 namespace hotstate::detail::redis::routing {
 
@@ -90,15 +91,8 @@ struct classified_error {
     return result;
 }
 
-/// Retry settings, as the configuration names them.
-struct retry_policy {
-    /// Retries after the first attempt before the operation fails.
-    unsigned max_retries = 10;
-    /// First backoff wait; each further wait doubles it.
-    std::chrono::milliseconds min_retry_wait{10};
-    /// Cap of the backoff wait.
-    std::chrono::milliseconds max_retry_wait{2000};
-};
+/// Retry settings: the configuration's own (redis/node_settings.hpp).
+using retry_policy = ::hotstate::redis::retry_policy;
 
 /// What to do after a failed attempt.
 struct retry_step {

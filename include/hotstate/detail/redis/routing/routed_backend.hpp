@@ -129,9 +129,6 @@ public:
     [[nodiscard]] const C& clock() const noexcept { return clock_; }
     /// The configuration it was built from.
     [[nodiscard]] const config_type& settings() const noexcept { return router_.settings(); }
-    /// The router: topology, node pools, refresh counters.
-    [[nodiscard]] Router& router() noexcept { return router_; }
-
     /// Learns the topology and PINGs every master: surfaces a wrong address or
     /// password at start-up instead of on the first real request.
     void ping() {
@@ -314,7 +311,16 @@ public:
         return state.finish();
     }
 
+protected:
+    /// The router: topology, node pools, refresh counters. The named backends
+    /// (backends::redis, redis_cluster, redis_sentinel) show what of it a user
+    /// may observe; layers built on the engine reach it through router_access.
+    [[nodiscard]] Router& router() noexcept { return router_; }
+    [[nodiscard]] const Router& router() const noexcept { return router_; }
+
 private:
+    friend struct router_access;
+
     /// Whether replies a router acts on throw reply_redirect.
     static constexpr bool redirects = Router::follows_redirects;
     static constexpr auto once = ::hotstate::redis::once;
@@ -458,6 +464,16 @@ private:
     C clock_;
     /// Set once a server answered "unknown command" to GETDEL (Redis < 6.2).
     std::atomic<bool> getdel_unknown_{false};
+};
+
+/// The router behind a routed backend, for the layers built on the engine
+/// (the job queue's engine runs its scripts through it); not part of a
+/// backend's public face.
+struct router_access {
+    template <class Router, Clock C>
+    [[nodiscard]] static Router& of(routed_backend<Router, C>& backend) noexcept {
+        return backend.router_;
+    }
 };
 
 }  // namespace hotstate::detail::redis::routing

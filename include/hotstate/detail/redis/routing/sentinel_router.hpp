@@ -124,7 +124,7 @@ public:
                 failure.what.kind = failure_kind::busy;
                 failure.kind = errc::connection;
             }
-            if (!loop) loop.emplace(settings_.retries(), "redis_sentinel", failures_);
+            if (!loop) loop.emplace(settings_.retry, "redis_sentinel", failures_);
             const retry_step step = loop->next(failure, [&] { return where_text(master); }, command);
             discover(seen);
             retry_loop::back_off(step);

@@ -28,7 +28,7 @@ inline constexpr std::array<std::uint16_t, 256> crc16_table = [] {
     return table;
 }();
 
-namespace slot_detail {
+namespace crc16_slicing {
 
 /// The state after feeding one byte `x` and then `zeros` zero bytes, from 0:
 /// CRC16 is linear over xor, so n bytes fold into n table lookups
@@ -54,15 +54,15 @@ constexpr std::uint32_t step4(std::uint32_t crc, std::uint8_t b0, std::uint8_t b
     return static_cast<std::uint32_t>(t3[(crc >> 8) ^ b0] ^ t2[(crc & 0xffu) ^ b1] ^ t1[b2] ^ crc16_table[b3]);
 }
 
-}  // namespace slot_detail
+}  // namespace crc16_slicing
 
 /// CRC16-XMODEM of `bytes`, the checksum Redis Cluster hashes keys with.
 [[nodiscard]] constexpr std::uint16_t crc16(std::string_view bytes) noexcept {
     std::uint32_t crc = 0;
     std::size_t i = 0;
     const auto at = [&](std::size_t k) { return static_cast<std::uint8_t>(bytes[k]); };
-    for (; i + 4 <= bytes.size(); i += 4) crc = slot_detail::step4(crc, at(i), at(i + 1), at(i + 2), at(i + 3));
-    for (; i < bytes.size(); ++i) crc = slot_detail::step1(crc, at(i));
+    for (; i + 4 <= bytes.size(); i += 4) crc = crc16_slicing::step4(crc, at(i), at(i + 1), at(i + 2), at(i + 3));
+    for (; i < bytes.size(); ++i) crc = crc16_slicing::step1(crc, at(i));
     return static_cast<std::uint16_t>(crc);
 }
 
@@ -90,13 +90,13 @@ constexpr std::uint32_t step4(std::uint32_t crc, std::uint8_t b0, std::uint8_t b
         const std::uint8_t b0 = at(i), b1 = at(i + 1), b2 = at(i + 2), b3 = at(i + 3);
         if ((b0 == '{') | (b1 == '{') | (b2 == '{') | (b3 == '{')) [[unlikely]]
             return static_cast<std::uint16_t>(crc16(hashed_part(key)) & mask);
-        crc = slot_detail::step4(crc, b0, b1, b2, b3);
+        crc = crc16_slicing::step4(crc, b0, b1, b2, b3);
     }
     for (; i < n; ++i) {
         const std::uint8_t b = at(i);
         if (b == '{') [[unlikely]]
             return static_cast<std::uint16_t>(crc16(hashed_part(key)) & mask);
-        crc = slot_detail::step1(crc, b);
+        crc = crc16_slicing::step1(crc, b);
     }
     return static_cast<std::uint16_t>(crc & mask);
 }

@@ -14,7 +14,7 @@
 
 namespace hotstate::detail::redis::routing {
 
-namespace slots_detail {
+namespace slots_entry {
 
 inline std::optional<node_address> node_of(const redisReply* entry, std::string_view fallback_host) {
     // [host, port, node-id, (metadata)...]
@@ -34,7 +34,7 @@ inline std::optional<node_address> node_of(const redisReply* entry, std::string_
     return address;
 }
 
-}  // namespace slots_detail
+}  // namespace slots_entry
 
 /// The slot ranges of a CLUSTER SLOTS reply; nullopt when the reply is not one.
 /// `queried_host` stands in for nodes announced without an endpoint.
@@ -51,14 +51,14 @@ inline std::optional<node_address> node_of(const redisReply* entry, std::string_
         if (first->type != REDIS_REPLY_INTEGER || last->type != REDIS_REPLY_INTEGER || first->integer < 0 ||
             last->integer < first->integer || last->integer >= slot_count)
             return std::nullopt;
-        auto master = slots_detail::node_of(item->element[2], queried_host);
+        auto master = slots_entry::node_of(item->element[2], queried_host);
         if (!master) return std::nullopt;
         slot_range range;
         range.first = static_cast<std::uint16_t>(first->integer);
         range.last = static_cast<std::uint16_t>(last->integer);
         range.master = std::move(*master);
         for (std::size_t r = 3; r < item->elements; ++r) {
-            auto replica = slots_detail::node_of(item->element[r], queried_host);
+            auto replica = slots_entry::node_of(item->element[r], queried_host);
             if (!replica) return std::nullopt;
             range.replicas.push_back(std::move(*replica));
         }
