@@ -1,10 +1,9 @@
 // The embedded backend's job queues: every queue of one backend under one
-// mutex, ordered sets per state, and a condition variable that wakes blocked
+// mutex, ordered sets per state, and a claim_signal that wakes blocked
 // claimers on enqueue. Times are the backend clock's milliseconds, passed in.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <limits>
 #include <functional>
@@ -18,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <hotstate/detail/queue/claim_signal.hpp>
 #include <hotstate/detail/queue/types.hpp>
 
 namespace hotstate::detail::queue {
@@ -49,9 +49,8 @@ public:
                     make_waiting(q, it->first, j);
                 }
             }
-            ++generation_;
         }
-        wake_.notify_all();
+        signal_.notify();
         return added;
     }
 
@@ -144,9 +143,8 @@ public:
                 --j.attempts;
                 make_waiting(q, key, j);
             });
-            ++generation_;
         }
-        wake_.notify_all();
+        signal_.notify();
         return result;
     }
 
@@ -194,9 +192,8 @@ public:
                 make_waiting(q, key, j);
                 ++moved;
             }
-            ++generation_;
         }
-        wake_.notify_all();
+        signal_.notify();
         return moved;
     }
 
@@ -211,25 +208,15 @@ public:
     }
 
     /// A number that changes whenever a job may have become claimable.
-    std::uint64_t generation() {
-        std::scoped_lock guard(mutex_);
-        return generation_;
-    }
+    std::uint64_t generation() const { return signal_.generation(); }
 
     /// Blocks until the generation moves past `seen` or `until` passes (any queue's change wakes it).
-    void wait(std::string_view, std::uint64_t seen, std::chrono::steady_clock::time_point until) {
-        std::unique_lock guard(mutex_);
-        wake_.wait_until(guard, until, [&] { return generation_ != seen; });
+    void wait(std::string_view, std::uint64_t seen, std::chrono::steady_clock::time_point until) const {
+        signal_.wait(seen, until);
     }
 
     /// Wakes every blocked claimer (a worker pool stopping).
-    void wake_all() {
-        {
-            std::scoped_lock guard(mutex_);
-            ++generation_;
-        }
-        wake_.notify_all();
-    }
+    void wake_all() { signal_.notify(); }
 
 private:
     enum class place : std::uint8_t { waiting, delayed, active, dead };
@@ -280,8 +267,7 @@ private:
     };
 
     std::mutex mutex_;
-    std::condition_variable wake_;
-    std::uint64_t generation_ = 0;
+    claim_signal signal_;
     std::unordered_map<std::string, state, transparent_hash, std::equal_to<>> queues_;
 };
 

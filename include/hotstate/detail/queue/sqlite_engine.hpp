@@ -8,7 +8,6 @@
 #include <sqlite3.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -17,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include <hotstate/detail/queue/claim_signal.hpp>
 #include <hotstate/detail/queue/types.hpp>
 #include <hotstate/error.hpp>
 
@@ -63,9 +63,8 @@ public:
                 added.push_back(sqlite3_changes(db_) == 1);
             }
             t.commit();
-            ++generation_;
         }
-        wake_.notify_all();
+        signal_.notify();
         return added;
     }
 
@@ -182,9 +181,8 @@ public:
             if (id) st.blob(2, *id);
             st.done();
             moved = static_cast<std::uint64_t>(sqlite3_changes(db_));
-            ++generation_;
         }
-        wake_.notify_all();
+        signal_.notify();
         return moved;
     }
 
@@ -195,23 +193,13 @@ public:
         return static_cast<std::uint64_t>(sqlite3_changes(db_));
     }
 
-    std::uint64_t generation() {
-        std::scoped_lock guard(mutex_);
-        return generation_;
+    std::uint64_t generation() const { return signal_.generation(); }
+
+    void wait(std::string_view, std::uint64_t seen, std::chrono::steady_clock::time_point until) const {
+        signal_.wait(seen, until);
     }
 
-    void wait(std::string_view, std::uint64_t seen, std::chrono::steady_clock::time_point until) {
-        std::unique_lock guard(mutex_);
-        wake_.wait_until(guard, until, [&] { return generation_ != seen; });
-    }
-
-    void wake_all() {
-        {
-            std::scoped_lock guard(mutex_);
-            ++generation_;
-        }
-        wake_.notify_all();
-    }
+    void wake_all() { signal_.notify(); }
 
 private:
     [[noreturn]] void fail_sql(std::string_view what) const {
@@ -309,8 +297,7 @@ private:
 
     sqlite3* db_ = nullptr;
     std::mutex mutex_;
-    std::condition_variable wake_;
-    std::uint64_t generation_ = 0;
+    claim_signal signal_;
 };
 
 }  // namespace hotstate::detail::queue
