@@ -26,18 +26,16 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 
-#include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/detail/nats/client.hpp>
+#include <hotstate/detail/nats/receiver.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/transport.hpp>
 #include <hotstate/transports/nats_settings.hpp>
@@ -91,25 +89,17 @@ public:
     /// Starts the receive thread; messages go to `sink.on_message` on that thread.
     template <class Sink>
     void start(Sink& sink) {
-        if (reader_.joinable()) throw error(errc::invalid_argument, "hotstate nats: started twice");
-        state_->stopping.store(false);
-        reader_ = std::thread([this, &sink] { receive_loop(sink); });
+        reader_.start(state_->receiver, "nats", [this, &sink] { receive_loop(sink); });
     }
 
     /// Stops the receive thread (within one poll interval, 50 ms) and joins it. Idempotent.
     void stop() {
-        if (!state_) return;
-        {
-            std::lock_guard lock(state_->wait_mutex);
-            state_->stopping.store(true);
-        }
-        state_->wake.notify_all();
-        if (reader_.joinable()) reader_.join();
+        if (state_) reader_.stop(state_->receiver);
     }
 
     /// Whether subscribed and connected now.
     [[nodiscard]] bool subscribed() const noexcept {
-        return state_->subscribed.load(std::memory_order_acquire) && state_->link.connected();
+        return state_->receiver.subscribed.load(std::memory_order_acquire) && state_->link.connected();
     }
 
     /// Waits until the server has processed everything published so far (a PING round trip).
@@ -122,14 +112,12 @@ public:
     }
 
     /// Why the receive side last failed; empty if it never did.
-    [[nodiscard]] std::string last_error() const {
-        std::lock_guard lock(state_->wait_mutex);
-        return state_->last_error;
-    }
+    [[nodiscard]] std::string last_error() const { return state_->receiver.last_error_text(); }
 
     /// A snapshot of the counters.
     [[nodiscard]] nats_stats stats() const noexcept {
-        return {state_->connections.load(), state_->connect_failures.load(), state_->disconnects.load(),
+        const auto& receiver = state_->receiver;
+        return {receiver.connections.load(), receiver.connect_failures.load(), receiver.disconnects.load(),
                 state_->dropped.load(), state_->link.async_errors(), state_->link.buffered()};
     }
 
@@ -143,47 +131,24 @@ private:
         detail::nats::client link;
         nats_options options;
         std::chrono::milliseconds reconnect_wait;
-        mutable std::mutex wait_mutex;
-        std::condition_variable wake;
-        std::atomic<bool> stopping{false};
-        std::atomic<bool> subscribed{false};
-        std::string last_error;
-        std::atomic<std::uint64_t> connections{0}, connect_failures{0}, disconnects{0}, dropped{0};
+        detail::nats::receive_state receiver;
+        std::atomic<std::uint64_t> dropped{0};
     };
-
-    struct subscription_deleter {
-        void operator()(natsSubscription* sub) const noexcept {
-            natsSubscription_Unsubscribe(sub);
-            natsSubscription_Destroy(sub);
-        }
-    };
-
-    bool wait(std::chrono::milliseconds span) {
-        std::unique_lock lock(state_->wait_mutex);
-        return !state_->wake.wait_for(lock, span, [&] { return state_->stopping.load(); });
-    }
-
-    void remember(const error& problem) {
-        std::lock_guard lock(state_->wait_mutex);
-        state_->last_error = problem.message();
-    }
 
     template <class Sink>
     void receive_loop(Sink& sink) {
-        using clock = std::chrono::steady_clock;
         shared& state = *state_;
-        detail::link_monitor monitor;
-        std::unique_ptr<natsSubscription, subscription_deleter> sub;
-        // first connection and subscription: ours to retry; afterwards the client reconnects
-        while (!sub && !state.stopping.load()) {
-            try {
+        const detail::nats::receive_setup setup{"nats", state.reconnect_wait, state.options.subject, true};
+        detail::nats::receive_loop(
+            state.receiver, state.link, setup, sink,
+            [&] {
                 state.link.connect();
                 natsSubscription* raw = nullptr;
                 natsStatus status = natsConnection_SubscribeSync(&raw, state.link.connection(), state.options.subject.c_str());
                 if (status != NATS_OK)
                     throw detail::nats::status_error(status, "subscribe to '" + state.options.subject + "'",
                                                      state.link.servers());
-                sub.reset(raw);
+                detail::nats::subscription sub(raw);
                 status = natsSubscription_SetPendingLimits(raw, state.options.max_pending_messages,
                                                            state.options.max_pending_bytes);
                 if (status != NATS_OK)
@@ -191,51 +156,21 @@ private:
                 // the server has the subscription once this round trip returns: no message is missed after start
                 status = natsConnection_FlushTimeout(state.link.connection(), 5000);
                 if (status != NATS_OK) throw detail::nats::status_error(status, "subscribe", state.link.servers());
-                state.subscribed.store(true, std::memory_order_release);
-                state.connections.fetch_add(1, std::memory_order_relaxed);
-                sink.on_connection(monitor.up(clock::now()));
-            } catch (const std::exception& caught) {
-                sub.reset();
-                const error problem = detail::as_error(caught, "hotstate nats");
-                state.connect_failures.fetch_add(1, std::memory_order_relaxed);
-                remember(problem);
-                if (auto event = monitor.down(problem, false, clock::now())) sink.on_connection(*event);
-                if (!wait(state.reconnect_wait)) break;
-            }
-        }
-        while (sub && !state.stopping.load(std::memory_order_relaxed)) {
-            natsMsg* msg = nullptr;
-            const natsStatus status = natsSubscription_NextMsg(&msg, sub.get(), 50);
-            if (status == NATS_OK) {
+                return sub;
+            },
+            [&](natsMsg* msg) {
                 sink.on_message(std::string_view(natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))));
-                natsMsg_Destroy(msg);
-            } else if (status == NATS_SLOW_CONSUMER) {
+            },
+            [&](natsSubscription* sub) {
                 int64_t dropped = 0;
-                if (natsSubscription_GetDropped(sub.get(), &dropped) == NATS_OK)
+                if (natsSubscription_GetDropped(sub, &dropped) == NATS_OK)
                     state.dropped.store(static_cast<std::uint64_t>(dropped), std::memory_order_relaxed);
-            } else if (status != NATS_TIMEOUT) {
-                // closed for good (the client gave up): report, then wait for stop
-                const error problem = detail::nats::status_error(status, "receive", state.link.servers());
-                remember(problem);
-                if (auto event = monitor.down(problem, true, clock::now())) sink.on_connection(*event);
-                wait(std::chrono::hours{24 * 365});
-                break;
-            }
-            for (const auto& event : state.link.take_events()) {
-                if (event.what == detail::nats::link_event::kind::lost)
-                    state.disconnects.fetch_add(1, std::memory_order_relaxed);
-                if (event.what == detail::nats::link_event::kind::back)
-                    state.connections.fetch_add(1, std::memory_order_relaxed);
-                if (auto problem = detail::nats::report_event(event, monitor, sink, state.link.servers(),
-                                                              state.options.subject, true))
-                    remember(*problem);
-            }
-        }
-        state.subscribed.store(false, std::memory_order_release);
+            },
+            [] {});
     }
 
     std::unique_ptr<shared> state_;
-    std::thread reader_;
+    detail::nats::receive_thread reader_;
 };
 
 static_assert(Transport<nats>);

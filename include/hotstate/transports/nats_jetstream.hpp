@@ -67,13 +67,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/detail/coordinator/wire.hpp>
 #include <hotstate/detail/nats/client.hpp>
+#include <hotstate/detail/nats/receiver.hpp>
 #include <hotstate/detail/wire.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/transport.hpp>
@@ -219,9 +219,7 @@ public:
     /// Starts the receive thread; messages go to `sink.on_message` on that thread.
     template <class Sink>
     void start(Sink& sink) {
-        if (reader_.joinable()) throw error(errc::invalid_argument, "hotstate nats_jetstream: started twice");
-        state_->stopping.store(false);
-        reader_ = std::thread([this, &sink] { receive_loop(sink); });
+        reader_.start(state_->receiver, "nats_jetstream", [this, &sink] { receive_loop(sink); });
     }
 
     /// Stops the receive thread (within one poll interval, 50 ms) and joins it. The
@@ -230,12 +228,7 @@ public:
     /// again) first, up to publish_timeout: a clean stop loses nothing that was sent.
     void stop() {
         if (!state_) return;
-        {
-            std::lock_guard lock(state_->wait_mutex);
-            state_->stopping.store(true);
-        }
-        state_->wake.notify_all();
-        if (reader_.joinable()) reader_.join();
+        reader_.stop(state_->receiver);
         if (state_->ready.load(std::memory_order_acquire)) {
             std::lock_guard sending(state_->send_mutex);
             try {
@@ -248,19 +241,16 @@ public:
 
     /// Whether the consumer is bound and the connection up.
     [[nodiscard]] bool subscribed() const noexcept {
-        return state_->subscribed.load(std::memory_order_acquire) && state_->link.connected();
+        return state_->receiver.subscribed.load(std::memory_order_acquire) && state_->link.connected();
     }
 
     /// Why the receive side last failed; empty if it never did.
-    [[nodiscard]] std::string last_error() const {
-        std::lock_guard lock(state_->wait_mutex);
-        return state_->last_error;
-    }
+    [[nodiscard]] std::string last_error() const { return state_->receiver.last_error_text(); }
 
     /// A snapshot of the counters.
     [[nodiscard]] nats_jetstream_stats stats() const noexcept {
         const shared& s = *state_;
-        return {s.connections.load(),       s.connect_failures.load(),  s.disconnects.load(),
+        return {s.receiver.connections.load(), s.receiver.connect_failures.load(), s.receiver.disconnects.load(),
                 s.delivered.load(),         s.redelivered.load(),       s.duplicates_stored.load(),
                 s.retention_reports.load(), s.ack_failures.load(),      s.publish_failures.load(),
                 s.republished.load()};
@@ -272,14 +262,6 @@ public:
 private:
     struct js_deleter {
         void operator()(jsCtx* js) const noexcept { jsCtx_Destroy(js); }
-    };
-    struct subscription_deleter {
-        // the subscription is bound to a consumer made explicitly (bind()): unsubscribing
-        // ends this node's interest, the consumer and its position stay on the server
-        void operator()(natsSubscription* sub) const noexcept {
-            natsSubscription_Unsubscribe(sub);
-            natsSubscription_Destroy(sub);
-        }
     };
 
     /// A publish to send again: its bytes, id and place in its publisher's order.
@@ -311,11 +293,7 @@ private:
         std::mutex ready_mutex;
         std::unique_ptr<jsCtx, js_deleter> js;
         std::atomic<bool> ready{false};  // connected, context made, stream exists
-        mutable std::mutex wait_mutex;
-        std::condition_variable wake;
-        std::atomic<bool> stopping{false};
-        std::atomic<bool> subscribed{false};
-        std::string last_error;
+        detail::nats::receive_state receiver;
         std::mutex send_mutex;  // send(), flush(), stop() and the receive thread's resends: one at a time
         std::mutex failed_mutex;
         std::vector<failed_publish> failed;                 // guarded by failed_mutex
@@ -331,7 +309,7 @@ private:
         std::mutex room_mutex;
         std::condition_variable room;  // an answer came: outstanding went down
         std::atomic<std::uint64_t> seen_disconnects_hint{0};  // its copy for the receive thread's check
-        std::atomic<std::uint64_t> connections{0}, connect_failures{0}, disconnects{0}, delivered{0}, redelivered{0},
+        std::atomic<std::uint64_t> delivered{0}, redelivered{0},
             duplicates_stored{0}, retention_reports{0}, ack_failures{0}, publish_failures{0}, republished{0};
     };
 
@@ -598,15 +576,7 @@ private:
         state.ready.store(true, std::memory_order_release);
     }
 
-    bool wait(std::chrono::milliseconds span) {
-        std::unique_lock lock(state_->wait_mutex);
-        return !state_->wake.wait_for(lock, span, [&] { return state_->stopping.load(); });
-    }
-
-    void remember(const error& problem) {
-        std::lock_guard lock(state_->wait_mutex);
-        state_->last_error = problem.message();
-    }
+    void remember(const error& problem) { state_->receiver.remember(problem); }
 
     /// Makes sure this node's durable consumer exists, creating it explicitly (js_AddConsumer,
     /// with the options' ack wait, pending bound and start policy) when it does not, then
@@ -673,54 +643,26 @@ private:
 
     template <class Sink>
     void receive_loop(Sink& sink) {
-        using clock = std::chrono::steady_clock;
         shared& state = *state_;
-        detail::link_monitor monitor;
-        std::unique_ptr<natsSubscription, subscription_deleter> sub;
         std::uint64_t last_stream_sequence = 0;  // the last message handled (or acknowledged before a restart)
-        while (!sub && !state.stopping.load()) {
-            try {
+        const detail::nats::receive_setup setup{"nats_jetstream", state.reconnect_wait, state.options.subject, false};
+        detail::nats::receive_loop(
+            state.receiver, state.link, setup, sink,
+            [&] {
                 ensure_ready();
-                sub.reset(bind(last_stream_sequence));
-                state.subscribed.store(true, std::memory_order_release);
-                state.connections.fetch_add(1, std::memory_order_relaxed);
-                sink.on_connection(monitor.up(clock::now()));
-            } catch (const std::exception& caught) {
-                const error problem = detail::as_error(caught, "hotstate nats_jetstream");
-                state.connect_failures.fetch_add(1, std::memory_order_relaxed);
-                remember(problem);
-                if (auto event = monitor.down(problem, false, clock::now())) sink.on_connection(*event);
-                if (!wait(state.reconnect_wait)) break;
-            }
-        }
-        while (sub && !state.stopping.load(std::memory_order_relaxed)) {
-            natsMsg* msg = nullptr;
-            const natsStatus status = natsSubscription_NextMsg(&msg, sub.get(), 50);
-            if (status == NATS_OK) {
-                handle(msg, last_stream_sequence, sink);
-                natsMsg_Destroy(msg);
-            } else if (status != NATS_TIMEOUT && status != NATS_SLOW_CONSUMER) {
-                const error problem = detail::nats::status_error(status, "receive", state.link.servers());
-                remember(problem);
-                if (auto event = monitor.down(problem, true, clock::now())) sink.on_connection(*event);
-                wait(std::chrono::hours{24 * 365});
-                break;
-            }
-            for (const auto& event : state.link.take_events()) {
-                if (event.what == detail::nats::link_event::kind::lost)
-                    state.disconnects.fetch_add(1, std::memory_order_relaxed);
-                if (event.what == detail::nats::link_event::kind::back)
-                    state.connections.fetch_add(1, std::memory_order_relaxed);
-                if (auto problem = detail::nats::report_event(event, monitor, sink, state.link.servers(),
-                                                              state.options.subject, false))
-                    remember(*problem);
-            }
-            if (state.failed_pending.load(std::memory_order_relaxed) || state.recovered.load(std::memory_order_relaxed) ||
-                state.link.disconnect_count() != state.seen_disconnects_hint.load(std::memory_order_relaxed))
-                [[unlikely]]
-                tend_publishes(sink);
-        }
-        state.subscribed.store(false, std::memory_order_release);
+                // bound to a consumer made explicitly (bind()): unsubscribing ends this
+                // node's interest, the consumer and its position stay on the server
+                return detail::nats::subscription(bind(last_stream_sequence));
+            },
+            [&](natsMsg* msg) { handle(msg, last_stream_sequence, sink); },
+            [](natsSubscription*) {},  // JetStream redelivers what it could not deliver
+            [&] {
+                if (state.failed_pending.load(std::memory_order_relaxed) ||
+                    state.recovered.load(std::memory_order_relaxed) ||
+                    state.link.disconnect_count() != state.seen_disconnects_hint.load(std::memory_order_relaxed))
+                    [[unlikely]]
+                    tend_publishes(sink);
+            });
     }
 
     template <class Sink>
@@ -754,7 +696,7 @@ private:
     }
 
     std::unique_ptr<shared> state_;
-    std::thread reader_;
+    detail::nats::receive_thread reader_;
 };
 
 static_assert(Transport<nats_jetstream>);
