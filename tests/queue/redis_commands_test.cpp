@@ -98,10 +98,10 @@ TEST_CASE("queue commands: request bytes and the EVAL fallback", "[queue][comman
                                                     {"7", "2", "0", "a", "pa", "b", "pb"}));
 
     CHECK(bytes_of(qc::claim(k, "me", 5, 30000, 3)) ==
-          script_request("EVALSHA", hotstate::detail::queue::redis_claim.sha_view(), {"5", "me", "30000", "3"}));
+          script_request("EVALSHA", hotstate::detail::queue::redis_claim.sha_view(), {"5", "me", "30005", "3"}));
     CHECK(bytes_of(qc::ack_claim(k, "j", "me", "next", 5, 100, 2)) ==
           script_request("EVALSHA", hotstate::detail::queue::redis_ack_claim.sha_view(),
-                         {"j", "me", "5", "next", "100", "2"}));
+                         {"j", "me", "5", "next", "105", "2"}));
     CHECK(bytes_of(qc::fail(k, "j", "me", "HTTP 503", std::nullopt)) ==
           script_request("EVALSHA", hotstate::detail::queue::redis_fail.sha_view(), {"j", "me", "HTTP 503", ""}));
     CHECK(bytes_of(qc::fail(k, "j", "me", "HTTP 503", 9000)) ==

@@ -226,8 +226,8 @@ struct claim : queue_script<claim> {
         : keys(&k), owner(who), now_ms(now), lease_ms(lease), max_attempts(max) {}
     template <class G>
     decltype(auto) with_script_args(G&& g) const {
-        const int_arg now(now_ms), lease(lease_ms), max(max_attempts);
-        return g(now.view(), owner, lease.view(), max.view());
+        const int_arg now(now_ms), lease_end(now_ms + lease_ms), max(max_attempts);
+        return g(now.view(), owner, lease_end.view(), max.view());
     }
     [[nodiscard]] result_type interpret(reply_view r, reply_context where) const { return claim_of(where, name, r); }
 };
@@ -252,8 +252,8 @@ struct ack_claim : queue_script<ack_claim> {
         : keys(&k), id(job), owner(who), next_owner(next), now_ms(now), lease_ms(lease), max_attempts(max) {}
     template <class G>
     decltype(auto) with_script_args(G&& g) const {
-        const int_arg now(now_ms), lease(lease_ms), max(max_attempts);
-        return g(id, owner, now.view(), next_owner, lease.view(), max.view());
+        const int_arg now(now_ms), lease_end(now_ms + lease_ms), max(max_attempts);
+        return g(id, owner, now.view(), next_owner, lease_end.view(), max.view());
     }
     [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
         if (!r.is_array() || r.size() != 2) [[unlikely]]
