@@ -178,7 +178,7 @@ end
 local function claim(now_s, owner, lease_text, max_s, t_hint, w_hint)
   local now = tonumber(now_s)
   local t = tonumber(t_hint)
-  local hints = {}
+  local hints  -- hint fields and values to write, made only when one changes
   if not t or now >= t then
     local due_at = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now_s, 'WITHSCORES', 'LIMIT', 0, 100)
     if #due_at > 0 then
@@ -205,35 +205,44 @@ local function claim(now_s, owner, lease_text, max_s, t_hint, w_hint)
     end
     -- no score in D or A is below the lower of their first ones (2^53: both empty)
     t = math.min(first_score(KEYS[2]) or 9007199254740992, first_score(KEYS[3]) or 9007199254740992)
-    hints[#hints + 1] = 'T'; hints[#hints + 1] = string.format('%.0f', t)
+    hints = {'T', string.format('%.0f', t)}
   end
-  local top = {}
+  local top  -- the first of W with its score, when W was looked at and is not empty
   if w_hint ~= '0' then
     top = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-    if #top == 0 then hints[#hints + 1] = 'W'; hints[#hints + 1] = '0' end
+    if #top == 0 then
+      top = nil
+      hints = hints or {}
+      hints[#hints + 1] = 'W'; hints[#hints + 1] = '0'
+    end
   end
   local id
-  if #top > 0 and tonumber(top[2]) < 0 then
+  if top and tonumber(top[2]) < 0 then
     id = top[1]
     redis.call('ZREM', KEYS[1], id)
   else
     id = redis.call('LPOP', KEYS[8])
     if not id then
-      if #top == 0 then
-        if #hints > 0 then redis.call('HSET', KEYS[7], unpack(hints)) end
+      if not top then
+        if hints then redis.call('HSET', KEYS[7], unpack(hints)) end
         return false
       end
       id = top[1]
       redis.call('ZREM', KEYS[1], id)
     end
   end
-  local job = redis.call('HMGET', KEYS[7], 'p' .. id, 'n' .. id)
-  local n = (tonumber(job[2]) or 0) + 1
-  local lease_end = tonumber(lease_text)
-  if lease_end < t then hints[#hints + 1] = 'T'; hints[#hints + 1] = lease_text end
-  redis.call('HSET', KEYS[7], 'o' .. id, owner, 'n' .. id, n, unpack(hints))
+  local n = redis.call('HINCRBY', KEYS[7], 'n' .. id, 1)
+  if tonumber(lease_text) < t then
+    hints = hints or {}
+    hints[#hints + 1] = 'T'; hints[#hints + 1] = lease_text
+  end
+  if hints then
+    redis.call('HSET', KEYS[7], 'o' .. id, owner, unpack(hints))
+  else
+    redis.call('HSET', KEYS[7], 'o' .. id, owner)
+  end
   redis.call('ZADD', KEYS[3], lease_text, id)
-  return {id, job[1], n, lease_text}
+  return {id, redis.call('HGET', KEYS[7], 'p' .. id), n, lease_text}
 end
 )lua";
 
