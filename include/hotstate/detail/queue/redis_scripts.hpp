@@ -28,13 +28,16 @@
 // costs several times a list push and the common job has priority 0 and no
 // delay, so it costs one HSETNX (payload and deduplication in one command) and
 // one RPUSH; a claim pops the list unless a job of higher priority waits in W.
-// One hash for every field of every job makes an ack one HDEL and a lease one
-// HSET, and a bulk enqueue two variadic commands whatever its size. The hints
+// One hash for every field of every job makes an ack one HDEL, and a bulk
+// enqueue two variadic commands whatever its size. Numbers cross into
+// redis.call as strings (the client sends the lease end; attempts count with
+// HINCRBY): a Lua number argument costs the server a float formatting. The hints
 // spare a claim its look at D, A and W when nothing there can be due: T is
 // lowered (or set to the lowest time) by every script that adds to D or A,
 // and W is cleared by every script that adds to W, so a hint is never wrong in
 // the direction that would skip a due job; a claim that looks refreshes them.
-// The hot worker step (ack then claim a priority-0 job) is seven calls.
+// The hot worker step (ack then claim a priority-0 job) is eight calls:
+// HMGET (owner, hints), ZREM, HDEL; LPOP, HINCRBY, HSET, ZADD, HGET.
 //
 // This layout (upper-case letters) replaced one with a hash per field (lower
 // case letters, 12 keys): jobs stored by that one are not migrated; they stay
