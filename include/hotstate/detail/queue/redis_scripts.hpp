@@ -118,71 +118,77 @@ local lowest_time = '-9007199254740992'
 // waiting job: {id, payload, attempt, lease end} or false. The hints are the
 // values of fields T and W of the job hash, read by the caller.
 inline constexpr char lua_claim[] = R"lua(
-local function score_is_zero_priority(score)
-  local v = tonumber(score)
-  return v >= 0 and v < 1099511627776
-end
-local function fields(letter, ids)
-  local out = {}
-  for i, id in ipairs(ids) do out[i] = letter .. id end
-  return out
-end
--- puts `ids` back in line: at the front of their priority (front true: a
--- lease that ran out, a release), or at the back with a new sequence (front
--- false: due, requeued), in the order of `order` (due times; nil: as listed),
--- then of their sequence; true when it added to W (and cleared hint W)
-local function back_in_line(ids, front, order)
-  if #ids == 0 then return false end
-  local scores = redis.call('HMGET', KEYS[7], unpack(fields('k', ids)))
-  local scored = false
-  if front then
-    for i = #ids, 1, -1 do
-      if scores[i] and not score_is_zero_priority(scores[i]) then
-        redis.call('ZADD', KEYS[1], scores[i], ids[i])
-        scored = true
-      else
-        redis.call('LPUSH', KEYS[8], ids[i])
-      end
-    end
-  else
-    local entries = {}
-    for i = 1, #ids do
-      entries[i] = {at = order and tonumber(order[i]) or i, seq = tonumber(scores[i]) or 0, i = i, id = ids[i],
-                    score = scores[i]}
-    end
-    table.sort(entries, function(x, y)
-      if x.at ~= y.at then return x.at < y.at end
-      if x.seq ~= y.seq then return x.seq < y.seq end
-      return x.i < y.i
-    end)
-    local line = {}
-    for _, e in ipairs(entries) do
-      if e.score and not score_is_zero_priority(e.score) then
-        local priority = -math.floor(e.seq / 1099511627776)
-        local score = string.format('%.0f', -priority * 1099511627776 + redis.call('INCR', KEYS[5]))
-        redis.call('HSET', KEYS[7], 'k' .. e.id, score)
-        redis.call('ZADD', KEYS[1], score, e.id)
-        scored = true
-      else
-        line[#line + 1] = e.id
-      end
-    end
-    if #line > 0 then redis.call('RPUSH', KEYS[8], unpack(line)) end
+-- the functions that put jobs back in line, made only by the scripts and the
+-- claims that need them (a Lua closure costs the server as much as a short command)
+local function line_helpers()
+  local function score_is_zero_priority(score)
+    local v = tonumber(score)
+    return v >= 0 and v < 1099511627776
   end
-  if scored then redis.call('HDEL', KEYS[7], 'W') end
-  return scored
-end
--- the lowest score of sorted set `key`, or nil
-local function first_score(key)
-  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
-  if #first == 0 then return nil end
-  return tonumber(first[2])
+  local function fields(letter, ids)
+    local out = {}
+    for i, id in ipairs(ids) do out[i] = letter .. id end
+    return out
+  end
+  -- puts `ids` back in line: at the front of their priority (front true: a
+  -- lease that ran out, a release), or at the back with a new sequence (front
+  -- false: due, requeued), in the order of `order` (due times; nil: as listed),
+  -- then of their sequence; true when it added to W (and cleared hint W)
+  local function back_in_line(ids, front, order)
+    if #ids == 0 then return false end
+    local scores = redis.call('HMGET', KEYS[7], unpack(fields('k', ids)))
+    local scored = false
+    if front then
+      for i = #ids, 1, -1 do
+        if scores[i] and not score_is_zero_priority(scores[i]) then
+          redis.call('ZADD', KEYS[1], scores[i], ids[i])
+          scored = true
+        else
+          redis.call('LPUSH', KEYS[8], ids[i])
+        end
+      end
+    else
+      local entries = {}
+      for i = 1, #ids do
+        entries[i] = {at = order and tonumber(order[i]) or i, seq = tonumber(scores[i]) or 0, i = i, id = ids[i],
+                      score = scores[i]}
+      end
+      table.sort(entries, function(x, y)
+        if x.at ~= y.at then return x.at < y.at end
+        if x.seq ~= y.seq then return x.seq < y.seq end
+        return x.i < y.i
+      end)
+      local line = {}
+      for _, e in ipairs(entries) do
+        if e.score and not score_is_zero_priority(e.score) then
+          local priority = -math.floor(e.seq / 1099511627776)
+          local score = string.format('%.0f', -priority * 1099511627776 + redis.call('INCR', KEYS[5]))
+          redis.call('HSET', KEYS[7], 'k' .. e.id, score)
+          redis.call('ZADD', KEYS[1], score, e.id)
+          scored = true
+        else
+          line[#line + 1] = e.id
+        end
+      end
+      if #line > 0 then redis.call('RPUSH', KEYS[8], unpack(line)) end
+    end
+    if scored then redis.call('HDEL', KEYS[7], 'W') end
+    return scored
+  end
+  -- the lowest score of sorted set `key`, or nil
+  local function first_score(key)
+    local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    if #first == 0 then return nil end
+    return tonumber(first[2])
+  end
+  return fields, back_in_line, first_score
 end
 local function claim(now_s, owner, lease_text, max_s, t_hint, w_hint)
   local now = tonumber(now_s)
   local t = tonumber(t_hint)
   local hints  -- hint fields and values to write, made only when one changes
   if not t or now >= t then
+    local fields, back_in_line, first_score = line_helpers()
     local due_at = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now_s, 'WITHSCORES', 'LIMIT', 0, 100)
     if #due_at > 0 then
       local due, times = {}, {}
@@ -411,6 +417,7 @@ if c ~= 0 then return c end
 redis.call('ZREM', KEYS[3], id)
 redis.call('HDEL', KEYS[7], 'o' .. id)
 redis.call('HINCRBY', KEYS[7], 'n' .. id, -1)
+local _, back_in_line = line_helpers()
 back_in_line({id}, true)
 wake(1)
 return 0
@@ -455,6 +462,7 @@ if ARGV[1] == '' then ids = redis.call('ZRANGE', KEYS[4], 0, -1)
 elseif redis.call('ZSCORE', KEYS[4], ARGV[1]) then ids = {ARGV[1]}
 else return 0 end
 if #ids == 0 then return 0 end
+local fields, back_in_line = line_helpers()
 for i = 1, #ids, 100 do
   local part = {unpack(ids, i, math.min(i + 99, #ids))}
   redis.call('ZREM', KEYS[4], unpack(part))
