@@ -1,5 +1,5 @@
 // The Redis queue's operations as command values, without a server: each
-// command's request bytes (EVALSHA with the queue's twelve keys, EVAL as the
+// command's request bytes (EVALSHA with the queue's eight keys, EVAL as the
 // NOSCRIPT fallback) and its reading of every reply shape (value, nil, error,
 // redirect, wrong shape), the replies parsed by hiredis's redisReader.
 #include <catch2/catch.hpp>
@@ -42,9 +42,8 @@ const std::string base = "{Q}";  // an encoded, hash-tagged queue key
 
 /// The fixed head of every queue script request, then `argv`.
 std::string script_request(std::string_view verb, std::string_view body, std::vector<std::string_view> argv) {
-    std::vector<std::string_view> all{verb, body, "12"};
-    static const std::vector<std::string> keys{"{Q}w", "{Q}d", "{Q}a", "{Q}x", "{Q}q", "{Q}s",
-                                               "{Q}p", "{Q}k", "{Q}o", "{Q}n", "{Q}e", "{Q}l"};
+    std::vector<std::string_view> all{verb, body, "8"};
+    static const std::vector<std::string> keys{"{Q}W", "{Q}D", "{Q}A", "{Q}X", "{Q}Q", "{Q}S", "{Q}J", "{Q}L"};
     for (const auto& k : keys) all.push_back(k);
     all.insert(all.end(), argv.begin(), argv.end());
     return resp(all);
@@ -75,11 +74,11 @@ void check_errors(const C& command, std::string_view wrong_shape) {
 
 TEST_CASE("queue commands: keys share the queue's hash tag, one buffer", "[queue][commands][unit]") {
     const qc::queue_keys k(base);
-    CHECK(k[0] == "{Q}w");
-    CHECK(k[10] == "{Q}e");
-    CHECK(k[11] == "{Q}l");
-    CHECK(k.route() == "{Q}w");
-    CHECK(k.wake_list() == "{Q}s");
+    CHECK(k[0] == "{Q}W");
+    CHECK(k[6] == "{Q}J");
+    CHECK(k[7] == "{Q}L");
+    CHECK(k.route() == "{Q}W");
+    CHECK(k.wake_list() == "{Q}S");
 }
 
 TEST_CASE("queue commands: request bytes and the EVAL fallback", "[queue][commands][unit]") {
@@ -99,10 +98,10 @@ TEST_CASE("queue commands: request bytes and the EVAL fallback", "[queue][comman
                                                     {"7", "2", "0", "a", "pa", "b", "pb"}));
 
     CHECK(bytes_of(qc::claim(k, "me", 5, 30000, 3)) ==
-          script_request("EVALSHA", hotstate::detail::queue::redis_claim.sha_view(), {"5", "me", "30000", "3"}));
+          script_request("EVALSHA", hotstate::detail::queue::redis_claim.sha_view(), {"5", "me", "30005", "3"}));
     CHECK(bytes_of(qc::ack_claim(k, "j", "me", "next", 5, 100, 2)) ==
           script_request("EVALSHA", hotstate::detail::queue::redis_ack_claim.sha_view(),
-                         {"j", "me", "5", "next", "100", "2"}));
+                         {"j", "me", "5", "next", "105", "2"}));
     CHECK(bytes_of(qc::fail(k, "j", "me", "HTTP 503", std::nullopt)) ==
           script_request("EVALSHA", hotstate::detail::queue::redis_fail.sha_view(), {"j", "me", "HTTP 503", ""}));
     CHECK(bytes_of(qc::fail(k, "j", "me", "HTTP 503", 9000)) ==
@@ -113,7 +112,7 @@ TEST_CASE("queue commands: request bytes and the EVAL fallback", "[queue][comman
           script_request("EVALSHA", hotstate::detail::queue::redis_requeue_dead.sha_view(), {""}));
     CHECK(bytes_of(qc::purge(k)) == script_request("EVALSHA", hotstate::detail::queue::redis_purge.sha_view(), {}));
     CHECK(bytes_of(qc::wait_replicas(1, 500)) == resp({"WAIT", "1", "500"}));
-    CHECK(bytes_of(qc::wait_wake(k.wake_list(), "0.250")) == resp({"BLPOP", "{Q}s", "0.250"}));
+    CHECK(bytes_of(qc::wait_wake(k.wake_list(), "0.250")) == resp({"BLPOP", "{Q}S", "0.250"}));
 }
 
 TEST_CASE("queue commands: the at-most-once tags", "[queue][commands][unit]") {

@@ -5,7 +5,7 @@
 // NOSCRIPT, redirects thrown for the router) and tests check both sides
 // without a server (tests/queue/redis_commands_test.cpp).
 //
-// Every script command sends the queue's twelve keys (queue_keys, in the
+// Every script command sends the queue's eight keys (queue_keys, in the
 // order redis_scripts.hpp lists) and its ARGV. `idempotent` is the effect tag
 // the router honours after a lost reply: only enqueues (a second run adds
 // nothing while the jobs exist), counts and dead (reads) and WAIT are re-sent.
@@ -39,9 +39,9 @@ using ::hotstate::redis::int_arg;
 class queue_keys {
 public:
     /// How many keys every queue script gets.
-    static constexpr std::size_t count = 12;
+    static constexpr std::size_t count = 8;
     /// The letters, in KEYS order (see redis_scripts.hpp).
-    static constexpr std::string_view letters = "wdaxqspkonel";
+    static constexpr std::string_view letters = "WDAXQSJL";
 
     explicit queue_keys(std::string_view base) : base_size_(base.size()) {
         buffer_.reserve((base.size() + 1) * count);
@@ -65,14 +65,15 @@ private:
 };
 
 /// The fixed part of every queue script request: the command, the SHA-1 or
-/// the text, "12" and the keys, then `argv`.
+/// the text, "8" and the keys, then `argv`.
 template <class F, class... Args>
 decltype(auto) with_script(F&& f, bool by_text, const detail::redis::script& code, const queue_keys& k,
                            const Args&... argv) {
     const std::string_view verb = by_text ? std::string_view("EVAL") : std::string_view("EVALSHA");
     const std::string_view body = by_text ? code.text : code.sha_view();
-    return rc::pass_args(f, verb, body, std::string_view("12"), k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8],
-                         k[9], k[10], k[11], std::string_view(argv)...);
+    static_assert(queue_keys::count == 8);
+    return rc::pass_args(f, verb, body, std::string_view("8"), k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7],
+                         std::string_view(argv)...);
 }
 
 /// The shared body of the queue scripts: EVALSHA, with EVAL as the fallback on
@@ -199,7 +200,7 @@ private:
         };
         add(by_text ? std::string_view("EVAL") : std::string_view("EVALSHA"));
         add(by_text ? code.text : code.sha_view());
-        add("12");
+        add("8");
         for (std::size_t i = 0; i < queue_keys::count; ++i) add((*keys)[i]);
         add(now.view());
         add(prio.view());
@@ -225,8 +226,8 @@ struct claim : queue_script<claim> {
         : keys(&k), owner(who), now_ms(now), lease_ms(lease), max_attempts(max) {}
     template <class G>
     decltype(auto) with_script_args(G&& g) const {
-        const int_arg now(now_ms), lease(lease_ms), max(max_attempts);
-        return g(now.view(), owner, lease.view(), max.view());
+        const int_arg now(now_ms), lease_end(now_ms + lease_ms), max(max_attempts);
+        return g(now.view(), owner, lease_end.view(), max.view());
     }
     [[nodiscard]] result_type interpret(reply_view r, reply_context where) const { return claim_of(where, name, r); }
 };
@@ -251,8 +252,8 @@ struct ack_claim : queue_script<ack_claim> {
         : keys(&k), id(job), owner(who), next_owner(next), now_ms(now), lease_ms(lease), max_attempts(max) {}
     template <class G>
     decltype(auto) with_script_args(G&& g) const {
-        const int_arg now(now_ms), lease(lease_ms), max(max_attempts);
-        return g(id, owner, now.view(), next_owner, lease.view(), max.view());
+        const int_arg now(now_ms), lease_end(now_ms + lease_ms), max(max_attempts);
+        return g(id, owner, now.view(), next_owner, lease_end.view(), max.view());
     }
     [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
         if (!r.is_array() || r.size() != 2) [[unlikely]]

@@ -2,28 +2,46 @@
 //
 // Every key of a queue starts with the queue's hash-tagged base, `{<id>}`, so
 // all of them live in one Cluster slot; different queues (different ids)
-// spread over slots. Every script gets the same twelve keys, all in KEYS (no
+// spread over slots. Every script gets the same eight keys, all in KEYS (no
 // key is built inside a script, so every script is valid on a Cluster):
 //
-//   KEYS[1]  B w  sorted set of waiting ids of priority != 0, score -priority * 2^40 + sequence
-//   KEYS[2]  B d  sorted set of delayed ids, score due time (ms, client clock)
-//   KEYS[3]  B a  sorted set of active ids, score lease end (ms, client clock)
-//   KEYS[4]  B x  sorted set of dead ids, score death order
-//   KEYS[5]  B q  the sequence counter
-//   KEYS[6]  B s  a short list of wake-up tokens: blocked claimers BLPOP it
-//   KEYS[7]  B p  hash id -> payload (a job exists while its id is here)
-//   KEYS[8]  B k  hash id -> score (-priority * 2^40 + sequence) of jobs of priority != 0 or delayed
-//   KEYS[9]  B o  hash id -> owner token (only while leased)
-//   KEYS[10] B n  hash id -> claims so far
-//   KEYS[11] B e  hash id -> last error
-//   KEYS[12] B l  list of waiting ids of priority 0, oldest first
+//   KEYS[1] B W  sorted set of waiting ids of priority != 0, score -priority * 2^40 + sequence
+//   KEYS[2] B D  sorted set of delayed ids, score due time (ms, client clock)
+//   KEYS[3] B A  sorted set of active ids, score lease end (ms, client clock)
+//   KEYS[4] B X  sorted set of dead ids, score death order
+//   KEYS[5] B Q  the sequence counter
+//   KEYS[6] B S  a short list of wake-up tokens: blocked claimers BLPOP it
+//   KEYS[7] B J  hash of every job's fields, each named by a letter and the id:
+//                  p<id> payload (a job exists while this is here)
+//                  k<id> score (-priority * 2^40 + sequence) of jobs of priority != 0 or delayed
+//                  o<id> owner token (only while leased)
+//                  n<id> claims so far
+//                  e<id> last error
+//                and two hints of the whole queue (upper case: never a job's field):
+//                  T     a time (ms) no score in D or A is below; absent: unknown
+//                  W     '0' when W is known to be empty; absent or else: look
+//   KEYS[8] B L  list of waiting ids of priority 0, oldest first
 //
-// Why this layout (measured with INFO commandstats, bench/queue): a sorted-set
-// insert costs the server several times a list push, and the common job has
-// priority 0 and no delay, so it costs one HSETNX (payload and deduplication
-// in one command) and one RPUSH; a claim pops the list unless a job of higher
-// priority waits in `w`. One hash per field across the queue, not one hash
-// per job, makes a bulk enqueue two variadic commands whatever its size.
+// Why this layout (measured with INFO commandstats, bench/queue): on Redis 7 a
+// redis.call costs the server about half a microsecond of marshalling beyond
+// the command, so the scripts are built to make few calls. A sorted-set insert
+// costs several times a list push and the common job has priority 0 and no
+// delay, so it costs one HSETNX (payload and deduplication in one command) and
+// one RPUSH; a claim pops the list unless a job of higher priority waits in W.
+// One hash for every field of every job makes an ack one HDEL, and a bulk
+// enqueue two variadic commands whatever its size. Numbers cross into
+// redis.call as strings (the client sends the lease end; attempts count with
+// HINCRBY): a Lua number argument costs the server a float formatting. The hints
+// spare a claim its look at D, A and W when nothing there can be due: T is
+// lowered (or set to the lowest time) by every script that adds to D or A,
+// and W is cleared by every script that adds to W, so a hint is never wrong in
+// the direction that would skip a due job; a claim that looks refreshes them.
+// The hot worker step (ack then claim a priority-0 job) is eight calls:
+// HMGET (owner, hints), ZREM, HDEL; LPOP, HINCRBY, HSET, ZADD, HGET.
+//
+// This layout (upper-case letters) replaced one with a hash per field (lower
+// case letters, 12 keys): jobs stored by that one are not migrated; they stay
+// untouched under their old keys.
 //
 // Order: priority first (higher first); within a priority, enqueue order. A
 // job coming back from a lease that ran out or a release goes to the front of
@@ -65,12 +83,13 @@ struct joined {
 
 // Shared Lua functions, joined in front of the script bodies below.
 
-// owned(id, owner): 0 when `owner` holds the lease of `id`, 1 when the job
+// owned(id, owner, held): 0 when `owner` holds the lease of `id` (`held`: the
+// job's o field, read by the caller with what else it needs), 1 when the job
 // exists but is not leased to it, 2 when there is no such job.
 inline constexpr char lua_owned[] = R"lua(
-local function owned(id, owner)
-  if redis.call('HGET', KEYS[9], id) == owner then return 0 end
-  if redis.call('HEXISTS', KEYS[7], id) == 1 then return 1 end
+local function owned(id, owner, held)
+  if held == owner then return 0 end
+  if redis.call('HEXISTS', KEYS[7], 'p' .. id) == 1 then return 1 end
   return 2
 end
 )lua";
@@ -87,111 +106,162 @@ local function wake(n)
 end
 )lua";
 
-// claim(now, owner, lease_ms, max_attempts): moves due delayed jobs and
-// expired leases (at most 100 each) back to waiting (or to dead when out of
-// attempts), then leases the first waiting job: {id, payload, attempt, lease
-// end} or false.
+// The lowest time, for hint T: set by scripts that add to D without reading T
+// (the next claim looks and puts the real one).
+inline constexpr char lua_lowest[] = R"lua(
+local lowest_time = '-9007199254740992'
+)lua";
+
+// claim(now, owner, lease_end, max_attempts, t_hint, w_hint): moves due delayed
+// jobs and expired leases (at most 100 each) back to waiting (or to dead when
+// out of attempts) unless hint T says none can be due, then leases the first
+// waiting job: {id, payload, attempt, lease end} or false. The hints are the
+// values of fields T and W of the job hash, read by the caller.
 inline constexpr char lua_claim[] = R"lua(
-local function score_is_zero_priority(score)
-  local v = tonumber(score)
-  return v >= 0 and v < 1099511627776
-end
--- puts `ids` back in line: at the front of their priority (front true: a
--- lease that ran out, a release), or at the back with a new sequence (front
--- false: due, requeued), in the order of `order` (due times; nil: as listed),
--- then of their sequence
-local function back_in_line(ids, front, order)
-  if #ids == 0 then return end
-  local scores = redis.call('HMGET', KEYS[8], unpack(ids))
-  if front then
-    for i = #ids, 1, -1 do
-      if scores[i] and not score_is_zero_priority(scores[i]) then
-        redis.call('ZADD', KEYS[1], scores[i], ids[i])
-      else
-        redis.call('LPUSH', KEYS[12], ids[i])
+-- the functions that put jobs back in line, made only by the scripts and the
+-- claims that need them (a Lua closure costs the server as much as a short command)
+local function line_helpers()
+  local function score_is_zero_priority(score)
+    local v = tonumber(score)
+    return v >= 0 and v < 1099511627776
+  end
+  local function fields(letter, ids)
+    local out = {}
+    for i, id in ipairs(ids) do out[i] = letter .. id end
+    return out
+  end
+  -- puts `ids` back in line: at the front of their priority (front true: a
+  -- lease that ran out, a release), or at the back with a new sequence (front
+  -- false: due, requeued), in the order of `order` (due times; nil: as listed),
+  -- then of their sequence; true when it added to W (and cleared hint W)
+  local function back_in_line(ids, front, order)
+    if #ids == 0 then return false end
+    local scores = redis.call('HMGET', KEYS[7], unpack(fields('k', ids)))
+    local scored = false
+    if front then
+      for i = #ids, 1, -1 do
+        if scores[i] and not score_is_zero_priority(scores[i]) then
+          redis.call('ZADD', KEYS[1], scores[i], ids[i])
+          scored = true
+        else
+          redis.call('LPUSH', KEYS[8], ids[i])
+        end
       end
-    end
-    return
-  end
-  local entries = {}
-  for i = 1, #ids do
-    entries[i] = {at = order and tonumber(order[i]) or i, seq = tonumber(scores[i]) or 0, i = i, id = ids[i],
-                  score = scores[i]}
-  end
-  table.sort(entries, function(x, y)
-    if x.at ~= y.at then return x.at < y.at end
-    if x.seq ~= y.seq then return x.seq < y.seq end
-    return x.i < y.i
-  end)
-  local line = {}
-  for _, e in ipairs(entries) do
-    if e.score and not score_is_zero_priority(e.score) then
-      local priority = -math.floor(e.seq / 1099511627776)
-      local score = string.format('%.0f', -priority * 1099511627776 + redis.call('INCR', KEYS[5]))
-      redis.call('HSET', KEYS[8], e.id, score)
-      redis.call('ZADD', KEYS[1], score, e.id)
     else
-      line[#line + 1] = e.id
-    end
-  end
-  if #line > 0 then redis.call('RPUSH', KEYS[12], unpack(line)) end
-end
-local function claim(now_s, owner, lease_s, max_s)
-  local due_at = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now_s, 'WITHSCORES', 'LIMIT', 0, 100)
-  if #due_at > 0 then
-    local due, times = {}, {}
-    for i = 1, #due_at, 2 do due[#due + 1] = due_at[i]; times[#times + 1] = due_at[i + 1] end
-    redis.call('ZREM', KEYS[2], unpack(due))
-    back_in_line(due, false, times)
-  end
-  local lost = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now_s, 'LIMIT', 0, 100)
-  if #lost > 0 then
-    local tries = redis.call('HMGET', KEYS[10], unpack(lost))
-    redis.call('ZREM', KEYS[3], unpack(lost))
-    redis.call('HDEL', KEYS[9], unpack(lost))
-    local max, again = tonumber(max_s), {}
-    for i, id in ipairs(lost) do
-      if (tonumber(tries[i]) or 0) >= max then
-        redis.call('HSET', KEYS[11], id, 'lease expired on the last attempt (worker lost)')
-        redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[5]), id)
-      else
-        again[#again + 1] = id
+      local entries = {}
+      for i = 1, #ids do
+        entries[i] = {at = order and tonumber(order[i]) or i, seq = tonumber(scores[i]) or 0, i = i, id = ids[i],
+                      score = scores[i]}
       end
+      table.sort(entries, function(x, y)
+        if x.at ~= y.at then return x.at < y.at end
+        if x.seq ~= y.seq then return x.seq < y.seq end
+        return x.i < y.i
+      end)
+      local line = {}
+      for _, e in ipairs(entries) do
+        if e.score and not score_is_zero_priority(e.score) then
+          local priority = -math.floor(e.seq / 1099511627776)
+          local score = string.format('%.0f', -priority * 1099511627776 + redis.call('INCR', KEYS[5]))
+          redis.call('HSET', KEYS[7], 'k' .. e.id, score)
+          redis.call('ZADD', KEYS[1], score, e.id)
+          scored = true
+        else
+          line[#line + 1] = e.id
+        end
+      end
+      if #line > 0 then redis.call('RPUSH', KEYS[8], unpack(line)) end
     end
-    back_in_line(again, true)
+    if scored then redis.call('HDEL', KEYS[7], 'W') end
+    return scored
   end
-  local top = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  -- the lowest score of sorted set `key`, or nil
+  local function first_score(key)
+    local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    if #first == 0 then return nil end
+    return tonumber(first[2])
+  end
+  return fields, back_in_line, first_score
+end
+local function claim(now_s, owner, lease_text, max_s, t_hint, w_hint)
+  local now = tonumber(now_s)
+  local t = tonumber(t_hint)
+  local hints  -- hint fields and values to write, made only when one changes
+  if not t or now >= t then
+    local fields, back_in_line, first_score = line_helpers()
+    local due_at = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now_s, 'WITHSCORES', 'LIMIT', 0, 100)
+    if #due_at > 0 then
+      local due, times = {}, {}
+      for i = 1, #due_at, 2 do due[#due + 1] = due_at[i]; times[#times + 1] = due_at[i + 1] end
+      redis.call('ZREM', KEYS[2], unpack(due))
+      if back_in_line(due, false, times) then w_hint = nil end
+    end
+    local lost = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now_s, 'LIMIT', 0, 100)
+    if #lost > 0 then
+      local tries = redis.call('HMGET', KEYS[7], unpack(fields('n', lost)))
+      redis.call('ZREM', KEYS[3], unpack(lost))
+      redis.call('HDEL', KEYS[7], unpack(fields('o', lost)))
+      local max, again = tonumber(max_s), {}
+      for i, id in ipairs(lost) do
+        if (tonumber(tries[i]) or 0) >= max then
+          redis.call('HSET', KEYS[7], 'e' .. id, 'lease expired on the last attempt (worker lost)')
+          redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[5]), id)
+        else
+          again[#again + 1] = id
+        end
+      end
+      if back_in_line(again, true) then w_hint = nil end
+    end
+    -- no score in D or A is below the lower of their first ones (2^53: both empty)
+    t = math.min(first_score(KEYS[2]) or 9007199254740992, first_score(KEYS[3]) or 9007199254740992)
+    hints = {'T', string.format('%.0f', t)}
+  end
+  local top  -- the first of W with its score, when W was looked at and is not empty
+  if w_hint ~= '0' then
+    top = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+    if #top == 0 then
+      top = nil
+      hints = hints or {}
+      hints[#hints + 1] = 'W'; hints[#hints + 1] = '0'
+    end
+  end
   local id
-  if #top > 0 and tonumber(top[2]) < 0 then
+  if top and tonumber(top[2]) < 0 then
     id = top[1]
     redis.call('ZREM', KEYS[1], id)
   else
-    id = redis.call('LPOP', KEYS[12])
+    id = redis.call('LPOP', KEYS[8])
     if not id then
-      if #top == 0 then return false end
+      if not top then
+        if hints then redis.call('HSET', KEYS[7], unpack(hints)) end
+        return false
+      end
       id = top[1]
       redis.call('ZREM', KEYS[1], id)
     end
   end
-  local n = redis.call('HINCRBY', KEYS[10], id, 1)
-  local lease_end = string.format('%.0f', tonumber(now_s) + tonumber(lease_s))
-  redis.call('HSET', KEYS[9], id, owner)
-  redis.call('ZADD', KEYS[3], lease_end, id)
-  return {id, redis.call('HGET', KEYS[7], id), n, lease_end}
+  local n = redis.call('HINCRBY', KEYS[7], 'n' .. id, 1)
+  if tonumber(lease_text) < t then
+    hints = hints or {}
+    hints[#hints + 1] = 'T'; hints[#hints + 1] = lease_text
+  end
+  if hints then
+    redis.call('HSET', KEYS[7], 'o' .. id, owner, unpack(hints))
+  else
+    redis.call('HSET', KEYS[7], 'o' .. id, owner)
+  end
+  redis.call('ZADD', KEYS[3], lease_text, id)
+  return {id, redis.call('HGET', KEYS[7], 'p' .. id), n, lease_text}
 end
 )lua";
 
-// ack(id, owner): owned(), and on 0 the job is deleted.
+// ack(id, owner, held): owned(), and on 0 the job is deleted.
 inline constexpr char lua_ack[] = R"lua(
-local function ack(id, owner)
-  local c = owned(id, owner)
+local function ack(id, owner, held)
+  local c = owned(id, owner, held)
   if c ~= 0 then return c end
   redis.call('ZREM', KEYS[3], id)
-  redis.call('HDEL', KEYS[7], id)
-  redis.call('HDEL', KEYS[8], id)
-  redis.call('HDEL', KEYS[9], id)
-  redis.call('HDEL', KEYS[10], id)
-  redis.call('HDEL', KEYS[11], id)
+  redis.call('HDEL', KEYS[7], 'p' .. id, 'k' .. id, 'o' .. id, 'n' .. id, 'e' .. id)
   return 0
 end
 )lua";
@@ -204,22 +274,22 @@ local now = tonumber(ARGV[1])
 local out, woken = {}, 0
 for i = 2, #ARGV, 4 do
   local id = ARGV[i]
-  if redis.call('HSETNX', KEYS[7], id, ARGV[i + 1]) == 0 then
+  if redis.call('HSETNX', KEYS[7], 'p' .. id, ARGV[i + 1]) == 0 then
     out[#out + 1] = 0
   else
     local priority, delay = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
-    local score
     if priority ~= 0 or delay > 0 then
-      score = string.format('%.0f', -priority * 1099511627776 + redis.call('INCR', KEYS[5]))
-      redis.call('HSET', KEYS[8], id, score)
-    end
-    if delay > 0 then
-      redis.call('ZADD', KEYS[2], string.format('%.0f', now + delay), id)
-    elseif priority ~= 0 then
-      redis.call('ZADD', KEYS[1], score, id)
-      woken = woken + 1
+      local score = string.format('%.0f', -priority * 1099511627776 + redis.call('INCR', KEYS[5]))
+      if delay > 0 then
+        redis.call('HSET', KEYS[7], 'k' .. id, score, 'T', lowest_time)
+        redis.call('ZADD', KEYS[2], string.format('%.0f', now + delay), id)
+      else
+        redis.call('HSET', KEYS[7], 'k' .. id, score, 'W', '1')
+        redis.call('ZADD', KEYS[1], score, id)
+        woken = woken + 1
+      end
     else
-      redis.call('RPUSH', KEYS[12], id)
+      redis.call('RPUSH', KEYS[8], id)
       woken = woken + 1
     end
     out[#out + 1] = 1
@@ -228,7 +298,8 @@ end
 if woken > 0 then wake(woken) end
 return out
 )lua";
-inline constexpr detail::redis::script redis_enqueue = make_script("enqueue", joined<lua_wake, enqueue_body>::view());
+inline constexpr detail::redis::script redis_enqueue =
+    make_script("enqueue", joined<lua_wake, lua_lowest, enqueue_body>::view());
 
 /// ARGV: now, priority, delay ms, then per job: id, payload (fresh random ids).
 /// How many were added: all, or 0 when the first id exists (this request ran
@@ -236,7 +307,7 @@ inline constexpr detail::redis::script redis_enqueue = make_script("enqueue", jo
 /// commands for the whole batch.
 inline constexpr char enqueue_bulk_body[] = R"lua(
 local count = (#ARGV - 3) / 2
-if count == 0 or redis.call('HEXISTS', KEYS[7], ARGV[4]) == 1 then return 0 end
+if count == 0 or redis.call('HEXISTS', KEYS[7], 'p' .. ARGV[4]) == 1 then return 0 end
 local priority, delay = tonumber(ARGV[2]), tonumber(ARGV[3])
 local scored = priority ~= 0 or delay > 0
 local seq = scored and redis.call('INCRBY', KEYS[5], count) - count or 0
@@ -246,72 +317,92 @@ for first = 4, #ARGV, 2000 do
   local payloads, scores, line = {}, {}, {}
   for i = first, last, 2 do
     local id = ARGV[i]
-    payloads[#payloads + 1] = id; payloads[#payloads + 1] = ARGV[i + 1]
+    payloads[#payloads + 1] = 'p' .. id; payloads[#payloads + 1] = ARGV[i + 1]
     if scored then
       seq = seq + 1
       local score = string.format('%.0f', -priority * 1099511627776 + seq)
-      scores[#scores + 1] = id; scores[#scores + 1] = score
+      payloads[#payloads + 1] = 'k' .. id; payloads[#payloads + 1] = score
       line[#line + 1] = delay > 0 and due or score; line[#line + 1] = id
     else
       line[#line + 1] = id
     end
   end
+  if scored then
+    payloads[#payloads + 1] = delay > 0 and 'T' or 'W'
+    payloads[#payloads + 1] = delay > 0 and lowest_time or '1'
+  end
   redis.call('HSET', KEYS[7], unpack(payloads))
   if not scored then
-    redis.call('RPUSH', KEYS[12], unpack(line))
+    redis.call('RPUSH', KEYS[8], unpack(line))
   else
-    redis.call('HSET', KEYS[8], unpack(scores))
     redis.call('ZADD', KEYS[delay > 0 and 2 or 1], unpack(line))
   end
 end
 if delay <= 0 then wake(count) end
 return count
 )lua";
-inline constexpr detail::redis::script redis_enqueue_bulk = make_script("enqueue_bulk", joined<lua_wake, enqueue_bulk_body>::view());
+inline constexpr detail::redis::script redis_enqueue_bulk =
+    make_script("enqueue_bulk", joined<lua_wake, lua_lowest, enqueue_bulk_body>::view());
 
-/// ARGV: now, owner, lease ms, max attempts. {id, payload, attempt, lease end} or nil.
+/// ARGV: now, owner, lease end (now + lease, computed by the client: no number
+/// formatting in Lua, which costs the server as much as a redis.call), max
+/// attempts. {id, payload, attempt, lease end} or nil.
 inline constexpr char claim_body[] = R"lua(
-return claim(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
+local hints = redis.call('HMGET', KEYS[7], 'T', 'W')
+return claim(ARGV[1], ARGV[2], ARGV[3], ARGV[4], hints[1], hints[2])
 )lua";
 inline constexpr detail::redis::script redis_claim = make_script("claim", joined<lua_claim, claim_body>::view());
 
 // The owner-checked scripts answer 0 (done), 1 (not this owner's lease) or 2 (no such job).
 
-/// ARGV: id, owner, then claim's: now, new owner, lease ms, max attempts.
+/// ARGV: id, owner, then claim's: now, new owner, lease end, max attempts.
 /// Acks the job and claims the next in one step: {ack answer, claim's answer}.
-/// The claim runs whatever the ack found (a worker wants its next job either way).
+/// The claim runs whatever the ack found (a worker wants its next job either
+/// way). One HMGET reads the ack's owner and the claim's hints.
 inline constexpr char ack_claim_body[] = R"lua(
-local acked = ack(ARGV[1], ARGV[2])
-return {acked, claim(ARGV[3], ARGV[4], ARGV[5], ARGV[6])}
+local read = redis.call('HMGET', KEYS[7], 'o' .. ARGV[1], 'T', 'W')
+local acked = ack(ARGV[1], ARGV[2], read[1])
+return {acked, claim(ARGV[3], ARGV[4], ARGV[5], ARGV[6], read[2], read[3])}
 )lua";
-inline constexpr detail::redis::script redis_ack_claim = make_script("ack_claim", joined<lua_owned, lua_ack, lua_claim, ack_claim_body>::view());
+inline constexpr detail::redis::script redis_ack_claim =
+    make_script("ack_claim", joined<lua_owned, lua_ack, lua_claim, ack_claim_body>::view());
 
 /// ARGV: id, owner, new lease end.
 inline constexpr char heartbeat_body[] = R"lua(
-local c = owned(ARGV[1], ARGV[2])
+local read = redis.call('HMGET', KEYS[7], 'o' .. ARGV[1], 'T')
+local c = owned(ARGV[1], ARGV[2], read[1])
 if c ~= 0 then return c end
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+local t = tonumber(read[2])
+if t and tonumber(ARGV[3]) < t then redis.call('HSET', KEYS[7], 'T', ARGV[3]) end
 return 0
 )lua";
 inline constexpr detail::redis::script redis_heartbeat = make_script("heartbeat", joined<lua_owned, heartbeat_body>::view());
 
 /// ARGV: id, owner.
 inline constexpr char ack_body[] = R"lua(
-return ack(ARGV[1], ARGV[2])
+return ack(ARGV[1], ARGV[2], redis.call('HGET', KEYS[7], 'o' .. ARGV[1]))
 )lua";
 inline constexpr detail::redis::script redis_ack = make_script("ack", joined<lua_owned, lua_ack, ack_body>::view());
 
 /// ARGV: id, owner, error, retry time ('' : dead-letter).
 inline constexpr char fail_body[] = R"lua(
 local id = ARGV[1]
-local c = owned(id, ARGV[2])
+local read = redis.call('HMGET', KEYS[7], 'o' .. id, 'T')
+local c = owned(id, ARGV[2], read[1])
 if c ~= 0 then return c end
 redis.call('ZREM', KEYS[3], id)
-redis.call('HDEL', KEYS[9], id)
-redis.call('HSET', KEYS[11], id, ARGV[3])
+redis.call('HDEL', KEYS[7], 'o' .. id)
 if ARGV[4] == '' then
+  redis.call('HSET', KEYS[7], 'e' .. id, ARGV[3])
   redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[5]), id)
 else
+  local t = tonumber(read[2])
+  if t and tonumber(ARGV[4]) < t then
+    redis.call('HSET', KEYS[7], 'e' .. id, ARGV[3], 'T', ARGV[4])
+  else
+    redis.call('HSET', KEYS[7], 'e' .. id, ARGV[3])
+  end
   redis.call('ZADD', KEYS[2], ARGV[4], id)
 end
 return 0
@@ -321,20 +412,22 @@ inline constexpr detail::redis::script redis_fail = make_script("fail", joined<l
 /// ARGV: id, owner. The job goes back in line where it was; its attempt is not counted.
 inline constexpr char release_body[] = R"lua(
 local id = ARGV[1]
-local c = owned(id, ARGV[2])
+local c = owned(id, ARGV[2], redis.call('HGET', KEYS[7], 'o' .. id))
 if c ~= 0 then return c end
 redis.call('ZREM', KEYS[3], id)
-redis.call('HDEL', KEYS[9], id)
-redis.call('HINCRBY', KEYS[10], id, -1)
+redis.call('HDEL', KEYS[7], 'o' .. id)
+redis.call('HINCRBY', KEYS[7], 'n' .. id, -1)
+local _, back_in_line = line_helpers()
 back_in_line({id}, true)
 wake(1)
 return 0
 )lua";
-inline constexpr detail::redis::script redis_release = make_script("release", joined<lua_owned, lua_wake, lua_claim, release_body>::view());
+inline constexpr detail::redis::script redis_release =
+    make_script("release", joined<lua_owned, lua_wake, lua_claim, release_body>::view());
 
 /// The four sizes {waiting, delayed, active, dead}, one consistent snapshot.
 inline constexpr char counts_body[] = R"lua(
-return {redis.call('ZCARD', KEYS[1]) + redis.call('LLEN', KEYS[12]), redis.call('ZCARD', KEYS[2]),
+return {redis.call('ZCARD', KEYS[1]) + redis.call('LLEN', KEYS[8]), redis.call('ZCARD', KEYS[2]),
         redis.call('ZCARD', KEYS[3]), redis.call('ZCARD', KEYS[4])}
 )lua";
 inline constexpr detail::redis::script redis_counts = make_script("counts", joined<counts_body>::view());
@@ -344,15 +437,18 @@ inline constexpr char dead_body[] = R"lua(
 local ids = redis.call('ZRANGE', KEYS[4], 0, tonumber(ARGV[1]) - 1)
 local out = {}
 for i = 1, #ids, 1000 do
-  local part = {unpack(ids, i, math.min(i + 999, #ids))}
-  local p = redis.call('HMGET', KEYS[7], unpack(part))
-  local n = redis.call('HMGET', KEYS[10], unpack(part))
-  local e = redis.call('HMGET', KEYS[11], unpack(part))
-  for j, id in ipairs(part) do
-    out[#out + 1] = id
-    out[#out + 1] = p[j] or ''
-    out[#out + 1] = n[j] or '0'
-    out[#out + 1] = e[j] or ''
+  local names = {}
+  local last = math.min(i + 999, #ids)
+  for j = i, last do
+    names[#names + 1] = 'p' .. ids[j]; names[#names + 1] = 'n' .. ids[j]; names[#names + 1] = 'e' .. ids[j]
+  end
+  local v = redis.call('HMGET', KEYS[7], unpack(names))
+  for j = i, last do
+    local at = (j - i) * 3
+    out[#out + 1] = ids[j]
+    out[#out + 1] = v[at + 1] or ''
+    out[#out + 1] = v[at + 2] or '0'
+    out[#out + 1] = v[at + 3] or ''
   end
 end
 return out
@@ -366,22 +462,27 @@ if ARGV[1] == '' then ids = redis.call('ZRANGE', KEYS[4], 0, -1)
 elseif redis.call('ZSCORE', KEYS[4], ARGV[1]) then ids = {ARGV[1]}
 else return 0 end
 if #ids == 0 then return 0 end
+local fields, back_in_line = line_helpers()
 for i = 1, #ids, 100 do
   local part = {unpack(ids, i, math.min(i + 99, #ids))}
   redis.call('ZREM', KEYS[4], unpack(part))
-  redis.call('HDEL', KEYS[10], unpack(part))
-  redis.call('HDEL', KEYS[11], unpack(part))
+  local names = fields('n', part)
+  for j, id in ipairs(part) do names[#part + j] = 'e' .. id end
+  redis.call('HDEL', KEYS[7], unpack(names))
   back_in_line(part, false)
 end
 wake(#ids)
 return #ids
 )lua";
-inline constexpr detail::redis::script redis_requeue_dead = make_script("requeue_dead", joined<lua_wake, lua_claim, requeue_dead_body>::view());
+inline constexpr detail::redis::script redis_requeue_dead =
+    make_script("requeue_dead", joined<lua_wake, lua_claim, requeue_dead_body>::view());
 
-/// Deletes every job in every state; how many there were.
+/// Deletes every job in every state; how many there were (each job is in
+/// exactly one of W, L, D, A and X).
 inline constexpr char purge_body[] = R"lua(
-local n = redis.call('HLEN', KEYS[7])
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12])
+local n = redis.call('ZCARD', KEYS[1]) + redis.call('LLEN', KEYS[8]) + redis.call('ZCARD', KEYS[2]) +
+          redis.call('ZCARD', KEYS[3]) + redis.call('ZCARD', KEYS[4])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[7], KEYS[8])
 return n
 )lua";
 inline constexpr detail::redis::script redis_purge = make_script("purge", joined<purge_body>::view());
