@@ -153,6 +153,13 @@ void receive_loop(receive_state& state, client& link, const receive_setup& setup
         }
         after_poll();
     }
+    if (sub && link.connected()) {
+        // The server learns of the unsubscription before stop() returns. Otherwise a
+        // durable (push) consumer keeps sending to this gone subscriber what is published
+        // right after the stop, and those messages come back only after ack_wait.
+        natsSubscription_Unsubscribe(sub.get());
+        (void)natsConnection_FlushTimeout(link.connection(), 1000);
+    }
     state.subscribed.store(false, std::memory_order_release);
 }
 
