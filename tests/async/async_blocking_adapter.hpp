@@ -1,8 +1,9 @@
 // A test adapter: the store backend concepts (backend.hpp) implemented by
-// waiting on backends::async_redis's operations, so hotstate::store and the
-// shared conformance suite run unchanged against the asynchronous client (its
-// multiplexed connection, its command values, its replies). One io_context
-// thread per adapter; every call blocks its caller on a std::future.
+// waiting on an asynchronous backend's operations (backends::async_redis, or
+// async_redis_cluster), so hotstate::store and the shared conformance suite
+// run unchanged against the asynchronous client (its multiplexed
+// connections, its command values, its replies). One io_context thread per
+// adapter; every call blocks its caller on a std::future.
 #pragma once
 
 #include <utility>  // g++ 12: before boost/asio/awaitable.hpp
@@ -23,11 +24,13 @@
 
 namespace hotstate::testing {
 
-/// backends::async_redis behind the blocking backend concepts, with a `Clock` for rate limits.
-template <class Clock>
+/// `Backend` (constructed from an executor, `Settings` and async_options) behind
+/// the blocking backend concepts, with a `Clock` for rate limits.
+template <class Clock, class Backend = backends::async_redis>
 class async_blocking_adapter {
 public:
-    async_blocking_adapter(const redis::config& settings, Clock& clock, redis::async_options options = {})
+    template <class Settings>
+    async_blocking_adapter(const Settings& settings, Clock& clock, redis::async_options options = {})
         : clock_(&clock), backend_(io_.get_executor(), settings, options), runner_([this] { io_.run(); }) {}
     ~async_blocking_adapter() {
         work_.reset();
@@ -114,7 +117,7 @@ private:
     Clock* clock_;
     boost::asio::io_context io_;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
-    backends::async_redis backend_;
+    Backend backend_;
     std::thread runner_;
 };
 

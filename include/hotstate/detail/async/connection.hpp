@@ -209,6 +209,12 @@ public:
         });
     }
 
+    /// While the server cannot be reached (a connect attempt failed), fail the
+    /// requests queued then at once (never written: outcome known) instead of
+    /// letting them wait out their deadline: a cluster client sends them to the
+    /// node that took over instead. Call before start().
+    void fail_queued_while_down() noexcept { fail_queued_while_down_ = true; }
+
     /// "host:port" or the socket path.
     [[nodiscard]] const std::string& address() const noexcept { return address_; }
     /// The executor the connection's handlers run on.
@@ -417,8 +423,9 @@ private:
                 last_error_ = failed;
                 // The server answered and refused us (certificate, name, password): waiting
                 // will not help the requests queued now; they fail at once (never sent), with
-                // the cause. Later attempts go on in the background.
-                if (was_refused) {
+                // the cause. Later attempts go on in the background. So does every attempt's
+                // failure when the owner routes elsewhere (fail_queued_while_down).
+                if (was_refused || fail_queued_while_down_) {
                     std::deque<pending*> waiting = std::move(queued_);
                     queued_.clear();
                     for (pending* p : waiting) fail(p, *failed);
@@ -667,6 +674,7 @@ private:
     bool handing_out_ = false;  ///< the read loop is completing a batch of replies
     bool stuck_ = false;
     bool closed_ = false;
+    bool fail_queued_while_down_ = false;  ///< see fail_queued_while_down()
 };
 
 }  // namespace hotstate::detail::async
