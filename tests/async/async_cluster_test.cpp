@@ -334,3 +334,41 @@ TEST_CASE("async_redis_cluster: a SIGKILLed master under async load: no hang, re
     CHECK(store.async_erase_all<counters>("", asio::use_future).get() == 2);
     if (!first_failure.empty()) CHECK_THAT(first_failure, Catch::Contains("slot") && !Catch::Contains(doomed_key + "\""));
 }
+
+TEST_CASE("async_redis_cluster: no reachable seed: the typed error after the retry budget, naming where; replica reads refused",
+          "[async][cluster]") {
+    hotstate::redis::cluster_config settings;
+    settings.urls = {"redis://127.0.0.1:1"};  // nothing listens on port 1: refused at once
+    settings.retry.max_retries = 2;
+    settings.retry.min_retry_wait = 5ms;
+    settings.retry.max_retry_wait = 20ms;
+    hotstate::redis::async_options options;
+    options.timeout = 2s;
+    two_threads runner;
+    {
+        async_store store(runner.io.get_executor(), settings, options);
+        const auto begin = std::chrono::steady_clock::now();
+        std::string message;
+        try {
+            (void)store.async_get<tokens>("k", asio::use_future).get();
+        } catch (const hotstate::error& e) {
+            message = e.what();
+            CHECK(e.kind() == hotstate::errc::connection);
+            CHECK_FALSE(e.outcome_unknown());
+        }
+        INFO(message);
+        CHECK_THAT(message, Catch::Contains("get on category 'acl-tokens'") && Catch::Contains("async_redis_cluster") &&
+                                Catch::Contains("slot") && Catch::Contains("after 2 retries") &&
+                                Catch::Contains("no node answered CLUSTER SLOTS") && Catch::Contains("127.0.0.1:1"));
+        CHECK(ms_since(begin) < 2000);  // refused connections fail over at once, not at the deadline
+    }
+    settings.urls = {"redis://127.0.0.1:7000"};
+    settings.read_from_replicas = true;
+    try {
+        async_store refused(runner.io.get_executor(), settings, options);
+        FAIL("read_from_replicas was accepted");
+    } catch (const hotstate::error& e) {
+        CHECK(e.kind() == hotstate::errc::configuration);
+        CHECK_THAT(e.what(), Catch::Contains("read_from_replicas"));
+    }
+}

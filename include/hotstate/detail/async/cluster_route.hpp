@@ -109,6 +109,8 @@ public:
     void start() { refresh(0); }
 
     /// Closes every connection; operations waiting for a table fail with errc::connection.
+    /// The connections are let go: their queued operations own this state, so
+    /// keeping them would keep a cycle alive when the io_context stops first.
     void close() {
         std::vector<std::shared_ptr<connection>> open;
         std::vector<std::pair<pending*, cluster_route*>> parked;
@@ -116,7 +118,7 @@ public:
             std::scoped_lock guard(mutex_);
             closed_ = true;
             for (auto& n : nodes_)
-                if (n.link) open.push_back(n.link);
+                if (n.link) open.push_back(std::move(n.link));
             parked.swap(waiters_);
         }
         for (auto& c : open) c->close();
@@ -242,6 +244,7 @@ public:
     /// The connections of the masters of the current table (opened when new).
     [[nodiscard]] std::vector<std::shared_ptr<connection>> master_links() {
         std::scoped_lock guard(mutex_);
+        if (closed_) throw closed_error();
         std::vector<std::shared_ptr<connection>> links;
         for (const std::uint16_t index : masters_locked()) {
             (void)link_locked(index);
