@@ -6,9 +6,10 @@
 //   async_bench single <port> <rounds> <ops>   one caller at a time: async vs blocking store (throughput ratio;
 //                                              the latency ratio is its inverse)
 //   async_bench count <port> <ops>             <ops> GETs with 64 in flight (for callgrind)
-//   async_bench cluster <port> <cluster-port> <rounds> <ops>
-//                                              64 coroutines' GETs: async_redis_cluster (a cluster seeded at
-//                                              <cluster-port>) vs async_redis (the server at <port>)
+//   async_bench cluster <port> <rounds> <ops> <cluster-port>...
+//                                              64 coroutines' GETs: async_redis_cluster (the cluster of the
+//                                              given nodes) vs async_redis on the server at <port>, and vs
+//                                              async_redis on the cluster node owning the key
 #include <utility>  // g++ 12: before boost/asio/awaitable.hpp
 
 #include <chrono>
@@ -19,6 +20,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -129,14 +131,28 @@ int single(int port, int rounds, std::size_t ops) {
     return 0;
 }
 
-int cluster(int port, int cluster_port, int rounds, std::size_t ops) {
+int cluster(int port, const std::vector<int>& cluster_ports, int rounds, std::size_t ops) {
     bench_setup<> standalone(config_of(port));
     hotstate::redis::cluster_config settings;
-    settings.urls = {"redis://127.0.0.1:" + std::to_string(cluster_port)};
+    settings.urls = {"redis://127.0.0.1:" + std::to_string(cluster_ports.front())};
     bench_setup<cluster_store> clustered(settings);
     hotstate::bench::compare_interleaved(
         "async_cluster_vs_standalone_get", rounds, [&] { return run_many(clustered.store, clustered.io, 64, ops, false); },
         [&] { return run_many(standalone.store, standalone.io, 64, ops, false); });
+    // the client's own cost: async_redis straight to the master that owns the key (the others answer MOVED)
+    std::unique_ptr<bench_setup<>> owner;
+    for (const int p : cluster_ports) {
+        try {
+            owner = std::make_unique<bench_setup<>>(config_of(p));
+            break;
+        } catch (const hotstate::error&) {
+        }
+    }
+    if (!owner) throw std::runtime_error("no cluster node owns the bench key");
+    hotstate::bench::compare_interleaved(
+        "async_cluster_vs_async_redis_on_the_keys_master_get", rounds,
+        [&] { return run_many(clustered.store, clustered.io, 64, ops, false); },
+        [&] { return run_many(owner->store, owner->io, 64, ops, false); });
     return 0;
 }
 
@@ -155,9 +171,10 @@ int main(int argc, char** argv) {
         const int port = std::atoi(argv[2]);
         if (mode == "count") return count(port, argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 0);
         if (mode == "cluster") {
-            if (argc < 4) throw std::runtime_error("usage: async_bench cluster <port> <cluster-port> <rounds> <ops>");
-            return cluster(port, std::atoi(argv[3]), argc > 4 ? std::atoi(argv[4]) : 11,
-                           argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 100000);
+            if (argc < 6) throw std::runtime_error("usage: async_bench cluster <port> <rounds> <ops> <cluster-port>...");
+            std::vector<int> cluster_ports;
+            for (int i = 5; i < argc; ++i) cluster_ports.push_back(std::atoi(argv[i]));
+            return cluster(port, cluster_ports, std::atoi(argv[3]), std::strtoull(argv[4], nullptr, 10));
         }
         const int rounds = argc > 3 ? std::atoi(argv[3]) : 11;
         const std::size_t ops = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 100000;

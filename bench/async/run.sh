@@ -10,6 +10,9 @@
 #   async_single_caller_vs_blocking_get            one caller at a time, throughput (latency ratio = 1 / this)
 #   async_cluster_vs_standalone_get                64 coroutines' GETs of one key: async_redis_cluster on a
 #                                                  3-master cluster / async_redis on the standalone server
+#   async_cluster_vs_async_redis_on_the_keys_master_get
+#                                                  the same / async_redis on the cluster node owning the key
+#                                                  (the client's routing cost alone: same server both sides)
 #   instructions per GET at 64 in flight (callgrind) beside the blocking store's (bench/redis's count mode)
 set -euo pipefail
 
@@ -81,4 +84,4 @@ for _ in $(seq 1 1000); do
   redis-cli -p "$FIRST_PORT" cluster info 2>/dev/null | grep -q "cluster_state:ok" && break
   sleep 0.01  # waiting for the cluster to agree on its slots
 done
-"$BENCH" cluster "$PORT" "$FIRST_PORT" "$ROUNDS" "$OPS"
+"$BENCH" cluster "$PORT" "$ROUNDS" "$OPS" "${CLUSTER_NODES[@]##*:}"
