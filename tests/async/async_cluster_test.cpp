@@ -240,6 +240,8 @@ TEST_CASE("async_redis_cluster: a SIGKILLed master under async load: no hang, re
     hotstate::redis::async_options options;
     options.timeout = 1s;
 
+    // a replica whose replication link is not up yet would be promoted without any of the writes
+    REQUIRE(hotstate::testing::eventually([&] { return cluster.replicas_attached(); }, 30s));
     hotstate::testing::redis_server* victim = cluster.master_of_slot(0);
     REQUIRE(victim != nullptr);
     std::string doomed_key, safe_key;

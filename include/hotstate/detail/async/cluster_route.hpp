@@ -74,6 +74,7 @@ struct cluster_route {
     std::uint16_t node = redis::routing::slot_map::unassigned;  ///< the node of the current attempt
     std::uint64_t seen = 0;                                     ///< the table generation it was routed with
     bool ask = false;                                           ///< the attempt goes after ASKING to `node`
+    bool fresh = false;  ///< route the next attempt with a topology read made when it is due (not before its backoff)
     redis::routing::retry_fsm fsm;
 
     [[nodiscard]] bool asking() const noexcept { return ask; }
@@ -127,8 +128,7 @@ public:
 
     /// A route for `key`'s slot.
     [[nodiscard]] cluster_route route_of(std::string_view key) {
-        return cluster_route{shared_from_this(), redis::routing::key_slot(key), slot_map::unassigned, 0, false,
-                             redis::routing::retry_fsm(policy_)};
+        return cluster_route{.cluster = shared_from_this(), .slot = redis::routing::key_slot(key), .fsm = redis::routing::retry_fsm(policy_)};
     }
 
     /// Sends `p` where `r` says: the ASK target, else the master of its slot;
@@ -136,10 +136,16 @@ public:
     void send(pending* p, cluster_route& r) {
         connection* to = nullptr;
         std::optional<error> why;
+        bool read_now = false;
         {
             std::scoped_lock guard(mutex_);
             if (closed_) {
                 why = closed_error();
+            } else if (std::exchange(r.fresh, false) && !r.ask) {
+                // after a backoff for a node that failed: a read started before the wait may
+                // predate the failover it waited for, so one is made (or joined) now
+                waiters_.emplace_back(p, &r);
+                read_now = !std::exchange(refreshing_, true);
             } else {
                 if (!r.ask) {
                     r.node = table_->master_of(r.slot);
@@ -155,8 +161,9 @@ public:
                 }
             }
         }
+        if (read_now) return spawn_refresh();
         if (why) return p->on_error(std::make_exception_ptr(*why));
-        to->submit(p);
+        if (to != nullptr) to->submit(p);
     }
 
     /// `p` sent again after `wait` (an Asio timer; the timer's handler owns it until then).
@@ -183,6 +190,11 @@ public:
             if (closed_ || refreshing_ || generation_ != seen) return;
             refreshing_ = true;
         }
+        spawn_refresh();
+    }
+
+    /// Runs a topology read (refreshing_ set by the caller), then resumes the waiters.
+    void spawn_refresh() {
         asio::co_spawn(
             executor_,
             [self = shared_from_this()]() -> asio::awaitable<void> {
@@ -414,6 +426,7 @@ inline bool cluster_route::again(pending* p, const redis::routing::attempt_failu
     }
     cluster->count(failure.what.kind);
     if (step.refresh_map) cluster->refresh(seen);
+    fresh = step.refresh_map && step.wait.count() > 0;
     ask = step.ask_target.has_value();
     if (ask) node = cluster->intern(*step.ask_target);
     if (step.wait.count() > 0)

@@ -209,10 +209,11 @@ public:
         });
     }
 
-    /// While the server cannot be reached (a connect attempt failed), fail the
-    /// requests queued then at once (never written: outcome known) instead of
-    /// letting them wait out their deadline: a cluster client sends them to the
-    /// node that took over instead. Call before start().
+    /// While the server cannot be reached (the last connect attempt failed),
+    /// fail the requests queued then, and those submitted until an attempt
+    /// succeeds, at once (never written: outcome known) instead of letting them
+    /// wait for the next attempt or their deadline: a cluster client sends them
+    /// to the node that took over instead. Call before start().
     void fail_queued_while_down() noexcept { fail_queued_while_down_ = true; }
 
     /// "host:port" or the socket path.
@@ -251,6 +252,8 @@ private:
 
     void enqueue(pending* p) {
         if (closed_) return fail(p, error(errc::connection, where() + "the connection is closed"));
+        // the last connect attempt failed and the owner routes elsewhere: no wait for the next one
+        if (fail_queued_while_down_ && down_ && last_error_) return fail(p, *last_error_);
         if (queued_.size() + inflight_.size() >= settings_.max_pending)
             return fail(p, error(errc::timeout, where() + "queue full (" + std::to_string(settings_.max_pending) +
                                                     " requests pending); not sent"));
@@ -421,6 +424,7 @@ private:
             if (closed_) break;
             if (failed) {
                 last_error_ = failed;
+                down_ = true;
                 // The server answered and refused us (certificate, name, password): waiting
                 // will not help the requests queued now; they fail at once (never sent), with
                 // the cause. Later attempts go on in the background. So does every attempt's
@@ -438,6 +442,7 @@ private:
             }
             backoff = settings_.min_backoff;
             last_error_.reset();
+            down_ = false;
             connects_.fetch_add(1, std::memory_order_relaxed);
             connected_ = true;
             last_read_ = clock::now();
@@ -675,6 +680,7 @@ private:
     bool stuck_ = false;
     bool closed_ = false;
     bool fail_queued_while_down_ = false;  ///< see fail_queued_while_down()
+    bool down_ = false;                    ///< the last connect attempt failed
 };
 
 }  // namespace hotstate::detail::async
