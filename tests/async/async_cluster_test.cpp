@@ -338,7 +338,7 @@ TEST_CASE("async_redis_cluster: a SIGKILLed master under async load: no hang, re
     if (!first_failure.empty()) CHECK_THAT(first_failure, Catch::Contains("slot") && !Catch::Contains(doomed_key + "\""));
 }
 
-TEST_CASE("async_redis_cluster: no reachable seed: the typed error after the retry budget, naming where; replica reads refused",
+TEST_CASE("async_redis_cluster: no reachable seed: the typed error after the retry budget, naming where",
           "[async][cluster]") {
     hotstate::redis::cluster_config settings;
     settings.urls = {"redis://127.0.0.1:1"};  // nothing listens on port 1: refused at once
@@ -365,13 +365,51 @@ TEST_CASE("async_redis_cluster: no reachable seed: the typed error after the ret
                                 Catch::Contains("no node answered CLUSTER SLOTS") && Catch::Contains("127.0.0.1:1"));
         CHECK(ms_since(begin) < 2000);  // refused connections fail over at once, not at the deadline
     }
-    settings.urls = {"redis://127.0.0.1:7000"};
+}
+
+TEST_CASE("async_redis_cluster: with read_from_replicas, replicas serve the reads and masters the writes", "[async][cluster]") {
+    auto& cluster = shared_redis_cluster();
+    flush_cluster(cluster);
+    REQUIRE(cluster.wait_healthy());
+    // routed to replicas only once every node's CLUSTER SLOTS lists them
+    REQUIRE(hotstate::testing::eventually([&] { return cluster.replicas_known(); }, 30s));
+    for (auto& node : cluster.nodes()) node->command({"CONFIG", "RESETSTAT"});
+    auto settings = shared_cluster_config();
     settings.read_from_replicas = true;
-    try {
-        async_store refused(runner.io.get_executor(), settings, options);
-        FAIL("read_from_replicas was accepted");
-    } catch (const hotstate::error& e) {
-        CHECK(e.kind() == hotstate::errc::configuration);
-        CHECK_THAT(e.what(), Catch::Contains("read_from_replicas"));
+    two_threads runner;
+    async_store store(runner.io.get_executor(), settings);
+
+    constexpr int keys = 64;
+    for (int i = 0; i < keys; ++i) {
+        const std::string key = "r" + std::to_string(i);
+        store.async_set<tokens>(key, "v" + std::to_string(i), std::nullopt, asio::use_future).get();
+        CHECK(store.async_increment<counters>(key, i + 1, std::nullopt, asio::use_future).get() == i + 1);
     }
+    // a replica lags its master: every value is read back once replicated
+    for (int i = 0; i < keys; ++i) {
+        const std::string key = "r" + std::to_string(i);
+        CHECK(hotstate::testing::eventually(
+            [&] { return store.async_get<tokens>(key, asio::use_future).get() == "v" + std::to_string(i); }, 10s));
+        CHECK(hotstate::testing::eventually(
+            [&] { return store.async_counter<counters>(key, asio::use_future).get() == i + 1; }, 10s));
+    }
+    // who served what: GETs on the replicas, every write on the masters
+    std::int64_t replica_gets = 0, master_sets = 0, master_gets = 0;
+    const auto calls = [](hotstate::testing::redis_server& node, std::string_view command) -> std::int64_t {
+        auto stats = node.command({"INFO", "commandstats"});
+        const std::string_view text(stats->str, stats->len);
+        const std::string wanted = "cmdstat_" + std::string(command) + ":calls=";
+        const auto at = text.find(wanted);
+        return at == std::string_view::npos ? 0 : std::stoll(std::string(text.substr(at + wanted.size(), 20)));
+    };
+    for (auto& node : cluster.nodes()) {
+        auto role = node->command({"ROLE"});
+        const bool master = std::string_view(role->element[0]->str) == "master";
+        (master ? master_gets : replica_gets) += calls(*node, "get");
+        if (master) master_sets += calls(*node, "set");
+    }
+    std::cout << "async read_from_replicas: " << replica_gets << " GETs on replicas, " << master_gets << " on masters\n";
+    CHECK(replica_gets >= 2 * keys);
+    CHECK(master_gets == 0);
+    CHECK(master_sets == keys);  // the writes went to the masters
 }

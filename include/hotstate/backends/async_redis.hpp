@@ -41,7 +41,7 @@ class async_redis : public detail::async::redis_operations<async_redis> {
     using base = detail::async::redis_operations<async_redis>;
 
     /// Every key goes to the one connection.
-    [[nodiscard]] detail::async::direct_route route_of(std::string_view) const noexcept { return {connection_.get()}; }
+    [[nodiscard]] detail::async::direct_route route_of(std::string_view, bool) const noexcept { return {connection_.get()}; }
     /// A prefix is scanned on the one server.
     [[nodiscard]] boost::asio::awaitable<std::vector<std::shared_ptr<detail::async::connection>>> scan_nodes() const {
         co_return std::vector<std::shared_ptr<detail::async::connection>>{connection_};

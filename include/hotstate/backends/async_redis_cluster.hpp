@@ -5,16 +5,20 @@
 //   - backends::async_redis: one standalone server (or a Unix socket, or TLS);
 //     one multiplexed connection; pipelines (async_pipeline) too.
 //   - backends::async_redis_cluster: a Redis Cluster; one multiplexed
-//     connection per master, opened when first used; each operation goes to
+//     connection per master (and replica, when reading from replicas),
+//     opened when first used; each operation goes to
 //     the master of its key's slot and follows MOVED/ASK, retries TRYAGAIN,
 //     CLUSTERDOWN, LOADING and unreachable nodes with the cluster_config's
 //     retry policy (the blocking redis_cluster's rules), and finds a promoted
 //     replica by itself after a failover (detail/async/cluster_route.hpp).
+//     With read_from_replicas, reads (GET, EXISTS, counter reads, lookups)
+//     go to a replica of the slot's master (its connections log in with
+//     READONLY), a failed one retried on the master; a replica lags its
+//     master, so a read right after a write may miss it.
 //     Not supported: async_pipeline (its keys may span slots; calling it is a
-//     compile error naming the alternative) and read_from_replicas (refused
-//     with errc::configuration: every read goes to a master). erase_all SCANs
-//     every master there is when it starts; a failure of a node during it
-//     fails it (errc::connection) rather than retrying.
+//     compile error naming the alternative). erase_all SCANs every master
+//     there is when it starts; a failure of a node during it fails it
+//     (errc::connection) rather than retrying.
 //
 // Each connection behaves as async_redis's (bounded queue, timeouts, health
 // checks, reconnect, at most once: detail/async/connection.hpp), except that
@@ -51,7 +55,7 @@ class async_redis_cluster : public detail::async::redis_operations<async_redis_c
     friend class detail::async::redis_operations<async_redis_cluster>;
     using base = detail::async::redis_operations<async_redis_cluster>;
 
-    [[nodiscard]] detail::async::cluster_route route_of(std::string_view key) { return cluster_->route_of(key); }
+    [[nodiscard]] detail::async::cluster_route route_of(std::string_view key, bool read) { return cluster_->route_of(key, read); }
     /// A prefix is scanned on every master of a topology read now.
     [[nodiscard]] boost::asio::awaitable<std::vector<std::shared_ptr<detail::async::connection>>> scan_nodes() {
         const bool read = co_await cluster_->read_topology();  // g++ 12: not inside && (miscompiled)
@@ -64,8 +68,7 @@ public:
     /// Learns the cluster from `settings.urls` (any reachable seed) in the
     /// background, on `executor`; `options` are every node connection's
     /// (timeout per attempt, queue bound, health checks, reconnect backoff).
-    /// Throws errc::configuration for settings the blocking backend refuses,
-    /// and for read_from_replicas.
+    /// Throws errc::configuration for settings the blocking backend refuses.
     async_redis_cluster(boost::asio::any_io_executor executor, const hotstate::redis::cluster_config& settings,
                         hotstate::redis::async_options options = {})
         : base(executor, settings.locks.fence_retention.count()),

@@ -3,7 +3,9 @@
 // router's pure pieces.
 //
 // cluster_state is one backend's shared state: a multiplexed connection
-// (connection.hpp) per node, opened when first used; the routing table
+// (connection.hpp) per node, opened when first used (READONLY at log-in when
+// reads may go to replicas: a read goes to one of its slot's replicas in
+// turn, and to the master after any failure); the routing table
 // (routing_table.hpp over slot_map.hpp, from CLUSTER SLOTS parsed by
 // slots_reply.hpp), published as an immutable snapshot replaced on refresh and
 // patched (a copy) on MOVED. cluster_route is what each operation carries:
@@ -75,6 +77,7 @@ struct cluster_route {
     std::uint64_t seen = 0;                                     ///< the table generation it was routed with
     bool ask = false;                                           ///< the attempt goes after ASKING to `node`
     bool fresh = false;  ///< route the next attempt with a topology read made when it is due (not before its backoff)
+    bool read = false;   ///< a read a replica may serve (read_from_replicas; the master after a failure)
     redis::routing::retry_fsm fsm;
 
     [[nodiscard]] bool asking() const noexcept { return ask; }
@@ -97,10 +100,8 @@ public:
     cluster_state(asio::any_io_executor executor, const ::hotstate::redis::cluster_config& settings,
                   ::hotstate::redis::async_options options)
         : executor_(std::move(executor)), seeds_(redis::routing::read_seeds(settings)), policy_(settings.retries()),
-          options_(options), table_(std::make_shared<const redis::routing::routing_table>()) {
-        if (settings.read_from_replicas)
-            throw error(errc::configuration, "hotstate: async_redis_cluster configuration: read_from_replicas is not "
-                                             "supported by the asynchronous cluster backend (reads go to masters)");
+          options_(options), replicas_(settings.read_from_replicas),
+          table_(std::make_shared<const redis::routing::routing_table>()) {
         for (const auto& seed : seeds_.nodes) (void)intern_locked(seed);
     }
     cluster_state(const cluster_state&) = delete;
@@ -126,9 +127,12 @@ public:
         for (auto& [p, r] : parked) p->on_error(std::make_exception_ptr(closed_error()));
     }
 
-    /// A route for `key`'s slot.
-    [[nodiscard]] cluster_route route_of(std::string_view key) {
-        return cluster_route{.cluster = shared_from_this(), .slot = redis::routing::key_slot(key), .fsm = redis::routing::retry_fsm(policy_)};
+    /// A route for `key`'s slot (`read`: a replica may serve it, when reading from replicas).
+    [[nodiscard]] cluster_route route_of(std::string_view key, bool read) {
+        return cluster_route{.cluster = shared_from_this(),
+                             .slot = redis::routing::key_slot(key),
+                             .read = read && replicas_,
+                             .fsm = redis::routing::retry_fsm(policy_)};
     }
 
     /// Sends `p` where `r` says: the ASK target, else the master of its slot;
@@ -148,7 +152,7 @@ public:
                 read_now = !std::exchange(refreshing_, true);
             } else {
                 if (!r.ask) {
-                    r.node = table_->master_of(r.slot);
+                    r.node = r.read ? reader_locked(r.slot) : table_->master_of(r.slot);
                     r.seen = generation_;
                 }
                 if (r.node != slot_map::unassigned) {
@@ -344,11 +348,18 @@ private:
         return static_cast<std::uint16_t>(nodes_.size() - 1);
     }
 
+    /// Our index of a node that may serve a read of `slot`: one of its replicas, in turn, or its master.
+    std::uint16_t reader_locked(std::uint16_t slot) {
+        const std::uint16_t in_map = table_->map.reader_of(slot, spread_++);
+        return in_map == slot_map::unassigned ? in_map : table_->router_index[in_map];
+    }
+
     connection* link_locked(std::uint16_t index) {
         node_entry& n = nodes_[index];
         if (!n.link) {
             n.link = std::make_shared<connection>(executor_, seeds_.endpoint_of(n.address), options_);
             n.link->fail_queued_while_down();  // routed elsewhere (after a refresh) instead of waiting
+            if (replicas_) n.link->readonly_on_login();
             n.link->start();
         }
         return n.link.get();
@@ -379,7 +390,9 @@ private:
     redis::routing::cluster_seeds seeds_;
     redis::routing::retry_policy policy_;
     ::hotstate::redis::async_options options_;
+    bool replicas_;  ///< read_from_replicas
     std::mutex mutex_;
+    std::size_t spread_ = 0;                                         // guarded: turns over a slot's replicas
     std::vector<node_entry> nodes_;                                  // guarded by mutex_
     std::shared_ptr<const redis::routing::routing_table> table_;     // guarded by mutex_: the published snapshot
     std::uint64_t generation_ = 0;                                   // guarded: topology reads applied
@@ -418,6 +431,7 @@ inline bool cluster_route::retry(pending* p, const error& e, std::string_view co
 
 inline bool cluster_route::again(pending* p, const redis::routing::attempt_failure& failure, std::string_view command,
                                  std::optional<error>& final) {
+    read = false;  // a replica that failed (or lags a move) is not asked again: the master is
     const redis::routing::retry_step step = fsm.on_failure(failure.what);
     if (step.what == redis::routing::retry_step::action::give_up) {
         final = redis::routing::give_up_error(cluster_state::backend_name, cluster->where(slot, node), command, fsm.retries(),

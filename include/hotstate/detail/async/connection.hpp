@@ -216,6 +216,10 @@ public:
     /// to the node that took over instead. Call before start().
     void fail_queued_while_down() noexcept { fail_queued_while_down_ = true; }
 
+    /// Log in with READONLY too (a cluster replica then serves reads of its
+    /// master's slots; harmless on a master). Call before start().
+    void readonly_on_login() noexcept { readonly_ = true; }
+
     /// "host:port" or the socket path.
     [[nodiscard]] const std::string& address() const noexcept { return address_; }
     /// The executor the connection's handlers run on.
@@ -345,7 +349,7 @@ private:
                 throw refused{tls_failure(ec, "TLS handshake")};
             }
         }
-        // log in: AUTH and SELECT (when configured), then PING, in one write
+        // log in: AUTH and SELECT (when configured), READONLY (a cluster replica's reads), then PING, in one write
         std::string hello;
         std::size_t replies = 0;
         if (endpoint_.password) {
@@ -357,6 +361,10 @@ private:
         }
         if (endpoint_.db != 0) {
             append_command(hello, "SELECT", std::to_string(endpoint_.db));
+            ++replies;
+        }
+        if (readonly_) {
+            append_command(hello, "READONLY");
             ++replies;
         }
         append_command(hello, "PING");
@@ -681,6 +689,7 @@ private:
     bool closed_ = false;
     bool fail_queued_while_down_ = false;  ///< see fail_queued_while_down()
     bool down_ = false;                    ///< the last connect attempt failed
+    bool readonly_ = false;                ///< see readonly_on_login()
 };
 
 }  // namespace hotstate::detail::async

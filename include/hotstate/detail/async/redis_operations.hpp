@@ -4,9 +4,10 @@
 //
 // Every operation is one command value of detail/redis/commands.hpp (the
 // blocking backends' own), run as detail/async/operation.hpp's operation on
-// the route the backend gives for its key (`route_of(key)`: the standalone
-// backend's one connection, or the cluster's slot owner, which follows
-// MOVED/ASK and retries). Erasing by prefix SCANs every node the backend
+// the route the backend gives for its key (`route_of(key, read)`: the
+// standalone backend's one connection, or the cluster's slot owner (a replica
+// of it for a read, when reading from replicas), which follows MOVED/ASK and
+// retries). Erasing by prefix SCANs every node the backend
 // names (`scan_nodes()`: its one server, or every master).
 #pragma once
 
@@ -35,7 +36,7 @@
 namespace hotstate::detail::async {
 
 /// The operations of an asynchronous Redis backend `Backend` (CRTP), which
-/// gives `route_of(std::string_view key)` (a route, see operation.hpp) and
+/// gives `route_of(std::string_view key, bool read)` (a route, see operation.hpp) and
 /// `scan_nodes()` (an awaitable of the connections a prefix scan visits).
 template <class Backend>
 class redis_operations {
@@ -68,10 +69,11 @@ protected:
                                state_type{std::move(data), std::move(make), std::move(finish), label.operation, label.category},
                                std::forward<Token>(token));
     }
-    /// Runs the operation on the node of its key (`data.a`), as the backend routes it.
-    template <class T, class Data, class Make, class Finish, class Token>
+    /// Runs the operation on the node of its key (`data.a`), as the backend
+    /// routes it; `Read`: a read a replica may serve (read_from_replicas).
+    template <class T, bool Read = false, class Data, class Make, class Finish, class Token>
     auto run(hotstate::redis::async_label label, Data data, Make make, Finish finish, Token& token) {
-        auto route = static_cast<Backend&>(*this).route_of(std::string_view(data.a));
+        auto route = static_cast<Backend&>(*this).route_of(std::string_view(data.a), Read);
         return run_on<T>(std::move(route), label, std::move(data), std::move(make), std::move(finish), token);
     }
 
@@ -103,7 +105,7 @@ public:
     /// GET key: finish(std::optional<std::string_view>) -> T.
     template <class T, class Finish, class Token>
     auto async_kv_get(hotstate::redis::async_label label, std::string key, Finish finish, Token&& token) {
-        return run<T>(label, one{std::move(key)}, [](const one& d) { return redis::commands::get(d.a); }, drop(finish), token);
+        return run<T, true>(label, one{std::move(key)}, [](const one& d) { return redis::commands::get(d.a); }, drop(finish), token);
     }
     /// GETDEL key (or the GET + DEL script on servers before 6.2): finish as for async_kv_get.
     template <class T, class Finish, class Token>
@@ -119,7 +121,7 @@ public:
     /// EXISTS key.
     template <class Token>
     auto async_kv_exists(hotstate::redis::async_label label, std::string key, Token&& token) {
-        return run<bool>(label, one{std::move(key)}, [](const one& d) { return redis::commands::exists(d.a); }, same{}, token);
+        return run<bool, true>(label, one{std::move(key)}, [](const one& d) { return redis::commands::exists(d.a); }, same{}, token);
     }
     /// INCRBY key by (`expiry_ms` 0), or the increment-with-expiry transaction: the new value.
     template <class Token>
@@ -146,13 +148,13 @@ public:
     /// As async_counter_get, the value handed to finish(std::int64_t) -> T.
     template <class T, class Finish, class Token>
     auto async_counter_get_as(hotstate::redis::async_label label, std::string key, Finish finish, Token&& token) {
-        return run<T>(label, one{std::move(key)}, [](const one& d) { return redis::commands::get_integer(d.a); },
+        return run<T, true>(label, one{std::move(key)}, [](const one& d) { return redis::commands::get_integer(d.a); },
                       drop(finish), token);
     }
     /// GET key as a counter (missing: 0).
     template <class Token>
     auto async_counter_get(hotstate::redis::async_label label, std::string key, Token&& token) {
-        return run<std::int64_t>(label, one{std::move(key)}, [](const one& d) { return redis::commands::get_integer(d.a); },
+        return run<std::int64_t, true>(label, one{std::move(key)}, [](const one& d) { return redis::commands::get_integer(d.a); },
                                  same{}, token);
     }
     /// One GCRA step (the GCRA script) at `now_us`.
@@ -180,7 +182,7 @@ public:
     /// SISMEMBER key member.
     template <class Token>
     auto async_set_contains(hotstate::redis::async_label label, std::string key, std::string member, Token&& token) {
-        return run<bool>(label, two{std::move(key), std::move(member)},
+        return run<bool, true>(label, two{std::move(key), std::move(member)},
                          [](const two& d) { return redis::commands::sismember(d.a, d.b); }, same{}, token);
     }
     /// HSET key field value: whether the field is new.
@@ -192,7 +194,7 @@ public:
     /// HGET key field: finish as for async_kv_get.
     template <class T, class Finish, class Token>
     auto async_map_get(hotstate::redis::async_label label, std::string key, std::string field, Finish finish, Token&& token) {
-        return run<T>(label, two{std::move(key), std::move(field)}, [](const two& d) { return redis::commands::hget(d.a, d.b); },
+        return run<T, true>(label, two{std::move(key), std::move(field)}, [](const two& d) { return redis::commands::hget(d.a, d.b); },
                       drop(finish), token);
     }
     /// HDEL key field: whether it was there.
