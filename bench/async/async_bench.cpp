@@ -6,6 +6,10 @@
 //   async_bench single <port> <rounds> <ops>   one caller at a time: async vs blocking store (throughput ratio;
 //                                              the latency ratio is its inverse)
 //   async_bench count <port> <ops>             <ops> GETs with 64 in flight (for callgrind)
+//   async_bench cluster <port> <rounds> <ops> <cluster-port>...
+//                                              64 coroutines' GETs: async_redis_cluster (the cluster of the
+//                                              given nodes) vs async_redis on the server at <port>, and vs
+//                                              async_redis on the cluster node owning the key
 #include <utility>  // g++ 12: before boost/asio/awaitable.hpp
 
 #include <chrono>
@@ -16,6 +20,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -25,6 +30,7 @@
 
 #include <hotstate/async_store.hpp>
 #include <hotstate/backends/async_redis.hpp>
+#include <hotstate/backends/async_redis_cluster.hpp>
 #include <hotstate/backends/redis.hpp>
 #include <hotstate/store.hpp>
 
@@ -36,12 +42,14 @@ namespace asio = boost::asio;
 struct text : hotstate::category<2, "bench-text"> {};
 struct hits : hotstate::category<3, "bench-hits", std::int64_t> {};
 using async_store = hotstate::async_store<hotstate::backends::async_redis, text, hits>;
+using cluster_store = hotstate::async_store<hotstate::backends::async_redis_cluster, text, hits>;
 std::size_t sink = 0;
 
 hotstate::redis::config config_of(int port) { return {.url = "redis://127.0.0.1:" + std::to_string(port)}; }
 
-/// `ops` operations spread over `callers` coroutines on one connection; operations per second.
-double run_many(async_store& store, asio::io_context& io, int callers, std::size_t ops, bool incr) {
+/// `ops` operations spread over `callers` coroutines on one store; operations per second.
+template <class Store>
+double run_many(Store& store, asio::io_context& io, int callers, std::size_t ops, bool incr) {
     io.restart();
     std::size_t left = ops;
     int finished = 0;
@@ -53,10 +61,10 @@ double run_many(async_store& store, asio::io_context& io, int callers, std::size
                 while (left > 0) {
                     --left;  // one thread runs io: no race
                     if (incr)
-                        sink += static_cast<std::size_t>(
-                            co_await store.async_increment<hits>("counter:__rand_int__", 1, std::nullopt, asio::use_awaitable));
+                        sink += static_cast<std::size_t>(co_await store.template async_increment<hits>(
+                            "counter:__rand_int__", 1, std::nullopt, asio::use_awaitable));
                     else
-                        sink += (co_await store.async_get<text>("key:__rand_int__", asio::use_awaitable))->size();
+                        sink += (co_await store.template async_get<text>("key:__rand_int__", asio::use_awaitable))->size();
                 }
                 ++finished;
             },
@@ -83,19 +91,21 @@ double redis_benchmark(int port, const char* args, const char* test, std::size_t
     return rate;
 }
 
+template <class Store = async_store>
 struct bench_setup {
     asio::io_context io;
-    async_store store;
-    explicit bench_setup(int port) : store(io.get_executor(), config_of(port)) {
+    Store store;
+    template <class Settings>
+    explicit bench_setup(const Settings& settings) : store(io.get_executor(), settings) {
         // redis-benchmark's keys, under the categories' prefix bytes
-        auto done = store.async_set<text>("key:__rand_int__", std::string("xxx"), std::nullopt, asio::use_future);
+        auto done = store.template async_set<text>("key:__rand_int__", std::string("xxx"), std::nullopt, asio::use_future);
         while (done.wait_for(std::chrono::seconds(0)) != std::future_status::ready) io.run_one();
         done.get();
     }
 };
 
 int many(int port, int rounds, std::size_t ops) {
-    bench_setup b(port);
+    bench_setup<> b(config_of(port));
     for (const bool incr : {false, true}) {
         const char* test = incr ? "incr" : "get";
         hotstate::bench::compare_interleaved(std::string("async64_vs_redis_benchmark_c50_") + test, rounds,
@@ -109,7 +119,7 @@ int many(int port, int rounds, std::size_t ops) {
 }
 
 int single(int port, int rounds, std::size_t ops) {
-    bench_setup b(port);
+    bench_setup<> b(config_of(port));
     hotstate::store<hotstate::backends::redis, text, hits> blocking(config_of(port));
     hotstate::bench::compare_interleaved(
         "async_single_caller_vs_blocking_get", rounds, [&] { return run_many(b.store, b.io, 1, ops, false); },
@@ -121,8 +131,33 @@ int single(int port, int rounds, std::size_t ops) {
     return 0;
 }
 
+int cluster(int port, const std::vector<int>& cluster_ports, int rounds, std::size_t ops) {
+    bench_setup<> standalone(config_of(port));
+    hotstate::redis::cluster_config settings;
+    settings.urls = {"redis://127.0.0.1:" + std::to_string(cluster_ports.front())};
+    bench_setup<cluster_store> clustered(settings);
+    hotstate::bench::compare_interleaved(
+        "async_cluster_vs_standalone_get", rounds, [&] { return run_many(clustered.store, clustered.io, 64, ops, false); },
+        [&] { return run_many(standalone.store, standalone.io, 64, ops, false); });
+    // the client's own cost: async_redis straight to the master that owns the key (the others answer MOVED)
+    std::unique_ptr<bench_setup<>> owner;
+    for (const int p : cluster_ports) {
+        try {
+            owner = std::make_unique<bench_setup<>>(config_of(p));
+            break;
+        } catch (const hotstate::error&) {
+        }
+    }
+    if (!owner) throw std::runtime_error("no cluster node owns the bench key");
+    hotstate::bench::compare_interleaved(
+        "async_cluster_vs_async_redis_on_the_keys_master_get", rounds,
+        [&] { return run_many(clustered.store, clustered.io, 64, ops, false); },
+        [&] { return run_many(owner->store, owner->io, 64, ops, false); });
+    return 0;
+}
+
 int count(int port, std::size_t ops) {
-    bench_setup b(port);
+    bench_setup<> b(config_of(port));
     if (ops > 0) run_many(b.store, b.io, 64, ops, false);
     return 0;
 }
@@ -135,6 +170,12 @@ int main(int argc, char** argv) {
         if (argc < 3) throw std::runtime_error("usage: async_bench free-port | many|single <port> <rounds> <ops> | count <port> <ops>");
         const int port = std::atoi(argv[2]);
         if (mode == "count") return count(port, argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 0);
+        if (mode == "cluster") {
+            if (argc < 6) throw std::runtime_error("usage: async_bench cluster <port> <rounds> <ops> <cluster-port>...");
+            std::vector<int> cluster_ports;
+            for (int i = 5; i < argc; ++i) cluster_ports.push_back(std::atoi(argv[i]));
+            return cluster(port, cluster_ports, std::atoi(argv[3]), std::strtoull(argv[4], nullptr, 10));
+        }
         const int rounds = argc > 3 ? std::atoi(argv[3]) : 11;
         const std::size_t ops = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 100000;
         if (mode == "many") return many(port, rounds, ops);

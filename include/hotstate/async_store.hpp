@@ -41,9 +41,9 @@
 
 namespace hotstate {
 
-/// A backend the asynchronous store can run on: one multiplexed connection
-/// and the executor completions default to. Model: backends::async_redis
-/// (one standalone server). A cluster model is planned.
+/// A backend the asynchronous store can run on: multiplexed connections and
+/// the executor completions default to. Models: backends::async_redis (one
+/// standalone server), backends::async_redis_cluster (a Redis Cluster).
 template <class B>
 concept AsyncStoreBackend = requires(B& b, std::string key, void (*handler)(std::exception_ptr, bool)) {
     { b.get_executor() } -> std::convertible_to<boost::asio::any_io_executor>;

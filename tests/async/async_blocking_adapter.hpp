@@ -1,14 +1,21 @@
 // A test adapter: the store backend concepts (backend.hpp) implemented by
-// waiting on backends::async_redis's operations, so hotstate::store and the
-// shared conformance suite run unchanged against the asynchronous client (its
-// multiplexed connection, its command values, its replies). One io_context
-// thread per adapter; every call blocks its caller on a std::future.
+// waiting on an asynchronous backend's operations (backends::async_redis, or
+// async_redis_cluster), so hotstate::store and the shared conformance suite
+// run unchanged against the asynchronous client (its multiplexed
+// connections, its command values, its replies). One io_context thread per
+// adapter; every call blocks its caller until its result is handed over
+// (handoff_t).
 #pragma once
 
 #include <utility>  // g++ 12: before boost/asio/awaitable.hpp
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,18 +23,23 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/use_future.hpp>
+#include <boost/asio/async_result.hpp>
 
 #include <hotstate/backends/async_redis.hpp>
 #include <hotstate/clock.hpp>
 
+#include "async/handoff.hpp"
+
 namespace hotstate::testing {
 
-/// backends::async_redis behind the blocking backend concepts, with a `Clock` for rate limits.
-template <class Clock>
+
+/// `Backend` (constructed from an executor, `Settings` and async_options) behind
+/// the blocking backend concepts, with a `Clock` for rate limits.
+template <class Clock, class Backend = backends::async_redis>
 class async_blocking_adapter {
 public:
-    async_blocking_adapter(const redis::config& settings, Clock& clock, redis::async_options options = {})
+    template <class Settings>
+    async_blocking_adapter(const Settings& settings, Clock& clock, redis::async_options options = {})
         : clock_(&clock), backend_(io_.get_executor(), settings, options), runner_([this] { io_.run(); }) {}
     ~async_blocking_adapter() {
         work_.reset();
@@ -100,7 +112,7 @@ public:
     }
 
 private:
-    static constexpr auto use = boost::asio::use_future;
+    static constexpr auto use = handoff;
     static std::optional<std::string> owned(std::optional<std::string_view> raw) {
         return raw ? std::optional<std::string>(std::in_place, *raw) : std::nullopt;
     }
@@ -114,7 +126,7 @@ private:
     Clock* clock_;
     boost::asio::io_context io_;
     boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
-    backends::async_redis backend_;
+    Backend backend_;
     std::thread runner_;
 };
 

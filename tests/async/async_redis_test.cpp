@@ -27,6 +27,7 @@
 #include <hotstate/backends/memory.hpp>
 #include <hotstate/store.hpp>
 
+#include "async/random_operations.hpp"
 #include "support/eventually.hpp"
 #include "support/redis_server.hpp"
 
@@ -113,52 +114,10 @@ TEST_CASE("async_redis: 10,240 random operations from 256 coroutines on one conn
         asio::co_spawn(
             io,
             [&, caller]() -> asio::awaitable<void> {
-                std::mt19937 random(static_cast<unsigned>(caller));
-                const std::string mine = "caller" + std::to_string(caller) + ":";
                 try {
-                    for (int i = 0; i < per_caller; ++i) {
-                        const std::string key = mine + std::to_string(random() % 4);
-                        const auto by = static_cast<std::int64_t>(random() % 5) + 1;
-                        const std::string value = "v" + std::to_string(random());
-                        std::unique_lock hold(reference_lock, std::defer_lock);
-                        switch (random() % 6) {
-                        case 0: {
-                            const auto got = co_await store.async_increment<counters>(key, by, std::nullopt, asio::use_awaitable);
-                            hold.lock();
-                            if (got != reference.increment<counters>(key, by)) mismatches.fetch_add(1);
-                            break;
-                        }
-                        case 1: {
-                            const auto got = co_await store.async_counter<counters>(key, asio::use_awaitable);
-                            hold.lock();
-                            if (got != reference.counter<counters>(key)) mismatches.fetch_add(1);
-                            break;
-                        }
-                        case 2: {
-                            co_await store.async_set<tokens>(key + "t", value, std::nullopt, asio::use_awaitable);
-                            hold.lock();
-                            reference.set<tokens>(key + "t", value);
-                            break;
-                        }
-                        case 3: {
-                            const auto got = co_await store.async_get<tokens>(key + "t", asio::use_awaitable);
-                            hold.lock();
-                            if (got != reference.get<tokens>(key + "t")) mismatches.fetch_add(1);
-                            break;
-                        }
-                        case 4: {
-                            const auto got = co_await store.async_take<tokens>(key + "t", asio::use_awaitable);
-                            hold.lock();
-                            if (got != reference.take<tokens>(key + "t")) mismatches.fetch_add(1);
-                            break;
-                        }
-                        default: {
-                            const auto got = co_await store.async_lookup_add<tokens>(key + "s", value.substr(0, 3), asio::use_awaitable);
-                            hold.lock();
-                            if (got != reference.lookup_add<tokens>(key + "s", value.substr(0, 3))) mismatches.fetch_add(1);
-                        }
-                        }
-                    }
+                    co_await hotstate::testing::random_operations<counters, tokens>(
+                        store, reference, reference_lock, static_cast<unsigned>(caller), "caller" + std::to_string(caller) + ":",
+                        per_caller, mismatches);
                 } catch (...) {
                     failures.fetch_add(1);
                 }

@@ -18,9 +18,12 @@
 #include <hotstate/store.hpp>
 
 #include "cluster/cluster_fixture.hpp"
+#include "cluster/reshard_support.hpp"
 
 using namespace std::chrono_literals;
 using hotstate::detail::redis::routing::key_slot;
+using hotstate::testing::keys_in_moving_slots;
+using hotstate::testing::moved_slots;
 
 namespace {
 
@@ -31,24 +34,6 @@ struct locks : hotstate::category<73, "reshard-locks"> {};
 struct lists : hotstate::category<74, "reshard-lists"> {};
 
 using store_type = hotstate::store<hotstate::backends::redis_cluster, text, hits, limits, locks, lists>;
-
-constexpr std::uint16_t moved_slots = 400;  // redis-cli moves the source's lowest slots first
-
-/// `count` keys whose encoded form (in category C) falls in slots [0, moved_slots).
-template <class C>
-std::vector<std::string> keys_in_moving_slots(std::size_t count, std::string_view stem) {
-    std::vector<std::string> keys;
-    for (int i = 0; keys.size() < count; ++i) {
-        std::string key = std::string(stem) + std::to_string(i);
-        if (key_slot(hotstate::encode_key<C>(key)) < moved_slots) keys.push_back(std::move(key));
-    }
-    return keys;
-}
-
-std::string my_id(hotstate::testing::redis_server& node) {
-    auto reply = node.command({"CLUSTER", "MYID"});
-    return std::string(reply->str, reply->len);
-}
 
 }  // namespace
 
@@ -142,33 +127,14 @@ TEST_CASE("cluster: resharding under load loses nothing and fails nothing", "[cl
     std::vector<std::thread> workers;
     for (int t = 0; t < threads; ++t) workers.emplace_back(worker, t);
 
-    const auto started = std::chrono::steady_clock::now();
-    const auto reshard = [&](hotstate::testing::redis_server& from, hotstate::testing::redis_server& to) {
-        return cluster.run_cli({"--cluster", "reshard", cluster.any_live().address(), "--cluster-from", my_id(from),
-                                "--cluster-to", my_id(to), "--cluster-slots", std::to_string(moved_slots),
-                                "--cluster-yes", "--cluster-pipeline", "10"},
-                               90s);
-    };
-    const auto there = reshard(*source, *destination);
-    const bool moved_there = cluster.master_of_slot(0) == destination;
-    const bool settled = cluster.wait_healthy();  // redis-cli refuses to start while nodes disagree
-    const auto back = reshard(*destination, *source);
-    const bool moved_back = cluster.master_of_slot(0) == source;
-    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    const auto trip = hotstate::testing::reshard_there_and_back(cluster, *source, *destination);
     stop = true;
     for (auto& w : workers) w.join();
 
-    INFO("reshard there:\n" << there.output);
-    INFO("reshard back:\n" << back.output);
-    REQUIRE(there.status == 0);
-    REQUIRE(back.status == 0);
-    CHECK(moved_there);
-    CHECK(settled);
-    CHECK(moved_back);
-    CHECK(cluster.wait_healthy());
+    trip.check(cluster);
 
     const auto& backend = s.backend();
-    std::cout << "reshard: " << 2 * moved_slots << " slot moves in " << took.count() << " ms, " << operations.load()
+    std::cout << "reshard: " << 2 * moved_slots << " slot moves in " << trip.took.count() << " ms, " << operations.load()
               << " operations, " << failures.load() << " failed, " << backend.retry_count()
               << " redirects/retries absorbed, " << backend.refresh_count() << " map refreshes\n";
     {

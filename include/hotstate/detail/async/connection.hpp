@@ -209,6 +209,17 @@ public:
         });
     }
 
+    /// While the server cannot be reached (the last connect attempt failed),
+    /// fail the requests queued then, and those submitted until an attempt
+    /// succeeds, at once (never written: outcome known) instead of letting them
+    /// wait for the next attempt or their deadline: a cluster client sends them
+    /// to the node that took over instead. Call before start().
+    void fail_queued_while_down() noexcept { fail_queued_while_down_ = true; }
+
+    /// Log in with READONLY too (a cluster replica then serves reads of its
+    /// master's slots; harmless on a master). Call before start().
+    void readonly_on_login() noexcept { readonly_ = true; }
+
     /// "host:port" or the socket path.
     [[nodiscard]] const std::string& address() const noexcept { return address_; }
     /// The executor the connection's handlers run on.
@@ -245,6 +256,8 @@ private:
 
     void enqueue(pending* p) {
         if (closed_) return fail(p, error(errc::connection, where() + "the connection is closed"));
+        // the last connect attempt failed and the owner routes elsewhere: no wait for the next one
+        if (fail_queued_while_down_ && down_ && last_error_) return fail(p, *last_error_);
         if (queued_.size() + inflight_.size() >= settings_.max_pending)
             return fail(p, error(errc::timeout, where() + "queue full (" + std::to_string(settings_.max_pending) +
                                                     " requests pending); not sent"));
@@ -336,7 +349,7 @@ private:
                 throw refused{tls_failure(ec, "TLS handshake")};
             }
         }
-        // log in: AUTH and SELECT (when configured), then PING, in one write
+        // log in: AUTH and SELECT (when configured), READONLY (a cluster replica's reads), then PING, in one write
         std::string hello;
         std::size_t replies = 0;
         if (endpoint_.password) {
@@ -348,6 +361,10 @@ private:
         }
         if (endpoint_.db != 0) {
             append_command(hello, "SELECT", std::to_string(endpoint_.db));
+            ++replies;
+        }
+        if (readonly_) {
+            append_command(hello, "READONLY");
             ++replies;
         }
         append_command(hello, "PING");
@@ -415,10 +432,12 @@ private:
             if (closed_) break;
             if (failed) {
                 last_error_ = failed;
+                down_ = true;
                 // The server answered and refused us (certificate, name, password): waiting
                 // will not help the requests queued now; they fail at once (never sent), with
-                // the cause. Later attempts go on in the background.
-                if (was_refused) {
+                // the cause. Later attempts go on in the background. So does every attempt's
+                // failure when the owner routes elsewhere (fail_queued_while_down).
+                if (was_refused || fail_queued_while_down_) {
                     std::deque<pending*> waiting = std::move(queued_);
                     queued_.clear();
                     for (pending* p : waiting) fail(p, *failed);
@@ -431,6 +450,7 @@ private:
             }
             backoff = settings_.min_backoff;
             last_error_.reset();
+            down_ = false;
             connects_.fetch_add(1, std::memory_order_relaxed);
             connected_ = true;
             last_read_ = clock::now();
@@ -667,6 +687,9 @@ private:
     bool handing_out_ = false;  ///< the read loop is completing a batch of replies
     bool stuck_ = false;
     bool closed_ = false;
+    bool fail_queued_while_down_ = false;  ///< see fail_queued_while_down()
+    bool down_ = false;                    ///< the last connect attempt failed
+    bool readonly_ = false;                ///< see readonly_on_login()
 };
 
 }  // namespace hotstate::detail::async

@@ -117,12 +117,26 @@ void complete_and_free(Op* op, Handler& handler, const asio::any_io_executor& fa
     });
 }
 
-/// The pending request of one state and handler (see the banner).
-template <class T, class State, class Handler>
+/// Where an operation goes: the standalone backend's one connection. A reply
+/// is a standalone server's (MOVED would be an error like any other).
+///
+/// A route that follows redirects (the cluster's, cluster_route.hpp) has
+/// `redirects` true, says whether the next write goes after ASKING (asking()),
+/// and takes the operation back after a redirect (follow) or a failure that
+/// left nothing run (retry): it sends it again, now or after a backoff, or
+/// says no and hands over the error to complete with.
+struct direct_route {
+    static constexpr bool redirects = false;
+    connection* to;
+    void submit(pending* p) const { to->submit(p); }
+};
+
+/// The pending request of one state and handler (see the banner), sent where `Route` says.
+template <class T, class State, class Handler, class Route = direct_route>
 class operation final : public pending {
 public:
-    operation(State s, Handler h, asio::any_io_executor fallback_executor)
-        : state_(std::move(s)), handler_(std::move(h)), executor_(std::move(fallback_executor)) {
+    operation(State s, Handler h, asio::any_io_executor fallback_executor, Route route = {})
+        : state_(std::move(s)), handler_(std::move(h)), executor_(std::move(fallback_executor)), route_(std::move(route)) {
         idempotent = command_type::idempotent;
     }
     static void* operator new(std::size_t n) { return block_cache::allocate(n); }
@@ -131,19 +145,23 @@ public:
     void write_request(std::string& out) override {
         const auto command = state_.make(state_.data);
         first_error.reset();
-        if constexpr (redis::commands::HasResend<command_type>) {
-            if (std::exchange(written_, true)) {  // sent before: its reply was lost with a connection
-                replies_left = 1;
-                return command.resend().write_fallback(out);  // EVAL: no NOSCRIPT turn on a new connection
+        // ASK: ASKING in the same write, its +OK skipped as a transaction's queued reply is
+        std::size_t before = 0;
+        if constexpr (Route::redirects) {
+            if (route_.asking()) {
+                redis::commands::asking{}.write(out);
+                before = 1;
             }
+        }
+        replies_left = before + 1;
+        if constexpr (redis::commands::HasResend<command_type>) {
+            if (std::exchange(written_, true))  // sent before: its reply was lost with a connection
+                return command.resend().write_fallback(out);  // EVAL: no NOSCRIPT turn on a new connection
         }
         if constexpr (redis::commands::HasFallback<command_type>) {
-            if (fallback_) {
-                replies_left = 1;
-                return command.write_fallback(out);
-            }
+            if (fallback_) return command.write_fallback(out);
         }
-        if constexpr (redis::commands::MultiReply<command_type>) replies_left = command.replies();
+        if constexpr (redis::commands::MultiReply<command_type>) replies_left = before + command.replies();
         command.write(out);
     }
 
@@ -159,12 +177,25 @@ public:
         // reference to an exception stays on this thread while another uses it
         std::exception_ptr failure;
         std::optional<T> value;
+        std::optional<redis::commands::redirected> redirect;
         try {
-            value.emplace(state_.finish(command.interpret(reply, redis::commands::reply_context(address)), state_.data));
+            value.emplace(state_.finish(
+                command.interpret(reply, redis::commands::reply_context(address, Route::redirects)), state_.data));
+        } catch (redis::commands::redirected& r) {  // thrown only when Route::redirects
+            redirect.emplace(std::move(r));
         } catch (const error& e) {
             failure = std::make_exception_ptr(with_context(e));
         } catch (...) {
             failure = std::current_exception();
+        }
+        if constexpr (Route::redirects) {
+            if (redirect) {
+                // the command did not run: the next send is a first one (not a resend)
+                written_ = false;
+                std::optional<error> final;
+                if (route_.follow(this, *redirect, command_type::name, final)) return true;  // `this` may be gone
+                failure = std::make_exception_ptr(with_context(*final));
+            }
         }
         if (value)
             complete(nullptr, std::move(*value));
@@ -175,15 +206,27 @@ public:
 
     void on_error(std::exception_ptr e) override {
         std::exception_ptr failure;
+        std::optional<error> cause;
         try {
             std::rethrow_exception(std::move(e));
-        } catch (const error& cause) {
-            failure = std::make_exception_ptr(with_context(cause));
+        } catch (const error& what) {
+            cause.emplace(what);
         } catch (...) {
             failure = std::current_exception();
         }
+        if (cause) {
+            if constexpr (Route::redirects) {
+                std::optional<error> final;
+                if (route_.retry(this, *cause, command_type::name, final)) return;  // `this` may be gone
+                cause = std::move(final);
+            }
+            failure = std::make_exception_ptr(with_context(*cause));
+        }
         complete(std::move(failure), T{});
     }
+
+    /// The route, for the front end to submit through (start()).
+    [[nodiscard]] Route& route() noexcept { return route_; }
 
 private:
     [[nodiscard]] error with_context(const error& e) const {
@@ -200,19 +243,27 @@ private:
     State state_;
     Handler handler_;
     asio::any_io_executor executor_;
+    Route route_;
     bool fallback_ = false;  ///< the command's fallback replaces its request (an old server, a flushed script)
     bool written_ = false;   ///< written once already (HasResend commands only)
 };
 
+/// Starts `s` where `route` says and completes `token` with void(std::exception_ptr, T).
+template <class T, class Route, class State, class Token>
+auto start_routed(Route route, const asio::any_io_executor& io, State s, Token&& token) {
+    return asio::async_initiate<Token, void(std::exception_ptr, T)>(
+        [&io](auto handler, Route r, State st) {
+            using operation_type = operation<T, State, decltype(handler), Route>;
+            auto* op = new operation_type(std::move(st), std::move(handler), io, std::move(r));
+            op->route().submit(op);
+        },
+        token, std::move(route), std::move(s));
+}
+
 /// Starts `s` on `c` and completes `token` with void(std::exception_ptr, T).
 template <class T, class State, class Token>
 auto start(connection& c, const asio::any_io_executor& io, State s, Token&& token) {
-    return asio::async_initiate<Token, void(std::exception_ptr, T)>(
-        [&c, &io](auto handler, State st) {
-            using handler_type = decltype(handler);
-            c.submit(new operation<T, State, handler_type>(std::move(st), std::move(handler), io));
-        },
-        token, std::move(s));
+    return start_routed<T>(direct_route{&c}, io, std::move(s), std::forward<Token>(token));
 }
 
 }  // namespace hotstate::detail::async

@@ -41,6 +41,7 @@
 #include <hiredis/hiredis.h>
 
 #include <hotstate/detail/redis/routing/redirect.hpp>
+#include <hotstate/detail/redis/routing/slots_reply.hpp>
 #include <hotstate/detail/fixed_string.hpp>
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/detail/redis/resp.hpp>
@@ -690,11 +691,32 @@ struct unlink_keys : command_base<unlink_keys> {
     }
 };
 
+/// CLUSTER SLOTS: the slot ranges (slots_reply.hpp's parse); a reply of
+/// another shape is errc::server. Nodes announced without an endpoint are
+/// reached at the host that answered.
+struct cluster_slots : command_base<cluster_slots> {
+    using result_type = std::vector<routing::slot_range>;
+    static constexpr std::string_view name = "CLUSTER SLOTS";
+    static constexpr bool idempotent = true;
+    template <class F>
+    decltype(auto) with_args(F&& f) const {
+        return pass_args(f, std::string_view("CLUSTER"), std::string_view("SLOTS"));
+    }
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        auto ranges = r.is_error() ? std::nullopt : routing::parse_cluster_slots(r.raw(), host_of(where.address));
+        if (!ranges) [[unlikely]] {
+            if (r.is_error()) unexpected(where, name, r);
+            throw error(errc::server, context(where.address, name) + "not a cluster reply");
+        }
+        return std::move(*ranges);
+    }
+};
+
 static_assert(Command<get> && Command<take> && Command<set> && Command<incr_by> && Command<unlink> &&
               Command<exists> && Command<sadd> && Command<srem> && Command<sismember> && Command<hdel> &&
               Command<hset> && Command<hget> && Command<get_integer> && Command<increment> && Command<gcra> &&
               Command<lock_acquire> && Command<lock_release> && Command<lock_release_again> && Command<lock_extend> && Command<ping> &&
-              Command<asking> && Command<script_load> && Command<scan> && Command<unlink_keys>);
+              Command<asking> && Command<script_load> && Command<scan> && Command<unlink_keys> && Command<cluster_slots>);
 static_assert(MultiReply<increment> && !MultiReply<get> && HasFallback<take> && !HasFallback<increment> && HasFallback<gcra> && HasFallback<lock_acquire> &&
               !HasFallback<lock_release> && HasResend<lock_release> && HasFallback<lock_release_again> && HasFallback<lock_extend> && !HasFallback<get>);
 

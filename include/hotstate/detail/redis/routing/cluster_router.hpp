@@ -38,6 +38,7 @@
 #include <hotstate/detail/redis/routing/redirect.hpp>
 #include <hotstate/detail/redis/routing/routed_backend.hpp>
 #include <hotstate/detail/redis/routing/router_support.hpp>
+#include <hotstate/detail/redis/routing/routing_table.hpp>
 #include <hotstate/detail/redis/routing/slot.hpp>
 #include <hotstate/detail/redis/routing/slot_map.hpp>
 #include <hotstate/detail/redis/routing/slots_reply.hpp>
@@ -49,29 +50,6 @@
 #include <hotstate/redis/pool.hpp>
 
 namespace hotstate::detail::redis::routing {
-
-/// One published routing table: the slot_map, for each of its nodes the
-/// router's index of that node (the map numbers nodes its own way), and the
-/// map's answer for every slot in the router's numbering, worked out once when
-/// the table is made (map.master_of per slot), so a lookup is one load.
-struct routing_table {
-    slot_map map;
-    std::vector<std::uint16_t> router_index;
-    std::array<std::uint16_t, slot_count> master{};
-
-    routing_table() { master.fill(slot_map::unassigned); }
-    explicit routing_table(slot_map from) : map(std::move(from)) { master.fill(slot_map::unassigned); }
-
-    /// Fills `master` from the map (router_index must cover its nodes).
-    void compile() noexcept {
-        for (std::size_t slot = 0; slot < slot_count; ++slot) {
-            const std::uint16_t in_map = map.master_of(static_cast<std::uint16_t>(slot));
-            master[slot] = in_map == slot_map::unassigned ? in_map : router_index[in_map];
-        }
-    }
-    /// The router's index of the master serving `slot`, or slot_map::unassigned.
-    [[nodiscard]] std::uint16_t master_of(std::uint16_t slot) const noexcept { return master[slot & (slot_count - 1)]; }
-};
 
 /// The snapshot a thread used last, per thread: which router, which version.
 /// Trivial, so the hot path reads it without a TLS wrapper call; the pointer
@@ -100,27 +78,11 @@ public:
     explicit cluster_router(config_type settings)
         : settings_(std::move(settings)), nodes_(std::make_unique<std::atomic<cluster_node*>[]>(node_capacity)),
           table_(std::make_shared<const routing_table>()), id_(next_id()) {
-        if (settings_.urls.empty())
-            throw error(errc::configuration, "hotstate: redis_cluster configuration: urls must name at least one seed node");
-        for (const auto& url : settings_.urls) {
-            const ::hotstate::redis::config single = node_config(settings_, url);
-            auto where = ::hotstate::redis::resolve(single);  // refuses resp3, TLS, bad URLs, bad pool fields
-            if (where.type != ::hotstate::redis::endpoint::kind::tcp)
-                throw error(errc::configuration, "hotstate: redis_cluster configuration: URL '" +
-                                                     url_text::redact(url) +
-                                                     "': cluster nodes are reached over TCP, not a Unix socket");
-            if (where.db != 0)
-                throw error(errc::configuration, "hotstate: redis_cluster configuration: URL '" +
-                                                     url_text::redact(url) +
-                                                     "': Redis Cluster has database 0 only");
-            if (seeds_.empty()) {
-                pool_options_ = ::hotstate::redis::pool_options::from(single);
-                username_ = where.username;
-                password_ = where.password;
-                tls_ = where.tls;
-            }
-            seeds_.push_back(node_address{where.host, where.port});
-        }
+        cluster_seeds seeds = read_seeds(settings_);
+        pool_options_ = ::hotstate::redis::pool_options::from(seeds.first);
+        reach_ = seeds.reach;
+        tls_ = seeds.reach.tls;
+        seeds_ = std::move(seeds.nodes);
         // one TLS context (CA, client certificate, key read once) for every node's pool
         if (tls_.enabled) tls_context_ = detail::redis::tls_context(tls_);
         for (const auto& seed : seeds_) (void)intern(seed);
@@ -444,13 +406,7 @@ private:
         if (now >= node_capacity)
             throw error(errc::server, "hotstate: redis_cluster: more than " + std::to_string(node_capacity) +
                                           " nodes announced; refusing to track more");
-        ::hotstate::redis::endpoint where;
-        where.type = ::hotstate::redis::endpoint::kind::tcp;
-        where.host = address.host;
-        where.port = address.port;
-        where.username = username_;
-        where.password = password_;
-        where.tls = tls_;
+        const ::hotstate::redis::endpoint where = node_endpoint(reach_, address);
         ::hotstate::redis::pool::setup_function setup = [replicas = settings_.read_from_replicas](connection& c) {
             load_scripts(c);
             if (!replicas) return;
@@ -492,8 +448,7 @@ private:
 
     config_type settings_;
     ::hotstate::redis::pool_options pool_options_;
-    std::optional<std::string> username_;
-    std::optional<std::string> password_;
+    ::hotstate::redis::endpoint reach_;  // every node's credentials and TLS (the first seed's)
     ::hotstate::redis::tls_options tls_{};  // every node's (from the settings and the first seed's scheme)
     detail::redis::tls_context tls_context_;  // loaded from tls_ once, when enabled
     std::vector<node_address> seeds_;

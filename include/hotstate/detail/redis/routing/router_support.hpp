@@ -19,10 +19,12 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include <hotstate/detail/redis/routing/redirect.hpp>
 #include <hotstate/detail/redis/routing/routed_backend.hpp>
 #include <hotstate/detail/redis/routing/slot_map.hpp>
+#include <hotstate/detail/redis/url_text.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/pool.hpp>
@@ -51,6 +53,60 @@ template <class Settings>
     single.url = std::move(url);
     single.node = settings.node;
     return single;
+}
+
+/// The endpoint of the node at `address`, reached as `like` (credentials, TLS).
+[[nodiscard]] inline ::hotstate::redis::endpoint node_endpoint(const ::hotstate::redis::endpoint& like,
+                                                               const node_address& address) {
+    ::hotstate::redis::endpoint where;
+    where.type = ::hotstate::redis::endpoint::kind::tcp;
+    where.host = address.host;
+    where.port = address.port;
+    where.username = like.username;
+    where.password = like.password;
+    where.tls = like.tls;
+    return where;
+}
+
+/// The seed nodes of a cluster_config, checked, and what every node is
+/// reached with: the first seed's resolved endpoint (credentials, TLS) and
+/// settings (pool fields, timeouts).
+struct cluster_seeds {
+    std::vector<node_address> nodes;
+    ::hotstate::redis::config first;
+    ::hotstate::redis::endpoint reach;
+
+    /// `reach` pointed at `address` (a seed, a master, a redirect's target).
+    [[nodiscard]] ::hotstate::redis::endpoint endpoint_of(const node_address& address) const {
+        return node_endpoint(reach, address);
+    }
+};
+
+/// Reads and checks `settings.urls` (errc::configuration: none, a bad URL, a
+/// Unix socket, a database other than 0, what resolve() refuses).
+template <class Settings>
+[[nodiscard]] cluster_seeds read_seeds(const Settings& settings) {
+    if (settings.urls.empty())
+        throw error(errc::configuration, "hotstate: redis_cluster configuration: urls must name at least one seed node");
+    cluster_seeds seeds;
+    for (const auto& url : settings.urls) {
+        ::hotstate::redis::config single = node_config(settings, url);
+        auto where = ::hotstate::redis::resolve(single);  // refuses resp3, TLS, bad URLs, bad pool fields
+        if (where.type != ::hotstate::redis::endpoint::kind::tcp)
+            throw error(errc::configuration, "hotstate: redis_cluster configuration: URL '" +
+                                                 url_text::redact(url) +
+                                                 "': cluster nodes are reached over TCP, not a Unix socket");
+        if (where.db != 0)
+            throw error(errc::configuration, "hotstate: redis_cluster configuration: URL '" +
+                                                 url_text::redact(url) +
+                                                 "': Redis Cluster has database 0 only");
+        if (seeds.nodes.empty()) {
+            seeds.first = std::move(single);
+            seeds.reach = where;
+        }
+        seeds.nodes.push_back(node_address{where.host, where.port});
+    }
+    return seeds;
 }
 
 /// An error's own message, without the ": <category message>" std::system_error
