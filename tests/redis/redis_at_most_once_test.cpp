@@ -290,6 +290,7 @@ TEST_CASE("redis: connections killed in a loop never lock a single user out nor 
     constexpr auto lease = 2s;  // far longer than a round: a release always meets a live lease
     std::atomic<std::uint64_t> progress{0};
     std::uint64_t rounds = 0, acquired = 0, released = 0, lockouts = 0, lost_leases = 0, errors = 0;
+    std::uint64_t orphaned = 0;  // refused while a failed attempt's lease may still hold the lock
     std::uint64_t last_fence = 0;
     bool fences_increase = true;
     {
@@ -304,7 +305,10 @@ TEST_CASE("redis: connections killed in a loop never lock a single user out nor 
                 auto held = s.try_lock<guard>("job", lease);
                 killer::advance(progress);
                 if (!held) {
-                    if (std::chrono::steady_clock::now() > orphan_until) ++lockouts;
+                    if (std::chrono::steady_clock::now() > orphan_until)
+                        ++lockouts;
+                    else
+                        ++orphaned;
                     continue;
                 }
                 ++acquired;
@@ -326,12 +330,14 @@ TEST_CASE("redis: connections killed in a loop never lock a single user out nor 
         CHECK(kill.kills() > 100);
         std::cout << "locks under CLIENT KILL: " << kill.kills() << " kills, " << acquired << " acquired, " << released
                   << " released, " << lockouts << " self-lockouts, " << lost_leases << " release()==false, " << errors
-                  << " errors\n";
+                  << " errors, " << orphaned << " refused under a failed attempt's lease\n";
     }
     CHECK(lockouts == 0);
     CHECK(lost_leases == 0);
     CHECK(fences_increase);
-    CHECK(acquired > rounds / 2);
+    // a round that met a failed attempt's lease (up to lease + 1 s after an error) is
+    // expected to be refused: under a sanitizer one early error covers most of the run
+    CHECK(acquired > (rounds - orphaned) / 2);
 }
 
 TEST_CASE("redis: lock operations are idempotent, so a re-sent request answers as the first did", "[redis][locks]") {
