@@ -109,6 +109,12 @@ class HotstateConan(ConanFile):
         redis.set_property("cmake_target_name", "hotstate::redis")
         redis.requires = ["core", "hiredis::hiredis", "xxhash::xxhash", "openssl::ssl"]
 
+        # the asynchronous store (async_store.hpp, backends/async_redis*.hpp, queue/async_worker.hpp):
+        # Boost.Asio's C++20 coroutines, which the compiler must offer (g++ >= 10)
+        asynchronous = self.cpp_info.components["async"]
+        asynchronous.set_property("cmake_target_name", "hotstate::async")
+        asynchronous.requires = ["redis"]
+
         # the formatters of hotstate/fmt.hpp: no other header includes {fmt}
         formatters = self.cpp_info.components["fmt"]
         formatters.set_property("cmake_target_name", "hotstate::fmt")

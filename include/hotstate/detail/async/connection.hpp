@@ -58,6 +58,11 @@
 
 #include <utility>  // g++ 12: before boost/asio/awaitable.hpp
 
+#include <boost/asio/detail/config.hpp>
+#if !defined(BOOST_ASIO_HAS_CO_AWAIT)
+#error "hotstate's asynchronous front end needs Boost.Asio's C++20 coroutines (asio::awaitable), which this Boost does not enable for this compiler and standard library: use g++ >= 10 with -std=c++20 (Boost 1.74 does not enable them for clang++ with libstdc++)"
+#endif
+
 #include <algorithm>
 #include <array>
 #include <atomic>

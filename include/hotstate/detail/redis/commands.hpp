@@ -128,6 +128,12 @@ inline void append_request(std::string& out, std::size_t argc, const char* const
     out.resize(old_size + format_command(out.data() + old_size, argc, argv, lengths));
 }
 
+/// A callable of the argument-array shape, for requires-clauses (clang 14
+/// rejects a lambda there).
+struct argument_sink {
+    void operator()(std::size_t, const char* const*, const std::size_t*) const noexcept {}
+};
+
 /// The shared body of the commands: arguments as views, write() from with_args().
 template <class Derived>
 struct command_base {
@@ -139,12 +145,13 @@ struct command_base {
             });
     }
     /// Appends the fallback request's RESP bytes (a command with with_fallback_args).
+    /// `Self` defers the check to the call: clang 14 checks a non-template
+    /// member's constraint when the class is completed, before Derived is.
+    template <class Self = Derived>
     void write_fallback(std::string& out) const
-        requires requires(const Derived& command) {
-            command.with_fallback_args([](std::size_t, const char* const*, const std::size_t*) {});
-        }
+        requires requires(const Self& command, argument_sink sink) { command.with_fallback_args(sink); }
     {
-        static_cast<const Derived&>(*this).with_fallback_args(
+        static_cast<const Self&>(*this).with_fallback_args(
             [&](std::size_t argc, const char* const* argv, const std::size_t* lengths) {
                 append_request(out, argc, argv, lengths);
             });
