@@ -211,6 +211,8 @@ void check_enqueue(const enqueue_options& how) {
         throw error(errc::invalid_argument, operation_context<Q>("enqueue") + "delay must not be negative");
     if (how.priority < -1000 || how.priority > 1000)
         throw error(errc::invalid_argument, operation_context<Q>("enqueue") + "priority must be within -1000..1000");
+    if (!how.id.empty() && how.id.front() == '\0')  // the Redis queues mark whole jobs in line with a NUL
+        throw error(errc::invalid_argument, operation_context<Q>("enqueue") + "a deduplication id must not start with a NUL byte");
 }
 
 /// The error a job handler's exception leaves on its job. Call it inside a
@@ -276,6 +278,10 @@ public:
 
     /// Adds every job in one round trip, all with `how`'s delay and priority
     /// (ids are random: use enqueue for deduplication). Results in order.
+    /// A bulk job's random id is not meant as a deduplication id: the Redis
+    /// queues keep a bulk's jobs of priority 0 without delay whole in line
+    /// until their first claim, and only then is their id known to enqueue's
+    /// check.
     std::vector<enqueue_result> enqueue_bulk(std::span<const job_type> jobs, const enqueue_options& how = {}) {
         check_enqueue(how);
         if (!how.id.empty())

@@ -313,6 +313,65 @@ TEMPLATE_LIST_TEST_CASE("queue: bulk enqueue and purge", "[queue]", hotstate_que
     CHECK_THROWS_AS(q.ack(*first), hotstate::lease_lost);
 }
 
+TEMPLATE_LIST_TEST_CASE("queue: a bulk-enqueued job lives like any other", "[queue]", hotstate_queue_fixtures) {
+    // the Redis queues keep a bulk's jobs whole in line until their first claim
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<texts>(*store, quick);
+    using namespace std::string_literals;
+    const std::vector<std::string> jobs{"a\0b"s, "\0starts with NUL"s, ""s, "plain"s, std::string(70000, 'x')};
+    const auto added = q.enqueue_bulk(jobs);
+    REQUIRE(added.size() == jobs.size());
+    CHECK(q.counts().waiting == jobs.size());
+
+    auto first = q.claim();
+    REQUIRE(first);
+    CHECK(first->id == added[0].id);
+    CHECK(first->job == jobs[0]);
+    auto second = q.ack_and_claim(*first);
+    CHECK(second.acked);
+    REQUIRE(second.next);
+    CHECK(second.next->id == added[1].id);
+    CHECK(second.next->job == jobs[1]);
+    CHECK(second.next->attempt == 1);
+    CHECK_FALSE(q.fail(*second.next, "retry me"));  // back in 1 s, with its payload
+    auto third = q.claim();
+    REQUIRE(third);
+    CHECK(third->id == added[2].id);
+    CHECK(third->job.empty());
+    CHECK(third->attempt == 1);
+    fixture.pass(10s);  // the third's lease runs out; the second comes due
+    auto lost = q.claim();
+    REQUIRE(lost);
+    CHECK(lost->id == added[2].id);  // an expired lease goes to the front
+    CHECK(lost->attempt == 2);
+    q.release(*lost);
+    std::vector<std::string> rest;
+    while (auto job = q.claim()) {
+        rest.push_back(job->job);
+        CHECK(job->attempt == (job->id == added[1].id || job->id == added[2].id ? 2 : 1));  // a release counts none
+        q.ack(*job);
+    }
+    CHECK(rest == std::vector<std::string>{jobs[2], jobs[3], jobs[4], jobs[1]});
+    const auto counts = q.counts();
+    CHECK(counts.waiting + counts.delayed + counts.active + counts.dead == 0);
+}
+
+TEMPLATE_LIST_TEST_CASE("queue: a deduplication id starting with NUL is refused", "[queue]", hotstate_queue_fixtures) {
+    TestType fixture;
+    auto store = make(fixture);
+    auto q = hotstate::queue<texts>(*store, quick);
+    using namespace std::string_literals;
+    try {
+        q.enqueue("job", {.id = "\0id"s});
+        FAIL("enqueued");
+    } catch (const hotstate::error& refused) {
+        CHECK(refused.kind() == hotstate::errc::invalid_argument);
+        CHECK(std::string(refused.what()).find("must not start with a NUL byte") != std::string::npos);
+    }
+    CHECK(q.counts().waiting == 0);
+}
+
 TEMPLATE_LIST_TEST_CASE("queue: queues of one store are independent", "[queue]", hotstate_queue_fixtures) {
     TestType fixture;
     auto store = make(fixture);

@@ -96,6 +96,12 @@ TEST_CASE("queue commands: request bytes and the EVAL fallback", "[queue][comman
                                            {"7", "2", "0", "a", "pa", "b", "pb"}));
     CHECK(fallback_bytes_of(bulk) == script_request("EVAL", hotstate::detail::queue::redis_enqueue_bulk.text,
                                                     {"7", "2", "0", "a", "pa", "b", "pb"}));
+    // priority 0, no delay: the jobs after the first as whole line entries (NUL, id, NUL, payload)
+    using namespace std::string_literals;
+    const std::vector<job_spec> plain{{"a", "pa"}, {"b", "pb"}, {"c", "p\0c"s}};
+    CHECK(bytes_of(qc::enqueue_bulk(k, 7, 0, 0, plain)) ==
+          script_request("EVALSHA", hotstate::detail::queue::redis_enqueue_bulk.sha_view(),
+                         {"7", "0", "0", "a", "pa", "\0b\0pb"s, "\0c\0p\0c"s}));
 
     CHECK(bytes_of(qc::claim(k, "me", 5, 30000, 3)) ==
           script_request("EVALSHA", hotstate::detail::queue::redis_claim.sha_view(), {"5", "me", "30005", "3"}));

@@ -156,9 +156,10 @@ struct enqueue : queue_script<enqueue> {
     }
 };
 
-/// Enqueue many jobs with fresh random ids, one priority and one delay, in one
-/// script of three variadic commands: how many were added (all, or 0 when the
-/// request had run already). Idempotent in effect while its first job exists.
+/// Enqueue many jobs with fresh random ids (no NUL byte), one priority and one
+/// delay, in one script: how many were added (all, or 0 when the request had
+/// run already). Idempotent in effect while its first job exists. Jobs of
+/// priority 0 without delay travel as line entries (redis_scripts.hpp).
 struct enqueue_bulk : queue_script<enqueue_bulk> {
     using result_type = std::uint64_t;
     static constexpr const detail::redis::script& code = redis_enqueue_bulk;
@@ -205,9 +206,28 @@ private:
         add(now.view());
         add(prio.view());
         add(delay.view());
-        for (const auto& job : jobs) {
-            add(job.id);
-            add(job.payload);
+        if (priority != 0 || delay_ms > 0 || jobs.empty()) {
+            for (const auto& job : jobs) {
+                add(job.id);
+                add(job.payload);
+            }
+            return f(argv.size(), argv.data(), lengths.data());
+        }
+        // priority 0, no delay: the first job as id and payload, the others as
+        // the line entries the script pushes as they are (NUL, id, NUL, payload)
+        add(jobs.front().id);
+        add(jobs.front().payload);
+        std::size_t bytes = 0;
+        for (const auto& job : jobs.subspan(1)) bytes += 2 + job.id.size() + job.payload.size();
+        std::string entries;
+        entries.reserve(bytes);  // the views below stay valid: no reallocation
+        for (const auto& job : jobs.subspan(1)) {
+            const std::size_t at = entries.size();
+            entries.push_back('\0');
+            entries.append(job.id);
+            entries.push_back('\0');
+            entries.append(job.payload);
+            add(std::string_view(entries).substr(at));
         }
         return f(argv.size(), argv.data(), lengths.data());
     }

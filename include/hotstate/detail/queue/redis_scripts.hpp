@@ -20,7 +20,10 @@
 //                and two hints of the whole queue (upper case: never a job's field):
 //                  T     a time (ms) no score in D or A is below; absent: unknown
 //                  W     '0' when W is known to be empty; absent or else: look
-//   KEYS[8] B L  list of waiting ids of priority 0, oldest first
+//   KEYS[8] B L  list of waiting jobs of priority 0, oldest first: ids, and the
+//                jobs a bulk enqueue keeps whole (NUL, id, NUL, payload) until
+//                their first claim writes their fields (a deduplication id
+//                never starts with NUL: hotstate::job_queue refuses one)
 //
 // Why this layout (measured with INFO commandstats, bench/queue): on Redis 7 a
 // redis.call costs the server about half a microsecond of marshalling beyond
@@ -28,8 +31,12 @@
 // costs several times a list push and the common job has priority 0 and no
 // delay, so it costs one HSETNX (payload and deduplication in one command) and
 // one RPUSH; a claim pops the list unless a job of higher priority waits in W.
-// One hash for every field of every job makes an ack one HDEL, and a bulk
-// enqueue two variadic commands whatever its size. Numbers cross into
+// One hash for every field of every job makes an ack one HDEL. A bulk enqueue
+// of priority-0 jobs is one HSET (its first job, for re-send detection) and one
+// RPUSH whatever its size: its other jobs wait whole in L and enter the hash
+// with their first claim, which then needs no HINCRBY or HGET (a hash field per
+// job made the server's share of a bulk of 100 about five times that of 100
+// pipelined LPUSHes). Numbers cross into
 // redis.call as strings (the client sends the lease end; attempts count with
 // HINCRBY): a Lua number argument costs the server a float formatting. The hints
 // spare a claim its look at D, A and W when nothing there can be due: T is
@@ -37,7 +44,8 @@
 // and W is cleared by every script that adds to W, so a hint is never wrong in
 // the direction that would skip a due job; a claim that looks refreshes them.
 // The hot worker step (ack then claim a priority-0 job) is eight calls:
-// HMGET (owner, hints), ZREM, HDEL; LPOP, HINCRBY, HSET, ZADD, HGET.
+// HMGET (owner, hints), ZREM, HDEL; LPOP, HINCRBY, HSET, ZADD, HGET (six when
+// the job came whole from a bulk enqueue: LPOP, HSET, ZADD).
 //
 // This layout (upper-case letters) replaced one with a hash per field (lower
 // case letters, 12 keys): jobs stored by that one are not migrated; they stay
@@ -240,18 +248,29 @@ local function claim(now_s, owner, lease_text, max_s, t_hint, w_hint)
       redis.call('ZREM', KEYS[1], id)
     end
   end
-  local n = redis.call('HINCRBY', KEYS[7], 'n' .. id, 1)
   if tonumber(lease_text) < t then
     hints = hints or {}
     hints[#hints + 1] = 'T'; hints[#hints + 1] = lease_text
   end
-  if hints then
-    redis.call('HSET', KEYS[7], 'o' .. id, owner, unpack(hints))
+  local n, payload
+  if string.byte(id, 1) == 0 then
+    -- a job a bulk enqueue left in line whole (NUL, id, NUL, payload): its
+    -- fields enter the hash now, with its first claim
+    local gap = string.find(id, '\0', 2, true)
+    payload = string.sub(id, gap + 1)
+    id = string.sub(id, 2, gap - 1)
+    n = 1
+    redis.call('HSET', KEYS[7], 'o' .. id, owner, 'p' .. id, payload, 'n' .. id, '1', unpack(hints or {}))
   else
-    redis.call('HSET', KEYS[7], 'o' .. id, owner)
+    n = redis.call('HINCRBY', KEYS[7], 'n' .. id, 1)
+    if hints then
+      redis.call('HSET', KEYS[7], 'o' .. id, owner, unpack(hints))
+    else
+      redis.call('HSET', KEYS[7], 'o' .. id, owner)
+    end
   end
   redis.call('ZADD', KEYS[3], lease_text, id)
-  return {id, redis.call('HGET', KEYS[7], 'p' .. id), n, lease_text}
+  return {id, payload or redis.call('HGET', KEYS[7], 'p' .. id), n, lease_text}
 end
 )lua";
 
@@ -301,42 +320,44 @@ return out
 inline constexpr detail::redis::script redis_enqueue =
     make_script("enqueue", joined<lua_wake, lua_lowest, enqueue_body>::view());
 
-/// ARGV: now, priority, delay ms, then per job: id, payload (fresh random ids).
-/// How many were added: all, or 0 when the first id exists (this request ran
-/// already: a re-send after a lost reply adds nothing). Three variadic
-/// commands for the whole batch.
+/// ARGV: now, priority, delay ms, the first job's id and payload, then per
+/// further job: its id and payload (priority or delay), or its line entry
+/// (priority 0, no delay: NUL, id, NUL, payload, made by the client). Fresh
+/// random ids. How many were added: all, or 0 when the first id exists (this
+/// request ran already: a re-send after a lost reply adds nothing). A job of
+/// priority 0 without delay but the first stays whole in L until a claim
+/// (lua_claim): two variadic commands for the batch, no hash field per job.
 inline constexpr char enqueue_bulk_body[] = R"lua(
-local count = (#ARGV - 3) / 2
-if count == 0 or redis.call('HEXISTS', KEYS[7], 'p' .. ARGV[4]) == 1 then return 0 end
+if #ARGV < 5 or redis.call('HEXISTS', KEYS[7], 'p' .. ARGV[4]) == 1 then return 0 end
 local priority, delay = tonumber(ARGV[2]), tonumber(ARGV[3])
-local scored = priority ~= 0 or delay > 0
-local seq = scored and redis.call('INCRBY', KEYS[5], count) - count or 0
+if priority == 0 and delay <= 0 then
+  local count = #ARGV - 4
+  redis.call('HSET', KEYS[7], 'p' .. ARGV[4], ARGV[5])
+  redis.call('RPUSH', KEYS[8], ARGV[4], unpack(ARGV, 6, math.min(4005, #ARGV)))
+  for first = 4006, #ARGV, 4000 do
+    redis.call('RPUSH', KEYS[8], unpack(ARGV, first, math.min(first + 3999, #ARGV)))
+  end
+  wake(count)
+  return count
+end
+local count = (#ARGV - 3) / 2
+local seq = redis.call('INCRBY', KEYS[5], count) - count
 local due = string.format('%.0f', tonumber(ARGV[1]) + delay)
 for first = 4, #ARGV, 2000 do
   local last = math.min(first + 1999, #ARGV)
-  local payloads, scores, line = {}, {}, {}
+  local payloads, line = {}, {}
   for i = first, last, 2 do
     local id = ARGV[i]
+    seq = seq + 1
+    local score = string.format('%.0f', -priority * 1099511627776 + seq)
     payloads[#payloads + 1] = 'p' .. id; payloads[#payloads + 1] = ARGV[i + 1]
-    if scored then
-      seq = seq + 1
-      local score = string.format('%.0f', -priority * 1099511627776 + seq)
-      payloads[#payloads + 1] = 'k' .. id; payloads[#payloads + 1] = score
-      line[#line + 1] = delay > 0 and due or score; line[#line + 1] = id
-    else
-      line[#line + 1] = id
-    end
+    payloads[#payloads + 1] = 'k' .. id; payloads[#payloads + 1] = score
+    line[#line + 1] = delay > 0 and due or score; line[#line + 1] = id
   end
-  if scored then
-    payloads[#payloads + 1] = delay > 0 and 'T' or 'W'
-    payloads[#payloads + 1] = delay > 0 and lowest_time or '1'
-  end
+  payloads[#payloads + 1] = delay > 0 and 'T' or 'W'
+  payloads[#payloads + 1] = delay > 0 and lowest_time or '1'
   redis.call('HSET', KEYS[7], unpack(payloads))
-  if not scored then
-    redis.call('RPUSH', KEYS[8], unpack(line))
-  else
-    redis.call('ZADD', KEYS[delay > 0 and 2 or 1], unpack(line))
-  end
+  redis.call('ZADD', KEYS[delay > 0 and 2 or 1], unpack(line))
 end
 if delay <= 0 then wake(count) end
 return count
