@@ -1,6 +1,6 @@
 // hotstate's job queue against an unreliable raw hiredis queue (LPUSH/BRPOP:
 // no lease, no retry, a job popped by a worker that dies is gone) on the same
-// server, interleaved round by round; memory-backend figures beside.
+// server, interleaved round by round; memory- and SQLite-backend figures beside.
 //
 //   queue_bench <port> [rounds] [jobs]
 //
@@ -14,6 +14,8 @@
 // After each case, a FIGURE line gives the server's microseconds per call of
 // each side's command (INFO commandstats: EVALSHA vs LPUSH / BRPOP), so the
 // server's share and the client's share of the gap can be told apart.
+#include <unistd.h>  // rmdir
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +27,7 @@
 
 #include <hotstate/backends/memory_queue.hpp>
 #include <hotstate/backends/redis_queue.hpp>
+#include <hotstate/backends/sqlite_queue.hpp>
 
 #include "support/interleave.hpp"
 
@@ -35,6 +38,7 @@ using namespace std::chrono_literals;
 struct jobs : hotstate::queue_category<80, "bench-jobs"> {};
 using redis_store = hotstate::store<hotstate::backends::redis, jobs>;
 using memory_store = hotstate::store<hotstate::backends::memory, jobs>;
+using sqlite_store = hotstate::store<hotstate::backends::sqlite, jobs>;
 const std::string payload(64, 'j');
 const char* const raw_list = "bench:raw-queue";
 
@@ -202,5 +206,27 @@ int main(int argc, char** argv) {
     const double mem_claim = claim_ack(mq, n * 10, 1);
     std::printf("FIGURE queue_memory_enqueue %.0f ops/s\nFIGURE queue_memory_claim_ack_1 %.0f ops/s\n", mem_enqueue,
                 mem_claim);
+
+    // the SQLite backend (a file, default synchronous = NORMAL: no commit lost
+    // when the process dies), the single node without Redis
+    char dir_template[] = "/tmp/hotstate-bench-queue-sqlite-XXXXXX";
+    if (const char* dir = mkdtemp(dir_template)) {
+        const std::string file = std::string(dir) + "/queue.db";
+        {
+            sqlite_store lite(hotstate::backends::sqlite_config{.path = file});
+            auto sq = hotstate::queue<jobs>(lite);
+            const double sq_enqueue = rate(n, [&] { for (int i = 0; i < n; ++i) sq.enqueue(payload); });
+            const double sq_claim_1 = claim_ack(sq, n, 1);
+            for (int b = 0; b < batches; ++b) sq.enqueue_bulk(hundred);
+            const double sq_claim_4 = claim_ack(sq, batches * 100, 4);
+            const double sq_bulk = rate(batches * 100, [&] { for (int b = 0; b < batches; ++b) sq.enqueue_bulk(hundred); });
+            std::printf("FIGURE queue_sqlite_enqueue %.0f ops/s\nFIGURE queue_sqlite_claim_ack_1 %.0f ops/s\n"
+                        "FIGURE queue_sqlite_claim_ack_4 %.0f ops/s\nFIGURE queue_sqlite_bulk_100 %.0f jobs/s\n",
+                        sq_enqueue, sq_claim_1, sq_claim_4, sq_bulk);
+        }
+        for (const char* leftover : {"/queue.db", "/queue.db-wal", "/queue.db-shm"})
+            std::remove((std::string(dir) + leftover).c_str());
+        rmdir(dir);
+    }
     return 0;
 }
