@@ -98,7 +98,8 @@ TEST_CASE("queue commands: request bytes and the EVAL fallback", "[queue][comman
                                                     {"7", "2", "0", "a", "pa", "b", "pb"}));
     // priority 0, no delay: the jobs after the first as whole line entries (NUL, id, NUL, payload)
     using namespace std::string_literals;
-    const std::vector<job_spec> plain{{"a", "pa"}, {"b", "pb"}, {"c", "p\0c"s}};
+    const std::string binary = "p\0c"s;  // job_spec holds views: the payload outlives it
+    const std::vector<job_spec> plain{{"a", "pa"}, {"b", "pb"}, {"c", binary}};
     CHECK(bytes_of(qc::enqueue_bulk(k, 7, 0, 0, plain)) ==
           script_request("EVALSHA", hotstate::detail::queue::redis_enqueue_bulk.sha_view(),
                          {"7", "0", "0", "a", "pa", "\0b\0pb"s, "\0c\0p\0c"s}));
