@@ -133,6 +133,23 @@ public:
         return 0;
     }
 
+    /// Whether every live sentinel names `port` as the master (a failover is
+    /// over everywhere, not only at its leader).
+    [[nodiscard]] bool sentinels_agree_on(std::uint16_t port) {
+        for (auto& s : sentinels_) {
+            if (!s->running()) continue;
+            try {
+                auto reply = s->command({"SENTINEL", "get-master-addr-by-name", options_.service_name});
+                if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+                    std::stoi(std::string(reply->element[1]->str, reply->element[1]->len)) != port)
+                    return false;
+            } catch (const std::exception&) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /// The data server (master or replica) on `port`, or nullptr.
     [[nodiscard]] redis_server* server_on(std::uint16_t port) {
         for (std::size_t i = 0; i < servers_.size(); ++i)
