@@ -56,6 +56,12 @@ struct plain : hotstate::category<63, "plain"> {};
 inline const hotstate::queue_options quick{.lease = 10s, .max_attempts = 3, .backoff_base = 1s,
                                            .backoff_max = 1min, .jitter = 0.0};
 
+/// Jobs in the queue in any state.
+template <class Counts>
+auto total(const Counts& counts) {
+    return counts.waiting + counts.delayed + counts.active + counts.dead;
+}
+
 template <class F>
 auto make(F& fixture) {
     return fixture.template make_store<webhooks, texts, pickies, plain>();
@@ -79,8 +85,7 @@ TEMPLATE_LIST_TEST_CASE("queue: enqueue, claim, ack", "[queue]", hotstate_queue_
     CHECK(q.counts().waiting == 0);
     CHECK_FALSE(q.claim());
     q.ack(*job);
-    const auto counts = q.counts();
-    CHECK(counts.waiting + counts.delayed + counts.active + counts.dead == 0);
+    CHECK(total(q.counts()) == 0);
     CHECK_THROWS_AS(q.ack(*job), hotstate::lease_lost);  // twice: gone
 }
 
@@ -353,8 +358,7 @@ TEMPLATE_LIST_TEST_CASE("queue: a bulk-enqueued job lives like any other", "[que
         q.ack(*job);
     }
     CHECK(rest == std::vector<std::string>{jobs[2], jobs[3], jobs[4], jobs[1]});
-    const auto counts = q.counts();
-    CHECK(counts.waiting + counts.delayed + counts.active + counts.dead == 0);
+    CHECK(total(q.counts()) == 0);
 }
 
 TEMPLATE_LIST_TEST_CASE("queue: a deduplication id starting with NUL is refused", "[queue]", hotstate_queue_fixtures) {
@@ -443,8 +447,7 @@ TEMPLATE_LIST_TEST_CASE("queue: ack_and_claim acks and leases the next job in on
     CHECK(none.acked);
     CHECK_FALSE(none.next);
     CHECK(std::chrono::steady_clock::now() - start >= 50ms);
-    const auto counts = q.counts();
-    CHECK(counts.waiting + counts.delayed + counts.active + counts.dead == 0);
+    CHECK(total(q.counts()) == 0);
 }
 
 TEMPLATE_LIST_TEST_CASE("queue: bulk enqueue keeps priority, delay and order", "[queue]", hotstate_queue_fixtures) {

@@ -120,33 +120,16 @@ public:
 
     /// The master port a live sentinel names now (0 when none answers).
     [[nodiscard]] std::uint16_t master_port() {
-        for (auto& s : sentinels_) {
-            if (!s->running()) continue;
-            try {
-                auto reply = s->command({"SENTINEL", "get-master-addr-by-name", options_.service_name});
-                if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2)
-                    return static_cast<std::uint16_t>(std::stoi(std::string(reply->element[1]->str, reply->element[1]->len)));
-            } catch (const std::exception&) {
-                // try the next sentinel
-            }
-        }
+        for (auto& s : sentinels_)
+            if (const auto port = master_port_named_by(*s)) return port;
         return 0;
     }
 
     /// Whether every live sentinel names `port` as the master (a failover is
     /// over everywhere, not only at its leader).
     [[nodiscard]] bool sentinels_agree_on(std::uint16_t port) {
-        for (auto& s : sentinels_) {
-            if (!s->running()) continue;
-            try {
-                auto reply = s->command({"SENTINEL", "get-master-addr-by-name", options_.service_name});
-                if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-                    std::stoi(std::string(reply->element[1]->str, reply->element[1]->len)) != port)
-                    return false;
-            } catch (const std::exception&) {
-                return false;
-            }
-        }
+        for (auto& s : sentinels_)
+            if (s->running() && master_port_named_by(*s) != port) return false;
         return true;
     }
 
@@ -158,6 +141,19 @@ public:
     }
 
 private:
+    /// The master port `sentinel` names (0 when it is down or does not answer).
+    [[nodiscard]] std::uint16_t master_port_named_by(redis_server& sentinel) {
+        if (!sentinel.running()) return 0;
+        try {
+            auto reply = sentinel.command({"SENTINEL", "get-master-addr-by-name", options_.service_name});
+            if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2)
+                return static_cast<std::uint16_t>(std::stoi(std::string(reply->element[1]->str, reply->element[1]->len)));
+        } catch (const std::exception&) {
+            // down, or not answering yet
+        }
+        return 0;
+    }
+
     /// The port data server `i` is known by (its TLS port in a TLS setup).
     [[nodiscard]] std::uint16_t monitored_port(std::size_t i) const {
         return options_.tls ? tls_ports_.at(i) : servers_.at(i)->port();
