@@ -1,7 +1,7 @@
 // hotstate's Redis backend against a hand-written raw hiredis loop doing the
 // same commands (redisCommandArgv, no format strings) on the same server.
 //
-//   redis_bench count <port> <case> <hotstate|raw|raw_formatted> <n>   n operations after set-up (for callgrind:
+//   redis_bench count <port> <case> <hotstate|compiled|raw|raw_formatted> <n>   n operations after set-up (for callgrind:
 //                                                       run n and 0, subtract, divide by n)
 //   redis_bench throughput <port> [rounds] [ops] [case...]  every case (or those named), interleaved A B A B,
 //                                                       median ratio
@@ -36,6 +36,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <hotstate/backends/compiled.hpp>
 #include <hotstate/backends/redis.hpp>
 #include <hotstate/categories.hpp>
 #include <hotstate/detail/redis/resp.hpp>
@@ -56,7 +57,11 @@ struct counter : hotstate::category<2, "bench-counter", std::int64_t> {};
 struct rate : hotstate::category<3, "bench-rate", std::int64_t> {};
 struct guard : hotstate::category<4, "bench-lock"> {};
 
-using bench_store = hotstate::store<hotstate::backends::redis, text, counter, rate, guard>;
+template <class Backend>
+using store_over = hotstate::store<Backend, text, counter, rate, guard>;
+using bench_store = store_over<hotstate::backends::redis>;
+// the same backend compiled once in compiled_engine.cpp (the "compiled" side)
+using compiled_redis = hotstate::backends::compiled<hotstate::backends::redis>;
 
 constexpr std::string_view key_text = "key:000001";
 constexpr std::string_view value_text = "abc";
@@ -75,10 +80,11 @@ op_case parse_case(std::string_view name) {
 
 // ---- the hotstate side --------------------------------------------------------
 
-struct hotstate_side {
-    bench_store store;
+template <class Backend>
+struct store_side {
+    store_over<Backend> store;
 
-    explicit hotstate_side(int port) : store(make_config(port)) {}
+    explicit store_side(int port) : store(make_config(port)) {}
 
     static hotstate::redis::config make_config(int port) {
         hotstate::redis::config settings;
@@ -107,6 +113,8 @@ struct hotstate_side {
         }
     }
 };
+using hotstate_side = store_side<hotstate::backends::redis>;
+using compiled_side = store_side<compiled_redis>;
 
 // ---- the raw hiredis side -------------------------------------------------------
 
@@ -319,6 +327,10 @@ int count_mode(int port, std::string_view name, std::string_view side_name, std:
     if (side_name == "hotstate") {
         hotstate_side side(port);
         side.run(which);  // warm-up: connection, script load, first-use paths
+        for (std::size_t i = 0; i < n; ++i) side.run(which);
+    } else if (side_name == "compiled") {
+        compiled_side side(port);
+        side.run(which);
         for (std::size_t i = 0; i < n; ++i) side.run(which);
     } else if (side_name == "raw_formatted") {
         raw_formatted_side side(port);

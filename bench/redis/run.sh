@@ -64,6 +64,15 @@ for case in get set_ttl incr; do
 done
 
 echo
+echo "== separate compilation: compiled<redis> (engine in its own TU) vs the header-only backend"
+for case in get set_ttl incr lock; do
+  hot=$(( ($(instructions "$case" hotstate "$OPS") - $(instructions "$case" hotstate 0)) / OPS ))
+  sep=$(( ($(instructions "$case" compiled "$OPS") - $(instructions "$case" compiled 0)) / OPS ))
+  printf '%-12s compiled %6d   header-only %6d instructions/op\n' "$case" "$sep" "$hot"
+  awk -v s="$sep" -v h="$hot" -v c="$case" 'BEGIN { printf "RATIO instructions_%s_compiled_vs_header_only %.3f\n", c, s / h }'
+done
+
+echo
 echo "== throughput, interleaved ($ROUNDS rounds of $ROUND_OPS ops per side)"
 "$BENCH" throughput "$PORT" "$ROUNDS" "$ROUND_OPS"
 

@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <hotstate/backends/compiled.hpp>
+#include <hotstate/backends/compiled_definitions.hpp>
 #include <hotstate/backends/redis_cluster.hpp>
 #include <hotstate/detail/redis/routing/slot.hpp>
 #include <hotstate/store.hpp>
@@ -101,6 +103,31 @@ TEST_CASE("cluster: every key sits on the master its CRC16 slot names", "[cluste
         REQUIRE(held.has_value());
         CHECK(cluster.master_of_slot(key_slot(encoded))->command({"EXISTS", encoded})->integer == 1);
     }
+}
+
+// compiled<redis_cluster>, instantiated in this TU (a program does it in one of its own)
+template class hotstate::backends::compiled<hotstate::backends::redis_cluster>;
+
+TEST_CASE("cluster: compiled<redis_cluster> puts every key where the header-only backend does", "[cluster][compiled]") {
+    auto& cluster = shared_redis_cluster();
+    flush_cluster(cluster);
+    hotstate::store<hotstate::backends::compiled<backend_type>, text, hits, jobs> compiled_store(shared_cluster_config());
+    store_type header_only(shared_cluster_config());
+    for (int i = 0; i < 60; ++i) {
+        const std::string key = "user:" + std::to_string(i);
+        compiled_store.set<text>(key, "v" + std::to_string(i));
+        CHECK(compiled_store.increment<hits>(key, 2) == 2);
+        const std::string encoded = hotstate::encode_key<text>(key);
+        auto raw = cluster.master_of_slot(key_slot(encoded))->command({"GET", encoded});
+        REQUIRE(raw->type == REDIS_REPLY_STRING);
+        CHECK(std::string_view(raw->str, raw->len) == "v" + std::to_string(i));
+        CHECK(header_only.counter<hits>(key) == 2);
+    }
+    auto held = compiled_store.try_lock<jobs>("queue-run", 10s);
+    REQUIRE(held.has_value());
+    CHECK_FALSE(header_only.try_lock<jobs>("queue-run", 10s).has_value());
+    CHECK(compiled_store.erase_all<text>("user:") == 60);
+    CHECK(compiled_store.backend().engine().refresh_count() >= 1);
 }
 
 TEST_CASE("cluster: ASK during a slot migration, then MOVED once it is done", "[cluster]") {
