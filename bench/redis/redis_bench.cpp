@@ -95,18 +95,18 @@ struct store_side {
 
     void run(op_case which) {
         if (which == op_case::get) {
-            const auto value = store.get<text>(key_text);
+            const auto value = store.template get<text>(key_text);
             sink_bytes = sink_bytes + (value ? value->size() : 0);
         } else if (which == op_case::set_ttl) {
-            store.set<text>(key_text, value_text, 60s);
+            store.template set<text>(key_text, value_text, 60s);
         } else if (which == op_case::incr) {
-            sink_bytes = sink_bytes + static_cast<std::size_t>(store.increment<counter>("counter:1"));
+            sink_bytes = sink_bytes + static_cast<std::size_t>(store.template increment<counter>("counter:1"));
         } else if (which == op_case::incr_expire) {
-            sink_bytes = sink_bytes + static_cast<std::size_t>(store.increment<counter>("counter:2", 1, 60s));
+            sink_bytes = sink_bytes + static_cast<std::size_t>(store.template increment<counter>("counter:2", 1, 60s));
         } else if (which == op_case::rate_fixed) {
-            sink_bytes = sink_bytes + static_cast<std::size_t>(store.check_rate<rate>("sender", window_policy).remaining);
+            sink_bytes = sink_bytes + static_cast<std::size_t>(store.template check_rate<rate>("sender", window_policy).remaining);
         } else if (which == op_case::lock || which == op_case::lock_owner_checked) {
-            auto held = store.try_lock<guard>("job", 60s);
+            auto held = store.template try_lock<guard>("job", 60s);
             if (held) sink_bytes = sink_bytes + static_cast<std::size_t>(held->release());
         } else {
             throw std::invalid_argument("unknown case");

@@ -1,0 +1,50 @@
+// The redis-server a test binary shares, a config pointing at it, and the
+// conformance fixture over any backend built from that config: without the
+// Redis backend's code (tests/compiled uses it from a TU that must not see
+// the engine).
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include <hotstate/clock.hpp>
+#include <hotstate/redis/config.hpp>
+#include <hotstate/store.hpp>
+
+#include "support/redis_server.hpp"
+
+/// The server every test case of this binary shares.
+inline hotstate::testing::redis_server& shared_redis_server() {
+    static hotstate::testing::redis_server server;
+    return server;
+}
+
+/// A config pointing at the shared server, with short timeouts for tests.
+inline hotstate::redis::config shared_redis_config() {
+    hotstate::redis::config settings;
+    settings.url = shared_redis_server().url();
+    settings.node.timeout = std::chrono::seconds{5};
+    settings.node.pool_max_connections = 4;
+    settings.node.pool_timeout_create = std::chrono::seconds{5};
+    settings.node.pool_timeout_wait = std::chrono::seconds{5};
+    return settings;
+}
+
+/// The conformance fixture over `Backend`, built from shared_redis_config()
+/// and a manual clock: one server per test binary, flushed before every test
+/// case; the clock drives rate-limit windows while the server expires keys in
+/// real time.
+template <class Backend>
+struct shared_redis_fixture {
+    static constexpr bool expires_in_real_time = true;
+    hotstate::manual_clock clock;
+
+    shared_redis_fixture() { shared_redis_server().command({"FLUSHALL"}); }
+
+    template <class... Categories>
+    auto make_store() {
+        return std::make_unique<hotstate::store<Backend, Categories...>>(shared_redis_config(), clock);
+    }
+    void pass(std::chrono::milliseconds span) { clock.advance(span); }
+    std::chrono::milliseconds short_ttl() const { return std::chrono::milliseconds{150}; }
+};
