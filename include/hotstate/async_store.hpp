@@ -58,34 +58,20 @@ class async_store;
 /// with async_release; destroyed while held, it schedules a release (never
 /// blocks, never throws; the lease runs out by itself if that fails).
 template <class Store, class Category>
-class async_lock {
+class async_lock : public detail::lock_hold<Store> {
 public:
-    async_lock(const async_lock&) = delete;
-    async_lock& operator=(const async_lock&) = delete;
     /// Takes over `other`'s lock.
-    async_lock(async_lock&& other) noexcept
-        : store_(std::exchange(other.store_, nullptr)), key_(std::move(other.key_)), owner_(std::move(other.owner_)),
-          fence_(other.fence_) {}
+    async_lock(async_lock&& other) noexcept = default;
     /// Schedules a release when still held.
     ~async_lock() {
-        if (store_ != nullptr) store_->release_detached(std::move(key_), std::move(owner_));
+        if (this->store_ != nullptr) this->store_->release_detached(std::move(this->key_), std::move(this->owner_));
     }
-    /// The fencing token: strictly increasing per lock key.
-    [[nodiscard]] std::uint64_t fencing_token() const noexcept { return fence_; }
-    /// The random owner token.
-    [[nodiscard]] const std::string& owner_token() const noexcept { return owner_; }
-    /// Whether this object still holds (has not released) the lock.
-    [[nodiscard]] bool held() const noexcept { return store_ != nullptr; }
 
 private:
     template <AsyncStoreBackend B, KeyCategory... Cs>
     friend class async_store;
     async_lock(Store& store, std::string key, std::string owner, std::uint64_t fence)
-        : store_(&store), key_(std::move(key)), owner_(std::move(owner)), fence_(fence) {}
-    Store* store_;
-    std::string key_;
-    std::string owner_;
-    std::uint64_t fence_;
+        : detail::lock_hold<Store>(store, std::move(key), std::move(owner), fence) {}
 };
 
 /// The asynchronous store: hotstate::store's calls as Asio operations over one

@@ -438,29 +438,14 @@ private:
     Backend backend_;
 };
 
-/// A held lock: owner token, fencing token, and the lease it was granted.
-/// Released when destroyed (errors there are swallowed: the lease bounds the
-/// damage); call release() to learn whether the lease was still yours.
-template <class Store, class Category>
-class lock {
-public:
-    lock(const lock&) = delete;
-    lock& operator=(const lock&) = delete;
-    lock(lock&& other) noexcept
-        : store_(std::exchange(other.store_, nullptr)), key_(std::move(other.key_)), owner_(std::move(other.owner_)),
-          fence_(other.fence_) {}
-    lock& operator=(lock&& other) noexcept {
-        if (this != &other) {
-            release_quietly();
-            store_ = std::exchange(other.store_, nullptr);
-            key_ = std::move(other.key_);
-            owner_ = std::move(other.owner_);
-            fence_ = other.fence_;
-        }
-        return *this;
-    }
-    ~lock() { release_quietly(); }
+namespace detail {
 
+/// What a held lock is, whichever store releases it (store's lock,
+/// async_store's async_lock): the store it came from (null once released or
+/// moved from), the encoded key, the owner token and the fence.
+template <class Store>
+class lock_hold {
+public:
     /// Strictly increasing per lock key; pass it to the guarded resource so it
     /// can refuse writes from a holder whose lease ran out.
     [[nodiscard]] std::uint64_t fencing_token() const noexcept { return fence_; }
@@ -469,28 +454,71 @@ public:
     /// Whether this object still holds (has not released) the lock.
     [[nodiscard]] bool held() const noexcept { return store_ != nullptr; }
 
+protected:
+    lock_hold(Store& owner_store, std::string key, std::string owner, std::uint64_t fence) noexcept
+        : store_(&owner_store), key_(std::move(key)), owner_(std::move(owner)), fence_(fence) {}
+    lock_hold(lock_hold&& other) noexcept
+        : store_(std::exchange(other.store_, nullptr)), key_(std::move(other.key_)), owner_(std::move(other.owner_)),
+          fence_(other.fence_) {}
+    lock_hold(const lock_hold&) = delete;
+    lock_hold& operator=(const lock_hold&) = delete;
+    lock_hold& operator=(lock_hold&&) = delete;
+    ~lock_hold() = default;
+
+    /// Takes over `other`'s hold; the caller has let go of its own first.
+    void take_over(lock_hold& other) noexcept {
+        store_ = std::exchange(other.store_, nullptr);
+        key_ = std::move(other.key_);
+        owner_ = std::move(other.owner_);
+        fence_ = other.fence_;
+    }
+
+    Store* store_;
+    std::string key_;
+    std::string owner_;
+    std::uint64_t fence_;
+};
+
+}  // namespace detail
+
+/// A held lock: owner token, fencing token, and the lease it was granted.
+/// Released when destroyed (errors there are swallowed: the lease bounds the
+/// damage); call release() to learn whether the lease was still yours.
+template <class Store, class Category>
+class lock : public detail::lock_hold<Store> {
+public:
+    lock(lock&& other) noexcept = default;
+    lock& operator=(lock&& other) noexcept {
+        if (this != &other) {
+            release_quietly();
+            this->take_over(other);
+        }
+        return *this;
+    }
+    ~lock() { release_quietly(); }
+
     /// Releases the lock; false when the lease had already run out or another
     /// owner holds it now.
     bool release() {
-        if (!store_) return false;
-        Store* owner_store = std::exchange(store_, nullptr);
+        if (!this->store_) return false;
+        Store* owner_store = std::exchange(this->store_, nullptr);
         return Store::template with_context<Category>(
-            "release", [&] { return owner_store->backend_.lock_release(key_, owner_); });
+            "release", [&] { return owner_store->backend_.lock_release(this->key_, this->owner_); });
     }
 
     /// Renews the lease to `lease` from now; false when it was already lost.
     bool extend(std::chrono::milliseconds lease) {
-        if (!store_) return false;
+        if (!this->store_) return false;
         if (lease.count() <= 0)
             throw error(errc::invalid_argument, Store::template context<Category>("extend") + "lease must be positive");
         return Store::template with_context<Category>(
-            "extend", [&] { return store_->backend_.lock_extend(key_, owner_, lease); });
+            "extend", [&] { return this->store_->backend_.lock_extend(this->key_, this->owner_, lease); });
     }
 
 private:
     friend Store;
     lock(Store& owner_store, std::string key, std::string owner, std::uint64_t fence)
-        : store_(&owner_store), key_(std::move(key)), owner_(std::move(owner)), fence_(fence) {}
+        : detail::lock_hold<Store>(owner_store, std::move(key), std::move(owner), fence) {}
 
     void release_quietly() noexcept {
         try {
@@ -499,11 +527,6 @@ private:
             // the lease expires on its own; nothing useful to do in a destructor
         }
     }
-
-    Store* store_ = nullptr;
-    std::string key_;
-    std::string owner_;
-    std::uint64_t fence_ = 0;
 };
 
 }  // namespace hotstate

@@ -25,6 +25,7 @@
 // Every command type satisfies the Command concept below.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -36,6 +37,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <hiredis/hiredis.h>
@@ -181,21 +183,62 @@ decltype(auto) pass_args(F&& f, const Views&... views) {
     return r.integer() > 0;
 }
 
-/// GET key: the value's bytes, or nullopt when missing.
-struct get : command_base<get> {
-    using result_type = std::optional<std::string_view>;
-    static constexpr std::string_view name = "GET";
-    static constexpr bool idempotent = true;
+/// A counter's GET: a missing key reads as 0; bytes that are not a decimal
+/// int64 are errc::wrong_type.
+[[nodiscard]] inline std::int64_t integer_or_zero(reply_context where, std::string_view command, reply_view r) {
+    if (r.is_nil()) return 0;
+    if (!r.is_string()) [[unlikely]]
+        unexpected(where, command, r);
+    std::int64_t value = 0;
+    const auto text = r.text();
+    const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size() || text.empty()) [[unlikely]]
+        throw error(errc::wrong_type, context(where.address, command) + "the value is not an integer");
+    return value;
+}
+
+/// A command that is nothing but its name, a key, `More` further arguments
+/// and a reply read by `Read` (bulk_or_nil, flag, integer_or_zero): the plain
+/// commands below are one line each, and a new one is one more.
+template <::hotstate::fixed_string Name, bool Idempotent, auto Read, std::size_t More = 0>
+struct key_command : command_base<key_command<Name, Idempotent, Read, More>> {
+    using result_type = decltype(Read(std::declval<reply_context>(), std::string_view{}, std::declval<reply_view>()));
+    static constexpr std::string_view name = Name.view();
+    static constexpr bool idempotent = Idempotent;
     std::string_view key;
-    explicit get(std::string_view k) noexcept : key(k) {}
+    std::array<std::string_view, More> rest;  ///< the arguments after the key (member, field, value)
+    template <class... Rest>
+        requires(sizeof...(Rest) == More && (std::convertible_to<Rest, std::string_view> && ...))
+    explicit key_command(std::string_view k, Rest... after) noexcept : key(k), rest{std::string_view(after)...} {}
     template <class F>
     decltype(auto) with_args(F&& f) const {
-        return pass_args(f, name, key);
+        return [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
+            return pass_args(f, name, key, rest[I]...);
+        }(std::make_index_sequence<More>{});
     }
-    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
-        return bulk_or_nil(where, name, r);
-    }
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const { return Read(where, name, r); }
 };
+
+/// GET key: the value's bytes, or nullopt when missing.
+using get = key_command<"GET", true, bulk_or_nil>;
+/// GET key read as a counter (integer_or_zero).
+using get_integer = key_command<"GET", true, integer_or_zero>;
+/// UNLINK key: whether it existed.
+using unlink = key_command<"UNLINK", true, flag>;
+/// EXISTS key: whether it exists.
+using exists = key_command<"EXISTS", true, flag>;
+/// SADD key member: whether it was added.
+using sadd = key_command<"SADD", true, flag, 1>;
+/// SREM key member: whether it was there.
+using srem = key_command<"SREM", true, flag, 1>;
+/// SISMEMBER key member: whether it is there.
+using sismember = key_command<"SISMEMBER", true, flag, 1>;
+/// HDEL key field: whether it was there.
+using hdel = key_command<"HDEL", true, flag, 1>;
+/// HSET key field value: whether the field is new.
+using hset = key_command<"HSET", true, flag, 2>;
+/// HGET key field: the field's bytes, or nullopt.
+using hget = key_command<"HGET", true, bulk_or_nil, 1>;
 
 /// GETDEL key: the value's bytes (now deleted), or nullopt when missing. On a
 /// server older than Redis 6.2 ("unknown command": nothing ran) the fallback is
@@ -272,125 +315,6 @@ struct incr_by : command_base<incr_by> {
         if (!r.is_integer()) [[unlikely]]
             unexpected(where, name, r);
         return r.integer();
-    }
-};
-
-/// UNLINK key: whether it existed.
-struct unlink : command_base<unlink> {
-    using result_type = bool;
-    static constexpr std::string_view name = "UNLINK";
-    static constexpr bool idempotent = true;
-    std::string_view key;
-    explicit unlink(std::string_view k) noexcept : key(k) {}
-    template <class F>
-    decltype(auto) with_args(F&& f) const {
-        return pass_args(f, name, key);
-    }
-    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
-        return flag(where, name, r);
-    }
-};
-
-/// EXISTS key: whether it exists.
-struct exists : command_base<exists> {
-    using result_type = bool;
-    static constexpr std::string_view name = "EXISTS";
-    static constexpr bool idempotent = true;
-    std::string_view key;
-    explicit exists(std::string_view k) noexcept : key(k) {}
-    template <class F>
-    decltype(auto) with_args(F&& f) const {
-        return pass_args(f, name, key);
-    }
-    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
-        return flag(where, name, r);
-    }
-};
-
-/// A command on a key and one member or field (SADD, SREM, SISMEMBER, HDEL): the integer reply as a flag.
-template <::hotstate::fixed_string Name, bool Idempotent>
-struct member_flag : command_base<member_flag<Name, Idempotent>> {
-    using result_type = bool;
-    static constexpr std::string_view name = Name.view();
-    static constexpr bool idempotent = Idempotent;
-    std::string_view key;
-    std::string_view member;
-    member_flag(std::string_view k, std::string_view m) noexcept : key(k), member(m) {}
-    template <class F>
-    decltype(auto) with_args(F&& f) const {
-        return pass_args(f, name, key, member);
-    }
-    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
-        return flag(where, name, r);
-    }
-};
-
-/// SADD key member: whether it was added.
-using sadd = member_flag<"SADD", true>;
-/// SREM key member: whether it was there.
-using srem = member_flag<"SREM", true>;
-/// SISMEMBER key member: whether it is there.
-using sismember = member_flag<"SISMEMBER", true>;
-/// HDEL key field: whether it was there.
-using hdel = member_flag<"HDEL", true>;
-
-/// HSET key field value: whether the field is new.
-struct hset : command_base<hset> {
-    using result_type = bool;
-    static constexpr std::string_view name = "HSET";
-    static constexpr bool idempotent = true;
-    std::string_view key;
-    std::string_view field;
-    std::string_view value;
-    hset(std::string_view k, std::string_view f, std::string_view v) noexcept : key(k), field(f), value(v) {}
-    template <class F>
-    decltype(auto) with_args(F&& f) const {
-        return pass_args(f, name, key, field, value);
-    }
-    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
-        return flag(where, name, r);
-    }
-};
-
-/// HGET key field: the field's bytes, or nullopt.
-struct hget : command_base<hget> {
-    using result_type = std::optional<std::string_view>;
-    static constexpr std::string_view name = "HGET";
-    static constexpr bool idempotent = true;
-    std::string_view key;
-    std::string_view field;
-    hget(std::string_view k, std::string_view f) noexcept : key(k), field(f) {}
-    template <class F>
-    decltype(auto) with_args(F&& f) const {
-        return pass_args(f, name, key, field);
-    }
-    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
-        return bulk_or_nil(where, name, r);
-    }
-};
-
-/// GET key read as a counter: a missing key reads as 0; bytes that are not a
-/// decimal int64 are errc::wrong_type.
-struct get_integer : command_base<get_integer> {
-    using result_type = std::int64_t;
-    static constexpr std::string_view name = "GET";
-    static constexpr bool idempotent = true;
-    std::string_view key;
-    explicit get_integer(std::string_view k) noexcept : key(k) {}
-    template <class F>
-    decltype(auto) with_args(F&& f) const {
-        return pass_args(f, name, key);
-    }
-    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
-        if (r.is_nil()) return 0;
-        if (!r.is_string()) [[unlikely]]
-            unexpected(where, name, r);
-        std::int64_t value = 0;
-        const auto text = r.text();
-        const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size() || text.empty()) [[unlikely]]
-            throw error(errc::wrong_type, context(where.address, name) + "the value is not an integer");
-        return value;
     }
 };
 
