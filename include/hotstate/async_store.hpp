@@ -138,7 +138,7 @@ public:
     template <class C, class Token>
     auto async_increment(std::string_view key, std::int64_t by, ttl expiry, Token&& token) {
         check_registered<C>();
-        check_counter<C>();
+        detail::check_counter_category<C>();
         const auto ms = detail::expiry_of<C>(expiry, "increment").count();
         return backend_.async_counter_incr(label<C>("increment"), key_of<C>(key), by, ms, std::forward<Token>(token));
     }
@@ -147,7 +147,7 @@ public:
     template <class C, class Token>
     auto async_counter(std::string_view key, Token&& token) {
         check_registered<C>();
-        check_counter<C>();
+        detail::check_counter_category<C>();
         return backend_.async_counter_get(label<C>("counter"), key_of<C>(key), std::forward<Token>(token));
     }
 
@@ -171,7 +171,7 @@ public:
     template <class C, class Token>
     auto async_check_rate(std::string_view key, const fixed_window& policy, rate_check mode, Token&& token) {
         check_registered<C>();
-        check_counter<C>();
+        detail::check_counter_category<C>();
         if (policy.limit < 0 || policy.period.count() <= 0)
             throw error(errc::invalid_argument,
                         detail::operation_context<C>("check_rate") + "fixed_window needs limit >= 0 and period > 0");
@@ -345,16 +345,7 @@ private:
 
     template <class C>
     static constexpr void check_registered() {
-        static_assert(KeyCategory<C>, "hotstate: the first template argument must be a key category "
-                                      "(a type derived from hotstate::category<Id, \"name\", ...>)");
-        static_assert(detail::is_one_of<C, Categories...>,
-                      "hotstate: this key category is not registered with this store; add it to the "
-                      "store's category list");
-    }
-    template <class C>
-    static constexpr void check_counter() {
-        static_assert(CounterCategory<C>,
-                      "hotstate: counters and rate limits need a category whose value type is an integer");
+        detail::check_registered<C, Categories...>();
     }
 
     Backend backend_;

@@ -46,6 +46,24 @@ std::string operation_context(std::string_view operation) {
     return text;
 }
 
+/// `C` is a key category and one of `Registered` (checked at compile time):
+/// what every call of a store, synchronous or not, checks first.
+template <class C, class... Registered>
+constexpr void check_registered() {
+    static_assert(KeyCategory<C>, "hotstate: the first template argument must be a key category "
+                                  "(a type derived from hotstate::category<Id, \"name\", ...>)");
+    static_assert(is_one_of<C, Registered...>,
+                  "hotstate: this key category is not registered with this store; add it to the "
+                  "store's category list");
+}
+
+/// `C` can count (an integer value type; checked at compile time).
+template <class C>
+constexpr void check_counter_category() {
+    static_assert(CounterCategory<C>,
+                  "hotstate: counters and rate limits need a category whose value type is an integer");
+}
+
 /// The value of `V` can be stored under category `C` (checked at compile time).
 template <class C, class V>
 constexpr void check_value_type() {
@@ -378,11 +396,7 @@ private:
 
     template <class C>
     static constexpr void check_registered() {
-        static_assert(KeyCategory<C>, "hotstate: the first template argument must be a key category "
-                                      "(a type derived from hotstate::category<Id, \"name\", ...>)");
-        static_assert(detail::is_one_of<C, Categories...>,
-                      "hotstate: this key category is not registered with this store; add it to the "
-                      "store's category list");
+        detail::check_registered<C, Categories...>();
     }
 
     template <class C, class V>
@@ -392,8 +406,7 @@ private:
 
     template <class C>
     static constexpr void check_counter() {
-        static_assert(CounterCategory<C>,
-                      "hotstate: counters and rate limits need a category whose value type is an integer");
+        detail::check_counter_category<C>();
         static_assert(CounterBackend<Backend>, "hotstate: this backend has no counters (CounterBackend)");
     }
 

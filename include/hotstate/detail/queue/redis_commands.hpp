@@ -458,25 +458,17 @@ struct wait_replicas : rc::command_base<wait_replicas> {
     }
 };
 
-/// BLPOP of the queue's wake-up list for up to `seconds` (text, "0.250"):
-/// whether a token came (an enqueue happened) before the timeout. Not re-sent.
-struct wait_wake : rc::command_base<wait_wake> {
-    using result_type = bool;
-    static constexpr std::string_view name = "BLPOP";
-    static constexpr bool idempotent = false;
-    std::string_view key, seconds;
-    wait_wake(std::string_view list, std::string_view timeout) noexcept : key(list), seconds(timeout) {}
-    template <class F>
-    decltype(auto) with_args(F&& f) const {
-        return rc::pass_args(f, name, key, seconds);
-    }
-    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
-        if (r.is_nil()) return false;
-        if (!r.is_array() || r.size() != 2) [[unlikely]]
-            rc::unexpected(where, name, r);
-        return true;
-    }
-};
+/// BLPOP's answer read as "did a token come": nil when the timeout passed.
+[[nodiscard]] inline bool woken(reply_context where, std::string_view command, reply_view r) {
+    if (r.is_nil()) return false;
+    if (!r.is_array() || r.size() != 2) [[unlikely]]
+        rc::unexpected(where, command, r);
+    return true;
+}
+
+/// BLPOP of the queue's wake-up list for up to a timeout in seconds (text,
+/// "0.250"): whether a token came (an enqueue happened) before it. Not re-sent.
+using wait_wake = rc::key_command<"BLPOP", false, woken, 1>;
 
 static_assert(rc::Command<enqueue> && rc::HasFallback<enqueue> && rc::HasFallback<enqueue_bulk> &&
               rc::HasFallback<claim> && rc::HasFallback<ack_claim> && rc::HasFallback<heartbeat> &&

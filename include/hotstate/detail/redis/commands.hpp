@@ -209,7 +209,7 @@ struct key_command : command_base<key_command<Name, Idempotent, Read, More>> {
     std::array<std::string_view, More> rest;  ///< the arguments after the key (member, field, value)
     template <class... Rest>
         requires(sizeof...(Rest) == More && (std::convertible_to<Rest, std::string_view> && ...))
-    explicit key_command(std::string_view k, Rest... after) noexcept : key(k), rest{std::string_view(after)...} {}
+    explicit key_command(std::string_view k, const Rest&... after) noexcept : key(k), rest{std::string_view(after)...} {}
     template <class F>
     decltype(auto) with_args(F&& f) const {
         return [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
