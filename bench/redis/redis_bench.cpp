@@ -60,7 +60,7 @@ struct guard : hotstate::category<4, "bench-lock"> {};
 template <class Backend>
 using store_over = hotstate::store<Backend, text, counter, rate, guard>;
 using bench_store = store_over<hotstate::backends::redis>;
-// the same backend compiled once in compiled_engine.cpp (the "compiled" side)
+// the same backend compiled once in bench/compile/compiled_engine.cpp (the "compiled" side)
 using compiled_redis = hotstate::backends::compiled<hotstate::backends::redis>;
 
 constexpr std::string_view key_text = "key:000001";
@@ -321,26 +321,21 @@ void prepare(int port) {
     freeReplyObject(raw.call(3, argv, sizes));
 }
 
+/// One side's `n` operations after a warm-up (connection, script load, first-use paths).
+template <class Side>
+void run_counted(int port, op_case which, std::size_t n) {
+    Side side(port);
+    side.run(which);
+    for (std::size_t i = 0; i < n; ++i) side.run(which);
+}
+
 int count_mode(int port, std::string_view name, std::string_view side_name, std::size_t n) {
     prepare(port);
     const op_case which = parse_case(name);
-    if (side_name == "hotstate") {
-        hotstate_side side(port);
-        side.run(which);  // warm-up: connection, script load, first-use paths
-        for (std::size_t i = 0; i < n; ++i) side.run(which);
-    } else if (side_name == "compiled") {
-        compiled_side side(port);
-        side.run(which);
-        for (std::size_t i = 0; i < n; ++i) side.run(which);
-    } else if (side_name == "raw_formatted") {
-        raw_formatted_side side(port);
-        side.run(which);
-        for (std::size_t i = 0; i < n; ++i) side.run(which);
-    } else {
-        raw_side side(port);
-        side.run(which);
-        for (std::size_t i = 0; i < n; ++i) side.run(which);
-    }
+    if (side_name == "hotstate") run_counted<hotstate_side>(port, which, n);
+    else if (side_name == "compiled") run_counted<compiled_side>(port, which, n);
+    else if (side_name == "raw_formatted") run_counted<raw_formatted_side>(port, which, n);
+    else run_counted<raw_side>(port, which, n);
     return 0;
 }
 
