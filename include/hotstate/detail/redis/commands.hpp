@@ -50,7 +50,7 @@
 #include <hotstate/detail/redis/scripts.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/rate_limit.hpp>
-#include <hotstate/redis/connection.hpp>
+#include <hotstate/redis/reply.hpp>
 
 namespace hotstate::detail::redis::commands {
 
