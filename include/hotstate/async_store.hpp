@@ -248,14 +248,26 @@ public:
                                          std::forward<Token>(token));
     }
 
-    /// Tries to take the lock `key` for `lease`: an engaged async_lock holds it. [the lock scripts]
+    /// Tries to take the lock `key` for `lease`: an engaged async_lock holds it.
+    /// When the outcome stays unknown, completes with lock_outcome_unknown,
+    /// which carries the owner token it used (see the overload below). [the lock scripts]
     template <class C, class Token>
     auto async_try_lock(std::string_view key, std::chrono::milliseconds lease, Token&& token) {
+        return async_try_lock<C>(key, lease, detail::random_token(), std::forward<Token>(token));
+    }
+
+    /// async_try_lock under `owner_token` (a lock_outcome_unknown's): the
+    /// holder of a live lease under that token gets it back, renewed, with its
+    /// fence; nothing while another owner holds it. [the lock scripts]
+    template <class C, class Token>
+    auto async_try_lock(std::string_view key, std::chrono::milliseconds lease, std::string owner_token, Token&& token) {
         check_registered<C>();
         if (lease.count() <= 0)
             throw error(errc::invalid_argument, detail::operation_context<C>("try_lock") + "lease must be positive");
+        if (owner_token.empty())
+            throw error(errc::invalid_argument, detail::operation_context<C>("try_lock") + "the owner token is empty");
         return backend_.template async_lock_acquire<std::optional<async_lock<async_store, C>>>(
-            label<C>("try_lock"), key_of<C>(key), detail::random_token(), lease.count(),
+            label<C>("try_lock"), key_of<C>(key), std::move(owner_token), lease.count(),
             [this](std::optional<std::uint64_t> fence, std::string k,
                    std::string owner) -> std::optional<async_lock<async_store, C>> {
                 if (!fence) return std::nullopt;
@@ -264,21 +276,31 @@ public:
             std::forward<Token>(token));
     }
 
-    /// Releases `held`; true when it was still ours (false: the lease had run out). [the release script]
+    /// Releases `held`; true when it was still ours (false: the lease had run
+    /// out). `held` stays held() until the answer comes (so it must live until
+    /// then, as an Asio buffer must): a release that fails leaves it releasable. [HDEL; the release script]
     template <class C, class Token>
     auto async_release(async_lock<async_store, C>& held, Token&& token) {
-        held.store_ = nullptr;
-        return backend_.async_lock_release(label<C>("release"), std::move(held.key_), std::move(held.owner_),
-                                           std::forward<Token>(token));
+        return backend_.template async_lock_release<bool>(label<C>("release"), held.key_, held.owner_,
+                                                          [&held](bool released) {
+                                                              held.store_ = nullptr;  // answered: no longer held
+                                                              return released;
+                                                          },
+                                                          std::forward<Token>(token));
     }
 
-    /// Renews `held`'s lease; true when it was still ours. [the extend script]
+    /// Renews `held`'s lease; true when it was still ours (false: it is no
+    /// longer held()). `held` must live until the answer comes. [the extend script]
     template <class C, class Token>
     auto async_extend(async_lock<async_store, C>& held, std::chrono::milliseconds lease, Token&& token) {
         if (lease.count() <= 0)
             throw error(errc::invalid_argument, detail::operation_context<C>("extend") + "lease must be positive");
-        return backend_.async_lock_extend(label<C>("extend"), held.key_, held.owner_, lease.count(),
-                                          std::forward<Token>(token));
+        return backend_.template async_lock_extend<bool>(label<C>("extend"), held.key_, held.owner_, lease.count(),
+                                                         [&held](bool renewed) {
+                                                             if (!renewed) held.store_ = nullptr;  // the lease is over
+                                                             return renewed;
+                                                         },
+                                                         std::forward<Token>(token));
     }
 
     /// Sends the operations of hotstate::redis::ops together (one request on

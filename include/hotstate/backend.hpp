@@ -100,7 +100,9 @@ concept RateLimitBackend = CounterBackend<B> && requires(B& backend, std::string
 };
 
 /// Locks with an owner token and a lease. Acquire returns the fencing token:
-/// strictly increasing per key (microsecond time, bumped by one when needed).
+/// strictly increasing per key (microsecond time, bumped by one when needed);
+/// the owner of a live lease acquiring again gets it renewed and its own
+/// fence back (so an acquire is safe to send again after a lost reply).
 /// Release and extend succeed only for the owner of a live lease.
 template <class B>
 concept LockBackend = StoreBackend<B> && requires(B& backend, std::string_view key, std::string_view owner,

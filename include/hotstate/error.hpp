@@ -6,16 +6,19 @@
 //
 // A failure may leave an operation's outcome unknown: the request reached the
 // server (or may have), and the connection broke or timed out before the reply
-// came back. hotstate sends such a request again only when running it twice has
-// the effect of running it once (reads, set, erase, lookups, lock acquire /
-// release / extend). An operation that must not run twice (an increment, a
-// rate check, a take) fails instead with errc::connection or errc::timeout and
-// outcome_unknown() true: it may or may not have been applied, and only the
-// caller can decide whether to look, repeat or give up.
+// came back. hotstate sends such a request again, once, on a fresh connection,
+// only when running it twice has the effect of running it once (reads, set,
+// erase, lookups, lock acquire / release / extend). When it cannot (an
+// increment, a rate check, a take), or the second send fails too, the error is
+// errc::connection or errc::timeout with outcome_unknown() true: the request
+// may or may not have been applied, and only the caller can decide whether to
+// look, repeat or give up. A lock acquire then also carries its owner token
+// (lock_outcome_unknown), so the caller is never locked out by its own lease.
 #pragma once
 
 #include <string>
 #include <system_error>
+#include <utility>
 
 namespace hotstate {
 
@@ -89,17 +92,40 @@ public:
     /// Whether the operation may have been applied although it failed: its
     /// request may have reached the server before the connection broke or the
     /// reply timed out (kind() is errc::connection or errc::timeout, and the
-    /// message says "outcome unknown"). Only operations that must not run twice
-    /// report it (increments, rate checks, take, with_connection bodies): those
-    /// are never sent again behind the caller's back. Operations that are safe to
-    /// repeat are re-sent by hotstate itself and never report it. False means the
-    /// request was not applied, or repeating it is harmless.
+    /// message says "outcome unknown"). True whenever that may be so, whatever
+    /// the operation: one that must not run twice (an increment, a rate check,
+    /// a take, a with_connection body) is never sent again behind the caller's
+    /// back; one that is safe to repeat was sent again on a fresh connection and
+    /// that failed too. False means the request certainly was not applied.
+    /// A lock acquire reports it as lock_outcome_unknown, with its owner token.
     [[nodiscard]] bool outcome_unknown() const noexcept { return outcome_unknown_; }
 
 private:
     errc code_;
     std::string message_;
     bool outcome_unknown_ = false;
+};
+
+/// A lock acquire whose outcome stayed unknown (outcome_unknown() is true):
+/// its request may have taken the lock under owner_token(), and no reply came
+/// back. Nobody else knows that token, so pass it to try_lock(key, lease,
+/// owner_token) once the server answers: the lock comes back (its lease
+/// renewed, its fence) if the lost acquire took it, nothing if another owner
+/// holds it; or let the lease run out. Caught as hotstate::error too.
+class lock_outcome_unknown : public error {
+public:
+    /// `cause` (outcome unknown), for the acquire that used `owner_token`.
+    lock_outcome_unknown(const error& cause, std::string owner_token)
+        : error(cause, cause.message() +
+                           "; the lock may be held under the owner token this error carries (owner_token()): "
+                           "try_lock with that token takes it back once the server answers, or its lease runs out"),
+          owner_(std::move(owner_token)) {}
+
+    /// The owner token the acquire was sent with (random, 128 bits, hex).
+    [[nodiscard]] const std::string& owner_token() const noexcept { return owner_; }
+
+private:
+    std::string owner_;
 };
 
 }  // namespace hotstate

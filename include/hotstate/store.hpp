@@ -281,16 +281,34 @@ public:
 
     /// Tries to take the lock `key` for `lease`; an engaged result holds it
     /// (RAII: released on destruction) and carries the owner and fencing tokens.
+    /// When the outcome stays unknown (the acquire may have taken the lock and
+    /// its reply was lost twice), throws lock_outcome_unknown with the owner
+    /// token it used: see the overload below.
     template <class C>
     [[nodiscard]] std::optional<lock<store, C>> try_lock(std::string_view key, std::chrono::milliseconds lease) {
+        return try_lock<C>(key, lease, detail::random_token());
+    }
+
+    /// try_lock under `owner_token` (a lock_outcome_unknown's): the holder of a
+    /// live lease under that token gets it back, renewed to `lease`, with its
+    /// fence; nothing while another owner holds it.
+    template <class C>
+    [[nodiscard]] std::optional<lock<store, C>> try_lock(std::string_view key, std::chrono::milliseconds lease,
+                                                         std::string owner_token) {
         check_registered<C>();
         static_assert(LockBackend<Backend>, "hotstate: this backend has no locks (LockBackend)");
         if (lease.count() <= 0) throw error(errc::invalid_argument, context<C>("try_lock") + "lease must be positive");
+        if (owner_token.empty()) throw error(errc::invalid_argument, context<C>("try_lock") + "the owner token is empty");
         std::string encoded = encode_key(C::id, C::layout, key);
-        std::string owner = detail::random_token();
-        const auto fence = with_context<C>("try_lock", [&] { return backend_.lock_acquire(encoded, owner, lease); });
+        std::optional<std::uint64_t> fence;
+        try {
+            fence = with_context<C>("try_lock", [&] { return backend_.lock_acquire(encoded, owner_token, lease); });
+        } catch (const error& failure) {
+            if (failure.outcome_unknown()) throw lock_outcome_unknown(failure, std::move(owner_token));
+            throw;
+        }
         if (!fence) return std::nullopt;
-        return lock<store, C>(*this, std::move(encoded), std::move(owner), *fence);
+        return lock<store, C>(*this, std::move(encoded), std::move(owner_token), *fence);
     }
 
     // ---- lookups (Redis SADD/SREM/SISMEMBER, HSET/HGET/HDEL) ----------------
@@ -511,21 +529,28 @@ public:
     ~lock() { release_quietly(); }
 
     /// Releases the lock; false when the lease had already run out or another
-    /// owner holds it now.
+    /// owner holds it now. When it throws (the release could not be
+    /// confirmed), the lock is still held() and may be released again (its
+    /// destructor tries once more).
     bool release() {
         if (!this->store_) return false;
-        Store* owner_store = std::exchange(this->store_, nullptr);
-        return Store::template with_context<Category>(
-            "release", [&] { return owner_store->backend_.lock_release(this->key_, this->owner_); });
+        const bool was_live = Store::template with_context<Category>(
+            "release", [&] { return this->store_->backend_.lock_release(this->key_, this->owner_); });
+        this->store_ = nullptr;
+        return was_live;
     }
 
-    /// Renews the lease to `lease` from now; false when it was already lost.
+    /// Renews the lease to `lease` from now; false when it was already lost
+    /// (the lock is then no longer held()). When it throws, the lock is still
+    /// held() (its lease may or may not have been renewed).
     bool extend(std::chrono::milliseconds lease) {
         if (!this->store_) return false;
         if (lease.count() <= 0)
             throw error(errc::invalid_argument, Store::template context<Category>("extend") + "lease must be positive");
-        return Store::template with_context<Category>(
+        const bool renewed = Store::template with_context<Category>(
             "extend", [&] { return this->store_->backend_.lock_extend(this->key_, this->owner_, lease); });
+        if (!renewed) this->store_ = nullptr;  // the lease is known to be over
+        return renewed;
     }
 
 private:

@@ -4,6 +4,8 @@
 // are checked without I/O, then their answer on a real server after the first ran.
 #include <utility>  // g++ 12: before boost/asio/awaitable.hpp
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -23,44 +25,70 @@ struct release_args {
     std::string key, owner;
 };
 
-// Writes the request of a release operation twice, as the connection does when the
-// first write's reply is lost with the connection.
-std::pair<std::string, std::string> first_and_second_send(const std::string& key, const std::string& owner) {
-    auto make = [](const release_args& a) { return cmd::lock_release(a.key, a.owner); };
-    auto finish = [](bool released, const release_args&) { return released; };
-    using state_type = hotstate::detail::async::state<release_args, decltype(make), decltype(finish)>;
-    auto handler = [](auto&&...) {};
-    boost::asio::io_context io;
-    auto* op = new hotstate::detail::async::operation<bool, state_type, decltype(handler)>(
-        state_type{release_args{key, owner}, make, finish, "release", "locks"}, handler, io.get_executor());
-    std::string first, second;
-    op->write_request(first);
-    op->write_request(second);
-    delete op;
-    return {first, second};
-}
+/// A release operation driven by hand, as its connection drives it: written,
+/// its connection lost (the exchange then sends it again in its resend form),
+/// its replies handed over.
+struct release_operation {
+    using make_type = decltype([](const release_args& a) { return cmd::lock_release(a.key, a.owner); });
+    using finish_type = decltype([](bool released, const release_args&) { return released; });
+    using state_type = hotstate::detail::async::state<release_args, make_type, finish_type>;
+    struct handler_type {
+        std::optional<bool>* released;
+        void operator()(std::exception_ptr, bool value) const { *released = value; }
+    };
+    using operation_type = hotstate::detail::async::operation<bool, state_type, handler_type>;
 
-long long answer(redisContext* c, const std::string& request) {
+    boost::asio::io_context io;
+    std::optional<bool> released;
+    operation_type* op;
+
+    release_operation(const std::string& key, const std::string& owner)
+        : op(new operation_type(state_type{release_args{key, owner}, {}, {}, "release", "locks"},
+                                handler_type{&released}, io.get_executor())) {
+        op->deadline = std::chrono::steady_clock::now() + std::chrono::hours{1};
+    }
+    ~release_operation() {
+        if (!released) delete op;  // completing frees it
+    }
+    std::string write() {
+        std::string out;
+        op->write_request(out);
+        return out;
+    }
+    /// The connection broke after the write: whether the operation goes again.
+    bool lose() {
+        return op->on_lost(hotstate::error(hotstate::errc::connection, "connection lost"), std::chrono::steady_clock::now());
+    }
+    /// Hands `reply` (owned) over; then runs the completion, if any.
+    hotstate::detail::async::reply_effect reply(redisReply* r) {
+        const auto effect = op->on_reply(hotstate::redis::reply(r), "127.0.0.1:6379", true);
+        io.run();
+        io.restart();
+        return effect;
+    }
+};
+
+/// Sends `request` on `c` and returns the reply (owned by the caller).
+redisReply* send(redisContext* c, const std::string& request) {
     REQUIRE(redisAppendFormattedCommand(c, request.data(), request.size()) == REDIS_OK);
     void* raw = nullptr;
     REQUIRE(redisGetReply(c, &raw) == REDIS_OK);
-    auto* reply = static_cast<redisReply*>(raw);
-    REQUIRE(reply->type == REDIS_REPLY_INTEGER);
-    const long long value = reply->integer;
-    freeReplyObject(reply);
-    return value;
+    return static_cast<redisReply*>(raw);
 }
 
 }  // namespace
 
 TEST_CASE("async: a release sent again is the script that finds its first send done", "[async][at-most-once]") {
-    const auto [first, second] = first_and_second_send("lock:k", "owner-a");
+    release_operation release("lock:k", "owner-a");
+    const std::string first = release.write();
+    REQUIRE(release.lose());
+    const std::string second = release.write();
     std::string hdel, again;
     cmd::lock_release("lock:k", "owner-a").write(hdel);
-    cmd::lock_release_again("lock:k", "owner-a").write_fallback(again);
+    cmd::lock_release_again("lock:k", "owner-a").write(again);
     CHECK(first == hdel);
     CHECK(second == again);
-    CHECK(second.find("EVAL") != std::string::npos);
+    CHECK(second.find("EVALSHA") != std::string::npos);
 }
 
 TEST_CASE("async: the second send of a release answers 1 on a server where the first ran", "[async][at-most-once]") {
@@ -71,17 +99,30 @@ TEST_CASE("async: the second send of a release answers 1 on a server where the f
     // a lock held by owner-a, in the layout lock_acquire writes: last fence, last holder, the holder's field
     std::string acquire;
     cmd::lock_acquire("lock:k", "owner-a", 30000, 0).write_fallback(acquire);
-    REQUIRE(redisAppendFormattedCommand(c, acquire.data(), acquire.size()) == REDIS_OK);
-    void* raw = nullptr;
-    REQUIRE(redisGetReply(c, &raw) == REDIS_OK);
-    REQUIRE(static_cast<redisReply*>(raw)->type != REDIS_REPLY_ERROR);  // the fence
-    REQUIRE(static_cast<redisReply*>(raw)->type != REDIS_REPLY_NIL);
-    freeReplyObject(raw);
+    redisReply* fence = send(c, acquire);
+    REQUIRE(fence->type != REDIS_REPLY_ERROR);
+    REQUIRE(fence->type != REDIS_REPLY_NIL);
+    freeReplyObject(fence);
 
-    const auto [first, second] = first_and_second_send("lock:k", "owner-a");
-    CHECK(answer(c, first) == 1);   // the first send ran; say its reply was lost
-    CHECK(answer(c, second) == 1);  // the second still reports the release
-    const auto [first_b, second_b] = first_and_second_send("lock:k", "owner-b");
-    CHECK(answer(c, second_b) == 0);  // not owner-b's lock, never was
+    {
+        release_operation release("lock:k", "owner-a");
+        redisReply* first = send(c, release.write());  // the first send ran; say its reply was lost
+        CHECK(first->integer == 1);
+        freeReplyObject(first);
+        REQUIRE(release.lose());
+        // the server never saw the resend's script: NOSCRIPT, then its fallback (EVAL) on the same connection
+        REQUIRE(release.reply(send(c, release.write())) == hotstate::detail::async::reply_effect::again);
+        CHECK(release.reply(send(c, release.write())) == hotstate::detail::async::reply_effect::done);
+        REQUIRE(release.released);
+        CHECK(*release.released);  // the second still reports the release
+    }
+    {
+        release_operation release("lock:k", "owner-b");
+        freeReplyObject(send(c, release.write()));
+        REQUIRE(release.lose());
+        (void)release.reply(send(c, release.write()));  // EVALSHA: the script is loaded now
+        REQUIRE(release.released);
+        CHECK_FALSE(*release.released);  // not owner-b's lock, never was
+    }
     redisFree(c);
 }

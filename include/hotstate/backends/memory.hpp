@@ -250,7 +250,13 @@ public:
         std::uint64_t previous_fence = 0;
         if (found != nullptr) {
             auto& state = lock_of(found->value, "try_lock");
-            if (!state.owner.empty() && state.until_ms > now) return std::nullopt;
+            if (!state.owner.empty() && state.until_ms > now) {
+                if (owner.empty() || state.owner != owner) return std::nullopt;
+                // the owner taking it again (an acquire sent again): renewed, the same fence
+                state.until_ms = now + lease.count();
+                found->value.expires_at_ms = now + lease.count() + config_.fence_retention.count();
+                return state.fence;
+            }
             previous_fence = state.fence;
         }
         const std::size_t charge = key.size() + owner.size() + sizeof(detail::memory::lock_state) +

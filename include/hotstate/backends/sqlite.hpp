@@ -322,8 +322,9 @@ public:
 
     // ---- LockBackend --------------------------------------------------------
 
-    /// Takes the lock unless a live lease exists; returns the fencing token
-    /// (max(previous + 1, now in microseconds)). One guarded UPSERT.
+    /// Takes the lock unless another owner's live lease exists; returns the
+    /// fencing token (max(previous + 1, now in microseconds); the owner taking
+    /// its live lease again keeps its fence). One guarded UPSERT.
     std::optional<std::uint64_t> lock_acquire(std::string_view key, std::string_view owner,
                                               std::chrono::milliseconds lease) {
         const std::int64_t now = now_ms();

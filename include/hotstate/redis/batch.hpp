@@ -39,6 +39,7 @@
 #include <hotstate/detail/fixed_string.hpp>
 #include <hotstate/detail/key_buffer.hpp>
 #include <hotstate/detail/redis/commands.hpp>
+#include <hotstate/detail/redis/proto/exchange.hpp>
 #include <hotstate/detail/redis/run.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/config.hpp>
@@ -47,14 +48,21 @@
 
 namespace hotstate::detail::redis {
 
-/// Rethrows `failure` of `operation` on category `category_name` with that
-/// said first ("hotstate: get on category 'sessions': redis ...: GET: ...").
+/// `failure` of `operation` on category `category_name` told with that first
+/// ("hotstate: get on category 'sessions': redis ...: GET: ...").
+[[nodiscard, gnu::cold, gnu::noinline]] inline error operation_error(std::string_view operation,
+                                                                    std::string_view category_name,
+                                                                    const error& failure) {
+    std::string text = "hotstate: ";
+    text.append(operation).append(" on category '").append(category_name).append("': ").append(failure.message());
+    return error(failure, text);
+}
+
+/// Throws operation_error().
 [[noreturn, gnu::cold, gnu::noinline]] inline void fail_operation(std::string_view operation,
                                                                   std::string_view category_name,
                                                                   const error& failure) {
-    std::string text = "hotstate: ";
-    text.append(operation).append(" on category '").append(category_name).append("': ").append(failure.message());
-    throw error(failure.kind(), text);
+    throw operation_error(operation, category_name, failure);
 }
 
 /// The bytes of a value reply decoded with category `C`'s codec into `out`
@@ -104,22 +112,15 @@ struct pipeline_access {
         op.decode(std::forward<Answer>(answer), out);
     }
 
-    /// Interprets `r`, the reply to `op`'s command on `c` (after the command's
-    /// fallback when the reply asks for one: every reply of the pipeline has
-    /// been read, so the connection is in step), into `out`. With `Redirects`,
-    /// a reply a router acts on throws commands::redirected; every other
-    /// failure names the operation and its category.
-    template <bool Redirects, class Op>
-    static void receive(const Op& op, ::hotstate::redis::connection& c, ::hotstate::redis::reply& r,
+    /// Interprets `r`, the outcome of `op`'s command `command` (the exchange
+    /// judged it: no redirect reaches here), into `out`; a failure names the
+    /// operation and its category.
+    template <class Op, class Command>
+    static void receive(const Op& op, const Command& command, ::hotstate::redis::reply_view r, std::string_view address,
                         typename Op::result_type& out) {
-        const auto cmd = op.command();
-        if constexpr (commands::HasFallback<command_type<Op>>) {
-            if (cmd.fallback_on(r)) [[unlikely]]
-                r = run_fallback(c, cmd);
-        }
-        typename command_type<Op>::result_type answer{};
+        typename Command::result_type answer{};
         try {
-            answer = cmd.interpret(r, commands::reply_context(c.address(), Redirects));
+            answer = command.interpret(r, commands::reply_context(address));
         } catch (const error& failure) {
             fail_operation(Op::operation, Op::category::name, failure);
         }
@@ -402,17 +403,17 @@ public:
     static_assert((std::is_default_constructible_v<typename Ops::result_type> && ...),
                   "a pipeline result is decoded in place: its type needs a default value");
 
-    /// Forgets everything (a router runs the body again).
+    /// Forgets everything (a router runs the attempt again).
     void reset() {
         results_ = {};
         deferred_.fill(false);
-        failure_ = nullptr;
+        failures_.fill(nullptr);
     }
 
-    /// Keeps the first failure; the others are the same story told later.
-    void fail(std::exception_ptr failure) noexcept {
-        if (!failure_) failure_ = std::move(failure);
-    }
+    /// Keeps the failure of operation `i` for finish().
+    void fail(std::size_t i, std::exception_ptr failure) noexcept { failures_[i] = std::move(failure); }
+    /// Forgets what operation `i` did (it is run again alone).
+    void forget(std::size_t i) noexcept { failures_[i] = nullptr; }
 
     /// Where the result of operation I goes.
     template <std::size_t I>
@@ -425,65 +426,42 @@ public:
     [[nodiscard]] bool deferred(std::size_t i) const noexcept { return deferred_[i]; }
     void undefer(std::size_t i) noexcept { deferred_[i] = false; }
 
-    /// The results in call order; throws the first failure, if any.
+    /// The results in call order; throws the failure of the first operation
+    /// that failed (the others are the same story told later).
     std::tuple<typename Ops::result_type...> finish() {
-        if (failure_) std::rethrow_exception(failure_);
+        for (auto& failure : failures_)
+            if (failure) std::rethrow_exception(failure);
         return std::move(results_);
     }
 
 private:
     std::tuple<typename Ops::result_type...> results_{};
     std::array<bool, size> deferred_{};
-    std::exception_ptr failure_;
+    std::array<std::exception_ptr, size> failures_{};
 };
 
-/// Selects every operation (one server).
-struct select_all {
-    constexpr bool operator()(std::size_t) const noexcept { return true; }
-};
-
-/// Follows no redirect (a standalone server: every error reply is final).
-struct defer_none {
-    static constexpr bool redirects = false;
-    constexpr bool operator()(const ::hotstate::redis::connection&, const ::hotstate::redis::reply&) const noexcept {
-        return false;
-    }
-};
-
-template <std::size_t I, class State, class Selected, class Defer, class Op>
-void interpret_one(::hotstate::redis::connection& c, State& state, const Selected& selected, const Defer& defer,
-                   ::hotstate::redis::reply& r, const Op& op) {
-    if (!selected(I)) return;
-    if (defer(c, r)) [[unlikely]] {
-        state.defer(I);
-        return;
-    }
-    try {
-        pipeline_access::receive<false>(op, c, r, state.template slot<I>());
-    } catch (...) {
-        state.fail(std::current_exception());
-    }
-}
-
-template <std::size_t... I, class State, class Selected, class Defer, class... Ops>
-void run_group(std::index_sequence<I...>, ::hotstate::redis::connection& c, State& state, const Selected& selected,
-               const Defer& defer, const Ops&... ops) {
-    ((selected(I) ? c.queue(pipeline_access::command(ops)) : void()), ...);
-    std::array<::hotstate::redis::reply, sizeof...(Ops)> replies;
-    ((selected(I) ? void(replies[I] = read_replies(c, pipeline_access::command(ops))) : void()), ...);
-    (interpret_one<I>(c, state, selected, defer, replies[I], ops), ...);
-}
-
-/// Runs on `c` the operations `selected(i)` picks: appends their commands in
-/// call order (one write), reads every reply, then interprets each in call
-/// order into `state`. A reply `defer(c, reply)` accepts (a redirect) leaves its
-/// operation deferred, to be run alone; an operation that fails keeps its error
-/// for the end, so the others are still interpreted. An I/O error throws at
-/// once (the connection is then broken, and no reply of this group was interpreted).
-template <class Selected, class Defer, class... Ops>
-void run_group(::hotstate::redis::connection& c, pipeline_state<Ops...>& state, const Selected& selected,
-               const Defer& defer, const Ops&... ops) {
-    run_group(std::index_sequence_for<Ops...>{}, c, state, selected, defer, ops...);
+/// One attempt of pipeline exchange `ex` for `ops` (whose commands are
+/// `all`) on `c`: every selected operation's request in one write, each
+/// outcome interpreted into `state` as its reply is read (an operation that
+/// fails keeps its error for finish(), so the others are still interpreted),
+/// the fallbacks in a further round; a redirected operation is deferred, to
+/// be run alone through the router. An I/O error throws from the connection
+/// (broken): the router asks the exchange whether to run it again.
+template <bool Redirects, class... Cmds, class... Ops>
+void run_pipeline(::hotstate::redis::connection& c, proto::exchange<sizeof...(Ops), Redirects>& ex,
+                  const std::tuple<Cmds...>& all, pipeline_state<Ops...>& state, const Ops&... ops) {
+    const std::tuple<const Ops&...> each{ops...};
+    attempt_all(
+        c, ex, all,
+        [&](auto index, ::hotstate::redis::reply_view r) {
+            constexpr std::size_t i = decltype(index)::value;
+            try {
+                pipeline_access::receive(std::get<i>(each), std::get<i>(all), r, c.address(), state.template slot<i>());
+            } catch (...) {
+                state.fail(i, std::current_exception());
+            }
+        },
+        [&](std::size_t i, ::hotstate::redis::reply_view) { state.defer(i); });
 }
 
 }  // namespace hotstate::detail::redis

@@ -194,8 +194,18 @@ public:
     /// is what a connection left idle across a server restart sees first.
     [[nodiscard]] bool lost_peer() const noexcept { return lost_peer_; }
 
-    /// Starts an operation: request_sent() is false until a byte of it is written.
-    void begin_request() noexcept { sent_ = false; }
+    /// Starts a request (one attempt of an exchange, detail/redis/proto/exchange.hpp):
+    /// request_sent() is false until a byte of it is written, and every send and
+    /// receive of it until the next begin_request() is bounded by one deadline,
+    /// command_timeout from now.
+    [[gnu::always_inline]] inline void begin_request() noexcept {
+        sent_ = false;
+        until_ = deadline_from_now();
+    }
+    /// Bounds what follows by a new deadline, command_timeout from now, without
+    /// starting a new request (a body of several commands: request_sent() stays
+    /// true once any of them was written).
+    [[gnu::always_inline]] inline void renew_deadline() noexcept { until_ = deadline_from_now(); }
     /// Whether a byte of this operation may have reached the server since
     /// begin_request(): from then on a failure leaves the outcome unknown, since
     /// the server may have executed the command and only its reply was lost.
@@ -305,20 +315,34 @@ public:
     void queue(const Command& command) {
         command.write(pending_);
     }
-    /// Queues a command value's fallback request (see detail::redis::commands).
-    template <class Command>
-    void queue_fallback(const Command& command) {
-        command.write_fallback(pending_);
-    }
+    /// The queue of requests not sent yet, to append encoded requests to (the
+    /// exchange's runners write a round's requests here, in their forms).
+    [[nodiscard]] std::string& queued() noexcept { return pending_; }
 
-    /// Whether the current operation runs after ASKING (a cluster router sent it
-    /// for a slot being imported): a follow-up request of the same operation (EVAL
-    /// after NOSCRIPT) needs its own ASKING, since the flag lasts one command.
-    /// Set by the router for the operation's span; the connection is the
-    /// operation's alone then, so the state travels with it.
-    [[nodiscard]] bool asking() const noexcept { return asking_; }
-    /// See asking().
-    void set_asking(bool on) noexcept { asking_ = on; }
+    // ---- one request of an exchange (after begin_request()) -------------------
+
+    /// Sends one argv request (with anything queued before it), within the
+    /// request's deadline: encoded on the stack when small and nothing is queued.
+    [[gnu::always_inline]] inline void send(std::string_view name, std::size_t argc, const char* const* argv,
+                                            const std::size_t* lengths) {
+        std::size_t payload = 0;
+        for (std::size_t i = 0; i < argc; ++i) payload += lengths[i];
+        constexpr std::size_t stack_capacity = 1024;
+        if (payload + detail::redis::resp_overhead(argc) <= stack_capacity && pending_.empty()) [[likely]] {
+            char buffer[stack_capacity];
+            const std::size_t size = detail::redis::format_command(buffer, argc, argv, lengths);
+            write(name, buffer, size, until_);
+            return;
+        }
+        append_argv(name, static_cast<int>(argc), argv, lengths);
+        flush(name, until_);
+    }
+    /// Sends what is queued, within the request's deadline.
+    void send_queued(std::string_view name) {
+        if (!pending_.empty()) flush(name, until_);
+    }
+    /// The next reply of the request, within its deadline.
+    [[gnu::always_inline]] inline reply receive(std::string_view name) { return receive(name, until_); }
 
     /// Flushes queued commands (first call) and reads the next reply. Always
     /// inlined, like command_argv: MULTI/INCRBY/PEXPIRE/EXEC reads four replies,
@@ -498,8 +522,8 @@ private:
     std::chrono::milliseconds timeout_;
     bool broken_ = false;
     bool lost_peer_ = false;
-    bool sent_ = false;  // a write of the current operation began (see request_sent())
-    bool asking_ = false;  // see asking()
+    detail::redis::deadline until_{};  // the current request's deadline (see begin_request())
+    bool sent_ = false;  // a write of the current request began (see request_sent())
 };
 
 /// The connection the pools and backends use: TCP, Unix socket or TLS, chosen

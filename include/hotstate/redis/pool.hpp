@@ -44,6 +44,8 @@
 #include <utility>
 
 #include <hotstate/detail/redis/errors.hpp>
+#include <hotstate/detail/redis/proto/exchange.hpp>
+#include <hotstate/detail/redis/run.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/connection.hpp>
@@ -232,37 +234,48 @@ public:
         return run(once, std::forward<F>(body));
     }
 
-    /// Runs `body(connection&)` on a checked-out connection. When the
-    /// connection breaks, the body runs once more on another connection if
-    /// nothing of its request was written, or if `E` is effect::idempotent and
-    /// the server went away (EOF, reset); an effect::once body that broke after
-    /// a write fails with outcome_unknown() set (see the file comment).
+    /// Runs `body(connection&)` on a checked-out connection, as one request of
+    /// effect `E` (an exchange of one opaque command): when the connection
+    /// breaks, the body runs once more on a fresh connection if nothing of its
+    /// request was written, or if `E` is effect::idempotent; otherwise it fails,
+    /// with outcome_unknown() set once the request may have reached the server
+    /// (see the file comment and detail/redis/proto/exchange.hpp).
     template <effect E, class F>
     decltype(auto) run(effect_tag<E>, F&& body) {
+        constexpr detail::redis::proto::command_traits traits{1, E == effect::idempotent, false, false};
+        detail::redis::proto::exchange<1, false> ex({traits});
+        return run(ex, body);
+    }
+
+    /// Runs attempts of exchange `ex` until one gives an outcome or the
+    /// exchange gives up: `attempt(connection&)` is one attempt on a
+    /// checked-out connection (after its begin_request()); a retry goes to a
+    /// fresh connection (given back broken, the failed one made the pool check
+    /// every older idle one before reuse). Error replies are the attempt's own.
+    template <std::size_t N, class Attempt>
+    [[gnu::always_inline]] inline decltype(auto) run(detail::redis::proto::exchange<N, false>& ex, Attempt&& attempt) {
         {
             lease held = acquire();
             held->begin_request();
             try {
-                return body(*held);
+                return attempt(*held);
             } catch (const error& failure) {
-                if (!run_again<E>(*held, failure, true)) throw;
+                if (!held->broken()) throw;
+                retry_or_throw(ex, *held, failure);
             }
         }
-        lease fresh = acquire();
-        fresh->begin_request();
-        if constexpr (E == effect::once) {
-            try {
-                return body(*fresh);
-            } catch (const error& failure) {
-                (void)run_again<E>(*fresh, failure, false);  // throws the outcome-unknown error if it applies
-                throw;
-            }
-        } else {
-            return body(*fresh);
-        }
+        return run_again(ex, attempt);
     }
 
-    /// Closes idle connections (busy ones close when given back broken).
+    /// Runs command value `command` as an exchange of its own on this pool
+    /// (what the routers send to one node: CLUSTER SLOTS, and tools' probes).
+    template <detail::redis::commands::Command Cmd>
+    typename Cmd::result_type execute(const Cmd& command) {
+        auto ex = detail::redis::proto::exchange_of<false>(command);
+        return run(ex, [&](connection& c) { return detail::redis::attempt(c, ex, command); });
+    }
+
+    /// Closes idle connections (busy ones close when given back broken).    /// Closes idle connections (busy ones close when given back broken).
     void clear_idle() noexcept {
         for (std::size_t i = 0; i < capacity_; ++i) {
             auto& s = slots_[i];
@@ -311,30 +324,36 @@ private:
         return false;
     }
 
-    /// After `failure` of an attempt on `c`: whether to run the body again (the
-    /// first attempt only). An error reply leaves the connection fine and the
-    /// answer final; a broken connection is retried when nothing of the
-    /// request was written, or for an idempotent body when the server went
-    /// away; an effect::once body that broke after its write throws the
-    /// outcome-unknown error from here.
-    template <effect E>
-    [[gnu::cold, gnu::noinline]] bool run_again(const connection& c, const error& failure, bool first) {
-        if (!c.broken()) return false;
-        if (c.lost_peer()) health_epoch_.fetch_add(1, std::memory_order_acq_rel);  // its idle siblings are suspect
-        if (c.request_sent()) {
-            if constexpr (E == effect::once) throw_outcome_unknown(failure);
-            return first && c.lost_peer();
-        }
-        return first;
+    /// After `failure` broke `c`: throws unless the exchange sends the request again.
+    template <std::size_t N>
+    [[gnu::cold, gnu::noinline]] static void retry_or_throw(detail::redis::proto::exchange<N, false>& ex,
+                                                            const connection& c, const error& failure) {
+        const detail::redis::proto::decision d = ex.on_failure(detail::redis::proto::failure_of(failure), c.request_sent());
+        if (!d.retry) throw detail::redis::proto::give_up(failure, d, ex.all_idempotent(), ex.retries());
     }
 
-    /// Rethrows `failure` of an effect::once operation that broke after its
-    /// request was written: it may have been applied, and is not sent again.
-    [[noreturn, gnu::cold, gnu::noinline]] static void throw_outcome_unknown(const error& failure) {
-        throw error::with_unknown_outcome(
-            failure.kind(), failure.message() +
-                                " (outcome unknown: the request was sent and may have been applied; not sent again, "
-                                "since running it twice is not the same as once)");
+    /// The attempts after the first failed one (each on a fresh connection).
+    template <std::size_t N, class Attempt>
+    [[gnu::cold, gnu::noinline]] decltype(auto) run_again(detail::redis::proto::exchange<N, false>& ex, Attempt& attempt) {
+        for (;;) {
+            std::optional<lease> fresh;
+            try {
+                fresh.emplace(acquire());
+            } catch (const error& failure) {
+                // no connection: nothing more was sent, but an earlier attempt may have been applied
+                detail::redis::proto::decision d;
+                d.outcome_unknown = ex.sent();
+                throw detail::redis::proto::give_up(failure, d, ex.all_idempotent(), ex.retries());
+            }
+            connection& c = **fresh;
+            c.begin_request();
+            try {
+                return attempt(c);
+            } catch (const error& failure) {
+                if (!c.broken()) throw;
+                retry_or_throw(ex, c, failure);
+            }
+        }
     }
 
     [[gnu::noinline, gnu::cold]] lease acquire_slow(std::int64_t now) {
@@ -399,7 +418,10 @@ private:
     }
 
     [[gnu::always_inline]] inline void give_back(slot_type& s, std::int64_t now) noexcept {
-        if (s.conn->broken()) {
+        if (s.conn->broken()) [[unlikely]] {
+            // whatever broke it (a kill, a restart, a timeout) may have broken its
+            // idle siblings too: each is checked before its next use
+            health_epoch_.fetch_add(1, std::memory_order_acq_rel);
             s.conn.reset();
             s.state.store(detail::redis::pool_slots::empty, std::memory_order_seq_cst);
         } else {

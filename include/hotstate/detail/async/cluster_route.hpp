@@ -54,6 +54,7 @@
 #include <hotstate/detail/async/connection.hpp>
 #include <hotstate/detail/async/operation.hpp>
 #include <hotstate/detail/redis/commands.hpp>
+#include <hotstate/detail/redis/proto/exchange.hpp>
 #include <hotstate/detail/redis/routing/redirect.hpp>
 #include <hotstate/detail/redis/routing/router_support.hpp>
 #include <hotstate/detail/redis/routing/routing_table.hpp>
@@ -75,19 +76,51 @@ struct cluster_route {
     std::uint16_t slot = 0;
     std::uint16_t node = redis::routing::slot_map::unassigned;  ///< the node of the current attempt
     std::uint64_t seen = 0;                                     ///< the table generation it was routed with
-    bool ask = false;                                           ///< the attempt goes after ASKING to `node`
+    bool ask = false;                                           ///< the attempt goes to `node`, the ASK's
     bool fresh = false;  ///< route the next attempt with a topology read made when it is due (not before its backoff)
     bool read = false;   ///< a read a replica may serve (read_from_replicas; the master after a failure)
-    redis::routing::retry_fsm fsm;
 
-    [[nodiscard]] bool asking() const noexcept { return ask; }
+    [[nodiscard]] inline ::hotstate::redis::retry_policy budget() const noexcept;
     inline void submit(pending* p);
-    inline bool follow(pending* p, const redis::commands::redirected& r, std::string_view command, std::optional<error>& final);
-    inline bool retry(pending* p, const error& e, std::string_view command, std::optional<error>& final);
+
+    /// A redirect the exchange judged: sent where it says, or the final error.
+    template <std::size_t N>
+    std::optional<error> on_redirect(pending* p, proto::exchange<N, true>& ex, ::hotstate::redis::reply_view reply,
+                                     std::string_view address, std::string_view command) {
+        const redis::commands::redirected what{ex.redirect(), std::string(reply.text()), std::string(address)};
+        return again(p, ex, redis::routing::attempt_end::of(ex, what), command);
+    }
+    /// The connection broke with the request written.
+    template <std::size_t N>
+    std::optional<error> on_lost(pending* p, proto::exchange<N, true>& ex, const error& why, std::string_view command) {
+        refresh_after_loss();  // a node that dropped or went silent may have failed over: look again
+        return again(p, ex, redis::routing::attempt_end::of(ex, why, true), command);
+    }
+    /// No connection to the node (down, refused): nothing was written.
+    template <std::size_t N>
+    std::optional<error> on_unreachable(pending* p, proto::exchange<N, true>& ex, const error& why,
+                                        std::string_view command) {
+        refresh_after_loss();
+        if (closed()) return why;
+        return again(p, ex, redis::routing::attempt_end::unreachable(ex, why.kind(), redis::routing::message_of(why)),
+                     command);
+    }
 
 private:
-    inline bool again(pending* p, const redis::routing::attempt_failure& failure, std::string_view command,
-                      std::optional<error>& final);
+    inline void refresh_after_loss();
+    [[nodiscard]] inline bool closed() const;
+    [[nodiscard]] inline std::string where() const;
+    /// Sends `p` again as `end` says (true), or gives the final error.
+    template <std::size_t N>
+    std::optional<error> again(pending* p, const proto::exchange<N, true>& ex, const redis::routing::attempt_end& end,
+                               std::string_view command) {
+        if (!end.next.retry || closed())
+            return redis::routing::routed_failure(cluster_state_name, where(), command, ex, end);
+        resend(p, end);
+        return std::nullopt;
+    }
+    inline void resend(pending* p, const redis::routing::attempt_end& end);
+    static constexpr std::string_view cluster_state_name = "async_redis_cluster";
 };
 
 /// One async_redis_cluster's nodes, table and counters (see the banner).
@@ -129,11 +162,11 @@ public:
 
     /// A route for `key`'s slot (`read`: a replica may serve it, when reading from replicas).
     [[nodiscard]] cluster_route route_of(std::string_view key, bool read) {
-        return cluster_route{.cluster = shared_from_this(),
-                             .slot = redis::routing::key_slot(key),
-                             .read = read && replicas_,
-                             .fsm = redis::routing::retry_fsm(policy_)};
+        return cluster_route{
+            .cluster = shared_from_this(), .slot = redis::routing::key_slot(key), .read = read && replicas_};
     }
+    /// The retry budget of every operation (the configuration's).
+    [[nodiscard]] const redis::routing::retry_policy& policy() const noexcept { return policy_; }
 
     /// Sends `p` where `r` says: the ASK target, else the master of its slot;
     /// parked until the table is read when no node serves the slot yet.
@@ -283,11 +316,11 @@ public:
         return text;
     }
 
-    /// Counts a retry (`kind`: what caused it).
-    void count(redis::routing::failure_kind kind) noexcept {
+    /// Counts a retry (`end`: what caused it).
+    void count(const redis::routing::attempt_end& end) noexcept {
         retries_.fetch_add(1, std::memory_order_relaxed);
-        if (kind == redis::routing::failure_kind::moved) moved_.fetch_add(1, std::memory_order_relaxed);
-        if (kind == redis::routing::failure_kind::ask) asked_.fetch_add(1, std::memory_order_relaxed);
+        if (end.moved_to) moved_.fetch_add(1, std::memory_order_relaxed);
+        if (end.next.ask) asked_.fetch_add(1, std::memory_order_relaxed);
     }
 
     [[nodiscard]] bool closed() {
@@ -409,45 +442,26 @@ private:
 
 inline void cluster_route::submit(pending* p) { cluster->send(p, *this); }
 
-inline bool cluster_route::follow(pending* p, const redis::commands::redirected& r, std::string_view command,
-                                  std::optional<error>& final) {
-    const auto failure = redis::routing::attempt_failure::of(r);
-    if (failure.what.kind == redis::routing::failure_kind::moved && failure.what.target)
-        cluster->assign(failure.what.slot, *failure.what.target);
-    return again(p, failure, command, final);
-}
+inline ::hotstate::redis::retry_policy cluster_route::budget() const noexcept { return cluster->policy(); }
 
-inline bool cluster_route::retry(pending* p, const error& e, std::string_view command, std::optional<error>& final) {
-    const bool lost = e.kind() == errc::connection || e.kind() == errc::timeout;
-    // a node that dropped or went silent may have failed over: look again
-    if (lost) cluster->refresh(seen);
-    if (!redis::routing::retryable(e) || cluster->closed()) {
-        final = e.outcome_unknown() ? redis::routing::with_context(e, cluster_state::backend_name, cluster->where(slot, node), command)
-                                    : e;
-        return false;
-    }
-    return again(p, redis::routing::attempt_failure::of(e), command, final);
-}
+inline void cluster_route::refresh_after_loss() { cluster->refresh(seen); }
 
-inline bool cluster_route::again(pending* p, const redis::routing::attempt_failure& failure, std::string_view command,
-                                 std::optional<error>& final) {
+inline bool cluster_route::closed() const { return cluster->closed(); }
+
+inline std::string cluster_route::where() const { return cluster->where(slot, node); }
+
+inline void cluster_route::resend(pending* p, const redis::routing::attempt_end& end) {
     read = false;  // a replica that failed (or lags a move) is not asked again: the master is
-    const redis::routing::retry_step step = fsm.on_failure(failure.what);
-    if (step.what == redis::routing::retry_step::action::give_up) {
-        final = redis::routing::give_up_error(cluster_state::backend_name, cluster->where(slot, node), command, fsm.retries(),
-                                              failure.kind, failure.text);
-        return false;
-    }
-    cluster->count(failure.what.kind);
-    if (step.refresh_map) cluster->refresh(seen);
-    fresh = step.refresh_map && step.wait.count() > 0;
-    ask = step.ask_target.has_value();
-    if (ask) node = cluster->intern(*step.ask_target);
-    if (step.wait.count() > 0)
-        cluster->send_after(step.wait, p, *this);
+    cluster->count(end);
+    if (end.moved_to) cluster->assign(slot, *end.moved_to);
+    if (end.next.refresh) cluster->refresh(seen);
+    fresh = end.next.refresh && end.next.wait.count() > 0;
+    ask = end.next.ask.has_value();
+    if (ask) node = cluster->intern(*end.next.ask);
+    if (end.next.wait.count() > 0)
+        cluster->send_after(end.next.wait, p, *this);
     else
         submit(p);
-    return true;
 }
 
 }  // namespace hotstate::detail::async

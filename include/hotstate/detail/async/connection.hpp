@@ -32,10 +32,11 @@
 //     loaded settings (detail/redis/tls_stream.hpp's tls_context: the same
 //     OpenSSL context, CA, client certificate), with SNI and name
 //     verification set as the engine's tls_stream sets them.
-//   - At most once: when the connection drops, written requests without a
-//     reply are sent again after the reconnect only when idempotent in effect
-//     (the command's `idempotent`); the others fail with errc::connection (or
-//     errc::timeout) and outcome_unknown().
+//   - At most once: when the connection drops, each written request without
+//     its reply asks its exchange (detail/redis/proto/exchange.hpp): sent again
+//     after the reconnect when idempotent in effect and within its budget and
+//     deadline; otherwise it fails with errc::connection (or errc::timeout)
+//     and outcome_unknown().
 //
 // Threads: every state change runs on the connection's strand, so the
 // io_context may be run by any number of threads. Callers' completion
@@ -100,6 +101,7 @@
 #include <hiredis/hiredis.h>
 
 #include <hotstate/detail/redis/commands.hpp>
+#include <hotstate/detail/redis/proto/exchange.hpp>
 #include <hotstate/detail/redis/tls_stream.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/async_options.hpp>
@@ -115,6 +117,7 @@
 namespace hotstate::detail::async {
 
 namespace asio = boost::asio;
+namespace proto = ::hotstate::detail::redis::proto;
 using namespace std::chrono_literals;
 
 /// Appends one command's RESP bytes (log-in commands built here, not by callers).
@@ -127,32 +130,37 @@ void append_command(std::string& out, const Views&... views) {
         std::string_view(views)...);
 }
 
-/// One request from submission to completion. Derived by the operation that
-/// owns the command's arguments and the caller's handler.
-struct reply_free {
-    void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
+/// What a reply did to the request it belongs to (pending::on_reply).
+enum class reply_effect : std::uint8_t {
+    more,   ///< not the last reply of the request's round: keep reading for it
+    done,   ///< the request is over (completed, or handed to its route to go elsewhere)
+    again,  ///< its fallback is due: queue it to be written again (the same connection: nothing ran)
 };
 
+/// One request from submission to completion: an exchange
+/// (detail/redis/proto/exchange.hpp) driven by this connection. Derived by the
+/// operation that owns the command's arguments, its exchange and the caller's
+/// handler; the connection only counts the replies of each written round.
 struct pending {
-    bool idempotent = false;
-    /// Sees every reply itself (a pipeline): on_part for all but the last, no transaction handling here.
-    bool own_replies = false;
-    std::size_t replies_left = 1;  ///< a transaction (MULTI ... EXEC) gets one reply per command
-    std::unique_ptr<redisReply, reply_free> first_error;  ///< a transaction's first queued error
+    std::size_t replies_left = 1;  ///< replies of the written round still to come (set by write_request)
     std::chrono::steady_clock::time_point deadline{};
     virtual ~pending() = default;
-    /// Appends the request's RESP bytes to the connection's output buffer (on
-    /// the strand, when written: no request buffer per operation) and resets
-    /// `replies_left`; called again when an idempotent request is re-sent.
+    /// Appends this round's requests (in the forms the exchange says) to the
+    /// connection's output buffer (on the strand, when written: no request
+    /// buffer per operation) and sets `replies_left`.
     virtual void write_request(std::string& out) = 0;
-    /// The reply arrived (on the strand). Returns false when the operation wants
-    /// a follow-up in its place (a fallback, written by write_request from now
-    /// on), true when done.
-    virtual bool on_reply(::hotstate::redis::reply_view reply, std::string_view address) = 0;
-    /// The operation failed; completes the caller with `e`.
+    /// The next reply of the written round (on the strand); `last`: the round's
+    /// last one. Only a last reply may complete the caller (its handler may run
+    /// inline), so the connection pops the request before handing it over.
+    virtual reply_effect on_reply(::hotstate::redis::reply reply, std::string_view address, bool last) = 0;
+    /// The connection broke (or timed out) with this request written: true
+    /// when it goes again on this connection once reconnected; otherwise it
+    /// completed (with the exchange's error) or its route took it elsewhere.
+    virtual bool on_lost(const error& why, std::chrono::steady_clock::time_point now) = 0;
+    /// The request failed before any byte of it left (closed, queue full, a
+    /// refused log-in, a node down): completes the caller with `e`, or its
+    /// route sends it elsewhere.
     virtual void on_error(std::exception_ptr e) = 0;
-    /// A reply before the last one (own_replies only); may take it over.
-    virtual void on_part(std::unique_ptr<redisReply, reply_free>&, std::string_view) {}
 };
 
 /// The shared state of one multiplexed connection; owned by shared_ptr so the
@@ -286,8 +294,9 @@ private:
         std::deque<pending*> written = std::move(inflight_), waiting = std::move(queued_);
         inflight_.clear();
         queued_.clear();
-        for (pending* p : written)
-            p->idempotent ? fail(p, e) : fail(p, error::with_unknown_outcome(errc::connection, e.message() + "; outcome unknown"));
+        // written ones may have run: their exchange says so (the connection is gone, nothing goes again)
+        const auto never = std::chrono::steady_clock::time_point::min();
+        for (pending* p : written) (void)lost_one(p, e, never);
         for (pending* p : waiting) fail(p, e);
     }
 
@@ -392,7 +401,7 @@ private:
                 if (tls_ && ec.category() == asio::error::get_ssl_category()) throw refused{tls_failure(ec, "log-in")};
                 throw error(errc::connection, where() + "log-in: " + (ec ? ec.message() : "protocol error"));
             }
-            const ::hotstate::redis::reply_view view(reply.get());
+            const ::hotstate::redis::reply_view view = reply.view();
             if (view.is_error()) {
                 guard.cancel();
                 const std::string_view text = view.text();
@@ -407,14 +416,14 @@ private:
     }
 
     /// Reads until the redisReader has one reply; null on a read error (ec set) or a protocol error.
-    asio::awaitable<std::unique_ptr<redisReply, reply_free>> next_reply(boost::system::error_code& ec) {
+    asio::awaitable<::hotstate::redis::reply> next_reply(boost::system::error_code& ec) {
         for (;;) {
             void* raw = nullptr;
-            if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) co_return nullptr;
-            if (raw != nullptr) co_return std::unique_ptr<redisReply, reply_free>(static_cast<redisReply*>(raw));
+            if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) co_return ::hotstate::redis::reply();
+            if (raw != nullptr) co_return ::hotstate::redis::reply(static_cast<redisReply*>(raw));
             const std::size_t got = co_await read_some(asio::redirect_error(asio::use_awaitable, ec));
-            if (ec) co_return nullptr;
-            if (redisReaderFeed(reader_.get(), read_buffer_.data(), got) != REDIS_OK) co_return nullptr;
+            if (ec) co_return ::hotstate::redis::reply();
+            if (redisReaderFeed(reader_.get(), read_buffer_.data(), got) != REDIS_OK) co_return ::hotstate::redis::reply();
         }
     }
 
@@ -534,56 +543,50 @@ private:
                     co_return "protocol error";
                 }
                 if (raw == nullptr) break;
-                std::unique_ptr<redisReply, reply_free> reply(static_cast<redisReply*>(raw));
+                ::hotstate::redis::reply reply(static_cast<redisReply*>(raw));
                 if (inflight_.empty()) {
                     handing_out_ = false;
                     co_return "a reply nobody asked for";
                 }
                 pending* p = inflight_.front();
-                if (p->replies_left > 1 && p->own_replies) {  // a pipeline's reply, not its last
-                    --p->replies_left;
-                    p->on_part(reply, address_);
-                    continue;
-                }
-                if (p->replies_left > 1) {  // a transaction's queued reply: its first error is its outcome
-                    --p->replies_left;
-                    if (!p->first_error && ::hotstate::redis::reply_view(reply.get()).is_error())
-                        p->first_error = std::move(reply);
-                    continue;
-                }
-                inflight_.pop_front();
-                if (p->first_error) reply = std::move(p->first_error);
-                bool done = true;
+                const bool last = --p->replies_left == 0;
+                if (last) inflight_.pop_front();  // before a handler may run inline and submit
+                reply_effect effect = reply_effect::done;
                 try {
-                    done = p->on_reply(::hotstate::redis::reply_view(reply.get()), address_);
+                    effect = p->on_reply(std::move(reply), address_, last);
                 } catch (...) {
                     // a caller's handler threw (it ran inline): it leaves io_context::run() as it
                     // would from a posted handler, and the connection carries on
                     asio::post(strand_, [e = std::current_exception()] { std::rethrow_exception(e); });
                 }
-                if (!done) queued_.push_back(p);  // its fallback request
+                if (effect == reply_effect::again) queued_.push_back(p);  // its fallback request
             }
             handing_out_ = false;
             flush();
         }
     }
 
-    /// The connection dropped: written requests go again only when idempotent.
+    /// The connection dropped: each written request's exchange says whether it
+    /// goes again (requeued first, for the next connection) or completes.
     void lost(const std::string& why, bool timed_out) {
         const auto now = clock::now();
-        const errc code = timed_out ? errc::timeout : errc::connection;
-        const std::string text = where() + (timed_out ? "no reply in time (" : "connection lost (") + why + ")";
+        const error e(timed_out ? errc::timeout : errc::connection,
+                      where() + (timed_out ? "no reply in time (" : "connection lost (") + why + ")");
         std::deque<pending*> again, written = std::move(inflight_);
         inflight_.clear();
-        for (pending* p : written) {
-            if (p->idempotent && p->deadline > now)
-                again.push_back(p);
-            else if (p->idempotent)
-                fail(p, error(code, text));
-            else
-                fail(p, error::with_unknown_outcome(code, text + "; outcome unknown"));
-        }
+        for (pending* p : written)
+            if (lost_one(p, e, now)) again.push_back(p);
         queued_.insert(queued_.begin(), again.begin(), again.end());
+    }
+
+    /// Hands `why` to written request `p`; true when it goes again here.
+    bool lost_one(pending* p, const error& why, clock::time_point now) {
+        try {
+            return p->on_lost(why, now);
+        } catch (...) {
+            asio::post(strand_, [thrown = std::current_exception()] { std::rethrow_exception(thrown); });
+            return false;
+        }
     }
 
     // --- timeouts and health checks -----------------------------------------
@@ -621,11 +624,17 @@ private:
 
     /// The health check's PING: a reply is all it wants.
     struct health_ping final : pending {
-        health_ping() { idempotent = true; }
-        void write_request(std::string& out) override { redis::commands::ping{}.write(out); }
-        bool on_reply(::hotstate::redis::reply_view, std::string_view) override {
+        void write_request(std::string& out) override {
+            redis::commands::ping{}.write(out);
+            replies_left = 1;
+        }
+        reply_effect on_reply(::hotstate::redis::reply, std::string_view, bool) override {
             delete this;
-            return true;
+            return reply_effect::done;
+        }
+        bool on_lost(const error&, clock::time_point) override {
+            delete this;
+            return false;
         }
         void on_error(std::exception_ptr) override { delete this; }
     };

@@ -14,6 +14,7 @@
 #include <utility>  // g++ 12: before boost/asio/awaitable.hpp
 
 #include <atomic>
+#include <exception>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -30,6 +31,7 @@
 #include <hotstate/detail/async/operation.hpp>
 #include <hotstate/detail/redis/commands.hpp>
 #include <hotstate/detail/redis/glob.hpp>
+#include <hotstate/error.hpp>
 #include <hotstate/rate_limit.hpp>
 #include <hotstate/redis/async_options.hpp>
 
@@ -49,6 +51,14 @@ protected:
     };
     struct three {
         std::string a, b, c;
+    };
+    /// A lock acquire's key and owner token: an outcome it cannot learn leaves
+    /// the caller that token (lock_outcome_unknown), so it is never locked out.
+    struct lock_request {
+        std::string a, b;
+        [[nodiscard]] std::exception_ptr unknown_outcome(const error& e) const {
+            return std::make_exception_ptr(lock_outcome_unknown(e, b));
+        }
     };
     struct same {
         template <class R, class D>
@@ -207,11 +217,11 @@ public:
     template <class T, class Finish, class Token>
     auto async_lock_acquire(hotstate::redis::async_label label, std::string key, std::string owner, std::int64_t lease_ms,
                             Finish finish, Token&& token) {
-        return run<T>(label, two{std::move(key), std::move(owner)},
-                      [lease_ms, retention = fence_retention_ms_](const two& d) {
+        return run<T>(label, lock_request{std::move(key), std::move(owner)},
+                      [lease_ms, retention = fence_retention_ms_](const lock_request& d) {
                           return redis::commands::lock_acquire(d.a, d.b, lease_ms, retention);
                       },
-                      [finish = std::move(finish)](std::optional<std::uint64_t> fence, two& d) {
+                      [finish = std::move(finish)](std::optional<std::uint64_t> fence, lock_request& d) {
                           return finish(fence, std::move(d.a), std::move(d.b));
                       },
                       token);
@@ -219,18 +229,34 @@ public:
     /// Owner-checked release: whether `owner` held it.
     template <class Token>
     auto async_lock_release(hotstate::redis::async_label label, std::string key, std::string owner, Token&& token) {
-        return run<bool>(label, two{std::move(key), std::move(owner)},
-                         [](const two& d) { return redis::commands::lock_release(d.a, d.b); }, same{}, token);
+        return async_lock_release<bool>(label, std::move(key), std::move(owner), [](bool released) { return released; },
+                                        token);
+    }
+    /// Owner-checked release, its answer handed to `finish` (on the
+    /// connection's strand) before the caller's completion.
+    template <class T, class Finish, class Token>
+    auto async_lock_release(hotstate::redis::async_label label, std::string key, std::string owner, Finish finish,
+                            Token&& token) {
+        return run<T>(label, two{std::move(key), std::move(owner)},
+                      [](const two& d) { return redis::commands::lock_release(d.a, d.b); }, drop(std::move(finish)), token);
     }
     /// Owner-checked extend: whether the lease was renewed.
     template <class Token>
     auto async_lock_extend(hotstate::redis::async_label label, std::string key, std::string owner, std::int64_t lease_ms,
                            Token&& token) {
-        return run<bool>(label, two{std::move(key), std::move(owner)},
-                         [lease_ms, retention = fence_retention_ms_](const two& d) {
-                             return redis::commands::lock_extend(d.a, d.b, lease_ms, retention);
-                         },
-                         same{}, token);
+        return async_lock_extend<bool>(label, std::move(key), std::move(owner), lease_ms,
+                                       [](bool renewed) { return renewed; }, token);
+    }
+    /// Owner-checked extend: whether the lease was renewed, handed to `finish`
+    /// (on the connection's strand) before the caller's completion.
+    template <class T, class Finish, class Token>
+    auto async_lock_extend(hotstate::redis::async_label label, std::string key, std::string owner, std::int64_t lease_ms,
+                           Finish finish, Token&& token) {
+        return run<T>(label, two{std::move(key), std::move(owner)},
+                      [lease_ms, retention = fence_retention_ms_](const two& d) {
+                          return redis::commands::lock_extend(d.a, d.b, lease_ms, retention);
+                      },
+                      drop(std::move(finish)), token);
     }
     /// Deletes every key starting with `prefix`: SCAN MATCH pages on every node
     /// of scan_nodes(), each key UNLINKed where its key routes (the UNLINKs of a

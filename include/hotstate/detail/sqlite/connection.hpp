@@ -114,12 +114,16 @@ inline constexpr std::array<const char*, static_cast<std::size_t>(sql::count_)> 
     "CASE WHEN ?2 >= 0 THEN number <= ?5 - ?2 ELSE number >= ?6 - ?2 END) RETURNING number",
     // lock_take(key, now_us, owner, until_ms, expires_at, now): takes a free lock in one
     // statement; fence = max(previous + 1, now_us) where a live lock state exists, else
-    // now_us. No row back means a live lease or a live row of another kind.
+    // now_us. The owner of a live lease taking it again (an acquire sent again after a
+    // lost reply) gets it renewed and keeps its fence. No row back means another
+    // owner's live lease or a live row of another kind.
     "INSERT INTO hotstate_entries(key, kind, value, number, owner, until_ms, expires_at) "
     "VALUES (?1, 4, NULL, ?2, ?3, ?4, ?5) ON CONFLICT(key) DO UPDATE SET kind = 4, value = NULL, "
-    "number = CASE WHEN " HOTSTATE_SQLITE_LIVE("?6") " THEN max(number + 1, ?2) ELSE ?2 END, "
+    "number = CASE WHEN " HOTSTATE_SQLITE_LIVE("?6") " AND kind = 4 AND length(?3) > 0 AND owner = ?3 AND until_ms > ?6 "
+    "THEN number WHEN " HOTSTATE_SQLITE_LIVE("?6") " THEN max(number + 1, ?2) ELSE ?2 END, "
     "owner = ?3, until_ms = ?4, expires_at = ?5 "
-    "WHERE NOT " HOTSTATE_SQLITE_LIVE("?6") " OR (kind = 4 AND (owner IS NULL OR length(owner) = 0 OR until_ms <= ?6)) "
+    "WHERE NOT " HOTSTATE_SQLITE_LIVE("?6") " OR (kind = 4 AND (owner IS NULL OR length(owner) = 0 OR until_ms <= ?6 "
+    "OR (length(?3) > 0 AND owner = ?3))) "
     "RETURNING number",
     // lock_release(key, owner, now)
     "UPDATE hotstate_entries SET owner = NULL, until_ms = 0 WHERE key = ?1 AND kind = 4 AND owner = ?2 "

@@ -48,9 +48,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include <hotstate/detail/redis/commands.hpp>
 #include <hotstate/detail/redis/routing/redirect.hpp>
+#include <hotstate/error.hpp>
 #include <hotstate/redis/node_settings.hpp>
 #include <hotstate/redis/reply.hpp>
 
@@ -380,6 +383,36 @@ private:
     bool fallback_round_ = false;
     bool sent_ = false;          ///< a byte of some attempt may have reached a server
 };
+
+/// The error an exchange ends with after a failed attempt it will not retry:
+/// `cause` (the connection's error), told with whether the request may have
+/// been applied. `sent_again`: the request was sent more than once.
+[[nodiscard, gnu::cold, gnu::noinline]] inline error give_up(const error& cause, const decision& d, bool idempotent,
+                                                             unsigned retries) {
+    if (!d.outcome_unknown) return cause;
+    std::string text = cause.message();
+    if (!idempotent)
+        text += " (outcome unknown: the request was sent and may have been applied; not sent again, since running it "
+                "twice is not the same as once)";
+    else
+        text += " (outcome unknown: the request was sent and may have been applied; sent " + std::to_string(retries + 1) +
+                (retries == 0 ? " time" : " times") + ", and no reply came back)";
+    return error::with_unknown_outcome(cause.kind(), text);
+}
+
+/// How a failed attempt's error counts for the exchange.
+[[nodiscard]] inline failure failure_of(const error& e) noexcept {
+    return e.kind() == errc::timeout ? failure::timed_out : failure::lost;
+}
+
+/// Calls `f(std::integral_constant<std::size_t, I>{})` for the I that equals
+/// `i`: a runner reaches the command an exchange names (at()) in a pack.
+template <std::size_t N, class F>
+[[gnu::always_inline]] inline void at_index(std::size_t i, F&& f) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (void)((I == i ? (f(std::integral_constant<std::size_t, I>{}), true) : false) || ...);
+    }(std::make_index_sequence<N>{});
+}
 
 /// The exchange of one command value.
 template <bool Redirects, commands::Command C>

@@ -33,6 +33,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <thread>
 #include <vector>
 
 #include <hotstate/detail/redis/routing/redirect.hpp>
@@ -98,29 +99,30 @@ public:
 
     [[nodiscard]] const config_type& settings() const noexcept { return settings_; }
 
-    /// Runs `body(connection&)` on the node serving `key`, following redirects
-    /// and retrying within the budget. The body may run more than once, but
-    /// only a redis::idempotent one after its request may have reached a server.
+    /// The retry budget of every request (the configuration's).
+    [[nodiscard]] ::hotstate::redis::retry_policy retry_budget() const noexcept { return settings_.retry; }
+
+    /// Runs attempts of exchange `ex` on the node serving `key` (one of its
+    /// replicas for a read when the configuration allows, the master after any
+    /// failure) until one gives an outcome: `attempt(connection&)` is one
+    /// attempt. Redirects and failures go where the exchange decides
+    /// (router_support.hpp's routed_attempts); the map is patched on MOVED and
+    /// read again when the exchange asks.
+    template <std::size_t N, class Attempt>
+    [[gnu::always_inline]] inline decltype(auto) execute(std::string_view key, access mode,
+                                                         proto::exchange<N, true>& ex, std::string_view command,
+                                                         Attempt&& attempt) {
+        slot_route route{*this, key_slot(key), mode == access::read};
+        return routed_attempts(route, ex, command, attempt);
+    }
+
+    /// Runs `body(connection&)`, a body that writes and reads by itself, as a
+    /// request of effect `E` on the node serving `key`.
     template <::hotstate::redis::effect E, class Body>
     decltype(auto) execute(std::string_view key, access mode, ::hotstate::redis::effect_tag<E> effect,
                            std::string_view command, Body&& body) {
-        // the hot path: slot, owner, pool; nothing else is built unless the attempt fails.
-        // Before the first refresh every slot is unassigned, so that case needs no
-        // test of its own: execute_slow learns the map.
-        const std::uint16_t slot = key_slot(key);
-        const std::uint16_t index = pick(slot, mode == access::read);
-        if (index != slot_map::unassigned) [[likely]] {
-            try {
-                return node(index).pool.run(effect, body);
-            } catch (const reply_redirect& redirect) {
-                return execute_slow(slot, mode, effect, command, body, attempt_failure::of(redirect), index);
-            } catch (const error& e) {
-                if (e.outcome_unknown()) throw_outcome_unknown(e, slot, index, command);
-                if (!retryable(e)) throw;
-                return execute_slow(slot, mode, effect, command, body, attempt_failure::of(e), index);
-            }
-        }
-        return execute_slow(slot, mode, effect, command, body, std::nullopt, slot_map::unassigned);
+        auto ex = opaque_exchange<true>(effect, settings_.retry);
+        return execute(key, mode, ex, command, body);
     }
 
     /// execute() of a body that must not run twice (redis::once).
@@ -129,55 +131,16 @@ public:
         return execute(key, mode, ::hotstate::redis::once, command, std::forward<Body>(body));
     }
 
-    /// Runs `body(connection&)` once on every master (SCAN-based fan-out); on a
-    /// failure it refreshes, waits and carries on with the masters not done yet.
+    /// Runs `body(connection&)`, idempotent in effect, once on every master
+    /// (SCAN-based fan-out); when one fails, the topology is read again and
+    /// the masters not done yet are run, within one retry budget.
     template <class Body>
     void for_each_master(std::string_view command, Body&& body) {
         if (generation_.load(std::memory_order_acquire) == 0) [[unlikely]]
             refresh(0);
-        retry_loop loop(settings_.retry, "redis_cluster", failures_);
-        std::vector<std::uint16_t> done;
-        for (;;) {
-            const std::uint64_t seen = generation_.load(std::memory_order_acquire);
-            const auto masters = current_masters();
-            attempt_failure failure;
-            std::uint16_t failed_at = slot_map::unassigned;
-            if (masters.empty()) {
-                failure.what.kind = failure_kind::cluster_down;
-                failure.text = unassigned_reason(failure.kind);
-                stop_if_hopeless("redis_cluster", failure, [] { return std::string("cluster"); }, command);
-            }
-            for (const std::uint16_t index : masters) {
-                if (std::find(done.begin(), done.end(), index) != done.end()) continue;
-                try {
-                    node(index).pool.run(::hotstate::redis::idempotent, body);
-                    done.push_back(index);
-                } catch (const reply_redirect& redirect) {
-                    failure = attempt_failure::of(redirect);
-                } catch (const error& e) {
-                    if (!retryable(e)) throw;
-                    failure = attempt_failure::of(e);
-                }
-                if (failure.what.kind != failure_kind::none) {
-                    failed_at = index;
-                    break;
-                }
-            }
-            if (failure.what.kind == failure_kind::none) return;
-            if (failure.what.kind == failure_kind::moved || failure.what.kind == failure_kind::ask) {
-                failure.what.kind = failure_kind::cluster_down;  // a fan-out has no key to follow: wait and look again
-                failure.kind = errc::connection;
-            }
-            const retry_step step = loop.next(
-                failure,
-                [&] {
-                    return failed_at == slot_map::unassigned ? std::string("cluster")
-                                                             : "node " + node(failed_at).address.to_string();
-                },
-                command);
-            refresh(seen);
-            retry_loop::back_off(step);
-        }
+        auto ex = opaque_exchange<true>(::hotstate::redis::idempotent, settings_.retry);
+        fan_out_route route{*this};
+        while (route.next_master()) (void)routed_attempts(route, ex, command, body);
     }
 
     /// Re-reads the topology (CLUSTER SLOTS) unless someone did since
@@ -195,18 +158,11 @@ public:
             cluster_node& asked = node(index);
             std::optional<std::vector<slot_range>> ranges;
             try {
-                ranges = asked.pool.run(::hotstate::redis::idempotent, [&](connection& c) {
-                    auto r = c.command("CLUSTER SLOTS", "CLUSTER", "SLOTS");
-                    return parse_cluster_slots(r.get(), asked.address.host);
-                });
+                ranges = asked.pool.execute(detail::redis::commands::cluster_slots{});
             } catch (const error& e) {
                 last_refresh_error_ = message_of(e);
                 last_refresh_kind_ = e.kind();
                 continue;  // unreachable or refusing: ask the next node
-            }
-            if (!ranges) {
-                last_refresh_error_ = "redis " + asked.address.to_string() + ": CLUSTER SLOTS: not a cluster reply";
-                continue;
             }
             std::size_t coverage = 0;
             for (const auto& range : *ranges) coverage += static_cast<std::size_t>(range.last - range.first) + 1;
@@ -290,74 +246,87 @@ private:
         return ids.fetch_add(1, std::memory_order_relaxed) + 1;
     }
 
-    /// The retry loop, entered after a failed first attempt (`first`, on node
-    /// `index`) or when the table has no node for the slot yet.
-    template <::hotstate::redis::effect E, class Body>
-    [[gnu::noinline]] decltype(auto) execute_slow(std::uint16_t slot, access mode, ::hotstate::redis::effect_tag<E> effect,
-                                                  std::string_view command, Body& body,
-                                                  std::optional<attempt_failure> first, std::uint16_t index) {
-        retry_loop loop(settings_.retry, "redis_cluster", failures_);
-        std::optional<node_address> ask;
+    /// Where the attempts of a request on `slot` go (routed_attempts): its
+    /// master, or a replica for a read until one failed; an ASK's node once.
+    struct slot_route {
+        static constexpr std::string_view backend = "redis_cluster";
+        cluster_router& router;
+        std::uint16_t slot;
+        bool read;
+        std::uint16_t index = slot_map::unassigned;  ///< the node of the current attempt
+        std::uint64_t seen = 0;                      ///< the table generation of the last retry (0: none yet)
+        std::optional<node_address> ask{};
         bool replica_failed = false;
-        std::uint64_t seen = generation_.load(std::memory_order_acquire);
-        if (seen == 0) {
-            refresh(0);
-            seen = generation_.load(std::memory_order_acquire);
-            index = pick(slot, mode == access::read);
-        }
-        for (;;) {
-            attempt_failure failure;
-            if (first) {
-                failure = std::move(*first);
-                first.reset();
-                if (mode == access::read && index != master_index(slot)) replica_failed = true;
-            } else if (index != slot_map::unassigned) {
-                cluster_node& target = node(index);
-                try {
-                    if (ask) {
-                        return target.pool.run(effect, [&](connection& c) -> decltype(auto) {
-                            (void)detail::redis::run<true>(c, detail::redis::commands::asking{});
-                            // the operation runs after ASKING: a follow-up request of it (EVAL after
-                            // NOSCRIPT) sends its own; the connection is this operation's alone
-                            struct asking_scope {
-                                connection& c;
-                                explicit asking_scope(connection& on) noexcept : c(on) { c.set_asking(true); }
-                                ~asking_scope() { c.set_asking(false); }
-                            } scope(c);
-                            return body(c);
-                        });
-                    }
-                    return target.pool.run(effect, body);
-                } catch (const reply_redirect& redirect) {
-                    failure = attempt_failure::of(redirect);
-                } catch (const error& e) {
-                    if (e.outcome_unknown()) throw_outcome_unknown(e, slot, index, command);
-                    if (!retryable(e)) throw;
-                    failure = attempt_failure::of(e);
-                }
-                if (mode == access::read && index != master_index(slot)) replica_failed = true;
+
+        [[gnu::always_inline]] ::hotstate::redis::pool* target() {
+            if (ask) [[unlikely]] {
+                index = router.intern(*std::exchange(ask, std::nullopt));
             } else {
-                failure.what.kind = failure_kind::cluster_down;
-                failure.text = unassigned_reason(failure.kind);
-                stop_if_hopeless("redis_cluster", failure, [&] { return where_text(slot, index); }, command);
+                index = router.pick(slot, read && !replica_failed);
+                if (index == slot_map::unassigned) [[unlikely]]
+                    index = router.first_pick(slot, read && !replica_failed);
             }
-            const retry_step step = loop.next(failure, [&] { return where_text(slot, index); }, command);
-            if (failure.what.kind == failure_kind::moved && failure.what.target) assign(failure.what.slot, *failure.what.target);
-            ask = step.ask_target;
-            if (step.refresh_map) refresh(seen);
-            retry_loop::back_off(step);
-            seen = generation_.load(std::memory_order_acquire);
-            index = ask ? intern(*ask) : pick(slot, mode == access::read && !replica_failed);
+            return index == slot_map::unassigned ? nullptr : &router.node(index).pool;
         }
+        std::string unreachable(errc& kind) { return router.unassigned_reason(kind); }
+        void look_again(const attempt_end& end) {
+            router.failures_.fetch_add(1, std::memory_order_relaxed);
+            if (read && index != slot_map::unassigned && index != router.master_index(slot)) replica_failed = true;
+            if (end.moved_to) router.assign(slot, *end.moved_to);
+            ask = end.next.ask;
+            // one read of the topology per failure, however many requests failed at once
+            if (end.next.refresh) router.refresh(seen != 0 ? seen : router.generation());
+            if (end.next.wait.count() > 0) std::this_thread::sleep_for(end.next.wait);  // the backoff
+            seen = router.generation();
+        }
+        [[nodiscard]] std::string where() const { return router.where_text(slot, index); }
+    };
+
+    /// Where the attempts of a fan-out go: each master of the current table
+    /// not done yet, in turn (next_master() moves on after a success).
+    struct fan_out_route {
+        static constexpr std::string_view backend = "redis_cluster";
+        cluster_router& router;
+        std::vector<std::uint16_t> done{};
+        std::uint16_t index = slot_map::unassigned;
+        std::uint64_t seen = 0;  ///< the table generation of the last retry (0: none yet)
+
+        /// Marks the master just run done; false once every master of the table is.
+        bool next_master() {
+            if (index != slot_map::unassigned) done.push_back(std::exchange(index, slot_map::unassigned));
+            for (const std::uint16_t master : router.current_masters())
+                if (std::find(done.begin(), done.end(), master) == done.end()) return true;
+            return false;
+        }
+        ::hotstate::redis::pool* target() {
+            for (const std::uint16_t master : router.current_masters()) {
+                if (std::find(done.begin(), done.end(), master) != done.end()) continue;
+                index = master;
+                return &router.node(master).pool;
+            }
+            return nullptr;  // the table lost its masters since next_master() looked
+        }
+        std::string unreachable(errc& kind) { return router.unassigned_reason(kind); }
+        void look_again(const attempt_end& end) {
+            router.failures_.fetch_add(1, std::memory_order_relaxed);
+            // a fan-out has no key to follow: a redirect means "look again", like any failure
+            router.refresh(seen != 0 ? seen : router.generation());
+            if (end.next.wait.count() > 0) std::this_thread::sleep_for(end.next.wait);  // the backoff
+            seen = router.generation();
+        }
+        [[nodiscard]] std::string where() const {
+            return index == slot_map::unassigned ? std::string("cluster")
+                                                 : "node " + router.node(index).address.to_string();
+        }
+    };
+
+    /// pick() before the first topology read: reads it, then picks.
+    [[gnu::cold, gnu::noinline]] std::uint16_t first_pick(std::uint16_t slot, bool replica_read) {
+        if (generation_.load(std::memory_order_acquire) == 0) refresh(0);
+        return pick(slot, replica_read);
     }
 
     cluster_node& node(std::uint16_t index) const noexcept { return *nodes_[index].load(std::memory_order_acquire); }
-
-    /// A redis::once failure after the write, told with where it went (it keeps outcome_unknown()).
-    [[noreturn, gnu::cold, gnu::noinline]] void throw_outcome_unknown(const error& e, std::uint16_t slot,
-                                                                       std::uint16_t index, std::string_view command) {
-        throw with_context(e, "redis_cluster", where_text(slot, index), command);
-    }
 
     /// The node for an attempt on `slot`: its master, or one of its replicas for a read.
     std::uint16_t pick(std::uint16_t slot, bool replica_read) const noexcept {

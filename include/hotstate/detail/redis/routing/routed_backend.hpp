@@ -65,6 +65,7 @@
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/detail/redis/glob.hpp>
 #include <hotstate/detail/redis/commands.hpp>
+#include <hotstate/detail/redis/proto/exchange.hpp>
 #include <hotstate/detail/redis/run.hpp>
 #include <hotstate/detail/redis/scripts.hpp>
 #include <hotstate/error.hpp>
@@ -78,23 +79,22 @@ namespace hotstate::detail::redis::routing {
 /// Thrown for an error reply the router handles (see commands::redirected).
 using reply_redirect = detail::redis::commands::redirected;
 
-/// Throws the right thing for a reply that is not what `command` expects: a
-/// reply_redirect for an error a router acts on, else the usual error.
-[[noreturn]] inline void fail_reply(const ::hotstate::redis::connection& c, std::string_view command,
-                                    const ::hotstate::redis::reply& r) {
-    detail::redis::commands::unexpected(detail::redis::commands::reply_context(c.address(), true), command, r);
-}
-
-/// Loads every script on a new connection (SCRIPT LOAD, pipelined), so EVALSHA
-/// finds them on a node it never used before, a promoted replica included.
+/// Loads every script on a new connection (SCRIPT LOAD of each, in one
+/// write), so EVALSHA finds them on a node it never used before, a promoted
+/// replica included. Part of a connection's log-in: one attempt, no retry.
 inline void load_scripts(::hotstate::redis::connection& c) {
-    for (const auto* s : detail::redis::all_scripts) c.queue(detail::redis::commands::script_load(*s));
-    for (const auto* s : detail::redis::all_scripts) {
-        ::hotstate::redis::reply r = c.read_reply("SCRIPT LOAD");
-        if (r.is_error())
-            throw detail::redis::server_error(c.address(), std::string("SCRIPT LOAD ") + std::string(s->name), r.text());
-        (void)detail::redis::commands::script_load(*s).interpret(r, std::string_view(c.address()));
-    }
+    namespace commands = detail::redis::commands;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        const std::tuple loads{commands::script_load(*detail::redis::all_scripts[I])...};
+        proto::exchange<sizeof...(I), false> ex({proto::traits_of(std::get<I>(loads))...});
+        c.renew_deadline();
+        detail::redis::attempt_all(
+            c, ex, loads,
+            [&](auto index, ::hotstate::redis::reply_view r) {
+                (void)std::get<decltype(index)::value>(loads).interpret(r, std::string_view(c.address()));
+            },
+            [](std::size_t, ::hotstate::redis::reply_view) {});
+    }(std::make_index_sequence<detail::redis::all_scripts.size()>{});
 }
 
 namespace commands = detail::redis::commands;
@@ -132,7 +132,7 @@ public:
     /// Learns the topology and PINGs every master: surfaces a wrong address or
     /// password at start-up instead of on the first real request.
     void ping() {
-        router_.for_each_master("PING", [](connection& c) { (void)run<redirects>(c, commands::ping{}); });
+        router_.for_each_master("PING", [](connection& c) { (void)detail::redis::run<redirects>(c, commands::ping{}); });
     }
 
     /// Runs `body(connection&)` on the node that owns `key` (a raw command
@@ -187,24 +187,10 @@ public:
                     cursor.assign(page.cursor);
                     const auto keys = page.keys;
                     if (keys.size() == 0) return;
-                    if constexpr (Router::one_node) {
-                        removed += static_cast<std::uint64_t>(run<redirects>(c, commands::unlink_keys(keys)));
-                    } else {
-                        for (std::size_t i = 0; i < keys.size(); ++i) c.queue(commands::unlink(keys[i].text()));
-                        for (std::size_t i = 0; i < keys.size(); ++i) {
-                            reply count = c.read_reply("UNLINK");
-                            if (count.is_integer()) {
-                                removed += static_cast<std::uint64_t>(count.integer());
-                            } else if (count.is_error() && classify_error(count.text()).kind != failure_kind::none) {
-                                // the key's slot moved since SCAN saw it: delete it where it lives now
-                                moved_away.emplace_back(keys[i].text());
-                            } else {
-                                // read the rest first, so the connection stays in step
-                                for (++i; i < keys.size(); ++i) (void)c.read_reply("UNLINK");
-                                (void)commands::unlink(keys[0].text()).interpret(count, std::string_view(c.address()));
-                            }
-                        }
-                    }
+                    if constexpr (Router::one_node)
+                        removed += static_cast<std::uint64_t>(detail::redis::run<redirects>(c, commands::unlink_keys(keys)));
+                    else
+                        removed += unlink_each(c, keys, moved_away);
                 });
             } while (cursor != "0");
         });
@@ -241,16 +227,10 @@ public:
     }
 
     /// Releases the lock when `owner` holds a live lease (the fence stays).
-    /// HDEL first; a send after the first (a lost reply, a redirect) is the
-    /// script that still answers 1 when an earlier send released it.
+    /// HDEL first; a send after a lost reply is the script that still answers
+    /// 1 when an earlier send released it (the exchange's resend form).
     bool lock_release(std::string_view key, std::string_view owner) {
-        bool again = false;
-        return router_.execute(key, access::write, effect_of<commands::lock_release::idempotent>,
-                               commands::lock_release::name, [&](connection& c) {
-                                   if (!std::exchange(again, true)) [[likely]]
-                                       return run<redirects>(c, commands::lock_release(key, owner));
-                                   return run<redirects>(c, commands::lock_release(key, owner).resend());
-                               });
+        return execute(access::write, commands::lock_release(key, owner));
     }
 
     /// Renews the lease to `lease` from now when `owner` holds a live lease.
@@ -321,66 +301,77 @@ protected:
 private:
     friend struct router_access;
 
-    /// Whether replies a router acts on throw reply_redirect.
+    /// Whether the route follows redirects (the exchange judges them).
     static constexpr bool redirects = Router::follows_redirects;
-    static constexpr auto once = ::hotstate::redis::once;
-    static constexpr auto idempotent = ::hotstate::redis::idempotent;
-    /// The effect tag of an operation known to be idempotent or not.
-    template <bool Idempotent>
-    static constexpr auto effect_of =
-        ::hotstate::redis::effect_tag<(Idempotent ? ::hotstate::redis::effect::idempotent
-                                                  : ::hotstate::redis::effect::once)>{};
-    /// Whether a reply in a pipeline is one the router follows (so the command
-    /// did not run there). Only for routers that follow redirects.
-    struct defer_redirects {
-        bool operator()(const connection&, const reply& r) const {
-            return r.is_error() && classify_error(r.text()).kind != failure_kind::none;
+    template <std::size_t N>
+    using exchange_type = proto::exchange<N, redirects>;
+
+    /// UNLINK of each of `keys` (one SCAN page of one master) on `c`, in one
+    /// write, each reply framed and judged by an exchange of its own: a key
+    /// whose slot moved since SCAN saw it is left in `moved_away`, to be
+    /// deleted where it lives now. Returns how many existed.
+    std::uint64_t unlink_each(connection& c, ::hotstate::redis::reply_view keys, std::vector<std::string>& moved_away) {
+        std::uint64_t removed = 0;
+        for (std::size_t i = 0; i < keys.size(); ++i) c.queue(commands::unlink(keys[i].text()));
+        c.send_queued(commands::unlink::name);
+        std::optional<error> failure;
+        for (std::size_t i = 0; i < keys.size(); ++i) {  // every reply is read, so the connection stays in step
+            const commands::unlink command(keys[i].text());
+            auto ex = proto::exchange_of<redirects>(command, router_.retry_budget());
+            ex.round_written();
+            reply r = c.receive(commands::unlink::name);
+            (void)ex.on_reply(r.is_error());
+            const proto::verdict judged = ex.judge(r, false, commands::host_of(c.address()));
+            if (judged == proto::verdict::redirected) {
+                moved_away.emplace_back(command.key);
+                continue;
+            }
+            try {
+                removed += command.interpret(r, std::string_view(c.address())) ? 1 : 0;
+            } catch (const error& e) {
+                if (!failure) failure = e;
+            }
         }
-    };
-    using defer_policy =
-        std::conditional_t<Router::follows_redirects, defer_redirects, detail::redis::defer_none>;
-    /// Runs a command value on `c` (see detail/redis/run.hpp).
-    template <bool Redirects, class Cmd>
-    [[gnu::always_inline]] static typename Cmd::result_type run(connection& c, const Cmd& command) {
-        return detail::redis::run<Redirects>(c, command);
+        if (failure) throw *failure;
+        return removed;
     }
 
-    /// One server: the whole pipeline in one write through the router.
-    /// The router runs it again after a lost reply only when every operation is idempotent.
+    /// One server: the whole pipeline in one write through the router, as one
+    /// exchange (sent again after a lost reply only when every operation is idempotent).
     template <class... Ops>
     void run_together(detail::redis::pipeline_state<Ops...>& state, const Ops&... ops) {
-        constexpr auto effect = effect_of<detail::redis::pipeline_state<Ops...>::idempotent>;
-        router_.execute({}, access::write, effect, "pipeline", [&](connection& c) {
+        const std::tuple all{detail::redis::pipeline_access::command(ops)...};
+        exchange_type<sizeof...(Ops)> ex({proto::traits_of(detail::redis::pipeline_access::command(ops))...},
+                                         router_.retry_budget());
+        router_.execute({}, access::write, ex, "pipeline", [&](connection& c) {
             state.reset();
-            detail::redis::run_group(c, state, detail::redis::select_all{}, defer_policy{}, ops...);
+            detail::redis::run_pipeline(c, ex, all, state, ops...);
         });
     }
 
-    /// A cluster: one group per master, each in one write on that node's pool.
-    /// A group that could not be sent (no connection), or whose connection
-    /// broke while every operation in it is idempotent, is run op by op
-    /// through the router (which refreshes the map, backs off and retries);
-    /// a broken group holding a non-idempotent operation is an error, since
-    /// it may have run.
-    /// The pool runs a group's body again after a lost reply only when the group is idempotent.
+    /// A cluster: one group per master, each in one write on that node's pool,
+    /// an exchange of its own over the group's operations. A group that could
+    /// not be sent (no connection), or whose connection broke while the
+    /// exchange allows it to go again (nothing of it left, or every operation
+    /// in it idempotent), is run op by op through the router (which refreshes
+    /// the map, backs off and retries); otherwise the exchange's error says
+    /// the outcome is unknown.
     template <class... Ops>
     void run_by_node(detail::redis::pipeline_state<Ops...>& state, const Ops&... ops) {
         constexpr std::size_t count = sizeof...(Ops);
         if (router_.generation() == 0) [[unlikely]]
             router_.refresh(0);
+        const std::tuple all{detail::redis::pipeline_access::command(ops)...};
+        const std::array<proto::command_traits, count> traits{
+            proto::traits_of(detail::redis::pipeline_access::command(ops))...};
         const std::array<std::uint16_t, count> node_of{
             router_.master_index(key_slot(detail::redis::pipeline_access::key(ops)))...};
-        std::array<bool, count> done{};
+        std::array<bool, count> grouped{};
         for (std::size_t first = 0; first < count; ++first) {
-            if (done[first]) continue;
+            if (grouped[first]) continue;
             const std::uint16_t node = node_of[first];
-            bool group_idempotent = true;
-            for (std::size_t i = first; i < count; ++i) {
-                if (node_of[i] != node) continue;
-                done[i] = true;
-                group_idempotent = group_idempotent && detail::redis::pipeline_state<Ops...>::idempotent_each[i];
-            }
             const auto in_group = [&](std::size_t i) { return node_of[i] == node; };
+            for (std::size_t i = first; i < count; ++i) grouped[i] = grouped[i] || in_group(i);
             const auto defer_group = [&] {
                 for (std::size_t i = first; i < count; ++i)
                     if (in_group(i)) state.defer(i);
@@ -389,20 +380,25 @@ private:
                 defer_group();  // the router learns where these slots live
                 continue;
             }
-            bool sent = false;
-            const auto send_group = [&](connection& c) {
-                sent = true;
-                detail::redis::run_group(c, state, in_group, defer_policy{}, ops...);
-            };
+            exchange_type<count> ex(traits, router_.retry_budget(), in_group);
+            std::optional<::hotstate::redis::pool::lease> held;
             try {
-                if (group_idempotent)
-                    router_.pool_of(node).run(idempotent, send_group);
-                else
-                    router_.pool_of(node).run(once, send_group);
+                held.emplace(router_.pool_of(node).acquire());
             } catch (const error& e) {
-                // retryable() of router_support.hpp: a broken or slow connection, nothing else
-                const bool connection_failed = e.kind() == errc::connection || e.kind() == errc::timeout;
-                if (!connection_failed || (sent && !group_idempotent)) throw;
+                if (e.kind() != errc::connection && e.kind() != errc::timeout) throw;
+                defer_group();
+                continue;
+            }
+            connection& c = **held;
+            c.begin_request();
+            try {
+                detail::redis::run_pipeline(c, ex, all, state, ops...);
+            } catch (const error& e) {
+                if (!c.broken()) throw;
+                const proto::decision d = ex.on_failure(proto::failure_of(e), c.request_sent());
+                if (!d.retry) throw proto::give_up(e, d, ex.all_idempotent(), ex.retries());
+                for (std::size_t i = first; i < count; ++i)
+                    if (in_group(i)) state.forget(i);
                 defer_group();
             }
         }
@@ -414,40 +410,48 @@ private:
         (run_alone<I>(state, ops), ...);
     }
 
-    /// The router runs it again after a lost reply only when Op::idempotent holds.
+    /// One deferred operation, as an exchange of its own through the router
+    /// (which follows its redirect this time).
     template <std::size_t I, class State, class Op>
     void run_alone(State& state, const Op& op) {
         using access_to = detail::redis::pipeline_access;
         if (!state.deferred(I)) [[likely]]
             return;
         state.undefer(I);
-        constexpr std::string_view command = access_to::template name<Op>;
+        const std::tuple all{access_to::command(op)};
+        exchange_type<1> ex({proto::traits_of(std::get<0>(all))}, router_.retry_budget());
         try {
-            router_.execute(access_to::key(op), access_to::template reads_only<Op> ? access::read : access::write,
-                            effect_of<Op::idempotent>, command, [&](connection& c) {
-                                c.queue(access_to::command(op));
-                                reply r = detail::redis::read_replies(c, access_to::command(op));
-                                // a reply the router acts on throws reply_redirect: the router follows it
-                                access_to::template receive<redirects>(op, c, r, state.template slot<I>());
+            router_.execute(access_to::key(op), access_to::template reads_only<Op> ? access::read : access::write, ex,
+                            access_to::template name<Op>, [&](connection& c) {
+                                detail::redis::attempt_all(
+                                    c, ex, all,
+                                    [&](auto, ::hotstate::redis::reply_view r) {
+                                        access_to::receive(op, std::get<0>(all), r, c.address(), state.template slot<I>());
+                                    },
+                                    [&](std::size_t, ::hotstate::redis::reply_view r) {
+                                        detail::redis::throw_redirected(c, ex, r);
+                                    });
                             });
         } catch (...) {
-            state.fail(std::current_exception());
+            state.fail(I, std::current_exception());
         }
     }
 
-    /// Runs `command` on the node the router picks for its key, following
-    /// redirects when the router does; re-sent after a lost reply only when the
-    /// command is idempotent. The result owns its value.
+    /// Runs `command` as an exchange on the node the router picks for its
+    /// key, following redirects when the router does; sent again after a lost
+    /// reply only when the command is idempotent. The result owns its value.
     template <detail::redis::commands::Command Cmd>
     [[gnu::always_inline]] typename Cmd::result_type execute(access mode, const Cmd& command) {
-        return router_.execute(command.key, mode, effect_of<Cmd::idempotent>, Cmd::name,
-                               [&](connection& c) { return run<redirects>(c, command); });
+        auto ex = proto::exchange_of<redirects>(command, router_.retry_budget());
+        return router_.execute(command.key, mode, ex, Cmd::name,
+                               [&](connection& c) { return detail::redis::attempt(c, ex, command); });
     }
     /// The same, handing the result to `use` while the reply lives (a view of its bytes).
     template <detail::redis::commands::Command Cmd, class Use>
     [[gnu::always_inline]] decltype(auto) execute_with(access mode, const Cmd& command, Use&& use) {
-        return router_.execute(command.key, mode, effect_of<Cmd::idempotent>, Cmd::name, [&](connection& c) {
-            return detail::redis::run_with<redirects>(c, command, use);
+        auto ex = proto::exchange_of<redirects>(command, router_.retry_budget());
+        return router_.execute(command.key, mode, ex, Cmd::name, [&](connection& c) -> decltype(auto) {
+            return detail::redis::attempt(c, ex, command, use);
         });
     }
     /// A value-or-nil result given to `sink`: whether there was one.

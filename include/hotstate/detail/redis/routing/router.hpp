@@ -2,10 +2,11 @@
 // decides where the store operations of a Redis backend run.
 //
 // routed_backend (the store operations, written once) runs every command value
-// through a Router: the router picks a connection for the key, runs the body
-// there, and, when the body fails with a redirect, a failover or a dead node,
-// decides whether and where to run it again (never re-sending a redis::once
-// body whose request may have reached a server).
+// through a Router as an exchange (detail/redis/proto/exchange.hpp): the router
+// picks a connection for the key, runs an attempt there, and, when the attempt
+// meets a redirect, a failover or a dead node, asks the exchange whether to
+// try again and does it where the exchange says (never re-sending a request
+// that may have run, unless it is idempotent).
 //
 // Models (each static_asserts the concept):
 //
@@ -27,6 +28,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include <hotstate/detail/redis/proto/exchange.hpp>
 #include <hotstate/redis/connection.hpp>
 #include <hotstate/redis/pool.hpp>
 
@@ -43,14 +45,18 @@ struct router_probe_body {
 /// The policy that runs operation bodies on the right server; see the banner.
 template <class R>
 concept Router = requires(R& router, const R& view, std::string_view key, access mode, std::string_view command,
-                          router_probe_body body) {
+                          router_probe_body body, proto::exchange<1, R::follows_redirects>& ex) {
     typename R::config_type;
-    /// May an error reply send the command elsewhere (commands then throw `redirected` for those)?
+    /// May an error reply send the command elsewhere (the exchange then judges redirects)?
     { R::follows_redirects } -> std::convertible_to<bool>;
     /// Do all keys live on one server (multi-key commands and one-write pipelines are fine)?
     { R::one_node } -> std::convertible_to<bool>;
     { view.settings() } -> std::same_as<const typename R::config_type&>;
-    /// Runs `body` for `key`; re-sent after a lost reply only when the effect tag says idempotent.
+    /// The retry budget of every exchange it runs.
+    { view.retry_budget() } -> std::same_as<::hotstate::redis::retry_policy>;
+    /// Runs attempts of exchange `ex` for `key` until one gives an outcome or the exchange gives up.
+    { router.execute(key, mode, ex, command, body) } -> std::same_as<int>;
+    /// Runs a body that writes and reads by itself; re-sent after a lost reply only when the effect tag says idempotent.
     { router.execute(key, mode, ::hotstate::redis::idempotent, command, body) } -> std::same_as<int>;
     { router.execute(key, mode, ::hotstate::redis::once, command, body) } -> std::same_as<int>;
     /// Runs an idempotent `body` once on every master.

@@ -17,10 +17,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
+#include <hotstate/detail/redis/proto/exchange.hpp>
 #include <hotstate/detail/redis/routing/redirect.hpp>
 #include <hotstate/detail/redis/routing/routed_backend.hpp>
 #include <hotstate/detail/redis/routing/slot_map.hpp>
@@ -128,14 +128,6 @@ template <class Settings>
     return error(kind, text);
 }
 
-/// Whether an error thrown by an attempt may heal on another try (a broken or
-/// slow connection) and the attempt is safe to repeat (nothing of a
-/// redis::once request can have run: see error::outcome_unknown()); every
-/// other error goes to the caller at once.
-[[nodiscard]] inline bool retryable(const error& e) noexcept {
-    return (e.kind() == errc::connection || e.kind() == errc::timeout) && !e.outcome_unknown();
-}
-
 /// `e` told with the router's context ("backend: where: command: ..."); same
 /// kind, same outcome_unknown().
 [[nodiscard]] inline error with_context(const error& e, std::string_view backend, std::string_view where,
@@ -145,63 +137,114 @@ template <class Settings>
     return error(e, text);
 }
 
-/// One failed attempt, as the retry loop needs it.
-struct attempt_failure {
-    /// What the retry state machine sees.
-    classified_error what;
-    /// The last failure, for the final error message.
-    std::string text;
-    /// The kind of the final error.
-    errc kind = errc::connection;
+/// How an attempt of a routed exchange ended without an outcome: what the
+/// exchange decided, and what the final error would say.
+struct attempt_end {
+    proto::decision next;          ///< the exchange's decision
+    std::string last;              ///< the failure, for the final error's message
+    errc kind = errc::connection;  ///< the final error's kind
+    std::optional<error> cause;    ///< the connection's own error, when one broke after a write
+    std::optional<node_address> moved_to;  ///< a MOVED's node (the router patches its map)
 
-    /// From an error reply the router acts on.
-    static attempt_failure of(const reply_redirect& redirect) {
-        const bool redirected = redirect.what.kind == failure_kind::moved || redirect.what.kind == failure_kind::ask;
-        return {redirect.what, redirect.address + ": " + redirect.message, redirected ? errc::server : errc::connection};
+    /// A redirect the exchange judged (commands::redirected).
+    template <std::size_t N>
+    static attempt_end of(proto::exchange<N, true>& ex, const reply_redirect& redirect) {
+        attempt_end end;
+        const failure_kind kind = redirect.what.kind;
+        if (kind == failure_kind::moved) end.moved_to = redirect.what.target;
+        end.kind = kind == failure_kind::moved || kind == failure_kind::ask ? errc::server : errc::connection;
+        end.last = redirect.address + ": " + redirect.message;
+        end.next = ex.on_redirect();
+        return end;
     }
-    /// From a retryable error (see retryable()).
-    static attempt_failure of(const error& e) {
-        return {classified_error{failure_kind::connection, 0, std::nullopt}, message_of(e), e.kind()};
+    /// A connection that broke (`sent`: after a byte of the request left).
+    template <std::size_t N>
+    static attempt_end of(proto::exchange<N, true>& ex, const error& e, bool sent) {
+        attempt_end end;
+        end.kind = e.kind();
+        end.last = message_of(e);
+        end.next = ex.on_failure(proto::failure_of(e), sent);
+        if (sent) end.cause = e;
+        return end;
+    }
+    /// No connection to be had (`why`): nothing was written.
+    template <std::size_t N>
+    static attempt_end unreachable(proto::exchange<N, true>& ex, errc kind, std::string why) {
+        attempt_end end;
+        end.kind = kind;
+        end.last = std::move(why);
+        end.next = ex.on_failure(proto::failure::unreachable, false);
+        return end;
     }
 };
 
-/// Wrong credentials or settings do not heal by waiting: when no node could be
-/// reached for one of those reasons, the operation fails at once.
-template <class Where>
-void stop_if_hopeless(std::string_view backend, const attempt_failure& failure, Where&& where, std::string_view command) {
-    if (failure.kind == errc::authentication || failure.kind == errc::configuration)
-        throw give_up_error(backend, where(), command, 0, failure.kind, failure.text);
+/// The error a routed exchange ends with (`where` names the node it last
+/// went to): a once request that may have run, told with where it went; a
+/// spent budget ("failed after N retries: <last>"), with the outcome unknown
+/// when some attempt may have been applied.
+template <std::size_t N>
+[[nodiscard, gnu::cold]] error routed_failure(std::string_view backend, std::string_view where, std::string_view command,
+                                             const proto::exchange<N, true>& ex, const attempt_end& end) {
+    if (end.cause && ex.retries() == 0)
+        return with_context(proto::give_up(*end.cause, end.next, ex.all_idempotent(), 0), backend, where, command);
+    error spent = give_up_error(backend, where, command, ex.retries(), end.kind, end.last);
+    if (!end.next.outcome_unknown) return spent;
+    return proto::give_up(spent, end.next, ex.all_idempotent(), ex.retries());
 }
 
-/// The retry budget of one operation: after each failed attempt, next() either
-/// throws the final error or counts the retry and says what to do; the router
-/// then looks again (refresh, rediscovery) and calls back_off().
-class retry_loop {
-public:
-    /// `failures` counts every retry granted (the router's retry_count()).
-    retry_loop(retry_policy policy, std::string_view backend, std::atomic<std::uint64_t>& failures) noexcept
-        : fsm_(policy), backend_(backend), failures_(&failures) {}
-
-    /// The next step after `failure`; throws give_up_error (naming `where()`)
-    /// when the budget is spent.
-    template <class Where>
-    retry_step next(const attempt_failure& failure, Where&& where, std::string_view command) {
-        retry_step step = fsm_.on_failure(failure.what);
-        if (step.what == retry_step::action::give_up)
-            throw give_up_error(backend_, where(), command, fsm_.retries(), failure.kind, failure.text);
-        failures_->fetch_add(1, std::memory_order_relaxed);
-        return step;
+/// The attempts of a routed exchange, written once for the cluster and
+/// sentinel routers. `route` says, per attempt, which pool it goes to
+/// (target(): null when no node serves it, with why), does what a retry needs
+/// first (look_again(end): a MOVED's map patch, a refresh or a rediscovery,
+/// the backoff wait) and names where an attempt went (where(), for errors);
+/// the exchange decides everything else. Wrong credentials or settings end
+/// the request at once: waiting does not heal them.
+template <class Route, std::size_t N, class Attempt>
+[[gnu::always_inline]] inline decltype(auto) routed_attempts(Route& route, proto::exchange<N, true>& ex,
+                                                             std::string_view command, Attempt&& attempt) {
+    std::optional<attempt_end> end;
+    for (;;) {
+        if (end) [[unlikely]] {
+            if (!end->next.retry) throw routed_failure(Route::backend, route.where(), command, ex, *end);
+            route.look_again(*end);
+        }
+        ::hotstate::redis::pool* pool = route.target();
+        if (pool == nullptr) [[unlikely]] {
+            errc kind = errc::connection;
+            std::string why = route.unreachable(kind);
+            if (kind == errc::authentication || kind == errc::configuration)
+                throw give_up_error(Route::backend, route.where(), command, 0, kind, why);
+            end = attempt_end::unreachable(ex, kind, std::move(why));
+            continue;
+        }
+        std::optional<::hotstate::redis::pool::lease> held;
+        try {
+            held.emplace(pool->acquire());
+        } catch (const error& e) {
+            if (e.kind() == errc::authentication || e.kind() == errc::configuration)
+                throw give_up_error(Route::backend, route.where(), command, 0, e.kind(), message_of(e));
+            end = attempt_end::unreachable(ex, e.kind(), message_of(e));
+            continue;
+        }
+        ::hotstate::redis::connection& c = **held;
+        c.begin_request();
+        try {
+            return attempt(c);
+        } catch (const reply_redirect& redirect) {
+            end = attempt_end::of(ex, redirect);
+        } catch (const error& e) {
+            if (!c.broken()) throw;  // an error reply: the answer
+            end = attempt_end::of(ex, e, c.request_sent());
+        }
     }
+}
 
-    /// Waits as `step` says before the next attempt.
-    static void back_off(const retry_step& step) {
-        if (step.wait.count() > 0) std::this_thread::sleep_for(step.wait);  // backoff before the next attempt
-    }
-
-private:
-    retry_fsm fsm_;
-    std::string_view backend_;
-    std::atomic<std::uint64_t>* failures_;
-};
+/// The exchange of a body that writes and reads by itself, of effect `E`.
+template <bool Redirects, ::hotstate::redis::effect E>
+[[nodiscard]] constexpr proto::exchange<1, Redirects> opaque_exchange(::hotstate::redis::effect_tag<E>,
+                                                                       ::hotstate::redis::retry_policy budget) noexcept {
+    return proto::exchange<1, Redirects>({proto::command_traits{1, E == ::hotstate::redis::effect::idempotent, false, false}},
+                                         budget);
+}
 
 }  // namespace hotstate::detail::redis::routing

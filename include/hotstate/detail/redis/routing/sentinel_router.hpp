@@ -24,11 +24,13 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <thread>
 #include <vector>
 
 #include <hotstate/detail/redis/routing/redirect.hpp>
 #include <hotstate/detail/redis/routing/routed_backend.hpp>
 #include <hotstate/detail/redis/routing/router_support.hpp>
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/redis/errors.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/cluster/config.hpp>
@@ -40,12 +42,12 @@ namespace hotstate::detail::redis::routing {
 
 /// Parses a SENTINEL get-master-addr-by-name reply ([host, port]); nullopt for
 /// nil (the sentinel does not know the service) or anything malformed.
-[[nodiscard]] inline std::optional<node_address> parse_master_address(const redisReply* reply) {
-    if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) return std::nullopt;
-    const redisReply* host = reply->element[0];
-    const redisReply* port = reply->element[1];
-    if (host->type != REDIS_REPLY_STRING || port->type != REDIS_REPLY_STRING || host->len == 0) return std::nullopt;
-    return parse_endpoint(std::string(host->str, host->len) + ":" + std::string(port->str, port->len));
+[[nodiscard]] inline std::optional<node_address> parse_master_address(::hotstate::redis::reply_view reply) {
+    if (!reply || !reply.is_array() || reply.size() != 2) return std::nullopt;
+    const ::hotstate::redis::reply_view host = reply[0];
+    const auto port = detail::parse_decimal<std::uint16_t>(reply[1].is_string() ? reply[1].text() : std::string_view());
+    if (!host.is_string() || host.text().empty() || !port || *port == 0) return std::nullopt;
+    return node_address{std::string(host.text()), *port};
 }
 
 /// Routes every command to the master of a sentinel-monitored service.
@@ -91,44 +93,27 @@ public:
 
     [[nodiscard]] const config_type& settings() const noexcept { return settings_; }
 
-    /// Runs `body(connection&)` on the master; on failure asks the sentinels
-    /// again and retries within the budget (a redis::once body never after its
-    /// request may have reached the server). The key does not matter.
+    /// The retry budget of every request (the configuration's).
+    [[nodiscard]] ::hotstate::redis::retry_policy retry_budget() const noexcept { return settings_.retry; }
+
+    /// Runs attempts of exchange `ex` on the master until one gives an
+    /// outcome; after a failure or a refusal (READONLY, LOADING, MASTERDOWN)
+    /// the sentinels are asked again before the next attempt, within the
+    /// budget. The key does not matter.
+    template <std::size_t N, class Attempt>
+    [[gnu::always_inline]] inline decltype(auto) execute(std::string_view, access, proto::exchange<N, true>& ex,
+                                                         std::string_view command, Attempt&& attempt) {
+        master_route route{*this};
+        return routed_attempts(route, ex, command, attempt);
+    }
+
+    /// Runs `body(connection&)`, a body that writes and reads by itself, as a
+    /// request of effect `E` on the master.
     template <::hotstate::redis::effect E, class Body>
-    decltype(auto) execute(std::string_view, access, ::hotstate::redis::effect_tag<E> effect, std::string_view command,
-                           Body&& body) {
-        if (current_.load(std::memory_order_acquire) == nullptr) [[unlikely]]
-            discover(0);
-        std::optional<retry_loop> loop;
-        for (;;) {
-            const std::uint64_t seen = generation_.load(std::memory_order_acquire);
-            cluster_node* master = current_.load(std::memory_order_acquire);
-            attempt_failure failure;
-            if (master != nullptr) [[likely]] {
-                try {
-                    return master->pool.run(effect, body);
-                } catch (const reply_redirect& redirect) {
-                    failure = attempt_failure::of(redirect);
-                } catch (const error& e) {
-                    if (e.outcome_unknown()) throw_outcome_unknown(e, master, command);
-                    if (!retryable(e)) throw;
-                    failure = attempt_failure::of(e);
-                }
-            } else {
-                failure.what.kind = failure_kind::connection;
-                failure.text = discovery_failure(failure.kind);
-                stop_if_hopeless("redis_sentinel", failure, [&] { return where_text(nullptr); }, command);
-            }
-            // a redirect cannot happen on a non-cluster server; treat everything as "ask again"
-            if (failure.what.kind == failure_kind::moved || failure.what.kind == failure_kind::ask) {
-                failure.what.kind = failure_kind::busy;
-                failure.kind = errc::connection;
-            }
-            if (!loop) loop.emplace(settings_.retry, "redis_sentinel", failures_);
-            const retry_step step = loop->next(failure, [&] { return where_text(master); }, command);
-            discover(seen);
-            retry_loop::back_off(step);
-        }
+    decltype(auto) execute(std::string_view key, access mode, ::hotstate::redis::effect_tag<E> effect,
+                           std::string_view command, Body&& body) {
+        auto ex = opaque_exchange<true>(effect, settings_.retry);
+        return execute(key, mode, ex, command, body);
     }
 
     /// execute() of a body that must not run twice (redis::once).
@@ -161,7 +146,7 @@ public:
                     last_discovery_kind_ = detail::redis::classify_server_error(r.text());
                     continue;
                 }
-                auto address = parse_master_address(r.get());
+                auto address = parse_master_address(r.view());
                 if (!address) {
                     last_discovery_error_ = "sentinel " + sentinel.address() + " does not know the service '" +
                                             settings_.service_name + "'";
@@ -192,11 +177,32 @@ public:
     [[nodiscard]] std::uint64_t retry_count() const noexcept { return failures_.load(std::memory_order_relaxed); }
 
 private:
-    /// A redis::once failure after the write, told with where it went (it keeps outcome_unknown()).
-    [[noreturn, gnu::cold, gnu::noinline]] void throw_outcome_unknown(const error& e, const cluster_node* master,
-                                                                       std::string_view command) const {
-        throw with_context(e, "redis_sentinel", where_text(master), command);
-    }
+    /// Where the attempts of a request go (routed_attempts): the master the
+    /// sentinels named last; they are asked again before every retry.
+    struct master_route {
+        static constexpr std::string_view backend = "redis_sentinel";
+        sentinel_router& router;
+        cluster_node* master = nullptr;  ///< of the current attempt
+        std::uint64_t seen = 0;          ///< the discovery generation of the current attempt
+
+        [[gnu::always_inline]] ::hotstate::redis::pool* target() {
+            seen = router.generation_.load(std::memory_order_acquire);
+            master = router.current_.load(std::memory_order_acquire);
+            if (master == nullptr) [[unlikely]] {
+                router.discover(seen);
+                seen = router.generation_.load(std::memory_order_acquire);
+                master = router.current_.load(std::memory_order_acquire);
+            }
+            return master ? &master->pool : nullptr;
+        }
+        std::string unreachable(errc& kind) { return router.discovery_failure(kind); }
+        void look_again(const attempt_end& end) {
+            router.failures_.fetch_add(1, std::memory_order_relaxed);
+            router.discover(seen);  // once per failure generation, however many requests failed
+            if (end.next.wait.count() > 0) std::this_thread::sleep_for(end.next.wait);  // the backoff
+        }
+        [[nodiscard]] std::string where() const { return router.where_text(master); }
+    };
 
     std::string where_text(const cluster_node* master) const {
         return "service '" + settings_.service_name + "' master " +
@@ -221,8 +227,8 @@ private:
             // a sentinel may name a master that was just demoted: refuse it, ask again
             auto role = c.command("ROLE", "ROLE");
             if (role.is_error()) throw detail::redis::server_error(c.address(), "ROLE", role.text());
-            if (role.type() != REDIS_REPLY_ARRAY || role->elements == 0 ||
-                std::string_view(role->element[0]->str, role->element[0]->len) != "master")
+            const ::hotstate::redis::reply_view answer = role.view();
+            if (!answer.is_array() || answer.size() == 0 || !answer[0].is_string() || answer[0].text() != "master")
                 throw error(errc::connection,
                             detail::redis::context(c.address(), "ROLE") + "not a master (yet); asking the sentinels again");
             load_scripts(c);

@@ -1,12 +1,11 @@
 // hotstate/detail/redis/routing/single_router.hpp: the Router of the standalone Redis
 // backend: every command goes to one server, through one pool.
 //
-// No slot, no redirect, no retry loop: the pool's own rules are all (a dead
-// idle connection is replaced before use; a request that may have reached the
-// server is re-sent once, and only when idempotent), and every error reply is
-// the usual hotstate::error (follows_redirects is false, so routed_backend
-// never builds a reply_redirect for this router). The hot path is the pool's
-// run() and nothing else.
+// No slot, no redirect: the pool runs the exchange's attempts (a dead idle
+// connection is replaced before use; a request is sent again once, on a fresh
+// connection, when the exchange allows it), and every error reply is the usual
+// hotstate::error (follows_redirects is false, so the exchange delivers error
+// replies to the command). The hot path is the pool's run() and nothing else.
 #pragma once
 
 #include <string_view>
@@ -43,9 +42,20 @@ public:
     /// The connection pool.
     [[nodiscard]] ::hotstate::redis::pool& pool() noexcept { return pool_; }
 
-    /// Runs `body(connection&)` on a pooled connection; the key does not matter.
-    /// `effect` (redis::once or redis::idempotent) says whether the body may run
-    /// again once its request may have reached the server.
+    /// The retry budget of every request: one retry, on a fresh connection.
+    [[nodiscard]] static constexpr ::hotstate::redis::retry_policy retry_budget() noexcept { return proto::one_retry(); }
+
+    /// Runs attempts of exchange `ex` on pooled connections until one gives an
+    /// outcome (the pool's run(): a retry on a fresh connection when the
+    /// exchange allows one). The key does not matter.
+    template <std::size_t N, class Attempt>
+    [[gnu::always_inline]] inline decltype(auto) execute(std::string_view, access, proto::exchange<N, false>& ex,
+                                                         std::string_view, Attempt&& attempt) {
+        return pool_.run(ex, attempt);
+    }
+
+    /// Runs `body(connection&)`, a body that writes and reads by itself, as a
+    /// request of effect `E` (redis::once or redis::idempotent).
     template <::hotstate::redis::effect E, class Body>
     decltype(auto) execute(std::string_view, access, ::hotstate::redis::effect_tag<E> effect, std::string_view,
                            Body&& body) {
