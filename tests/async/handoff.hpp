@@ -37,10 +37,16 @@ public:
         std::optional<errc> kind;
         std::string text;
         bool unknown = false;
+        std::optional<std::string> owner_token;  ///< a lock_outcome_unknown's
         const bool failed = static_cast<bool>(e);
         if (failed) {
             try {
                 std::rethrow_exception(std::move(e));
+            } catch (const lock_outcome_unknown& x) {
+                kind = x.kind();
+                text = x.message();
+                unknown = true;
+                owner_token = x.owner_token();
             } catch (const error& x) {
                 kind = x.kind();
                 text = x.message();
@@ -56,6 +62,7 @@ public:
         kind_ = kind;
         text_ = std::move(text);
         unknown_ = unknown;
+        owner_token_ = std::move(owner_token);
         if (!failed_) value_.emplace(std::move(value));
         done_ = true;
         ready_.notify_one();
@@ -63,6 +70,8 @@ public:
     T get() {
         std::unique_lock guard(mutex_);
         ready_.wait(guard, [&] { return done_; });
+        if (failed_ && owner_token_)
+            throw lock_outcome_unknown(error::with_unknown_outcome(*kind_, text_), std::move(*owner_token_));
         if (failed_ && kind_) throw unknown_ ? error::with_unknown_outcome(*kind_, text_) : error(*kind_, text_);
         if (failed_) throw std::runtime_error(text_);
         return std::move(*value_);
@@ -77,6 +86,7 @@ private:
     std::optional<errc> kind_;  ///< set for a hotstate::error
     std::string text_;
     bool unknown_ = false;
+    std::optional<std::string> owner_token_;
 };
 
 /// The result of an operation started with `handoff`: get() waits for it.

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <catch2/catch.hpp>
 
@@ -118,7 +119,9 @@ TEST_CASE("cluster: connections killed in a loop never make an increment count t
                 } catch (const hotstate::error& e) {
                     killer::advance(progress);
                     REQUIRE((e.kind() == hotstate::errc::connection || e.kind() == hotstate::errc::timeout));
-                    CHECK_FALSE(e.outcome_unknown());
+                    // an acquire or release that may have applied says so: an acquire also carries its token
+                    CHECK((!e.outcome_unknown() || dynamic_cast<const hotstate::lock_outcome_unknown*>(&e) != nullptr ||
+                           std::string_view(e.what()).find("release") != std::string_view::npos));
                     ++errors;
                     orphan_until = std::chrono::steady_clock::now() + lease + 1s;
                 }

@@ -83,7 +83,12 @@ return {1, 0, math.floor((capacity - ahead) / emission)}
 // and while a lease is live a field named by the holder's token (its value:
 // the fence). After a release the hash keeps {f, h} until the released
 // lease's expiry, so a re-sent release can tell that its own release ran
-// (lock_release_again).
+// (lock_release_again). A new owner taking a released lock keeps the releaser
+// as p (the previous holder), so a re-sent release still tells its release
+// ran after the lock changed hands: a released lock's hash is only ever
+// re-taken after a release (a lease that ran out takes the whole hash), so
+// p == me means my field went by my release. Shapes, in HGETALL order:
+// {f h}, {f h <h>}, {f h p}, {f h p <h>}, {f h <h> p}.
 //
 // Fences strictly increase per key: while the hash exists each acquisition
 // takes f + 1; a new hash starts at the server's TIME in microseconds, above
@@ -103,27 +108,37 @@ return {1, 0, math.floor((capacity - ahead) / emission)}
 inline constexpr script lock_acquire = make_script("try_lock", R"lua(
 local s = redis.call('HGETALL', KEYS[1])
 local n = #s
-local fence
+local fence, previous
 if n ~= 0 then
-  local f, h, live
+  local f, h, live, shaped
   if s[1] == 'f' and s[3] == 'h' then
-    f, h, live = s[2], s[4], s[5] == s[4]
-  else
+    f, h = s[2], s[4]
+    if n == 4 then
+      live, shaped = false, true
+    elseif n == 6 then
+      live, shaped = s[5] == h, s[5] == h or s[5] == 'p'
+    elseif n == 8 then
+      live = (s[5] == 'p' and s[7] == h) or (s[5] == h and s[7] == 'p')
+      shaped = live
+    end
+  end
+  if not shaped then
     local fields = {}
     for i = 1, n, 2 do fields[s[i]] = s[i + 1] end
     f, h = fields.f, fields.h
     live = h ~= nil and fields[h] ~= nil
-  end
-  if not f or not h or n ~= (live and 6 or 4) then
-    return redis.error_reply('WRONGTYPE the key holds a hash that is not a lock')
+    if not f or not h or n ~= 4 + (live and 2 or 0) + (fields.p and 2 or 0) then
+      return redis.error_reply('WRONGTYPE the key holds a hash that is not a lock')
+    end
   end
   if live then
     if h ~= ARGV[1] then return false end
     redis.call('PEXPIRE', KEYS[1], ARGV[2])
     return f
   end
-  local previous = tonumber(f)
-  if previous then fence = string.format('%d', previous + 1) end
+  local last = tonumber(f)
+  if last then fence = string.format('%d', last + 1) end
+  if h ~= '' and h ~= ARGV[1] then previous = h end
 end
 if not fence then
   local t = redis.call('TIME')
@@ -131,6 +146,8 @@ if not fence then
 end
 if ARGV[1] == '' then
   redis.call('HSET', KEYS[1], 'f', fence, 'h', '')
+elseif previous then
+  redis.call('HSET', KEYS[1], 'f', fence, 'h', ARGV[1], ARGV[1], fence, 'p', previous)
 else
   redis.call('HSET', KEYS[1], 'f', fence, 'h', ARGV[1], ARGV[1], fence)
 end
@@ -139,15 +156,16 @@ return fence
 )lua");
 /// A release sent again after its reply was lost: the first may have run, so
 /// "my field is gone" alone cannot tell a release that ran from a lease that
-/// ran out. 1 when this owner's field is deleted now, or when the lock is free
-/// and its last holder was this owner (its own release ran; a lease that ran
-/// out takes the whole hash with it). ARGV: owner token. The first send is
-/// HDEL (commands::lock_release).
+/// ran out. 1 when this owner's field is deleted now, or when its own release
+/// ran: the lock is free and its last holder was this owner, or a new owner
+/// has taken it since and recorded this owner as the previous holder (p). A
+/// lease that ran out takes the whole hash with it. ARGV: owner token. The
+/// first send is HDEL (commands::lock_release).
 inline constexpr script lock_release_again = make_script("release", R"lua(
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then return 1 end
-if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'h') == ARGV[1] and redis.call('HLEN', KEYS[1]) == 2 then
-  return 1
-end
+if ARGV[1] == '' then return 0 end
+local h, p = unpack(redis.call('HMGET', KEYS[1], 'h', 'p'))
+if h == ARGV[1] or p == ARGV[1] then return 1 end
 return 0
 )lua");
 /// Owner-checked extend: the lease runs `lease_ms` from now (the key's expiry);
