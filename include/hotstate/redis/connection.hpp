@@ -159,7 +159,8 @@ public:
     /// errc::authentication naming the address.
     basic_connection(const connector_type& connector, const endpoint& where, const connection_options& options)
         : stream_(connector.connect(std::chrono::steady_clock::now() + positive(options.connect_timeout))),
-          reader_(redisReaderCreate()), address_(connector.address()), timeout_(options.command_timeout) {
+          reader_(redisReaderCreate()), address_(connector.address()), timeout_(options.command_timeout),
+          plain_(!where.tls.enabled && where.type != endpoint::kind::unix_socket) {
         if (!reader_) throw error(errc::connection, detail::redis::context(address_, "connect") + "out of memory");
         if (where.password) {
             reply answer = where.username ? command("AUTH", "AUTH", *where.username, *where.password)
@@ -473,8 +474,10 @@ private:
         for (;;) {
             if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) [[unlikely]]
                 fail_protocol(name);
-            if (raw != nullptr) [[likely]]
+            if (raw != nullptr) [[likely]] {
+                answered_ = true;
                 return reply(static_cast<redisReply*>(raw));
+            }
             read_into_reader(name, until);
         }
     }
@@ -501,7 +504,13 @@ private:
         const std::string prefix = "redis " + address_ + ": ";
         std::string_view cause = failure.message();
         if (cause.starts_with(prefix)) cause.remove_prefix(prefix.size());
-        throw error(failure.kind(), detail::redis::context(address_, name) + std::string(cause));
+        std::string text = detail::redis::context(address_, name) + std::string(cause);
+        // a TLS-only port resets a plain client at its first bytes
+        if (plain_ && !answered_ && failure.kind() == errc::connection)
+            text.append(" (the server reset the connection before its first reply: ")
+                .append(detail::redis::tls::tls_port_hint)
+                .append(")");
+        throw error(failure.kind(), text);
     }
 
     [[noreturn, gnu::cold, gnu::noinline]] void fail_protocol(std::string_view name) {
@@ -524,6 +533,8 @@ private:
     bool lost_peer_ = false;
     detail::redis::deadline until_{};  // the current request's deadline (see begin_request())
     bool sent_ = false;  // a write of the current request began (see request_sent())
+    bool answered_ = false;  // a reply was read (a reset before one on a plain connection hints at TLS)
+    bool plain_ = true;      // TCP without TLS
 };
 
 /// The connection the pools and backends use: TCP, Unix socket or TLS, chosen

@@ -265,7 +265,9 @@ private:
     struct reader_free {
         void operator()(redisReader* r) const noexcept { redisReaderFree(r); }
     };
-    [[nodiscard]] std::string where() const { return "hotstate: async redis " + address_ + ": "; }
+    /// "async redis ADDRESS: ", the start of the connection's messages; the
+    /// operation that fails adds "hotstate: <operation> on category '<name>': ".
+    [[nodiscard]] std::string where() const { return "async redis " + address_ + ": "; }
 
     void enqueue(pending* p) {
         if (closed_) return fail(p, error(errc::connection, where() + "the connection is closed"));
@@ -359,7 +361,13 @@ private:
             prepare_session(tls_->native_handle());
             co_await tls_->async_handshake(asio::ssl::stream_base::client, token);
             if (ec) {
+                const bool timed_out = guard.expiry() <= clock::now();
                 guard.cancel();
+                // a plain-text server reads the hello as a command and waits for more
+                if (timed_out)
+                    throw refused{error(errc::timeout, where() + "TLS handshake: no answer within " +
+                                                           std::to_string(settings_.timeout.count()) + " ms (" +
+                                                           std::string(redis::tls::plain_port_hint) + ")")};
                 throw refused{tls_failure(ec, "TLS handshake")};
             }
         }
@@ -399,6 +407,11 @@ private:
                 guard.cancel();
                 // TLS 1.3: a refused client certificate arrives after the handshake, on this first read
                 if (tls_ && ec.category() == asio::error::get_ssl_category()) throw refused{tls_failure(ec, "log-in")};
+                // a TLS-only port resets a plain client at its first bytes: waiting will not help
+                if (!tls_ && (ec == asio::error::connection_reset || ec == asio::error::eof))
+                    throw refused{error(errc::connection, where() + "log-in: " + ec.message() +
+                                                              " before the server's first reply (" +
+                                                              std::string(redis::tls::tls_port_hint) + ")")};
                 throw error(errc::connection, where() + "log-in: " + (ec ? ec.message() : "protocol error"));
             }
             const ::hotstate::redis::reply_view view = reply.view();

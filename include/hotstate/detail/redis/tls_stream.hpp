@@ -196,6 +196,12 @@ struct failure_meaning {
 /// The meaning of OpenSSL's reason `why` (ERR_GET_REASON of its first code, 0 when not
 /// an SSL reason) in words, with OpenSSL's own `cause` kept; nullopt when the server
 /// closed the connection mid-record (the caller says so in its own words).
+/// What a TLS client says when the server does not speak TLS.
+inline constexpr std::string_view plain_port_hint =
+    "is the server plain-text? redis-server listens for TLS on its tls-port; a plain port wants redis://";
+/// What a plain client says when the server reset it before any reply.
+inline constexpr std::string_view tls_port_hint = "is the server TLS-only? then use rediss://";
+
 /// `asked_for_one`: the server requested a client certificate during the handshake.
 [[nodiscard]] inline std::optional<failure_meaning> explain_failure(int why, const std::string& cause,
                                                                     std::string_view cert_file, bool asked_for_one) {
@@ -221,8 +227,7 @@ struct failure_meaning {
         case SSL_R_WRONG_VERSION_NUMBER:
         case SSL_R_PACKET_LENGTH_TOO_LONG:
         case SSL_R_RECORD_LENGTH_MISMATCH:
-            return failure_meaning{errc::connection,
-                                   cause + " (is this a TLS port? redis-server listens for TLS on its tls-port)"};
+            return failure_meaning{errc::connection, cause + " (" + std::string(plain_port_hint) + ")"};
         case SSL_R_UNEXPECTED_EOF_WHILE_READING: return std::nullopt;
         default: break;
     }
@@ -574,6 +579,9 @@ private:
             const short events = reason == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
             if (wait_ready(socket_.get(), events, until, address_, operation)) return;
             broken_ = true;
+            if (operation == "TLS handshake")  // a plain-text server reads the hello as a command and waits for more
+                throw stream_error(errc::timeout, address_, operation,
+                                   "no answer to the TLS handshake before the deadline (" + std::string(tls::plain_port_hint) + ")");
             throw timeout_error(address_, operation);
         }
         broken_ = true;
