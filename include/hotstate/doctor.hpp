@@ -8,20 +8,34 @@
 //   return report.exit_code();   // 0 pass, 1 warnings, 2 failures
 //
 // Per data node: server version (>= 6.0; >= 6.2 for GETDEL), maxmemory-policy
-// (noeviction; volatile-* warns; allkeys-* fails), persistence (RDB or AOF;
-// FAIL when queues are configured), tcp-keepalive (0 fails), round trip
-// p50/p99 over a few hundred PINGs against 1 ms / 5 ms, memory used vs
-// maxmemory (< 80 %), sizing for N mailboxes (1-2 MiB each, provisioned 2x),
-// a sampled breakdown of keys and bytes by hotstate category, the ACL (every
-// command hotstate sends: ACL DRYRUN, else a discarded MULTI; the list is the
-// config loader's, detail/config/sent_commands.hpp, with the queues' and the
-// coordinator transport's commands when options.queues / options.transport
-// say they are configured), and the TLS certificate's expiry (within 30 days
-// warns). The mode is detected: for a cluster every master and replica is
-// checked and slot coverage verified from the slot map (CLUSTER SLOTS) and
-// the doctor's own reach of each master, so a master that just died fails at
-// once rather than after cluster-node-timeout; for Sentinel the quorum
-// (SENTINEL CKQUORUM) and the replica count.
+// (only noeviction passes: every hotstate key has a TTL, so volatile-* evicts
+// locks and tokens as allkeys-* does), persistence with the AOF's appendfsync
+// shown (with queues configured only AOF + appendfsync always passes,
+// everysec warns, no or RDB alone fails; without, neither RDB nor AOF warns),
+// waitReplicas against the master's connected replicas (fewer fails: every
+// enqueue would be refused), tcp-keepalive (0 fails), round trip p50/p99 over
+// a few hundred PINGs against 1 ms / 5 ms, memory used vs maxmemory (< 80 %),
+// sizing for N mailboxes (1-2 MiB each, provisioned 2x), a sampled breakdown
+// of keys and bytes by hotstate category, the ACL (every command hotstate
+// sends: ACL DRYRUN, else a discarded MULTI; the list is the config loader's,
+// detail/config/sent_commands.hpp, with the queues' and the coordinator
+// transport's commands when options.queues / options.transport say they are
+// configured; a user who may not run ACL WHOAMI is named as configured), and
+// the TLS certificate's expiry (within 30 days warns).
+//
+// The mode is detected, and must be a writable master: a replica as target
+// fails ("read-only replica of host:port"), and a server that does not answer
+// is mode "unknown", never a PASS. For a cluster every node CLUSTER NODES
+// lists is checked (those it marks failed counted apart), slot coverage
+// verified from the slot map (CLUSTER SLOTS) and the doctor's own reach of
+// each master, so a master that just died fails at once rather than after
+// cluster-node-timeout, and a master without a live replica (a promoted one
+// after a failover) warns; for Sentinel the quorum (SENTINEL CKQUORUM), the
+// replica count, and that the master named is not a replica.
+//
+// Every server is given the configuration's timeout (10 s for a URL) or
+// options::timeout for connecting and for each command; a line that failed
+// on a timeout states the one in use.
 //
 // Nothing is written to the servers: the ACL probe's commands are queued in a
 // transaction and discarded, or only dry-run. Link hotstate::json.
