@@ -75,6 +75,19 @@ TEST_CASE("validate_on_load: a user who may not run ACL is checked by a discarde
     CHECK(server.command({"DBSIZE"})->integer == 0);
 }
 
+TEST_CASE("validate_on_load: a user who may not even ask who it is is named as configured", "[config_json][redis]") {
+    redis_server server({.acl_users = {"app3 on >app3-pass ~* &* +@all -acl -evalsha"}});
+    std::string message;
+    try {
+        (void)hotstate::load_store_config<backends::redis>(redis_object(server, "app3", "app3-pass"));
+    } catch (const hotstate::error& failure) {
+        message = failure.message();
+    }
+    INFO(message);
+    CHECK(message.find(server.address() + ": user 'app3' may not run EVALSHA (NOPERM") != std::string::npos);
+    CHECK(message.find("'default'") == std::string::npos);
+}
+
 TEST_CASE("validate_on_load: with queues configured, their commands are checked too", "[config_json][redis]") {
     redis_server server({.acl_users = {"app on >app-pass ~* &* +@all -blpop -wait"}});
     const auto loading = [&](std::optional<hotstate::queue_options> queues) {

@@ -24,9 +24,7 @@
 // configuration error: the reason on stderr, or with --json a report on
 // stdout whose one FAIL line, "usage" or "configuration", says it).
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -133,9 +131,7 @@ hotstate::doctor::report examine_store(const std::string& text, const std::strin
 /// --member), its "queues" options and its "coordinator" object.
 hotstate::doctor::report examine_file(const std::string& file, std::string member, hotstate::doctor::options& options) {
     namespace cfg = hotstate::detail::config;
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw hotstate::error(hotstate::errc::configuration, "hotstate-doctor: cannot read '" + file + "'");
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string text = cfg::read_document(file);
     const cfg::json document = cfg::parse(text, file);
     if (member.empty() && document.is_object() && document.contains("inMemoryStore")) member = "inMemoryStore";
     if (member.empty() && !(document.is_object() && document.contains("@type")))

@@ -243,7 +243,8 @@ inline constexpr bool hiredis_has_resp3 = HIREDIS_MAJOR >= 1;
         else
             throw config_error("protocol_version resp3 is not implemented by hotstate's Redis backend yet");
     }
-    if (node.pool_max_connections == 0) throw config_error("pool_max_connections must be at least 1");
+    if (node.pool_max_connections == 0 || node.pool_max_connections > max_pool_connections)
+        throw config_error("pool_max_connections must be in 1.." + std::to_string(max_pool_connections));
     if (node.timeout.count() <= 0) throw config_error("timeout must be positive");
     if (node.pool_timeout_create.count() <= 0 || node.pool_timeout_wait.count() < 0 ||
         node.pool_timeout_recycle.count() < 0)
