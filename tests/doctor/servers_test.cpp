@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -37,6 +38,14 @@ verdict verdict_of(const hotstate::doctor::report& report, std::string_view name
     INFO(report.table());
     REQUIRE(line != nullptr);
     return line->result;
+}
+
+/// `server`'s URL with a user name and password.
+hotstate::redis::config logged_in(const redis_server& server, const std::string& user, const std::string& password) {
+    hotstate::redis::config config{.url = server.url()};
+    config.node.auth_username = user;
+    config.node.auth_secret = hotstate::secret(password);
+    return config;
 }
 
 /// A server the way the rules want it: persistence, maxmemory, noeviction, keep-alive 300.
@@ -145,9 +154,7 @@ TEST_CASE("doctor: a user who may not run ACL is named as configured, not 'defau
     auto settings = well_configured();
     settings.acl_users = {"app3 on >app3-pass ~* &* +@all -acl"};
     redis_server server(settings);
-    hotstate::redis::config config{.url = server.url()};
-    config.node.auth_username = "app3";
-    config.node.auth_secret = hotstate::secret("app3-pass");
+    const auto config = logged_in(server, "app3", "app3-pass");
     const auto report = hotstate::doctor::examine(config, quick());
     INFO(report.table());
     CHECK(report.find("acl")->measured == "user 'app3' may run all");
@@ -249,9 +256,7 @@ TEST_CASE("doctor: a user who may not run EVALSHA fails the ACL check", "[doctor
     auto settings = well_configured();
     settings.acl_users = {"app on >app-pass ~* &* +@all -evalsha"};
     redis_server server(settings);
-    hotstate::redis::config config{.url = server.url()};
-    config.node.auth_username = "app";
-    config.node.auth_secret = hotstate::secret("app-pass");
+    const auto config = logged_in(server, "app", "app-pass");
     const auto report = hotstate::doctor::examine(config, quick());
     CHECK(verdict_of(report, "acl") == verdict::fail);
     CHECK(report.find("acl")->measured == "user 'app' may not run EVALSHA");
@@ -263,9 +268,7 @@ TEST_CASE("doctor: the ACL check covers the coordinator's transport and the queu
     auto settings = well_configured();
     settings.acl_users = {"app on >app-pass ~* &* +@all -publish -xadd -blpop"};
     redis_server server(settings);
-    hotstate::redis::config config{.url = server.url()};
-    config.node.auth_username = "app";
-    config.node.auth_secret = hotstate::secret("app-pass");
+    const auto config = logged_in(server, "app", "app-pass");
     // the store alone: everything it sends is allowed
     CHECK(verdict_of(hotstate::doctor::examine(config, quick()), "acl") == verdict::pass);
 
@@ -355,16 +358,36 @@ TEST_CASE("doctor: behind Sentinel, the quorum, the replica count and the master
 }
 
 #ifdef HOTSTATE_DOCTOR_PROGRAM
-TEST_CASE("hotstate-doctor: exit status 0 / 1 / 2, --json, and a configuration file", "[doctor][redis]") {
-    hotstate::testing::temp_directory dir;
-    const auto run = [&](std::vector<std::string> args) {
+namespace {
+
+/// The hotstate-doctor program, run to its end with its output (stdout and stderr) kept.
+class doctor_program {
+public:
+    /// Runs it with `args`; its exit code (0, 1 or 2).
+    int run(std::vector<std::string> args) {
         args.insert(args.begin(), HOTSTATE_DOCTOR_PROGRAM);
-        return hotstate::testing::run_program(args, dir.path() / "doctor.log", {1, 2});
-    };
-    const auto output = [&] {
-        std::ifstream in(dir.path() / "doctor.log");
+        return hotstate::testing::run_program(args, log(), {1, 2});
+    }
+    /// What the last run printed.
+    [[nodiscard]] std::string output() const {
+        std::ifstream in(log());
         return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    };
+    }
+    /// A scratch directory for the files a test hands it.
+    [[nodiscard]] const std::filesystem::path& dir() const { return dir_.path(); }
+
+private:
+    [[nodiscard]] std::filesystem::path log() const { return dir_.path() / "doctor.log"; }
+    hotstate::testing::temp_directory dir_;
+};
+
+}  // namespace
+
+TEST_CASE("hotstate-doctor: exit status 0 / 1 / 2, --json, and a configuration file", "[doctor][redis]") {
+    doctor_program doctor;
+    const auto run = [&](std::vector<std::string> args) { return doctor.run(std::move(args)); };
+    const auto output = [&] { return doctor.output(); };
+    const auto& dir = doctor.dir();
     auto settings = well_configured();
     settings.acl_users = {"app on >app-pass ~* &* +@all"};
     redis_server good(settings);
@@ -379,7 +402,7 @@ TEST_CASE("hotstate-doctor: exit status 0 / 1 / 2, --json, and a configuration f
     CHECK(report["exitCode"] == 2);
     CHECK(report["verdict"] == "FAIL");
 
-    const auto file = dir.path() / "hotstate.json";
+    const auto file = dir / "hotstate.json";
     std::ofstream(file) << R"({"inMemoryStore": {"@type": "Redis", "url": ")" << good.url()
                         << R"(", "authUsername": "app", "authSecret": {"@type": "Value", "secret": "app-pass"}}})";
     CHECK(run({"--pings", "20", file.string()}) <= 1);
@@ -387,7 +410,7 @@ TEST_CASE("hotstate-doctor: exit status 0 / 1 / 2, --json, and a configuration f
     CHECK(output().find("app-pass") == std::string::npos);
 
     // a Sharded file: every shard is examined, a bad one fails the whole
-    const auto shards = dir.path() / "sharded.json";
+    const auto shards = dir / "sharded.json";
     std::ofstream(shards) << R"({"@type": "Sharded", "stores": [{"@type": "Redis", "url": ")" << good.url()
                           << R"(", "authUsername": "app", "authSecret": "app-pass"}, {"@type": "Redis", "url": ")"
                           << bad.url() << R"(", "authUsername": "app", "authSecret": "app-pass"}]})";
@@ -406,7 +429,7 @@ TEST_CASE("hotstate-doctor: exit status 0 / 1 / 2, --json, and a configuration f
     auto limited = well_configured();
     limited.acl_users = {"app on >app-pass ~* &* +@all -publish"};
     redis_server no_publish(limited);
-    const auto full = dir.path() / "full.json";
+    const auto full = dir / "full.json";
     std::ofstream(full) << R"({"inMemoryStore": {"@type": "Redis", "url": ")" << no_publish.url()
                         << R"(", "authUsername": "app", "authSecret": "app-pass"},
         "queues": {"lease": "1m", "maxAttempts": 3},
@@ -415,7 +438,7 @@ TEST_CASE("hotstate-doctor: exit status 0 / 1 / 2, --json, and a configuration f
     CHECK(verdict_line(no_publish.address(), "acl") == "FAIL");
     CHECK(output().find("user 'app' may not run PUBLISH") != std::string::npos);
     // a coordinator on its own server is examined too, with the transport's commands
-    const auto own = dir.path() / "own.json";
+    const auto own = dir / "own.json";
     std::ofstream(own) << R"({"inMemoryStore": {"@type": "Redis", "url": ")" << good.url()
                        << R"(", "authUsername": "app", "authSecret": "app-pass"},
         "coordinator": {"@type": "Redis", "url": ")"
@@ -425,7 +448,7 @@ TEST_CASE("hotstate-doctor: exit status 0 / 1 / 2, --json, and a configuration f
     CHECK(verdict_line(good.address(), "acl") == "PASS");
 
     // an embedded store has no server to examine; its Redis coordinator still is
-    const auto embedded = dir.path() / "embedded.json";
+    const auto embedded = dir / "embedded.json";
     std::ofstream(embedded) << R"({"inMemoryStore": {"@type": "Memory"},
         "coordinator": {"@type": "Redis", "url": ")" << no_publish.url()
                             << R"(", "authUsername": "app", "authSecret": "app-pass", "channel": "mail:cluster"}})";
@@ -438,15 +461,10 @@ TEST_CASE("hotstate-doctor: exit status 0 / 1 / 2, --json, and a configuration f
 }
 
 TEST_CASE("hotstate-doctor --json: every failure is a JSON document on stdout", "[doctor][redis]") {
-    hotstate::testing::temp_directory dir;
-    const auto run = [&](std::vector<std::string> args) {
-        args.insert(args.begin(), HOTSTATE_DOCTOR_PROGRAM);
-        return hotstate::testing::run_program(args, dir.path() / "doctor.log", {1, 2});
-    };
-    const auto output = [&] {
-        std::ifstream in(dir.path() / "doctor.log");
-        return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    };
+    doctor_program doctor;
+    const auto run = [&](std::vector<std::string> args) { return doctor.run(std::move(args)); };
+    const auto output = [&] { return doctor.output(); };
+    const auto& dir = doctor.dir();
     const auto failure_of = [&](std::vector<std::string> args) {
         args.insert(args.begin(), "--json");
         CHECK(run(args) == 2);
@@ -458,7 +476,7 @@ TEST_CASE("hotstate-doctor --json: every failure is a JSON document on stdout", 
         return report["checks"][0];
     };
     // a file that does not load: the loader's message, with its position
-    const auto broken = dir.path() / "broken.json";
+    const auto broken = dir / "broken.json";
     std::ofstream(broken) << R"({"inMemoryStore": {"@type": "Redis", "url": "redis://127.0.0.1:1", "timeout": "1 s"}})";
     const auto loading = failure_of({broken.string()});
     CHECK(loading["check"] == "configuration");
@@ -466,38 +484,33 @@ TEST_CASE("hotstate-doctor --json: every failure is a JSON document on stdout", 
                                      ": inMemoryStore.timeout (line 1, column 79): bad duration '1 s': no space is "
                                      "allowed between the number and the unit");
     // a file that is not there, a usage error
-    CHECK(failure_of({(dir.path() / "missing.json").string()})["check"] == "configuration");
+    CHECK(failure_of({(dir / "missing.json").string()})["check"] == "configuration");
     CHECK(failure_of({"--pings"})["check"] == "usage");
     // an unparsable URL, as before
     CHECK(failure_of({"redis://127.0.0.1:99999"})["check"] == "configuration");
 }
 
 TEST_CASE("hotstate-doctor: a file without a store object says where the store object is looked for", "[doctor]") {
-    hotstate::testing::temp_directory dir;
-    const auto file = dir.path() / "queues-only.json";
+    doctor_program doctor;
+    const auto file = doctor.dir() / "queues-only.json";
     std::ofstream(file) << R"({"queues": {"lease": "30s"}})";
-    CHECK(hotstate::testing::run_program({HOTSTATE_DOCTOR_PROGRAM, file.string()}, dir.path() / "doctor.log", {2}) == 2);
-    std::ifstream in(dir.path() / "doctor.log");
-    const std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    CHECK(output == "hotstate: configuration: " + file.string() +
-                        ": no store object: expected \"inMemoryStore\" (or --member NAME) or a top-level \"@type\"\n");
+    CHECK(doctor.run({file.string()}) == 2);
+    CHECK(doctor.output() == "hotstate: configuration: " + file.string() +
+                                 ": no store object: expected \"inMemoryStore\" (or --member NAME) or a top-level \"@type\"\n");
 }
 
 TEST_CASE("hotstate-doctor --timeout bounds the wait for a URL target and is stated", "[doctor][redis]") {
     redis_server server(well_configured());
     server.child().signal(SIGSTOP);
-    hotstate::testing::temp_directory dir;
+    doctor_program doctor;
     const auto start = std::chrono::steady_clock::now();
-    CHECK(hotstate::testing::run_program({HOTSTATE_DOCTOR_PROGRAM, "--timeout", "1s", server.url()},
-                                         dir.path() / "doctor.log", {2}) == 2);
+    CHECK(doctor.run({"--timeout", "1s", server.url()}) == 2);
     const auto took = std::chrono::steady_clock::now() - start;
     server.child().signal(SIGCONT);
-    std::ifstream in(dir.path() / "doctor.log");
-    const std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    INFO(output);
-    CHECK(output.find("(timeout 1s)") != std::string::npos);
+    INFO(doctor.output());
+    CHECK(doctor.output().find("(timeout 1s)") != std::string::npos);
     CHECK(took < 1900ms);
-    CHECK(hotstate::testing::run_program({HOTSTATE_DOCTOR_PROGRAM, "--timeout", "1 s", server.url()},
-                                         dir.path() / "doctor.log", {2}) == 2);
+    CHECK(doctor.run({"--timeout", "1 s", server.url()}) == 2);
+    CHECK(doctor.output().find("--timeout '1 s': no space is allowed between the number and the unit") != std::string::npos);
 }
 #endif
