@@ -8,27 +8,40 @@
 //   return report.exit_code();   // 0 pass, 1 warnings, 2 failures
 //
 // Per data node: server version (>= 6.0; >= 6.2 for GETDEL), maxmemory-policy
-// (noeviction; volatile-* warns; allkeys-* fails), persistence (RDB or AOF;
-// FAIL when queues are configured), tcp-keepalive (0 fails), round trip
-// p50/p99 over a few hundred PINGs against 1 ms / 5 ms, memory used vs
-// maxmemory (< 80 %), sizing for N mailboxes (1-2 MiB each, provisioned 2x),
-// a sampled breakdown of keys and bytes by hotstate category, the ACL (every
-// command hotstate sends: ACL DRYRUN, else a discarded MULTI; the list is the
-// config loader's, detail/config/sent_commands.hpp, with the queues' and the
-// coordinator transport's commands when options.queues / options.transport
-// say they are configured), and the TLS certificate's expiry (within 30 days
-// warns). The mode is detected: for a cluster every master and replica is
-// checked and slot coverage verified from the slot map (CLUSTER SLOTS) and
-// the doctor's own reach of each master, so a master that just died fails at
-// once rather than after cluster-node-timeout; for Sentinel the quorum
-// (SENTINEL CKQUORUM) and the replica count.
+// (only noeviction passes: every hotstate key has a TTL, so volatile-* evicts
+// locks and tokens as allkeys-* does), persistence with the AOF's appendfsync
+// shown (with queues configured only AOF + appendfsync always passes,
+// everysec warns, no or RDB alone fails; without, neither RDB nor AOF warns),
+// waitReplicas against the master's connected replicas (fewer fails: every
+// enqueue would be refused), tcp-keepalive (0 fails), round trip p50/p99 over
+// a few hundred PINGs against 1 ms / 5 ms, memory used vs maxmemory (< 80 %),
+// sizing for N mailboxes (1-2 MiB each, provisioned 2x), a sampled breakdown
+// of keys and bytes by hotstate category, the ACL (every command hotstate
+// sends: ACL DRYRUN, else a discarded MULTI; the list is the config loader's,
+// detail/config/sent_commands.hpp, with the queues' and the coordinator
+// transport's commands when options.queues / options.transport say they are
+// configured; a user who may not run ACL WHOAMI is named as configured), and
+// the TLS certificate's expiry (within 30 days warns).
+//
+// The mode is detected, and must be a writable master: a replica as target
+// fails ("read-only replica of host:port"), and a server that does not answer
+// is mode "unknown", never a PASS. For a cluster every node CLUSTER NODES
+// lists is checked (those it marks failed counted apart), slot coverage
+// verified from the slot map (CLUSTER SLOTS) and the doctor's own reach of
+// each master, so a master that just died fails at once rather than after
+// cluster-node-timeout, and a master without a live replica (a promoted one
+// after a failover) warns; for Sentinel the quorum (SENTINEL CKQUORUM), the
+// replica count, and that the master named is not a replica.
+//
+// Every server is given the configuration's timeout (10 s for a URL) or
+// options::timeout for connecting and for each command; a line that failed
+// on a timeout states the one in use.
 //
 // Nothing is written to the servers: the ACL probe's commands are queued in a
 // transaction and discarded, or only dry-run. Link hotstate::json.
 #pragma once
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -38,6 +51,7 @@
 #include <variant>
 #include <vector>
 
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/config/acl.hpp>
 #include <hotstate/detail/config/reflect.hpp>
 #include <hotstate/detail/config/transport_commands.hpp>
@@ -75,11 +89,16 @@ struct options {
     std::chrono::microseconds p99_limit{5000};
     /// A TLS certificate expiring sooner than this warns.
     std::chrono::seconds tls_warning{std::chrono::hours{24 * 30}};
+    /// Bounds connecting and each command on every server examined; empty:
+    /// the configuration's `timeout` (10 s for a URL). A line that failed on
+    /// a timeout states the one in use.
+    std::optional<std::chrono::milliseconds> timeout{};
 };
 
 /// Every check of a deployment.
 struct report {
-    /// "standalone", "cluster" or "sentinel".
+    /// "standalone", "cluster" or "sentinel" ("sharded" and "embedded" from a
+    /// file); "unknown" when the server did not answer.
     std::string mode;
     /// The lines, in the order they were checked.
     std::vector<check> checks;
@@ -163,36 +182,42 @@ namespace hotstate::detail::doctor {
             settings.p50_limit, settings.p99_limit, settings.tls_warning};
 }
 
-[[nodiscard]] inline hotstate::redis::connection_options connection_of(const hotstate::redis::node_settings& node) {
-    return hotstate::detail::config::probe_options(node);
+/// How the doctor connects to a node: the node's timeout bounds connecting
+/// and each command, unless the doctor's options state their own.
+[[nodiscard]] inline hotstate::redis::connection_options connection_of(const hotstate::redis::node_settings& node,
+                                                                       const hotstate::doctor::options& settings) {
+    auto options = hotstate::detail::config::probe_options(node);
+    if (settings.timeout) options.connect_timeout = options.command_timeout = *settings.timeout;
+    return options;
 }
 
 /// `settings` pointed at host:port (credentials, TLS and timeouts kept).
-[[nodiscard]] inline hotstate::redis::endpoint at(hotstate::redis::endpoint where, std::string host, std::uint16_t port) {
-    where.host = std::move(host);
+[[nodiscard]] inline hotstate::redis::endpoint at(hotstate::redis::endpoint where, std::string_view host, std::uint16_t port) {
+    where.host = std::string(host);
     where.port = port;
     where.type = hotstate::redis::endpoint::kind::tcp;
     return where;
 }
 
-/// "ip:port@bus" or "ip:port" -> {ip, port}.
-[[nodiscard]] inline std::optional<std::pair<std::string, std::uint16_t>> node_address(std::string_view text) {
-    text = text.substr(0, text.find('@'));
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    unsigned port = 0;
-    const auto digits = text.substr(colon + 1);
-    if (std::from_chars(digits.data(), digits.data() + digits.size(), port).ec != std::errc{} || port == 0 || port > 65535)
-        return std::nullopt;
-    return std::pair{std::string(text.substr(0, colon)), static_cast<std::uint16_t>(port)};
+/// What every mode line checks: hotstate writes, so the server must be a master.
+inline constexpr std::string_view mode_rule = "a writable master: standalone, cluster or sentinel";
+
+/// The mode line of a standalone server, from what its probe learned.
+[[nodiscard]] inline check standalone_mode(std::string server, const node_facts& facts) {
+    if (!facts.reached) return {std::move(server), "mode", verdict::fail, "unknown: no answer", std::string(mode_rule)};
+    if (facts.replica)
+        return {std::move(server), "mode", verdict::fail, "read-only replica of " + facts.master,
+                std::string(mode_rule) + " (a replica refuses every write and script: READONLY)"};
+    return {std::move(server), "mode", verdict::pass, "standalone", std::string(mode_rule)};
 }
 
 }  // namespace hotstate::detail::doctor
 
 namespace hotstate::doctor {
 
-/// Checks one standalone server.
+/// Checks one standalone server. The report's mode is "unknown" when it does not answer.
 [[nodiscard]] inline report examine(const redis::config& settings, const options& settings_of_doctor = {}) {
+    namespace d = hotstate::detail::doctor;
     report out{.mode = "standalone", .checks = {}};
     redis::endpoint where;
     try {
@@ -201,108 +226,92 @@ namespace hotstate::doctor {
         out.checks.push_back({"", "configuration", verdict::fail, failure.message(), "a usable configuration"});
         return out;
     }
-    out.checks.push_back({where.address(), "mode", verdict::pass, "standalone", "standalone, cluster or sentinel"});
-    hotstate::detail::doctor::node_probe(where, detail::doctor::connection_of(settings.node),
-                                         detail::doctor::rules_of(settings_of_doctor), out.checks)
-        .run(hotstate::detail::config::server_role::standalone);
+    std::vector<check> lines;
+    const auto facts = d::node_probe(where, d::connection_of(settings.node, settings_of_doctor), d::rules_of(settings_of_doctor), lines)
+                           .run(hotstate::detail::config::server_role::standalone);
+    if (!facts.reached) out.mode = "unknown";
+    out.checks.push_back(d::standalone_mode(where.address(), facts));
+    out.checks.insert(out.checks.end(), lines.begin(), lines.end());
     return out;
 }
 
 /// Checks a Redis Cluster: slot coverage (CLUSTER SLOTS, and whether each
-/// master answers now), then every master and replica CLUSTER NODES lists.
+/// master answers now), a replica for every master, then every node CLUSTER
+/// NODES lists (the ones it marks failed are counted apart, and probed too).
 [[nodiscard]] inline report examine(const redis::cluster_config& settings, const options& settings_of_doctor = {}) {
     namespace d = hotstate::detail::doctor;
     report out{.mode = "cluster", .checks = {}};
+    const auto connection = d::connection_of(settings.node, settings_of_doctor);
     std::optional<redis::endpoint> template_endpoint;
-    std::vector<std::pair<std::string, std::uint16_t>> nodes;
-    std::vector<std::pair<std::string, std::uint16_t>> masters_to_reach;
+    std::vector<d::cluster_node> nodes;
+    std::vector<redis::endpoint> masters_to_reach;
     std::vector<d::slot_range> slot_map;
     std::string cluster_state;
-    std::string roles;
     for (const auto& url : settings.urls) {
         try {
             const auto where = redis::resolve(redis::config{.url = url, .node = settings.node});
             if (!template_endpoint) template_endpoint = where;
-            redis::connection c(where, detail::doctor::connection_of(settings.node));
-            auto info = c.command("CLUSTER INFO", "CLUSTER", "INFO");
-            auto listing = c.command("CLUSTER NODES", "CLUSTER", "NODES");
-            auto slots = c.command("CLUSTER SLOTS", "CLUSTER", "SLOTS");
-            if (info.is_error() || listing.is_error() || slots.is_error() || slots->type != REDIS_REPLY_ARRAY) continue;
+            redis::connection c(where, connection);
+            const auto info = c.command("CLUSTER INFO", "CLUSTER", "INFO");
+            const auto listing = c.command("CLUSTER NODES", "CLUSTER", "NODES");
+            const auto answer = c.command("CLUSTER SLOTS", "CLUSTER", "SLOTS");
+            const redis::reply_view slots = answer;
+            if (info.is_error() || listing.is_error() || !slots.is_array()) continue;
             const auto fields = d::parse_info(info.text());
             const auto state = fields.find("cluster_state");
             cluster_state = state == fields.end() ? "unknown" : state->second;
             // [first, last, [ip, port, id, ...], replicas...] per range; an empty ip is the seed's
-            for (std::size_t i = 0; i < slots->elements; ++i) {
-                const redisReply* range = slots->element[i];
-                if (range->type != REDIS_REPLY_ARRAY || range->elements < 3 || range->element[2]->type != REDIS_REPLY_ARRAY ||
-                    range->element[2]->elements < 2)
+            for (std::size_t i = 0; i < slots.size(); ++i) {
+                const redis::reply_view range = slots[i];
+                if (range.size() < 3 || range[2].size() < 2 || !range[0].is_integer() || !range[1].is_integer() ||
+                    !range[2][1].is_integer())
                     continue;
-                const redisReply* master = range->element[2];
-                std::string host(master->element[0]->str ? master->element[0]->str : "", master->element[0]->len);
+                const redis::reply_view master = range[2];
+                std::string_view host = master[0].is_string() ? master[0].text() : std::string_view{};
                 if (host.empty() || host == "?") host = where.host;
-                const auto port = static_cast<std::uint16_t>(master->element[1]->integer);
-                slot_map.push_back({static_cast<unsigned>(range->element[0]->integer),
-                                    static_cast<unsigned>(range->element[1]->integer),
-                                    detail::doctor::at(where, host, port).address()});
-                const std::pair<std::string, std::uint16_t> node{host, port};
+                const auto node = d::at(where, host, static_cast<std::uint16_t>(master[1].integer()));
+                slot_map.push_back({static_cast<unsigned>(range[0].integer()), static_cast<unsigned>(range[1].integer()),
+                                    node.address()});
                 if (std::find(masters_to_reach.begin(), masters_to_reach.end(), node) == masters_to_reach.end())
                     masters_to_reach.push_back(node);
             }
-            std::size_t masters = 0;
-            std::size_t replicas = 0;
-            std::string_view text = listing.text();
-            while (!text.empty()) {
-                const auto end = text.find('\n');
-                const std::string_view line = text.substr(0, end);
-                text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
-                // <id> <ip:port@bus> <flags> ...
-                const auto first = line.find(' ');
-                if (first == std::string_view::npos) continue;
-                const auto second = line.find(' ', first + 1);
-                const auto third = line.find(' ', second + 1);
-                const auto address = detail::doctor::node_address(line.substr(first + 1, second - first - 1));
-                const std::string_view flags = line.substr(second + 1, third - second - 1);
-                if (!address) continue;
-                (flags.find("master") != std::string_view::npos ? masters : replicas)++;
-                nodes.push_back(*address);
-            }
-            roles = std::to_string(masters) + " masters, " + std::to_string(replicas) + " replicas";
+            nodes = d::parse_cluster_nodes(listing.text());
             break;
         } catch (const error& failure) {
-            out.checks.push_back({"", "seed", verdict::warn, failure.message(), "every seed URL reachable"});
+            out.checks.push_back({"", "seed", verdict::warn, d::stated(failure, connection), "every seed URL reachable"});
         }
     }
     if (nodes.empty() || !template_endpoint) {
-        out.checks.push_back({"", "mode", verdict::fail, "no seed answered CLUSTER NODES", "a reachable cluster"});
+        out.checks.push_back({"", "mode", verdict::fail, "no seed answered CLUSTER NODES", std::string(d::mode_rule)});
         return out;
     }
-    out.checks.insert(out.checks.begin(), {"", "mode", verdict::pass, "cluster: " + roles, "standalone, cluster or sentinel"});
+    out.checks.insert(out.checks.begin(), {"", "mode", verdict::pass, "cluster: " + d::cluster_roles(nodes), std::string(d::mode_rule)});
     // coverage from the slot map and the doctor's own reach: a master that
     // does not answer here loses its slots now, not when the cluster notices
     std::vector<std::string> unreachable;
-    for (const auto& [host, port] : masters_to_reach) {
-        const auto master = detail::doctor::at(*template_endpoint, host, port);
+    for (const auto& master : masters_to_reach) {
         try {
-            redis::connection c(master, detail::doctor::connection_of(settings.node));
+            redis::connection c(master, connection);
             if (c.command("PING", "PING").is_error()) unreachable.push_back(master.address());
         } catch (const error&) {
             unreachable.push_back(master.address());
         }
     }
     out.checks.insert(out.checks.begin() + 1, d::slot_coverage_rule(slot_map, unreachable, cluster_state));
-    for (const auto& [host, port] : nodes)
-        d::node_probe(detail::doctor::at(*template_endpoint, host, port), detail::doctor::connection_of(settings.node),
-                      detail::doctor::rules_of(settings_of_doctor), out.checks)
+    out.checks.insert(out.checks.begin() + 2, d::replica_coverage_rule(d::masters_without_replica(nodes)));
+    for (const auto& node : nodes)
+        d::node_probe(d::at(*template_endpoint, node.host, node.port), connection, d::rules_of(settings_of_doctor), out.checks)
             .run(hotstate::detail::config::server_role::cluster, settings.read_from_replicas);
     return out;
 }
 
-/// Checks a Sentinel deployment: each sentinel's quorum and replica count, then the master.
+/// Checks a Sentinel deployment: each sentinel's quorum and replica count,
+/// then the master (which must not be a replica: a sentinel with a stale view
+/// or a failover in progress).
 [[nodiscard]] inline report examine(const redis::sentinel_config& settings, const options& settings_of_doctor = {}) {
     namespace d = hotstate::detail::doctor;
     report out{.mode = "sentinel", .checks = {}};
-    out.checks.push_back({"", "mode", verdict::pass, "sentinel: service " + settings.service_name,
-                          "standalone, cluster or sentinel"});
+    out.checks.push_back({"", "mode", verdict::pass, "sentinel: service " + settings.service_name, std::string(d::mode_rule)});
     std::optional<std::pair<std::string, std::uint16_t>> master;
     for (const auto& url : settings.sentinel_urls) {
         redis::config sentinel{.url = url, .node = settings.node};
@@ -310,32 +319,33 @@ namespace hotstate::doctor {
         sentinel.node.auth_secret = settings.sentinel_secret;
         sentinel.node.tls.enabled = false;
         std::string server = url;
+        const auto connection = d::connection_of(sentinel.node, settings_of_doctor);
         try {
             const auto where = redis::resolve(sentinel);
             server = where.address();
-            redis::connection c(where, detail::doctor::connection_of(sentinel.node));
+            redis::connection c(where, connection);
             auto quorum = c.command("SENTINEL CKQUORUM", "SENTINEL", "CKQUORUM", settings.service_name);
             out.checks.push_back({server, "sentinel quorum", quorum.is_error() ? verdict::fail : verdict::pass,
                                   hotstate::detail::config::reason_text(quorum.text()),
                                   "SENTINEL CKQUORUM: enough sentinels reachable to fail over"});
-            auto state = c.command("SENTINEL MASTER", "SENTINEL", "MASTER", settings.service_name);
-            if (!state.is_error() && state->type == REDIS_REPLY_ARRAY) {
+            const auto answer = c.command("SENTINEL MASTER", "SENTINEL", "MASTER", settings.service_name);
+            const redis::reply_view state = answer;
+            if (state.is_array()) {
                 std::string replicas = "0";
-                std::string address;
-                std::string port;
-                for (std::size_t i = 0; i + 1 < state->elements; i += 2) {
-                    const std::string_view key(state->element[i]->str, state->element[i]->len);
-                    const std::string value(state->element[i + 1]->str, state->element[i + 1]->len);
-                    if (key == "num-slaves") replicas = value;
-                    if (key == "ip") address = value;
-                    if (key == "port") port = value;
+                std::string_view address;
+                std::optional<std::uint16_t> port;
+                for (std::size_t i = 0; i + 1 < state.size(); i += 2) {
+                    const std::string_view key = state[i].text();
+                    if (key == "num-slaves") replicas = std::string(state[i + 1].text());
+                    if (key == "ip") address = state[i + 1].text();
+                    if (key == "port") port = hotstate::detail::parse_decimal<std::uint16_t>(state[i + 1].text());
                 }
                 out.checks.push_back({server, "replicas", replicas == "0" ? verdict::warn : verdict::pass,
                                       replicas + " replicas", "at least one replica to fail over to"});
-                if (!master) master = detail::doctor::node_address(address + ":" + port);
+                if (!master && !address.empty() && port && *port != 0) master.emplace(std::string(address), *port);
             }
         } catch (const error& failure) {
-            out.checks.push_back({server, "connect", verdict::fail, failure.message(), "every sentinel reachable"});
+            out.checks.push_back({server, "connect", verdict::fail, d::stated(failure, connection), "every sentinel reachable"});
         }
     }
     if (!master) {
@@ -344,39 +354,55 @@ namespace hotstate::doctor {
     }
     redis::endpoint where = redis::resolve(redis::config{.url = "redis://127.0.0.1", .node = settings.node});
     where.db = settings.db;
-    d::node_probe(detail::doctor::at(where, master->first, master->second), detail::doctor::connection_of(settings.node),
-                  detail::doctor::rules_of(settings_of_doctor), out.checks)
-        .run(hotstate::detail::config::server_role::master);
+    where = d::at(where, master->first, master->second);
+    const auto facts = d::node_probe(where, d::connection_of(settings.node, settings_of_doctor), d::rules_of(settings_of_doctor),
+                                     out.checks)
+                           .run(hotstate::detail::config::server_role::master);
+    if (facts.replica)
+        out.checks.push_back({where.address(), "role", verdict::fail, "read-only replica of " + facts.master,
+                              "the master the sentinels name accepts writes"});
     return out;
 }
 
 /// Checks the deployment behind one URL, detecting its mode (INFO server's
 /// redis_mode): a cluster node leads to the whole cluster, a sentinel to every
-/// master it monitors.
+/// master it monitors. A server that does not answer is waited for once (the
+/// timeout: the URL's default 10 s, or options::timeout) and reported with
+/// the mode "unknown".
 [[nodiscard]] inline report examine_url(const std::string& url, const options& settings_of_doctor = {}) {
-    redis::config settings{.url = url};
+    namespace d = hotstate::detail::doctor;
+    const redis::config settings{.url = url};
+    redis::endpoint where;
+    try {
+        where = redis::resolve(settings);
+    } catch (const error&) {
+        return examine(settings, settings_of_doctor);  // reports the configuration error
+    }
     std::string mode = "standalone";
     std::vector<std::string> services;
+    const auto connection = d::connection_of(settings.node, settings_of_doctor);
     try {
-        const auto where = redis::resolve(settings);
-        redis::connection c(where, detail::doctor::connection_of(settings.node));
+        redis::connection c(where, connection);
         auto info = c.command("INFO", "INFO", "server");
         if (!info.is_error()) {
-            const auto fields = hotstate::detail::doctor::parse_info(info.text());
+            const auto fields = d::parse_info(info.text());
             if (const auto found = fields.find("redis_mode"); found != fields.end()) mode = found->second;
         }
         if (mode == "sentinel") {
-            auto masters = c.command("SENTINEL MASTERS", "SENTINEL", "MASTERS");
-            if (!masters.is_error() && masters->type == REDIS_REPLY_ARRAY)
-                for (std::size_t m = 0; m < masters->elements; ++m) {
-                    const redisReply* fields = masters->element[m];
-                    for (std::size_t i = 0; i + 1 < fields->elements; i += 2)
-                        if (std::string_view(fields->element[i]->str, fields->element[i]->len) == "name")
-                            services.emplace_back(fields->element[i + 1]->str, fields->element[i + 1]->len);
-                }
+            const auto answer = c.command("SENTINEL MASTERS", "SENTINEL", "MASTERS");
+            const redis::reply_view masters = answer;
+            for (std::size_t m = 0; m < masters.size(); ++m)
+                for (std::size_t i = 0; i + 1 < masters[m].size(); i += 2)
+                    if (masters[m][i].text() == "name") services.emplace_back(masters[m][i + 1].text());
         }
-    } catch (const error&) {
-        // examine() reports the connection failure as a FAIL line
+    } catch (const error& failure) {
+        // the failure is the report: connecting again to examine would wait as long once more
+        report out{.mode = "unknown", .checks = {}};
+        std::vector<check> lines;
+        d::node_probe(where, connection, d::rules_of(settings_of_doctor), lines).unreachable(failure);
+        out.checks.push_back(d::standalone_mode(where.address(), d::node_facts{}));
+        out.checks.insert(out.checks.end(), lines.begin(), lines.end());
+        return out;
     }
     if (mode == "cluster") return examine(redis::cluster_config{.urls = {url}}, settings_of_doctor);
     if (mode == "sentinel") {

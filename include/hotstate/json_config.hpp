@@ -21,16 +21,22 @@
 // table (detail/config/reflect.hpp, e.g. protocol is "protocolVersion"). The
 // Redis configs' node_settings and retry_policy fields sit flat beside "url",
 // as in Stalwart's documents; TLS is a nested "tls" object (redis/tls.hpp).
-// Durations are strings: "250ms", "10s", "5m", "2h", "1d". Secrets (authSecret,
+// Durations are strings: "250ms", "10s", "5m", "2h", "1d", at most "365d"
+// (max_duration). Whole numbers are in their field's stated range
+// (poolMaxConnections 1..10000), however JSON spells them. Secrets (authSecret,
 // sentinelSecret) are a literal string, {"@type": "Value", "secret": "..."},
 // {"@type": "EnvironmentVariable", "variable": "NAME"} or {"@type": "File",
 // "path": "/run/secrets/redis"} (one trailing newline dropped).
 //
 // Every problem is hotstate::error(errc::configuration) with the JSON path and
 // line and column, e.g. `inMemoryStore.urls[2] (line 5, column 9): port '99999'
-// is not a number in 1..65535`: unknown fields (with "did you mean"), wrong
-// types, bad durations, out-of-range numbers, missing required fields, URLs
-// that do not parse. No message shows a secret.
+// is not a number in 1..65535`: unknown fields (with "did you mean"), a key
+// stated twice in one object (both places named), wrong types, bad durations,
+// out-of-range numbers, missing required fields, URLs that do not parse, TLS
+// files that cannot be read here (json_load_options::check_files; with the
+// system's reason, as for a secret's file). No message shows a secret. A
+// document is at most 1 MiB (detail::config::max_document_bytes): a larger
+// one, or a larger file, is refused before it is parsed.
 //
 // With validate_on_load (the default) the loader then connects to every
 // server, logs in and checks with the server's ACL (ACL DRYRUN, or commands
@@ -51,8 +57,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -164,6 +168,11 @@ struct json_load_options {
     /// Connect to every server, log in, and check the ACL lets the user run
     /// every command hotstate sends; all problems are reported in one error.
     bool validate_on_load = true;
+    /// The files the document names (tls.caFile, caPath, certFile, keyFile)
+    /// must be readable here, or the error names their JSON path and the
+    /// system's reason. Off for a document written for another machine.
+    /// (A secret's "File" is read either way: the secret is its content.)
+    bool check_files = true;
     /// Named at the start of every message (a file name); set by load_store_config_file.
     std::string origin{};
     /// Durable queues run on this store with these options (load_queue_options,
@@ -281,7 +290,7 @@ template <class Backend>
 [[nodiscard]] json_config_t<Backend> load_store_config(std::string_view json_text, const json_load_options& options = {}) {
     namespace cfg = detail::config;
     const cfg::json document = cfg::parse(json_text, options.origin);
-    const cfg::reader in(json_text, options.origin);
+    const cfg::reader in(json_text, options.origin, options.check_files);
     cfg::json_path path;
     const cfg::json* object = &in.member_or_whole(document, options.member, path);
     json_config_t<Backend> out{};
@@ -294,15 +303,29 @@ template <class Backend>
     return out;
 }
 
-/// load_store_config on the contents of `file`; messages start with its name.
+namespace detail::config {
+
+/// The text of the configuration file `file`, read only when it holds at
+/// most max_document_bytes (1 MiB); errc::configuration naming it with the
+/// system's reason otherwise.
+[[nodiscard]] inline std::string read_document(const std::string& file) {
+    auto read = read_bounded(file);
+    if (read.too_large)
+        throw error(errc::configuration, std::string(error_prefix) + file + ": the file is larger than the " +
+                                             std::to_string(max_document_bytes) +
+                                             " bytes (1 MiB) a configuration may have");
+    if (!read.content)
+        throw error(errc::configuration, std::string(error_prefix) + "cannot read " + shown_path(file) + ": " + read.reason);
+    return std::move(*read.content);
+}
+
+}  // namespace detail::config
+
+/// load_store_config on the contents of `file` (at most 1 MiB); messages start with its name.
 template <class Backend>
 [[nodiscard]] json_config_t<Backend> load_store_config_file(const std::filesystem::path& file,
                                                             json_load_options options = {}) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        throw error(errc::configuration, std::string(detail::config::error_prefix) + "cannot read " +
-                                             detail::config::shown_text(file.string()));
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string text = detail::config::read_document(file.string());
     if (options.origin.empty()) options.origin = file.string();
     return load_store_config<Backend>(text, options);
 }

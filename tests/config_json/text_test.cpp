@@ -22,7 +22,9 @@ TEST_CASE("durations: digits then a unit, nothing else", "[config_json]") {
     CHECK(c::parse_duration("1.5s").problem == "expected whole units; write \"1500ms\" rather than \"1.5s\"");
     CHECK(c::parse_duration("s").problem == "expected digits followed by a unit (ms, s, m, h, d), e.g. \"10s\"");
     CHECK(c::parse_duration("").problem == "expected digits followed by a unit (ms, s, m, h, d), e.g. \"10s\"");
-    CHECK(c::parse_duration("99999999999999999999d").problem == "too large");
+    CHECK(c::parse_duration("99999999999999999999d").problem == "longer than the maximum, 365d");
+    CHECK(c::parse_duration("365d").value == 24h * 365);
+    CHECK(c::parse_duration("31536000001ms").problem == "longer than the maximum, 365d");
     CHECK(c::format_duration(10s) == "10s");
     CHECK(c::format_duration(1500ms) == "1500ms");
     CHECK(c::format_duration(2h) == "2h");
@@ -51,4 +53,23 @@ TEST_CASE("the locator finds values through objects, arrays and escaped strings"
     // a path that does not exist: its deepest existing ancestor
     CHECK(at({std::string("s"), std::string("nope")}) == "2:8");
     CHECK(c::path_text({std::string("inMemoryStore"), std::string("urls"), std::size_t{2}}) == "inMemoryStore.urls[2]");
+    // a name spelled with escapes is found by what it says
+    const std::string escaped = R"({"ca\u0046ile": 1, "\ud83d\ude00": 2})";
+    const c::locator in_escaped(escaped);
+    CHECK(in_escaped.find({std::string("caFile")}) == 16);
+    CHECK(in_escaped.find({std::string("\xf0\x9f\x98\x80")}) == 35);
+}
+
+TEST_CASE("a member named twice in one object is found, with both places", "[config_json]") {
+    const auto duplicate = [](std::string_view text) { return c::locator(text).first_duplicate(); };
+    CHECK_FALSE(duplicate(R"({"a": 1, "b": {"a": 2}, "c": [{"a": 3}, {"a": 4}], "d": [], "e": {}})"));
+    const auto nested = duplicate(R"({"a": [1, {"x": {}, "y": [], "x": 2}]})");
+    REQUIRE(nested);
+    CHECK(c::path_text(nested->path) == "a[1].x");
+    CHECK(nested->name == "x");
+    CHECK(nested->first == 11);
+    CHECK(nested->second == 29);
+    // deep nesting does not exhaust the stack
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    CHECK_FALSE(duplicate(deep));
 }

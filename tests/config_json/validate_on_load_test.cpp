@@ -3,11 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <tuple>
 
 #include <hotstate/backends/redis.hpp>
 #include <hotstate/backends/redis_sentinel.hpp>
 #include <hotstate/backends/sharded.hpp>
 #include <hotstate/json_config.hpp>
+#include <hotstate/store.hpp>
 
 #include "support/redis_sentinel.hpp"
 #include "support/redis_server.hpp"
@@ -75,6 +77,19 @@ TEST_CASE("validate_on_load: a user who may not run ACL is checked by a discarde
     CHECK(server.command({"DBSIZE"})->integer == 0);
 }
 
+TEST_CASE("validate_on_load: a user who may not even ask who it is is named as configured", "[config_json][redis]") {
+    redis_server server({.acl_users = {"app3 on >app3-pass ~* &* +@all -acl -evalsha"}});
+    std::string message;
+    try {
+        (void)hotstate::load_store_config<backends::redis>(redis_object(server, "app3", "app3-pass"));
+    } catch (const hotstate::error& failure) {
+        message = failure.message();
+    }
+    INFO(message);
+    CHECK(message.find(server.address() + ": user 'app3' may not run EVALSHA (NOPERM") != std::string::npos);
+    CHECK(message.find("'default'") == std::string::npos);
+}
+
 TEST_CASE("validate_on_load: with queues configured, their commands are checked too", "[config_json][redis]") {
     redis_server server({.acl_users = {"app on >app-pass ~* &* +@all -blpop -wait"}});
     const auto loading = [&](std::optional<hotstate::queue_options> queues) {
@@ -133,4 +148,23 @@ TEST_CASE("validate_on_load: a sentinel user who may not ask for the master gets
     CHECK(message.starts_with("hotstate: configuration: validate_on_load found 1 problem:\n  - " + sentinel.address() +
                               ": SENTINEL get-master-addr-by-name: NOPERM"));
     CHECK(message.find("watch-pass") == std::string::npos);
+}
+
+TEST_CASE("a store is built from a loaded Sharded configuration as README shows (std::apply)", "[config_json][redis]") {
+    redis_server first;
+    redis_server second;
+    using shards = backends::sharded<backends::redis>;
+    struct sessions : hotstate::category<90, "sessions", std::string> {};
+    using app_store = hotstate::store<shards, sessions>;
+    const auto settings = hotstate::load_store_config<shards>(
+        R"({"inMemoryStore": {"@type": "Sharded", "stores": [{"@type": "Redis", "url": ")" + first.url() +
+            R"("}, {"@type": "Redis", "url": ")" + second.url() + R"("}]}})",
+        {.member = "inMemoryStore"});
+    app_store store = std::apply([](const auto&... lists) { return app_store(lists...); }, settings);
+    for (int i = 0; i < 40; ++i) store.set<sessions>("user-" + std::to_string(i), "s" + std::to_string(i));
+    CHECK(store.get<sessions>("user-7") == "s7");
+    // the keys are spread over both servers
+    CHECK(first.command({"DBSIZE"})->integer + second.command({"DBSIZE"})->integer == 40);
+    CHECK(first.command({"DBSIZE"})->integer > 0);
+    CHECK(second.command({"DBSIZE"})->integer > 0);
 }

@@ -23,20 +23,40 @@ TEST_CASE("version: 6.0 is the minimum, 6.2 brings GETDEL", "[doctor]") {
     CHECK(d::version_rule("s", "10.1").result == verdict::pass);
 }
 
-TEST_CASE("maxmemory-policy: noeviction passes, volatile-* warns, allkeys-* fails", "[doctor]") {
+TEST_CASE("maxmemory-policy: only noeviction passes (every hotstate key has a TTL)", "[doctor]") {
     CHECK(d::eviction_rule("s", "noeviction").result == verdict::pass);
-    CHECK(d::eviction_rule("s", "volatile-lru").result == verdict::warn);
-    CHECK(d::eviction_rule("s", "volatile-ttl").result == verdict::warn);
-    CHECK(d::eviction_rule("s", "allkeys-lru").result == verdict::fail);
-    CHECK(d::eviction_rule("s", "allkeys-random").result == verdict::fail);
+    for (const char* policy : {"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
+                               "allkeys-lfu", "allkeys-random"}) {
+        INFO(policy);
+        CHECK(d::eviction_rule("s", policy).result == verdict::fail);
+    }
 }
 
-TEST_CASE("persistence: RDB or AOF; none fails only when queues are configured", "[doctor]") {
-    CHECK(d::persistence_rule("s", "3600 1", false, true).result == verdict::pass);
-    CHECK(d::persistence_rule("s", "", true, true).result == verdict::pass);
-    CHECK(d::persistence_rule("s", "", false, false).result == verdict::warn);
-    CHECK(d::persistence_rule("s", "", false, true).result == verdict::fail);
-    CHECK(d::persistence_rule("s", std::nullopt, false, false).measured == "rdb unknown (CONFIG denied), aof off");
+TEST_CASE("persistence: any without queues; with queues AOF with appendfsync always", "[doctor]") {
+    using sv = std::optional<std::string_view>;
+    // without queues: RDB or AOF passes, neither warns
+    CHECK(d::persistence_rule("s", "3600 1", false, sv{}, false).result == verdict::pass);
+    CHECK(d::persistence_rule("s", "", true, "no", false).result == verdict::pass);
+    CHECK(d::persistence_rule("s", "", false, sv{}, false).result == verdict::warn);
+    // with queues: only appendfsync always keeps every acknowledged enqueue
+    CHECK(d::persistence_rule("s", "", true, "always", true).result == verdict::pass);
+    CHECK(d::persistence_rule("s", "", true, "everysec", true).result == verdict::warn);
+    CHECK(d::persistence_rule("s", "", true, sv{}, true).result == verdict::warn);  // CONFIG denied: not known
+    CHECK(d::persistence_rule("s", "3600 1", true, "no", true).result == verdict::fail);
+    CHECK(d::persistence_rule("s", "3600 1", false, sv{}, true).result == verdict::fail);
+    CHECK(d::persistence_rule("s", "", false, sv{}, true).result == verdict::fail);
+    // the policy is shown
+    CHECK(d::persistence_rule("s", "3600 1", true, "everysec", false).measured == "rdb save 3600 1, aof on (appendfsync everysec)");
+    CHECK(d::persistence_rule("s", std::nullopt, false, sv{}, false).measured == "rdb unknown (CONFIG denied), aof off");
+    CHECK(d::persistence_rule("s", "", true, sv{}, false).measured == "rdb off, aof on (appendfsync unknown: CONFIG denied)");
+}
+
+TEST_CASE("wait replicas: waitReplicas must not exceed the connected replicas", "[doctor]") {
+    CHECK(d::wait_replicas_rule("s", 1, 0).result == verdict::fail);
+    CHECK(d::wait_replicas_rule("s", 2, 1).result == verdict::fail);
+    CHECK(d::wait_replicas_rule("s", 1, 1).result == verdict::pass);
+    CHECK(d::wait_replicas_rule("s", 1, 2).result == verdict::pass);
+    CHECK(d::wait_replicas_rule("s", 2, 1).measured == "waitReplicas 2, 1 replicas connected");
 }
 
 TEST_CASE("tcp-keepalive: 0 fails, up to 300 passes", "[doctor]") {
@@ -109,6 +129,32 @@ TEST_CASE("slot coverage: every slot assigned to a master that answers", "[docto
     CHECK(hole.measured == "10922 of 16384 slots served, 5462 unassigned (cluster_state fail)");
     // everything answers but the cluster says fail (a partition the doctor does not see)
     CHECK(d::slot_coverage_rule(map, {}, "fail").result == verdict::fail);
+}
+
+TEST_CASE("CLUSTER NODES after a failover: the failed master apart, the promoted one without a replica", "[doctor]") {
+    // a 3 + 3 cluster whose master b died and whose replica e took its slots
+    const auto nodes = d::parse_cluster_nodes(
+        "a1 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460\n"
+        "b2 127.0.0.1:7001@17001 master,fail - 1 0 2 disconnected\n"
+        "c3 127.0.0.1:7002@17002,redis-3.internal master - 0 0 3 connected 10923-16383\n"
+        "d4 127.0.0.1:7003@17003 slave a1 0 0 1 connected\n"
+        "e5 127.0.0.1:7004@17004 master - 0 0 7 connected 5461-10922\n"
+        "f6 [::1]:7005@17005 slave c3 0 0 3 connected\n"
+        "g7 :0@0 master,noaddr - 0 0 0 disconnected\n"
+        "h8 127.0.0.1:7006@17006 handshake - 0 0 0 connected\n");
+    REQUIRE(nodes.size() == 6);
+    CHECK(nodes[1].failed);
+    CHECK(nodes[1].master);
+    CHECK(nodes[3].master_id == "a1");
+    CHECK(nodes[5].host == "::1");
+    CHECK(nodes[5].address() == "[::1]:7005");
+    CHECK(d::cluster_roles(nodes) == "3 masters, 2 replicas, 1 failed (127.0.0.1:7001)");
+    CHECK(d::masters_without_replica(nodes) == std::vector<std::string>{"127.0.0.1:7004"});
+    CHECK(d::replica_coverage_rule({"127.0.0.1:7004"}).result == verdict::warn);
+    CHECK(d::replica_coverage_rule({"127.0.0.1:7004"}).measured == "no replica: 127.0.0.1:7004");
+    CHECK(d::replica_coverage_rule({}).result == verdict::pass);
+    // fail? (suspected, not yet agreed) is no answer either
+    CHECK(d::parse_cluster_nodes("x 127.0.0.1:7000@17000 slave,fail? y 0 0 1 connected\n").front().failed);
 }
 
 namespace {

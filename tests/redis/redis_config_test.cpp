@@ -592,3 +592,14 @@ TEST_CASE("redis config: node.tls reaches the endpoint; TLS on a Unix socket is 
     c.url = "unix:///run/redis.sock";
     CHECK_THAT(configuration_error_of([&] { (void)hotstate::redis::resolve(c); }), Catch::Contains("Unix socket"));
 }
+
+TEST_CASE("to_string prints the TLS setting in effect: a rediss:// URL turns it on", "[redis][config]") {
+    const hotstate::redis::config tls_by_url{.url = "rediss://redis.internal:6380"};
+    CHECK_THAT(hotstate::redis::to_string(tls_by_url), Catch::Contains("tls={enabled=on,"));
+    const hotstate::redis::config plain{.url = "redis://redis.internal:6379"};
+    CHECK_THAT(hotstate::redis::to_string(plain), Catch::Contains("tls={enabled=off,"));
+    const hotstate::redis::cluster_config cluster{.urls = {"rediss://a:7000", "rediss://b:7000"}};
+    CHECK_THAT(hotstate::redis::to_string(cluster), Catch::Contains("tls={enabled=on,"));
+    // the struct itself is left as it was written
+    CHECK_FALSE(tls_by_url.node.tls.enabled);
+}

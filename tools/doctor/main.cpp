@@ -1,6 +1,7 @@
 // hotstate-doctor: checks a Redis deployment against what hotstate needs.
 //
-//   hotstate-doctor [--json] [--mailboxes N] [--queues] [--pings N] [--member NAME] <redis-url | config.json>
+//   hotstate-doctor [--json] [--mailboxes N] [--queues] [--pings N] [--timeout D] [--member NAME]
+//                   <redis-url | config.json>
 //
 // A URL is examined with its mode detected (standalone, cluster, sentinel); a
 // JSON configuration file is loaded as hotstate loads it (its store object is
@@ -15,14 +16,15 @@
 // "RedisCluster". The
 // transport is Redis Streams when the object has a streams field ("stream",
 // "cursorKey", ...), pub/sub otherwise. --queues: queues with default options.
+// --timeout D ("10s", "1500ms": the configuration's duration spelling) bounds
+// connecting and each command on every server (default: the file's timeout,
+// 10 s for a URL); a line that failed on a timeout states the one in use.
 // Prints a table of PASS / WARN / FAIL lines (or --json) and exits 0 when
 // everything passes, 1 with warnings, 2 with failures (and 2 on a usage or
-// configuration error, with the reason on stderr).
-#include <charconv>
+// configuration error: the reason on stderr, or with --json a report on
+// stdout whose one FAIL line, "usage" or "configuration", says it).
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -32,17 +34,28 @@
 #include <hotstate/backends/sharded.hpp>
 #include <hotstate/config/coordinator.hpp>
 #include <hotstate/config/queue.hpp>
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/doctor.hpp>
 #include <hotstate/json_config.hpp>
 
 namespace {
 
 constexpr std::string_view usage =
-    "usage: hotstate-doctor [--json] [--mailboxes N] [--queues] [--pings N] [--member NAME] <redis-url | config.json>\n";
+    "usage: hotstate-doctor [--json] [--mailboxes N] [--queues] [--pings N] [--timeout D] [--member NAME] "
+    "<redis-url | config.json>\n";
 
-bool parse_count(std::string_view text, std::uint64_t& out) {
-    return !text.empty() && std::from_chars(text.data(), text.data() + text.size(), out).ec == std::errc{} &&
-           std::from_chars(text.data(), text.data() + text.size(), out).ptr == text.data() + text.size();
+/// A failure before any server is examined (`check`: "usage" or
+/// "configuration"): the reason on stderr, or a one-line report with --json,
+/// so a caller reading JSON gets JSON whatever went wrong.
+int refuse(bool json, std::string_view check, const std::string& reason, std::string_view rule) {
+    if (json) {
+        hotstate::doctor::report report{.mode = "unknown", .checks = {}};
+        report.checks.push_back({"", std::string(check), hotstate::doctor::verdict::fail, reason, std::string(rule)});
+        std::cout << report.json();
+    } else {
+        std::cerr << (check == "usage" ? std::string(usage) + "hotstate-doctor: " : std::string()) << reason << "\n";
+    }
+    return 2;
 }
 
 /// The coordinator object's transport: streams when it names a streams-only field, else pub/sub.
@@ -118,11 +131,13 @@ hotstate::doctor::report examine_store(const std::string& text, const std::strin
 /// --member), its "queues" options and its "coordinator" object.
 hotstate::doctor::report examine_file(const std::string& file, std::string member, hotstate::doctor::options& options) {
     namespace cfg = hotstate::detail::config;
-    std::ifstream in(file, std::ios::binary);
-    if (!in) throw hotstate::error(hotstate::errc::configuration, "hotstate-doctor: cannot read '" + file + "'");
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string text = cfg::read_document(file);
     const cfg::json document = cfg::parse(text, file);
     if (member.empty() && document.is_object() && document.contains("inMemoryStore")) member = "inMemoryStore";
+    if (member.empty() && !(document.is_object() && document.contains("@type")))
+        throw hotstate::error(hotstate::errc::configuration,
+                              std::string(cfg::error_prefix) + file +
+                                  ": no store object: expected \"inMemoryStore\" (or --member NAME) or a top-level \"@type\"");
     if (document.is_object() && document.contains("queues"))
         options.queues = hotstate::load_queue_options(text, {.member = "queues", .validate_on_load = false, .origin = file});
     hotstate::doctor::report coordinator_report{.mode = "", .checks = {}};
@@ -142,20 +157,31 @@ hotstate::doctor::report examine_file(const std::string& file, std::string membe
 int main(int argc, char** argv) {
     hotstate::doctor::options options;
     bool json = false;
+    for (int i = 1; i < argc; ++i) json = json || std::string_view(argv[i]) == "--json";
     std::string member;
     std::string target;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
         const auto value = [&]() -> std::string_view { return i + 1 < argc ? std::string_view(argv[++i]) : std::string_view(); };
-        std::uint64_t count = 0;
+        const auto count = [&]() { return hotstate::detail::parse_decimal<std::uint64_t>(value()); };
+        const auto refused = [&](const std::string& reason) { return refuse(json, "usage", reason, usage.substr(0, usage.size() - 1)); };
         if (arg == "--json") {
-            json = true;
         } else if (arg == "--queues") {
             options.queues = hotstate::queue_options{};
-        } else if (arg == "--mailboxes" && parse_count(value(), count)) {
-            options.mailboxes = count;
-        } else if (arg == "--pings" && parse_count(value(), count) && count > 0) {
-            options.pings = static_cast<std::size_t>(count);
+        } else if (arg == "--mailboxes") {
+            const auto mailboxes = count();
+            if (!mailboxes) return refused("--mailboxes needs a whole number");
+            options.mailboxes = *mailboxes;
+        } else if (arg == "--pings") {
+            const auto pings = count();
+            if (!pings || *pings == 0) return refused("--pings needs a whole number of at least 1");
+            options.pings = static_cast<std::size_t>(*pings);
+        } else if (arg == "--timeout") {
+            const std::string text(value());
+            const auto parsed = hotstate::detail::config::parse_duration(text);
+            if (!parsed.value || parsed.value->count() <= 0)
+                return refused("--timeout '" + text + "': " + (parsed.value ? "must be longer than 0" : parsed.problem));
+            options.timeout = *parsed.value;
         } else if (arg == "--member") {
             member = std::string(value());
         } else if (arg == "--help" || arg == "-h") {
@@ -164,21 +190,16 @@ int main(int argc, char** argv) {
         } else if (!arg.starts_with("--") && target.empty()) {
             target = std::string(arg);
         } else {
-            std::cerr << usage;
-            return 2;
+            return refused("unexpected argument '" + std::string(arg) + "'");
         }
     }
-    if (target.empty()) {
-        std::cerr << usage;
-        return 2;
-    }
+    if (target.empty()) return refuse(json, "usage", "no redis-url or config.json given", usage.substr(0, usage.size() - 1));
     try {
         const bool url = target.find("://") != std::string::npos;
         const auto report = url ? hotstate::doctor::examine_url(target, options) : examine_file(target, member, options);
         std::cout << (json ? report.json() : report.table());
         return report.exit_code();
     } catch (const hotstate::error& failure) {
-        std::cerr << failure.message() << "\n";
-        return 2;
+        return refuse(json, "configuration", failure.message(), "a configuration that loads");
     }
 }

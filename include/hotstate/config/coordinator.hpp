@@ -129,7 +129,7 @@ template <class TransportOptions>
                                                                            const json_load_options& options = {}) {
     namespace cfg = detail::config;
     const cfg::json document = cfg::parse(json_text, options.origin);
-    const cfg::reader in(json_text, options.origin);
+    const cfg::reader in(json_text, options.origin, options.check_files);
     cfg::json_path path;
     const cfg::json* object = &in.member_or_whole(document, options.member, path);
     if (!object->is_object()) in.fail(path, "expected an object, got " + cfg::reader::kind(*object));

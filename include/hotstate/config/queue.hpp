@@ -21,6 +21,8 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -61,6 +63,14 @@ static_assert(aggregate_fields<::hotstate::queue_options>() ==
                   decltype(boost::hana::length(boost::hana::accessors<::hotstate::queue_options>()))::value,
               "hotstate: queue_options has a field BOOST_HANA_ADAPT_STRUCT in hotstate/config/queue.hpp does not list");
 
+/// job_queue's constructor requires an attempt, and a replica count is not negative.
+template <>
+struct ranges<::hotstate::queue_options> {
+    static constexpr std::array<field_range, 2> fields{
+        field_range{"max_attempts", 1, static_cast<std::uint64_t>(std::numeric_limits<int>::max())},
+        field_range{"wait_replicas", 0, static_cast<std::uint64_t>(std::numeric_limits<int>::max())}};
+};
+
 /// What job_queue's constructor requires, and what makes the retry schedule sensible.
 template <>
 struct checks<::hotstate::queue_options> {
@@ -71,10 +81,8 @@ struct checks<::hotstate::queue_options> {
             return path;
         };
         if (o.lease.count() <= 0) in.fail(at("lease"), "must be longer than 0");
-        if (o.max_attempts < 1) in.fail(at("maxAttempts"), "must be at least 1");
         if (o.backoff_max < o.backoff_base) in.fail(at("backoffMax"), "must not be shorter than backoffBase");
         if (!(o.jitter >= 0.0 && o.jitter <= 1.0)) in.fail(at("jitter"), "must be a fraction in 0..1");
-        if (o.wait_replicas < 0) in.fail(at("waitReplicas"), "must not be negative");
         if (o.wait_replicas > 0 && o.replica_timeout.count() <= 0)
             in.fail(at("replicaTimeout"), "must be longer than 0 when waitReplicas is set");
     }
@@ -92,7 +100,7 @@ namespace hotstate {
 [[nodiscard]] inline queue_options load_queue_options(std::string_view json_text, const json_load_options& options = {}) {
     namespace cfg = detail::config;
     const cfg::json document = cfg::parse(json_text, options.origin);
-    const cfg::reader in(json_text, options.origin);
+    const cfg::reader in(json_text, options.origin, options.check_files);
     cfg::json_path path;
     const cfg::json& object = in.member_or_whole(document, options.member, path);
     queue_options out{};

@@ -243,7 +243,8 @@ inline constexpr bool hiredis_has_resp3 = HIREDIS_MAJOR >= 1;
         else
             throw config_error("protocol_version resp3 is not implemented by hotstate's Redis backend yet");
     }
-    if (node.pool_max_connections == 0) throw config_error("pool_max_connections must be at least 1");
+    if (node.pool_max_connections == 0 || node.pool_max_connections > max_pool_connections)
+        throw config_error("pool_max_connections must be in 1.." + std::to_string(max_pool_connections));
     if (node.timeout.count() <= 0) throw config_error("timeout must be positive");
     if (node.pool_timeout_create.count() <= 0 || node.pool_timeout_wait.count() < 0 ||
         node.pool_timeout_recycle.count() < 0)
@@ -285,11 +286,19 @@ inline constexpr bool hiredis_has_resp3 = HIREDIS_MAJOR >= 1;
     return out;
 }
 
+/// Whether `url` asks for TLS by its scheme (rediss://), as parse_url reads it.
+[[nodiscard]] inline bool tls_in_url(std::string_view url) {
+    return detail::redis::url_text::split_url(url).scheme == std::optional<std::string_view>("rediss");
+}
+
 /// The config for logs, from its field list: the URL's password and
-/// auth_secret printed as ***.
+/// auth_secret printed as ***, and `tls.enabled` as it takes effect (a
+/// rediss:// URL turns it on, as resolve() does), not only as written.
 [[nodiscard]] inline std::string to_string(const config& settings) {
     namespace url_text = detail::redis::url_text;
-    return detail::print_fields("redis", settings, url_text::shown_string);
+    config shown = settings;
+    shown.node.tls.enabled = settings.node.tls.enabled || tls_in_url(settings.url);
+    return detail::print_fields("redis", shown, url_text::shown_string);
 }
 
 }  // namespace hotstate::redis

@@ -29,6 +29,11 @@
 
 namespace hotstate::redis {
 
+/// The most connections a pool may have (`pool_max_connections`): Redis's own
+/// default `maxclients`, so one process cannot be configured to take every
+/// connection a default server accepts and more.
+inline constexpr std::size_t max_pool_connections = 10000;
+
 /// The wire protocol to speak. hiredis 0.14 only has RESP2.
 enum class protocol_version : std::uint8_t { resp2, resp3 };
 
@@ -42,7 +47,7 @@ enum class protocol_version : std::uint8_t { resp2, resp3 };
 struct node_settings {
     /// Bound on connecting and on every command's round trip.
     std::chrono::milliseconds timeout{std::chrono::seconds{10}};
-    /// At most this many connections to the server.
+    /// At most this many connections to the server: 1..max_pool_connections (10000).
     std::size_t pool_max_connections = 10;
     /// Bound on connecting a new pooled connection (its AUTH, SELECT and script
     /// load are commands, each bounded by `timeout`).

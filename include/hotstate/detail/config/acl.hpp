@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -32,6 +33,14 @@ struct acl_report {
     std::vector<std::string> denied;
 };
 
+/// The user a report names: the one ACL WHOAMI gave, else the one the
+/// connection logged in as (`configured`, a user who may not run ACL), else
+/// "default" (no user name: the default user).
+[[nodiscard]] inline std::string user_named(const acl_report& report, const std::optional<std::string>& configured) {
+    if (!report.user.empty()) return report.user;
+    return configured.value_or("default");
+}
+
 /// The server's reason text, bounded and on one line.
 [[nodiscard]] inline std::string reason_text(std::string_view text) {
     std::string out;
@@ -48,8 +57,8 @@ struct acl_report {
         return c.command(name, std::span<const std::string_view>(args));
     };
     {
-        auto who = c.command("ACL WHOAMI", "ACL", "WHOAMI");
-        if (!who.is_error() && who->type == REDIS_REPLY_STRING) report.user = std::string(who.text());
+        const auto who = c.command("ACL WHOAMI", "ACL", "WHOAMI");
+        if (who.view().is_string()) report.user = std::string(who.text());
     }
     bool dryrun = false;
     if (!report.user.empty()) {
@@ -62,7 +71,7 @@ struct acl_report {
             std::vector<std::string> argv{"ACL", "DRYRUN", report.user};
             argv.insert(argv.end(), command.argv.begin(), command.argv.end());
             auto answer = run("ACL DRYRUN", argv);
-            const bool allowed = !answer.is_error() && answer->type == REDIS_REPLY_STATUS && answer.text() == "OK";
+            const bool allowed = answer.view().is_status() && answer.text() == "OK";
             if (!allowed) report.denied.push_back(command.argv.front() + " (" + reason_text(answer.text()) + ")");
         }
         return report;

@@ -5,8 +5,9 @@
 // file only says what reflection cannot: node_settings, retry_policy and
 // lock_options are written flat into their parent's object (Stalwart's
 // "timeout", "poolMaxConnections", "maxRetries" sit beside "url"), which
-// fields a document must state, and the rules a value must meet beyond its
-// type, each reported at its own JSON path.
+// fields a document must state, the ranges of whole numbers
+// (poolMaxConnections 1..10000), and the rules a value must meet beyond its
+// type (TLS files readable here), each reported at its own JSON path.
 #pragma once
 
 #include <array>
@@ -77,6 +78,34 @@ inline void check_urls(const std::vector<std::string>& urls, std::string_view na
 }
 
 template <>
+struct ranges<::hotstate::redis::node_settings> {
+    static constexpr std::array<field_range, 1> fields{
+        field_range{"pool_max_connections", 1, ::hotstate::redis::max_pool_connections}};
+};
+
+/// The TLS files must be readable where the document is loaded (unless
+/// reader::check_files is off): the error names the JSON path and the
+/// system's reason, not only, later, the path at connect time.
+template <>
+struct checks<::hotstate::redis::tls_options> {
+    static void run(const ::hotstate::redis::tls_options& tls, const reader& in, const json_path& object) {
+        if (!in.check_files()) return;
+        const auto check = [&](const std::string& file, std::string_view name, bool directory) {
+            if (file.empty()) return;
+            if (const auto problem = file_problem(file, directory)) {
+                json_path path = object;
+                path.emplace_back(std::string(name));
+                in.fail(path, *problem);
+            }
+        };
+        check(tls.ca_file, "caFile", false);
+        check(tls.ca_path, "caPath", true);
+        check(tls.cert_file, "certFile", false);
+        check(tls.key_file, "keyFile", false);
+    }
+};
+
+template <>
 struct checks<::hotstate::redis::node_settings> {
     static void run(const ::hotstate::redis::node_settings& node, const reader& in, const json_path& object) {
         const auto at = [&](std::string_view name) {
@@ -85,7 +114,6 @@ struct checks<::hotstate::redis::node_settings> {
             return path;
         };
         if (node.timeout.count() <= 0) in.fail(at("timeout"), "must be longer than 0");
-        if (node.pool_max_connections == 0) in.fail(at("poolMaxConnections"), "must be at least 1");
         if (node.pool_timeout_create.count() <= 0) in.fail(at("poolTimeoutCreate"), "must be longer than 0");
         if (node.auth_username && node.auth_username->find('\0') != std::string::npos)
             in.fail(at("authUsername"), "contains a NUL byte");

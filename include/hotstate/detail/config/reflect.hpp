@@ -31,9 +31,8 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <cmath>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <optional>
 #include <sstream>
@@ -52,6 +51,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <hotstate/detail/config/files.hpp>
 #include <hotstate/detail/config/text.hpp>
 #include <hotstate/detail/field_traits.hpp>
 #include <hotstate/detail/redis/url_text.hpp>
@@ -86,6 +86,28 @@ struct required {
     static constexpr std::array<std::string_view, 0> names{};
 };
 
+/// A whole-number field's stated range, where narrower than its type's
+/// (a pool of 1..10000 connections rather than any size_t).
+struct field_range {
+    std::string_view name;  ///< the C++ field name
+    std::int64_t min = 0;
+    std::uint64_t max = 0;
+};
+
+/// The stated ranges of T's whole-number fields; specialised per struct.
+template <class T>
+struct ranges {
+    static constexpr std::array<field_range, 0> fields{};
+};
+
+/// The stated range of T's field `name`, when it has one.
+template <class T>
+[[nodiscard]] constexpr std::optional<field_range> range_of(std::string_view name) {
+    for (const auto& range : ranges<T>::fields)
+        if (range.name == name) return range;
+    return std::nullopt;
+}
+
 /// The JSON spellings of an enum's values; specialised per enum.
 template <class E>
 struct enum_names;
@@ -114,28 +136,40 @@ namespace traits = ::hotstate::detail::field_traits;
 /// The first line of every configuration error.
 inline constexpr std::string_view error_prefix = "hotstate: configuration: ";
 
+/// "hotstate: configuration: [<origin>: ]<path> (line L, column C): <what>".
+[[nodiscard]] inline std::string located_message(const std::string& origin, const json_path& path, text_position at,
+                                                 std::string_view what) {
+    std::string message(error_prefix);
+    if (!origin.empty()) message.append(origin).append(": ");
+    message.append(path_text(path))
+        .append(" (line ")
+        .append(std::to_string(at.line))
+        .append(", column ")
+        .append(std::to_string(at.column))
+        .append("): ")
+        .append(what);
+    return message;
+}
+
 /// Reads one parsed document, turning every problem into an error that names
 /// the JSON path and its line and column in the text.
 class reader {
 public:
-    /// `text` must outlive the reader; `origin` (a file name, or empty) starts each message.
-    reader(std::string_view text, std::string origin = {}) : text_(text), locate_(text), origin_(std::move(origin)) {}
+    /// `text` must outlive the reader; `origin` (a file name, or empty) starts
+    /// each message; `check_files`: the files a document names (TLS) must be
+    /// readable here (json_load_options::check_files).
+    reader(std::string_view text, std::string origin = {}, bool check_files = true)
+        : text_(text), locate_(text), origin_(std::move(origin)), check_files_(check_files) {}
 
     /// Throws errc::configuration: "<path> (line L, column C): <what>".
     /// `at_name`: point at the member's name rather than its value (unknown fields).
     [[noreturn]] void fail(const json_path& path, std::string_view what, bool at_name = false) const {
-        const text_position at = position_of(text_, locate_.find(path, at_name));
-        std::string message(error_prefix);
-        if (!origin_.empty()) message.append(origin_).append(": ");
-        message.append(path_text(path))
-            .append(" (line ")
-            .append(std::to_string(at.line))
-            .append(", column ")
-            .append(std::to_string(at.column))
-            .append("): ")
-            .append(what);
-        throw error(errc::configuration, message);
+        throw error(errc::configuration,
+                    located_message(origin_, path, position_of(text_, locate_.find(path, at_name)), what));
     }
+
+    /// Whether the files a document names are checked (see the constructor).
+    [[nodiscard]] bool check_files() const noexcept { return check_files_; }
 
     /// Reads `j` into `out` (any supported field type).
     template <class T>
@@ -264,33 +298,53 @@ private:
                     return;
                 }
                 path.emplace_back(name);
-                read(member, *found, path);
+                if constexpr (std::is_integral_v<member_type> && !std::is_same_v<member_type, bool>)
+                    read_integer(member, *found, path, range_of<T>(cpp_name));
+                else
+                    read(member, *found, path);
                 path.pop_back();
             }
         });
         checks<T>::run(out, *this, path);
     }
 
+    /// A whole number in the field's stated range (else its type's), however
+    /// JSON spells it (1000, 1e3); every value outside gets the one message
+    /// that states the range.
     template <class T>
-    void read_integer(T& out, const json& j, const json_path& path) const {
-        if (j.is_number_float()) fail(path, "expected a whole number, got a fractional number");
-        if (!j.is_number_integer()) fail(path, "expected a number, got " + kind(j));
-        const std::string range = " is out of range (" + std::to_string(std::numeric_limits<T>::min()) + ".." +
-                                  std::to_string(std::numeric_limits<T>::max()) + ")";
+    void read_integer(T& out, const json& j, const json_path& path, std::optional<field_range> stated = std::nullopt) const {
+        using limits = std::numeric_limits<T>;
+        const std::int64_t low = stated ? stated->min : static_cast<std::int64_t>(limits::min());
+        const std::uint64_t high = stated ? stated->max : static_cast<std::uint64_t>(limits::max());
+        const auto refuse = [&] {
+            fail(path, "must be a whole number in " + std::to_string(low) + ".." + std::to_string(high) + ", got " +
+                           (j.is_number() ? j.dump() : kind(j)));
+        };
+        std::optional<std::uint64_t> positive;  // the value when >= 0
+        std::optional<std::int64_t> negative;   // the value when < 0
         if (j.is_number_unsigned()) {
-            const auto value = j.get<std::uint64_t>();
-            if (value > static_cast<std::uint64_t>(std::numeric_limits<T>::max())) fail(path, std::to_string(value) + range);
-            out = static_cast<T>(value);
-        } else {
+            positive = j.get<std::uint64_t>();
+        } else if (j.is_number_integer()) {
             const auto value = j.get<std::int64_t>();
-            if constexpr (std::is_unsigned_v<T>) {
-                if (value < 0) fail(path, std::to_string(value) + range);
-            } else {
-                if (value < std::numeric_limits<T>::min() || value > std::numeric_limits<T>::max())
-                    fail(path, std::to_string(value) + range);
-            }
-            out = static_cast<T>(value);
+            if (value >= 0) positive = static_cast<std::uint64_t>(value);
+            else negative = value;
+        } else if (j.is_number_float()) {
+            const double value = j.get<double>();
+            // 2^64 and -2^63 are exact doubles: the bounds of what converts
+            if (value == std::floor(value) && value >= 0 && value < 18446744073709551616.0)
+                positive = static_cast<std::uint64_t>(value);
+            else if (value == std::floor(value) && value < 0 && value >= -9223372036854775808.0)
+                negative = static_cast<std::int64_t>(value);
         }
+        if (positive && (low <= 0 || *positive >= static_cast<std::uint64_t>(low)) && *positive <= high) {
+            out = static_cast<T>(*positive);
+            return;
+        }
+        if (negative && *negative >= low) {
+            out = static_cast<T>(*negative);
+            return;
+        }
+        refuse();
     }
 
     /// A literal, or {"@type": "Value" | "EnvironmentVariable" | "File", ...}.
@@ -334,9 +388,12 @@ private:
             path.pop_back();
             return secret(std::string(value));
         }
-        std::ifstream file(text, std::ios::binary);
-        if (!file) fail(path, "cannot read the secret file " + shown_text(text));
-        std::string content((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+        auto read = read_bounded(text);
+        if (read.too_large)
+            fail(path, "the secret file " + shown_path(text) + " holds more than " + std::to_string(max_document_bytes) +
+                           " bytes (1 MiB), more than any secret");
+        if (!read.content) fail(path, "cannot read the secret file " + shown_path(text) + ": " + read.reason);
+        std::string content = std::move(*read.content);
         // files written by editors and `echo` end in a newline that is no part of the password
         if (!content.empty() && content.back() == '\n') content.pop_back();
         if (!content.empty() && content.back() == '\r') content.pop_back();
@@ -347,6 +404,7 @@ private:
     std::string_view text_;
     locator locate_;
     std::string origin_;
+    bool check_files_ = true;
 };
 
 /// Writes one value as the reader reads it back.
@@ -399,10 +457,26 @@ json write_value(const T& value, secret_output secrets) {
 }
 
 /// Parses `text`; a syntax error is errc::configuration with its line and
-/// column, but never the text around it (it may be a password).
+/// column, but never the text around it (it may be a password). A document
+/// over max_document_bytes (1 MiB) is refused unparsed, and one that states a
+/// member twice in an object is refused naming both places (the parser would
+/// keep the last silently).
 [[nodiscard]] inline json parse(std::string_view text, const std::string& origin = {}) {
+    const std::string from = origin.empty() ? std::string(error_prefix) : std::string(error_prefix) + origin + ": ";
+    if (text.size() > max_document_bytes)
+        throw error(errc::configuration, from + "the document is " + std::to_string(text.size()) +
+                                             " bytes; a configuration may have at most " +
+                                             std::to_string(max_document_bytes) + " (1 MiB)");
     try {
-        return json::parse(text.begin(), text.end());
+        json document = json::parse(text.begin(), text.end());
+        if (const auto duplicate = locator(text).first_duplicate()) {
+            const text_position first = position_of(text, duplicate->first);
+            throw error(errc::configuration,
+                        located_message(origin, duplicate->path, position_of(text, duplicate->second),
+                                        "duplicate key " + shown_text(duplicate->name) + " (first at line " +
+                                            std::to_string(first.line) + ", column " + std::to_string(first.column) + ")"));
+        }
+        return document;
     } catch (const json::parse_error& failure) {
         const text_position at = position_of(text, failure.byte == 0 ? 0 : failure.byte - 1);
         // nlohmann's message: "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error while
@@ -413,8 +487,7 @@ json write_value(const T& value, secret_output secrets) {
             const auto expected = reason.find("; expected", read);
             reason = reason.substr(0, read) + (expected == std::string::npos ? "" : reason.substr(expected));
         }
-        std::string message(error_prefix);
-        if (!origin.empty()) message.append(origin).append(": ");
+        std::string message = from;
         message.append("invalid JSON at line ")
             .append(std::to_string(at.line))
             .append(", column ")

@@ -33,15 +33,10 @@ struct required<::hotstate::backends::sqlite_config> {
     static constexpr std::array<std::string_view, 1> names{"path"};
 };
 
+/// maxConnections as a Redis pool's (redis/node_settings.hpp's max_pool_connections).
 template <>
-struct checks<::hotstate::backends::sqlite_config> {
-    static void run(const ::hotstate::backends::sqlite_config& settings, const reader& in, const json_path& object) {
-        if (settings.max_connections == 0) {
-            json_path path = object;
-            path.emplace_back("maxConnections");
-            in.fail(path, "must be at least 1");
-        }
-    }
+struct ranges<::hotstate::backends::sqlite_config> {
+    static constexpr std::array<field_range, 1> fields{field_range{"max_connections", 1, 10000}};
 };
 
 }  // namespace hotstate::detail::config

@@ -1,8 +1,9 @@
 // hotstate/detail/config/text.hpp: the pure text work of the JSON configuration
 // loader, with no JSON library: field-name spelling (snake_case to camelCase),
-// duration strings ("10s", "250ms"), "did you mean" suggestions, JSON paths as
-// messages print them, and finding where a path's value sits in the document
-// (line and column), which nlohmann-json does not record.
+// duration strings ("10s", "250ms", at most 365d), "did you mean" suggestions,
+// JSON paths as messages print them, finding where a path's value sits in the
+// document (line and column), which nlohmann-json does not record, and
+// finding a member name stated twice, which it keeps silently.
 #pragma once
 
 #include <algorithm>
@@ -10,11 +11,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include <hotstate/detail/base/text.hpp>
 
 namespace hotstate::detail::config {
 
@@ -97,6 +101,82 @@ public:
         return found;
     }
 
+    /// A member name stated twice in one object: where both are (byte offsets of the names).
+    struct duplicate_key {
+        json_path path;  ///< to the second one
+        std::string name;
+        std::size_t first = 0;
+        std::size_t second = 0;
+    };
+
+    /// The first member name stated twice in one object, in document order;
+    /// nullopt when there is none. The parser would keep the last silently,
+    /// so a document with one says two things. Iterative (an explicit stack),
+    /// so a deeply nested document cannot exhaust the call stack.
+    [[nodiscard]] std::optional<duplicate_key> first_duplicate() const {
+        struct frame {
+            bool object = false;
+            std::size_t index = 0;
+            std::map<std::string, std::size_t, std::less<>> names{};
+        };
+        std::vector<frame> open;
+        json_path path;
+        std::size_t at = skip_space(0);
+        // a member's name at `at`: its step on the path, `at` moved to its value
+        const auto enter_member = [&]() -> std::optional<duplicate_key> {
+            std::string name;
+            const std::size_t name_at = at;
+            at = skip_space(skip_string(at, &name));
+            if (at < text_.size() && text_[at] == ':') at = skip_space(at + 1);
+            path.emplace_back(name);
+            const auto [seen, fresh] = open.back().names.emplace(name, name_at);
+            if (!fresh) return duplicate_key{path, std::move(name), seen->second, name_at};
+            return std::nullopt;
+        };
+        for (;;) {
+            // `at` is the start of a value
+            if (at >= text_.size()) return std::nullopt;
+            const char c = text_[at];
+            bool complete = true;
+            if (c == '{' || c == '[') {
+                const std::size_t inside = skip_space(at + 1);
+                if (inside < text_.size() && text_[inside] == (c == '{' ? '}' : ']')) {
+                    at = inside + 1;
+                } else {
+                    open.push_back(frame{.object = c == '{'});
+                    at = inside;
+                    if (c == '{') {
+                        if (auto duplicate = enter_member()) return duplicate;
+                    } else {
+                        path.emplace_back(std::size_t{0});
+                    }
+                    complete = false;
+                }
+            } else {
+                at = skip_value(at);
+            }
+            // a value ended: on to the next member or element, closing what ends
+            while (complete) {
+                if (open.empty()) return std::nullopt;
+                path.pop_back();
+                at = skip_space(at);
+                if (at < text_.size() && text_[at] == ',') {
+                    at = skip_space(at + 1);
+                    if (open.back().object) {
+                        if (auto duplicate = enter_member()) return duplicate;
+                    } else {
+                        path.emplace_back(++open.back().index);
+                    }
+                    complete = false;
+                } else {
+                    ++at;  // '}' or ']'
+                    open.pop_back();
+                    if (open.empty()) return std::nullopt;
+                }
+            }
+        }
+    }
+
 private:
     [[nodiscard]] std::size_t skip_space(std::size_t at) const noexcept {
         while (at < text_.size() && (text_[at] == ' ' || text_[at] == '\t' || text_[at] == '\n' || text_[at] == '\r'))
@@ -104,13 +184,27 @@ private:
         return at;
     }
 
-    /// Past the string starting at `at` (a '"'); its text (escapes other than
-    /// \uXXXX decoded) in `decoded` when given.
+    /// Past the string starting at `at` (a '"'); its text, escapes decoded
+    /// (\uXXXX to UTF-8, surrogate pairs joined), in `decoded` when given, so
+    /// "ca\u0046ile" is the name "caFile" as the parser reads it.
     std::size_t skip_string(std::size_t at, std::string* decoded = nullptr) const {
         ++at;
         while (at < text_.size() && text_[at] != '"') {
             if (text_[at] == '\\' && at + 1 < text_.size()) {
                 const char e = text_[at + 1];
+                if (e == 'u') {
+                    std::uint32_t code = hex4(at + 2);
+                    at += 6;
+                    if (code >= 0xD800 && code <= 0xDBFF && at + 1 < text_.size() && text_[at] == '\\' && text_[at + 1] == 'u') {
+                        const std::uint32_t low = hex4(at + 2);
+                        if (low >= 0xDC00 && low <= 0xDFFF) {
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+                            at += 6;
+                        }
+                    }
+                    if (decoded) append_utf8(*decoded, code);
+                    continue;
+                }
                 if (decoded) {
                     switch (e) {
                         case 'n': decoded->push_back('\n'); break;
@@ -118,17 +212,47 @@ private:
                         case 'r': decoded->push_back('\r'); break;
                         case 'b': decoded->push_back('\b'); break;
                         case 'f': decoded->push_back('\f'); break;
-                        case 'u': decoded->append(text_.substr(at, 6)); break;
                         default: decoded->push_back(e);
                     }
                 }
-                at += e == 'u' ? 6 : 2;
+                at += 2;
                 continue;
             }
             if (decoded) decoded->push_back(text_[at]);
             ++at;
         }
         return at + 1;
+    }
+
+    /// The four hex digits at `at` (0 where the text ends early: it was parsed already).
+    [[nodiscard]] std::uint32_t hex4(std::size_t at) const noexcept {
+        std::uint32_t value = 0;
+        for (std::size_t i = at; i < at + 4 && i < text_.size(); ++i) {
+            const char c = text_[i];
+            value = value * 16 + static_cast<std::uint32_t>(c >= '0' && c <= '9'   ? c - '0'
+                                                            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                                            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                                                   : 0);
+        }
+        return value;
+    }
+
+    static void append_utf8(std::string& out, std::uint32_t code) {
+        if (code < 0x80) {
+            out.push_back(static_cast<char>(code));
+        } else if (code < 0x800) {
+            out.push_back(static_cast<char>(0xC0 | (code >> 6)));
+            out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+        } else if (code < 0x10000) {
+            out.push_back(static_cast<char>(0xE0 | (code >> 12)));
+            out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+        } else {
+            out.push_back(static_cast<char>(0xF0 | (code >> 18)));
+            out.push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+            out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+        }
     }
 
     /// Past the value starting at `at`.
@@ -170,7 +294,7 @@ private:
                 at = skip_space(skip_string(at, &key));
                 if (at >= text_.size() || text_[at] != ':') return hit;
                 at = skip_space(at + 1);
-                if (key == *name) hit = at_name ? key_at : at;  // the last duplicate wins, as in the parser
+                if (key == *name) hit = at_name ? key_at : at;  // a duplicate is refused at parse (first_duplicate)
                 at = skip_space(skip_value(at));
                 if (at < text_.size() && text_[at] == ',') at = skip_space(at + 1);
             }
@@ -223,6 +347,23 @@ private:
     return best;
 }
 
+/// The duration in the largest unit that states it exactly ("10s", "250ms", "0s").
+[[nodiscard]] inline std::string format_duration(std::chrono::milliseconds value) {
+    const std::int64_t ms = value.count();
+    if (ms == 0) return "0s";
+    constexpr std::pair<std::int64_t, std::string_view> units[] = {
+        {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}, {1, "ms"}};
+    for (const auto& [scale, name] : units)
+        if (ms % scale == 0) return std::to_string(ms / scale) + std::string(name);
+    return std::to_string(ms) + "ms";
+}
+
+/// The longest duration a configuration may state. Every duration becomes
+/// a deadline (now + duration) somewhere, and a year keeps that sum far from
+/// overflowing (106752 days of nanoseconds do) while no timeout, lease or
+/// interval hotstate reads has a use for more.
+inline constexpr std::chrono::milliseconds max_duration{std::chrono::hours{24 * 365}};
+
 /// A duration string read, or why it is not one.
 struct duration_parse {
     std::optional<std::chrono::milliseconds> value;
@@ -231,7 +372,8 @@ struct duration_parse {
 
 /// Reads "250ms", "10s", "5m", "2h", "1d" (digits, then the unit, nothing
 /// between): Stalwart's spelling of durations. "0" alone is zero. No sign, no
-/// fraction, no space: "10 s", "-1s", "1.5s" and "10x" are refused with the reason.
+/// fraction, no space: "10 s", "-1s", "1.5s" and "10x" are refused with the
+/// reason, and so is anything longer than max_duration (365d).
 [[nodiscard]] inline duration_parse parse_duration(std::string_view text) {
     duration_parse out;
     if (text == "0") {
@@ -266,28 +408,14 @@ struct duration_parse {
             out.problem = "unknown unit (expected ms, s, m, h or d)";
         return out;
     }
-    std::int64_t count = 0;
-    for (std::size_t i = 0; i < digits; ++i) {
-        const int digit = text[i] - '0';
-        if (count > (std::numeric_limits<std::int64_t>::max() - digit) / 10 / scale) {
-            out.problem = "too large";
-            return out;
-        }
-        count = count * 10 + digit;
+    // more digits than an int64 holds are longer than the maximum too
+    const auto count = parse_decimal<std::int64_t>(text.substr(0, digits));
+    if (!count || *count > max_duration.count() / scale) {
+        out.problem = "longer than the maximum, " + format_duration(max_duration);
+        return out;
     }
-    out.value = std::chrono::milliseconds{count * scale};
+    out.value = std::chrono::milliseconds{*count * scale};
     return out;
-}
-
-/// The duration in the largest unit that states it exactly ("10s", "250ms", "0s").
-[[nodiscard]] inline std::string format_duration(std::chrono::milliseconds value) {
-    const std::int64_t ms = value.count();
-    if (ms == 0) return "0s";
-    constexpr std::pair<std::int64_t, std::string_view> units[] = {
-        {86'400'000, "d"}, {3'600'000, "h"}, {60'000, "m"}, {1000, "s"}, {1, "ms"}};
-    for (const auto& [scale, name] : units)
-        if (ms % scale == 0) return std::to_string(ms / scale) + std::string(name);
-    return std::to_string(ms) + "ms";
 }
 
 }  // namespace hotstate::detail::config

@@ -4,10 +4,12 @@
 // stopping at the first, so one start-up shows all of them.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/config/acl.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/cluster/config.hpp>
@@ -43,8 +45,7 @@ inline void validate_server(const ::hotstate::redis::config& settings, server_ro
         ::hotstate::redis::connection c(where, probe_options(settings.node));
         const acl_report report = check_acl(c, commands_sent(role, read_from_replicas, where.db != 0, with));
         for (const auto& denied : report.denied)
-            problems.push_back(where.address() + ": user '" + (report.user.empty() ? "default" : report.user) +
-                               "' may not run " + denied);
+            problems.push_back(where.address() + ": user '" + user_named(report, where.username) + "' may not run " + denied);
     } catch (const error& failure) {
         problems.push_back(failure.message());
     }
@@ -81,18 +82,22 @@ inline void validate(const ::hotstate::redis::sentinel_config& settings, std::ve
                 problems.push_back(where.address() + ": SENTINEL get-master-addr-by-name: " + reason_text(answer.text()));
                 continue;
             }
-            if (answer->type != REDIS_REPLY_ARRAY || answer->elements != 2) {
+            const ::hotstate::redis::reply_view address = answer;
+            if (!address.is_array() || address.size() != 2) {
                 problems.push_back(where.address() + ": the sentinel does not know the service '" +
                                    reason_text(settings.service_name) + "'");
                 continue;
             }
             if (master_checked) continue;
             master_checked = true;
-            const std::string host(answer->element[0]->str, answer->element[0]->len);
-            const std::string port(answer->element[1]->str, answer->element[1]->len);
-            const bool v6 = host.find(':') != std::string::npos;
+            const auto port = parse_decimal<std::uint16_t>(address[1].text());
+            if (!port || *port == 0) {
+                problems.push_back(where.address() + ": the sentinel names no usable master port for '" +
+                                   reason_text(settings.service_name) + "'");
+                continue;
+            }
             ::hotstate::redis::config master{
-                .url = "redis://" + (v6 ? "[" + host + "]" : host) + ":" + port + "/" + std::to_string(settings.db),
+                .url = "redis://" + format_host_port(address[0].text(), *port) + "/" + std::to_string(settings.db),
                 .node = settings.node};
             validate_server(master, server_role::master, false, problems, with);
         } catch (const error& failure) {

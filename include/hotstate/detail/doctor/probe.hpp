@@ -1,22 +1,24 @@
 // hotstate/detail/doctor/probe.hpp: what the doctor asks one server, over
-// hotstate's own connection (redis/connection.hpp, public API only), and the
-// checks it derives with rules.hpp. Every failure to ask becomes a FAIL line
-// rather than an exception, so one dead node does not hide the others.
+// hotstate's own connection (redis/connection.hpp, public API only, replies
+// read as reply_view), and the checks it derives with rules.hpp. Every
+// failure to ask becomes a FAIL line rather than an exception, so one dead
+// node does not hide the others.
 #pragma once
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
-#include <span>
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <hotstate/categories.hpp>
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/config/acl.hpp>
+#include <hotstate/detail/config/text.hpp>
 #include <hotstate/detail/doctor/rules.hpp>
 #include <hotstate/detail/doctor/tls_expiry.hpp>
 #include <hotstate/error.hpp>
@@ -74,6 +76,26 @@ struct node_rules {
     return "other";
 }
 
+/// The failure's message; for a timeout, with the timeout in use, so a slow
+/// server and a short timeout can be told apart.
+[[nodiscard]] inline std::string stated(const error& failure, const ::hotstate::redis::connection_options& options) {
+    std::string out(failure.message());
+    if (failure.kind() == errc::timeout)
+        out += " (timeout " + config::format_duration(std::max(options.connect_timeout, options.command_timeout)) + ")";
+    return out;
+}
+
+/// What a probe learned of a server's role (INFO replication), for the
+/// deployment's own lines (its mode, a replica where a master belongs).
+struct node_facts {
+    /// Connected and logged in.
+    bool reached = false;
+    /// role:slave: every write and script fails there with READONLY.
+    bool replica = false;
+    /// Of a replica: its master, "host:port".
+    std::string master;
+};
+
 /// Asks one server; every answer becomes checks appended to `out`.
 class node_probe {
 public:
@@ -81,27 +103,36 @@ public:
                std::vector<check>& out)
         : where_(std::move(where)), options_(options), rules_(rules), out_(out), server_(where_.address()) {}
 
-    /// Runs every check of a data node in `role`. False when the server could not be reached.
-    bool run(config::server_role role, bool read_from_replicas = false) {
+    /// Runs every check of a data node in `role`.
+    node_facts run(config::server_role role, bool read_from_replicas = false) {
+        node_facts facts;
         std::optional<::hotstate::redis::connection> c;
         try {
             c.emplace(where_, options_);
         } catch (const error& failure) {
-            out_.push_back({server_, "connect", verdict::fail, failure.message(), "reachable, credentials accepted"});
-            if (where_.tls.enabled) tls_check();
-            return false;
+            unreachable(failure);
+            return facts;
         }
+        facts.reached = true;
         try {
             const auto info = parse_info(text(*c, "INFO", {"INFO", "all"}));
+            facts.replica = field(info, "role") == "slave";
+            if (facts.replica)
+                facts.master = format_host_port(field(info, "master_host"),
+                                                parse_decimal<std::uint16_t>(field(info, "master_port")).value_or(0));
             out_.push_back(version_rule(server_, field(info, "redis_version")));
             out_.push_back(eviction_rule(server_, field(info, "maxmemory_policy")));
             const auto save = config_get(*c, "save");
-            out_.push_back(persistence_rule(server_, save ? std::optional<std::string_view>(*save) : std::nullopt,
-                                            field(info, "aof_enabled") == "1", rules_.sends.queues.has_value()));
+            const bool aof = field(info, "aof_enabled") == "1";
+            const auto appendfsync = aof ? config_get(*c, "appendfsync") : std::nullopt;
+            out_.push_back(persistence_rule(server_, save ? std::optional<std::string_view>(*save) : std::nullopt, aof,
+                                            appendfsync ? std::optional<std::string_view>(*appendfsync) : std::nullopt,
+                                            rules_.sends.queues.has_value()));
+            if (rules_.sends.queues && rules_.sends.queues->wait_replicas > 0 && !facts.replica)
+                out_.push_back(wait_replicas_rule(server_, static_cast<std::uint64_t>(rules_.sends.queues->wait_replicas),
+                                                  number(info, "connected_slaves")));
             const auto keepalive = config_get(*c, "tcp-keepalive");
-            std::optional<long long> keepalive_seconds;
-            if (keepalive) keepalive_seconds = std::stoll(*keepalive);
-            out_.push_back(keepalive_rule(server_, keepalive_seconds));
+            out_.push_back(keepalive_rule(server_, keepalive ? parse_decimal<long long>(*keepalive) : std::nullopt));
             latency(*c);
             const std::uint64_t used = number(info, "used_memory");
             const std::uint64_t maxmemory = number(info, "maxmemory");
@@ -111,16 +142,25 @@ public:
                 out_.push_back(sizing_rule(server_, *rules_.mailboxes, bounded ? maxmemory : number(info, "total_system_memory"),
                                            bounded ? "maxmemory" : "system memory (no maxmemory)"));
             }
-            if (role != config::server_role::cluster || field(info, "role") == "master") keyspace(*c);
+            if (role != config::server_role::cluster || !facts.replica) keyspace(*c);
             acl(*c, role, read_from_replicas);
         } catch (const error& failure) {
-            out_.push_back({server_, "probe", verdict::fail, failure.message(), "the server answers the doctor's commands"});
+            out_.push_back({server_, "probe", verdict::fail, stated(failure), "the server answers the doctor's commands"});
         }
         if (where_.tls.enabled) tls_check();
-        return true;
+        return facts;
+    }
+
+    /// The lines of a server that could not be reached or logged in to (and,
+    /// over TLS, its certificate, which a handshake of its own may still read).
+    void unreachable(const error& failure) {
+        out_.push_back({server_, "connect", verdict::fail, stated(failure), "reachable, credentials accepted"});
+        if (where_.tls.enabled) tls_check();
     }
 
 private:
+    [[nodiscard]] std::string stated(const error& failure) const { return doctor::stated(failure, options_); }
+
     static std::string text(::hotstate::redis::connection& c, std::string_view name, std::vector<std::string_view> args) {
         auto answer = c.command(name, std::span<const std::string_view>(args));
         if (answer.is_error()) throw detail::redis::server_error(c.address(), name, answer.text());
@@ -134,17 +174,15 @@ private:
 
     static std::uint64_t number(const std::map<std::string, std::string, std::less<>>& info, std::string_view name) {
         const auto found = info.find(name);
-        if (found == info.end()) return 0;
-        std::uint64_t value = 0;
-        std::from_chars(found->second.data(), found->second.data() + found->second.size(), value);
-        return value;
+        return found == info.end() ? 0 : parse_decimal<std::uint64_t>(found->second).value_or(0);
     }
 
     /// CONFIG GET name's value; nullopt when CONFIG is denied (managed services rename or forbid it).
     static std::optional<std::string> config_get(::hotstate::redis::connection& c, std::string_view name) {
-        auto answer = c.command("CONFIG GET", "CONFIG", "GET", name);
-        if (answer.is_error() || answer->type != REDIS_REPLY_ARRAY || answer->elements != 2) return std::nullopt;
-        return std::string(answer->element[1]->str, answer->element[1]->len);
+        const auto answer = c.command("CONFIG GET", "CONFIG", "GET", name);
+        const ::hotstate::redis::reply_view pair = answer;
+        if (!pair.is_array() || pair.size() != 2) return std::nullopt;
+        return std::string(pair[1].text());
     }
 
     void latency(::hotstate::redis::connection& c) {
@@ -171,12 +209,13 @@ private:
         std::string cursor = "0";
         std::size_t sampled = 0;
         do {
-            auto page = c.command("SCAN", "SCAN", cursor, "COUNT", "200");
-            if (page.is_error() || page->type != REDIS_REPLY_ARRAY || page->elements != 2) return;
-            cursor.assign(page->element[0]->str, page->element[0]->len);
-            const redisReply* keys = page->element[1];
-            for (std::size_t i = 0; i < keys->elements && sampled < rules_.sample_keys; ++i, ++sampled) {
-                const std::string_view key(keys->element[i]->str, keys->element[i]->len);
+            const auto answer = c.command("SCAN", "SCAN", cursor, "COUNT", "200");
+            const ::hotstate::redis::reply_view page = answer;
+            if (!page.is_array() || page.size() != 2) return;
+            cursor.assign(page[0].text());
+            const ::hotstate::redis::reply_view keys = page[1];
+            for (std::size_t i = 0; i < keys.size() && sampled < rules_.sample_keys; ++i, ++sampled) {
+                const std::string_view key = keys[i].text();
                 auto size = c.command("MEMORY USAGE", "MEMORY", "USAGE", key, "SAMPLES", "0");
                 auto& entry = categories[key_category(key)];
                 ++entry.keys;
@@ -196,7 +235,7 @@ private:
     void acl(::hotstate::redis::connection& c, config::server_role role, bool read_from_replicas) {
         const auto report =
             config::check_acl(c, config::commands_sent(role, read_from_replicas, where_.db != 0, rules_.sends));
-        const std::string user = report.user.empty() ? "default" : report.user;
+        const std::string user = config::user_named(report, where_.username);
         std::string measured = report.denied.empty() ? "user '" + user + "' may run all" : "user '" + user + "' may not run ";
         std::vector<std::string> names;  // a command denied on two probe keys is named once
         for (const auto& line : report.denied) {

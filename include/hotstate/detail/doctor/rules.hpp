@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include <hotstate/detail/base/text.hpp>
+
 namespace hotstate::doctor {
 
 /// The outcome of one check.
@@ -85,24 +87,56 @@ using ::hotstate::doctor::verdict;
             ">= 6.0; >= 6.2 for GETDEL (take), else take runs a script"};
 }
 
+/// Every hotstate key carries a TTL, so a volatile-* policy evicts locks,
+/// tokens and counters exactly as an allkeys-* one does: only noeviction passes.
 [[nodiscard]] inline check eviction_rule(std::string server, std::string_view policy) {
-    const verdict result = policy == "noeviction"         ? verdict::pass
-                           : policy.starts_with("volatile-") ? verdict::warn
-                                                              : verdict::fail;
+    const verdict result = policy == "noeviction" ? verdict::pass : verdict::fail;
     return {std::move(server), "maxmemory-policy", result, std::string(policy),
-            "noeviction; volatile-* warns; allkeys-* fails (locks and counters must not be evicted)"};
+            "noeviction (every hotstate key has a TTL, so volatile-* evicts locks and tokens as allkeys-* does)"};
 }
 
-/// `save` as CONFIG GET returns it ("" when off, "3600 1 300 100" when on) and INFO's aof_enabled.
+/// `save` as CONFIG GET returns it ("" when off, "3600 1 300 100" when on),
+/// INFO's aof_enabled and CONFIG GET appendfsync (nullopt: CONFIG denied).
+/// Without queues any persistence passes (the store's data is short-lived).
+/// With queues, "no acknowledged enqueue lost" needs every write on disk
+/// before the reply: AOF with appendfsync always; everysec may lose the last
+/// second (WARN); appendfsync no leaves it to the OS, and RDB alone loses
+/// everything since the last snapshot (FAIL).
 [[nodiscard]] inline check persistence_rule(std::string server, std::optional<std::string_view> save, bool aof,
-                                            bool queues) {
+                                            std::optional<std::string_view> appendfsync, bool queues) {
     const bool rdb = save && !save->empty();
     std::string measured = std::string("rdb ") + (save ? (rdb ? "save " + std::string(*save) : "off") : "unknown (CONFIG denied)") +
-                           ", aof " + (aof ? "on" : "off");
+                           ", aof " + (aof ? "on (appendfsync " + std::string(appendfsync ? *appendfsync : "unknown: CONFIG denied") + ")" : "off");
     verdict result = verdict::pass;
-    if (!rdb && !aof) result = queues ? verdict::fail : verdict::warn;
+    if (!queues) {
+        if (!rdb && !aof) result = verdict::warn;
+    } else if (!aof) {
+        result = verdict::fail;
+    } else if (appendfsync != std::optional<std::string_view>("always")) {
+        result = appendfsync == std::optional<std::string_view>("no") ? verdict::fail : verdict::warn;
+    }
     return {std::move(server), "persistence", result, std::move(measured),
-            "RDB save points or AOF on (FAIL when queues are configured, WARN otherwise)"};
+            "queues: AOF with appendfsync always (everysec warns; no, or RDB alone, fails); "
+            "otherwise RDB or AOF (neither warns)"};
+}
+
+/// queue_options::wait_replicas against INFO's connected_slaves of a master:
+/// with fewer replicas attached, WAIT never reaches the count and every
+/// enqueue is refused.
+[[nodiscard]] inline check wait_replicas_rule(std::string server, std::uint64_t wanted, std::uint64_t connected) {
+    return {std::move(server), "wait replicas", connected >= wanted ? verdict::pass : verdict::fail,
+            "waitReplicas " + std::to_string(wanted) + ", " + std::to_string(connected) + " replicas connected",
+            "waitReplicas <= connected replicas (else every enqueue is refused)"};
+}
+
+/// A master that has no replica loses its slots (and what it acknowledged)
+/// when it dies; after a failover the promoted replica has none until one is attached.
+/// `alone`: the masters ("host:port") without a live replica.
+[[nodiscard]] inline check replica_coverage_rule(const std::vector<std::string>& alone) {
+    std::string measured = alone.empty() ? "every master has a replica" : "no replica: ";
+    for (std::size_t i = 0; i < alone.size(); ++i) measured += (i ? ", " : "") + alone[i];
+    return {"", "replicas", alone.empty() ? verdict::pass : verdict::warn, std::move(measured),
+            "at least one replica per master to fail over to"};
 }
 
 [[nodiscard]] inline check keepalive_rule(std::string server, std::optional<long long> seconds) {
@@ -218,6 +252,91 @@ struct slot_range {
     const bool covered = served_slots == slots && state == "ok";
     return {"", "slot coverage", covered ? verdict::pass : verdict::fail, std::move(measured),
             "all 16384 slots assigned (CLUSTER SLOTS) to masters that answer, and cluster_state ok"};
+}
+
+/// One node of CLUSTER NODES: `<id> <ip:port@cport[,hostname]> <flags> <master id | -> ...`.
+struct cluster_node {
+    std::string id;
+    std::string host;  ///< without IPv6 brackets
+    std::uint16_t port = 0;
+    bool master = false;
+    /// Flagged fail or fail? : the cluster no longer hears from it. After a
+    /// failover the dead master keeps its "master" flag, so a count of masters
+    /// that does not skip these counts it twice.
+    bool failed = false;
+    std::string master_id;  ///< of a replica: its master's id
+    /// "host:port" as the doctor's lines name a server.
+    [[nodiscard]] std::string address() const { return format_host_port(host, port); }
+};
+
+/// CLUSTER NODES' text, one entry per node with an address (nodes still in
+/// handshake, or without an address, are left out).
+[[nodiscard]] inline std::vector<cluster_node> parse_cluster_nodes(std::string_view text) {
+    std::vector<cluster_node> nodes;
+    while (!text.empty()) {
+        const auto end = text.find('\n');
+        std::string_view line = text.substr(0, end);
+        text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        std::vector<std::string_view> fields;
+        while (!line.empty() && fields.size() < 4) {
+            const auto space = line.find(' ');
+            fields.push_back(line.substr(0, space));
+            line = space == std::string_view::npos ? std::string_view{} : line.substr(space + 1);
+        }
+        if (fields.size() < 4) continue;
+        const auto address = parse_host_port(fields[1].substr(0, fields[1].find_first_of("@,")));
+        if (!address || address->host.empty()) continue;
+        cluster_node node;
+        node.id = std::string(fields[0]);
+        node.host = std::string(address->host);
+        node.port = address->port;
+        bool usable = true;
+        for (std::string_view flags = fields[2]; !flags.empty();) {
+            const auto comma = flags.find(',');
+            const std::string_view flag = flags.substr(0, comma);
+            flags = comma == std::string_view::npos ? std::string_view{} : flags.substr(comma + 1);
+            if (flag == "master") node.master = true;
+            if (flag == "fail" || flag == "fail?") node.failed = true;
+            if (flag == "handshake" || flag == "noaddr") usable = false;
+        }
+        if (!usable) continue;
+        if (!node.master && fields[3] != "-") node.master_id = std::string(fields[3]);
+        nodes.push_back(std::move(node));
+    }
+    return nodes;
+}
+
+/// "3 masters, 2 replicas, 1 failed (host:port)": the nodes that answer the
+/// cluster by role, and those it marks failed, apart.
+[[nodiscard]] inline std::string cluster_roles(const std::vector<cluster_node>& nodes) {
+    std::size_t masters = 0;
+    std::size_t replicas = 0;
+    std::string failed;
+    std::size_t failed_count = 0;
+    for (const auto& node : nodes) {
+        if (node.failed) {
+            failed += (failed_count++ ? ", " : "") + node.address();
+            continue;
+        }
+        (node.master ? masters : replicas)++;
+    }
+    std::string out = std::to_string(masters) + " masters, " + std::to_string(replicas) + " replicas";
+    if (failed_count > 0) out += ", " + std::to_string(failed_count) + " failed (" + failed + ")";
+    return out;
+}
+
+/// The live masters without a live replica, "host:port" each.
+[[nodiscard]] inline std::vector<std::string> masters_without_replica(const std::vector<cluster_node>& nodes) {
+    std::vector<std::string> alone;
+    for (const auto& master : nodes) {
+        if (!master.master || master.failed) continue;
+        const bool covered = std::any_of(nodes.begin(), nodes.end(), [&](const cluster_node& replica) {
+            return !replica.master && !replica.failed && replica.master_id == master.id;
+        });
+        if (!covered) alone.push_back(master.address());
+    }
+    return alone;
 }
 
 }  // namespace hotstate::detail::doctor

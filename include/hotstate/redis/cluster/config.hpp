@@ -68,9 +68,12 @@ struct sentinel_config {
     lock_options locks{};
 };
 
-/// The cluster config for logs, from its field list: every secret printed as ***.
+/// The cluster config for logs, from its field list: every secret printed as
+/// ***, and `tls.enabled` as it takes effect (on when a seed URL is rediss://).
 [[nodiscard]] inline std::string to_string(const cluster_config& settings) {
-    return detail::print_fields("redis_cluster", settings, detail::redis::url_text::shown_string);
+    cluster_config shown = settings;
+    for (const auto& url : settings.urls) shown.node.tls.enabled = shown.node.tls.enabled || tls_in_url(url);
+    return detail::print_fields("redis_cluster", shown, detail::redis::url_text::shown_string);
 }
 
 /// The sentinel config for logs, from its field list: every secret printed as ***.
