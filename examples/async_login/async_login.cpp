@@ -67,7 +67,7 @@ asio::awaitable<bool> attempt(login_store& store, totals& t, const std::string& 
 }
 
 /// A client: an attacker guesses 8 wrong passwords; a user mistypes once, then logs in.
-asio::awaitable<void> client(login_store& store, totals& t, int id, int& running, asio::io_context& io) {
+asio::awaitable<void> client(login_store& store, totals& t, int id, int& running) {
     const std::string ip = "198.51.100." + std::to_string(id);
     const bool attacker = id % 10 == 0;
     try {
@@ -76,7 +76,7 @@ asio::awaitable<void> client(login_store& store, totals& t, int id, int& running
     } catch (const hotstate::error& e) {
         std::cout << "client " << id << ": " << e.what() << "\n";
     }
-    if (--running == 0) io.stop();  // the store's connection loops run until then
+    if (--running == 0) store.close();  // the last client is done: io.run() returns once the connection's loops end
 }
 
 int main(int argc, char** argv) {
@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
     constexpr int clients = 200;
     totals t;
     int running = clients;
-    for (int id = 0; id < clients; ++id) asio::co_spawn(io, client(store, t, id, running, io), asio::detached);
+    for (int id = 0; id < clients; ++id) asio::co_spawn(io, client(store, t, id, running), asio::detached);
     io.run();  // one thread: the counters above need no lock
     std::cout << "logged in " << t.logged_in << ", OAuth codes redeemed " << t.redeemed << ", replays refused "
               << t.replays_refused << ", IPs banned " << t.banned << ", attempts refused while banned "

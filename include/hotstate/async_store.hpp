@@ -47,6 +47,7 @@ namespace hotstate {
 template <class B>
 concept AsyncStoreBackend = requires(B& b, std::string key, void (*handler)(std::exception_ptr, bool)) {
     { b.get_executor() } -> std::convertible_to<boost::asio::any_io_executor>;
+    b.close();
     b.async_kv_del(redis::async_label{}, key, handler);
     b.async_lock_release(redis::async_label{}, key, key, handler);
 };
@@ -92,6 +93,13 @@ public:
 
     /// The backend.
     [[nodiscard]] Backend& backend() noexcept { return backend_; }
+
+    /// Closes the backend's connections, so that io_context::run() returns once
+    /// nothing else is pending (the connections' loops and health checks keep
+    /// it busy until then): operations still waiting fail with errc::connection,
+    /// later ones at once. Call it when the program shuts down; destroying the
+    /// store does it too. Thread-safe; closing twice is harmless.
+    void close() { backend_.close(); }
 
     /// Stores `value` under `key` (expiring after `expiry` when given). [SET PX]
     template <class C, class V, class Token>

@@ -58,8 +58,14 @@ public:
     }
     async_redis(const async_redis&) = delete;
     async_redis& operator=(const async_redis&) = delete;
-    /// Closes the connection: operations still waiting fail with errc::connection.
+    /// Closes the connection (see close()).
     ~async_redis() { connection_->close(); }
+
+    /// Closes the connection: its loops (reads, reconnects, health checks)
+    /// end, so io_context::run() returns once nothing else is pending;
+    /// operations still waiting fail with errc::connection, and later ones fail
+    /// at once. Thread-safe; closing twice is harmless.
+    void close() { connection_->close(); }
 
     /// "host:port" or the socket path.
     [[nodiscard]] const std::string& address() const noexcept { return connection_->address(); }

@@ -77,8 +77,14 @@ public:
     }
     async_redis_cluster(const async_redis_cluster&) = delete;
     async_redis_cluster& operator=(const async_redis_cluster&) = delete;
-    /// Closes every connection: operations still waiting fail with errc::connection.
+    /// Closes every connection (see close()).
     ~async_redis_cluster() { cluster_->close(); }
+
+    /// Closes every node's connection: their loops end, so io_context::run()
+    /// returns once nothing else is pending; operations still waiting fail with
+    /// errc::connection, and later ones fail at once. Thread-safe; closing twice
+    /// is harmless.
+    void close() { cluster_->close(); }
 
     /// Topology reads applied (CLUSTER SLOTS).
     [[nodiscard]] std::uint64_t refresh_count() const noexcept { return cluster_->refresh_count(); }

@@ -172,7 +172,7 @@ public:
     connection(asio::any_io_executor executor, ::hotstate::redis::endpoint where,
                ::hotstate::redis::async_options settings)
         : strand_(asio::make_strand(executor)), endpoint_(std::move(where)), address_(endpoint_.address()),
-          settings_(settings), socket_(strand_), tick_(strand_) {
+          settings_(settings), socket_(strand_), tick_(strand_), backoff_(strand_) {
         if (endpoint_.tls.enabled) {
             if (endpoint_.type == ::hotstate::redis::endpoint::kind::unix_socket)
                 throw error(errc::configuration, this->where() + "TLS is for tcp endpoints, not a Unix socket");
@@ -201,6 +201,7 @@ public:
             boost::system::error_code ignored;
             self->lowest().close(ignored);
             self->tick_.cancel();
+            self->backoff_.cancel();  // a reconnect waiting out its backoff ends now
             self->fail_all_now();
         });
     }
@@ -444,7 +445,7 @@ private:
 
     asio::awaitable<void> run() {
         auto backoff = settings_.min_backoff;
-        asio::steady_timer wait(strand_);
+        asio::steady_timer& wait = backoff_;
         while (!closed_) {
             std::optional<error> failed;
             bool was_refused = false;
@@ -701,6 +702,7 @@ private:
     bool name_is_ip_ = false;
     std::optional<tls_socket> tls_;                       ///< the session, over socket_'s connection
     asio::steady_timer tick_;
+    asio::steady_timer backoff_;  ///< the wait between reconnect attempts (and for a write in flight to end)
     std::unique_ptr<redisReader, reader_free> reader_{redisReaderCreate()};
     std::array<char, 16384> read_buffer_{};
     std::string out_;  ///< the requests of the write in flight; reused (its capacity stays)
