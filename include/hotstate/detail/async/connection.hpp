@@ -297,9 +297,9 @@ private:
         std::deque<pending*> written = std::move(inflight_), waiting = std::move(queued_);
         inflight_.clear();
         queued_.clear();
-        // written ones may have run: their exchange says so (the connection is gone, nothing goes again)
-        const auto never = std::chrono::steady_clock::time_point::min();
-        for (pending* p : written) (void)lost_one(p, e, never);
+        // written ones may have run: their exchange says so; past every deadline, nothing goes again
+        const auto too_late = std::chrono::steady_clock::time_point::max();
+        for (pending* p : written) (void)lost_one(p, e, too_late);
         for (pending* p : waiting) fail(p, e);
     }
 
