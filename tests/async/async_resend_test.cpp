@@ -59,9 +59,20 @@ struct release_operation {
     bool lose() {
         return op->on_lost(hotstate::error(hotstate::errc::connection, "connection lost"), std::chrono::steady_clock::now());
     }
-    /// Hands `reply` (owned) over; then runs the completion, if any.
+    /// Hands over `r` (a raw hiredis reply, freed here), read again as the
+    /// connection's reader makes replies; then runs the completion, if any.
     hotstate::detail::async::reply_effect reply(redisReply* r) {
-        const auto effect = op->on_reply(hotstate::redis::reply(r), "127.0.0.1:6379", true);
+        std::string resp;
+        if (r->type == REDIS_REPLY_INTEGER) resp = ":" + std::to_string(r->integer) + "\r\n";
+        else if (r->type == REDIS_REPLY_ERROR) resp = "-" + std::string(r->str, r->len) + "\r\n";
+        else FAIL("a release is answered with an integer or an error");
+        freeReplyObject(r);
+        hotstate::detail::redis::reply_reader reader;
+        hotstate::redis::reply ours;
+        REQUIRE(reader.feed(resp.data(), resp.size()));
+        REQUIRE(reader.next(ours));
+        REQUIRE(ours);
+        const auto effect = op->on_reply(std::move(ours), "127.0.0.1:6379", true);
         io.run();
         io.restart();
         return effect;

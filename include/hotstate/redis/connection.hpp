@@ -127,10 +127,6 @@ namespace hotstate::detail::redis {
     return tcp_stream::connector(where.host, where.port, socket_options);
 }
 
-/// Frees a redisReader.
-struct reader_deleter {
-    void operator()(redisReader* reader) const noexcept { redisReaderFree(reader); }
-};
 
 }  // namespace hotstate::detail::redis
 
@@ -159,9 +155,8 @@ public:
     /// errc::authentication naming the address.
     basic_connection(const connector_type& connector, const endpoint& where, const connection_options& options)
         : stream_(connector.connect(std::chrono::steady_clock::now() + positive(options.connect_timeout))),
-          reader_(redisReaderCreate()), address_(connector.address()), timeout_(options.command_timeout),
+          address_(connector.address()), timeout_(options.command_timeout),
           plain_(!where.tls.enabled && where.type != endpoint::kind::unix_socket) {
-        if (!reader_) throw error(errc::connection, detail::redis::context(address_, "connect") + "out of memory");
         if (where.password) {
             reply answer = where.username ? command("AUTH", "AUTH", *where.username, *where.password)
                                           : command("AUTH", "AUTH", *where.password);
@@ -389,10 +384,10 @@ public:
     /// The next reply if one is already buffered (parsed without any I/O),
     /// else an empty reply. For readers that poll the socket themselves.
     [[nodiscard]] reply buffered_reply(std::string_view name) {
-        void* raw = nullptr;
-        if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) [[unlikely]]
+        reply next;
+        if (!reader_.next(next)) [[unlikely]]
             fail_protocol(name);
-        return reply(static_cast<redisReply*>(raw));
+        return next;
     }
     /// Reads what has arrived (at least one byte, before the command timeout)
     /// into the reader; for readers that poll the socket themselves.
@@ -470,13 +465,13 @@ private:
 
     /// The next reply: a buffered one, else read until the reader has one.
     [[gnu::always_inline]] inline reply receive(std::string_view name, detail::redis::deadline until) {
-        void* raw = nullptr;
+        reply next;
         for (;;) {
-            if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) [[unlikely]]
+            if (!reader_.next(next)) [[unlikely]]
                 fail_protocol(name);
-            if (raw != nullptr) [[likely]] {
+            if (next) [[likely]] {
                 answered_ = true;
-                return reply(static_cast<redisReply*>(raw));
+                return next;
             }
             read_into_reader(name, until);
         }
@@ -492,7 +487,7 @@ private:
         } catch (const error& failure) {
             fail_io(name, failure);
         }
-        if (redisReaderFeed(reader_.get(), buffer, got) != REDIS_OK) [[unlikely]]
+        if (!reader_.feed(buffer, got)) [[unlikely]]
             fail_protocol(name);
     }
 
@@ -516,7 +511,7 @@ private:
     [[noreturn, gnu::cold, gnu::noinline]] void fail_protocol(std::string_view name) {
         broken_ = true;
         throw error(errc::connection, detail::redis::context(address_, name) + "protocol error in the reply (" +
-                                          std::string(reader_->errstr) + ")");
+                                          std::string(reader_.error_text()) + ")");
     }
 
     [[noreturn, gnu::cold, gnu::noinline]] void fail_broken(std::string_view name) {
@@ -525,7 +520,7 @@ private:
     }
 
     S stream_;
-    std::unique_ptr<redisReader, detail::redis::reader_deleter> reader_;
+    detail::redis::reply_reader reader_;
     std::string address_;
     std::string pending_;  // appended commands not yet sent
     std::chrono::milliseconds timeout_;

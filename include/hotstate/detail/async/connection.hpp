@@ -263,9 +263,6 @@ private:
     }
     using clock = std::chrono::steady_clock;
 
-    struct reader_free {
-        void operator()(redisReader* r) const noexcept { redisReaderFree(r); }
-    };
     /// "async redis ADDRESS: ", the start of the connection's messages; the
     /// operation that fails adds "hotstate: <operation> on category '<name>': ".
     [[nodiscard]] std::string where() const { return "async redis " + address_ + ": "; }
@@ -401,7 +398,7 @@ private:
             if (tls_ && ec.category() == asio::error::get_ssl_category()) throw refused{tls_failure(ec, "log-in write")};
             throw error(errc::connection, where() + "log-in write: " + ec.message());
         }
-        reader_.reset(redisReaderCreate());
+        reader_.emplace();
         for (std::size_t i = 0; i < replies; ++i) {
             auto reply = co_await next_reply(ec);
             if (!reply) {
@@ -432,12 +429,12 @@ private:
     /// Reads until the redisReader has one reply; null on a read error (ec set) or a protocol error.
     asio::awaitable<::hotstate::redis::reply> next_reply(boost::system::error_code& ec) {
         for (;;) {
-            void* raw = nullptr;
-            if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) co_return ::hotstate::redis::reply();
-            if (raw != nullptr) co_return ::hotstate::redis::reply(static_cast<redisReply*>(raw));
+            ::hotstate::redis::reply next;
+            if (!reader_->next(next)) co_return ::hotstate::redis::reply();
+            if (next) co_return next;
             const std::size_t got = co_await read_some(asio::redirect_error(asio::use_awaitable, ec));
             if (ec) co_return ::hotstate::redis::reply();
-            if (redisReaderFeed(reader_.get(), read_buffer_.data(), got) != REDIS_OK) co_return ::hotstate::redis::reply();
+            if (!reader_->feed(read_buffer_.data(), got)) co_return ::hotstate::redis::reply();
         }
     }
 
@@ -547,17 +544,16 @@ private:
             const std::size_t got = co_await read_some(asio::redirect_error(asio::use_awaitable, ec));
             if (ec) co_return ec == asio::error::eof ? std::string("the server closed the connection") : ec.message();
             last_read_ = clock::now();
-            if (redisReaderFeed(reader_.get(), read_buffer_.data(), got) != REDIS_OK) co_return "protocol error";
+            if (!reader_->feed(read_buffer_.data(), got)) co_return "protocol error";
             // callers resumed below queue their next requests; one flush after the batch writes them together
             handing_out_ = true;
             for (;;) {
-                void* raw = nullptr;
-                if (redisReaderGetReply(reader_.get(), &raw) != REDIS_OK) {
+                ::hotstate::redis::reply reply;
+                if (!reader_->next(reply)) {
                     handing_out_ = false;
                     co_return "protocol error";
                 }
-                if (raw == nullptr) break;
-                ::hotstate::redis::reply reply(static_cast<redisReply*>(raw));
+                if (!reply) break;
                 if (inflight_.empty()) {
                     handing_out_ = false;
                     co_return "a reply nobody asked for";
@@ -703,7 +699,7 @@ private:
     std::optional<tls_socket> tls_;                       ///< the session, over socket_'s connection
     asio::steady_timer tick_;
     asio::steady_timer backoff_;  ///< the wait between reconnect attempts (and for a write in flight to end)
-    std::unique_ptr<redisReader, reader_free> reader_{redisReaderCreate()};
+    std::optional<redis::reply_reader> reader_;  ///< made anew for each connection
     std::array<char, 16384> read_buffer_{};
     std::string out_;  ///< the requests of the write in flight; reused (its capacity stays)
     std::deque<pending*> queued_;    ///< not written yet, in submission order
