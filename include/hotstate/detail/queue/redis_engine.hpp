@@ -139,39 +139,47 @@ private:
     /// Whether error replies a router acts on throw `redirected` (cluster, sentinel).
     static constexpr bool redirects = router_type::follows_redirects;
 
-    /// Runs `command` on the master of the queue's slot through the router: re-sent after a
-    /// lost reply only when the command is idempotent in effect.
+    /// Runs `command` on the master of the queue's slot through the router, as
+    /// an exchange of its own (sent again after a lost reply only when the
+    /// command is idempotent in effect; redirects and NOSCRIPT as the exchange says).
     template <class Cmd>
     typename Cmd::result_type execute(const commands::queue_keys& k, const Cmd& command) {
-        return redis::routing::router_access::of(*backend_).execute(k.route(), redis::routing::access::write, effect<Cmd>(), Cmd::name,
-                                          [&](connection& c) { return detail::redis::run<redirects>(c, command); });
+        auto& router = redis::routing::router_access::of(*backend_);
+        auto ex = redis::proto::exchange_of<redirects>(command, router.retry_budget());
+        return router.execute(k.route(), redis::routing::access::write, ex, Cmd::name,
+                              [&](connection& c) { return detail::redis::attempt(c, ex, command); });
     }
 
     /// An enqueue, then (with wait_replicas) WAIT on the same connection, so it
-    /// covers that write; both idempotent, so re-sent together after a lost reply.
+    /// covers that write: one exchange of the two commands, both idempotent, so
+    /// sent again together after a lost reply.
     template <class Cmd>
     typename Cmd::result_type enqueue_then_wait(const commands::queue_keys& k, const Cmd& command) {
         static_assert(Cmd::idempotent);
-        return redis::routing::router_access::of(*backend_).execute(k.route(), redis::routing::access::write, ::hotstate::redis::idempotent, Cmd::name,
-                                          [&](connection& c) {
-            auto added = detail::redis::run<redirects>(c, command);
-            if (replicas_ > 0) {
-                const auto acknowledged =
-                    detail::redis::run<redirects>(c, commands::wait_replicas(replicas_, replica_timeout_.count()));
-                if (acknowledged < replicas_)
-                    throw error(errc::timeout, "WAIT: fewer replicas than asked acknowledged the enqueue in time "
-                                               "(it is on the master and may be lost if the master fails now)");
-            }
-            return added;
+        if (replicas_ == 0) return execute(k, command);
+        auto& router = redis::routing::router_access::of(*backend_);
+        const std::tuple both{command, commands::wait_replicas(replicas_, replica_timeout_.count())};
+        redis::proto::exchange<2, redirects> ex({redis::proto::traits_of(std::get<0>(both)),
+                                                 redis::proto::traits_of(std::get<1>(both))},
+                                                router.retry_budget());
+        return router.execute(k.route(), redis::routing::access::write, ex, Cmd::name, [&](connection& c) {
+            std::optional<typename Cmd::result_type> added;
+            std::int64_t acknowledged = 0;
+            detail::redis::attempt_all(
+                c, ex, both,
+                [&](auto index, ::hotstate::redis::reply_view r) {
+                    const auto& which = std::get<decltype(index)::value>(both);
+                    if constexpr (decltype(index)::value == 0)
+                        added.emplace(which.interpret(r, std::string_view(c.address())));
+                    else
+                        acknowledged = which.interpret(r, std::string_view(c.address()));
+                },
+                [&](std::size_t, ::hotstate::redis::reply_view r) { detail::redis::throw_redirected(c, ex, r); });
+            if (acknowledged < replicas_)
+                throw error(errc::timeout, "WAIT: fewer replicas than asked acknowledged the enqueue in time "
+                                           "(it is on the master and may be lost if the master fails now)");
+            return std::move(*added);
         });
-    }
-
-    template <class Cmd>
-    static constexpr auto effect() noexcept {
-        if constexpr (Cmd::idempotent)
-            return ::hotstate::redis::idempotent;
-        else
-            return ::hotstate::redis::once;
     }
 
     Backend* backend_;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -46,9 +47,9 @@ template <bool Redirects, commands::Command Cmd>
 }
 
 /// Throws the redirect the exchange judged (cold: the router follows it).
-template <bool Redirects>
+template <std::size_t N, bool Redirects>
 [[noreturn, gnu::cold, gnu::noinline]] inline void throw_redirected(const ::hotstate::redis::connection& c,
-                                                                    const proto::exchange<1, Redirects>& ex,
+                                                                    const proto::exchange<N, Redirects>& ex,
                                                                     ::hotstate::redis::reply_view outcome) {
     throw commands::redirected{ex.redirect(), std::string(outcome.text()), c.address()};
 }
@@ -115,12 +116,17 @@ decltype(auto) run_with(::hotstate::redis::connection& c, const Cmd& command, Us
 /// the fallback rounds on the same connection. Each command's outcome goes to
 /// `deliver(std::integral_constant<std::size_t, I>, reply_view)` in call order
 /// while the reply lives; a redirected command (only on a route that follows
-/// them) to `redirected(I, reply_view)`, for the caller to defer or follow. An I/O failure
+/// them) to `redirected(I, reply_view)`, for the caller to defer or follow.
+/// What either throws leaves once every reply of the round is read (the
+/// connection stays in step), and no further round is sent. An I/O failure
 /// throws from the connection, as attempt() does.
 template <bool Redirects, class... Cmds, class Deliver, class Redirected>
 void attempt_all(::hotstate::redis::connection& c, proto::exchange<sizeof...(Cmds), Redirects>& ex,
                  const std::tuple<Cmds...>& all, Deliver&& deliver, Redirected&& redirected) {
     constexpr std::size_t count = sizeof...(Cmds);
+    // what deliver or redirected threw: kept until every reply of the round is
+    // read, so the connection stays in step for the next request
+    std::exception_ptr failure;
     for (;;) {
         [&]<std::size_t... I>(std::index_sequence<I...>) {
             ((ex.writes(I) ? proto::write_request(c.queued(), std::get<I>(all), ex.form_of(I)) : void()), ...);
@@ -139,14 +145,20 @@ void attempt_all(::hotstate::redis::connection& c, proto::exchange<sizeof...(Cmd
             proto::at_index<count>(ex.at(), [&](auto index) {
                 constexpr std::size_t i = decltype(index)::value;
                 const auto& command = std::get<i>(all);
-                switch (ex.judge(r, proto::wants_fallback(command, ex.form_of(i), r),
-                                 Redirects ? commands::host_of(c.address()) : std::string_view())) {
-                    case proto::verdict::deliver: deliver(index, ::hotstate::redis::reply_view(r)); break;
-                    case proto::verdict::redirected: redirected(i, ::hotstate::redis::reply_view(r)); break;
-                    case proto::verdict::fallback: break;
+                const proto::verdict judged = ex.judge(r, proto::wants_fallback(command, ex.form_of(i), r),
+                                                       Redirects ? commands::host_of(c.address()) : std::string_view());
+                if (failure || judged == proto::verdict::fallback) return;
+                try {
+                    if (judged == proto::verdict::deliver)
+                        deliver(index, ::hotstate::redis::reply_view(r));
+                    else
+                        redirected(i, ::hotstate::redis::reply_view(r));
+                } catch (...) {
+                    failure = std::current_exception();
                 }
             });
         }
+        if (failure) std::rethrow_exception(failure);
         if (ex.after_round() == proto::next::done) return;
     }
 }
