@@ -13,6 +13,7 @@
 #include <hotstate/detail/redis/routing/slot_map.hpp>
 #include <hotstate/detail/redis/routing/slots_reply.hpp>
 #include <hotstate/key.hpp>
+#include <hotstate/redis/reply.hpp>
 
 using namespace hotstate::detail::redis::routing;
 using namespace std::chrono_literals;
@@ -102,17 +103,13 @@ TEST_CASE("slot map routes every slot to its master", "[cluster][slot_map]") {
 
 namespace {
 
-struct reply_deleter {
-    void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-
-std::unique_ptr<redisReply, reply_deleter> parse_resp(const std::string& bytes) {
+hotstate::redis::reply parse_resp(const std::string& bytes) {
     std::unique_ptr<redisReader, void (*)(redisReader*)> reader(redisReaderCreate(), redisReaderFree);
     REQUIRE(redisReaderFeed(reader.get(), bytes.data(), bytes.size()) == REDIS_OK);
     void* reply = nullptr;
     REQUIRE(redisReaderGetReply(reader.get(), &reply) == REDIS_OK);
     REQUIRE(reply != nullptr);
-    return std::unique_ptr<redisReply, reply_deleter>(static_cast<redisReply*>(reply));
+    return hotstate::redis::reply(static_cast<redisReply*>(reply));
 }
 
 std::string bulk(const std::string& s) { return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n"; }
@@ -253,18 +250,18 @@ TEST_CASE("the retry state machine follows the policy", "[cluster][redirect]") {
 
 TEST_CASE("SENTINEL get-master-addr-by-name replies parse into an address", "[sentinel][unit]") {
     const auto parsed = parse_resp("*2\r\n" + bulk("10.0.0.5") + bulk("6380"));
-    const auto address = parse_master_address(parsed.get());
+    const auto address = parse_master_address(parsed);
     REQUIRE(address.has_value());
     CHECK(*address == node_address{"10.0.0.5", 6380});
     CHECK(address->to_string() == "10.0.0.5:6380");
-    CHECK(parse_master_address(parse_resp("*2\r\n" + bulk("::1") + bulk("6380")).get())->to_string() == "[::1]:6380");
+    CHECK(parse_master_address(parse_resp("*2\r\n" + bulk("::1") + bulk("6380")))->to_string() == "[::1]:6380");
     SECTION("an unknown service (nil) or anything malformed is no address") {
-        CHECK_FALSE(parse_master_address(parse_resp("$-1\r\n").get()));
-        CHECK_FALSE(parse_master_address(parse_resp("*-1\r\n").get()));
-        CHECK_FALSE(parse_master_address(parse_resp("*1\r\n" + bulk("h")).get()));
-        CHECK_FALSE(parse_master_address(parse_resp("*2\r\n" + bulk("h") + bulk("port")).get()));
-        CHECK_FALSE(parse_master_address(parse_resp("*2\r\n" + bulk("") + bulk("6379")).get()));
-        CHECK_FALSE(parse_master_address(parse_resp("-ERR No such master with that name\r\n").get()));
+        CHECK_FALSE(parse_master_address(parse_resp("$-1\r\n")));
+        CHECK_FALSE(parse_master_address(parse_resp("*-1\r\n")));
+        CHECK_FALSE(parse_master_address(parse_resp("*1\r\n" + bulk("h"))));
+        CHECK_FALSE(parse_master_address(parse_resp("*2\r\n" + bulk("h") + bulk("port"))));
+        CHECK_FALSE(parse_master_address(parse_resp("*2\r\n" + bulk("") + bulk("6379"))));
+        CHECK_FALSE(parse_master_address(parse_resp("-ERR No such master with that name\r\n")));
     }
 }
 
