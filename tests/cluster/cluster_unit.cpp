@@ -175,6 +175,10 @@ TEST_CASE("reply errors are classified for retrying", "[cluster][redirect]") {
         CHECK(classify_error("MOVED 1 h:0").kind == failure_kind::none);
         CHECK(classify_error("MOVED 1 h:99999").kind == failure_kind::none);
         CHECK(classify_error("MOVED 1 nohost").kind == failure_kind::none);
+        // the slot and the port are whole decimal numbers (detail::parse_decimal): no sign, no suffix, not empty
+        for (const char* bad : {"MOVED  h:1", "MOVED -1 h:1", "MOVED +1 h:1", "MOVED 1x h:1", "MOVED 1 h:", "MOVED 1 h:+1",
+                                "MOVED 1 h:1 ", "MOVED 1 [::1]:-7000"})
+            CHECK(classify_error(bad).kind == failure_kind::none);
         CHECK(classify_error("WRONGTYPE Operation against a key holding the wrong kind of value").kind ==
               failure_kind::none);
         CHECK(classify_error("ERR unknown command").kind == failure_kind::none);

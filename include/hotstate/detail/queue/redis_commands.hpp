@@ -11,7 +11,6 @@
 // nothing while the jobs exist), counts and dead (reads) and WAIT are re-sent.
 #pragma once
 
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -21,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/queue/redis_scripts.hpp>
 #include <hotstate/detail/queue/types.hpp>
 #include <hotstate/detail/redis/commands.hpp>
@@ -106,12 +106,8 @@ private:
 /// An integer reply, or a decimal bulk string (Lua hands numbers either way).
 [[nodiscard]] inline std::int64_t integer_of(reply_context where, std::string_view command, reply_view r) {
     if (r.is_integer()) return r.integer();
-    if (r.is_string()) {
-        std::int64_t value = 0;
-        const auto text = r.text();
-        const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (parsed.ec == std::errc{} && parsed.ptr == text.data() + text.size() && !text.empty()) return value;
-    }
+    if (r.is_string())
+        if (const auto value = parse_decimal<std::int64_t>(r.text())) return *value;
     rc::unexpected(where, command, r);
 }
 

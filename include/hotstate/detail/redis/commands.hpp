@@ -27,7 +27,6 @@
 
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <concepts>
 #include <cstddef>
@@ -36,12 +35,12 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include <hiredis/hiredis.h>
 
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/redis/routing/redirect.hpp>
 #include <hotstate/detail/redis/routing/slots_reply.hpp>
 #include <hotstate/detail/fixed_string.hpp>
@@ -189,12 +188,10 @@ decltype(auto) pass_args(F&& f, const Views&... views) {
     if (r.is_nil()) return 0;
     if (!r.is_string()) [[unlikely]]
         unexpected(where, command, r);
-    std::int64_t value = 0;
-    const auto text = r.text();
-    const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size() || text.empty()) [[unlikely]]
+    const auto value = parse_decimal<std::int64_t>(r.text());
+    if (!value) [[unlikely]]
         throw error(errc::wrong_type, context(where.address, command) + "the value is not an integer");
-    return value;
+    return *value;
 }
 
 /// A command that is nothing but its name, a key, `More` further arguments
@@ -449,12 +446,10 @@ struct lock_acquire : script_command<lock_acquire> {
         if (r.is_nil()) return std::nullopt;
         if (!r.is_string()) [[unlikely]]
             unexpected(where, name, r);
-        std::uint64_t fence = 0;
-        const auto text = r.text();
-        const auto parsed = std::from_chars(text.data(), text.data() + text.size(), fence);
-        if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size() || text.empty()) [[unlikely]]
+        const auto fence = parse_decimal<std::uint64_t>(r.text());
+        if (!fence) [[unlikely]]
             throw error(errc::decode, context(where.address, name) + "malformed fencing token");
-        return fence;
+        return *fence;
     }
 };
 
