@@ -147,6 +147,19 @@ TEST_CASE("CLUSTER SLOTS replies parse into slot ranges", "[cluster][slots_reply
     }
 }
 
+TEST_CASE("redirect targets parse as host:port, IPv6 with or without brackets", "[cluster][redirect]") {
+    CHECK(parse_endpoint("10.0.0.7:6381") == node_address{"10.0.0.7", 6381});
+    CHECK(parse_endpoint("[::1]:7000") == node_address{"::1", 7000});
+    CHECK(parse_endpoint("::1:7000") == node_address{"::1", 7000});
+    CHECK(parse_endpoint("[2001:db8::7]:7000", "10.9.9.9") == node_address{"2001:db8::7", 7000});
+    // an empty host (Redis 7's unknown endpoint) is reached where we asked, brackets or not
+    CHECK(parse_endpoint(":7000", "10.9.9.9") == node_address{"10.9.9.9", 7000});
+    CHECK(parse_endpoint("[]:7000", "::1") == node_address{"::1", 7000});
+    CHECK(parse_endpoint(":7000") == node_address{"", 7000});
+    for (const char* bad : {"", "7000", "[::1]", "[::1]:", "[::1]:0", "[::1]:65536", "h:7000x"})
+        CHECK_FALSE(parse_endpoint(bad));
+}
+
 TEST_CASE("reply errors are classified for retrying", "[cluster][redirect]") {
     auto moved = classify_error("MOVED 3999 127.0.0.1:6381");
     CHECK(moved.kind == failure_kind::moved);
@@ -161,6 +174,7 @@ TEST_CASE("reply errors are classified for retrying", "[cluster][redirect]") {
     CHECK(classify_error("MOVED 12 ::1:7000").target == node_address{"::1", 7000});
     CHECK(classify_error("MOVED 12 [::1]:7000").target == node_address{"::1", 7000});
     CHECK(classify_error("MOVED 12 :7000", "10.9.9.9").target == node_address{"10.9.9.9", 7000});
+    CHECK(classify_error("ASK 12 [fe80::1]:7000", "10.9.9.9").target == node_address{"fe80::1", 7000});
     CHECK(classify_error("TRYAGAIN Multiple keys request during rehashing of slot").kind == failure_kind::try_again);
     CHECK(classify_error("CLUSTERDOWN The cluster is down").kind == failure_kind::cluster_down);
     CHECK(classify_error("CLUSTERDOWN Hash slot not served").kind == failure_kind::cluster_down);

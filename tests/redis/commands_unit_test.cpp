@@ -152,6 +152,13 @@ const std::string noscript = "-NOSCRIPT No matching script. Please use EVAL.\r\n
 
 }  // namespace
 
+TEST_CASE("commands: the host of a reply's address, for redirects to \":port\"", "[redis][commands][unit]") {
+    CHECK(cmd::host_of("10.0.0.5:6380") == "10.0.0.5");
+    CHECK(cmd::host_of("[::1]:6380") == "::1");
+    CHECK(cmd::host_of("[fe80::1%eth0]:7000") == "fe80::1%eth0");
+    CHECK(cmd::host_of("/tmp/redis.sock") == "/tmp/redis.sock");  // a socket path has no host: itself
+}
+
 TEST_CASE("commands: GET as a counter", "[redis][commands][unit]") {
     CHECK(bytes_of(cmd::get_integer("c")) == "*2\r\n$3\r\nGET\r\n$1\r\nc\r\n");
     CHECK(cmd::get_integer("c").interpret(parse("$2\r\n42\r\n"), where) == 42);

@@ -78,9 +78,7 @@ struct endpoint {
 
     /// "host:port" or the socket path: what error messages name.
     [[nodiscard]] std::string address() const {
-        if (type == kind::unix_socket) return path;
-        const bool v6 = host.find(':') != std::string::npos;
-        return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+        return type == kind::unix_socket ? path : detail::format_host_port(host, port);
     }
 
     bool operator==(const endpoint&) const = default;

@@ -92,12 +92,11 @@ concept HasFallback = Command<C> && requires(const C& command, reply_view r, std
     { command.write_fallback(out) } -> std::same_as<void>;
 };
 
-/// The host part of a "host:port" address (for "MOVED 1 :port").
+/// The host part of a "host:port" address (for "MOVED 1 :port"); anything
+/// else (a socket path) as it is.
 [[nodiscard]] inline std::string_view host_of(std::string_view address) noexcept {
-    const auto colon = address.rfind(':');
-    std::string_view host = colon == std::string_view::npos ? address : address.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    return host;
+    const auto parsed = parse_host_port(address);
+    return parsed ? parsed->host : address;
 }
 
 /// The error of a reply `command` did not expect: `redirected` for an error

@@ -46,16 +46,11 @@ struct classified_error {
 /// "unknown endpoint") becomes `fallback_host`.
 [[nodiscard]] inline std::optional<node_address> parse_endpoint(std::string_view text,
                                                                 std::string_view fallback_host = {}) {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    std::string_view host = text.substr(0, colon);
-    const std::string_view port_text = text.substr(colon + 1);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    const auto port = parse_decimal<unsigned>(port_text);
-    if (!port || *port == 0 || *port > 65535) return std::nullopt;
+    const auto parsed = parse_host_port(text);
+    if (!parsed) return std::nullopt;
     node_address address;
-    address.host = host.empty() ? std::string(fallback_host) : std::string(host);
-    address.port = static_cast<std::uint16_t>(*port);
+    address.host = std::string(parsed->host.empty() ? fallback_host : parsed->host);
+    address.port = parsed->port;
     return address;
 }
 
