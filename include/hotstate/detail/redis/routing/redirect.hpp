@@ -17,9 +17,9 @@
 #include <optional>
 #include <string_view>
 
+#include <hotstate/detail/base/backoff.hpp>
 #include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/redis/routing/slot_map.hpp>
-#include <hotstate/detail/coordinator/backoff.hpp>
 #include <hotstate/redis/node_settings.hpp>
 
 namespace hotstate::detail::redis::routing {
