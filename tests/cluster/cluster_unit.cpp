@@ -127,7 +127,7 @@ TEST_CASE("CLUSTER SLOTS replies parse into slot ranges", "[cluster][slots_reply
                               node_entry("10.0.0.2", 7001, "bbbb") +
                               "*3\r\n:8192\r\n:16383\r\n" + node_entry("", 7002, "cccc");
     const auto parsed = parse_resp(reply);
-    const auto ranges = parse_cluster_slots(parsed.get(), "192.0.2.9");
+    const auto ranges = parse_cluster_slots(parsed, "192.0.2.9");
     REQUIRE(ranges.has_value());
     REQUIRE(ranges->size() == 2);
     CHECK((*ranges)[0].first == 0);
@@ -139,11 +139,27 @@ TEST_CASE("CLUSTER SLOTS replies parse into slot ranges", "[cluster][slots_reply
     CHECK(slot_map::from_ranges(*ranges).covers_all_slots());
 
     SECTION("anything else is refused, not guessed") {
-        CHECK_FALSE(parse_cluster_slots(parse_resp("-ERR This instance has cluster support disabled\r\n").get(), "h"));
-        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:5\r\n:2\r\n" + node_entry("h", 1, "x")).get(), "h"));
-        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:16384\r\n" + node_entry("h", 1, "x")).get(), "h"));
-        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:1\r\n*1\r\n" + bulk("h")).get(), "h"));
-        CHECK(parse_cluster_slots(parse_resp("*0\r\n").get(), "h")->empty());
+        CHECK_FALSE(parse_cluster_slots(parse_resp("-ERR This instance has cluster support disabled\r\n"), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:5\r\n:2\r\n" + node_entry("h", 1, "x")), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:16384\r\n" + node_entry("h", 1, "x")), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:1\r\n*1\r\n" + bulk("h")), "h"));
+        CHECK(parse_cluster_slots(parse_resp("*0\r\n"), "h")->empty());
+        CHECK_FALSE(parse_cluster_slots(parse_resp(":1\r\n"), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*2\r\n:0\r\n:1\r\n"), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:-1\r\n:1\r\n" + node_entry("h", 1, "x")), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n$1\r\n0\r\n:1\r\n" + node_entry("h", 1, "x")), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:1\r\n" + node_entry("h", 0, "x")), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:1\r\n" + node_entry("h", 65536, "x")), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:1\r\n*2\r\n:5\r\n:1\r\n"), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*4\r\n:0\r\n:1\r\n" + node_entry("h", 1, "x") + ":7\r\n"), "h"));
+    }
+    SECTION("a host announced as \"?\" or as a status is read as the others") {
+        const auto unknown = parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:16383\r\n" + node_entry("?", 7000, "x")), "::1");
+        REQUIRE(unknown);
+        CHECK((*unknown)[0].master == node_address{"::1", 7000});
+        const auto status = parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:16383\r\n*3\r\n+10.0.0.3\r\n:7003\r\n" + bulk("x")), "h");
+        REQUIRE(status);
+        CHECK((*status)[0].master == node_address{"10.0.0.3", 7003});
     }
 }
 

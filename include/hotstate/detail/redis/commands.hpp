@@ -691,7 +691,7 @@ struct cluster_slots : command_base<cluster_slots> {
         return pass_args(f, std::string_view("CLUSTER"), std::string_view("SLOTS"));
     }
     [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
-        auto ranges = r.is_error() ? std::nullopt : routing::parse_cluster_slots(r.raw(), host_of(where.address));
+        auto ranges = r.is_error() ? std::nullopt : routing::parse_cluster_slots(r, host_of(where.address));
         if (!ranges) [[unlikely]] {
             if (r.is_error()) unexpected(where, name, r);
             throw error(errc::server, context(where.address, name) + "not a cluster reply");
