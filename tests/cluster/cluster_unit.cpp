@@ -284,18 +284,18 @@ TEST_CASE("the retry state machine follows the policy", "[cluster][redirect]") {
 
 TEST_CASE("SENTINEL get-master-addr-by-name replies parse into an address", "[sentinel][unit]") {
     const auto parsed = parse_resp("*2\r\n" + bulk("10.0.0.5") + bulk("6380"));
-    const auto address = parse_master_address(parsed);
+    const auto address = parse_master_address(hotstate::redis::reply_view(parsed.get()));
     REQUIRE(address.has_value());
     CHECK(*address == node_address{"10.0.0.5", 6380});
     CHECK(address->to_string() == "10.0.0.5:6380");
-    CHECK(parse_master_address(parse_resp("*2\r\n" + bulk("::1") + bulk("6380")))->to_string() == "[::1]:6380");
+    CHECK(parse_master_address(hotstate::redis::reply_view(parse_resp("*2\r\n" + bulk("::1") + bulk("6380")).get()))->to_string() == "[::1]:6380");
     SECTION("an unknown service (nil) or anything malformed is no address") {
-        CHECK_FALSE(parse_master_address(parse_resp("$-1\r\n")));
-        CHECK_FALSE(parse_master_address(parse_resp("*-1\r\n")));
-        CHECK_FALSE(parse_master_address(parse_resp("*1\r\n" + bulk("h"))));
-        CHECK_FALSE(parse_master_address(parse_resp("*2\r\n" + bulk("h") + bulk("port"))));
-        CHECK_FALSE(parse_master_address(parse_resp("*2\r\n" + bulk("") + bulk("6379"))));
-        CHECK_FALSE(parse_master_address(parse_resp("-ERR No such master with that name\r\n")));
+        CHECK_FALSE(parse_master_address(hotstate::redis::reply_view(parse_resp("$-1\r\n").get())));
+        CHECK_FALSE(parse_master_address(hotstate::redis::reply_view(parse_resp("*-1\r\n").get())));
+        CHECK_FALSE(parse_master_address(hotstate::redis::reply_view(parse_resp("*1\r\n" + bulk("h")).get())));
+        CHECK_FALSE(parse_master_address(hotstate::redis::reply_view(parse_resp("*2\r\n" + bulk("h") + bulk("port")).get())));
+        CHECK_FALSE(parse_master_address(hotstate::redis::reply_view(parse_resp("*2\r\n" + bulk("") + bulk("6379")).get())));
+        CHECK_FALSE(parse_master_address(hotstate::redis::reply_view(parse_resp("-ERR No such master with that name\r\n").get())));
     }
 }
 
