@@ -48,9 +48,6 @@ TEST_CASE("format_host_port: brackets around an IPv6 host, and back", "[unit][te
     CHECK(format_host_port("::1", 7000) == "[::1]:7000");
     CHECK(format_host_port("fe80::1%eth0", 65535) == "[fe80::1%eth0]:65535");
     CHECK(format_host_port("", 7000) == ":7000");
-    // a port already in text (a SENTINEL reply's) is written as it is
-    CHECK(format_host_port("::1", std::string("6380")) == "[::1]:6380");
-    CHECK(format_host_port("10.0.0.5", "6380") == "10.0.0.5:6380");
     for (const std::string text : {"10.0.0.7:6381", "[fe80::1]:7002", "host:1"}) {
         const auto parsed = parse_host_port(text);
         REQUIRE(parsed);

@@ -52,25 +52,17 @@ struct host_port {
     return host_port{host, static_cast<std::uint16_t>(*port)};
 }
 
-/// "host:port", with brackets around an IPv6 literal (a host with a colon);
-/// the port as text, as a reply or a document gave it (not checked).
-[[nodiscard]] inline std::string format_host_port(std::string_view host, std::string_view port) {
+/// "host:port", with brackets around an IPv6 literal (a host with a colon).
+[[nodiscard]] inline std::string format_host_port(std::string_view host, std::uint16_t port) {
     const bool v6 = host.find(':') != std::string_view::npos;
     std::string text;
-    text.reserve(host.size() + port.size() + 3);
+    text.reserve(host.size() + 8);
     if (v6) text.push_back('[');
     text.append(host);
     if (v6) text.push_back(']');
     text.push_back(':');
-    text.append(port);
+    text.append(std::to_string(port));
     return text;
-}
-
-/// "host:port", with brackets around an IPv6 literal (a host with a colon).
-[[nodiscard]] inline std::string format_host_port(std::string_view host, std::uint16_t port) {
-    char digits[8];
-    const auto end = std::to_chars(digits, digits + sizeof digits, port).ptr;
-    return format_host_port(host, std::string_view(digits, static_cast<std::size_t>(end - digits)));
 }
 
 }  // namespace hotstate::detail

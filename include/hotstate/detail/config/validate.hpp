@@ -90,8 +90,9 @@ inline void validate(const ::hotstate::redis::sentinel_config& settings, std::ve
             master_checked = true;
             const std::string host(answer->element[0]->str, answer->element[0]->len);
             const std::string port(answer->element[1]->str, answer->element[1]->len);
+            const bool v6 = host.find(':') != std::string::npos;
             ::hotstate::redis::config master{
-                .url = "redis://" + format_host_port(host, port) + "/" + std::to_string(settings.db),
+                .url = "redis://" + (v6 ? "[" + host + "]" : host) + ":" + port + "/" + std::to_string(settings.db),
                 .node = settings.node};
             validate_server(master, server_role::master, false, problems, with);
         } catch (const error& failure) {
