@@ -37,6 +37,7 @@
 #include <boost/hana/for_each.hpp>
 #include <boost/hana/second.hpp>
 
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/wire.hpp>
 #include <hotstate/error.hpp>
 
@@ -228,12 +229,11 @@ struct codec<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, boo
         out.append(buffer, result.ptr);
     }
     static T decode(std::string_view in) {
-        T value{};
-        const auto result = std::from_chars(in.data(), in.data() + in.size(), value);
-        if (result.ec != std::errc{} || result.ptr != in.data() + in.size() || in.empty())
+        const auto value = detail::parse_decimal<T>(in);
+        if (!value)
             throw error(errc::decode, "hotstate: cannot decode integer value: stored bytes are not a "
                                       "decimal integer in range");
-        return value;
+        return *value;
     }
 };
 

@@ -69,7 +69,7 @@
 
 #include <hotstate/channel.hpp>
 #include <hotstate/codec.hpp>
-#include <hotstate/detail/coordinator/backoff.hpp>
+#include <hotstate/detail/base/backoff.hpp>
 #include <hotstate/detail/coordinator/handler.hpp>
 #include <hotstate/detail/coordinator/inbox.hpp>
 #include <hotstate/detail/coordinator/link_monitor.hpp>

@@ -44,7 +44,7 @@ TEST_CASE("a 3-master/3-replica cluster: slots and slot map agree with Redis", "
     SECTION("the map parsed from CLUSTER SLOTS routes every slot to the master Redis names") {
         REQUIRE(hotstate::testing::eventually([&] { return cluster.replicas_known(); }, std::chrono::seconds{30}));
         auto reply = node.command({"CLUSTER", "SLOTS"});
-        const auto ranges = parse_cluster_slots(reply.get(), "127.0.0.1");
+        const auto ranges = parse_cluster_slots(hotstate::redis::reply_view(reply.get()), "127.0.0.1");
         REQUIRE(ranges.has_value());
         const auto map = slot_map::from_ranges(*ranges);
         CHECK(map.covers_all_slots());

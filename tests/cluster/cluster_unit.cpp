@@ -13,6 +13,7 @@
 #include <hotstate/detail/redis/routing/slot_map.hpp>
 #include <hotstate/detail/redis/routing/slots_reply.hpp>
 #include <hotstate/key.hpp>
+#include <hotstate/redis/reply.hpp>
 
 using namespace hotstate::detail::redis::routing;
 using namespace std::chrono_literals;
@@ -102,17 +103,13 @@ TEST_CASE("slot map routes every slot to its master", "[cluster][slot_map]") {
 
 namespace {
 
-struct reply_deleter {
-    void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-
-std::unique_ptr<redisReply, reply_deleter> parse_resp(const std::string& bytes) {
+hotstate::redis::reply parse_resp(const std::string& bytes) {
     std::unique_ptr<redisReader, void (*)(redisReader*)> reader(redisReaderCreate(), redisReaderFree);
     REQUIRE(redisReaderFeed(reader.get(), bytes.data(), bytes.size()) == REDIS_OK);
     void* reply = nullptr;
     REQUIRE(redisReaderGetReply(reader.get(), &reply) == REDIS_OK);
     REQUIRE(reply != nullptr);
-    return std::unique_ptr<redisReply, reply_deleter>(static_cast<redisReply*>(reply));
+    return hotstate::redis::reply(static_cast<redisReply*>(reply));
 }
 
 std::string bulk(const std::string& s) { return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n"; }
@@ -130,7 +127,7 @@ TEST_CASE("CLUSTER SLOTS replies parse into slot ranges", "[cluster][slots_reply
                               node_entry("10.0.0.2", 7001, "bbbb") +
                               "*3\r\n:8192\r\n:16383\r\n" + node_entry("", 7002, "cccc");
     const auto parsed = parse_resp(reply);
-    const auto ranges = parse_cluster_slots(parsed.get(), "192.0.2.9");
+    const auto ranges = parse_cluster_slots(parsed, "192.0.2.9");
     REQUIRE(ranges.has_value());
     REQUIRE(ranges->size() == 2);
     CHECK((*ranges)[0].first == 0);
@@ -142,12 +139,41 @@ TEST_CASE("CLUSTER SLOTS replies parse into slot ranges", "[cluster][slots_reply
     CHECK(slot_map::from_ranges(*ranges).covers_all_slots());
 
     SECTION("anything else is refused, not guessed") {
-        CHECK_FALSE(parse_cluster_slots(parse_resp("-ERR This instance has cluster support disabled\r\n").get(), "h"));
-        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:5\r\n:2\r\n" + node_entry("h", 1, "x")).get(), "h"));
-        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:16384\r\n" + node_entry("h", 1, "x")).get(), "h"));
-        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:1\r\n*1\r\n" + bulk("h")).get(), "h"));
-        CHECK(parse_cluster_slots(parse_resp("*0\r\n").get(), "h")->empty());
+        CHECK_FALSE(parse_cluster_slots(parse_resp("-ERR This instance has cluster support disabled\r\n"), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:5\r\n:2\r\n" + node_entry("h", 1, "x")), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:16384\r\n" + node_entry("h", 1, "x")), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:1\r\n*1\r\n" + bulk("h")), "h"));
+        CHECK(parse_cluster_slots(parse_resp("*0\r\n"), "h")->empty());
+        CHECK_FALSE(parse_cluster_slots(parse_resp(":1\r\n"), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*2\r\n:0\r\n:1\r\n"), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:-1\r\n:1\r\n" + node_entry("h", 1, "x")), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n$1\r\n0\r\n:1\r\n" + node_entry("h", 1, "x")), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:1\r\n" + node_entry("h", 0, "x")), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:1\r\n" + node_entry("h", 65536, "x")), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:1\r\n*2\r\n:5\r\n:1\r\n"), "h"));
+        CHECK_FALSE(parse_cluster_slots(parse_resp("*1\r\n*4\r\n:0\r\n:1\r\n" + node_entry("h", 1, "x") + ":7\r\n"), "h"));
     }
+    SECTION("a host announced as \"?\" or as a status is read as the others") {
+        const auto unknown = parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:16383\r\n" + node_entry("?", 7000, "x")), "::1");
+        REQUIRE(unknown);
+        CHECK((*unknown)[0].master == node_address{"::1", 7000});
+        const auto status = parse_cluster_slots(parse_resp("*1\r\n*3\r\n:0\r\n:16383\r\n*3\r\n+10.0.0.3\r\n:7003\r\n" + bulk("x")), "h");
+        REQUIRE(status);
+        CHECK((*status)[0].master == node_address{"10.0.0.3", 7003});
+    }
+}
+
+TEST_CASE("redirect targets parse as host:port, IPv6 with or without brackets", "[cluster][redirect]") {
+    CHECK(parse_endpoint("10.0.0.7:6381") == node_address{"10.0.0.7", 6381});
+    CHECK(parse_endpoint("[::1]:7000") == node_address{"::1", 7000});
+    CHECK(parse_endpoint("::1:7000") == node_address{"::1", 7000});
+    CHECK(parse_endpoint("[2001:db8::7]:7000", "10.9.9.9") == node_address{"2001:db8::7", 7000});
+    // an empty host (Redis 7's unknown endpoint) is reached where we asked, brackets or not
+    CHECK(parse_endpoint(":7000", "10.9.9.9") == node_address{"10.9.9.9", 7000});
+    CHECK(parse_endpoint("[]:7000", "::1") == node_address{"::1", 7000});
+    CHECK(parse_endpoint(":7000") == node_address{"", 7000});
+    for (const char* bad : {"", "7000", "[::1]", "[::1]:", "[::1]:0", "[::1]:65536", "h:7000x"})
+        CHECK_FALSE(parse_endpoint(bad));
 }
 
 TEST_CASE("reply errors are classified for retrying", "[cluster][redirect]") {
@@ -164,6 +190,7 @@ TEST_CASE("reply errors are classified for retrying", "[cluster][redirect]") {
     CHECK(classify_error("MOVED 12 ::1:7000").target == node_address{"::1", 7000});
     CHECK(classify_error("MOVED 12 [::1]:7000").target == node_address{"::1", 7000});
     CHECK(classify_error("MOVED 12 :7000", "10.9.9.9").target == node_address{"10.9.9.9", 7000});
+    CHECK(classify_error("ASK 12 [fe80::1]:7000", "10.9.9.9").target == node_address{"fe80::1", 7000});
     CHECK(classify_error("TRYAGAIN Multiple keys request during rehashing of slot").kind == failure_kind::try_again);
     CHECK(classify_error("CLUSTERDOWN The cluster is down").kind == failure_kind::cluster_down);
     CHECK(classify_error("CLUSTERDOWN Hash slot not served").kind == failure_kind::cluster_down);
@@ -178,6 +205,10 @@ TEST_CASE("reply errors are classified for retrying", "[cluster][redirect]") {
         CHECK(classify_error("MOVED 1 h:0").kind == failure_kind::none);
         CHECK(classify_error("MOVED 1 h:99999").kind == failure_kind::none);
         CHECK(classify_error("MOVED 1 nohost").kind == failure_kind::none);
+        // the slot and the port are whole decimal numbers (detail::parse_decimal): no sign, no suffix, not empty
+        for (const char* bad : {"MOVED  h:1", "MOVED -1 h:1", "MOVED +1 h:1", "MOVED 1x h:1", "MOVED 1 h:", "MOVED 1 h:+1",
+                                "MOVED 1 h:1 ", "MOVED 1 [::1]:-7000"})
+            CHECK(classify_error(bad).kind == failure_kind::none);
         CHECK(classify_error("WRONGTYPE Operation against a key holding the wrong kind of value").kind ==
               failure_kind::none);
         CHECK(classify_error("ERR unknown command").kind == failure_kind::none);

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include <hotstate/coordinator.hpp>
-#include <hotstate/detail/coordinator/backoff.hpp>
+#include <hotstate/detail/base/backoff.hpp>
 #include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/detail/coordinator/sequence_tracker.hpp>
 #include <hotstate/detail/coordinator/stream_id.hpp>

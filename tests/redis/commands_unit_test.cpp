@@ -9,8 +9,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <hiredis/hiredis.h>
 
@@ -152,6 +155,13 @@ const std::string noscript = "-NOSCRIPT No matching script. Please use EVAL.\r\n
 
 }  // namespace
 
+TEST_CASE("commands: the host of a reply's address, for redirects to \":port\"", "[redis][commands][unit]") {
+    CHECK(cmd::host_of("10.0.0.5:6380") == "10.0.0.5");
+    CHECK(cmd::host_of("[::1]:6380") == "::1");
+    CHECK(cmd::host_of("[fe80::1%eth0]:7000") == "fe80::1%eth0");
+    CHECK(cmd::host_of("/tmp/redis.sock") == "/tmp/redis.sock");  // a socket path has no host: itself
+}
+
 TEST_CASE("commands: GET as a counter", "[redis][commands][unit]") {
     CHECK(bytes_of(cmd::get_integer("c")) == "*2\r\n$3\r\nGET\r\n$1\r\nc\r\n");
     CHECK(cmd::get_integer("c").interpret(parse("$2\r\n42\r\n"), where) == 42);
@@ -279,6 +289,74 @@ TEST_CASE("commands: lock scripts", "[redis][commands][unit]") {
     check_errors(extend);
     STATIC_REQUIRE_FALSE(cmd::HasFallback<cmd::lock_release>);
     CHECK(again.fallback_on(parse(noscript)));
+}
+
+namespace {
+
+/// Twelve keys, as the queue's queue_keys gives its eight: a count and operator[].
+struct twelve_keys {
+    static constexpr std::size_t count = 12;
+    std::string_view operator[](std::size_t i) const noexcept { return "k0k1k2k3k4k5k6k7k8k9kAkB"sv.substr(2 * i, 2); }
+};
+
+/// A script on several keys, its ARGV as a pack.
+struct many_keys_script : cmd::script_command<many_keys_script> {
+    using result_type = bool;
+    static constexpr const hotstate::detail::redis::script& code = hotstate::detail::redis::lock_extend;
+    static constexpr std::string_view name = "many";
+    static constexpr bool idempotent = true;
+    const twelve_keys* keys;
+    explicit many_keys_script(const twelve_keys& k) noexcept : keys(&k) {}
+    template <class G>
+    decltype(auto) with_script_args(G&& g) const {
+        return g("a"sv, "bc"sv);
+    }
+    [[nodiscard]] result_type interpret(hotstate::redis::reply_view, cmd::reply_context) const { return true; }
+};
+
+/// A script on one key, its ARGV counted at run time.
+struct runtime_argv_script : cmd::script_command<runtime_argv_script> {
+    using result_type = bool;
+    static constexpr const hotstate::detail::redis::script& code = hotstate::detail::redis::lock_extend;
+    static constexpr std::string_view name = "runtime";
+    static constexpr bool idempotent = true;
+    std::string_view key;
+    std::vector<std::string_view> args;
+    runtime_argv_script(std::string_view k, std::vector<std::string_view> a) : key(k), args(std::move(a)) {}
+    template <class G>
+    decltype(auto) with_script_argv(G&& g) const {
+        return g(std::span<const std::string_view>(args));
+    }
+    [[nodiscard]] result_type interpret(hotstate::redis::reply_view, cmd::reply_context) const { return true; }
+};
+
+std::string resp_of(std::initializer_list<std::string_view> parts) {
+    std::string out = "*" + std::to_string(parts.size()) + "\r\n";
+    for (const auto part : parts) out.append("$" + std::to_string(part.size()) + "\r\n").append(part).append("\r\n");
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("commands: the one script runner: one key or several, ARGV as a pack or counted at run time",
+          "[redis][commands][unit]") {
+    STATIC_REQUIRE(cmd::decimal_constant<0>::text == "0");
+    STATIC_REQUIRE(cmd::decimal_constant<8>::text == "8");
+    STATIC_REQUIRE(cmd::decimal_constant<12>::text == "12");
+    STATIC_REQUIRE(cmd::decimal_constant<1234567>::text == "1234567");
+    const auto& code = hotstate::detail::redis::lock_extend;
+    const twelve_keys keys;
+    const many_keys_script many(keys);
+    CHECK(bytes_of(many) == resp_of({"EVALSHA", code.sha_view(), "12", "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7",
+                                     "k8", "k9", "kA", "kB", "a", "bc"}));
+    CHECK(fallback_bytes_of(many) == resp_of({"EVAL", code.text, "12", "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7",
+                                              "k8", "k9", "kA", "kB", "a", "bc"}));
+    CHECK(many.fallback_on(parse(noscript)));
+    const runtime_argv_script counted("l", {"x", "", "yz"});
+    CHECK(bytes_of(counted) == resp_of({"EVALSHA", code.sha_view(), "1", "l", "x", "", "yz"}));
+    CHECK(fallback_bytes_of(counted) == resp_of({"EVAL", code.text, "1", "l", "x", "", "yz"}));
+    const runtime_argv_script bare("l", {});
+    CHECK(bytes_of(bare) == resp_of({"EVALSHA", code.sha_view(), "1", "l"}));
 }
 
 TEST_CASE("commands: PING, ASKING, SCRIPT LOAD", "[redis][commands][unit]") {

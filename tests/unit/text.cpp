@@ -46,6 +46,8 @@ TEST_CASE("parse_host_port: IPv4, names, bracketed and bare IPv6", "[unit][text]
 TEST_CASE("format_host_port: brackets around an IPv6 host, and back", "[unit][text]") {
     CHECK(format_host_port("127.0.0.1", 6379) == "127.0.0.1:6379");
     CHECK(format_host_port("::1", 7000) == "[::1]:7000");
+    CHECK(format_host_port("fe80::1%eth0", 65535) == "[fe80::1%eth0]:65535");
+    CHECK(format_host_port("", 7000) == ":7000");
     for (const std::string text : {"10.0.0.7:6381", "[fe80::1]:7002", "host:1"}) {
         const auto parsed = parse_host_port(text);
         REQUIRE(parsed);

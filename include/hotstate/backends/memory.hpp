@@ -32,6 +32,7 @@
 
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/extensions.hpp>
 #include <hotstate/detail/memory/table.hpp>
 #include <hotstate/error.hpp>
@@ -512,10 +513,8 @@ private:
     static std::int64_t& counter_of(detail::memory::entry& e, std::string_view operation) {
         if (auto* number = std::get_if<std::int64_t>(&e.value)) return *number;
         if (auto* text = std::get_if<std::string>(&e.value)) {
-            std::int64_t parsed = 0;
-            const auto result = std::from_chars(text->data(), text->data() + text->size(), parsed);
-            if (result.ec == std::errc{} && result.ptr == text->data() + text->size() && !text->empty()) {
-                e.value.template emplace<std::int64_t>(parsed);
+            if (const auto parsed = detail::parse_decimal<std::int64_t>(*text)) {
+                e.value.template emplace<std::int64_t>(*parsed);
                 return std::get<std::int64_t>(e.value);
             }
             throw error(errc::wrong_type, std::string(operation) + ": the value is not an integer");

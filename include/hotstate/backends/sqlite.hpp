@@ -45,6 +45,7 @@
 
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/extensions.hpp>
 #include <hotstate/detail/sqlite/connection.hpp>
 #include <hotstate/detail/sqlite/logic.hpp>
@@ -530,13 +531,8 @@ private:
     static std::int64_t integer_of(const row_head& h, std::string_view operation) {
         if (h.what == kind::integer) return h.number;
         if (h.what != kind::bytes) throw wrong_type(operation);
-        std::int64_t parsed = 0;
-        if (h.short_text && !h.short_text->empty()) {
-            const auto* first = h.short_text->data();
-            const auto* last = first + h.short_text->size();
-            const auto result = std::from_chars(first, last, parsed);
-            if (result.ec == std::errc{} && result.ptr == last) return parsed;
-        }
+        if (h.short_text)
+            if (const auto parsed = detail::parse_decimal<std::int64_t>(*h.short_text)) return *parsed;
         throw error(errc::wrong_type, std::string(operation) + ": the value is not an integer");
     }
 

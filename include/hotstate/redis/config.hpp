@@ -38,6 +38,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/print_fields.hpp>
 #include <hotstate/detail/redis/url_text.hpp>
 #include <hotstate/error.hpp>
@@ -77,9 +78,7 @@ struct endpoint {
 
     /// "host:port" or the socket path: what error messages name.
     [[nodiscard]] std::string address() const {
-        if (type == kind::unix_socket) return path;
-        const bool v6 = host.find(':') != std::string::npos;
-        return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+        return type == kind::unix_socket ? path : detail::format_host_port(host, port);
     }
 
     bool operator==(const endpoint&) const = default;
@@ -143,7 +142,7 @@ inline constexpr bool hiredis_has_resp3 = HIREDIS_MAJOR >= 1;
                 const std::string_view name = item.substr(0, eq);
                 const std::string_view value = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
                 if (name == "db") {
-                    const auto db = url_text::parse_number<std::uint32_t>(value);
+                    const auto db = detail::parse_decimal<std::uint32_t>(value);
                     if (!db) throw fail("query parameter db='" + quote(value) + "' is not a database number");
                     result.db = *db;
                 } else {
@@ -209,7 +208,7 @@ inline constexpr bool hiredis_has_resp3 = HIREDIS_MAJOR >= 1;
             throw fail("host contains an invalid character");
     result.host = std::string(host);
     if (!port_text.empty()) {
-        const auto port = url_text::parse_number<std::uint32_t>(port_text);
+        const auto port = detail::parse_decimal<std::uint32_t>(port_text);
         if (!port || *port == 0 || *port > 65535)
             throw fail("port '" + quote(port_text) + "' is not a number in 1..65535");
         result.port = static_cast<std::uint16_t>(*port);
@@ -219,7 +218,7 @@ inline constexpr bool hiredis_has_resp3 = HIREDIS_MAJOR >= 1;
         const auto query = tail.find('?');
         const std::string_view db_text = tail.substr(1, query == std::string_view::npos ? std::string_view::npos : query - 1);
         if (!db_text.empty()) {
-            const auto db = url_text::parse_number<std::uint32_t>(db_text);
+            const auto db = detail::parse_decimal<std::uint32_t>(db_text);
             if (!db) throw fail("database '" + quote(db_text) + "' is not a number");
             result.db = *db;
         }

@@ -56,7 +56,7 @@ public:
     [[nodiscard]] std::size_t size() const noexcept { return raw_->type == REDIS_REPLY_ARRAY ? raw_->elements : 0; }
     /// Element `i` of an array reply (i < size()).
     [[nodiscard]] reply_view operator[](std::size_t i) const noexcept { return reply_view(raw_->element[i]); }
-    /// hiredis's parse, for readers written on it (the CLUSTER SLOTS parser).
+    /// hiredis's parse, for readers not yet moved to reply_view.
     [[nodiscard]] const redisReply* raw() const noexcept { return raw_; }
 
 private:

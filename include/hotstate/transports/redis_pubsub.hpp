@@ -44,7 +44,7 @@
 #include <thread>
 #include <utility>
 
-#include <hotstate/detail/coordinator/backoff.hpp>
+#include <hotstate/detail/base/backoff.hpp>
 #include <hotstate/detail/coordinator/link.hpp>
 #include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/detail/coordinator/redis_link.hpp>

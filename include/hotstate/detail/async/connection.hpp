@@ -100,6 +100,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <hotstate/detail/base/backoff.hpp>
 #include <hotstate/detail/redis/commands.hpp>
 #include <hotstate/detail/redis/proto/exchange.hpp>
 #include <hotstate/detail/redis/tls_stream.hpp>
@@ -441,7 +442,9 @@ private:
     // --- the session --------------------------------------------------------
 
     asio::awaitable<void> run() {
-        auto backoff = settings_.min_backoff;
+        // min_backoff doubling to max_backoff (never below min_backoff), from the first failure in a row
+        const backoff_policy backoff{settings_.min_backoff, std::max(settings_.max_backoff, settings_.min_backoff)};
+        std::uint32_t failures = 0;
         asio::steady_timer& wait = backoff_;
         while (!closed_) {
             std::optional<error> failed;
@@ -467,13 +470,13 @@ private:
                     queued_.clear();
                     for (pending* p : waiting) fail(p, *failed);
                 }
-                wait.expires_after(backoff);
+                wait.expires_after(backoff.delay(failures));
                 boost::system::error_code ignored;
                 co_await wait.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-                backoff = std::min(backoff * 2, settings_.max_backoff);
+                if (failures < UINT32_MAX) ++failures;
                 continue;
             }
-            backoff = settings_.min_backoff;
+            failures = 0;
             last_error_.reset();
             down_ = false;
             connects_.fetch_add(1, std::memory_order_relaxed);

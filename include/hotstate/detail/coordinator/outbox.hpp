@@ -39,7 +39,7 @@
 #include <utility>
 #include <vector>
 
-#include <hotstate/detail/coordinator/backoff.hpp>
+#include <hotstate/detail/base/backoff.hpp>
 #include <hotstate/detail/coordinator/wire.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/transport.hpp>

@@ -5,13 +5,13 @@
 // NOSCRIPT, redirects thrown for the router) and tests check both sides
 // without a server (tests/queue/redis_commands_test.cpp).
 //
-// Every script command sends the queue's eight keys (queue_keys, in the
-// order redis_scripts.hpp lists) and its ARGV. `idempotent` is the effect tag
+// Every script command is an rc::script_command (EVALSHA, EVAL after
+// NOSCRIPT: the store's scripts run the same way) whose KEYS are the queue's
+// eight keys (queue_keys, in the order redis_scripts.hpp lists). `idempotent` is the effect tag
 // the router honours after a lost reply: only enqueues (a second run adds
 // nothing while the jobs exist), counts and dead (reads) and WAIT are re-sent.
 #pragma once
 
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/queue/redis_scripts.hpp>
 #include <hotstate/detail/queue/types.hpp>
 #include <hotstate/detail/redis/commands.hpp>
@@ -64,54 +65,11 @@ private:
     std::size_t base_size_;
 };
 
-/// The fixed part of every queue script request: the command, the SHA-1 or
-/// the text, "8" and the keys, then `argv`.
-template <class F, class... Args>
-decltype(auto) with_script(F&& f, bool by_text, const detail::redis::script& code, const queue_keys& k,
-                           const Args&... argv) {
-    const std::string_view verb = by_text ? std::string_view("EVAL") : std::string_view("EVALSHA");
-    const std::string_view body = by_text ? code.text : code.sha_view();
-    static_assert(queue_keys::count == 8);
-    return rc::pass_args(f, verb, body, std::string_view("8"), k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7],
-                         std::string_view(argv)...);
-}
-
-/// The shared body of the queue scripts: EVALSHA, with EVAL as the fallback on
-/// NOSCRIPT (the script never ran). Derived gives `code`, `keys` and
-/// with_script_args(g).
-template <class Derived>
-struct queue_script : rc::command_base<Derived> {
-    template <class F>
-    decltype(auto) with_args(F&& f) const {
-        return request(f, false);
-    }
-    /// NOSCRIPT: the server does not know the script (restart, SCRIPT FLUSH); nothing ran.
-    [[nodiscard]] bool fallback_on(reply_view r) const noexcept {
-        return r.is_error() && detail::redis::is_noscript(r.text());
-    }
-    template <class F>
-    decltype(auto) with_fallback_args(F&& f) const {
-        return request(f, true);
-    }
-
-private:
-    template <class F>
-    decltype(auto) request(F& f, bool by_text) const {
-        const auto& self = static_cast<const Derived&>(*this);
-        return self.with_script_args(
-            [&](const auto&... argv) { return with_script(f, by_text, Derived::code, *self.keys, argv...); });
-    }
-};
-
 /// An integer reply, or a decimal bulk string (Lua hands numbers either way).
 [[nodiscard]] inline std::int64_t integer_of(reply_context where, std::string_view command, reply_view r) {
     if (r.is_integer()) return r.integer();
-    if (r.is_string()) {
-        std::int64_t value = 0;
-        const auto text = r.text();
-        const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (parsed.ec == std::errc{} && parsed.ptr == text.data() + text.size() && !text.empty()) return value;
-    }
+    if (r.is_string())
+        if (const auto value = parse_decimal<std::int64_t>(r.text())) return *value;
     rc::unexpected(where, command, r);
 }
 
@@ -135,7 +93,7 @@ private:
 
 /// Enqueue one job (deduplicated by id): whether it was added. Idempotent in
 /// effect while the job exists (a re-send finds its id and adds nothing).
-struct enqueue : queue_script<enqueue> {
+struct enqueue : rc::script_command<enqueue> {
     using result_type = bool;
     static constexpr const detail::redis::script& code = redis_enqueue;
     static constexpr std::string_view name = "queue enqueue";
@@ -160,7 +118,7 @@ struct enqueue : queue_script<enqueue> {
 /// delay, in one script: how many were added (all, or 0 when the request had
 /// run already). Idempotent in effect while its first job exists. Jobs of
 /// priority 0 without delay travel as line entries (redis_scripts.hpp).
-struct enqueue_bulk : queue_script<enqueue_bulk> {
+struct enqueue_bulk : rc::script_command<enqueue_bulk> {
     using result_type = std::uint64_t;
     static constexpr const detail::redis::script& code = redis_enqueue_bulk;
     static constexpr std::string_view name = "queue enqueue_bulk";
@@ -171,52 +129,23 @@ struct enqueue_bulk : queue_script<enqueue_bulk> {
     enqueue_bulk(const queue_keys& k, std::int64_t now, std::int64_t prio, std::int64_t delay,
                  std::span<const job_spec> specs) noexcept
         : keys(&k), now_ms(now), priority(prio), delay_ms(delay), jobs(specs) {}
-    // Variable arity: the argument arrays are built on the heap (one bulk, one allocation each).
-    template <class F>
-    decltype(auto) with_args(F&& f) const {
-        return request(f, false);
-    }
-    template <class F>
-    decltype(auto) with_fallback_args(F&& f) const {
-        return request(f, true);
-    }
-    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
-        if (!r.is_integer() || r.integer() < 0) [[unlikely]]
-            rc::unexpected(where, name, r);
-        return static_cast<std::uint64_t>(r.integer());
-    }
-
-private:
-    template <class F>
-    decltype(auto) request(F& f, bool by_text) const {
+    /// Variable arity: the ARGV in a span, so the request is built on the heap.
+    template <class G>
+    decltype(auto) with_script_argv(G&& g) const {
         const int_arg now(now_ms), prio(priority), delay(delay_ms);
-        const std::size_t argc = 3 + queue_keys::count + 3 + 2 * jobs.size();
-        std::vector<const char*> argv;
-        std::vector<std::size_t> lengths;
-        argv.reserve(argc);
-        lengths.reserve(argc);
-        const auto add = [&](std::string_view v) {
-            argv.push_back(v.data());
-            lengths.push_back(v.size());
-        };
-        add(by_text ? std::string_view("EVAL") : std::string_view("EVALSHA"));
-        add(by_text ? code.text : code.sha_view());
-        add("8");
-        for (std::size_t i = 0; i < queue_keys::count; ++i) add((*keys)[i]);
-        add(now.view());
-        add(prio.view());
-        add(delay.view());
+        std::vector<std::string_view> argv{now.view(), prio.view(), delay.view()};
+        argv.reserve(3 + 2 * jobs.size());
         if (priority != 0 || delay_ms > 0 || jobs.empty()) {
             for (const auto& job : jobs) {
-                add(job.id);
-                add(job.payload);
+                argv.push_back(job.id);
+                argv.push_back(job.payload);
             }
-            return f(argv.size(), argv.data(), lengths.data());
+            return g(std::span<const std::string_view>(argv));
         }
         // priority 0, no delay: the first job as id and payload, the others as
         // the line entries the script pushes as they are (NUL, id, NUL, payload)
-        add(jobs.front().id);
-        add(jobs.front().payload);
+        argv.push_back(jobs.front().id);
+        argv.push_back(jobs.front().payload);
         std::size_t bytes = 0;
         for (const auto& job : jobs.subspan(1)) bytes += 2 + job.id.size() + job.payload.size();
         std::string entries;
@@ -227,14 +156,19 @@ private:
             entries.append(job.id);
             entries.push_back('\0');
             entries.append(job.payload);
-            add(std::string_view(entries).substr(at));
+            argv.push_back(std::string_view(entries).substr(at));
         }
-        return f(argv.size(), argv.data(), lengths.data());
+        return g(std::span<const std::string_view>(argv));
+    }
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        if (!r.is_integer() || r.integer() < 0) [[unlikely]]
+            rc::unexpected(where, name, r);
+        return static_cast<std::uint64_t>(r.integer());
     }
 };
 
 /// Claim the next job: it or nullopt. Not re-sent (a second run would lease another job).
-struct claim : queue_script<claim> {
+struct claim : rc::script_command<claim> {
     using result_type = std::optional<raw_claim>;
     static constexpr const detail::redis::script& code = redis_claim;
     static constexpr std::string_view name = "queue claim";
@@ -259,7 +193,7 @@ struct raw_ack_claim {
 };
 
 /// Ack `id` and claim the next job in one round trip (a worker's loop). Not re-sent.
-struct ack_claim : queue_script<ack_claim> {
+struct ack_claim : rc::script_command<ack_claim> {
     using result_type = raw_ack_claim;
     static constexpr const detail::redis::script& code = redis_ack_claim;
     static constexpr std::string_view name = "queue ack_claim";
@@ -285,7 +219,7 @@ struct ack_claim : queue_script<ack_claim> {
 /// The owner-checked one-job scripts (heartbeat, ack, fail, release). Not re-sent:
 /// a second ack would find the job gone and report the lease lost.
 template <const detail::redis::script& Code, class Derived>
-struct owner_checked : queue_script<Derived> {
+struct owner_checked : rc::script_command<Derived> {
     using result_type = owner_check;
     static constexpr const detail::redis::script& code = Code;
     static constexpr bool idempotent = false;
@@ -352,7 +286,7 @@ struct release : owner_checked<redis_release, release> {
 };
 
 /// Jobs per state. A read: re-sent after a lost reply.
-struct counts : queue_script<counts> {
+struct counts : rc::script_command<counts> {
     using result_type = raw_counts;
     static constexpr const detail::redis::script& code = redis_counts;
     static constexpr std::string_view name = "queue counts";
@@ -375,7 +309,7 @@ struct counts : queue_script<counts> {
 };
 
 /// Up to `limit` dead jobs. A read: re-sent after a lost reply.
-struct dead : queue_script<dead> {
+struct dead : rc::script_command<dead> {
     using result_type = std::vector<raw_dead>;
     static constexpr const detail::redis::script& code = redis_dead;
     static constexpr std::string_view name = "queue dead";
@@ -405,7 +339,7 @@ struct dead : queue_script<dead> {
 
 /// A script answering a count (requeue_dead, purge). Not re-sent.
 template <const detail::redis::script& Code, class Derived>
-struct counted : queue_script<Derived> {
+struct counted : rc::script_command<Derived> {
     using result_type = std::uint64_t;
     static constexpr const detail::redis::script& code = Code;
     static constexpr bool idempotent = false;

@@ -27,7 +27,6 @@
 
 #include <array>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <concepts>
 #include <cstddef>
@@ -36,12 +35,13 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <hiredis/hiredis.h>
 
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/redis/routing/redirect.hpp>
 #include <hotstate/detail/redis/routing/slots_reply.hpp>
 #include <hotstate/detail/fixed_string.hpp>
@@ -93,12 +93,11 @@ concept HasFallback = Command<C> && requires(const C& command, reply_view r, std
     { command.write_fallback(out) } -> std::same_as<void>;
 };
 
-/// The host part of a "host:port" address (for "MOVED 1 :port").
+/// The host part of a "host:port" address (for "MOVED 1 :port"); anything
+/// else (a socket path) as it is.
 [[nodiscard]] inline std::string_view host_of(std::string_view address) noexcept {
-    const auto colon = address.rfind(':');
-    std::string_view host = colon == std::string_view::npos ? address : address.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    return host;
+    const auto parsed = parse_host_port(address);
+    return parsed ? parsed->host : address;
 }
 
 /// The error of a reply `command` did not expect: `redirected` for an error
@@ -189,12 +188,10 @@ decltype(auto) pass_args(F&& f, const Views&... views) {
     if (r.is_nil()) return 0;
     if (!r.is_string()) [[unlikely]]
         unexpected(where, command, r);
-    std::int64_t value = 0;
-    const auto text = r.text();
-    const auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size() || text.empty()) [[unlikely]]
+    const auto value = parse_decimal<std::int64_t>(r.text());
+    if (!value) [[unlikely]]
         throw error(errc::wrong_type, context(where.address, command) + "the value is not an integer");
-    return value;
+    return *value;
 }
 
 /// A command that is nothing but its name, a key, `More` further arguments
@@ -318,28 +315,90 @@ struct incr_by : command_base<incr_by> {
     }
 };
 
-/// A Lua script on one key, run by EVALSHA with EVAL as the fallback on
-/// NOSCRIPT (a restart or SCRIPT FLUSH forgot it; EVAL loads it again). The
-/// one script runner: Derived gives `code` (the script), `key`, and
-/// with_script_args(g), which calls g with its ARGV as string_views.
+/// N in decimal, as a constant string (a script's key count).
+template <std::size_t N>
+struct decimal_constant {
+    static constexpr auto digits = [] {
+        std::array<char, 20> out{};
+        std::size_t size = 0;
+        for (std::size_t n = N;; n /= 10) {
+            out[size++] = static_cast<char>('0' + n % 10);
+            if (n < 10) break;
+        }
+        for (std::size_t i = 0; i < size / 2; ++i) std::swap(out[i], out[size - 1 - i]);
+        return std::pair{out, size};
+    }();
+    static constexpr std::string_view text{digits.first.data(), digits.second};
+};
+
+/// A Lua script, run by EVALSHA with EVAL as the fallback on NOSCRIPT (a
+/// restart or SCRIPT FLUSH forgot it; EVAL loads it again). The one script
+/// runner, for the store's scripts and the queue's. Derived gives:
+///   - `code`: the script;
+///   - its KEYS: `key` (one key), or `keys`, a pointer to several (a type with
+///     a constant `count` and `operator[]`, as the queue's queue_keys);
+///   - its ARGV: with_script_args(g), which calls g with them as string_views,
+///     or, when their number is known only at run time, with_script_argv(g),
+///     which calls g with a span of them (the request is then built on the heap).
 template <class Derived>
 struct script_command : command_base<Derived> {
     template <class F>
     decltype(auto) with_args(F&& f) const {
-        const auto& self = static_cast<const Derived&>(*this);
-        return self.with_script_args([&](const auto&... argv) {
-            return pass_args(f, std::string_view("EVALSHA"), Derived::code.sha_view(), std::string_view("1"), self.key,
-                             argv...);
-        });
+        return request(f, std::string_view("EVALSHA"), Derived::code.sha_view());
     }
     /// NOSCRIPT: the script never ran, so EVAL may take its place.
     [[nodiscard]] bool fallback_on(reply_view r) const noexcept { return r.is_error() && is_noscript(r.text()); }
     template <class F>
     decltype(auto) with_fallback_args(F&& f) const {
+        return request(f, std::string_view("EVAL"), Derived::code.text);
+    }
+
+private:
+    /// The script's KEYS, in order.
+    [[nodiscard]] auto script_keys() const noexcept {
         const auto& self = static_cast<const Derived&>(*this);
-        return self.with_script_args([&](const auto&... argv) {
-            return pass_args(f, std::string_view("EVAL"), Derived::code.text, std::string_view("1"), self.key, argv...);
-        });
+        if constexpr (requires { *self.keys; }) {
+            const auto& keys = *self.keys;
+            constexpr std::size_t count = std::remove_cvref_t<decltype(keys)>::count;
+            return [&]<std::size_t... I>(std::index_sequence<I...>) {
+                return std::array<std::string_view, count>{std::string_view(keys[I])...};
+            }(std::make_index_sequence<count>{});
+        } else {
+            return std::array<std::string_view, 1>{std::string_view(self.key)};
+        }
+    }
+
+    /// VERB BODY numkeys KEYS... ARGV...
+    template <class F>
+    decltype(auto) request(F& f, std::string_view verb, std::string_view body) const {
+        const auto& self = static_cast<const Derived&>(*this);
+        const auto keys = script_keys();
+        constexpr std::size_t count = std::tuple_size_v<decltype(keys)>;
+        constexpr std::string_view count_text = decimal_constant<count>::text;
+        if constexpr (requires { self.with_script_argv([](std::span<const std::string_view>) {}); }) {
+            return self.with_script_argv([&](std::span<const std::string_view> argv) {
+                std::vector<const char*> pointers;
+                std::vector<std::size_t> lengths;
+                pointers.reserve(3 + count + argv.size());
+                lengths.reserve(3 + count + argv.size());
+                const auto add = [&](std::string_view v) {
+                    pointers.push_back(v.data());
+                    lengths.push_back(v.size());
+                };
+                add(verb);
+                add(body);
+                add(count_text);
+                for (const std::string_view key : keys) add(key);
+                for (const std::string_view arg : argv) add(arg);
+                return f(pointers.size(), pointers.data(), lengths.data());
+            });
+        } else {
+            return self.with_script_args([&](const auto&... argv) {
+                return [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
+                    return pass_args(f, verb, body, count_text, keys[I]..., std::string_view(argv)...);
+                }(std::make_index_sequence<count>{});
+            });
+        }
     }
 };
 
@@ -449,12 +508,10 @@ struct lock_acquire : script_command<lock_acquire> {
         if (r.is_nil()) return std::nullopt;
         if (!r.is_string()) [[unlikely]]
             unexpected(where, name, r);
-        std::uint64_t fence = 0;
-        const auto text = r.text();
-        const auto parsed = std::from_chars(text.data(), text.data() + text.size(), fence);
-        if (parsed.ec != std::errc{} || parsed.ptr != text.data() + text.size() || text.empty()) [[unlikely]]
+        const auto fence = parse_decimal<std::uint64_t>(r.text());
+        if (!fence) [[unlikely]]
             throw error(errc::decode, context(where.address, name) + "malformed fencing token");
-        return fence;
+        return *fence;
     }
 };
 
@@ -634,7 +691,7 @@ struct cluster_slots : command_base<cluster_slots> {
         return pass_args(f, std::string_view("CLUSTER"), std::string_view("SLOTS"));
     }
     [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
-        auto ranges = r.is_error() ? std::nullopt : routing::parse_cluster_slots(r.raw(), host_of(where.address));
+        auto ranges = r.is_error() ? std::nullopt : routing::parse_cluster_slots(r, host_of(where.address));
         if (!ranges) [[unlikely]] {
             if (r.is_error()) unexpected(where, name, r);
             throw error(errc::server, context(where.address, name) + "not a cluster reply");

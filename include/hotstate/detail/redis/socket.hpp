@@ -46,18 +46,6 @@ struct tcp_options {
     bool operator==(const tcp_options&) const = default;
 };
 
-/// "host:port", with brackets around an IPv6 literal.
-[[nodiscard]] inline std::string tcp_address(std::string_view host, std::uint16_t port) {
-    std::string text;
-    const bool v6 = host.find(':') != std::string_view::npos;
-    if (v6) text += '[';
-    text.append(host);
-    if (v6) text += ']';
-    text += ':';
-    text += std::to_string(port);
-    return text;
-}
-
 /// The error of a failed stream operation: "redis ADDRESS: OPERATION: CAUSE".
 [[nodiscard, gnu::cold]] inline error stream_error(errc kind, std::string_view address, std::string_view operation,
                                                    std::string_view cause) {

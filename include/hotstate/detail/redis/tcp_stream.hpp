@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/redis/socket.hpp>
 #include <hotstate/detail/redis/stream.hpp>
 
@@ -22,7 +23,7 @@ public:
     public:
         /// `host` is a name or an address literal (IPv6 without brackets).
         connector(std::string host, std::uint16_t port, tcp_options options = {})
-            : host_(std::move(host)), port_(port), options_(options), address_(tcp_address(host_, port_)) {}
+            : host_(std::move(host)), port_(port), options_(options), address_(format_host_port(host_, port_)) {}
 
         /// Connects before `until`; errc::timeout or errc::connection naming the address.
         [[nodiscard]] tcp_stream connect(deadline until) const {

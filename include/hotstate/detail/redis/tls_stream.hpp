@@ -40,6 +40,7 @@
 #include <system_error>
 #include <utility>
 
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/redis/socket.hpp>
 #include <hotstate/detail/redis/stream.hpp>
 #include <hotstate/error.hpp>
@@ -355,7 +356,7 @@ public:
         /// certificate is checked against `options.server_name`, or `host`.
         connector(std::string host, std::uint16_t port, tcp_options socket_options, tls_context context)
             : host_(std::move(host)), port_(port), socket_options_(socket_options), context_(std::move(context)),
-              address_(tcp_address(host_, port_)),
+              address_(format_host_port(host_, port_)),
               server_name_(context_.options().server_name.empty() ? host_ : context_.options().server_name),
               name_is_ip_(tls::is_ip_literal(server_name_)) {}
         /// Loads `options` into a context of its own (errc::configuration on bad files).

@@ -5,7 +5,6 @@
 // printer of a config use them, so no printer can show a secret another hides.
 #pragma once
 
-#include <charconv>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -80,15 +79,6 @@ inline std::optional<std::string> percent_decode(std::string_view text) {
         i += 2;
     }
     return out;
-}
-
-template <class Int>
-std::optional<Int> parse_number(std::string_view text) {
-    Int value{};
-    if (text.empty()) return std::nullopt;
-    const auto result = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (result.ec != std::errc{} || result.ptr != text.data() + text.size()) return std::nullopt;
-    return value;
 }
 
 /// RFC 3986 scheme: a letter, then letters, digits, '+', '-' or '.'.

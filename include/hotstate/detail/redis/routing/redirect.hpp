@@ -12,14 +12,14 @@
 #pragma once
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
+#include <hotstate/detail/base/backoff.hpp>
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/redis/routing/slot_map.hpp>
-#include <hotstate/detail/coordinator/backoff.hpp>
 #include <hotstate/redis/node_settings.hpp>
 
 namespace hotstate::detail::redis::routing {
@@ -46,18 +46,11 @@ struct classified_error {
 /// "unknown endpoint") becomes `fallback_host`.
 [[nodiscard]] inline std::optional<node_address> parse_endpoint(std::string_view text,
                                                                 std::string_view fallback_host = {}) {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    std::string_view host = text.substr(0, colon);
-    const std::string_view port_text = text.substr(colon + 1);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    unsigned port = 0;
-    const auto parsed = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (parsed.ec != std::errc{} || parsed.ptr != port_text.data() + port_text.size() || port == 0 || port > 65535)
-        return std::nullopt;
+    const auto parsed = parse_host_port(text);
+    if (!parsed) return std::nullopt;
     node_address address;
-    address.host = host.empty() ? std::string(fallback_host) : std::string(host);
-    address.port = static_cast<std::uint16_t>(port);
+    address.host = std::string(parsed->host.empty() ? fallback_host : parsed->host);
+    address.port = parsed->port;
     return address;
 }
 
@@ -73,13 +66,12 @@ struct classified_error {
         const std::string_view rest = text.substr(word_end + 1);
         const auto space = rest.find(' ');
         if (space == std::string_view::npos) return result;
-        unsigned slot = 0;
-        const auto parsed = std::from_chars(rest.data(), rest.data() + space, slot);
-        if (parsed.ec != std::errc{} || parsed.ptr != rest.data() + space || slot >= slot_count) return result;
+        const auto slot = parse_decimal<unsigned>(rest.substr(0, space));
+        if (!slot || *slot >= slot_count) return result;
         auto target = parse_endpoint(rest.substr(space + 1), replying_host);
         if (!target) return result;
         result.kind = word == "MOVED" ? failure_kind::moved : failure_kind::ask;
-        result.slot = static_cast<std::uint16_t>(slot);
+        result.slot = static_cast<std::uint16_t>(*slot);
         result.target = std::move(target);
     } else if (word == "TRYAGAIN") {
         result.kind = failure_kind::try_again;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/redis/routing/slot.hpp>
 
 namespace hotstate::detail::redis::routing {
@@ -26,16 +27,7 @@ struct node_address {
     std::uint16_t port = 0;
 
     /// host:port (IPv6 hosts in brackets), for routing tables and error messages.
-    [[nodiscard]] std::string to_string() const {
-        std::string text;
-        const bool v6 = host.find(':') != std::string::npos;
-        if (v6) text.push_back('[');
-        text.append(host);
-        if (v6) text.push_back(']');
-        text.push_back(':');
-        text.append(std::to_string(port));
-        return text;
-    }
+    [[nodiscard]] std::string to_string() const { return format_host_port(host, port); }
     bool operator==(const node_address&) const = default;
 };
 

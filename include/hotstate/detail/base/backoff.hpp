@@ -1,4 +1,8 @@
-// Reconnect backoff: capped exponential, as a pure function of the attempt.
+// hotstate/detail/base/backoff.hpp: the one capped exponential backoff, as a
+// pure function of the attempt. What waits between tries uses it: the
+// coordinator's reconnects and send retries, the transports' reconnects, the
+// cluster/sentinel retry_fsm, the async connection's reconnects, and the
+// exponential part of a failed job's retry delay (detail/queue/backoff.hpp).
 #pragma once
 
 #include <chrono>
