@@ -127,7 +127,7 @@ enum class gap_kind : std::uint8_t {
     publisher_restart,   ///< `publisher` restarted; its first messages [first_missing, last_missing] never arrived
     outage,              ///< the transport was disconnected for `duration`: anything may be missing
     retention_exceeded,  ///< durable transport: entries were trimmed before this node read them
-    cursor_invalid,      ///< durable transport: the saved position was unreadable (`detail` says why); the
+    cursor_invalid,      ///< durable transport: the saved position was unreadable or named no entry (`detail` says why); the
                          ///< reader started where its policy says, so events may be missing or repeated
 };
 

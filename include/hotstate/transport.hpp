@@ -90,7 +90,7 @@ namespace hotstate {
 enum class outage_kind : std::uint8_t {
     disconnected,        ///< the receiving connection dropped and was re-established
     retention_exceeded,  ///< durable transport: entries this node had not read were trimmed
-    cursor_invalid,      ///< durable transport: the saved position was unreadable; the reader started
+    cursor_invalid,      ///< durable transport: the saved position was unreadable or named no entry; the reader started
                          ///< where its policy says, so messages may be missing (or repeated)
 };
 
