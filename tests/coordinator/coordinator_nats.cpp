@@ -122,6 +122,28 @@ TEST_CASE("nats: nothing listening is a connection error naming the address", "[
     }
 }
 
+TEST_CASE("nats: a comma-separated server list is a list: whichever server answers is used", "[coordinator][nats]") {
+    nats_server server;
+    const auto nobody = hotstate::testing::free_port();
+    for (const std::string& url : {"nats://127.0.0.1:" + std::to_string(nobody) + ", " + server.url(),
+                                   server.url() + ",nats://127.0.0.1:" + std::to_string(nobody)}) {
+        INFO(url);
+        transports::nats_settings settings;
+        settings.url = url;
+        settings.connect_on_start = true;
+        CHECK_NOTHROW(transports::nats(settings));
+    }
+    transports::nats_settings gap;
+    gap.url = server.url() + ",,nats://127.0.0.1:" + std::to_string(nobody);
+    try {
+        transports::nats transport(gap);
+        FAIL("a list with an empty entry accepted");
+    } catch (const error& e) {
+        CHECK(e.kind() == errc::configuration);
+        CHECK_THAT(e.message(), Catch::Contains("empty entry"));
+    }
+}
+
 TEST_CASE("nats: nats-server killed and restarted: lost, reconnected, the outage and the exact gap reported",
           "[coordinator][nats][restart]") {
     nats_server server;

@@ -97,6 +97,12 @@ struct nats_jetstream_options {
     std::int64_t max_messages = 1'000'000;
     /// The stream drops messages older than this; 0: no bound.
     std::chrono::seconds max_age{std::chrono::hours{24}};
+    /// Copies of the stream a JetStream cluster keeps (1, 3 or 5; at most the number of
+    /// servers): with 3, a publish is acknowledged once two servers stored it, so one
+    /// server lost (killed, restarted, its disk gone) loses nothing, and the stream and
+    /// the consumers move to the others (tests/coordinator/jetstream_cluster.cpp). Only
+    /// used by the node that creates the stream; a single server needs 1.
+    int replicas = 1;
     /// A message handed to a node that does not acknowledge it within this is redelivered.
     std::chrono::milliseconds ack_wait{std::chrono::seconds{30}};
     /// Messages delivered to the node but not yet acknowledged, at most.
@@ -148,6 +154,9 @@ public:
             throw error(errc::configuration,
                         "hotstate nats_jetstream: each node needs a durable consumer name (options.consumer, e.g. "
                         "\"node-7\"), without spaces, '.', '*' or '>'");
+        if (o.replicas < 1 || o.replicas > 5)
+            throw error(errc::configuration, "hotstate nats_jetstream: replicas must be 1..5 (JetStream's bound), not " +
+                                                 std::to_string(o.replicas));
         if (o.ack_wait.count() <= 0 || o.max_ack_pending <= 0 || o.publish_timeout.count() <= 0 ||
             o.max_outstanding_publishes <= 0)
             throw error(errc::configuration, "hotstate nats_jetstream: ack_wait, max_ack_pending, publish_timeout and "
@@ -566,6 +575,7 @@ private:
         config.MaxMsgs = state.options.max_messages > 0 ? state.options.max_messages : -1;
         config.MaxAge = std::chrono::duration_cast<std::chrono::nanoseconds>(state.options.max_age).count();
         config.Duplicates = std::chrono::duration_cast<std::chrono::nanoseconds>(state.options.duplicate_window).count();
+        config.Replicas = static_cast<std::int64_t>(state.options.replicas);
         jsStreamInfo* info = nullptr;
         jsErrCode code = static_cast<jsErrCode>(0);
         status = js_AddStream(&info, state.js.get(), &config, nullptr, &code);
