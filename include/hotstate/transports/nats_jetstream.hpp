@@ -38,6 +38,9 @@
 // flush() waits until every publish is stored; stop() does so too (bounded by
 // publish_timeout) so that what was sent before a clean shutdown is stored.
 //
+// A node that only publishes leaves `consumer` empty: it makes no consumer
+// (none stays on the stream holding messages for it) and receives nothing.
+//
 // Receiving: a push consumer with explicit acknowledgements, read by the
 // transport's thread; each message is acknowledged after the coordinator
 // handled it and the acknowledgement is written to the socket (the connection
@@ -88,7 +91,8 @@ struct nats_jetstream_options {
     /// The subject the stream captures and every node publishes on.
     std::string subject = "hotstate.coordinator.durable";
     /// This node's durable consumer: must differ between nodes and stay the same
-    /// across a node's restarts (e.g. "node-7"). Required.
+    /// across a node's restarts (e.g. "node-7"). Empty: a publish-only node, which
+    /// makes no consumer and receives nothing (its handlers are never called).
     std::string consumer{};
     /// A consumer created for the first time starts with the stream's first retained
     /// message (true) or with what is published from now on (false).
@@ -150,10 +154,9 @@ public:
             throw error(errc::configuration, "hotstate nats_jetstream: the stream name '" + o.stream +
                                                  "' must be non-empty, without spaces, '.', '*' or '>'");
         if (o.subject.empty()) throw error(errc::configuration, "hotstate nats_jetstream: the subject must not be empty");
-        if (o.consumer.empty() || o.consumer.find_first_of(" .*>") != std::string::npos)
-            throw error(errc::configuration,
-                        "hotstate nats_jetstream: each node needs a durable consumer name (options.consumer, e.g. "
-                        "\"node-7\"), without spaces, '.', '*' or '>'");
+        if (o.consumer.find_first_of(" .*>") != std::string::npos)
+            throw error(errc::configuration, "hotstate nats_jetstream: the durable consumer name '" + o.consumer +
+                                                 "' must be without spaces, '.', '*' or '>'");
         if (o.replicas < 1 || o.replicas > 5)
             throw error(errc::configuration, "hotstate nats_jetstream: replicas must be 1..5 (JetStream's bound), not " +
                                                  std::to_string(o.replicas));
@@ -248,7 +251,7 @@ public:
         }
     }
 
-    /// Whether the consumer is bound and the connection up.
+    /// Whether the consumer is bound (publish-only: the stream is ready) and the connection up.
     [[nodiscard]] bool subscribed() const noexcept {
         return state_->receiver.subscribed.load(std::memory_order_acquire) && state_->link.connected();
     }
@@ -660,6 +663,9 @@ private:
             state.receiver, state.link, setup, sink,
             [&] {
                 ensure_ready();
+                // publish-only: no consumer, nothing to receive (the loop still reports the
+                // connection and sends failed publishes again)
+                if (state.options.consumer.empty()) return detail::nats::subscription();
                 // bound to a consumer made explicitly (bind()): unsubscribing ends this
                 // node's interest, the consumer and its position stay on the server
                 return detail::nats::subscription(bind(last_stream_sequence));
