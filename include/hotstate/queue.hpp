@@ -40,6 +40,7 @@
 #include <hotstate/category.hpp>
 #include <hotstate/clock.hpp>
 #include <hotstate/codec.hpp>
+#include <hotstate/detail/base/exception_text.hpp>
 #include <hotstate/detail/queue/backoff.hpp>
 #include <hotstate/detail/queue/types.hpp>
 #include <hotstate/detail/token.hpp>
@@ -218,19 +219,6 @@ void check_enqueue(const enqueue_options& how) {
         throw error(errc::invalid_argument, operation_context<Q>("enqueue") + "priority must be within -1000..1000");
     if (!how.id.empty() && how.id.front() == '\0')  // the Redis queues mark whole jobs in line with a NUL
         throw error(errc::invalid_argument, operation_context<Q>("enqueue") + "a deduplication id must not start with a NUL byte");
-}
-
-/// The message of the exception being handled (call it inside a catch block):
-/// what() of a std::exception, a fixed text for anything else thrown. The error
-/// a throwing handler or codec leaves on its job.
-inline std::string current_exception_message() {
-    try {
-        throw;
-    } catch (const std::exception& thrown) {
-        return thrown.what();
-    } catch (...) {
-        return "an exception that is not a std::exception was thrown";
-    }
 }
 
 }  // namespace detail::queue
@@ -452,7 +440,7 @@ private:
         try {
             job.emplace(codec<job_type>::decode(raw.payload));
         } catch (...) {
-            const std::string why = detail::queue::current_exception_message();
+            const std::string why = detail::current_exception_message();
             Store::template run_in_context<Q>("claim", [&] {
                 return engine_.fail(key_, raw.id, owner, why, std::nullopt, now_ms());
             });

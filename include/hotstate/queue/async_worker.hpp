@@ -291,7 +291,7 @@ private:
         try {
             job.emplace(codec<job_type>::decode(raw.payload));
         } catch (...) {  // a user's codec may throw its own exceptions
-            why = detail::queue::current_exception_message();
+            why = detail::current_exception_message();
         }
         if (!job) {
             (void)co_await run<detail::queue::owner_check>(
@@ -469,7 +469,7 @@ private:
             try {
                 co_await c.handler(job->job);
             } catch (...) {
-                failure = detail::queue::current_exception_message();
+                failure = detail::current_exception_message();
             }
             if (!c.slots[index]) {  // released by async_stop: no longer ours to settle
                 job.reset();

@@ -95,7 +95,7 @@ inline error current_error(std::string_view operation) {
         return failure;
     } catch (...) {
         return error(errc::storage, "hotstate: queue worker: " + std::string(operation) +
-                                        " threw: " + current_exception_message());
+                                        " threw: " + detail::current_exception_message());
     }
 }
 
@@ -222,7 +222,7 @@ private:
             try {
                 handler_(job->job);
             } catch (...) {
-                failure = detail::queue::current_exception_message();
+                failure = detail::current_exception_message();
             }
             {
                 std::scoped_lock guard(mutex_);
