@@ -229,7 +229,13 @@ public:
           transport_(std::move(transport)),
           inbox_(options.node_id),
           outbox_({options.node_id, detail::random_incarnation(), options.max_batch_events, options.max_batch_bytes,
-                   options.max_pending_events, T::durable, options.send_backoff}) {}
+                   options.max_pending_events, T::durable, options.send_backoff}) {
+        // a transport that wants to know the channels (transports::json_envelope names them on the wire)
+        if constexpr (requires { transport_.declare_channel(std::string_view{}, std::uint32_t{}, bool{}); })
+            (transport_.declare_channel(Channels::name, Channels::tag,
+                                        detail::codec_writes_json<typename Channels::codec_type>),
+             ...);
+    }
 
     coordinator(const coordinator&) = delete;
     coordinator& operator=(const coordinator&) = delete;
@@ -409,6 +415,8 @@ private:
         void on_message(std::string_view message) { self->receive(message); }
         void on_outage(const transport_outage& outage) { self->report_outage(outage); }
         void on_connection(const connection_event& event) { self->report_connection(event); }
+        /// A transport that reads messages itself (transports::json_envelope) found one that is not.
+        void on_malformed(std::size_t size, std::string_view why) { self->report_malformed(size, why); }
     };
 
     void require_not_started(const char* what) const {
@@ -527,15 +535,7 @@ private:
         received_messages_.fetch_add(1, std::memory_order_relaxed);
         const detail::receipt got = inbox_.accept(message);
         switch (got.what) {
-            case detail::receipt::status::malformed: {
-                malformed_messages_.fetch_add(1, std::memory_order_relaxed);
-                gap report;
-                report.kind = gap_kind::malformed_message;
-                report.detail = "hotstate coordinator: a message of " + std::to_string(message.size()) +
-                                " bytes does not parse and was dropped: " + got.problem;
-                emit_gap(report);
-                return;
-            }
+            case detail::receipt::status::malformed: report_malformed(message.size(), got.problem); return;
             case detail::receipt::status::own: own_messages_.fetch_add(1, std::memory_order_relaxed); return;
             case detail::receipt::status::duplicate:
                 duplicate_messages_.fetch_add(1, std::memory_order_relaxed);
@@ -588,6 +588,16 @@ private:
             }
         }
         return true;
+    }
+
+    /// Counts and reports a message of `size` bytes that does not parse (`why`).
+    void report_malformed(std::size_t size, std::string_view why) {
+        malformed_messages_.fetch_add(1, std::memory_order_relaxed);
+        gap report;
+        report.kind = gap_kind::malformed_message;
+        report.detail = "hotstate coordinator: a message of " + std::to_string(size) +
+                        " bytes does not parse and was dropped: " + std::string(why);
+        emit_gap(report);
     }
 
     /// Counts and reports an event of `Channel` from `from` that is not delivered, and why.

@@ -390,6 +390,9 @@ template <class T>
 struct json_codec {
     static_assert(HanaStruct<T>, "hotstate json_codec: the event type must be a Boost.Hana-reflected struct");
 
+    /// Its payloads are JSON text (transports::json_envelope embeds them as JSON).
+    static constexpr bool writes_json = true;
+
     /// Appends `value` as a compact JSON object.
     static void encode(const T& value, std::string& out) { out += detail::json_field<T>::to(value).dump(); }
 

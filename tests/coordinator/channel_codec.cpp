@@ -23,6 +23,7 @@
 
 #include "support/eventually.hpp"
 #include "test_events.hpp"
+#include "wire_tap.hpp"
 
 using namespace hotstate;
 using hotstate::testing::eventually;
@@ -66,29 +67,7 @@ struct everything {
 using temperatures = channel<"temperature", temperature>;
 using renames = channel<"user-renamed", user_renamed, json_codec<user_renamed>>;
 
-/// Records the raw messages on a local bus.
-struct wire_tap {
-    std::mutex mutex;
-    std::vector<std::string> messages;
-    void on_message(std::string_view m) {
-        std::lock_guard lock(mutex);
-        messages.emplace_back(m);
-    }
-    void on_outage(const transport_outage&) {}
-    void on_connection(const connection_event&) {}
-    /// The payloads of the events of every message seen.
-    std::vector<std::string> payloads() {
-        std::lock_guard lock(mutex);
-        std::vector<std::string> out;
-        for (const auto& m : messages) {
-            detail::message_header header;
-            std::vector<detail::event_view> events;
-            detail::parse_message(m, header, events);
-            for (const auto& e : events) out.emplace_back(e.payload);
-        }
-        return out;
-    }
-};
+using coord_test::wire_tap;
 
 }  // namespace
 
