@@ -10,6 +10,13 @@
 
 namespace hotstate::bench {
 
+/// The median of `values` (the mean of the middle two for an even count).
+inline double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    const auto n = values.size();
+    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
 /// Runs `rounds` pairs of (a, b); each returns operations per second. Prints
 /// both medians and `RATIO name value` where value = median(a_i / b_i).
 template <class A, class B>
@@ -29,11 +36,6 @@ double compare_interleaved(const std::string& name, int rounds, A&& a, B&& b) {
         b_rates.push_back(rate_b);
         ratios.push_back(rate_a / rate_b);
     }
-    const auto median = [](std::vector<double> values) {
-        std::sort(values.begin(), values.end());
-        const auto n = values.size();
-        return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-    };
     const double ratio = median(ratios);
     std::printf("%-32s hotstate %12.0f ops/s   other %12.0f ops/s\n", name.c_str(), median(a_rates), median(b_rates));
     std::printf("RATIO %s %.3f\n", name.c_str(), ratio);

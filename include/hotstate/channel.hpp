@@ -53,6 +53,14 @@ constexpr std::uint32_t fnv1a_32(std::string_view text) noexcept {
 
 namespace detail {
 
+/// Whether `Codec` writes JSON text (it says so with `static constexpr bool writes_json = true`,
+/// as json_codec does): transports::json_envelope then embeds its payloads as JSON.
+template <class Codec>
+inline constexpr bool codec_writes_json = [] {
+    if constexpr (requires { Codec::writes_json; }) return static_cast<bool>(Codec::writes_json);
+    else return false;
+}();
+
 /// Whether `Codec` encodes `Event`; false (not a hard error) when codec<Event> is not defined.
 template <class Codec, class Event>
 consteval bool codec_fits() {

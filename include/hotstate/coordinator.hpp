@@ -70,6 +70,7 @@
 #include <hotstate/channel.hpp>
 #include <hotstate/codec.hpp>
 #include <hotstate/detail/base/backoff.hpp>
+#include <hotstate/detail/base/exception_text.hpp>
 #include <hotstate/detail/coordinator/handler.hpp>
 #include <hotstate/detail/coordinator/inbox.hpp>
 #include <hotstate/detail/coordinator/link_monitor.hpp>
@@ -127,20 +128,25 @@ enum class gap_kind : std::uint8_t {
     publisher_restart,   ///< `publisher` restarted; its first messages [first_missing, last_missing] never arrived
     outage,              ///< the transport was disconnected for `duration`: anything may be missing
     retention_exceeded,  ///< durable transport: entries were trimmed before this node read them
-    cursor_invalid,      ///< durable transport: the saved position was unreadable (`detail` says why); the
+    cursor_invalid,      ///< durable transport: the saved position was unreadable or named no entry (`detail` says why); the
                          ///< reader started where its policy says, so events may be missing or repeated
+    malformed_event,     ///< an event of `publisher` on `channel` was refused: its payload did not decode (`detail`:
+                         ///< the codec's message) or exceeded max_event_bytes; the rest of its message was delivered
+    malformed_message,   ///< a message that does not parse was dropped whole (`detail` says why and where); its
+                         ///< sender is unknown
 };
 
 /// A report that events may have been lost: resynchronise what depends on them.
 struct gap {
     gap_kind kind = gap_kind::sequence_skip;
-    std::uint64_t publisher = 0;      ///< 0 when not tied to one publisher (outage, retention)
+    std::uint64_t publisher = 0;      ///< 0 when not tied to one publisher (outage, retention, malformed_message)
     std::uint64_t first_missing = 0;  ///< first lost sequence number (sequence_skip, publisher_restart)
     std::uint64_t last_missing = 0;   ///< last lost sequence number, inclusive
     /// Events the lost messages held (sequence_skip, publisher_restart: exact); 0 when unknown.
     std::uint64_t lost_events = 0;
     std::chrono::milliseconds duration{0};  ///< outage length, when known
-    std::string detail;                     ///< transport's description (outage, retention_exceeded, cursor_invalid)
+    std::string detail;                     ///< what happened (outage, retention_exceeded, cursor_invalid, malformed_*)
+    std::string channel;                    ///< malformed_event: the channel's name; empty otherwise
 };
 
 /// Counters of one coordinator; read with coordinator::stats().
@@ -152,8 +158,8 @@ struct coordinator_stats {
     std::uint64_t received_messages = 0;       ///< messages from the transport, own and malformed included
     std::uint64_t own_messages = 0;            ///< skipped because this node sent them
     std::uint64_t duplicate_messages = 0;      ///< dropped as already delivered
-    std::uint64_t malformed_messages = 0;      ///< frames that failed to parse (garbage on the channel)
-    std::uint64_t malformed_events = 0;        ///< events whose payload failed to decode
+    std::uint64_t malformed_messages = 0;      ///< frames that failed to parse (garbage on the channel; reported)
+    std::uint64_t malformed_events = 0;        ///< events refused: payload failed to decode or over max_event_bytes (reported)
     std::uint64_t unknown_channel_events = 0;  ///< events of channels this node does not declare
     std::uint64_t delivered_events = 0;        ///< events decoded and handed to handlers
     std::uint64_t handler_failures = 0;        ///< handler calls that threw
@@ -223,7 +229,13 @@ public:
           transport_(std::move(transport)),
           inbox_(options.node_id),
           outbox_({options.node_id, detail::random_incarnation(), options.max_batch_events, options.max_batch_bytes,
-                   options.max_pending_events, T::durable, options.send_backoff}) {}
+                   options.max_pending_events, T::durable, options.send_backoff}) {
+        // a transport that wants to know the channels (transports::json_envelope names them on the wire)
+        if constexpr (requires { transport_.declare_channel(std::string_view{}, std::uint32_t{}, bool{}); })
+            (transport_.declare_channel(Channels::name, Channels::tag,
+                                        detail::codec_writes_json<typename Channels::codec_type>),
+             ...);
+    }
 
     coordinator(const coordinator&) = delete;
     coordinator& operator=(const coordinator&) = delete;
@@ -403,6 +415,8 @@ private:
         void on_message(std::string_view message) { self->receive(message); }
         void on_outage(const transport_outage& outage) { self->report_outage(outage); }
         void on_connection(const connection_event& event) { self->report_connection(event); }
+        /// A transport that reads messages itself (transports::json_envelope) found one that is not.
+        void on_malformed(std::size_t size, std::string_view why) { self->report_malformed(size, why); }
     };
 
     void require_not_started(const char* what) const {
@@ -521,9 +535,7 @@ private:
         received_messages_.fetch_add(1, std::memory_order_relaxed);
         const detail::receipt got = inbox_.accept(message);
         switch (got.what) {
-            case detail::receipt::status::malformed:
-                malformed_messages_.fetch_add(1, std::memory_order_relaxed);
-                return;
+            case detail::receipt::status::malformed: report_malformed(message.size(), got.problem); return;
             case detail::receipt::status::own: own_messages_.fetch_add(1, std::memory_order_relaxed); return;
             case detail::receipt::status::duplicate:
                 duplicate_messages_.fetch_add(1, std::memory_order_relaxed);
@@ -553,11 +565,18 @@ private:
         using event_type = typename Channel::event_type;
         const auto& handlers = std::get<handler_list<event_type>>(handlers_);
         if (handlers.empty()) return true;
+        // the bound publish() keeps, kept on receipt too: what a node may not send, it does not take
+        if (event.payload.size() > options_.max_event_bytes) [[unlikely]] {
+            refuse<Channel>(from, "an event of " + std::to_string(event.payload.size()) +
+                                      " bytes exceeds max_event_bytes (" + std::to_string(options_.max_event_bytes) +
+                                      "), as publish() refuses it");
+            return true;
+        }
         std::optional<event_type> decoded;
         try {
             decoded.emplace(Channel::codec_type::decode(event.payload));
-        } catch (const std::exception&) {  // a user's codec may throw its own
-            malformed_events_.fetch_add(1, std::memory_order_relaxed);
+        } catch (...) {  // a user's codec may throw its own
+            refuse<Channel>(from, "the payload does not decode: " + detail::current_exception_message());
             return true;
         }
         delivered_events_.fetch_add(1, std::memory_order_relaxed);
@@ -569,6 +588,29 @@ private:
             }
         }
         return true;
+    }
+
+    /// Counts and reports a message of `size` bytes that does not parse (`why`).
+    void report_malformed(std::size_t size, std::string_view why) {
+        malformed_messages_.fetch_add(1, std::memory_order_relaxed);
+        gap report;
+        report.kind = gap_kind::malformed_message;
+        report.detail = "hotstate coordinator: a message of " + std::to_string(size) +
+                        " bytes does not parse and was dropped: " + std::string(why);
+        emit_gap(report);
+    }
+
+    /// Counts and reports an event of `Channel` from `from` that is not delivered, and why.
+    template <class Channel>
+    void refuse(const delivery& from, std::string why) {
+        malformed_events_.fetch_add(1, std::memory_order_relaxed);
+        gap report;
+        report.kind = gap_kind::malformed_event;
+        report.publisher = from.publisher;
+        report.channel = std::string(Channel::name);
+        report.detail = "hotstate coordinator: event of node " + std::to_string(from.publisher) + " on channel '" +
+                        report.channel + "' (message " + std::to_string(from.sequence) + ") refused: " + std::move(why);
+        emit_gap(report);
     }
 
     void report_outage(const transport_outage& outage) {

@@ -55,6 +55,8 @@ namespace hotstate {
         case gap_kind::outage: return "outage";
         case gap_kind::retention_exceeded: return "retention_exceeded";
         case gap_kind::cursor_invalid: return "cursor_invalid";
+        case gap_kind::malformed_event: return "malformed_event";
+        case gap_kind::malformed_message: return "malformed_message";
     }
     return "unknown";
 }
@@ -63,6 +65,7 @@ namespace hotstate {
 [[nodiscard]] inline std::string to_string(const gap& lost) {
     std::string out = "gap{kind=" + std::string(to_string(lost.kind));
     if (lost.publisher != 0) out += ", publisher=" + std::to_string(lost.publisher);
+    if (!lost.channel.empty()) out += ", channel=" + lost.channel;
     if (lost.kind == gap_kind::sequence_skip || lost.kind == gap_kind::publisher_restart)
         out += ", missing=[" + std::to_string(lost.first_missing) + ", " + std::to_string(lost.last_missing) + "]";
     if (lost.lost_events != 0) out += ", lost_events=" + std::to_string(lost.lost_events);

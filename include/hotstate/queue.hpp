@@ -40,6 +40,7 @@
 #include <hotstate/category.hpp>
 #include <hotstate/clock.hpp>
 #include <hotstate/codec.hpp>
+#include <hotstate/detail/base/exception_text.hpp>
 #include <hotstate/detail/queue/backoff.hpp>
 #include <hotstate/detail/queue/types.hpp>
 #include <hotstate/detail/token.hpp>
@@ -173,17 +174,22 @@ private:
 
 namespace detail::queue {
 
+/// The lease_lost of job `id` of queue `Q` that `found` (not owner_check::ok) describes.
+template <class Q>
+lease_lost lost_lease(std::string_view operation, const std::string& id, owner_check found) {
+    return lease_lost(operation_context<Q>(operation) +
+                          (found == owner_check::missing
+                               ? "the job is gone (completed, purged or never there): this worker's lease is lost"
+                               : "the job is no longer leased to this worker (its lease ran out and another "
+                                 "worker claimed it, or it was released or retried)"),
+                      id);
+}
+
 /// Throws lease_lost for job `id` of queue `Q` unless `found` says the caller
 /// still holds its lease; the blocking queue and the async worker share it.
 template <class Q>
 void require_owner(std::string_view operation, const std::string& id, owner_check found) {
-    if (found == owner_check::ok) return;
-    throw lease_lost(operation_context<Q>(operation) +
-                         (found == owner_check::missing
-                              ? "the job is gone (completed, purged or never there): this worker's lease is lost"
-                              : "the job is no longer leased to this worker (its lease ran out and another "
-                                "worker claimed it, or it was released or retried)"),
-                     id);
+    if (found != owner_check::ok) throw lost_lease<Q>(operation, id, found);
 }
 
 /// Refuses queue options no backend can honour (errc::invalid_argument).
@@ -215,18 +221,6 @@ void check_enqueue(const enqueue_options& how) {
         throw error(errc::invalid_argument, operation_context<Q>("enqueue") + "a deduplication id must not start with a NUL byte");
 }
 
-/// The error a job handler's exception leaves on its job. Call it inside a
-/// catch block: it names the exception being handled.
-inline std::string handler_failure() {
-    try {
-        throw;
-    } catch (const std::exception& thrown) {
-        return thrown.what();
-    } catch (...) {
-        return "the handler threw a non-standard exception";
-    }
-}
-
 }  // namespace detail::queue
 
 /// A queue `Q` of a store: every operation of the capability.
@@ -249,6 +243,8 @@ class job_queue {
 public:
     /// The job type.
     using job_type = typename Q::job_type;
+    /// The queue category.
+    using category_type = Q;
 
     /// A handle on `Q` of `store` (which must outlive it).
     explicit job_queue(Store& store, queue_options options = {})
@@ -304,7 +300,8 @@ public:
     /// Leases the next job (highest priority, then oldest) for options().lease;
     /// first moves due delayed jobs and expired leases back. Waits up to `wait`
     /// for one to arrive (woken by an enqueue, not by polling). A job that does
-    /// not decode is dead-lettered with the decode error and the next is tried.
+    /// not decode (whatever its codec throws) is dead-lettered with the codec's
+    /// message and the next is tried.
     [[nodiscard]] std::optional<claimed<job_type>> claim(std::chrono::milliseconds wait = std::chrono::milliseconds{0}) {
         return claim_until(std::chrono::steady_clock::now() + wait, true);
     }
@@ -436,14 +433,16 @@ private:
         }
     }
 
-    /// The claimed job decoded, or nullopt after dead-lettering it with the decode error.
+    /// The claimed job decoded, or nullopt after dead-lettering it with the decode error
+    /// (whatever the codec threw: a user's codec may throw its own exceptions).
     std::optional<claimed<job_type>> decoded(detail::queue::raw_claim&& raw, std::string&& owner) {
         std::optional<job_type> job;
         try {
             job.emplace(codec<job_type>::decode(raw.payload));
-        } catch (const error& undecodable) {
+        } catch (...) {
+            const std::string why = detail::current_exception_message();
             Store::template run_in_context<Q>("claim", [&] {
-                return engine_.fail(key_, raw.id, owner, undecodable.what(), std::nullopt, now_ms());
+                return engine_.fail(key_, raw.id, owner, why, std::nullopt, now_ms());
             });
             return std::nullopt;
         }

@@ -73,6 +73,17 @@
 //                                        or is back (on the same thread, never a secret inside)
 //   void stop();                         prompt (no thread left blocked on a socket) and
 //                                        idempotent; no sink call happens after it returns
+// and may provide:
+//   void declare_channel(std::string_view name, std::uint32_t tag, bool writes_json);
+//                                        called by the coordinator for each of its channels
+//                                        before start() (transports::json_envelope names
+//                                        channels on the wire with it)
+// and may call, on the receive thread, sink.on_malformed(std::size_t bytes, std::string_view why)
+// (if the sink has it: the coordinator's has) for a message it read and found malformed.
+//
+// An adapter changes what goes over any model: transports::json_envelope<T>
+// (transports/json_envelope.hpp, target hotstate::json) carries each message as
+// a JSON document a service in another language reads with its JSON parser alone.
 #pragma once
 
 #include <chrono>
@@ -90,7 +101,7 @@ namespace hotstate {
 enum class outage_kind : std::uint8_t {
     disconnected,        ///< the receiving connection dropped and was re-established
     retention_exceeded,  ///< durable transport: entries this node had not read were trimmed
-    cursor_invalid,      ///< durable transport: the saved position was unreadable; the reader started
+    cursor_invalid,      ///< durable transport: the saved position was unreadable or named no entry; the reader started
                          ///< where its policy says, so messages may be missing (or repeated)
 };
 

@@ -122,6 +122,28 @@ TEST_CASE("nats: nothing listening is a connection error naming the address", "[
     }
 }
 
+TEST_CASE("nats: a comma-separated server list is a list: whichever server answers is used", "[coordinator][nats]") {
+    nats_server server;
+    const auto nobody = hotstate::testing::free_port();
+    for (const std::string& url : {"nats://127.0.0.1:" + std::to_string(nobody) + ", " + server.url(),
+                                   server.url() + ",nats://127.0.0.1:" + std::to_string(nobody)}) {
+        INFO(url);
+        transports::nats_settings settings;
+        settings.url = url;
+        settings.connect_on_start = true;
+        CHECK_NOTHROW(transports::nats(settings));
+    }
+    transports::nats_settings gap;
+    gap.url = server.url() + ",,nats://127.0.0.1:" + std::to_string(nobody);
+    try {
+        transports::nats transport(gap);
+        FAIL("a list with an empty entry accepted");
+    } catch (const error& e) {
+        CHECK(e.kind() == errc::configuration);
+        CHECK_THAT(e.message(), Catch::Contains("empty entry"));
+    }
+}
+
 TEST_CASE("nats: nats-server killed and restarted: lost, reconnected, the outage and the exact gap reported",
           "[coordinator][nats][restart]") {
     nats_server server;
@@ -515,15 +537,15 @@ TEST_CASE("jetstream: a wrong password is an authentication error through on_con
     CHECK_NOTHROW(transports::nats_jetstream(settings, js_options("node-1")));
 }
 
-TEST_CASE("jetstream: a node without a consumer name, or a bad stream name, is a configuration error",
+TEST_CASE("jetstream: a bad consumer or stream name is a configuration error",
           "[coordinator][nats][jetstream][errors]") {
     transports::nats_settings settings;
     try {
-        transports::nats_jetstream transport(settings, {});
-        FAIL("no consumer name accepted");
+        transports::nats_jetstream transport(settings, {.consumer = "node.1"});
+        FAIL("a consumer name with a dot accepted");
     } catch (const error& e) {
         CHECK(e.kind() == errc::configuration);
-        CHECK_THAT(e.message(), Catch::Contains("consumer"));
+        CHECK_THAT(e.message(), Catch::Contains("consumer name 'node.1'"));
     }
     transports::nats_jetstream_options bad;
     bad.consumer = "node-1";
@@ -573,4 +595,47 @@ TEST_CASE("jetstream: a node that was away longer than the stream's retention is
     REQUIRE(second_life.gaps_of(gap_kind::retention_exceeded) == 1);
     CHECK_THAT(second_life.all_gaps().front().detail, Catch::Contains("retention"));
     CHECK(late.transport().stats().retention_reports == 1);
+}
+
+namespace {
+
+/// Consumers on `stream`, as the server counts them.
+std::int64_t consumers_of(const nats_server& server, const std::string& stream) {
+    natsConnection* nc = nullptr;
+    REQUIRE(natsConnection_ConnectTo(&nc, server.url().c_str()) == NATS_OK);
+    jsCtx* js = nullptr;
+    REQUIRE(natsConnection_JetStream(&js, nc, nullptr) == NATS_OK);
+    std::int64_t count = -1;
+    jsStreamInfo* info = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    if (js_GetStreamInfo(&info, js, stream.c_str(), nullptr, &code) == NATS_OK && info) {
+        count = info->State.Consumers;
+        jsStreamInfo_Destroy(info);
+    }
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(nc);
+    return count;
+}
+
+}  // namespace
+
+TEST_CASE("jetstream: a publish-only node names no consumer and leaves none on the stream",
+          "[coordinator][nats][jetstream][durable]") {
+    nats_server server;
+    recorder receiver_box, publisher_box;
+    auto receiver = make_js_node(server, 2, receiver_box);
+    REQUIRE(consumers_of(server, "TEST") == 1);
+    auto options = js_options("");  // publish-only
+    js_node publisher({.node_id = 1}, transports::nats_jetstream(settings_for(server), options));
+    publisher_box.attach(publisher);
+    publisher.start();
+    REQUIRE(eventually([&] { return publisher.transport().subscribed(); }));
+    CHECK(publisher_box.connections_of(connection_state::connected) == 1);
+    for (std::uint64_t n = 1; n <= 20; ++n) publisher.publish(ping{1, n, ""});
+    REQUIRE(publisher.flush());
+    REQUIRE(eventually([&] { return receiver_box.count(1) == 20; }));
+    CHECK(consumers_of(server, "TEST") == 1);  // the receiver's only
+    publisher.stop();
+    CHECK(consumers_of(server, "TEST") == 1);
+    CHECK(publisher.stats().received_messages == 0);
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <hotstate/coordinator.hpp>
+#include <hotstate/detail/coordinator/stream_replies.hpp>
 #include <hotstate/events.hpp>
 #include <hotstate/transports/redis_streams.hpp>
 
@@ -52,6 +53,42 @@ std::unique_ptr<streams_node> make_node(const redis_server& server, std::uint64_
     node->start();
     REQUIRE(eventually([&] { return node->transport().reading(); }));
     return node;
+}
+
+constexpr std::string_view default_stream = "hotstate:coordinator:stream";
+
+/// The ids of the stream's entries, oldest first.
+std::vector<detail::stream_id> stream_ids(redis_server& server) {
+    const auto reply = server.command({"XRANGE", default_stream, "-", "+"});
+    std::vector<detail::stream_id> ids;
+    for (std::size_t i = 0; i < reply->elements; ++i) {
+        const redisReply* id = reply->element[i]->element[0];
+        ids.push_back(*detail::stream_id::parse(std::string_view(id->str, id->len)));
+    }
+    return ids;
+}
+
+detail::stream_id last_generated(redis_server& server) {
+    const auto info = server.command({"XINFO", "STREAM", default_stream});
+    return detail::parse_stream_info(info.get()).last_generated;
+}
+
+/// Node 2 reads pings 1..`count` with its cursor key, then stops (the cursor names the last entry).
+void read_with_cursor(redis_server& server, streams_node& sender, std::uint64_t count) {
+    recorder first_life;
+    auto node = make_node(server, 2, first_life, quick("test:cursor:2"));
+    for (std::uint64_t n = 1; n <= count; ++n) {
+        sender.publish(ping{1, n, ""});
+        REQUIRE(sender.flush());
+    }
+    REQUIRE(eventually([&] { return first_life.count(1) == count; }));
+}
+
+/// Whether `key` holds the node's position (the cursor was saved, or repaired).
+template <class Node>
+bool cursor_saved(redis_server& server, std::string_view key, Node& node) {
+    const auto stored = server.command({"GET", key});
+    return stored->type == REDIS_REPLY_STRING && std::string(stored->str, stored->len) == node.transport().position();
 }
 
 }  // namespace
@@ -192,11 +229,7 @@ TEST_CASE("streams: an unparsable cursor is reported, the reader starts at the e
     sender->publish(ping{1, 6, "after"});
     REQUIRE(eventually([&] { return box.count(1) == 1; }));
     CHECK(box.from(1) == std::vector<std::uint64_t>{6});  // the policy: what came before is not read
-    REQUIRE(eventually([&] {
-        const auto stored = server.command({"GET", "test:cursor:2"});
-        return stored->type == REDIS_REPLY_STRING &&
-               std::string(stored->str, stored->len) == node->transport().position();
-    }));
+    REQUIRE(eventually([&] { return cursor_saved(server, "test:cursor:2", *node); }));
 }
 
 TEST_CASE("streams: a cursor key of another type is reported; stream_start reads the whole retained stream",
@@ -224,6 +257,92 @@ TEST_CASE("streams: a cursor key of another type is reported; stream_start reads
     }));
     CHECK(box.connections_of(connection_state::connect_failed) == 0);  // handled, not retried
     CHECK(node->transport().stats().connections == 1);
+}
+
+TEST_CASE("streams: a cursor ahead of the stream that the stream then passes is reported, nothing is skipped",
+          "[coordinator][redis][streams][cursor]") {
+    redis_server server;
+    recorder sender_box;
+    auto sender = make_node(server, 1, sender_box);
+    read_with_cursor(server, *sender, 5);
+    // a hand edit (or a clock that ran ahead): the cursor names an id 50 ms beyond the stream,
+    // with a sequence number no entry of that millisecond reaches
+    const detail::stream_id ahead{last_generated(server).ms + 50, 1'000'000};
+    server.command({"SET", "test:cursor:2", ahead.str()});
+    // while node 2 is down, the stream passes that id, one entry per event
+    std::uint64_t published = 5;
+    while (published < 30 || !(ahead < last_generated(server))) {
+        sender->publish(ping{1, ++published, ""});
+        REQUIRE(sender->flush());
+    }
+    std::uint64_t below_cursor = 0;
+    for (const auto& id : stream_ids(server)) below_cursor += id < ahead ? 1 : 0;
+    REQUIRE(below_cursor > 5);  // resuming after the cursor would pass over these
+    INFO("published " << published << ", " << below_cursor << " of them below the cursor");
+
+    recorder box;
+    auto options = quick("test:cursor:2");
+    options.on_invalid_cursor = transports::invalid_cursor_start::stream_start;
+    auto node = make_node(server, 2, box, options);
+    REQUIRE(eventually([&] { return box.count(1) == published; }));
+    const auto got = box.from(1);
+    CHECK(got.front() == 1);
+    CHECK(got.back() == published);
+    CHECK(coord_test::strictly_increasing(got));
+    const auto gaps = box.all_gaps();
+    REQUIRE(gaps.size() == 1);
+    CHECK(gaps[0].kind == gap_kind::cursor_invalid);
+    CHECK(gaps[0].detail.find("holds " + ahead.str() + ", which names no entry of the stream") != std::string::npos);
+    CHECK(gaps[0].detail.find("from its start") != std::string::npos);
+    CHECK(node->transport().stats().invalid_cursors == 1);
+}
+
+TEST_CASE("streams: a cursor ahead of the stream is an invalid cursor, not a retention loss",
+          "[coordinator][redis][streams][cursor]") {
+    redis_server server;
+    recorder sender_box;
+    auto sender = make_node(server, 1, sender_box);
+    read_with_cursor(server, *sender, 3);
+    const detail::stream_id last = last_generated(server);
+    const detail::stream_id ahead{last.ms + 86'400'000, 0};  // a clock a day ahead
+    server.command({"SET", "test:cursor:2", ahead.str()});
+
+    recorder box;
+    auto node = make_node(server, 2, box, quick("test:cursor:2"));
+    REQUIRE(eventually([&] { return box.gaps_of(gap_kind::cursor_invalid) == 1; }));
+    const auto gaps = box.all_gaps();
+    REQUIRE(gaps.size() == 1);
+    CHECK(gaps[0].detail.find("holds " + ahead.str() + ", ahead of the stream's last id " + last.str()) !=
+          std::string::npos);
+    CHECK(gaps[0].detail.find("from its end") != std::string::npos);
+    CHECK(node->transport().stats().retention_reports == 0);
+
+    // the policy's start, the stream's end: the next event arrives (it is below the cursor's id)
+    sender->publish(ping{1, 4, ""});
+    REQUIRE(eventually([&] { return box.count(1) == 1; }));
+    CHECK(box.from(1) == std::vector<std::uint64_t>{4});
+    REQUIRE(eventually([&] { return cursor_saved(server, "test:cursor:2", *node); }));
+}
+
+TEST_CASE("streams: a cursor whose entry was deleted with XDEL resumes after it, unreported",
+          "[coordinator][redis][streams][cursor]") {
+    redis_server server;
+    recorder sender_box;
+    auto sender = make_node(server, 1, sender_box);
+    read_with_cursor(server, *sender, 5);
+    const auto ids = stream_ids(server);
+    REQUIRE(ids.size() == 5);
+    // the node had handled the third entry when it stopped; that entry was deleted since
+    server.command({"SET", "test:cursor:2", ids[2].str()});
+    const auto deleted = server.command({"XDEL", default_stream, ids[2].str()});
+    REQUIRE(deleted->integer == 1);
+
+    recorder box;
+    auto node = make_node(server, 2, box, quick("test:cursor:2"));
+    REQUIRE(eventually([&] { return box.count(1) == 2; }));
+    CHECK(box.from(1) == std::vector<std::uint64_t>{4, 5});
+    CHECK(box.all_gaps().empty());
+    CHECK(node->transport().stats().invalid_cursors == 0);
 }
 
 TEST_CASE("streams: a wrong password is reported once by the reader and the sender; connect_on_start throws it",

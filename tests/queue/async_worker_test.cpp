@@ -49,6 +49,8 @@ struct hotstate::codec<picky> {
     static void encode(const picky& value, std::string& out) { out += value.text; }
     static picky decode(std::string_view in) {
         if (in == "poison") throw hotstate::error(hotstate::errc::decode, "picky: poison is not a job");
+        if (in == "runtime") throw std::runtime_error("picky: runtime is not a job either");
+        if (in == "int") throw 7;  // not even a std::exception
         return {std::string(in)};
     }
 };
@@ -247,4 +249,59 @@ TEST_CASE("async worker: a graceful stop gives back the jobs still running at it
     CHECK(worker.completed() == 0);
     CHECK(q.counts().waiting == 5);
     CHECK(q.counts().active == 0);
+}
+
+TEST_CASE("async worker: a codec that throws what it likes dead-letters the job with its message; the lanes keep "
+          "running", "[queue][async]") {
+    rig r;
+    std::atomic<int> handled{0};
+    hotstate::async_worker worker(
+        r.queue, [&](const picky&) -> asio::awaitable<void> {
+            ++handled;
+            co_return;
+        },
+        {.concurrency = 2, .heartbeat_every = 1h, .claim_wait = 100ms});
+    blocking_store producer(r.config);
+    auto q = hotstate::queue<jobs>(producer, quick);
+    q.enqueue({"runtime"}, {.id = "runtime-job"});
+    q.enqueue({"int"}, {.id = "int-job"});
+    for (int i = 0; i < 10; ++i) q.enqueue({"fine-" + std::to_string(i)});
+    REQUIRE(hotstate::testing::eventually([&] { return handled == 10 && q.counts().dead == 2; }, 20s));
+    std::set<std::string> errors;
+    for (const auto& dead : q.dead()) errors.insert(dead.id + ": " + dead.last_error);
+    CHECK(errors == std::set<std::string>{"int-job: an exception that is not a std::exception was thrown",
+                                          "runtime-job: picky: runtime is not a job either"});
+    const auto report = worker.async_stop(5s, asio::use_future).get();  // every lane returned
+    CHECK(report.released == 0);
+}
+
+TEST_CASE("async worker: failed claims reach on_error while the server is down; work resumes after", "[queue][async]") {
+    rig r;
+    std::mutex mutex;
+    std::vector<std::string> errors;
+    std::atomic<int> handled{0};
+    hotstate::async_worker worker(
+        r.queue, [&](const picky&) -> asio::awaitable<void> {
+            ++handled;
+            co_return;
+        },
+        {.concurrency = 2, .heartbeat_every = 1h, .claim_wait = 100ms, .on_error = [&](const hotstate::worker_error& e) {
+             std::scoped_lock guard(mutex);
+             errors.push_back(std::string(e.operation) + "|" + std::string(e.job_id) + "|" + e.problem.message());
+         }});
+    r.server.stop();
+    REQUIRE(hotstate::testing::eventually([&] {
+        std::scoped_lock guard(mutex);
+        return errors.size() >= 2;
+    }, 20s));
+    {
+        std::scoped_lock guard(mutex);
+        for (const auto& e : errors) CHECK(e.starts_with("claim||"));
+    }
+    r.server.start();
+    blocking_store producer(r.config);
+    auto q = hotstate::queue<jobs>(producer, quick);
+    q.enqueue({"after"});
+    REQUIRE(hotstate::testing::eventually([&] { return handled == 1; }, 20s));
+    (void)worker.async_stop(5s, asio::use_future).get();
 }

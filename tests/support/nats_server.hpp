@@ -31,6 +31,20 @@ struct nats_server_options {
     std::string tls_key{};
 };
 
+/// Starts nats-server with `argv` (logging to `log`) and waits until it says it is ready;
+/// throws, with its log, if it does not within 20 s. What nats_server and nats_cluster share.
+inline process launch_nats_server(const std::vector<std::string>& argv, const std::filesystem::path& log,
+                                  std::uint16_t port) {
+    process child(argv, log);
+    const bool ready = eventually(
+        [&] { return child.log().find("Server is ready") != std::string::npos || !child.running(); },
+        std::chrono::seconds{20});
+    if (!ready || !child.running())
+        throw std::runtime_error("nats_server: nats-server did not start on port " + std::to_string(port) + ":\n" +
+                                 child.log());
+    return child;
+}
+
 /// A nats-server child process on 127.0.0.1 (see the banner).
 class nats_server {
 public:
@@ -48,14 +62,7 @@ public:
         if (!options_.token.empty()) argv.insert(argv.end(), {"--auth", options_.token});
         if (!options_.tls_cert.empty())
             argv.insert(argv.end(), {"--tls", "--tlscert", options_.tls_cert, "--tlskey", options_.tls_key});
-        const auto log = dir_.path() / ("nats-" + std::to_string(++starts_) + ".log");
-        child_ = process(argv, log);
-        const bool ready = eventually(
-            [&] { return child_.log().find("Server is ready") != std::string::npos || !child_.running(); },
-            std::chrono::seconds{20});
-        if (!ready || !child_.running())
-            throw std::runtime_error("nats_server: nats-server did not start on port " + std::to_string(port_) +
-                                     ":\n" + child_.log());
+        child_ = launch_nats_server(argv, dir_.path() / ("nats-" + std::to_string(++starts_) + ".log"), port_);
     }
 
     /// SIGTERM and wait.

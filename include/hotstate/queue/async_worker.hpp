@@ -25,8 +25,11 @@
 // claims, runs the handler (an awaitable), and acks while claiming its next
 // job in the same round trip (the ack_claim script); a handler that throws
 // fails the job with the exception's message (retry with backoff, dead letter
-// after max_attempts); an undecodable job is dead-lettered by the claim. A
-// timer heartbeats every job in flight. async_stop(deadline) stops claiming,
+// after max_attempts); an undecodable job (whatever its codec throws) is
+// dead-lettered by the claim with the codec's message. A timer heartbeats
+// every job in flight. Failures of the queue itself (the backend unreachable,
+// a lease lost) do not stop the lanes and go to async_worker_options::on_error
+// (see worker_error in queue/worker_pool.hpp). async_stop(deadline) stops claiming,
 // waits for jobs in flight up to the deadline, releases the rest (claimable
 // by other workers at once) and completes when every lane has returned.
 #pragma once
@@ -113,6 +116,8 @@ class async_job_queue {
 public:
     /// The job type.
     using job_type = typename Q::job_type;
+    /// The queue category.
+    using category_type = Q;
 
     /// A handle on `Q` of `store` (which must outlive it); `waiter` is where
     /// the waiter connection (the BLPOP of idle claims) connects: the store's server.
@@ -285,8 +290,8 @@ private:
         std::string why;
         try {
             job.emplace(codec<job_type>::decode(raw.payload));
-        } catch (const error& undecodable) {
-            why = undecodable.what();
+        } catch (...) {  // a user's codec may throw its own exceptions
+            why = detail::current_exception_message();
         }
         if (!job) {
             (void)co_await run<detail::queue::owner_check>(
@@ -335,6 +340,9 @@ struct async_worker_options {
     std::chrono::milliseconds heartbeat_every{std::chrono::seconds{10}};
     /// How long one idle wait (BLPOP on the waiter connection) lasts before the lane claims again.
     std::chrono::milliseconds claim_wait{std::chrono::milliseconds{500}};
+    /// Called with each failure of the queue the worker handled by itself (see worker_error), on
+    /// the worker's strand; it must not block. What it throws is ignored. Empty: not reported.
+    worker_error_handler on_error{};
 };
 
 /// An asynchronous worker loop over an async_job_queue (see the banner).
@@ -396,6 +404,12 @@ private:
 
         /// Wakes whoever waits on `changed` (async_stop) to look again.
         void signal() { changed.cancel(); }
+        /// Reports the exception being handled (inside a catch block) as a failure of `operation`.
+        void report_current(std::string_view operation, std::string_view job_id) {
+            if (options.on_error) report({operation, job_id, detail::queue::current_error(operation)});
+        }
+        /// Reports `failure` to on_error (the strand makes the calls one at a time).
+        void report(const worker_error& failure) { detail::queue::report_worker_error(options.on_error, failure); }
         void begin_stop() {
             stopping = true;
             heartbeat_timer.cancel();
@@ -430,7 +444,8 @@ private:
                 bool unreachable = false;
                 try {
                     job = co_await c.queue.async_claim(await);
-                } catch (const std::exception&) {
+                } catch (...) {
+                    c.report_current("claim", {});
                     unreachable = true;
                 }
                 if (unreachable) {  // backend unreachable: wait a little and claim again
@@ -440,7 +455,8 @@ private:
                 if (!job) {
                     try {
                         (void)co_await c.queue.async_wait(c.options.claim_wait, await);
-                    } catch (const std::exception&) {
+                    } catch (...) {
+                        c.report_current("claim", {});
                         unreachable = true;
                     }
                     if (unreachable) co_await pause(c, c.options.claim_wait);
@@ -453,7 +469,7 @@ private:
             try {
                 co_await c.handler(job->job);
             } catch (...) {
-                failure = detail::queue::handler_failure();
+                failure = detail::current_exception_message();
             }
             if (!c.slots[index]) {  // released by async_stop: no longer ours to settle
                 job.reset();
@@ -468,9 +484,14 @@ private:
                 else {  // the ack and the next claim in one round trip
                     auto step = co_await c.queue.async_ack_and_claim(*job, await);
                     next = std::move(step.next);
+                    if (!step.acked)
+                        c.report({"ack", job->id,
+                                  detail::queue::lost_lease<typename Queue::category_type>(
+                                      "ack", job->id, detail::queue::owner_check::not_owner)});
                 }
-            } catch (const std::exception&) {
+            } catch (...) {
                 // lease lost, or the backend failed: the job comes back by itself (as does a next job claimed unseen)
+                c.report_current(failure ? "fail" : "ack", job->id);
             }
             c.slots[index].reset();
             ++(failure ? c.failed : c.completed);
@@ -480,8 +501,8 @@ private:
         if (job) {
             try {
                 co_await c.queue.async_release(*job, await);
-            } catch (const std::exception&) {
-                // its lease runs out by itself
+            } catch (...) {
+                c.report_current("release", job->id);  // its lease runs out by itself
             }
         }
         --c.lanes_running;
@@ -502,7 +523,8 @@ private:
                 bool sent = true;
                 try {
                     co_await c.queue.async_heartbeat(job, boost::asio::use_awaitable);
-                } catch (const std::exception&) {
+                } catch (...) {
+                    c.report_current("heartbeat", job.id);
                     sent = false;  // lost or unreachable: the lane learns it when it settles the job
                 }
                 if (sent) ++c.heartbeats;
@@ -537,8 +559,9 @@ private:
         for (auto& job : left) {
             try {
                 co_await c.queue.async_release(job, boost::asio::use_awaitable);
-            } catch (const std::exception&) {
+            } catch (...) {
                 // the lease was lost already, or the backend is unreachable: the lease expiry recovers it
+                c.report_current("release", job.id);
             }
         }
         report.released = left.size();

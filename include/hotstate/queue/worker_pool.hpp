@@ -7,11 +7,27 @@
 //
 // Each thread claims (blocking, woken by enqueues), runs the handler, and acks
 // (acking and claiming its next job in one round trip: job_queue::ack_and_claim);
-// a handler that throws fails the job with the exception's message (retried
-// with backoff, dead-lettered after max_attempts). A job that does not decode
-// is dead-lettered by claim() itself, so the pool keeps running. One more
+// a handler that throws, whatever it throws, fails the job with the exception's
+// message (retried with backoff, dead-lettered after max_attempts). A job that
+// does not decode, whatever its codec throws, is dead-lettered by claim()
+// itself with the codec's message. Either way the pool keeps running. One more
 // thread heartbeats every in-flight job on a timer, so a long job keeps its
 // lease and a dead process's jobs come back after one lease.
+//
+// Failures of the queue itself (a claim, ack, fail, release or heartbeat that
+// threw: the backend is unreachable, or a job's lease was lost) do not stop the
+// pool: a claim is tried again after claim_wait, and a job that could not be
+// settled comes back by itself when its lease runs out. Each is reported to
+// worker_options::on_error, if set:
+//
+//   hotstate::worker_pool pool(jobs, handle, {.threads = 4, .on_error = [](const hotstate::worker_error& e) {
+//       log("queue worker: {} of job '{}' failed: {}", e.operation, e.job_id, e.problem.what());
+//   }});
+//
+// Threads: the workers share the pool's state under one mutex, taken for a few
+// instructions per job; a settled job wakes only a stop() that waits for it,
+// never the heartbeat thread, so the threads add up like processes do
+// (bench/queue/queue_scaling_bench: RATIO queue_workers_4_threads_vs_4_processes).
 #pragma once
 
 #include <chrono>
@@ -26,11 +42,33 @@
 #include <thread>
 #include <utility>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <hotstate/queue.hpp>
 
 namespace hotstate {
+
+/// A failure of the queue that a worker (worker_pool, async_worker) handled by
+/// itself and reports to its on_error callback. The worker goes on: a claim is
+/// tried again after claim_wait; a job it could not settle (ack, fail) or give
+/// back (release) returns to the queue by itself when its lease runs out; a
+/// heartbeat is sent again at the next beat.
+struct worker_error {
+    /// What failed: "claim", "ack" (with the claim of the next job riding on it), "fail",
+    /// "release" or "heartbeat".
+    std::string_view operation;
+    /// The job concerned; empty for a claim.
+    std::string_view job_id;
+    /// Why: the backend's error (kind() errc::connection, timeout...), or lease_lost's
+    /// (errc::invalid_argument: the job's lease ran out before the call, and another worker
+    /// may be running it). An exception that is not a hotstate::error comes as errc::storage
+    /// with its message.
+    error problem;
+};
+
+/// Receives each worker_error; see worker_options::on_error.
+using worker_error_handler = std::function<void(const worker_error&)>;
 
 /// Settings of a worker_pool.
 struct worker_options {
@@ -40,7 +78,38 @@ struct worker_options {
     std::chrono::milliseconds heartbeat_every{std::chrono::seconds{10}};
     /// How long one blocking claim waits before the thread looks at its stop flag again.
     std::chrono::milliseconds claim_wait{std::chrono::milliseconds{500}};
+    /// Called with each failure of the queue the pool handled by itself (see worker_error):
+    /// on the pool's threads, one call at a time; it must not block for long nor call the
+    /// pool's stop(). What it throws is ignored. Empty: failures are not reported.
+    worker_error_handler on_error{};
 };
+
+namespace detail::queue {
+
+/// The exception being handled (call it inside a catch block) as a hotstate::error:
+/// itself when it is one, else errc::storage naming `operation` and its message.
+inline error current_error(std::string_view operation) {
+    try {
+        throw;
+    } catch (const error& failure) {
+        return failure;
+    } catch (...) {
+        return error(errc::storage, "hotstate: queue worker: " + std::string(operation) +
+                                        " threw: " + detail::current_exception_message());
+    }
+}
+
+/// Calls `on_error` (if set) with `failure`; what it throws is ignored, so a
+/// faulty callback cannot stop a worker.
+inline void report_worker_error(const worker_error_handler& on_error, const worker_error& failure) noexcept {
+    if (!on_error) return;
+    try {
+        on_error(failure);
+    } catch (...) {
+    }
+}
+
+}  // namespace detail::queue
 
 /// What a graceful stop did with the jobs in flight when it began.
 struct stop_report {
@@ -83,31 +152,34 @@ public:
     /// their ack or fail is then refused and ignored). Idempotent.
     stop_report stop(std::chrono::milliseconds deadline) {
         stop_report report;
+        std::vector<claimed<job_type>> left;  // still running at the deadline: given back below
         {
             std::unique_lock guard(mutex_);
             if (stopping_) return report;
             stopping_ = true;
             for (auto& t : threads_) t.request_stop();
             std::size_t in_flight = 0;
-            for (const auto& s : slots_) in_flight += s.has_value();
+            for (const auto* s : slots_) in_flight += s != nullptr;
             settled_.wait_for(guard, deadline, [&] {
-                for (const auto& s : slots_)
+                for (const auto* s : slots_)
                     if (s) return false;
                 return true;
             });
-            std::size_t left = 0;
             for (auto& s : slots_) {
                 if (!s) continue;
-                ++left;
-                try {
-                    queue_.release(*s);
-                } catch (const error&) {
-                    // the lease was already lost or the backend is unreachable: the lease expiry recovers it
-                }
-                s.reset();
+                left.push_back(*s);
+                s = nullptr;  // its worker no longer settles it
             }
-            report.released = left;
-            report.finished = in_flight - left;
+            report.released = left.size();
+            report.finished = in_flight - left.size();
+        }
+        for (const auto& job : left) {
+            try {
+                queue_.release(job);
+            } catch (...) {
+                // the lease was already lost or the backend is unreachable: the lease expiry recovers it
+                report_current("release", job.id);
+            }
         }
         heartbeater_.request_stop();
         queue_.wake_claimers();
@@ -134,10 +206,9 @@ private:
             if (!job) {
                 try {
                     job = queue_.claim(options_.claim_wait);
-                } catch (const error&) {
-                    // backend unreachable: wait a little (interruptibly) and claim again
-                    std::unique_lock guard(mutex_);
-                    settled_.wait_for(guard, stop, options_.claim_wait, [] { return false; });
+                } catch (...) {
+                    report_current("claim", {});
+                    pause(stop, options_.claim_wait);  // backend unreachable: wait a little, claim again
                     continue;
                 }
                 if (!job) continue;
@@ -145,13 +216,13 @@ private:
             {
                 std::scoped_lock guard(mutex_);
                 if (stopping_) break;  // claimed while the pool began stopping: given back below
-                slots_[index] = *job;
+                slots_[index] = &*job;  // the worker's own: no copy under the lock
             }
             std::optional<std::string> failure;  // the handler's error: the job fails with it
             try {
                 handler_(job->job);
             } catch (...) {
-                failure = detail::queue::handler_failure();
+                failure = detail::current_exception_message();
             }
             {
                 std::scoped_lock guard(mutex_);
@@ -162,30 +233,63 @@ private:
             }
             std::optional<claimed<job_type>> next;
             try {
-                if (failure)
+                if (failure) {
                     queue_.fail(*job, *failure);
-                else if (stop.stop_requested())
+                } else if (stop.stop_requested()) {
                     queue_.ack(*job);
-                else  // the ack and the next claim in one round trip where the backend can
-                    next = queue_.ack_and_claim(*job, options_.claim_wait).next;
-            } catch (const error&) {
+                } else {
+                    // the ack and the next claim in one round trip where the backend can; without
+                    // waiting, so the job counts as settled at once (an idle thread waits in claim())
+                    auto step = queue_.ack_and_claim(*job, std::chrono::milliseconds{0});
+                    next = std::move(step.next);
+                    if (!step.acked)
+                        report_now({"ack", job->id,
+                                    detail::queue::lost_lease<typename Queue::category_type>(
+                                        "ack", job->id, detail::queue::owner_check::not_owner)});
+                }
+            } catch (...) {
                 // lease lost (it ran out and another worker took the job) or the backend failed:
                 // either way the job comes back by itself (as does a next job claimed unseen)
+                report_current(failure ? "fail" : "ack", job->id);
             }
+            bool stop_waits = false;
             {
                 std::scoped_lock guard(mutex_);
-                slots_[index].reset();
+                slots_[index] = nullptr;
                 ++(failure ? failed_ : completed_);
+                stop_waits = stopping_;
             }
-            settled_.notify_all();
+            if (stop_waits) settled_.notify_all();  // only stop() waits for jobs to settle
             job = std::move(next);
         }
         if (job) {  // claimed as the pool stopped: give it back, claimable by others at once
             try {
                 queue_.release(*job);
-            } catch (const error&) {
+            } catch (...) {
+                report_current("release", job->id);
             }
         }
+    }
+
+    /// Sleeps up to `wait` unless `stop` is requested. Nothing notifies `idle_` but stop
+    /// requests: the settling of jobs must not wake sleepers (it would cost every job a
+    /// context switch).
+    void pause(const std::stop_token& stop, std::chrono::milliseconds wait) {
+        std::unique_lock guard(mutex_);
+        idle_.wait_for(guard, stop, wait, [] { return false; });
+    }
+
+    /// Reports the exception being handled (call it inside a catch block) as a failure of `operation`.
+    void report_current(std::string_view operation, std::string_view job_id) {
+        if (!options_.on_error) return;
+        report_now({operation, job_id, detail::queue::current_error(operation)});
+    }
+
+    /// Reports `failure`, one call at a time.
+    void report_now(const worker_error& failure) {
+        if (!options_.on_error) return;
+        std::scoped_lock serial(report_mutex_);
+        detail::queue::report_worker_error(options_.on_error, failure);
     }
 
     /// Heartbeats every in-flight job on the timer; the calls run outside the
@@ -193,10 +297,10 @@ private:
     void heartbeat_loop(std::stop_token stop) {
         std::unique_lock guard(mutex_);
         while (!stop.stop_requested()) {
-            settled_.wait_for(guard, stop, options_.heartbeat_every, [] { return false; });
+            idle_.wait_for(guard, stop, options_.heartbeat_every, [] { return false; });
             if (stop.stop_requested()) break;
             std::vector<claimed<job_type>> in_flight;
-            for (const auto& s : slots_)
+            for (const auto* s : slots_)
                 if (s) in_flight.push_back(*s);
             guard.unlock();
             std::uint64_t sent = 0;
@@ -204,8 +308,8 @@ private:
                 try {
                     queue_.heartbeat(job);
                     ++sent;
-                } catch (const error&) {
-                    // lost or unreachable: the worker learns it when it settles the job
+                } catch (...) {
+                    report_current("heartbeat", job.id);  // the worker learns the rest when it settles the job
                 }
             }
             guard.lock();
@@ -217,8 +321,10 @@ private:
     handler_type handler_;
     worker_options options_;
     mutable std::mutex mutex_;
-    std::condition_variable_any settled_;
-    std::vector<std::optional<claimed<job_type>>> slots_;
+    std::condition_variable_any settled_;  // a job settled while stop() waits
+    std::condition_variable_any idle_;     // sleepers (heartbeat timer, claim retry): woken by stop requests only
+    std::mutex report_mutex_;              // on_error calls, one at a time
+    std::vector<const claimed<job_type>*> slots_;  // each worker's job in flight (its own), or null
     bool stopping_ = false;
     std::uint64_t completed_ = 0;
     std::uint64_t failed_ = 0;

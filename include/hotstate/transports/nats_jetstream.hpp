@@ -38,6 +38,9 @@
 // flush() waits until every publish is stored; stop() does so too (bounded by
 // publish_timeout) so that what was sent before a clean shutdown is stored.
 //
+// A node that only publishes leaves `consumer` empty: it makes no consumer
+// (none stays on the stream holding messages for it) and receives nothing.
+//
 // Receiving: a push consumer with explicit acknowledgements, read by the
 // transport's thread; each message is acknowledged after the coordinator
 // handled it and the acknowledgement is written to the socket (the connection
@@ -88,7 +91,8 @@ struct nats_jetstream_options {
     /// The subject the stream captures and every node publishes on.
     std::string subject = "hotstate.coordinator.durable";
     /// This node's durable consumer: must differ between nodes and stay the same
-    /// across a node's restarts (e.g. "node-7"). Required.
+    /// across a node's restarts (e.g. "node-7"). Empty: a publish-only node, which
+    /// makes no consumer and receives nothing (its handlers are never called).
     std::string consumer{};
     /// A consumer created for the first time starts with the stream's first retained
     /// message (true) or with what is published from now on (false).
@@ -97,6 +101,12 @@ struct nats_jetstream_options {
     std::int64_t max_messages = 1'000'000;
     /// The stream drops messages older than this; 0: no bound.
     std::chrono::seconds max_age{std::chrono::hours{24}};
+    /// Copies of the stream a JetStream cluster keeps (1, 3 or 5; at most the number of
+    /// servers): with 3, a publish is acknowledged once two servers stored it, so one
+    /// server lost (killed, restarted, its disk gone) loses nothing, and the stream and
+    /// the consumers move to the others (tests/coordinator/jetstream_cluster.cpp). Only
+    /// used by the node that creates the stream; a single server needs 1.
+    int replicas = 1;
     /// A message handed to a node that does not acknowledge it within this is redelivered.
     std::chrono::milliseconds ack_wait{std::chrono::seconds{30}};
     /// Messages delivered to the node but not yet acknowledged, at most.
@@ -144,10 +154,12 @@ public:
             throw error(errc::configuration, "hotstate nats_jetstream: the stream name '" + o.stream +
                                                  "' must be non-empty, without spaces, '.', '*' or '>'");
         if (o.subject.empty()) throw error(errc::configuration, "hotstate nats_jetstream: the subject must not be empty");
-        if (o.consumer.empty() || o.consumer.find_first_of(" .*>") != std::string::npos)
-            throw error(errc::configuration,
-                        "hotstate nats_jetstream: each node needs a durable consumer name (options.consumer, e.g. "
-                        "\"node-7\"), without spaces, '.', '*' or '>'");
+        if (o.consumer.find_first_of(" .*>") != std::string::npos)
+            throw error(errc::configuration, "hotstate nats_jetstream: the durable consumer name '" + o.consumer +
+                                                 "' must be without spaces, '.', '*' or '>'");
+        if (o.replicas < 1 || o.replicas > 5)
+            throw error(errc::configuration, "hotstate nats_jetstream: replicas must be 1..5 (JetStream's bound), not " +
+                                                 std::to_string(o.replicas));
         if (o.ack_wait.count() <= 0 || o.max_ack_pending <= 0 || o.publish_timeout.count() <= 0 ||
             o.max_outstanding_publishes <= 0)
             throw error(errc::configuration, "hotstate nats_jetstream: ack_wait, max_ack_pending, publish_timeout and "
@@ -239,7 +251,7 @@ public:
         }
     }
 
-    /// Whether the consumer is bound and the connection up.
+    /// Whether the consumer is bound (publish-only: the stream is ready) and the connection up.
     [[nodiscard]] bool subscribed() const noexcept {
         return state_->receiver.subscribed.load(std::memory_order_acquire) && state_->link.connected();
     }
@@ -566,6 +578,7 @@ private:
         config.MaxMsgs = state.options.max_messages > 0 ? state.options.max_messages : -1;
         config.MaxAge = std::chrono::duration_cast<std::chrono::nanoseconds>(state.options.max_age).count();
         config.Duplicates = std::chrono::duration_cast<std::chrono::nanoseconds>(state.options.duplicate_window).count();
+        config.Replicas = static_cast<std::int64_t>(state.options.replicas);
         jsStreamInfo* info = nullptr;
         jsErrCode code = static_cast<jsErrCode>(0);
         status = js_AddStream(&info, state.js.get(), &config, nullptr, &code);
@@ -650,6 +663,9 @@ private:
             state.receiver, state.link, setup, sink,
             [&] {
                 ensure_ready();
+                // publish-only: no consumer, nothing to receive (the loop still reports the
+                // connection and sends failed publishes again)
+                if (state.options.consumer.empty()) return detail::nats::subscription();
                 // bound to a consumer made explicitly (bind()): unsubscribing ends this
                 // node's interest, the consumer and its position stay on the server
                 return detail::nats::subscription(bind(last_stream_sequence));

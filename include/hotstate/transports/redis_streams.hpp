@@ -26,19 +26,26 @@
 // an event twice make its effect idempotent.
 //
 // A cursor key that holds something that is not a cursor (an unparsable
-// value, or a key of another type) is never taken for "no cursor": it is
-// reported to on_gap as gap_kind::cursor_invalid, and the reader starts where
+// value, or a key of another type) is never taken for "no cursor", and a
+// cursor that names no entry of the stream is never resumed from (XREAD after
+// it would pass silently over every entry below it): a cursor ahead of the
+// stream's last id, or one between its ids that no entry has and no XDEL
+// explains (written by hand, under a clock that ran ahead, or left from
+// another copy of the stream; see detail::check_cursor). Either is reported
+// to on_gap as gap_kind::cursor_invalid, and the reader starts where
 // `on_invalid_cursor` says (the end of the stream by default, so the node
 // resynchronises; or its start, so every retained event is handled again).
-// The next save overwrites the key.
+// The next save overwrites the key. A cursor below the oldest retained entry
+// is a trim, reported as below.
 //
 // Retention: MAXLEN trims the oldest entries. On every (re)connect, and when a
 // read comes back full (the reader is behind, at most once a second), the
 // reader compares its position with the stream's oldest retained entry and
 // max-deleted-entry-id (XINFO STREAM; see detail::check_resume) and reports
 // outage_kind::retention_exceeded when entries it had not read were removed,
-// or when the stream is behind its position (deleted, or lost by a server
-// restarted without persistence; it then reads the new stream from its start).
+// or when the stream falls behind the position it reached in this run
+// (deleted, or lost by a server restarted without persistence; it then reads
+// the new stream from its start).
 //
 // Failures are reported to the sink as connection_events (the coordinator's
 // on_connection): a refused connection or a wrong password (once, not at
@@ -93,8 +100,8 @@ struct redis_streams_options {
     std::string cursor_key{};
     /// A node without a cursor reads the whole retained stream instead of only new entries.
     bool from_beginning = false;
-    /// Where to start when cursor_key holds an unparsable value or a key of another type
-    /// (reported to on_gap as gap_kind::cursor_invalid either way).
+    /// Where to start when cursor_key holds an unparsable value, a key of another type, or an
+    /// id that names no entry of the stream (reported to on_gap as gap_kind::cursor_invalid).
     invalid_cursor_start on_invalid_cursor = invalid_cursor_start::stream_end;
     /// Entries per XREAD.
     std::size_t read_count = 256;
@@ -111,7 +118,7 @@ struct redis_streams_stats {
     std::uint64_t entries_read = 0;      ///< entries handed to the coordinator
     std::uint64_t retention_reports = 0; ///< retention_exceeded outages reported
     std::uint64_t cursor_saves = 0;      ///< SETs of cursor_key (one per handled message)
-    std::uint64_t invalid_cursors = 0;   ///< cursor keys found holding something else (cursor_invalid reports)
+    std::uint64_t invalid_cursors = 0;   ///< cursor keys found unusable (cursor_invalid reports)
 };
 
 /// Redis Streams transport (see the banner above).
@@ -283,8 +290,9 @@ private:
 
     /// Positions a reader that has none yet: from the persisted cursor (GET on the
     /// reader's connection), else at the end or start of the stream; then checks
-    /// the position against the retention. A cursor key holding something else
-    /// is reported (cursor_invalid) and the reader starts per on_invalid_cursor.
+    /// the position against the retention. A cursor key holding something else, or
+    /// a cursor that names no entry, is reported (cursor_invalid) and the reader
+    /// starts per on_invalid_cursor.
     template <class Sink>
     void position_reader(redis::connection& conn, Sink& sink) {
         shared& state = *state_;
@@ -308,6 +316,11 @@ private:
                 check_retention(conn, sink, options_.from_beginning);
                 return;
             case detail::cursor_lookup::outcome::found: {
+                const std::string problem = cursor_problem(conn, found.id);
+                if (!problem.empty()) {
+                    report_invalid_cursor(conn, sink, problem);
+                    return;
+                }
                 {
                     std::lock_guard lock(state.position_mutex);
                     state.position = found.id;
@@ -317,12 +330,44 @@ private:
             }
             case detail::cursor_lookup::outcome::invalid: break;
         }
+        report_invalid_cursor(conn, sink, found.problem);
+    }
+
+    /// Why the parsed cursor `cursor` cannot be resumed from (detail::check_cursor), empty if it can:
+    /// XRANGE for its entry, then XINFO STREAM for what may have removed it.
+    std::string cursor_problem(redis::connection& conn, detail::stream_id cursor) const {
+        const std::string id = cursor.str();
+        redis::reply entry = conn.command("XRANGE (stream cursor)", "XRANGE", options_.stream, id, id, "COUNT", "1");
+        if (entry.is_error()) throw detail::redis::server_error(conn.address(), "XRANGE (stream cursor)", entry.text());
+        const bool exists = entry.get() != nullptr && entry.get()->type == REDIS_REPLY_ARRAY && entry.get()->elements > 0;
+        const detail::stream_state info = read_info(conn);
+        switch (detail::check_cursor(cursor, info, exists)) {
+            case detail::cursor_verdict::usable: return {};
+            case detail::cursor_verdict::ahead:
+                return "holds " + id + ", ahead of the stream's last id " + info.last_generated.str() +
+                       ": it names no entry (written by hand or under a clock that ran ahead, or the stream was "
+                       "deleted, lost or restored from an older copy), and reading after it would skip what the "
+                       "stream adds until it passes that id";
+            case detail::cursor_verdict::names_nothing:
+                return "holds " + id + ", which names no entry of the stream (its entries run from " +
+                       (info.first_entry ? info.first_entry->str() : std::string("none")) + " to " +
+                       info.last_generated.str() + " and none at or after that id was deleted): reading after it "
+                       "would skip the entries before it";
+        }
+        return {};
+    }
+
+    /// A cursor key that cannot be resumed from (`problem` says why): the reader starts per
+    /// on_invalid_cursor and the sink hears of it as cursor_invalid.
+    template <class Sink>
+    void report_invalid_cursor(redis::connection& conn, Sink& sink, const std::string& problem) {
+        shared& state = *state_;
         const bool from_start = options_.on_invalid_cursor == invalid_cursor_start::stream_start;
         check_retention(conn, sink, from_start);
         state.invalid_cursors.fetch_add(1, std::memory_order_relaxed);
         sink.on_outage(transport_outage{
             outage_kind::cursor_invalid, std::chrono::milliseconds{0},
-            "hotstate redis_streams: cursor key '" + options_.cursor_key + "' at " + conn.address() + " " + found.problem +
+            "hotstate redis_streams: cursor key '" + options_.cursor_key + "' at " + conn.address() + " " + problem +
                 "; reading stream '" + options_.stream + "' from its " + (from_start ? "start" : "end") +
                 " (on_invalid_cursor), so events " +
                 (from_start ? "handled before are delivered again" : "added since this node last read are missed") +

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -27,6 +28,7 @@ struct receipt {
     status what = status::malformed;
     message_header header{};      ///< parsed header (own, duplicate, deliver)
     sequence_observation seen{};  ///< deliver: what was lost before it, if anything
+    std::string problem{};        ///< malformed: why the frame does not parse, and where
 };
 
 /// Classifies received messages for one node; not thread-safe (one receive thread owns it).
@@ -40,8 +42,9 @@ public:
         receipt result;
         try {
             parse_message(message, result.header, events_);
-        } catch (const error&) {
+        } catch (const error& problem) {
             events_.clear();
+            result.problem = problem.message();
             return result;
         }
         if (result.header.node == self_) {

@@ -2,12 +2,13 @@
 // Pure, so the resume, retention and cursor decisions of redis_streams are unit-tested.
 #pragma once
 
-#include <charconv>
 #include <compare>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <hotstate/detail/base/text.hpp>
 
 namespace hotstate::detail {
 
@@ -23,19 +24,13 @@ struct stream_id {
 
     /// Parses "ms-seq" (or a bare "ms", as Redis accepts); nullopt for anything else.
     [[nodiscard]] static std::optional<stream_id> parse(std::string_view text) noexcept {
-        stream_id id;
         const auto dash = text.find('-');
-        const std::string_view ms_part = text.substr(0, dash);
-        if (!parse_number(ms_part, id.ms)) return std::nullopt;
-        if (dash != std::string_view::npos && !parse_number(text.substr(dash + 1), id.seq)) return std::nullopt;
-        return id;
-    }
-
-private:
-    static bool parse_number(std::string_view text, std::uint64_t& out) noexcept {
-        if (text.empty()) return false;
-        const auto result = std::from_chars(text.data(), text.data() + text.size(), out);
-        return result.ec == std::errc{} && result.ptr == text.data() + text.size();
+        const auto ms = parse_decimal<std::uint64_t>(text.substr(0, dash));
+        if (!ms) return std::nullopt;
+        if (dash == std::string_view::npos) return stream_id{*ms, 0};
+        const auto seq = parse_decimal<std::uint64_t>(text.substr(dash + 1));
+        if (!seq) return std::nullopt;
+        return stream_id{*ms, *seq};
     }
 };
 
@@ -74,6 +69,33 @@ struct stream_state {
         return last_read < stream.last_generated ? resume_verdict::trimmed_unread : resume_verdict::intact;
     }
     return last_read < *stream.first_entry ? resume_verdict::trimmed_unread : resume_verdict::intact;
+}
+
+/// What a stored cursor names in the stream a reader is to resume.
+enum class cursor_verdict : std::uint8_t {
+    usable,         ///< an entry, or an id whose entry trimming or XDEL may have removed: resume after it
+    ahead,          ///< beyond the stream's last generated id: no entry had it, and entries the stream
+                    ///< adds before it passes that id would be skipped
+    names_nothing,  ///< within the stream's ids, but no entry has it and none there was deleted:
+                    ///< resuming after it would skip the entries before it
+};
+
+/// Judges a cursor read from its key before the reader resumes after it (pure).
+/// `entry_exists`: the stream holds an entry with exactly that id (XRANGE id id).
+/// A cursor is the id of an entry the node handled, so one that names no entry
+/// was written by hand, under a clock that ran ahead, or belongs to another copy
+/// of the stream (a restore, a stream deleted or lost since): XREAD after it
+/// would silently pass over every entry below it. Only the removals the stream
+/// records explain a missing entry: trimming (the id is below the oldest
+/// retained entry; check_resume reports that as a trim) and XDEL (the id is at or
+/// below max-deleted-entry-id). last-generated-id is always usable, as is 0-0.
+[[nodiscard]] constexpr cursor_verdict check_cursor(stream_id cursor, const stream_state& stream,
+                                                    bool entry_exists) noexcept {
+    if (entry_exists || cursor == stream_id{} || cursor == stream.last_generated) return cursor_verdict::usable;
+    if (stream.last_generated < cursor) return cursor_verdict::ahead;
+    if (!stream.first_entry || cursor < *stream.first_entry) return cursor_verdict::usable;  // trimmed away, maybe
+    if (cursor <= stream.max_deleted) return cursor_verdict::usable;                          // XDEL'd, maybe
+    return cursor_verdict::names_nothing;
 }
 
 /// What a reader found in its cursor key.

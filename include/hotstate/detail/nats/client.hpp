@@ -60,6 +60,22 @@ namespace hotstate::detail::nats {
     return out;
 }
 
+/// The server URLs of a comma-separated list (spaces around each trimmed); empty when
+/// an entry is empty.
+[[nodiscard]] inline std::vector<std::string> server_list(std::string_view url) {
+    std::vector<std::string> servers;
+    for (;;) {
+        const auto comma = url.find(',');
+        std::string_view one = url.substr(0, comma);
+        while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
+        while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
+        if (one.empty()) return {};
+        servers.emplace_back(one);
+        if (comma == std::string_view::npos) return servers;
+        url.remove_prefix(comma + 1);
+    }
+}
+
 /// A hotstate::error for a failed libnats call: what, where (servers, never credentials), why.
 [[nodiscard]] inline error status_error(natsStatus status, std::string_view what, std::string_view servers) {
     std::string message = "hotstate nats: " + std::string(what) + " (" + std::string(servers) + "): ";
@@ -90,7 +106,13 @@ public:
         natsOptions* raw = nullptr;
         check(natsOptions_Create(&raw), "creating options");
         options_.reset(raw);
-        check(natsOptions_SetURL(raw, settings.url.c_str()), "server URL");
+        // libnats reads one URL per natsOptions_SetURL: a list goes through SetServers
+        const std::vector<std::string> servers = server_list(settings.url);
+        if (servers.empty())
+            throw error(errc::configuration, "hotstate nats: the server list '" + servers_ + "' has an empty entry");
+        std::vector<const char*> server_texts;
+        for (const auto& server : servers) server_texts.push_back(server.c_str());
+        check(natsOptions_SetServers(raw, server_texts.data(), static_cast<int>(server_texts.size())), "server URLs");
         if (!settings.name.empty()) check(natsOptions_SetName(raw, settings.name.c_str()), "connection name");
         if (!settings.user.empty())
             check(natsOptions_SetUserInfo(raw, settings.user.c_str(), settings.password.reveal().c_str()), "user");

@@ -103,7 +103,9 @@ struct receive_setup {
 
 /// The receive loop's frame; returns when stopped (or after the client closed
 /// for good, reported, once stopped).
-/// @param subscribe  () -> subscription: connects and subscribes; throws on failure
+/// @param subscribe  () -> subscription: connects and subscribes; throws on failure. A null
+///                   subscription: nothing to receive (a publish-only node); the loop then only
+///                   sleeps between polls, reports the link's events and runs after_poll
 /// @param handle     (natsMsg*): one message (freed by the loop afterwards)
 /// @param slow       (natsSubscription*): the client dropped messages for this subscriber
 /// @param after_poll (): more work after each poll and its link events
@@ -113,10 +115,12 @@ void receive_loop(receive_state& state, client& link, const receive_setup& setup
     using clock = std::chrono::steady_clock;
     link_monitor monitor;
     subscription sub;
+    bool ready = false;
     // first connection and subscription: ours to retry; afterwards the client reconnects
-    while (!sub && !state.stopping.load()) {
+    while (!ready && !state.stopping.load()) {
         try {
             sub = subscribe();
+            ready = true;
             state.subscribed.store(true, std::memory_order_release);
             state.connections.fetch_add(1, std::memory_order_relaxed);
             sink.on_connection(monitor.up(clock::now()));
@@ -129,9 +133,11 @@ void receive_loop(receive_state& state, client& link, const receive_setup& setup
             if (!state.wait(setup.reconnect_wait)) break;
         }
     }
-    while (sub && !state.stopping.load(std::memory_order_relaxed)) {
+    while (ready && !state.stopping.load(std::memory_order_relaxed)) {
         natsMsg* msg = nullptr;
-        const natsStatus status = natsSubscription_NextMsg(&msg, sub.get(), 50);
+        natsStatus status = NATS_TIMEOUT;
+        if (sub) status = natsSubscription_NextMsg(&msg, sub.get(), 50);
+        else (void)state.wait(std::chrono::milliseconds{50});  // nothing to receive: publish-only
         if (status == NATS_OK) {
             handle(msg);
             natsMsg_Destroy(msg);
