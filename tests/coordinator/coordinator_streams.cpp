@@ -12,7 +12,7 @@
 #include <vector>
 
 #include <hotstate/coordinator.hpp>
-#include <hotstate/detail/coordinator/stream_replies.hpp>
+#include <hotstate/detail/redis/stream_commands.hpp>
 #include <hotstate/events.hpp>
 #include <hotstate/transports/redis_streams.hpp>
 
@@ -70,7 +70,7 @@ std::vector<detail::stream_id> stream_ids(redis_server& server) {
 
 detail::stream_id last_generated(redis_server& server) {
     const auto info = server.command({"XINFO", "STREAM", default_stream});
-    return detail::parse_stream_info(info.get()).last_generated;
+    return detail::redis::commands::read_stream_info(hotstate::redis::reply_view(info.get())).last_generated;
 }
 
 /// Node 2 reads pings 1..`count` with its cursor key, then stops (the cursor names the last entry).

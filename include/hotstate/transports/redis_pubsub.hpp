@@ -49,6 +49,8 @@
 #include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/detail/coordinator/redis_link.hpp>
 #include <hotstate/detail/redis/errors.hpp>
+#include <hotstate/detail/redis/run.hpp>
+#include <hotstate/detail/redis/stream_commands.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/connection.hpp>
@@ -78,8 +80,8 @@ struct redis_pubsub_stats {
 
 /// The commands of classic pub/sub (PUBLISH, SUBSCRIBE, "message" replies).
 struct classic_pubsub_commands {
-    static constexpr std::string_view publish = "PUBLISH";
-    static constexpr std::string_view subscribe = "SUBSCRIBE";
+    using publish = detail::redis::commands::publish_to<"PUBLISH">;
+    using subscribe = detail::redis::commands::subscribe_to<"SUBSCRIBE">;
     static constexpr std::string_view message = "message";
     /// The server ended the subscription (sharded pub/sub: the channel's slot moved).
     static constexpr std::string_view dropped = "unsubscribe";
@@ -87,8 +89,8 @@ struct classic_pubsub_commands {
 
 /// The commands of sharded pub/sub (Redis 7: SPUBLISH, SSUBSCRIBE, "smessage").
 struct sharded_pubsub_commands {
-    static constexpr std::string_view publish = "SPUBLISH";
-    static constexpr std::string_view subscribe = "SSUBSCRIBE";
+    using publish = detail::redis::commands::publish_to<"SPUBLISH">;
+    using subscribe = detail::redis::commands::subscribe_to<"SSUBSCRIBE">;
     static constexpr std::string_view message = "smessage";
     static constexpr std::string_view dropped = "sunsubscribe";
 };
@@ -128,19 +130,12 @@ public:
     ~basic_redis_pubsub() { stop(); }
 
     /// PUBLISH on a pooled connection. Throws hotstate::error (connection, timeout, server).
-    void send(std::string_view message) {
-        link_.run([&](redis::connection& conn) {
-            redis::reply answer = conn.command(Commands::publish, Commands::publish, options_.channel, message);
-            if (answer.is_error()) throw detail::redis::server_error(conn.address(), Commands::publish, answer.text());
-        });
-    }
+    void send(std::string_view message) { (void)link_.execute(typename Commands::publish(options_.channel, message)); }
 
     /// PING through the pool: checks address and credentials now, rather than
     /// in the background threads. Throws errc::connection, errc::timeout or
     /// errc::authentication naming host:port.
-    void ping() {
-        link_.run([](redis::connection& conn) { (void)conn.checked("PING", "PING"); });
-    }
+    void ping() { (void)link_.execute(detail::redis::commands::ping{}); }
 
     /// Starts the subscriber thread; messages go to `sink.on_message` on that thread.
     template <class Sink>
@@ -201,9 +196,7 @@ private:
             bool established = false;
             try {
                 redis::connection conn = link_.open_dedicated(link_.command_timeout());
-                redis::reply confirm = conn.command(Commands::subscribe, Commands::subscribe, options_.channel);
-                if (confirm.is_error())
-                    throw detail::redis::server_error(conn.address(), Commands::subscribe, confirm.text());
+                (void)detail::redis::run<false>(conn, typename Commands::subscribe(options_.channel));
                 if (!state.guard.attach(conn.native_handle())) break;
                 state.subscribed.store(true, std::memory_order_release);
                 state.subscriptions.fetch_add(1, std::memory_order_relaxed);
@@ -252,7 +245,7 @@ private:
     redis::reply next_reply(redis::connection& conn, bool& ping_outstanding) {
         const int interval = static_cast<int>(std::max<std::int64_t>(1, options_.health_check_interval.count()));
         for (;;) {
-            redis::reply buffered = conn.buffered_reply(Commands::subscribe);
+            redis::reply buffered = conn.buffered_reply(Commands::subscribe::name);
             if (buffered) {
                 ping_outstanding = false;  // anything from the server proves it alive
                 return buffered;
@@ -265,12 +258,13 @@ private:
                     throw error(errc::timeout, "hotstate redis_pubsub: " + conn.address() +
                                                    ": SUBSCRIBE: no answer to the health-check PING within " +
                                                    std::to_string(interval) + " ms");
-                static constexpr std::string_view ping = "*1\r\n$4\r\nPING\r\n";
+                std::string ping;
+                detail::redis::commands::ping{}.write(ping);
                 conn.write_raw("SUBSCRIBE (health-check PING)", ping);
                 ping_outstanding = true;
                 continue;
             }
-            conn.read_available(Commands::subscribe);
+            conn.read_available(Commands::subscribe::name);
         }
     }
 
@@ -278,17 +272,15 @@ private:
     /// ["pong", ""]; anything else is counted and skipped.
     template <class Sink>
     void deliver(const redis::reply& message, Sink& sink) {
-        const redisReply* raw = message.get();
-        if (raw->type == REDIS_REPLY_ARRAY && raw->elements >= 2 && raw->element[0]->type == REDIS_REPLY_STRING) {
-            const std::string_view kind(raw->element[0]->str, raw->element[0]->len);
-            if (kind == Commands::message && raw->elements == 3 && raw->element[2]->type == REDIS_REPLY_STRING) {
-                sink.on_message(std::string_view(raw->element[2]->str, raw->element[2]->len));
-                return;
-            }
-            if (kind == "pong") return;
-            if (kind == Commands::dropped)  // not ours to ignore: resubscribe where the channel lives now
+        using kind = detail::redis::commands::subscriber_reply::kind;
+        const auto read = detail::redis::commands::read_subscriber_reply(message, Commands::message, Commands::dropped);
+        switch (read.what) {
+            case kind::message: sink.on_message(read.payload); return;
+            case kind::pong: return;
+            case kind::ended:  // not ours to ignore: resubscribe where the channel lives now
                 throw error(errc::connection, "hotstate redis_pubsub: the server ended the subscription to '" +
                                                   options_.channel + "' (" + std::string(Commands::dropped) + ")");
+            case kind::other: break;
         }
         state_->foreign_replies.fetch_add(1, std::memory_order_relaxed);
     }

@@ -73,8 +73,10 @@
 #include <hotstate/detail/coordinator/redis_link.hpp>
 #include <hotstate/detail/coordinator/stream_id.hpp>
 #include <hotstate/detail/coordinator/stream_progress.hpp>
-#include <hotstate/detail/coordinator/stream_replies.hpp>
 #include <hotstate/detail/redis/errors.hpp>
+#include <hotstate/detail/redis/proto/exchange.hpp>
+#include <hotstate/detail/redis/run.hpp>
+#include <hotstate/detail/redis/stream_commands.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/connection.hpp>
@@ -126,6 +128,7 @@ struct redis_streams_stats {
 ///            (one server, the default) or detail::redis::link::cluster_link (transports/redis_cluster_streams.hpp)
 template <detail::Link L = detail::redis_link>
 class basic_redis_streams {
+
 public:
     /// Failed sends are retried: what is published is delivered unless trimmed.
     static constexpr bool durable = true;
@@ -156,20 +159,13 @@ public:
 
     /// XADD with an approximate MAXLEN. Throws hotstate::error (connection, timeout, server).
     void send(std::string_view message) {
-        const redis::int_arg max_length(static_cast<std::uint64_t>(options_.max_length));
-        link_.run([&](redis::connection& conn) {
-            redis::reply answer =
-                conn.command("XADD", "XADD", options_.stream, "MAXLEN", "~", max_length, "*", "d", message);
-            if (answer.is_error()) throw detail::redis::server_error(conn.address(), "XADD", answer.text());
-        });
+        (void)link_.execute(detail::redis::commands::xadd(options_.stream, message, static_cast<std::uint64_t>(options_.max_length)));
     }
 
     /// PING through the pool: checks address and credentials now, rather than
     /// in the background threads. Throws errc::connection, errc::timeout or
     /// errc::authentication naming host:port.
-    void ping() {
-        link_.run([](redis::connection& conn) { (void)conn.checked("PING", "PING"); });
-    }
+    void ping() { (void)link_.execute(detail::redis::commands::ping{}); }
 
     /// Starts the reader thread; messages go to `sink.on_message` on that thread.
     template <class Sink>
@@ -235,12 +231,7 @@ private:
 
     /// XINFO STREAM's ids; zeros when the stream does not exist.
     detail::stream_state read_info(redis::connection& conn) const {
-        redis::reply answer = conn.command("XINFO STREAM", "XINFO", "STREAM", options_.stream);
-        if (answer.is_error()) {
-            if (answer.text().find("no such key") != std::string_view::npos) return {};
-            throw detail::redis::server_error(conn.address(), "XINFO STREAM", answer.text());
-        }
-        return detail::parse_stream_info(answer.get());
+        return detail::redis::run<false>(conn, detail::redis::commands::xinfo_stream(options_.stream));
     }
 
     /// Compares the position with the stream; reports and repositions when entries were lost.
@@ -305,12 +296,18 @@ private:
             check_retention(conn, sink, options_.from_beginning);
             return;
         }
-        redis::reply answer = conn.command("GET", "GET", options_.cursor_key);
-        const bool wrong_type = answer.is_error() && answer.text().starts_with("WRONGTYPE");
-        if (answer.is_error() && !wrong_type)
-            throw detail::redis::server_error(conn.address(), "GET (stream cursor)", answer.text());
+        std::optional<std::string> stored;
+        bool wrong_type = false;
+        try {
+            detail::redis::run_with<false>(conn, detail::redis::commands::get(options_.cursor_key), [&](std::optional<std::string_view> bytes) {
+                if (bytes) stored.emplace(*bytes);
+            });
+        } catch (const error& e) {
+            if (e.kind() != errc::wrong_type) throw;
+            wrong_type = true;  // a key of another kind: reported as an invalid cursor below
+        }
         const detail::cursor_lookup found = detail::interpret_cursor(
-            wrong_type, answer.is_error() || answer.is_nil() ? std::nullopt : std::optional(answer.text()));
+            wrong_type, stored ? std::optional<std::string_view>(*stored) : std::nullopt);
         switch (found.result) {
             case detail::cursor_lookup::outcome::absent:  // a first start
                 check_retention(conn, sink, options_.from_beginning);
@@ -337,9 +334,7 @@ private:
     /// XRANGE for its entry, then XINFO STREAM for what may have removed it.
     std::string cursor_problem(redis::connection& conn, detail::stream_id cursor) const {
         const std::string id = cursor.str();
-        redis::reply entry = conn.command("XRANGE (stream cursor)", "XRANGE", options_.stream, id, id, "COUNT", "1");
-        if (entry.is_error()) throw detail::redis::server_error(conn.address(), "XRANGE (stream cursor)", entry.text());
-        const bool exists = entry.get() != nullptr && entry.get()->type == REDIS_REPLY_ARRAY && entry.get()->elements > 0;
+        const bool exists = detail::redis::run<false>(conn, detail::redis::commands::xrange_one(options_.stream, id));
         const detail::stream_state info = read_info(conn);
         switch (detail::check_cursor(cursor, info, exists)) {
             case detail::cursor_verdict::usable: return {};
@@ -377,8 +372,7 @@ private:
     /// SET cursor_key, one round trip on the reader's connection.
     void save_cursor(redis::connection& conn, detail::stream_id position) {
         const std::string text = position.str();
-        redis::reply answer = conn.command("SET (stream cursor)", "SET", options_.cursor_key, text);
-        if (answer.is_error()) throw detail::redis::server_error(conn.address(), "SET (stream cursor)", answer.text());
+        (void)detail::redis::run<false>(conn, detail::redis::commands::set(options_.cursor_key, text));
         state_->cursor_saves.fetch_add(1, std::memory_order_relaxed);
         state_->progress.saved();
     }
@@ -389,11 +383,7 @@ private:
         if (!state.progress.pending_save()) return;
         try {
             const std::string text = state.progress.pending_save()->str();
-            link_.run([&](redis::connection& conn) {
-                redis::reply answer = conn.command("SET (stream cursor)", "SET", options_.cursor_key, text);
-                if (answer.is_error())
-                    throw detail::redis::server_error(conn.address(), "SET (stream cursor)", answer.text());
-            });
+            (void)link_.execute(detail::redis::commands::set(options_.cursor_key, text));
             state.cursor_saves.fetch_add(1, std::memory_order_relaxed);
             state.progress.saved();
         } catch (const std::exception& problem) {
@@ -410,8 +400,6 @@ private:
         detail::link_monitor monitor;
         std::uint32_t attempt = 0;
         const std::chrono::milliseconds read_timeout = link_.command_timeout() + options_.block;
-        const redis::int_arg count(static_cast<std::uint64_t>(options_.read_count));
-        const redis::int_arg block(static_cast<std::uint64_t>(options_.block.count()));
         bool connected_at_stop = false;  // stopped while reading, rather than while the server was unreachable
         while (!state.guard.stopping()) {
             bool established = false;
@@ -432,22 +420,30 @@ private:
                             from = state.position->str();
                         }
                         // the last handled message's cursor goes out in the XREAD's write
-                        const bool save = state.progress.pending_save().has_value();
-                        if (save) {
+                        const detail::redis::commands::xread read(options_.stream, from, static_cast<std::uint64_t>(options_.read_count),
+                                                   static_cast<std::uint64_t>(options_.block.count()));
+                        std::size_t entries = 0;
+                        if (state.progress.pending_save()) {
                             saving = state.progress.pending_save()->str();
-                            conn.append("SET (stream cursor)", "SET", options_.cursor_key, saving);
+                            const std::tuple both{detail::redis::commands::set(options_.cursor_key, saving), read};
+                            detail::redis::proto::exchange<2, false> ex(
+                                {detail::redis::proto::traits_of(std::get<0>(both)), detail::redis::proto::traits_of(read)});
+                            conn.begin_request();
+                            detail::redis::attempt_all(
+                                conn, ex, both,
+                                [&](auto index, redis::reply_view r) {
+                                    (void)std::get<decltype(index)::value>(both).interpret(r, std::string_view(conn.address()));
+                                    if constexpr (decltype(index)::value == 0) {
+                                        state.cursor_saves.fetch_add(1, std::memory_order_relaxed);
+                                        state.progress.saved();
+                                    } else {
+                                        entries = deliver(r, sink, conn);
+                                    }
+                                },
+                                [](std::size_t, redis::reply_view) {});
+                        } else {
+                            detail::redis::run_with<false>(conn, read, [&](redis::reply_view r) { entries = deliver(r, sink, conn); });
                         }
-                        conn.append("XREAD", "XREAD", "COUNT", count, "BLOCK", block, "STREAMS", options_.stream, from);
-                        if (save) {
-                            redis::reply saved = conn.read_reply("SET (stream cursor)");
-                            if (saved.is_error())
-                                throw detail::redis::server_error(conn.address(), "SET (stream cursor)", saved.text());
-                            state.cursor_saves.fetch_add(1, std::memory_order_relaxed);
-                            state.progress.saved();
-                        }
-                        redis::reply answer = conn.read_reply("XREAD");
-                        if (answer.is_error()) throw detail::redis::server_error(conn.address(), "XREAD", answer.text());
-                        const std::size_t entries = deliver(answer, sink, conn);
                         if (entries >= options_.read_count &&
                             std::chrono::steady_clock::now() - state.last_check > std::chrono::seconds{1})
                             check_retention(conn, sink);
@@ -486,10 +482,10 @@ private:
     /// With a cursor_key, the previous message's cursor is saved before the next
     /// message is handled; the last one's is left for the next XREAD's write.
     template <class Sink>
-    std::size_t deliver(const redis::reply& answer, Sink& sink, redis::connection& conn) {
+    std::size_t deliver(redis::reply_view answer, Sink& sink, redis::connection& conn) {
         shared& state = *state_;
         const bool persist = !options_.cursor_key.empty();
-        return detail::for_each_stream_entry(answer.get(), [&](detail::stream_id id, std::string_view payload) {
+        return detail::redis::commands::for_each_stream_entry(answer, [&](detail::stream_id id, std::string_view payload) {
             if (const auto due = state.progress.save_due_before_next(persist)) save_cursor(conn, *due);
             state.entries_read.fetch_add(1, std::memory_order_relaxed);
             sink.on_message(payload);

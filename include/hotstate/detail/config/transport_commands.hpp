@@ -19,7 +19,8 @@ namespace hotstate::detail::config {
 }
 
 /// What the streams transport sends besides the store's commands: XADD, XREAD,
-/// XINFO on its stream, and GET/SET of its cursor key when it has one.
+/// XINFO on its stream, and GET/SET of its cursor key when it has one (with
+/// XRANGE of the cursor's entry, which a start checks it names).
 [[nodiscard]] inline std::vector<sent_command> transport_commands(const ::hotstate::transports::redis_streams_options& o,
                                                                   server_role = server_role::standalone) {
     std::vector<sent_command> out = {{{"XADD", o.stream, "MAXLEN", "~", "1", "*", "f", "v"}},
@@ -29,6 +30,7 @@ namespace hotstate::detail::config {
     if (!o.cursor_key.empty()) {
         out.push_back({{"GET", o.cursor_key}});
         out.push_back({{"SET", o.cursor_key, "0-0"}});
+        out.push_back({{"XRANGE", o.stream, "0-1", "0-1", "COUNT", "1"}});
     }
     return out;
 }

@@ -6,9 +6,11 @@
 // server's pool or from a cluster's router, so one transport body serves both.
 //
 //   role                       what the transport asks of the link
-//   send (PUBLISH, XADD)       run(body): body(redis::connection&) on a pooled connection,
-//                              or on the master of the routing key's slot; at most once
-//                              (redis::once): a lost reply is the send's failure
+//   send (PUBLISH, XADD)       execute(command): a command value (detail/redis/stream_commands.hpp)
+//                              as one exchange on a pooled connection, or on the master of the
+//                              routing key's slot; sent again after a lost reply only when the
+//                              command is idempotent (PUBLISH and XADD are not: a lost reply is
+//                              the send's failure, which the transport handles)
 //   receive (SUBSCRIBE, XREAD) open_dedicated(read_timeout): a connection of its own
 //                              (AUTH/SELECT done) for the blocking reader thread
 //   messages, timeouts         address(): "host:port" for errors; command_timeout()
@@ -26,7 +28,7 @@
 //     redis_cluster_streams.
 //
 // A model is movable (the transport is built around it) and thread-compatible
-// in this sense: run() is called from the sending thread while the receive
+// in this sense: execute() is called from the sending thread while the receive
 // thread calls open_dedicated(), address() and command_timeout().
 #pragma once
 
@@ -34,20 +36,19 @@
 #include <concepts>
 #include <string>
 
+#include <hotstate/detail/redis/commands.hpp>
 #include <hotstate/redis/connection.hpp>
 
 namespace hotstate::detail {
 
-/// Stands for the body a transport hands Link::run, in concept checks.
-struct link_body_archetype {
-    void operator()(::hotstate::redis::connection&) const {}
-};
+/// Stands for the commands a transport hands Link::execute, in concept checks.
+using link_command_archetype = redis::commands::ping;
 
 /// Where a Redis transport connects (see the banner above).
 template <class L>
 concept Link = std::move_constructible<L> &&
                requires(L& link, const L& view, std::chrono::milliseconds read_timeout) {
-                   link.run(link_body_archetype{});
+                   { link.execute(link_command_archetype{}) } -> std::same_as<bool>;
                    { view.open_dedicated(read_timeout) } -> std::same_as<::hotstate::redis::connection>;
                    { view.address() } -> std::convertible_to<std::string>;
                    { view.command_timeout() } -> std::same_as<std::chrono::milliseconds>;

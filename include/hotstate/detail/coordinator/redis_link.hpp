@@ -40,10 +40,10 @@ public:
     /// Borrow `shared` (e.g. a Redis store's connections()); it must outlive the transport.
     explicit redis_link(::hotstate::redis::pool& shared) : pool_(std::shared_ptr<::hotstate::redis::pool>(), &shared) {}
 
-    /// Runs `body(::hotstate::redis::connection&)` on a pooled connection.
-    template <class F>
-    decltype(auto) run(F&& body) {
-        return pool_->run(std::forward<F>(body));
+    /// Runs command value `command` as an exchange on a pooled connection.
+    template <class Command>
+    typename Command::result_type execute(const Command& command) {
+        return pool_->execute(command);
     }
 
     /// A new connection of its own (AUTH/SELECT done), for a blocking reader.

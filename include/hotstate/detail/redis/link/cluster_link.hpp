@@ -31,6 +31,8 @@
 #include <hotstate/detail/redis/routing/cluster_router.hpp>
 #include <hotstate/detail/redis/routing/routed_backend.hpp>
 #include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/proto/exchange.hpp>
+#include <hotstate/detail/redis/run.hpp>
 #include <hotstate/detail/coordinator/link.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/cluster/config.hpp>
@@ -46,26 +48,19 @@ public:
     cluster_link(const ::hotstate::redis::cluster_config& settings, std::string routing_key)
         : router_(std::make_shared<routing::cluster_router>(settings)), key_(std::move(routing_key)) {}
 
-    /// Runs `body(redis::connection&)` on the master of the routing key's slot,
-    /// retrying on connection errors within the router's budget. A transport's
-    /// body turns error replies into hotstate::error itself; a MOVED among them
-    /// (the slot was resharded) refreshes the map, so the caller's next try
-    /// (a durable transport retries its sends) goes to the new owner. Like the
-    /// standalone link's pool, a body that may have reached the server is not
-    /// sent again (redis::once): a lost PUBLISH or XADD reply is the
-    /// transport's send failure, which it handles (a durable one sends again;
+    /// Runs command value `command` as an exchange on the master of the
+    /// routing key's slot: a MOVED or an ASK (the slot was resharded) is
+    /// followed, a connection error retried within the router's budget, and a
+    /// request that may have reached the server is sent again only when the
+    /// command is idempotent (PUBLISH and XADD are not: a lost reply is the
+    /// transport's send failure, which it handles: a durable one sends again,
     /// receivers drop repeated messages by their sequence numbers).
-    template <class F>
-    decltype(auto) run(F&& body) {
-        try {
-            return router_->execute(key_, routing::access::write, ::hotstate::redis::once, "command", std::forward<F>(body));
-        } catch (const error& e) {
-            const std::string_view text = e.what();
-            if (e.kind() == errc::server && (text.find(": MOVED ") != std::string_view::npos ||
-                                             text.find(": ASK ") != std::string_view::npos))
-                router_->refresh(router_->generation());
-            throw;
-        }
+    template <class Command>
+    typename Command::result_type execute(const Command& command) {
+        auto ex = proto::exchange_of<true>(command, router_->retry_budget());
+        return router_->execute(key_, routing::access::write, ex, Command::name, [&](::hotstate::redis::connection& c) {
+            return detail::redis::attempt(c, ex, command);
+        });
     }
 
     /// A new connection of its own on a live node, for a blocking reader.
