@@ -104,12 +104,12 @@ TEST_CASE("slot map routes every slot to its master", "[cluster][slot_map]") {
 namespace {
 
 hotstate::redis::reply parse_resp(const std::string& bytes) {
-    std::unique_ptr<redisReader, void (*)(redisReader*)> reader(redisReaderCreate(), redisReaderFree);
-    REQUIRE(redisReaderFeed(reader.get(), bytes.data(), bytes.size()) == REDIS_OK);
-    void* reply = nullptr;
-    REQUIRE(redisReaderGetReply(reader.get(), &reply) == REDIS_OK);
-    REQUIRE(reply != nullptr);
-    return hotstate::redis::reply(static_cast<redisReply*>(reply));
+    hotstate::detail::redis::reply_reader reader;  // the replies the connections make
+    REQUIRE(reader.feed(bytes.data(), bytes.size()));
+    hotstate::redis::reply parsed;
+    REQUIRE(reader.next(parsed));
+    REQUIRE(parsed);
+    return parsed;
 }
 
 std::string bulk(const std::string& s) { return "$" + std::to_string(s.size()) + "\r\n" + s + "\r\n"; }

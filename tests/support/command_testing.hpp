@@ -18,12 +18,12 @@ namespace hotstate::testing {
 
 /// The reply `resp` encodes, parsed as the connection parses replies.
 inline ::hotstate::redis::reply parse(std::string_view resp) {
-    std::unique_ptr<redisReader, ::hotstate::detail::redis::reader_deleter> reader(redisReaderCreate());
-    REQUIRE(redisReaderFeed(reader.get(), resp.data(), resp.size()) == REDIS_OK);
-    void* raw = nullptr;
-    REQUIRE(redisReaderGetReply(reader.get(), &raw) == REDIS_OK);
-    REQUIRE(raw != nullptr);
-    return ::hotstate::redis::reply(static_cast<redisReply*>(raw));
+    ::hotstate::detail::redis::reply_reader reader;
+    REQUIRE(reader.feed(resp.data(), resp.size()));
+    ::hotstate::redis::reply parsed;
+    REQUIRE(reader.next(parsed));
+    REQUIRE(parsed);
+    return parsed;
 }
 
 /// The request `command` writes.

@@ -153,6 +153,10 @@ private:
 
 }  // namespace hotstate::detail::redis
 
+namespace hotstate::detail::redis {
+class reply_reader;
+}  // namespace hotstate::detail::redis
+
 namespace hotstate::redis {
 
 /// An owned parsed reply (made by a detail::redis::reply_reader); read it as a reply_view.
@@ -160,8 +164,6 @@ class reply {
 public:
     /// No reply.
     reply() = default;
-    /// Takes ownership of `raw`, made by a detail::redis::reply_reader.
-    explicit reply(redisReply* raw) noexcept : raw_(raw) {}
     reply(const reply&) = delete;
     reply& operator=(const reply&) = delete;
     reply(reply&& other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
@@ -209,6 +211,10 @@ public:
     }
 
 private:
+    friend class detail::redis::reply_reader;
+    /// Takes ownership of `raw`, made by a reply_reader's reply objects.
+    explicit reply(redisReply* raw) noexcept : raw_(raw) {}
+
     redisReply* raw_ = nullptr;
 };
 

@@ -605,6 +605,48 @@ struct status_command : command_base<status_command<Name>> {
 using ping = status_command<"PING">;
 /// ASKING: the next command may run on a slot being imported.
 using asking = status_command<"ASKING">;
+/// READONLY: a cluster replica serves reads of its master's slots (harmless on a master).
+using readonly = status_command<"READONLY">;
+
+/// ROLE: whether the server is a master now (a sentinel may still name one
+/// that was just demoted).
+struct role : command_base<role> {
+    using result_type = bool;
+    static constexpr std::string_view name = "ROLE";
+    static constexpr bool idempotent = true;
+    template <class F>
+    decltype(auto) with_args(F&& f) const {
+        return pass_args(f, name);
+    }
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        if (!r.is_array() || r.size() == 0 || !r[0].is_string()) [[unlikely]]
+            unexpected(where, name, r);
+        return r[0].text() == "master";
+    }
+};
+
+/// SENTINEL get-master-addr-by-name service: the master the sentinel names,
+/// nullopt when it does not know the service (nil) or answers malformed.
+struct sentinel_master : command_base<sentinel_master> {
+    using result_type = std::optional<routing::node_address>;
+    static constexpr std::string_view name = "SENTINEL get-master-addr-by-name";
+    static constexpr bool idempotent = true;
+    std::string_view service;
+    explicit sentinel_master(std::string_view of) noexcept : service(of) {}
+    template <class F>
+    decltype(auto) with_args(F&& f) const {
+        return pass_args(f, std::string_view("SENTINEL"), std::string_view("get-master-addr-by-name"), service);
+    }
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        if (r.is_error()) [[unlikely]]
+            unexpected(where, name, r);
+        if (!r.is_array() || r.size() != 2 || !r[0].is_string() || r[0].text().empty() || !r[1].is_string())
+            return std::nullopt;
+        const auto port = detail::parse_decimal<std::uint16_t>(r[1].text());
+        if (!port || *port == 0) return std::nullopt;
+        return routing::node_address{std::string(r[0].text()), *port};
+    }
+};
 
 /// SCRIPT LOAD of one script, so EVALSHA finds it on a node it never used before.
 struct script_load : command_base<script_load> {
@@ -704,7 +746,7 @@ static_assert(Command<get> && Command<take> && Command<set> && Command<incr_by> 
               Command<exists> && Command<sadd> && Command<srem> && Command<sismember> && Command<hdel> &&
               Command<hset> && Command<hget> && Command<get_integer> && Command<increment> && Command<gcra> &&
               Command<lock_acquire> && Command<lock_release> && Command<lock_release_again> && Command<lock_extend> && Command<ping> &&
-              Command<asking> && Command<script_load> && Command<scan> && Command<unlink_keys> && Command<cluster_slots>);
+              Command<asking> && Command<readonly> && Command<role> && Command<sentinel_master> && Command<script_load> && Command<scan> && Command<unlink_keys> && Command<cluster_slots>);
 static_assert(MultiReply<increment> && !MultiReply<get> && HasFallback<take> && !HasFallback<increment> && HasFallback<gcra> && HasFallback<lock_acquire> &&
               !HasFallback<lock_release> && HasResend<lock_release> && HasFallback<lock_release_again> && HasFallback<lock_extend> && !HasFallback<get>);
 

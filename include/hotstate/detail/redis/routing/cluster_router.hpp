@@ -380,8 +380,7 @@ private:
             load_scripts(c);
             if (!replicas) return;
             // lets a replica serve reads of its slots; harmless on a master
-            auto r = c.command("READONLY", "READONLY");
-            if (r.is_error()) throw detail::redis::server_error(c.address(), "READONLY", r.text());
+            (void)detail::redis::run<false>(c, detail::redis::commands::readonly{});
         };
         nodes_[now].store(new cluster_node(address, where, pool_options_, std::move(setup), tls_context_),
                           std::memory_order_release);

@@ -40,14 +40,11 @@
 
 namespace hotstate::detail::redis::routing {
 
-/// Parses a SENTINEL get-master-addr-by-name reply ([host, port]); nullopt for
+/// Reads a SENTINEL get-master-addr-by-name reply ([host, port]); nullopt for
 /// nil (the sentinel does not know the service) or anything malformed.
 [[nodiscard]] inline std::optional<node_address> parse_master_address(::hotstate::redis::reply_view reply) {
-    if (!reply || !reply.is_array() || reply.size() != 2) return std::nullopt;
-    const ::hotstate::redis::reply_view host = reply[0];
-    const auto port = detail::parse_decimal<std::uint16_t>(reply[1].is_string() ? reply[1].text() : std::string_view());
-    if (!host.is_string() || host.text().empty() || !port || *port == 0) return std::nullopt;
-    return node_address{std::string(host.text()), *port};
+    if (!reply || reply.is_error()) return std::nullopt;
+    return detail::redis::commands::sentinel_master({}).interpret(reply, std::string_view());
 }
 
 /// Routes every command to the master of a sentinel-monitored service.
@@ -139,14 +136,8 @@ public:
             try {
                 connection c(detail::redis::make_connector(sentinel, connect_options_, tls_context_), sentinel,
                              connect_options_);
-                auto r = c.command("SENTINEL get-master-addr-by-name", "SENTINEL", "get-master-addr-by-name",
-                                   settings_.service_name);
-                if (r.is_error()) {
-                    last_discovery_error_ = detail::redis::context(sentinel.address(), "SENTINEL") + std::string(r.text());
-                    last_discovery_kind_ = detail::redis::classify_server_error(r.text());
-                    continue;
-                }
-                auto address = parse_master_address(r.view());
+                const auto address =
+                    detail::redis::run<false>(c, detail::redis::commands::sentinel_master(settings_.service_name));
                 if (!address) {
                     last_discovery_error_ = "sentinel " + sentinel.address() + " does not know the service '" +
                                             settings_.service_name + "'";
@@ -225,10 +216,7 @@ private:
         where.port = address.port;
         auto setup = [](connection& c) {
             // a sentinel may name a master that was just demoted: refuse it, ask again
-            auto role = c.command("ROLE", "ROLE");
-            if (role.is_error()) throw detail::redis::server_error(c.address(), "ROLE", role.text());
-            const ::hotstate::redis::reply_view answer = role.view();
-            if (!answer.is_array() || answer.size() == 0 || !answer[0].is_string() || answer[0].text() != "master")
+            if (!detail::redis::run<false>(c, detail::redis::commands::role{}))
                 throw error(errc::connection,
                             detail::redis::context(c.address(), "ROLE") + "not a master (yet); asking the sentinels again");
             load_scripts(c);
