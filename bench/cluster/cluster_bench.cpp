@@ -231,7 +231,7 @@ struct raw_side {
                 const bool won = reply->type == REDIS_REPLY_STRING;
                 freeReplyObject(reply);
                 if (won) {
-                    // the release is HDEL of the holder's field (detail/redis/scripts.hpp)
+                    // the release is HDEL of the holder's field (detail/redis/proto/scripts.hpp)
                     const char* rargv[] = {"HDEL", key, owner};
                     const std::size_t rsizes[] = {4, n, 32};
                     redisReply* released = call(3, rargv, rsizes);

@@ -25,9 +25,9 @@
 
 #include <hiredis/hiredis.h>
 
-#include <hotstate/backends/memory_queue.hpp>
-#include <hotstate/backends/redis_queue.hpp>
-#include <hotstate/backends/sqlite_queue.hpp>
+#include <hotstate/queue/memory_queue.hpp>
+#include <hotstate/queue/redis_queue.hpp>
+#include <hotstate/queue/sqlite_queue.hpp>
 
 #include "support/interleave.hpp"
 

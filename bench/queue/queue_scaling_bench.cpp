@@ -30,7 +30,7 @@
 #include <thread>
 #include <vector>
 
-#include <hotstate/backends/redis_queue.hpp>
+#include <hotstate/queue/redis_queue.hpp>
 #include <hotstate/queue/worker_pool.hpp>
 
 #include "support/interleave.hpp"

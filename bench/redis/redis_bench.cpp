@@ -39,8 +39,8 @@
 #include <hotstate/backends/compiled.hpp>
 #include <hotstate/backends/redis.hpp>
 #include <hotstate/categories.hpp>
-#include <hotstate/detail/redis/resp.hpp>
-#include <hotstate/detail/token.hpp>
+#include <hotstate/detail/redis/proto/resp.hpp>
+#include <hotstate/detail/base/token.hpp>
 #include <hotstate/key.hpp>
 #include <hotstate/redis/batch.hpp>
 #include <hotstate/store.hpp>

@@ -24,7 +24,7 @@
 
 #include <boost/hana/define_struct.hpp>
 
-#include <hotstate/backends/redis_queue.hpp>
+#include <hotstate/queue/redis_queue.hpp>
 #include <hotstate/queue/worker_pool.hpp>
 
 using namespace std::chrono_literals;

@@ -7,7 +7,7 @@
 // The same compile-time checks as hotstate::store (registered categories,
 // value types, counter categories) and no runtime dispatch: the backend is a
 // template argument and each call is one command value of
-// detail/redis/commands.hpp, the very one the blocking Redis backend sends.
+// detail/redis/proto/commands.hpp, the very one the blocking Redis backend sends.
 // Every call takes an Asio completion token; the completion signature is
 // void(std::exception_ptr, T), so callbacks, use_awaitable and use_future work.
 // Arguments are copied into the operation: nothing the caller passes needs to
@@ -32,25 +32,15 @@
 
 #include <hotstate/category.hpp>
 #include <hotstate/codec.hpp>
+#include <hotstate/async_backend.hpp>
 #include <hotstate/backends/async_redis.hpp>
-#include <hotstate/detail/token.hpp>
+#include <hotstate/detail/base/token.hpp>
 #include <hotstate/key.hpp>
 #include <hotstate/rate_limit.hpp>
 #include <hotstate/redis/batch.hpp>
 #include <hotstate/store.hpp>
 
 namespace hotstate {
-
-/// A backend the asynchronous store can run on: multiplexed connections and
-/// the executor completions default to. Models: backends::async_redis (one
-/// standalone server), backends::async_redis_cluster (a Redis Cluster).
-template <class B>
-concept AsyncStoreBackend = requires(B& b, std::string key, void (*handler)(std::exception_ptr, bool)) {
-    { b.get_executor() } -> std::convertible_to<boost::asio::any_io_executor>;
-    b.close();
-    b.async_kv_del(redis::async_label{}, key, handler);
-    b.async_lock_release(redis::async_label{}, key, key, handler);
-};
 
 template <AsyncStoreBackend Backend, KeyCategory... Categories>
 class async_store;

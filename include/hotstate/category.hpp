@@ -17,7 +17,7 @@
 #include <type_traits>
 
 #include <hotstate/codec.hpp>
-#include <hotstate/detail/fixed_string.hpp>
+#include <hotstate/fixed_string.hpp>
 
 namespace hotstate {
 

@@ -14,11 +14,15 @@
 #include <concepts>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 namespace hotstate {
 
 /// Milliseconds since the Unix epoch: the resolution of every hotstate time.
 using time_point = std::chrono::sys_time<std::chrono::milliseconds>;
+
+/// Optional time-to-live or expiry: std::nullopt means "keep until deleted".
+using ttl = std::optional<std::chrono::milliseconds>;
 
 /// A source of the current time.
 template <class C>

@@ -38,7 +38,7 @@
 #include <boost/hana/second.hpp>
 
 #include <hotstate/detail/base/text.hpp>
-#include <hotstate/detail/wire.hpp>
+#include <hotstate/detail/base/wire.hpp>
 #include <hotstate/error.hpp>
 
 namespace hotstate {

@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include <hotstate/category.hpp>
-#include <hotstate/detail/key_buffer.hpp>
+#include <hotstate/detail/base/key_buffer.hpp>
 
 namespace hotstate {
 

@@ -22,8 +22,8 @@
 //
 // The queue reaches the store through its extension seam (registers,
 // encoded_key, run_in_context) and the backend through queue_support<Backend>
-// (QueueBackend): memory (hotstate/backends/memory_queue.hpp), Redis, Sentinel
-// and Cluster (hotstate/backends/redis_queue.hpp).
+// (QueueBackend): memory (hotstate/queue/memory_queue.hpp), Redis, Sentinel
+// and Cluster (hotstate/queue/redis_queue.hpp).
 #pragma once
 
 #include <chrono>
@@ -43,7 +43,7 @@
 #include <hotstate/detail/base/exception_text.hpp>
 #include <hotstate/detail/queue/backoff.hpp>
 #include <hotstate/detail/queue/types.hpp>
-#include <hotstate/detail/token.hpp>
+#include <hotstate/detail/base/token.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/store.hpp>
 
@@ -74,9 +74,9 @@ struct queue_support;
 
 /// A backend that can hold job queues.
 ///
-/// Models: backends::memory (hotstate/backends/memory_queue.hpp: one process,
+/// Models: backends::memory (hotstate/queue/memory_queue.hpp: one process,
 /// tests; jobs die with the process); backends::redis, redis_sentinel and
-/// redis_cluster (hotstate/backends/redis_queue.hpp: several processes or
+/// redis_cluster (hotstate/queue/redis_queue.hpp: several processes or
 /// nodes share the queue; jobs live as long as Redis keeps its data); and any
 /// backend whose queue_support is specialised.
 template <class B>
@@ -234,7 +234,7 @@ class job_queue {
                   "hotstate: this queue is not registered with this store; add it to the store's category list");
     static_assert(QueueBackend<typename Store::backend_type>,
                   "hotstate: this backend has no job queues (QueueBackend); include the backend's queue header "
-                  "(hotstate/backends/memory_queue.hpp, ...)");
+                  "(hotstate/queue/memory_queue.hpp, ...)");
 
     using backend_type = typename Store::backend_type;
     using support = queue_support<backend_type>;

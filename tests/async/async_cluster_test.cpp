@@ -31,7 +31,7 @@
 #include <hotstate/async_store.hpp>
 #include <hotstate/backends/async_redis_cluster.hpp>
 #include <hotstate/backends/memory.hpp>
-#include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/proto/slot.hpp>
 #include <hotstate/store.hpp>
 
 #include "async/handoff.hpp"

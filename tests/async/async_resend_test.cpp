@@ -12,8 +12,8 @@
 #include <catch2/catch.hpp>
 #include <hiredis/hiredis.h>
 
-#include <hotstate/detail/async/operation.hpp>
-#include <hotstate/detail/redis/commands.hpp>
+#include <hotstate/detail/async/io/operation.hpp>
+#include <hotstate/detail/redis/proto/commands.hpp>
 
 #include "support/redis_server.hpp"
 

@@ -13,7 +13,7 @@
 #include <hotstate/backends/compiled.hpp>
 #include <hotstate/backends/compiled_definitions.hpp>
 #include <hotstate/backends/redis_cluster.hpp>
-#include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/proto/slot.hpp>
 #include <hotstate/store.hpp>
 
 #include "cluster/cluster_fixture.hpp"

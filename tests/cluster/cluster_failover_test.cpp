@@ -17,7 +17,7 @@
 #include <catch2/catch.hpp>
 
 #include <hotstate/backends/redis_cluster.hpp>
-#include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/proto/slot.hpp>
 #include <hotstate/store.hpp>
 
 #include "cluster/cluster_fixture.hpp"

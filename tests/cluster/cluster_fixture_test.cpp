@@ -6,9 +6,9 @@
 
 #include <catch2/catch.hpp>
 
-#include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/proto/slot.hpp>
 #include <hotstate/detail/redis/routing/slot_map.hpp>
-#include <hotstate/detail/redis/routing/slots_reply.hpp>
+#include <hotstate/detail/redis/proto/slots_reply.hpp>
 #include <hotstate/key.hpp>
 
 #include "support/redis_cluster.hpp"

@@ -13,7 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include <hotstate/backends/redis_cluster.hpp>
-#include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/proto/slot.hpp>
 #include <hotstate/redis/batch.hpp>
 #include <hotstate/store.hpp>
 

@@ -11,7 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <hotstate/coordinator.hpp>
-#include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/proto/slot.hpp>
 #include <hotstate/events.hpp>
 #include <hotstate/transports/redis_cluster_streams.hpp>
 

@@ -8,10 +8,10 @@
 #include <catch2/catch.hpp>
 #include <hiredis/hiredis.h>
 
-#include <hotstate/detail/redis/routing/redirect.hpp>
-#include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/proto/redirect.hpp>
+#include <hotstate/detail/redis/proto/slot.hpp>
 #include <hotstate/detail/redis/routing/slot_map.hpp>
-#include <hotstate/detail/redis/routing/slots_reply.hpp>
+#include <hotstate/detail/redis/proto/slots_reply.hpp>
 #include <hotstate/key.hpp>
 #include <hotstate/redis/reply.hpp>
 
@@ -299,7 +299,7 @@ TEST_CASE("SENTINEL get-master-addr-by-name replies parse into an address", "[se
     }
 }
 
-#include <hotstate/detail/redis/scripts.hpp>
+#include <hotstate/detail/redis/proto/scripts.hpp>
 
 TEST_CASE("every Lua script touches KEYS[1] only, so it runs on a cluster by construction", "[cluster][unit]") {
     for (const auto* script : hotstate::detail::redis::all_scripts) {

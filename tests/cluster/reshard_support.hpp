@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/proto/slot.hpp>
 #include <hotstate/key.hpp>
 
 #include <catch2/catch.hpp>

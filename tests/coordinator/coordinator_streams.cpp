@@ -12,7 +12,7 @@
 #include <vector>
 
 #include <hotstate/coordinator.hpp>
-#include <hotstate/detail/redis/stream_commands.hpp>
+#include <hotstate/detail/redis/proto/stream_commands.hpp>
 #include <hotstate/events.hpp>
 #include <hotstate/transports/redis_streams.hpp>
 

@@ -5,7 +5,7 @@
 
 #include <optional>
 
-#include <hotstate/detail/coordinator/stream_id.hpp>
+#include <hotstate/detail/redis/proto/stream_id.hpp>
 
 using namespace hotstate::detail;
 

@@ -11,7 +11,7 @@
 #include <hotstate/detail/base/backoff.hpp>
 #include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/detail/coordinator/sequence_tracker.hpp>
-#include <hotstate/detail/coordinator/stream_id.hpp>
+#include <hotstate/detail/redis/proto/stream_id.hpp>
 #include <hotstate/detail/coordinator/wire.hpp>
 #include <hotstate/events.hpp>
 

@@ -9,7 +9,7 @@
 #include <hotstate/detail/doctor/rules.hpp>
 #include <hotstate/detail/doctor/probe.hpp>
 #include <hotstate/detail/queue/redis_scripts.hpp>
-#include <hotstate/detail/redis/scripts.hpp>
+#include <hotstate/detail/redis/proto/scripts.hpp>
 
 using namespace std::chrono_literals;
 namespace d = hotstate::detail::doctor;

@@ -11,7 +11,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <hotstate/detail/redis/commands.hpp>
+#include <hotstate/detail/redis/proto/commands.hpp>
 #include <hotstate/detail/redis/proto/exchange.hpp>
 
 namespace commands = hotstate::detail::redis::commands;

@@ -26,7 +26,7 @@
 
 // the blocking backend first, on purpose: its alias backends::redis once hid namespace
 // hotstate::redis from backends/async_redis.hpp, so this order did not compile
-#include <hotstate/backends/redis_queue.hpp>
+#include <hotstate/queue/redis_queue.hpp>
 #include <hotstate/queue/async_worker.hpp>
 
 #include "support/eventually.hpp"

@@ -15,7 +15,7 @@
 #include <catch2/catch.hpp>
 
 #include <hotstate/backends/redis_cluster.hpp>
-#include <hotstate/backends/redis_queue.hpp>
+#include <hotstate/queue/redis_queue.hpp>
 
 #include "support/eventually.hpp"
 #include "support/redis_cluster.hpp"

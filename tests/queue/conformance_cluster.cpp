@@ -1,7 +1,7 @@
 #include <memory>
 #include <tuple>
 
-#include <hotstate/backends/redis_queue.hpp>
+#include <hotstate/queue/redis_queue.hpp>
 
 #include "cluster/cluster_fixture.hpp"
 

@@ -1,7 +1,7 @@
 #include <memory>
 #include <tuple>
 
-#include <hotstate/backends/memory_queue.hpp>
+#include <hotstate/queue/memory_queue.hpp>
 
 #include "memory/memory_fixture.hpp"
 

@@ -1,7 +1,7 @@
 #include <memory>
 #include <tuple>
 
-#include <hotstate/backends/sqlite_queue.hpp>
+#include <hotstate/queue/sqlite_queue.hpp>
 
 #include "sqlite/sqlite_fixture.hpp"
 

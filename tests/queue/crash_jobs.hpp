@@ -3,7 +3,7 @@
 
 #include <chrono>
 
-#include <hotstate/backends/redis_queue.hpp>
+#include <hotstate/queue/redis_queue.hpp>
 #include <hotstate/queue.hpp>
 
 namespace crash_test {

@@ -15,7 +15,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <hotstate/backends/redis_queue.hpp>
+#include <hotstate/queue/redis_queue.hpp>
 #include <hotstate/backends/redis_sentinel.hpp>
 
 #include "support/eventually.hpp"

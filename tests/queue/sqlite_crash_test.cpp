@@ -8,7 +8,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <hotstate/backends/sqlite_queue.hpp>
+#include <hotstate/queue/sqlite_queue.hpp>
 
 #include "sqlite/sqlite_fixture.hpp"
 #include "support/eventually.hpp"

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-#include <hotstate/backends/sqlite_queue.hpp>
+#include <hotstate/queue/sqlite_queue.hpp>
 
 struct jobs : hotstate::queue_category<70, "crash-jobs"> {};
 

@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <hotstate/backends/redis_queue.hpp>
+#include <hotstate/queue/redis_queue.hpp>
 
 #include "redis/redis_fixture.hpp"
 

@@ -9,7 +9,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <hotstate/backends/redis_queue.hpp>
+#include <hotstate/queue/redis_queue.hpp>
 #include <hotstate/queue/worker_pool.hpp>
 
 #include "support/eventually.hpp"

@@ -17,7 +17,7 @@
 
 #include <hiredis/hiredis.h>
 
-#include <hotstate/detail/redis/commands.hpp>
+#include <hotstate/detail/redis/proto/commands.hpp>
 #include <hotstate/error.hpp>
 
 #include "support/command_testing.hpp"

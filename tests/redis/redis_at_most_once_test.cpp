@@ -21,8 +21,8 @@
 
 #include <hotstate/backends/redis.hpp>
 #include <hotstate/categories.hpp>
-#include <hotstate/detail/redis/commands.hpp>
-#include <hotstate/detail/redis/run.hpp>
+#include <hotstate/detail/redis/proto/commands.hpp>
+#include <hotstate/detail/redis/io/run.hpp>
 #include <hotstate/key.hpp>
 #include <hotstate/redis/connection.hpp>
 #include <hotstate/redis/pool.hpp>

@@ -1,5 +1,5 @@
 // The lock's layout and arithmetic against a real redis-server (see
-// detail/redis/scripts.hpp): one hash per lock {f: last fence, h: last holder,
+// detail/redis/proto/scripts.hpp): one hash per lock {f: last fence, h: last holder,
 // <holder's token>: fence while its lease is live}; the lease is the key's
 // expiry; a new hash's fence is TIME in microseconds, then one more per
 // acquisition; the release is HDEL of the holder's field. These tests pin that

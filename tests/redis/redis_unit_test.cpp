@@ -9,11 +9,11 @@
 
 #include <hiredis/hiredis.h>
 
-#include <hotstate/detail/redis/errors.hpp>
-#include <hotstate/detail/redis/glob.hpp>
-#include <hotstate/detail/redis/resp.hpp>
-#include <hotstate/detail/redis/scripts.hpp>
-#include <hotstate/detail/redis/sha1.hpp>
+#include <hotstate/detail/redis/proto/errors.hpp>
+#include <hotstate/detail/redis/proto/glob.hpp>
+#include <hotstate/detail/redis/proto/resp.hpp>
+#include <hotstate/detail/redis/proto/scripts.hpp>
+#include <hotstate/detail/redis/proto/sha1.hpp>
 #include <hotstate/redis/connection.hpp>
 
 namespace redis = hotstate::detail::redis;

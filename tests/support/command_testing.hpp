@@ -1,4 +1,4 @@
-// Helpers for tests of command values (detail/redis/commands.hpp and the queue's):
+// Helpers for tests of command values (detail/redis/proto/commands.hpp and the queue's):
 // the bytes a command writes, a reply parsed from RESP text as the connection
 // parses it, and the hotstate::error a body throws.
 #pragma once

@@ -10,7 +10,7 @@
 
 #include <hotstate/backends/redis_sentinel.hpp>
 #include <hotstate/categories.hpp>
-#include <hotstate/detail/redis/tls_stream.hpp>
+#include <hotstate/detail/redis/io/tls_stream.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/store.hpp>
 

@@ -17,11 +17,11 @@
 
 #include <hiredis/hiredis.h>
 
-#include <hotstate/detail/redis/any_stream.hpp>
-#include <hotstate/detail/redis/stream.hpp>
-#include <hotstate/detail/redis/tcp_stream.hpp>
-#include <hotstate/detail/redis/tls_stream.hpp>
-#include <hotstate/detail/redis/unix_stream.hpp>
+#include <hotstate/detail/redis/io/any_stream.hpp>
+#include <hotstate/detail/redis/io/stream.hpp>
+#include <hotstate/detail/redis/io/tcp_stream.hpp>
+#include <hotstate/detail/redis/io/tls_stream.hpp>
+#include <hotstate/detail/redis/io/unix_stream.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/tls.hpp>
 

@@ -72,7 +72,7 @@ TEST_CASE("stock categories carry the seeds' prefix ids", "[unit][key]") {
                                                     lock_task, lock_dav, sieve_id>());
 }
 
-#include <hotstate/detail/key_buffer.hpp>
+#include <hotstate/detail/base/key_buffer.hpp>
 
 TEST_CASE("key encoding: the store's stack buffer builds the same bytes", "[unit][key]") {
     for (std::size_t length : {0u, 1u, 15u, 100u, 117u, 118u, 119u, 120u, 500u}) {

@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <hotstate/detail/open_table.hpp>
+#include <hotstate/detail/base/open_table.hpp>
 
 namespace {
 using table = hotstate::detail::open_table<int>;

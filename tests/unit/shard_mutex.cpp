@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <hotstate/detail/shard_mutex.hpp>
+#include <hotstate/detail/base/shard_mutex.hpp>
 
 TEST_CASE("shard mutex: mutual exclusion under contention, sleepers woken", "[unit][mutex]") {
     hotstate::detail::shard_mutex mutex;

@@ -5,7 +5,7 @@
 // shares one connection: requests issued while a write is in flight go out
 // together in the next write, replies are matched in order. The behaviour
 // (bounded queue, timeouts, health checks, reconnect, at-most-once) is
-// described in detail/async/connection.hpp and the README's "Asynchronous store".
+// described in detail/async/io/connection.hpp and the README's "Asynchronous store".
 #pragma once
 
 #include <utility>  // g++ 12: before boost/asio/awaitable.hpp
@@ -23,10 +23,11 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
-#include <hotstate/detail/async/connection.hpp>
-#include <hotstate/detail/async/operation.hpp>
-#include <hotstate/detail/async/pipeline.hpp>
-#include <hotstate/detail/async/redis_operations.hpp>
+#include <hotstate/detail/async/io/connection.hpp>
+#include <hotstate/detail/async/io/operation.hpp>
+#include <hotstate/detail/async/io/pipeline.hpp>
+#include <hotstate/detail/async/routing/redis_operations.hpp>
+#include <hotstate/async_backend.hpp>
 #include <hotstate/redis/async_options.hpp>
 #include <hotstate/redis/config.hpp>
 
@@ -86,5 +87,7 @@ public:
 private:
     std::shared_ptr<detail::async::connection> connection_;
 };
+
+static_assert(AsyncStoreBackend<async_redis>);
 
 }  // namespace hotstate::backends

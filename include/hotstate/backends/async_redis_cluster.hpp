@@ -10,7 +10,7 @@
 //     the master of its key's slot and follows MOVED/ASK, retries TRYAGAIN,
 //     CLUSTERDOWN, LOADING and unreachable nodes with the cluster_config's
 //     retry policy (the blocking redis_cluster's rules), and finds a promoted
-//     replica by itself after a failover (detail/async/cluster_route.hpp).
+//     replica by itself after a failover (detail/async/routing/cluster_route.hpp).
 //     With read_from_replicas, reads (GET, EXISTS, counter reads, lookups)
 //     go to a replica of the slot's master (its connections log in with
 //     READONLY), a failed one retried on the master; a replica lags its
@@ -21,7 +21,7 @@
 //     (errc::connection) rather than retrying.
 //
 // Each connection behaves as async_redis's (bounded queue, timeouts, health
-// checks, reconnect, at most once: detail/async/connection.hpp), except that
+// checks, reconnect, at most once: detail/async/io/connection.hpp), except that
 // requests queued for a node that cannot be reached fail over to the retry
 // path at once instead of waiting out their deadline.
 #pragma once
@@ -38,10 +38,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <hotstate/async_store.hpp>
-#include <hotstate/detail/async/cluster_route.hpp>
-#include <hotstate/detail/async/connection.hpp>
-#include <hotstate/detail/async/redis_operations.hpp>
+#include <hotstate/async_backend.hpp>
+#include <hotstate/detail/async/routing/cluster_route.hpp>
+#include <hotstate/detail/async/io/connection.hpp>
+#include <hotstate/detail/async/routing/redis_operations.hpp>
 #include <hotstate/redis/async_options.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 

@@ -33,7 +33,7 @@
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
 #include <hotstate/detail/base/text.hpp>
-#include <hotstate/detail/extensions.hpp>
+#include <hotstate/detail/base/extensions.hpp>
 #include <hotstate/detail/memory/table.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/rate_limit.hpp>

@@ -40,7 +40,7 @@
 #include <hotstate/clock.hpp>
 #include <hotstate/detail/redis/routing/routed_backend.hpp>
 #include <hotstate/detail/redis/routing/single_router.hpp>
-#include <hotstate/redis/batch.hpp>
+#include <hotstate/detail/redis/io/pipeline_state.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/connection.hpp>
 #include <hotstate/redis/pool.hpp>

@@ -46,7 +46,7 @@
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
 #include <hotstate/detail/base/text.hpp>
-#include <hotstate/detail/extensions.hpp>
+#include <hotstate/detail/base/extensions.hpp>
 #include <hotstate/detail/sqlite/connection.hpp>
 #include <hotstate/detail/sqlite/logic.hpp>
 #include <hotstate/error.hpp>

@@ -63,10 +63,10 @@
 #include <hotstate/backends/async_redis.hpp>
 #include <hotstate/clock.hpp>
 #include <hotstate/codec.hpp>
-#include <hotstate/detail/async/operation.hpp>
+#include <hotstate/detail/async/io/operation.hpp>
 #include <hotstate/detail/queue/backoff.hpp>
 #include <hotstate/detail/queue/redis_commands.hpp>
-#include <hotstate/detail/token.hpp>
+#include <hotstate/detail/base/token.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/key.hpp>
 #include <hotstate/queue.hpp>

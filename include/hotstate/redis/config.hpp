@@ -39,8 +39,8 @@
 #include <hiredis/hiredis.h>
 
 #include <hotstate/detail/base/text.hpp>
-#include <hotstate/detail/print_fields.hpp>
-#include <hotstate/detail/redis/url_text.hpp>
+#include <hotstate/detail/base/print_fields.hpp>
+#include <hotstate/detail/redis/proto/url_text.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/node_settings.hpp>
 #include <hotstate/secret.hpp>

@@ -1,5 +1,5 @@
 // hotstate/redis/connection.hpp: one blocking connection to a Redis server
-// over a Stream (detail/redis/stream.hpp: TCP, Unix socket or TLS), RAII.
+// over a Stream (detail/redis/io/stream.hpp: TCP, Unix socket or TLS), RAII.
 //
 // Opening connects and (for TLS) handshakes within a deadline, with TCP
 // keep-alive probes, and replays AUTH [user] pass and SELECT db: everything a
@@ -47,11 +47,11 @@
 
 #include <hiredis/hiredis.h>
 
-#include <hotstate/detail/redis/any_stream.hpp>
+#include <hotstate/detail/redis/io/any_stream.hpp>
 #include <hotstate/redis/reply.hpp>
-#include <hotstate/detail/redis/errors.hpp>
-#include <hotstate/detail/redis/resp.hpp>
-#include <hotstate/detail/redis/stream.hpp>
+#include <hotstate/detail/redis/proto/errors.hpp>
+#include <hotstate/detail/redis/proto/resp.hpp>
+#include <hotstate/detail/redis/io/stream.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/config.hpp>
 

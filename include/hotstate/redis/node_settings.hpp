@@ -82,7 +82,7 @@ struct retry_policy {
 /// Settings of the lock operations (try_lock, extend).
 struct lock_options {
     /// How long a lock's fencing state outlives its lease (as backends::memory_config's).
-    /// The Redis lock no longer needs it (detail/redis/scripts.hpp): its fence lives as
+    /// The Redis lock no longer needs it (detail/redis/proto/scripts.hpp): its fence lives as
     /// long as the lease's expiry, and a new lock's fences start at the server's TIME.
     std::chrono::milliseconds fence_retention{std::chrono::minutes{10}};
 };

@@ -43,9 +43,9 @@
 #include <string>
 #include <utility>
 
-#include <hotstate/detail/redis/errors.hpp>
+#include <hotstate/detail/redis/proto/errors.hpp>
 #include <hotstate/detail/redis/proto/exchange.hpp>
-#include <hotstate/detail/redis/run.hpp>
+#include <hotstate/detail/redis/io/run.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/connection.hpp>

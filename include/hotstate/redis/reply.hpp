@@ -19,7 +19,7 @@
 #include <hiredis/hiredis.h>
 
 #include <hotstate/detail/base/block_cache.hpp>
-#include <hotstate/detail/redis/resp.hpp>
+#include <hotstate/detail/redis/proto/resp.hpp>
 
 namespace hotstate::redis {
 

@@ -77,7 +77,7 @@
 #include <hotstate/detail/coordinator/wire.hpp>
 #include <hotstate/detail/nats/client.hpp>
 #include <hotstate/detail/nats/receiver.hpp>
-#include <hotstate/detail/wire.hpp>
+#include <hotstate/detail/base/wire.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/transport.hpp>
 #include <hotstate/transports/nats_settings.hpp>

@@ -16,7 +16,7 @@
 #include <utility>
 
 #include <hotstate/detail/redis/link/cluster_link.hpp>
-#include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/proto/slot.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/transports/redis_streams.hpp>

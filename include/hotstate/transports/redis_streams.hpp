@@ -71,12 +71,12 @@
 #include <hotstate/detail/coordinator/link.hpp>
 #include <hotstate/detail/coordinator/link_monitor.hpp>
 #include <hotstate/detail/coordinator/redis_link.hpp>
-#include <hotstate/detail/coordinator/stream_id.hpp>
+#include <hotstate/detail/redis/proto/stream_id.hpp>
 #include <hotstate/detail/coordinator/stream_progress.hpp>
-#include <hotstate/detail/redis/errors.hpp>
+#include <hotstate/detail/redis/proto/errors.hpp>
 #include <hotstate/detail/redis/proto/exchange.hpp>
-#include <hotstate/detail/redis/run.hpp>
-#include <hotstate/detail/redis/stream_commands.hpp>
+#include <hotstate/detail/redis/io/run.hpp>
+#include <hotstate/detail/redis/proto/stream_commands.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/connection.hpp>

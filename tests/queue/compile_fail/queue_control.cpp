@@ -1,5 +1,5 @@
 // The control: the fixtures above with their one mistake fixed must build.
-#include <hotstate/backends/memory_queue.hpp>
+#include <hotstate/queue/memory_queue.hpp>
 #include <hotstate/store.hpp>
 
 struct webhooks : hotstate::queue_category<60, "webhooks"> {};

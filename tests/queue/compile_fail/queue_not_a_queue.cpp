@@ -1,5 +1,5 @@
 // A plain key category is not a queue.
-#include <hotstate/backends/memory_queue.hpp>
+#include <hotstate/queue/memory_queue.hpp>
 #include <hotstate/store.hpp>
 
 struct sessions : hotstate::category<61, "sessions"> {};

@@ -1,5 +1,5 @@
 // A queue the store does not list cannot be used through it.
-#include <hotstate/backends/memory_queue.hpp>
+#include <hotstate/queue/memory_queue.hpp>
 #include <hotstate/store.hpp>
 
 struct webhooks : hotstate::queue_category<60, "webhooks"> {};

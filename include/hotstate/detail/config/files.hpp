@@ -16,7 +16,7 @@
 #include <string_view>
 #include <system_error>
 
-#include <hotstate/detail/redis/url_text.hpp>
+#include <hotstate/detail/redis/proto/url_text.hpp>
 
 namespace hotstate::detail::config {
 

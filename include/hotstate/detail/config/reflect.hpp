@@ -53,8 +53,8 @@
 
 #include <hotstate/detail/config/files.hpp>
 #include <hotstate/detail/config/text.hpp>
-#include <hotstate/detail/field_traits.hpp>
-#include <hotstate/detail/redis/url_text.hpp>
+#include <hotstate/detail/base/field_traits.hpp>
+#include <hotstate/detail/redis/proto/url_text.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/secret.hpp>
 

@@ -6,7 +6,7 @@
 // server's pool or from a cluster's router, so one transport body serves both.
 //
 //   role                       what the transport asks of the link
-//   send (PUBLISH, XADD)       execute(command): a command value (detail/redis/stream_commands.hpp)
+//   send (PUBLISH, XADD)       execute(command): a command value (detail/redis/proto/stream_commands.hpp)
 //                              as one exchange on a pooled connection, or on the master of the
 //                              routing key's slot; sent again after a lost reply only when the
 //                              command is idempotent (PUBLISH and XADD are not: a lost reply is
@@ -36,7 +36,7 @@
 #include <concepts>
 #include <string>
 
-#include <hotstate/detail/redis/commands.hpp>
+#include <hotstate/detail/redis/proto/commands.hpp>
 #include <hotstate/redis/connection.hpp>
 
 namespace hotstate::detail {

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <optional>
 
-#include <hotstate/detail/coordinator/stream_id.hpp>
+#include <hotstate/detail/redis/proto/stream_id.hpp>
 
 namespace hotstate::detail {
 

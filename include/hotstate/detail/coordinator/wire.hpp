@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include <hotstate/detail/wire.hpp>
+#include <hotstate/detail/base/wire.hpp>
 #include <hotstate/error.hpp>
 
 namespace hotstate::detail {

@@ -12,9 +12,9 @@
 #include <unordered_set>
 #include <variant>
 
-#include <hotstate/detail/fast_hash.hpp>
-#include <hotstate/detail/open_table.hpp>
-#include <hotstate/detail/shard_mutex.hpp>
+#include <hotstate/detail/base/fast_hash.hpp>
+#include <hotstate/detail/base/open_table.hpp>
+#include <hotstate/detail/base/shard_mutex.hpp>
 
 namespace hotstate::detail::memory {
 

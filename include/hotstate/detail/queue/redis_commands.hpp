@@ -1,7 +1,7 @@
 // The Redis job queue's operations as command values (the Command concept of
-// detail/redis/commands.hpp): each knows its request bytes and the meaning of
+// detail/redis/proto/commands.hpp): each knows its request bytes and the meaning of
 // its reply, and does no I/O, so the Redis engine runs them with the one
-// runner every Redis operation uses (detail/redis/run.hpp: EVALSHA, EVAL after
+// runner every Redis operation uses (detail/redis/io/run.hpp: EVALSHA, EVAL after
 // NOSCRIPT, redirects thrown for the router) and tests check both sides
 // without a server (tests/queue/redis_commands_test.cpp).
 //
@@ -24,7 +24,7 @@
 #include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/queue/redis_scripts.hpp>
 #include <hotstate/detail/queue/types.hpp>
-#include <hotstate/detail/redis/commands.hpp>
+#include <hotstate/detail/redis/proto/commands.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/connection.hpp>
 

@@ -1,6 +1,6 @@
 // The job queues on Redis (standalone, Sentinel and Cluster alike): each
 // operation is a command value of redis_commands.hpp (one script per state
-// change), run by the engine's one runner (detail/redis/run.hpp) through the
+// change), run by the engine's one runner (detail/redis/io/run.hpp) through the
 // backend's router on the slot of the queue's hash tag, so MOVED, ASK,
 // failover, reconnects, NOSCRIPT and the at-most-once rule are handled as for
 // every other operation.
@@ -19,7 +19,7 @@
 #include <hotstate/detail/redis/routing/routed_backend.hpp>
 #include <hotstate/detail/queue/redis_commands.hpp>
 #include <hotstate/detail/queue/types.hpp>
-#include <hotstate/detail/redis/run.hpp>
+#include <hotstate/detail/redis/io/run.hpp>
 #include <hotstate/redis/connection.hpp>
 #include <hotstate/redis/pool.hpp>
 

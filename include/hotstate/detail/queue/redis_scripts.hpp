@@ -65,7 +65,7 @@
 #include <cstddef>
 #include <string_view>
 
-#include <hotstate/detail/redis/scripts.hpp>
+#include <hotstate/detail/redis/proto/scripts.hpp>
 
 namespace hotstate::detail::queue {
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include <hotstate/detail/print_fields.hpp>
+#include <hotstate/detail/base/print_fields.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/node_settings.hpp>
 #include <hotstate/secret.hpp>

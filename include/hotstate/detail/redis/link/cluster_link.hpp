@@ -30,9 +30,9 @@
 
 #include <hotstate/detail/redis/routing/cluster_router.hpp>
 #include <hotstate/detail/redis/routing/routed_backend.hpp>
-#include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/proto/slot.hpp>
 #include <hotstate/detail/redis/proto/exchange.hpp>
-#include <hotstate/detail/redis/run.hpp>
+#include <hotstate/detail/redis/io/run.hpp>
 #include <hotstate/detail/coordinator/link.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/cluster/config.hpp>

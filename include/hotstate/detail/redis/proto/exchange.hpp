@@ -1,9 +1,9 @@
 // hotstate/detail/redis/proto/exchange.hpp: one request to a Redis server, from
 // its first byte to its outcome, as a state machine without I/O.
 //
-// A request is N command values (detail/redis/commands.hpp) written together:
+// A request is N command values (detail/redis/proto/commands.hpp) written together:
 // one command (a store operation), or a pipeline. Every runner -- the blocking
-// connection (detail/redis/run.hpp), the blocking pipeline (redis/batch.hpp),
+// connection (detail/redis/io/run.hpp), the blocking pipeline (redis/batch.hpp),
 // the asynchronous operation and pipeline (detail/async/) -- writes what the
 // exchange says, hands it every reply and every failure, and does what it
 // answers. So these rules are written here, once:
@@ -51,8 +51,8 @@
 #include <type_traits>
 #include <utility>
 
-#include <hotstate/detail/redis/commands.hpp>
-#include <hotstate/detail/redis/routing/redirect.hpp>
+#include <hotstate/detail/redis/proto/commands.hpp>
+#include <hotstate/detail/redis/proto/redirect.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/node_settings.hpp>
 #include <hotstate/redis/reply.hpp>

@@ -36,14 +36,14 @@
 #include <thread>
 #include <vector>
 
-#include <hotstate/detail/redis/routing/redirect.hpp>
+#include <hotstate/detail/redis/proto/redirect.hpp>
 #include <hotstate/detail/redis/routing/routed_backend.hpp>
 #include <hotstate/detail/redis/routing/router_support.hpp>
 #include <hotstate/detail/redis/routing/routing_table.hpp>
-#include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/proto/slot.hpp>
 #include <hotstate/detail/redis/routing/slot_map.hpp>
-#include <hotstate/detail/redis/routing/slots_reply.hpp>
-#include <hotstate/detail/redis/url_text.hpp>
+#include <hotstate/detail/redis/proto/slots_reply.hpp>
+#include <hotstate/detail/redis/proto/url_text.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/redis/config.hpp>

@@ -18,7 +18,7 @@
 // Routers: detail::redis::routing::single_router (backends::redis, one pool, nothing
 // to follow), cluster_router (backends::redis_cluster) and sentinel_router
 // (backends::redis_sentinel). So every operation below runs one command value
-// of detail/redis/commands.hpp (the same a pipeline operation sends) on the
+// of detail/redis/proto/commands.hpp (the same a pipeline operation sends) on the
 // connection the router picks: written once for the three backends, and once
 // with the pipelines. When the router follows redirects, a command whose reply
 // is an error the router can act on (MOVED, ASK, TRYAGAIN, CLUSTERDOWN,
@@ -59,18 +59,18 @@
 
 #include <hotstate/backend.hpp>
 #include <hotstate/clock.hpp>
-#include <hotstate/detail/redis/routing/redirect.hpp>
+#include <hotstate/detail/redis/proto/redirect.hpp>
 #include <hotstate/detail/redis/routing/router.hpp>
-#include <hotstate/detail/redis/routing/slot.hpp>
-#include <hotstate/detail/redis/errors.hpp>
-#include <hotstate/detail/redis/glob.hpp>
-#include <hotstate/detail/redis/commands.hpp>
+#include <hotstate/detail/redis/proto/slot.hpp>
+#include <hotstate/detail/redis/proto/errors.hpp>
+#include <hotstate/detail/redis/proto/glob.hpp>
+#include <hotstate/detail/redis/proto/commands.hpp>
 #include <hotstate/detail/redis/proto/exchange.hpp>
-#include <hotstate/detail/redis/run.hpp>
-#include <hotstate/detail/redis/scripts.hpp>
+#include <hotstate/detail/redis/io/run.hpp>
+#include <hotstate/detail/redis/proto/scripts.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/rate_limit.hpp>
-#include <hotstate/redis/batch.hpp>
+#include <hotstate/detail/redis/io/pipeline_state.hpp>
 #include <hotstate/redis/connection.hpp>
 #include <hotstate/redis/pool.hpp>
 

@@ -21,10 +21,10 @@
 #include <vector>
 
 #include <hotstate/detail/redis/proto/exchange.hpp>
-#include <hotstate/detail/redis/routing/redirect.hpp>
+#include <hotstate/detail/redis/proto/redirect.hpp>
 #include <hotstate/detail/redis/routing/routed_backend.hpp>
 #include <hotstate/detail/redis/routing/slot_map.hpp>
-#include <hotstate/detail/redis/url_text.hpp>
+#include <hotstate/detail/redis/proto/url_text.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/pool.hpp>

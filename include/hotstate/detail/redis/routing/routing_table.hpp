@@ -2,7 +2,7 @@
 // table of a cluster client: the slot_map and its per-slot answer in the
 // client's own node numbering, made once per version. Shared by the blocking
 // router (cluster_router.hpp) and the asynchronous one
-// (detail/async/cluster_route.hpp), which both publish it as an immutable
+// (detail/async/routing/cluster_route.hpp), which both publish it as an immutable
 // snapshot.
 #pragma once
 
@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/proto/slot.hpp>
 #include <hotstate/detail/redis/routing/slot_map.hpp>
 
 namespace hotstate::detail::redis::routing {

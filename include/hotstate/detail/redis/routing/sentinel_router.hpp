@@ -27,11 +27,11 @@
 #include <thread>
 #include <vector>
 
-#include <hotstate/detail/redis/routing/redirect.hpp>
+#include <hotstate/detail/redis/proto/redirect.hpp>
 #include <hotstate/detail/redis/routing/routed_backend.hpp>
 #include <hotstate/detail/redis/routing/router_support.hpp>
 #include <hotstate/detail/base/text.hpp>
-#include <hotstate/detail/redis/errors.hpp>
+#include <hotstate/detail/redis/proto/errors.hpp>
 #include <hotstate/error.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/redis/config.hpp>

@@ -16,28 +16,10 @@
 #include <string>
 #include <vector>
 
-#include <hotstate/detail/base/text.hpp>
-#include <hotstate/detail/redis/routing/slot.hpp>
+#include <hotstate/detail/redis/proto/slot.hpp>
+#include <hotstate/detail/redis/proto/slots_reply.hpp>
 
 namespace hotstate::detail::redis::routing {
-
-/// A node's address as the cluster announces it.
-struct node_address {
-    std::string host;
-    std::uint16_t port = 0;
-
-    /// host:port (IPv6 hosts in brackets), for routing tables and error messages.
-    [[nodiscard]] std::string to_string() const { return format_host_port(host, port); }
-    bool operator==(const node_address&) const = default;
-};
-
-/// One contiguous slot range with the master that serves it and its replicas.
-struct slot_range {
-    std::uint16_t first = 0;
-    std::uint16_t last = 0;
-    node_address master;
-    std::vector<node_address> replicas;
-};
 
 /// The routing table: slot -> master node (and replicas), nodes numbered densely
 /// so a client can keep one connection pool per node index.
