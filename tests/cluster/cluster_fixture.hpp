@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include <hotstate/backends/redis_cluster.hpp>
 #include <hotstate/clock.hpp>
@@ -29,14 +31,21 @@ inline hotstate::redis::cluster_config shared_cluster_config() {
     return settings;
 }
 
-/// Empties every master (replicas follow).
-inline void flush_cluster(hotstate::testing::redis_cluster& cluster) {
+/// Every running master of `cluster`.
+inline std::vector<hotstate::testing::redis_server*> cluster_masters(hotstate::testing::redis_cluster& cluster) {
+    std::vector<hotstate::testing::redis_server*> masters;
     for (auto& node : cluster.nodes()) {
         if (!node->running()) continue;
         auto role = node->command({"ROLE"});
         if (role->type == REDIS_REPLY_ARRAY && std::string_view(role->element[0]->str) == "master")
-            node->command({"FLUSHALL"});
+            masters.push_back(node.get());
     }
+    return masters;
+}
+
+/// Empties every master (replicas follow).
+inline void flush_cluster(hotstate::testing::redis_cluster& cluster) {
+    for (auto* master : cluster_masters(cluster)) master->command({"FLUSHALL"});
 }
 
 struct cluster_fixture {
@@ -52,4 +61,6 @@ struct cluster_fixture {
     }
     void pass(std::chrono::milliseconds span) { clock.advance(span); }
     std::chrono::milliseconds short_ttl() const { return std::chrono::milliseconds{150}; }
+    hotstate::testing::redis_server& node_of(std::string_view key) { return *shared_redis_cluster().master_of_key(key); }
+    std::vector<hotstate::testing::redis_server*> masters() { return cluster_masters(shared_redis_cluster()); }
 };

@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include <hotstate/clock.hpp>
 #include <hotstate/redis/config.hpp>
@@ -47,4 +49,6 @@ struct shared_redis_fixture {
     }
     void pass(std::chrono::milliseconds span) { clock.advance(span); }
     std::chrono::milliseconds short_ttl() const { return std::chrono::milliseconds{150}; }
+    hotstate::testing::redis_server& node_of(std::string_view) { return shared_redis_server(); }
+    std::vector<hotstate::testing::redis_server*> masters() { return {&shared_redis_server()}; }
 };

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include <hotstate/backends/redis_sentinel.hpp>
 #include <hotstate/clock.hpp>
@@ -45,4 +47,9 @@ struct sentinel_fixture {
     }
     void pass(std::chrono::milliseconds span) { clock.advance(span); }
     std::chrono::milliseconds short_ttl() const { return std::chrono::milliseconds{150}; }
+    hotstate::testing::redis_server& node_of(std::string_view) {
+        auto& setup = shared_sentinel_setup();
+        return *setup.server_on(setup.master_port());
+    }
+    std::vector<hotstate::testing::redis_server*> masters() { return {&node_of({})}; }
 };

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <hotstate/backends/redis.hpp>
 #include <hotstate/clock.hpp>
@@ -51,4 +53,6 @@ struct redis_tls_fixture {
     }
     void pass(std::chrono::milliseconds span) { clock.advance(span); }
     std::chrono::milliseconds short_ttl() const { return std::chrono::milliseconds{150}; }
+    hotstate::testing::redis_server& node_of(std::string_view) { return shared_tls_server().plain(); }
+    std::vector<hotstate::testing::redis_server*> masters() { return {&shared_tls_server().plain()}; }
 };
