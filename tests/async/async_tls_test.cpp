@@ -1,6 +1,6 @@
 // backends::async_redis over TLS (rediss://, Asio's ssl::stream on the
 // engine's loaded TLS settings) against a TLS-only redis-server the test
-// starts: the shared store conformance suite through the blocking adapter,
+// starts: the store's laws through the blocking adapter,
 // 256 coroutines pipelined over one TLS connection, and the refusals (wrong
 // CA, wrong server name, missing client certificate) failing at once with
 // errc::connection / errc::authentication naming the cause.
@@ -24,6 +24,7 @@
 #include <hotstate/backends/async_redis.hpp>
 
 #include "async/async_blocking_adapter.hpp"
+#include "laws/model.hpp"
 #include "support/tls_certs.hpp"
 #include "tls/tls_fixture.hpp"
 
@@ -43,8 +44,8 @@ struct async_redis_tls_fixture {
     std::chrono::milliseconds short_ttl() const { return std::chrono::milliseconds{150}; }
 };
 
-using hotstate_conformance_fixtures = std::tuple<async_redis_tls_fixture>;
-#include "conformance/store_conformance.hpp"
+using hotstate_law_models = std::tuple<laws::model<async_redis_tls_fixture, laws::store_capabilities, laws::differential>>;
+#include "laws/store.hpp"
 
 namespace {
 namespace asio = boost::asio;
