@@ -1,7 +1,7 @@
-// The transport conformance suite over the three Redis Cluster transports, on
-// one 3-master/3-replica cluster started here (shared by the test cases, each
-// on its own channel or stream). The fixtures have no stop_server/start_server,
-// so the server restart case is skipped here: the cluster is shared by the whole
+// The transport laws over the three Redis Cluster transports, on one
+// 3-master/3-replica cluster started here (shared by the test cases, each on
+// its own channel or stream). The fixtures have no stop_server/start_server,
+// so the server restart law does not run here: the cluster is shared by the whole
 // binary, runs without persistence, and a restart of all six nodes would have to
 // re-form the cluster. A cluster's equivalent, a master failing over (and a
 // killed node), is what tests/cluster/ covers for these transports.
@@ -10,12 +10,14 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include <hotstate/transports/redis_cluster_pubsub.hpp>
 #include <hotstate/transports/redis_cluster_sharded_pubsub.hpp>
 #include <hotstate/transports/redis_cluster_streams.hpp>
 
 #include "cluster/cluster_fixture.hpp"
+#include "laws/transport_model.hpp"
 
 namespace {
 
@@ -66,12 +68,17 @@ struct cluster_streams_fixture {
         options.block = 200ms;
         return hotstate::transports::make_redis_cluster_streams(settings(), options);
     }
+    std::vector<std::string> worker_arguments(std::uint64_t node) const {
+        return {"cluster-streams", settings().urls.at(0), tag + ":stream", tag + ":cursor:" + std::to_string(node)};
+    }
     static bool ready(transport& t) { return t.reading(); }
     void inject(std::string_view bytes) { make(999).send(bytes); }
 };
 
 }  // namespace
 
-using hotstate_transport_fixtures =
-    std::tuple<cluster_pubsub_fixture, cluster_sharded_pubsub_fixture, cluster_streams_fixture>;
-#include "coordinator/conformance/transport_conformance.hpp"
+using hotstate_transport_models =
+    std::tuple<laws::transport_model<cluster_pubsub_fixture, laws::transport>,
+               laws::transport_model<cluster_sharded_pubsub_fixture, laws::transport>,
+               laws::transport_model<cluster_streams_fixture, laws::transport, laws::durable>>;
+#include "laws/transport.hpp"

@@ -1,4 +1,4 @@
-// The transport conformance suite over core NATS and JetStream on one
+// The transport laws over core NATS and JetStream on one
 // nats-server started here (shared by the test cases, each on its own subject
 // and stream).
 #include <atomic>
@@ -6,10 +6,12 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include <hotstate/transports/nats.hpp>
 #include <hotstate/transports/nats_jetstream.hpp>
 
+#include "laws/transport_model.hpp"
 #include "support/nats_server.hpp"
 
 namespace {
@@ -50,13 +52,17 @@ struct nats_jetstream_fixture {
     using transport = hotstate::transports::nats_jetstream;
     std::string name = fresh_name("js");
     std::int64_t window = 1;  // max_outstanding_publishes
+    std::string stream() const { return "CONFORMANCE_" + name.substr(name.rfind('.') + 1); }
     transport make(std::uint64_t node) {
         hotstate::transports::nats_jetstream_options options;
         options.max_outstanding_publishes = window;
-        options.stream = "CONFORMANCE_" + name.substr(name.rfind('.') + 1);
+        options.stream = stream();
         options.subject = name;
         options.consumer = "node-" + std::to_string(node);
         return transport(shared_settings(), options);
+    }
+    std::vector<std::string> worker_arguments(std::uint64_t node) const {
+        return {"jetstream", shared_server().url(), stream(), name, "node-" + std::to_string(node)};
     }
     static bool ready(transport& t) { return t.subscribed(); }
     void inject(std::string_view bytes) { make(999).send(bytes); }
@@ -71,5 +77,8 @@ struct nats_jetstream_async_fixture : nats_jetstream_fixture {
 
 }  // namespace
 
-using hotstate_transport_fixtures = std::tuple<nats_fixture, nats_jetstream_fixture, nats_jetstream_async_fixture>;
-#include "coordinator/conformance/transport_conformance.hpp"
+using hotstate_transport_models = std::tuple<
+    laws::transport_model<nats_fixture, laws::transport, laws::server_restart>,
+    laws::transport_model<nats_jetstream_fixture, laws::transport, laws::durable, laws::server_restart>,
+    laws::transport_model<nats_jetstream_async_fixture, laws::transport, laws::durable, laws::server_restart>>;
+#include "laws/transport.hpp"

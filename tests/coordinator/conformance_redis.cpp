@@ -1,4 +1,4 @@
-// The transport conformance suite over Redis pub/sub and Redis Streams on one
+// The transport laws over Redis pub/sub and Redis Streams on one
 // redis-server started here (shared by the test cases, each on its own channel
 // or stream). The server persists (append-only file), so the restart case finds
 // the streams again, as a production Redis behind a durable transport would.
@@ -7,10 +7,12 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include <hotstate/transports/redis_pubsub.hpp>
 #include <hotstate/transports/redis_streams.hpp>
 
+#include "laws/transport_model.hpp"
 #include "support/redis_server.hpp"
 
 namespace {
@@ -49,12 +51,16 @@ struct redis_pubsub_fixture {
 struct redis_streams_fixture {
     using transport = hotstate::transports::redis_streams;
     std::string stream = fresh_name("stream");
+    std::string cursor_key(std::uint64_t node) const { return stream + ":cursor:" + std::to_string(node); }
     transport make(std::uint64_t node) {
         hotstate::transports::redis_streams_options options;
         options.stream = stream;
-        options.cursor_key = stream + ":cursor:" + std::to_string(node);
+        options.cursor_key = cursor_key(node);
         options.block = std::chrono::milliseconds{200};
         return transport(shared_config(), options);
+    }
+    std::vector<std::string> worker_arguments(std::uint64_t node) const {
+        return {"redis-streams", shared_server().url(), stream, cursor_key(node)};
     }
     static bool ready(transport& t) { return t.reading(); }
     void inject(std::string_view bytes) { make(999).send(bytes); }
@@ -64,5 +70,7 @@ struct redis_streams_fixture {
 
 }  // namespace
 
-using hotstate_transport_fixtures = std::tuple<redis_pubsub_fixture, redis_streams_fixture>;
-#include "coordinator/conformance/transport_conformance.hpp"
+using hotstate_transport_models =
+    std::tuple<laws::transport_model<redis_pubsub_fixture, laws::transport, laws::server_restart>,
+               laws::transport_model<redis_streams_fixture, laws::transport, laws::durable, laws::server_restart>>;
+#include "laws/transport.hpp"

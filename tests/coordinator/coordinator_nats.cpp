@@ -1,14 +1,11 @@
 // The coordinator over core NATS and JetStream, against a real nats-server
 // started here: what is specific to NATS (credentials, reconnect buffer,
-// server restarts, a consumer node crashing).
-// Delivery, ordering, batching and loss are the transport conformance suite's.
+// server restarts). Delivery, ordering, batching, loss and a crashed consumer
+// node's resume are the transport laws' (laws/transport.hpp, run by conformance_nats.cpp).
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <map>
 #include <memory>
-#include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,7 +16,6 @@
 #include "redis_nodes.hpp"
 #include "support/eventually.hpp"
 #include "support/nats_server.hpp"
-#include "support/process.hpp"
 
 using namespace hotstate;
 using coord_test::ping;
@@ -210,26 +206,6 @@ std::unique_ptr<js_node> make_js_node(const nats_server& server, std::uint64_t i
     return node;
 }
 
-struct handled_log {
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> events;
-    bool reading = false;
-};
-
-handled_log read_log(const std::string& text) {
-    handled_log log;
-    std::istringstream in(text);
-    std::string word;
-    while (in >> word) {
-        if (word == "reading") {
-            log.reading = true;
-        } else if (word == "event") {
-            std::uint64_t sequence = 0, n = 0;
-            if (in >> sequence >> n) log.events.emplace_back(sequence, n);
-        }
-    }
-    return log;
-}
-
 }  // namespace
 
 TEST_CASE("jetstream: nats-server killed and restarted mid-stream: nothing lost, nothing twice, no gap",
@@ -298,64 +274,6 @@ TEST_CASE("jetstream: nats-server stopped in the middle of a burst of publishes:
     CHECK(reader_box.all_gaps().empty());
     CHECK(reader.stats().duplicate_messages == 0);  // stored once each
     CHECK(sender.stats().dropped_messages == 0);
-}
-
-TEST_CASE("jetstream: a consumer node SIGKILLed while handling slowly gets again at most the message it was handling",
-          "[coordinator][nats][jetstream][crash]") {
-    nats_server server;
-    hotstate::testing::temp_directory logs("hotstate-js-worker");
-    recorder sender_box;
-    auto sender = make_js_node(server, 1, sender_box);
-    constexpr std::uint64_t total = 400;
-    for (std::uint64_t n = 1; n <= total; ++n) {
-        sender->publish(ping{1, n, ""});
-        if (n % 10 == 0) REQUIRE(sender->flush());  // messages of at most ten events
-    }
-    const auto published = sender->stats().sent_messages;
-
-    const auto options = js_options("worker");
-    const std::vector<std::string> argv{HOTSTATE_JETSTREAM_WORKER, server.url(), options.stream, options.subject,
-                                        options.consumer, "2"};
-    hotstate::testing::process first(argv, logs.path() / "first.log");
-    REQUIRE(eventually([&] { return read_log(first.log()).events.size() >= 125 || !first.running(); },
-                       std::chrono::seconds{30}));
-    REQUIRE(first.running());
-    first.kill();  // SIGKILL mid-message: an event takes 2 ms
-    const handled_log before = read_log(first.log());
-
-    hotstate::testing::process second(argv, logs.path() / "second.log");
-    REQUIRE(eventually(
-        [&] {
-            const auto after = read_log(second.log());
-            return !after.events.empty() && after.events.back().second == total;
-        },
-        std::chrono::seconds{60}));
-    const handled_log after = read_log(second.log());
-    REQUIRE(after.reading);
-
-    std::map<std::uint64_t, int> times;              // ping.n -> how often handled
-    std::map<std::uint64_t, std::uint64_t> message;  // ping.n -> its message's sequence
-    std::map<std::uint64_t, std::size_t> size;       // message sequence -> events
-    for (const auto& [sequence, n] : before.events) ++times[n], message[n] = sequence;
-    for (const auto& [sequence, n] : after.events) ++times[n], message[n] = sequence;
-    for (const auto& [n, sequence] : message) ++size[sequence];
-
-    std::set<std::uint64_t> twice_in;  // messages with events handled twice
-    std::size_t duplicates = 0;
-    for (std::uint64_t n = 1; n <= total; ++n) {
-        INFO("event " << n);
-        CHECK(times[n] >= 1);  // none missing
-        CHECK(times[n] <= 2);
-        if (times[n] == 2) {
-            ++duplicates;
-            twice_in.insert(message[n]);
-        }
-    }
-    INFO(before.events.size() << " events before the kill, " << after.events.size() << " after, " << duplicates
-                              << " twice, in " << published << " messages");
-    CHECK(twice_in.size() <= 1);  // at most the one message that was being handled
-    if (!twice_in.empty()) CHECK(duplicates <= size[*twice_in.begin()]);
-    CHECK(duplicates <= 10);
 }
 
 namespace {

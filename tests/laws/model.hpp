@@ -241,8 +241,10 @@ constexpr std::string_view type_name() {
 /// A model's name in a law's test case name: its fixture's type.
 template <class M>
 std::string model_name() {
-    if constexpr (requires { typename M::fixture; }) return std::string(type_name<typename M::fixture>());
-    else return std::string(type_name<M>());
+    std::string name(type_name<typename M::fixture>());
+    constexpr std::string_view anonymous = "{anonymous}::";
+    if (name.starts_with(anonymous)) name.erase(0, anonymous.size());
+    return name;
 }
 
 namespace detail {

@@ -1,0 +1,53 @@
+// Transport models for the laws of laws/transport.hpp: the capability tags
+// of the transport family and laws::transport_model<Fixture, Caps...>, checked
+// against the transport and its fixture as laws::model is against a backend.
+#pragma once
+
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <hotstate/transport.hpp>
+
+#include "laws/model.hpp"
+
+namespace laws {
+
+struct transport {};
+struct durable {};
+struct server_restart {};
+
+using transport_family = capabilities<transport, durable, server_restart>;
+
+/// The fixture `F` as a transport model stating capabilities `Caps`.
+template <class F, class... Caps>
+struct transport_model : F {
+    using fixture = F;
+    using stated = typename detail::flatten_one<capabilities<Caps...>>::type;
+
+    template <class Cap>
+    static constexpr bool states = detail::in_list<Cap, stated>;
+    template <class Cap>
+    static constexpr bool offers = [] {
+        if constexpr (std::is_same_v<Cap, laws::transport>) return hotstate::Transport<typename F::transport>;
+        else if constexpr (std::is_same_v<Cap, durable>) return F::transport::durable;
+        else if constexpr (std::is_same_v<Cap, server_restart>)
+            return requires(F& fixture) {
+                fixture.stop_server();
+                fixture.start_server();
+            };
+        else return false;
+    }();
+};
+
+template <class Cap, class Models>
+struct transport_models_with_impl;
+template <class Cap, class... Models>
+struct transport_models_with_impl<Cap, std::tuple<Models...>> {
+    static_assert((family_check<Models, transport_family>::ok && ...));
+    using type = decltype(std::tuple_cat(
+        std::declval<std::conditional_t<Models::template states<Cap>, std::tuple<Models>, std::tuple<>>>()...));
+};
+
+}  // namespace laws
+
