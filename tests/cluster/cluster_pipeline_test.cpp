@@ -1,7 +1,9 @@
 // Pipelines on a real 3-master Redis Cluster: operations are grouped by the
 // master of their key's slot (one write per node), results come back in call
 // order, and an operation that meets MOVED or ASK runs again alone through the
-// router, exactly once (a take included).
+// router, exactly once (a take included). What every pipeline does (keys
+// spread over the masters, a failure on one of them) is the pipeline law's
+// (tests/laws/pipelines.hpp).
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -88,19 +90,6 @@ void assign_slot(std::uint16_t slot, hotstate::testing::redis_server& target) {
 
 }  // namespace
 
-TEST_CASE("cluster pipeline: a counter incremented through the store is what a pipeline reads", "[cluster][pipeline]") {
-    cluster_fixture fixture;
-    store_type s(shared_cluster_config());
-    const auto ips = keys_on_distinct_masters<hits>("198.51.100.", 3);
-    for (const auto& ip : ips) s.increment<hits>(ip, 1, 1h);
-    auto [a, b, c, count] = s.pipeline(ops::get<hits>{ips[0]}, ops::get<hits>{ips[1]}, ops::get<hits>{ips[2]},
-                                       ops::counter<hits>{ips[0]});
-    CHECK(a == 1);
-    CHECK(b == 1);
-    CHECK(c == 1);
-    CHECK(count == 1);
-}
-
 TEST_CASE("cluster pipeline: operations on every master, one group per node, results in call order",
           "[cluster][pipeline]") {
     cluster_fixture fixture;
@@ -143,24 +132,6 @@ TEST_CASE("cluster pipeline: operations on every master, one group per node, res
           0);
     CHECK_FALSE(s.exists<oauth>("code"));
     CHECK(s.counter<hits>(counters[1]) == 6);
-}
-
-TEST_CASE("cluster pipeline: an error on one node does not stop the others", "[cluster][pipeline]") {
-    cluster_fixture fixture;
-    store_type s(shared_cluster_config());
-    const auto keys = keys_on_distinct_masters<text>("listy-", 1);
-    const auto counters = keys_on_distinct_masters<hits>("n-", 3);
-    const std::string listy = hotstate::encode_key<text>(keys[0]);
-    owner_of(listy)->command({"LPUSH", listy, "x"});
-    try {
-        (void)s.pipeline(ops::incr<hits>{counters[0]}, ops::get<text>{keys[0]}, ops::incr<hits>{counters[1]},
-                         ops::incr<hits>{counters[2]});
-        FAIL("a GET of a list must throw");
-    } catch (const hotstate::error& e) {
-        CHECK(e.kind() == hotstate::errc::wrong_type);
-        CHECK_THAT(e.what(), Catch::Contains("pipe-text"));
-    }
-    for (const auto& counter : counters) CHECK(s.counter<hits>(counter) == 1);  // each ran, once
 }
 
 TEST_CASE("cluster pipeline: MOVED and ASK send that operation alone through the router, once",

@@ -241,7 +241,9 @@ constexpr std::string_view type_name() {
 /// A model's name in a law's test case name: its fixture's type.
 template <class M>
 std::string model_name() {
-    std::string name(type_name<typename M::fixture>());
+    std::string name;
+    if constexpr (requires { typename M::fixture; }) name = type_name<typename M::fixture>();
+    else name = type_name<M>();
     constexpr std::string_view anonymous = "{anonymous}::";
     if (name.starts_with(anonymous)) name.erase(0, anonymous.size());
     return name;
