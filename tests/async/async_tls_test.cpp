@@ -28,21 +28,7 @@
 #include "support/tls_certs.hpp"
 #include "tls/tls_fixture.hpp"
 
-struct async_redis_tls_fixture {
-    static constexpr bool expires_in_real_time = true;
-    hotstate::manual_clock clock;
-
-    async_redis_tls_fixture() { shared_tls_server().plain().command({"FLUSHALL"}); }
-
-    template <class... Categories>
-    auto make_store() {
-        return std::make_unique<
-            hotstate::store<hotstate::testing::async_blocking_adapter<hotstate::manual_clock>, Categories...>>(
-            tls_config_for(shared_tls_server().tls_port()), clock);
-    }
-    void pass(std::chrono::milliseconds span) { clock.advance(span); }
-    std::chrono::milliseconds short_ttl() const { return std::chrono::milliseconds{150}; }
-};
+struct async_redis_tls_fixture : shared_tls_fixture<hotstate::testing::async_blocking_adapter<hotstate::manual_clock>> {};
 
 using hotstate_law_models = std::tuple<laws::model<async_redis_tls_fixture, laws::store_capabilities, laws::differential>>;
 #include "laws/store.hpp"

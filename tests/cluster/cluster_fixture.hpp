@@ -12,7 +12,9 @@
 #include <hotstate/clock.hpp>
 #include <hotstate/store.hpp>
 
+#include "laws/fixture.hpp"
 #include "support/redis_cluster.hpp"
+#include "support/redis_settings.hpp"
 
 /// The cluster every test case of this binary shares.
 inline hotstate::testing::redis_cluster& shared_redis_cluster() {
@@ -24,10 +26,7 @@ inline hotstate::testing::redis_cluster& shared_redis_cluster() {
 inline hotstate::redis::cluster_config shared_cluster_config() {
     hotstate::redis::cluster_config settings;
     settings.urls = shared_redis_cluster().seed_urls();
-    settings.node.timeout = std::chrono::seconds{5};
-    settings.node.pool_max_connections = 4;
-    settings.node.pool_timeout_create = std::chrono::seconds{5};
-    settings.node.pool_timeout_wait = std::chrono::seconds{5};
+    settings.node = hotstate::testing::test_node(std::chrono::seconds{5});
     return settings;
 }
 
@@ -48,19 +47,14 @@ inline void flush_cluster(hotstate::testing::redis_cluster& cluster) {
     for (auto* master : cluster_masters(cluster)) master->command({"FLUSHALL"});
 }
 
-struct cluster_fixture {
-    static constexpr bool expires_in_real_time = true;
-    hotstate::manual_clock clock;
-
+struct cluster_fixture : laws::server_clock {
     cluster_fixture() { flush_cluster(shared_redis_cluster()); }
 
     template <class... Categories>
     auto make_store() {
-        return std::make_unique<hotstate::store<hotstate::backends::basic_redis_cluster<hotstate::manual_clock>, Categories...>>(
-            shared_cluster_config(), clock);
+        return store_on<hotstate::backends::basic_redis_cluster<hotstate::manual_clock>, Categories...>(
+            shared_cluster_config());
     }
-    void pass(std::chrono::milliseconds span) { clock.advance(span); }
-    std::chrono::milliseconds short_ttl() const { return std::chrono::milliseconds{150}; }
     hotstate::testing::redis_server& node_of(std::string_view key) { return *shared_redis_cluster().master_of_key(key); }
     std::vector<hotstate::testing::redis_server*> masters() { return cluster_masters(shared_redis_cluster()); }
 };

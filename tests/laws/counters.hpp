@@ -15,17 +15,8 @@ void enter_fresh_window(S& s, std::chrono::milliseconds period) {
         REQUIRE(eventually([&] { return hotstate::rate_math::locate_window(s.now(), period).remaining >= 10s; }, 11s));
 }
 
-}  // namespace laws
 
-namespace laws::registered {
-using counters = models_with<laws::counters, hotstate_law_models>;
-}  // namespace laws::registered
-
-HOTSTATE_LAW("counters: increment, read, expiry", "[laws][counters]", laws::registered::counters) {
-    using namespace laws;
-    TestType fixture;
-    auto store = make_law_store(fixture);
-    auto& s = *store;
+HOTSTATE_STORE_LAW("counters: increment, read, expiry", "[laws][counters]", counters) {
 
     CHECK(s.template counter<number>("c") == 0);
     CHECK(s.template increment<number>("c") == 1);
@@ -48,27 +39,19 @@ HOTSTATE_LAW("counters: increment, read, expiry", "[laws][counters]", laws::regi
         }
         SECTION("a counter over a non-integer value is a typed error naming the category, not the key") {
             s.backend().kv_set(hotstate::encode_key<number>("secret-token-123"), "not a number", 0ms);
-            try {
-                s.template increment<number>("secret-token-123");
-                FAIL("incrementing a non-integer must throw");
-            } catch (const hotstate::error& e) {
-                CHECK((e.kind() == hotstate::errc::wrong_type || e.kind() == hotstate::errc::server));
-                CHECK_THAT(e.what(), Catch::Contains("conf-number"));
-                CHECK_THAT(e.what(), !Catch::Contains("secret-token-123"));
-            }
+            const auto e = error_of([&] { s.template increment<number>("secret-token-123"); });
+            CHECK((e.kind() == hotstate::errc::wrong_type || e.kind() == hotstate::errc::server));
+            CHECK_THAT(e.what(), Catch::Contains("conf-number"));
+            CHECK_THAT(e.what(), !Catch::Contains("secret-token-123"));
         }
     }
     SECTION("a non-positive expiry is refused") {
-        CHECK(error_from([&] { s.template increment<number>("c", 1, 0ms); }).kind() == hotstate::errc::invalid_argument);
+        CHECK(error_of([&] { s.template increment<number>("c", 1, 0ms); }).kind() == hotstate::errc::invalid_argument);
         CHECK(s.template counter<number>("c") == -4);
     }
 }
 
-HOTSTATE_LAW("counters: fixed-window rate limits", "[laws][counters][rate]", laws::registered::counters) {
-    using namespace laws;
-    TestType fixture;
-    auto store = make_law_store(fixture);
-    auto& s = *store;
+HOTSTATE_STORE_LAW("counters: fixed-window rate limits", "[laws][counters][rate]", counters) {
     const hotstate::fixed_window policy{3, 60s};
     enter_fresh_window<TestType>(s, policy.period);
 
@@ -113,3 +96,5 @@ HOTSTATE_LAW("counters: fixed-window rate limits", "[laws][counters][rate]", law
         CHECK_THROWS_AS(s.template check_rate<limits>("ip", hotstate::fixed_window{-1, 1s}), hotstate::error);
     }
 }
+
+}  // namespace laws

@@ -6,15 +6,9 @@
 
 #include "laws/store_support.hpp"
 
-namespace laws::registered {
-using key_value = models_with<laws::key_value, hotstate_law_models>;
-}  // namespace laws::registered
+namespace laws {
 
-HOTSTATE_LAW("key_value: set, get, erase, exists", "[laws][key_value]", laws::registered::key_value) {
-    using namespace laws;
-    TestType fixture;
-    auto store = make_law_store(fixture);
-    auto& s = *store;
+HOTSTATE_STORE_LAW("key_value: set, get, erase, exists", "[laws][key_value]", key_value) {
 
     CHECK_FALSE(s.template get<text>("missing").has_value());
     CHECK_FALSE(s.template exists<text>("missing"));
@@ -53,11 +47,7 @@ HOTSTATE_LAW("key_value: set, get, erase, exists", "[laws][key_value]", laws::re
     }
 }
 
-HOTSTATE_LAW("key_value: TTLs", "[laws][key_value][ttl]", laws::registered::key_value) {
-    using namespace laws;
-    TestType fixture;
-    auto store = make_law_store(fixture);
-    auto& s = *store;
+HOTSTATE_STORE_LAW("key_value: TTLs", "[laws][key_value][ttl]", key_value) {
 
     SECTION("a key with a TTL is readable until it expires") {
         s.template set<text>("long", "v", 10min);
@@ -85,11 +75,7 @@ HOTSTATE_LAW("key_value: TTLs", "[laws][key_value][ttl]", laws::registered::key_
     }
 }
 
-HOTSTATE_LAW("key_value: typed values", "[laws][key_value][codec]", laws::registered::key_value) {
-    using namespace laws;
-    TestType fixture;
-    auto store = make_law_store(fixture);
-    auto& s = *store;
+HOTSTATE_STORE_LAW("key_value: typed values", "[laws][key_value][codec]", key_value) {
 
     s.template set<number>("n", std::int64_t{-42});
     CHECK(s.template get<number>("n") == -42);
@@ -105,23 +91,14 @@ HOTSTATE_LAW("key_value: typed values", "[laws][key_value][codec]", laws::regist
 
     SECTION("foreign bytes under a typed key give a decode error naming the category") {
         s.backend().kv_set(hotstate::encode_key<record>("garbage"), std::string("\x05\x01", 2), 0ms);
-        try {
-            (void)s.template get<record>("garbage");
-            FAIL("decoding foreign bytes must throw");
-        } catch (const hotstate::error& e) {
-            CHECK(e.kind() == hotstate::errc::decode);
-            CHECK_THAT(e.what(), Catch::Contains("conf-record"));
-            CHECK_THAT(e.what(), !Catch::Contains("garbage"));
-        }
+        const auto e = error_of([&] { (void)s.template get<record>("garbage"); });
+        CHECK(e.kind() == hotstate::errc::decode);
+        CHECK_THAT(e.what(), Catch::Contains("conf-record"));
+        CHECK_THAT(e.what(), !Catch::Contains("garbage"));
     }
 }
 
-HOTSTATE_LAW("key_value: erase_all by category and prefix", "[laws][key_value]",
-                        laws::registered::key_value) {
-    using namespace laws;
-    TestType fixture;
-    auto store = make_law_store(fixture);
-    auto& s = *store;
+HOTSTATE_STORE_LAW("key_value: erase_all by category and prefix", "[laws][key_value]", key_value) {
 
     for (int i = 0; i < 50; ++i) s.template set<text>("user:" + std::to_string(i), "v");
     for (int i = 0; i < 20; ++i) s.template set<text>("host:" + std::to_string(i), "v");
@@ -138,3 +115,5 @@ HOTSTATE_LAW("key_value: erase_all by category and prefix", "[laws][key_value]",
     CHECK_FALSE(s.template exists<text>("host:0"));
     CHECK(s.template get<other_text>("user:1") == "keep");
 }
+
+}  // namespace laws

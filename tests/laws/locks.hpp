@@ -6,15 +6,9 @@
 
 #include "laws/store_support.hpp"
 
-namespace laws::registered {
-using locks = models_with<laws::locks, hotstate_law_models>;
-}  // namespace laws::registered
+namespace laws {
 
-HOTSTATE_LAW("locks: owner, lease, fencing token", "[laws][locks]", laws::registered::locks) {
-    using namespace laws;
-    TestType fixture;
-    auto store = make_law_store(fixture);
-    auto& s = *store;
+HOTSTATE_STORE_LAW("locks: owner, lease, fencing token", "[laws][locks]", locks) {
 
     auto first = s.template try_lock<guard>("purge-account", 10min);
     REQUIRE(first.has_value());
@@ -73,3 +67,5 @@ HOTSTATE_LAW("locks: owner, lease, fencing token", "[laws][locks]", laws::regist
         CHECK_THROWS_AS(s.template try_lock<guard>("x", 0ms), hotstate::error);
     }
 }
+
+}  // namespace laws

@@ -6,15 +6,9 @@
 
 #include "laws/store_support.hpp"
 
-namespace laws::registered {
-using lookups = models_with<laws::lookups, hotstate_law_models>;
-}  // namespace laws::registered
+namespace laws {
 
-HOTSTATE_LAW("lookups: sets and maps", "[laws][lookups]", laws::registered::lookups) {
-    using namespace laws;
-    TestType fixture;
-    auto store = make_law_store(fixture);
-    auto& s = *store;
+HOTSTATE_STORE_LAW("lookups: sets and maps", "[laws][lookups]", lookups) {
 
     CHECK_FALSE(s.template lookup_contains<list>("blocked-domains", "spam.example"));
     CHECK(s.template lookup_add<list>("blocked-domains", "spam.example"));
@@ -47,3 +41,5 @@ HOTSTATE_LAW("lookups: sets and maps", "[laws][lookups]", laws::registered::look
         CHECK_FALSE(read->reason.has_value());
     }
 }
+
+}  // namespace laws

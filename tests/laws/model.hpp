@@ -204,18 +204,19 @@ struct family_check<Model, capabilities<Caps...>> {
     static constexpr bool ok = (capability_check<Model, Caps>::ok && ...);
 };
 
-template <class Cap, class Models>
+template <class Cap, class Models, class Family>
 struct models_with_impl;
-template <class Cap, class... Models>
-struct models_with_impl<Cap, std::tuple<Models...>> {
-    static_assert((family_check<Models, store_family>::ok && ...));
+template <class Cap, class... Models, class Family>
+struct models_with_impl<Cap, std::tuple<Models...>, Family> {
+    static_assert((family_check<Models, Family>::ok && ...));
     using type = decltype(std::tuple_cat(
         std::declval<std::conditional_t<Models::template states<Cap>, std::tuple<Models>, std::tuple<>>>()...));
 };
 
-/// The models of `Models` (a std::tuple) that state `Cap`, each checked first.
-template <class Cap, class Models>
-using models_with = typename models_with_impl<Cap, Models>::type;
+/// The models of `Models` (a std::tuple) that state `Cap`, each checked first
+/// against every capability of its `Family`.
+template <class Cap, class Models, class Family = store_family>
+using models_with = typename models_with_impl<Cap, Models, Family>::type;
 
 /// Whether model `F` states `Cap` (for the parts of a law that need a second capability).
 template <class F, class Cap>
@@ -282,3 +283,27 @@ int register_law(std::tuple<Models...>*, [[maybe_unused]] const char* name, [[ma
     }                                                                                                             \
     template <class TestType>                                                                                     \
     void Law::run()
+
+/// A law over what `Make(fixture)` makes (a std::unique_ptr): the body sees the
+/// model as `fixture` and the thing made as `s`, both made afresh for every run
+/// (every SECTION) of the test case.
+#define HOTSTATE_LAW_OVER(Name, Tags, Models, Make)                                                               \
+    HOTSTATE_LAW_OVER_2(INTERNAL_CATCH_UNIQUE_NAME(hotstate_law_), INTERNAL_CATCH_UNIQUE_NAME(hotstate_law_registrar_), \
+                        Name, Tags, Models, Make)
+#define HOTSTATE_LAW_OVER_2(Law, Registrar, Name, Tags, Models, Make)                                            \
+    namespace {                                                                                                   \
+    struct Law {                                                                                                  \
+        template <class TestType>                                                                                 \
+        static void run() {                                                                                       \
+            TestType fixture;                                                                                     \
+            auto made = Make(fixture);                                                                            \
+            body(fixture, *made);                                                                                 \
+        }                                                                                                         \
+        template <class TestType, class Made>                                                                     \
+        static void body(TestType& fixture, Made& s);                                                             \
+    };                                                                                                            \
+    const int Registrar = ::laws::detail::register_law<Law>(static_cast<Models*>(nullptr), Name, Tags,           \
+                                                             CATCH_INTERNAL_LINEINFO);                            \
+    }                                                                                                             \
+    template <class TestType, class Made>                                                                         \
+    void Law::body([[maybe_unused]] TestType& fixture, [[maybe_unused]] Made& s)

@@ -57,22 +57,15 @@ long long command_calls(F& fixture, std::string_view command) {
 
 }  // namespace laws
 
-namespace laws::registered {
-using pipelines = models_with<laws::pipelines, hotstate_law_models>;
-}  // namespace laws::registered
-
 // what the at-most-once rules rely on: reads and overwrites may be sent again, increments and takes may not
 static_assert(laws::ops::get<laws::text>::idempotent && laws::ops::set<laws::text>::idempotent &&
               laws::ops::erase<laws::text>::idempotent);
 static_assert(laws::ops::lookup_add<laws::list>::idempotent && laws::ops::lookup_set<laws::list>::idempotent);
 static_assert(!laws::ops::take<laws::other_text>::idempotent && !laws::ops::incr<laws::number>::idempotent);
 
-HOTSTATE_LAW("pipelines: a counter incremented through the store is what a pipeline reads",
-                        "[laws][pipelines]", laws::registered::pipelines) {
-    using namespace laws;
-    TestType fixture;
-    auto store = make_law_store(fixture);
-    auto& s = *store;
+namespace laws {
+
+HOTSTATE_STORE_LAW("pipelines: a counter incremented through the store is what a pipeline reads", "[laws][pipelines]", pipelines) {
     const auto ips = spread_keys<number>(fixture, "198.51.100.", 3);
     for (const auto& ip : ips) CHECK(s.template increment<number>(ip, 1, 1h) == 1);
 
@@ -91,12 +84,7 @@ HOTSTATE_LAW("pipelines: a counter incremented through the store is what a pipel
     CHECK(s.template counter<number>(ips[0]) == 5);
 }
 
-HOTSTATE_LAW("pipelines: every kind of operation, typed results in call order", "[laws][pipelines]",
-                        laws::registered::pipelines) {
-    using namespace laws;
-    TestType fixture;
-    auto store = make_law_store(fixture);
-    auto& s = *store;
+HOTSTATE_STORE_LAW("pipelines: every kind of operation, typed results in call order", "[laws][pipelines]", pipelines) {
     s.template set<other_text>("c0de-42", "client=webmail");
     s.template lookup_set<list>("redirectors", "t.co", "twitter");
 
@@ -151,19 +139,14 @@ HOTSTATE_LAW("pipelines: every kind of operation, typed results in call order", 
     CHECK(command_calls(fixture, "unlink") == unlinks_before + 1);
 }
 
-HOTSTATE_LAW("pipelines: a failure in the middle leaves the rest run, each once, and the connection in step",
-                        "[laws][pipelines]", laws::registered::pipelines) {
-    using namespace laws;
-    TestType fixture;
-    auto store = make_law_store(fixture);
-    auto& s = *store;
+HOTSTATE_STORE_LAW("pipelines: a failure in the middle leaves the rest run, each once, and the connection in step", "[laws][pipelines]", pipelines) {
     const auto listy = spread_keys<text>(fixture, "listy-", 1)[0];
     const auto counters = spread_keys<number>(fixture, "n-", 3);
     const std::string listy_key = hotstate::encode_key<text>(listy);
     fixture.node_of(listy_key).command({"LPUSH", listy_key, "x"});
     s.template set<other_text>("code", "grant");
 
-    const auto e = error_from([&] {
+    const auto e = error_of([&] {
         (void)s.pipeline(ops::set<text>{"a", "1"}, ops::incr<number>{counters[0]}, ops::get<text>{listy},
                          ops::incr<number>{counters[1]}, ops::incr<number>{counters[2]}, ops::take<other_text>{"code"});
     });
@@ -179,7 +162,7 @@ HOTSTATE_LAW("pipelines: a failure in the middle leaves the rest run, each once,
     SECTION("an increment of a value that is not an integer names its category") {
         const std::string not_a_number = hotstate::encode_key<number>("text");
         fixture.node_of(not_a_number).command({"SET", not_a_number, "abc"});
-        const auto failed = error_from([&] {
+        const auto failed = error_of([&] {
             (void)s.pipeline(ops::set<text>{"before", "1"}, ops::incr<number>{"text", 1, 1h}, ops::set<text>{"after", "2"},
                              ops::incr<number>{"fine"});
         });
@@ -192,25 +175,20 @@ HOTSTATE_LAW("pipelines: a failure in the middle leaves the rest run, each once,
     SECTION("a value that does not decode names its category") {
         const std::string broken = hotstate::encode_key<record>("broken");
         fixture.node_of(broken).command({"SET", broken, std::string_view("\x05\x01", 2)});
-        const auto decode = error_from([&] { (void)s.pipeline(ops::get<record>{"broken"}); });
+        const auto decode = error_of([&] { (void)s.pipeline(ops::get<record>{"broken"}); });
         CHECK(decode.kind() == hotstate::errc::decode);
         CHECK_THAT(decode.what(), Catch::Contains("conf-record"));
     }
     SECTION("a non-positive expiry is refused before anything is sent") {
-        CHECK(error_from([&] { (void)s.pipeline(ops::set<text>{"x", "v", 0ms}); }).kind() ==
+        CHECK(error_of([&] { (void)s.pipeline(ops::set<text>{"x", "v", 0ms}); }).kind() ==
               hotstate::errc::invalid_argument);
-        CHECK(error_from([&] { (void)s.pipeline(ops::incr<number>{"x", 1, -1s}); }).kind() ==
+        CHECK(error_of([&] { (void)s.pipeline(ops::incr<number>{"x", 1, -1s}); }).kind() ==
               hotstate::errc::invalid_argument);
         CHECK_FALSE(s.template exists<text>("x"));
     }
 }
 
-HOTSTATE_LAW("pipelines: NOSCRIPT inside a pipeline loads the script and the increment runs once",
-                        "[laws][pipelines]", laws::registered::pipelines) {
-    using namespace laws;
-    TestType fixture;
-    auto store = make_law_store(fixture);
-    auto& s = *store;
+HOTSTATE_STORE_LAW("pipelines: NOSCRIPT inside a pipeline loads the script and the increment runs once", "[laws][pipelines]", pipelines) {
     CHECK(s.template increment<number>("n", 7) == 7);
     for (auto* node : fixture.masters()) node->command({"SCRIPT", "FLUSH"});
     auto [first, second] = s.pipeline(ops::incr<number>{"n", 1, 10s}, ops::incr<number>{"n", 1, 10s});
@@ -218,3 +196,5 @@ HOTSTATE_LAW("pipelines: NOSCRIPT inside a pipeline loads the script and the inc
     CHECK(second == 9);
     CHECK(s.template counter<number>("n") == 9);
 }
+
+}  // namespace laws

@@ -7,18 +7,17 @@
 //   void pass(std::chrono::milliseconds);  advance the clock the queue reads (a manual clock)
 #pragma once
 
-#include "laws/model.hpp"
 #include "laws/queue_support.hpp"
+#include "laws/store_support.hpp"
 
 namespace laws::queue_laws {
 
-using queue_models = models_with<laws::queue, hotstate_law_models>;
-using queue_admin_models = models_with<laws::queue_admin, hotstate_law_models>;
+/// A queue law: run for every model that states `Cap`, on a fresh store with the queue laws' categories.
+#define HOTSTATE_QUEUE_LAW(Name, Cap) \
+    HOTSTATE_LAW_OVER(Name, "[laws][queue]", ::laws::store_models<Cap>, ::laws::queue_laws::make)
 
-HOTSTATE_LAW("queue: enqueue, claim, ack", "[laws][queue]", queue_models) {
-    TestType fixture;
-    auto store = make(fixture);
-    auto q = open_queue<webhooks>(*store, quick);
+HOTSTATE_QUEUE_LAW("queue: enqueue, claim, ack", queue) {
+    auto q = open_queue<webhooks>(s, quick);
     const auto added = q.enqueue({.url = "https://a.example/hook", .tries = 7});
     CHECK(added.enqueued);
     CHECK(added.id.size() == 32);
@@ -37,10 +36,8 @@ HOTSTATE_LAW("queue: enqueue, claim, ack", "[laws][queue]", queue_models) {
     CHECK_THROWS_AS(q.ack(*job), hotstate::lease_lost);  // twice: gone
 }
 
-HOTSTATE_LAW("queue: priority first, then enqueue order", "[laws][queue]", queue_models) {
-    TestType fixture;
-    auto store = make(fixture);
-    auto q = open_queue<texts>(*store, quick);
+HOTSTATE_QUEUE_LAW("queue: priority first, then enqueue order", queue) {
+    auto q = open_queue<texts>(s, quick);
     q.enqueue("low-1", {.priority = 0});
     q.enqueue("high-1", {.priority = 5});
     q.enqueue("low-2", {.priority = 0});
@@ -54,10 +51,8 @@ HOTSTATE_LAW("queue: priority first, then enqueue order", "[laws][queue]", queue
     CHECK(order == std::vector<std::string>{"high-1", "high-2", "low-1", "low-2", "negative"});
 }
 
-HOTSTATE_LAW("queue: a delayed job is claimable only when due", "[laws][queue]", queue_models) {
-    TestType fixture;
-    auto store = make(fixture);
-    auto q = open_queue<texts>(*store, quick);
+HOTSTATE_QUEUE_LAW("queue: a delayed job is claimable only when due", queue) {
+    auto q = open_queue<texts>(s, quick);
     q.enqueue("later", {.delay = 5s});
     q.enqueue("now");
     CHECK(q.counts().delayed == 1);
@@ -75,10 +70,8 @@ HOTSTATE_LAW("queue: a delayed job is claimable only when due", "[laws][queue]",
     CHECK_THROWS_AS(q.enqueue("x", {.delay = -1ms}), hotstate::error);
 }
 
-HOTSTATE_LAW("queue: deduplication by id", "[laws][queue]", queue_models) {
-    TestType fixture;
-    auto store = make(fixture);
-    auto q = open_queue<texts>(*store, quick);
+HOTSTATE_QUEUE_LAW("queue: deduplication by id", queue) {
+    auto q = open_queue<texts>(s, quick);
     const auto first = q.enqueue("one", {.id = "invoice-17"});
     const auto second = q.enqueue("two", {.id = "invoice-17"});
     CHECK(first.enqueued);
@@ -93,10 +86,8 @@ HOTSTATE_LAW("queue: deduplication by id", "[laws][queue]", queue_models) {
     CHECK(q.enqueue("four", {.id = "invoice-17"}).enqueued);  // done: the id is free again
 }
 
-HOTSTATE_LAW("queue: an expired lease is taken back by the next claim", "[laws][queue]", queue_models) {
-    TestType fixture;
-    auto store = make(fixture);
-    auto q = open_queue<texts>(*store, quick);
+HOTSTATE_QUEUE_LAW("queue: an expired lease is taken back by the next claim", queue) {
+    auto q = open_queue<texts>(s, quick);
     q.enqueue("job");
     auto crashed = q.claim();
     REQUIRE(crashed);
@@ -123,10 +114,8 @@ HOTSTATE_LAW("queue: an expired lease is taken back by the next claim", "[laws][
     q.ack(*rescued);
 }
 
-HOTSTATE_LAW("queue: heartbeat extends the lease", "[laws][queue]", queue_models) {
-    TestType fixture;
-    auto store = make(fixture);
-    auto q = open_queue<texts>(*store, quick);
+HOTSTATE_QUEUE_LAW("queue: heartbeat extends the lease", queue) {
+    auto q = open_queue<texts>(s, quick);
     q.enqueue("long job");
     auto job = q.claim();
     REQUIRE(job);
@@ -138,11 +127,8 @@ HOTSTATE_LAW("queue: heartbeat extends the lease", "[laws][queue]", queue_models
     CHECK(q.claim());  // now it ran out
 }
 
-HOTSTATE_LAW("queue: fail retries with exponential backoff, then dead-letters", "[laws][queue]",
-                        queue_models) {
-    TestType fixture;
-    auto store = make(fixture);
-    auto q = open_queue<texts>(*store, quick);  // base 1 s, no jitter, 3 attempts
+HOTSTATE_QUEUE_LAW("queue: fail retries with exponential backoff, then dead-letters", queue) {
+    auto q = open_queue<texts>(s, quick);  // base 1 s, no jitter, 3 attempts
     q.enqueue("flaky");
     auto job = q.claim();
     REQUIRE(job);
@@ -180,13 +166,11 @@ HOTSTATE_LAW("queue: fail retries with exponential backoff, then dead-letters", 
     }
 }
 
-HOTSTATE_LAW("queue: jittered backoff stays within its bounds", "[laws][queue]", queue_models) {
-    TestType fixture;
-    auto store = make(fixture);
+HOTSTATE_QUEUE_LAW("queue: jittered backoff stays within its bounds", queue) {
     auto options = quick;
     options.jitter = 0.5;
     options.backoff_base = 4s;
-    auto q = open_queue<texts>(*store, options);
+    auto q = open_queue<texts>(s, options);
     q.enqueue("flaky");
     auto job = q.claim();
     REQUIRE(job);
@@ -197,13 +181,10 @@ HOTSTATE_LAW("queue: jittered backoff stays within its bounds", "[laws][queue]",
     CHECK(q.claim());
 }
 
-HOTSTATE_LAW("queue: a lease lost on the last attempt dead-letters the job", "[laws][queue]",
-                        queue_models) {
-    TestType fixture;
-    auto store = make(fixture);
+HOTSTATE_QUEUE_LAW("queue: a lease lost on the last attempt dead-letters the job", queue) {
     auto options = quick;
     options.max_attempts = 1;
-    auto q = open_queue<texts>(*store, options);
+    auto q = open_queue<texts>(s, options);
     q.enqueue("crashes its worker");
     REQUIRE(q.claim());
     fixture.pass(10s);
@@ -216,10 +197,8 @@ HOTSTATE_LAW("queue: a lease lost on the last attempt dead-letters the job", "[l
     }
 }
 
-HOTSTATE_LAW("queue: release gives the job back untouched", "[laws][queue]", queue_models) {
-    TestType fixture;
-    auto store = make(fixture);
-    auto q = open_queue<texts>(*store, quick);
+HOTSTATE_QUEUE_LAW("queue: release gives the job back untouched", queue) {
+    auto q = open_queue<texts>(s, quick);
     q.enqueue("job");
     auto job = q.claim();
     REQUIRE(job);
@@ -231,11 +210,8 @@ HOTSTATE_LAW("queue: release gives the job back untouched", "[laws][queue]", que
     CHECK_THROWS_AS(q.release(*job), hotstate::lease_lost);
 }
 
-HOTSTATE_LAW("queue: an undecodable job is dead-lettered and the claim goes on", "[laws][queue]",
-                        queue_models) {
-    TestType fixture;
-    auto store = make(fixture);
-    auto q = open_queue<pickies>(*store, quick);
+HOTSTATE_QUEUE_LAW("queue: an undecodable job is dead-lettered and the claim goes on", queue) {
+    auto q = open_queue<pickies>(s, quick);
     q.enqueue({"poison"});
     q.enqueue({"fine"});
     auto job = q.claim();
@@ -250,10 +226,8 @@ HOTSTATE_LAW("queue: an undecodable job is dead-lettered and the claim goes on",
     }
 }
 
-HOTSTATE_LAW("queue: bulk enqueue and purge", "[laws][queue]", queue_admin_models) {
-    TestType fixture;
-    auto store = make(fixture);
-    auto q = open_queue<texts>(*store, quick);
+HOTSTATE_QUEUE_LAW("queue: bulk enqueue and purge", queue_admin) {
+    auto q = open_queue<texts>(s, quick);
     std::vector<std::string> jobs;
     for (int i = 0; i < 100; ++i) jobs.push_back("job-" + std::to_string(i));
     const auto results = q.enqueue_bulk(jobs);
@@ -274,11 +248,9 @@ HOTSTATE_LAW("queue: bulk enqueue and purge", "[laws][queue]", queue_admin_model
     CHECK_THROWS_AS(q.ack(*first), hotstate::lease_lost);
 }
 
-HOTSTATE_LAW("queue: a bulk-enqueued job lives like any other", "[laws][queue]", queue_admin_models) {
+HOTSTATE_QUEUE_LAW("queue: a bulk-enqueued job lives like any other", queue_admin) {
     // the Redis queues keep a bulk's jobs whole in line until their first claim
-    TestType fixture;
-    auto store = make(fixture);
-    auto q = open_queue<texts>(*store, quick);
+    auto q = open_queue<texts>(s, quick);
     using namespace std::string_literals;
     const std::vector<std::string> jobs{"a\0b"s, "\0starts with NUL"s, ""s, "plain"s, std::string(70000, 'x')};
     const auto added = q.enqueue_bulk(jobs);
@@ -317,10 +289,8 @@ HOTSTATE_LAW("queue: a bulk-enqueued job lives like any other", "[laws][queue]",
     CHECK(total(q.counts()) == 0);
 }
 
-HOTSTATE_LAW("queue: a deduplication id starting with NUL is refused", "[laws][queue]", queue_models) {
-    TestType fixture;
-    auto store = make(fixture);
-    auto q = open_queue<texts>(*store, quick);
+HOTSTATE_QUEUE_LAW("queue: a deduplication id starting with NUL is refused", queue) {
+    auto q = open_queue<texts>(s, quick);
     using namespace std::string_literals;
     try {
         q.enqueue("job", {.id = "\0id"s});
@@ -332,21 +302,17 @@ HOTSTATE_LAW("queue: a deduplication id starting with NUL is refused", "[laws][q
     CHECK(q.counts().waiting == 0);
 }
 
-HOTSTATE_LAW("queue: queues of one store are independent", "[laws][queue]", queue_models) {
-    TestType fixture;
-    auto store = make(fixture);
-    auto a = open_queue<texts>(*store, quick);
-    auto b = open_queue<webhooks>(*store, quick);
+HOTSTATE_QUEUE_LAW("queue: queues of one store are independent", queue) {
+    auto a = open_queue<texts>(s, quick);
+    auto b = open_queue<webhooks>(s, quick);
     a.enqueue("text");
     CHECK_FALSE(b.claim());
     CHECK(b.counts().waiting == 0);
     CHECK(a.counts().waiting == 1);
 }
 
-HOTSTATE_LAW("queue: a blocked claim wakes on an enqueue", "[laws][queue]", queue_models) {
-    TestType fixture;
-    auto store = make(fixture);
-    auto q = open_queue<texts>(*store, quick);
+HOTSTATE_QUEUE_LAW("queue: a blocked claim wakes on an enqueue", queue) {
+    auto q = open_queue<texts>(s, quick);
     std::optional<hotstate::claimed<std::string>> got;
     std::chrono::steady_clock::duration waited{};
     std::thread worker([&] {
@@ -354,7 +320,7 @@ HOTSTATE_LAW("queue: a blocked claim wakes on an enqueue", "[laws][queue]", queu
         got = q.claim(30s);
         waited = std::chrono::steady_clock::now() - start;
     });
-    auto producer = open_queue<texts>(*store, quick);
+    auto producer = open_queue<texts>(s, quick);
     producer.enqueue("wake up");
     worker.join();
     REQUIRE(got);
@@ -365,11 +331,8 @@ HOTSTATE_LAW("queue: a blocked claim wakes on an enqueue", "[laws][queue]", queu
     CHECK(std::chrono::steady_clock::now() - start >= 50ms);
 }
 
-HOTSTATE_LAW("queue: ack_and_claim acks and leases the next job in one step", "[laws][queue]",
-                        queue_models) {
-    TestType fixture;
-    auto store = make(fixture);
-    auto q = open_queue<texts>(*store, quick);
+HOTSTATE_QUEUE_LAW("queue: ack_and_claim acks and leases the next job in one step", queue) {
+    auto q = open_queue<texts>(s, quick);
     q.enqueue("first");
     q.enqueue("second");
     q.enqueue("poison-free third", {.priority = -1});
@@ -406,10 +369,8 @@ HOTSTATE_LAW("queue: ack_and_claim acks and leases the next job in one step", "[
     CHECK(total(q.counts()) == 0);
 }
 
-HOTSTATE_LAW("queue: bulk enqueue keeps priority, delay and order", "[laws][queue]", queue_admin_models) {
-    TestType fixture;
-    auto store = make(fixture);
-    auto q = open_queue<texts>(*store, quick);
+HOTSTATE_QUEUE_LAW("queue: bulk enqueue keeps priority, delay and order", queue_admin) {
+    auto q = open_queue<texts>(s, quick);
     const std::vector<std::string> low{"low-1", "low-2"}, high{"high-1", "high-2"}, late{"late-1", "late-2"};
     q.enqueue_bulk(low);
     q.enqueue_bulk(late, {.delay = 2s});
@@ -430,13 +391,10 @@ HOTSTATE_LAW("queue: bulk enqueue keeps priority, delay and order", "[laws][queu
     CHECK(q.enqueue_bulk(std::vector<std::string>{}).empty());
 }
 
-HOTSTATE_LAW("queue: requeued dead jobs run again with fresh attempts", "[laws][queue]",
-                        queue_admin_models) {
-    TestType fixture;
-    auto store = make(fixture);
+HOTSTATE_QUEUE_LAW("queue: requeued dead jobs run again with fresh attempts", queue_admin) {
     auto options = quick;
     options.max_attempts = 1;
-    auto q = open_queue<texts>(*store, options);
+    auto q = open_queue<texts>(s, options);
     for (const char* text : {"a", "b", "c"}) {
         q.enqueue(text);
         auto job = q.claim();
@@ -461,11 +419,8 @@ HOTSTATE_LAW("queue: requeued dead jobs run again with fresh attempts", "[laws][
     CHECK(order == std::vector<std::string>{"a", "b", "c"});
 }
 
-HOTSTATE_LAW("queue: a job coming due joins the back of its priority; a released one the front", "[laws][queue]",
-                        queue_models) {
-    TestType fixture;
-    auto store = make(fixture);
-    auto q = open_queue<texts>(*store, quick);
+HOTSTATE_QUEUE_LAW("queue: a job coming due joins the back of its priority; a released one the front", queue) {
+    auto q = open_queue<texts>(s, quick);
     const auto drain = [&] {
         std::vector<std::string> order;
         while (auto job = q.claim()) {

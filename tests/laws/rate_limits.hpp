@@ -3,15 +3,9 @@
 
 #include "laws/store_support.hpp"
 
-namespace laws::registered {
-using rate_limits = models_with<laws::rate_limits, hotstate_law_models>;
-}  // namespace laws::registered
+namespace laws {
 
-HOTSTATE_LAW("rate_limits: GCRA", "[laws][rate_limits][rate]", laws::registered::rate_limits) {
-    using namespace laws;
-    TestType fixture;
-    auto store = make_law_store(fixture);
-    auto& s = *store;
+HOTSTATE_STORE_LAW("rate_limits: GCRA", "[laws][rate_limits][rate]", rate_limits) {
     // one every 100 ms, bursts of 3; on the system clock one every second, so
     // that the four calls surely take less than one emission interval
     constexpr bool manual = manual_rate_clock<TestType>();
@@ -46,3 +40,5 @@ HOTSTATE_LAW("rate_limits: GCRA", "[laws][rate_limits][rate]", laws::registered:
             CHECK_THROWS_AS(s.template check_rate<limits>("ip", hotstate::fixed_window{1, 0s}), hotstate::error);
     }
 }
+
+}  // namespace laws

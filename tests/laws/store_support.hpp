@@ -15,6 +15,7 @@
 #include <hotstate/store.hpp>
 
 #include "laws/model.hpp"
+#include "support/errors.hpp"
 #include "support/eventually.hpp"
 
 namespace laws {
@@ -42,6 +43,10 @@ auto make_law_store(F& fixture) {
     return fixture.template make_store<text, number, record, guard, tagged_guard, list, limits, other_text>();
 }
 
+/// The models of this translation unit (hotstate_law_models) that state `Cap`.
+template <class Cap>
+using store_models = models_with<Cap, ::hotstate_law_models>;
+
 /// How long to watch for something that must not happen: only backends that
 /// expire in real time (a server) need to be watched at all.
 template <class F>
@@ -60,16 +65,10 @@ bool settled(const S&, Condition&& condition) {
     else return condition();
 }
 
-/// The error `call` throws (a law that expects one fails without it).
-template <class F>
-hotstate::error error_from(F&& call) {
-    try {
-        call();
-    } catch (const hotstate::error& e) {
-        return e;
-    }
-    FAIL("expected a hotstate::error");
-    return hotstate::error(hotstate::errc::server, "unreachable");
-}
+using hotstate::testing::error_of;
 
 }  // namespace laws
+
+/// A store law: run for every model that states capability `Cap`, on a fresh
+/// store with the laws' categories (`s`) made by the model (`fixture`).
+#define HOTSTATE_STORE_LAW(Name, Tags, Cap) HOTSTATE_LAW_OVER(Name, Tags, ::laws::store_models<Cap>, ::laws::make_law_store)

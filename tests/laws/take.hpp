@@ -11,15 +11,9 @@
 
 #include "laws/store_support.hpp"
 
-namespace laws::registered {
-using take = models_with<laws::take, hotstate_law_models>;
-}  // namespace laws::registered
+namespace laws {
 
-HOTSTATE_LAW("take: gets and deletes once", "[laws][take]", laws::registered::take) {
-    using namespace laws;
-    TestType fixture;
-    auto store = make_law_store(fixture);
-    auto& s = *store;
+HOTSTATE_STORE_LAW("take: gets and deletes once", "[laws][take]", take) {
 
     CHECK_FALSE(s.template take<text>("missing").has_value());
     s.template set<text>("c0de-42", "client=webmail;account=alice", 10min);
@@ -65,37 +59,24 @@ HOTSTATE_LAW("take: gets and deletes once", "[laws][take]", laws::registered::ta
     }
     SECTION("a value that does not decode is gone all the same, and the error names the category") {
         s.backend().kv_set(hotstate::encode_key<record>("garbage"), std::string("\x05\x01", 2), 0ms);
-        try {
-            (void)s.template take<record>("garbage");
-            FAIL("decoding foreign bytes must throw");
-        } catch (const hotstate::error& e) {
-            CHECK(e.kind() == hotstate::errc::decode);
-            CHECK_THAT(e.what(), Catch::Contains("conf-record"));
-            CHECK_THAT(e.what(), Catch::Contains("take"));
-        }
+        const auto e = error_of([&] { (void)s.template take<record>("garbage"); });
+        CHECK(e.kind() == hotstate::errc::decode);
+        CHECK_THAT(e.what(), Catch::Contains("conf-record"));
+        CHECK_THAT(e.what(), Catch::Contains("take"));
         CHECK_FALSE(s.template exists<record>("garbage"));
     }
     if constexpr (has<TestType, laws::lookups>) {
         SECTION("take of a lookup is a wrong-type error and leaves it alone") {
             CHECK(s.template lookup_add<list>("blocked", "spam.example"));
-            try {
-                (void)s.template take<list>("blocked");
-                FAIL("taking a set must throw");
-            } catch (const hotstate::error& e) {
-                CHECK(e.kind() == hotstate::errc::wrong_type);
-                CHECK_THAT(e.what(), Catch::Contains("conf-lookup"));
-            }
+            const auto e = error_of([&] { (void)s.template take<list>("blocked"); });
+            CHECK(e.kind() == hotstate::errc::wrong_type);
+            CHECK_THAT(e.what(), Catch::Contains("conf-lookup"));
             CHECK(s.template lookup_contains<list>("blocked", "spam.example"));
         }
     }
 }
 
-HOTSTATE_LAW("take: concurrent takes of one value have exactly one winner", "[laws][take]",
-                        laws::registered::take) {
-    using namespace laws;
-    TestType fixture;
-    auto store = make_law_store(fixture);
-    auto& s = *store;
+HOTSTATE_STORE_LAW("take: concurrent takes of one value have exactly one winner", "[laws][take]", take) {
     constexpr int threads = 6;
     constexpr int codes = 150;
     for (int i = 0; i < codes; ++i) s.template set<text>("code-" + std::to_string(i), "grant-" + std::to_string(i), 10min);
@@ -123,3 +104,5 @@ HOTSTATE_LAW("take: concurrent takes of one value have exactly one winner", "[la
     CHECK(wrong_values.load() == 0);
     for (int i = 0; i < codes; ++i) CHECK_FALSE(s.template exists<text>("code-" + std::to_string(i)));
 }
+
+}  // namespace laws

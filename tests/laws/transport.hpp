@@ -58,9 +58,9 @@
 #include "support/process.hpp"
 
 namespace laws::registered {
-using transport = typename transport_models_with_impl<laws::transport, hotstate_transport_models>::type;
-using durable = typename transport_models_with_impl<laws::durable, hotstate_transport_models>::type;
-using server_restart = typename transport_models_with_impl<laws::server_restart, hotstate_transport_models>::type;
+using transport = models_with<laws::transport, hotstate_transport_models, transport_family>;
+using durable = models_with<laws::durable, hotstate_transport_models, transport_family>;
+using server_restart = models_with<laws::server_restart, hotstate_transport_models, transport_family>;
 }  // namespace laws::registered
 
 namespace transport_conformance {
@@ -85,6 +85,17 @@ std::unique_ptr<node<typename F::transport>> started(F& fixture, std::uint64_t i
 }
 
 inline constexpr auto deadline = std::chrono::seconds{20};
+
+/// A node (not started) of `F::transport` wrapped in the fault decorator `Fault`
+/// (support/fault_transports.hpp), made with `fault_argument`, recording in `box`.
+template <template <class> class Fault, class F, class Argument>
+auto faulty_node(F& fixture, recorder& box, hotstate::coordinator_options options, Argument fault_argument) {
+    using wrapped = Fault<typename F::transport>;
+    auto made = std::make_unique<hotstate::coordinator<wrapped, coord_test::pings>>(
+        options, wrapped(fixture.make(options.node_id), std::move(fault_argument)));
+    box.attach(*made);
+    return made;
+}
 
 /// The path of laws_transport_worker, which the crash law of a durable model `F` starts.
 template <class F>
@@ -122,8 +133,8 @@ inline handled_log read_log(const std::string& text) {
 }  // namespace transport_conformance
 
 HOTSTATE_LAW("transport: every event reaches every other node exactly once, in its "
-                        "publisher's order, never its sender",
-                        "[laws][transport]", laws::registered::transport) {
+             "publisher's order, never its sender",
+             "[laws][transport]", laws::registered::transport) {
     using namespace transport_conformance;
     using hotstate::coordinator_options;
     const auto mode = GENERATE(coordinator_options::send_mode::background, coordinator_options::send_mode::caller_when_idle);
@@ -158,7 +169,7 @@ HOTSTATE_LAW("transport: every event reaches every other node exactly once, in i
 }
 
 HOTSTATE_LAW("transport: batches are bounded in events and in bytes",
-                        "[laws][transport]", laws::registered::transport) {
+             "[laws][transport]", laws::registered::transport) {
     using namespace transport_conformance;
     TestType fixture;
     recorder receiver_box, sender_box;
@@ -187,19 +198,17 @@ HOTSTATE_LAW("transport: batches are bounded in events and in bytes",
 }
 
 HOTSTATE_LAW("transport: lost messages are reported as the exact gap, in messages and events",
-                        "[laws][transport][loss]", laws::registered::transport) {
+             "[laws][transport][loss]", laws::registered::transport) {
     using namespace transport_conformance;
-    using T = typename TestType::transport;
     TestType fixture;
     recorder receiver_box, sender_box;
     auto receiver = started(fixture, 22, receiver_box);
     // events queued before start() go four to a message: [1-4] [5-8] [9-12] [13]; sends 2 and 3 are lost
-    hotstate::coordinator<hotstate::testing::lossy<T>, coord_test::pings> sender(
-        {.node_id = 21, .max_batch_events = 4}, hotstate::testing::lossy<T>(fixture.make(21), {2, 3}));
-    sender_box.attach(sender);
-    for (std::uint64_t n = 1; n <= 13; ++n) sender.publish(ping{21, n, ""});
-    sender.start();
-    REQUIRE(sender.flush());
+    auto sender = faulty_node<hotstate::testing::lossy>(fixture, sender_box, {.node_id = 21, .max_batch_events = 4},
+                                                        std::set<int>{2, 3});
+    for (std::uint64_t n = 1; n <= 13; ++n) sender->publish(ping{21, n, ""});
+    sender->start();
+    REQUIRE(sender->flush());
     REQUIRE(eventually([&] { return receiver_box.count(21) == 5; }, deadline));
     CHECK(receiver_box.from(21) == std::vector<std::uint64_t>{1, 2, 3, 4, 13});
     const auto gaps = receiver_box.all_gaps();
@@ -212,31 +221,29 @@ HOTSTATE_LAW("transport: lost messages are reported as the exact gap, in message
 }
 
 HOTSTATE_LAW("transport: failed sends of a durable sender are retried: nothing lost, "
-                        "no gap, nothing twice",
-                        "[laws][transport][loss]", laws::registered::transport) {
+             "no gap, nothing twice",
+             "[laws][transport][loss]", laws::registered::transport) {
     using namespace transport_conformance;
-    using T = typename TestType::transport;
     TestType fixture;
     recorder receiver_box, sender_box;
     auto receiver = started(fixture, 2, receiver_box);
-    hotstate::coordinator<hotstate::testing::flaky<T>, coord_test::pings> sender(
-        {.node_id = 1, .send_backoff = {std::chrono::milliseconds{1}, std::chrono::milliseconds{4}}},
-        hotstate::testing::flaky<T>(fixture.make(1), 3));
-    sender_box.attach(sender);
-    sender.start();
-    for (std::uint64_t n = 1; n <= 50; ++n) sender.publish(ping{1, n, ""});
-    REQUIRE(sender.flush());
+    auto sender = faulty_node<hotstate::testing::flaky>(
+        fixture, sender_box, {.node_id = 1, .send_backoff = {std::chrono::milliseconds{1}, std::chrono::milliseconds{4}}},
+        3);
+    sender->start();
+    for (std::uint64_t n = 1; n <= 50; ++n) sender->publish(ping{1, n, ""});
+    REQUIRE(sender->flush());
     REQUIRE(eventually([&] { return receiver_box.count(1) == 50; }, deadline));
     const auto got = receiver_box.from(1);
     for (std::uint64_t i = 0; i < got.size(); ++i) CHECK(got[i] == i + 1);
-    CHECK(sender.stats().send_failures == 3);
-    CHECK(sender.stats().dropped_messages == 0);
+    CHECK(sender->stats().send_failures == 3);
+    CHECK(sender->stats().dropped_messages == 0);
     CHECK(receiver->stats().gaps == 0);
     CHECK(receiver->stats().duplicate_messages == 0);
 }
 
 HOTSTATE_LAW("transport: garbage on the wire is counted and skipped; the node keeps working",
-                        "[laws][transport]", laws::registered::transport) {
+             "[laws][transport]", laws::registered::transport) {
     using namespace transport_conformance;
     TestType fixture;
     recorder receiver_box, sender_box;
@@ -262,7 +269,7 @@ HOTSTATE_LAW("transport: garbage on the wire is counted and skipped; the node ke
 }
 
 HOTSTATE_LAW("transport: events of channels a node does not declare are counted and skipped",
-                        "[laws][transport]", laws::registered::transport) {
+             "[laws][transport]", laws::registered::transport) {
     using namespace transport_conformance;
     TestType fixture;
     recorder receiver_box;
@@ -279,8 +286,8 @@ HOTSTATE_LAW("transport: events of channels a node does not declare are counted 
 }
 
 HOTSTATE_LAW("transport: a durable transport's node stopped for a while catches up on "
-                        "everything published meanwhile, exactly once",
-                        "[laws][transport][durable]", laws::registered::durable) {
+             "everything published meanwhile, exactly once",
+             "[laws][transport][durable]", laws::registered::durable) {
     using namespace transport_conformance;
     {
         TestType fixture;
@@ -308,9 +315,9 @@ HOTSTATE_LAW("transport: a durable transport's node stopped for a while catches 
 }
 
 HOTSTATE_LAW("transport: the server restarted under the transport: a fire-and-forget "
-                        "transport reports the outage and the exact loss as gaps, a durable one loses nothing "
-                        "and catches up",
-                        "[laws][transport][restart]", laws::registered::server_restart) {
+             "transport reports the outage and the exact loss as gaps, a durable one loses nothing "
+             "and catches up",
+             "[laws][transport][restart]", laws::registered::server_restart) {
     using namespace transport_conformance;
     using hotstate::connection_state;
     using hotstate::gap_kind;

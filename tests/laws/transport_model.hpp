@@ -40,14 +40,5 @@ struct transport_model : F {
     }();
 };
 
-template <class Cap, class Models>
-struct transport_models_with_impl;
-template <class Cap, class... Models>
-struct transport_models_with_impl<Cap, std::tuple<Models...>> {
-    static_assert((family_check<Models, transport_family>::ok && ...));
-    using type = decltype(std::tuple_cat(
-        std::declval<std::conditional_t<Models::template states<Cap>, std::tuple<Models>, std::tuple<>>>()...));
-};
-
 }  // namespace laws
 

@@ -1,0 +1,25 @@
+// The connection settings tests use: every wait short and bounded.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include <hotstate/redis/node_settings.hpp>
+
+namespace hotstate::testing {
+
+/// A node's settings for a test: a request times out after `timeout`, at most
+/// `pool` connections; with `bounded_pool`, opening one and waiting for a free
+/// one are bounded by `timeout` too.
+inline redis::node_settings test_node(std::chrono::milliseconds timeout, std::size_t pool = 4, bool bounded_pool = true) {
+    redis::node_settings node;
+    node.timeout = timeout;
+    node.pool_max_connections = pool;
+    if (bounded_pool) {
+        node.pool_timeout_create = timeout;
+        node.pool_timeout_wait = timeout;
+    }
+    return node;
+}
+
+}  // namespace hotstate::testing
