@@ -29,6 +29,7 @@
 #include <hotstate/redis/batch.hpp>
 #include <hotstate/store.hpp>
 
+#include "async/io_threads.hpp"
 #include "support/eventually.hpp"
 #include "support/redis_server.hpp"
 
@@ -78,16 +79,7 @@ failure failure_of(Start start) {
 }
 
 /// An io_context run by one thread for the test's use_future calls.
-struct running {
-    asio::io_context io;
-    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
-    std::thread runner{[this] { io.run(); }};
-    ~running() {
-        work.reset();
-        io.stop();
-        runner.join();
-    }
-};
+using running = hotstate::testing::io_threads;
 }  // namespace
 
 TEST_CASE("async_pipeline: 64 coroutines mixing pipelines and single calls on one connection", "[async][pipeline]") {

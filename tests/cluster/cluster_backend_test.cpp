@@ -17,12 +17,16 @@
 #include <hotstate/store.hpp>
 
 #include "cluster/cluster_fixture.hpp"
+#include "cluster/reshard_support.hpp"
 #include "support/errors.hpp"
 #include "support/eventually.hpp"
 
 using namespace std::chrono_literals;
 using hotstate::testing::eventually;
 using hotstate::detail::redis::routing::key_slot;
+using hotstate::testing::another_master;
+using hotstate::testing::command_calls;
+using hotstate::testing::my_id;
 
 namespace {
 
@@ -32,30 +36,6 @@ struct jobs : hotstate::category<62, "cluster-jobs", hotstate::bytes, hotstate::
 
 using backend_type = hotstate::backends::redis_cluster;
 using store_type = hotstate::store<backend_type, text, hits, jobs>;
-
-std::string my_id(hotstate::testing::redis_server& node) {
-    auto reply = node.command({"CLUSTER", "MYID"});
-    return std::string(reply->str, reply->len);
-}
-
-hotstate::testing::redis_server* another_master(hotstate::testing::redis_cluster& cluster,
-                                               const hotstate::testing::redis_server* not_this) {
-    for (auto& node : cluster.nodes()) {
-        if (node.get() == not_this || !node->running()) continue;
-        auto role = node->command({"ROLE"});
-        if (std::string_view(role->element[0]->str) == "master") return node.get();
-    }
-    return nullptr;
-}
-
-long long command_calls(hotstate::testing::redis_server& node, std::string_view command) {
-    auto info = node.command({"INFO", "commandstats"});
-    const std::string_view text(info->str, info->len);
-    const std::string marker = "cmdstat_" + std::string(command) + ":calls=";
-    const auto at = text.find(marker);
-    if (at == std::string_view::npos) return 0;
-    return std::stoll(std::string(text.substr(at + marker.size(), 20)));
-}
 
 }  // namespace
 

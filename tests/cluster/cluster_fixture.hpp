@@ -30,6 +30,17 @@ inline hotstate::redis::cluster_config shared_cluster_config() {
     return settings;
 }
 
+/// The shared cluster's config for tests that kill or move its nodes: 1 s
+/// timeouts and up to twelve retries, 20 to 500 ms apart.
+inline hotstate::redis::cluster_config patient_cluster_config() {
+    auto settings = shared_cluster_config();
+    settings.node.timeout = std::chrono::seconds{1};
+    settings.retry.max_retries = 12;
+    settings.retry.min_retry_wait = std::chrono::milliseconds{20};
+    settings.retry.max_retry_wait = std::chrono::milliseconds{500};
+    return settings;
+}
+
 /// Every running master of `cluster`.
 inline std::vector<hotstate::testing::redis_server*> cluster_masters(hotstate::testing::redis_cluster& cluster) {
     std::vector<hotstate::testing::redis_server*> masters;

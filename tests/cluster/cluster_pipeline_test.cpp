@@ -20,9 +20,13 @@
 #include <hotstate/store.hpp>
 
 #include "cluster/cluster_fixture.hpp"
+#include "cluster/reshard_support.hpp"
 
 using namespace std::chrono_literals;
 using hotstate::detail::redis::routing::key_slot;
+using hotstate::testing::another_master;
+using hotstate::testing::command_calls;
+using hotstate::testing::my_id;
 namespace ops = hotstate::redis::ops;
 
 namespace {
@@ -52,29 +56,6 @@ std::vector<std::string> keys_on_distinct_masters(std::string_view prefix, std::
     }
     REQUIRE(keys.size() == count);
     return keys;
-}
-
-long long command_calls(hotstate::testing::redis_server& node, std::string_view command) {
-    auto info = node.command({"INFO", "commandstats"});
-    const std::string_view text(info->str, info->len);
-    const std::string marker = "cmdstat_" + std::string(command) + ":calls=";
-    const auto at = text.find(marker);
-    if (at == std::string_view::npos) return 0;
-    return std::stoll(std::string(text.substr(at + marker.size(), 20)));
-}
-
-std::string my_id(hotstate::testing::redis_server& node) {
-    auto reply = node.command({"CLUSTER", "MYID"});
-    return std::string(reply->str, reply->len);
-}
-
-hotstate::testing::redis_server* another_master(const hotstate::testing::redis_server* not_this) {
-    for (auto& node : shared_redis_cluster().nodes()) {
-        if (node.get() == not_this || !node->running()) continue;
-        auto role = node->command({"ROLE"});
-        if (std::string_view(role->element[0]->str) == "master") return node.get();
-    }
-    return nullptr;
 }
 
 /// Hands `slot` to `target` on every master (the end of a migration).
@@ -150,7 +131,7 @@ TEST_CASE("cluster pipeline: MOVED and ASK send that operation alone through the
         REQUIRE(key_slot(code_key) == slot);
         auto* source = owner_of(value_key);
         REQUIRE(source != nullptr);
-        auto* target = another_master(source);
+        auto* target = another_master(shared_redis_cluster(), source);
         REQUIRE(target != nullptr);
         assign_slot(slot, *target);  // the slot is empty: no key to migrate
         REQUIRE(target->command({"SET", value_key, "moved"})->type == REDIS_REPLY_STATUS);
@@ -176,7 +157,7 @@ TEST_CASE("cluster pipeline: MOVED and ASK send that operation alone through the
         s.set<oauth>("{pipe-ask}code", "grant");
         auto* source = owner_of(code_key);
         REQUIRE(source != nullptr);
-        auto* target = another_master(source);
+        auto* target = another_master(shared_redis_cluster(), source);
         REQUIRE(target != nullptr);
         const std::string slot_text = std::to_string(slot);
         REQUIRE(target->command({"CLUSTER", "SETSLOT", slot_text, "IMPORTING", my_id(*source)})->type ==

@@ -1,7 +1,6 @@
 // The transport laws over core NATS and JetStream on one
 // nats-server started here (shared by the test cases, each on its own subject
 // and stream).
-#include <atomic>
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -29,16 +28,9 @@ hotstate::transports::nats_settings shared_settings() {
     return settings;
 }
 
-std::string fresh_name(std::string_view stem) {
-    static std::atomic<int> counter{0};
-    return "conformance." + std::string(stem) + "." + std::to_string(++counter);
-}
-
-struct nats_fixture {
-    using transport = hotstate::transports::nats;
-    std::string subject = fresh_name("core");
-    transport make(std::uint64_t) { return transport(shared_settings(), {.subject = subject}); }
-    static bool ready(transport& t) { return t.subscribed(); }
+struct nats_fixture : laws::transport_fixture<hotstate::transports::nats> {
+    nats_fixture() : transport_fixture("core", '.') {}
+    transport make(std::uint64_t) { return transport(shared_settings(), {.subject = name}); }
     void inject(std::string_view bytes) {
         transport raw = make(999);
         raw.send(bytes);
@@ -48,9 +40,8 @@ struct nats_fixture {
     void start_server() { shared_server().start(); }
 };
 
-struct nats_jetstream_fixture {
-    using transport = hotstate::transports::nats_jetstream;
-    std::string name = fresh_name("js");
+struct nats_jetstream_fixture : laws::transport_fixture<hotstate::transports::nats_jetstream> {
+    nats_jetstream_fixture() : transport_fixture("js", '.') {}
     std::int64_t window = 1;  // max_outstanding_publishes
     std::string stream() const { return "CONFORMANCE_" + name.substr(name.rfind('.') + 1); }
     transport make(std::uint64_t node) {
@@ -64,7 +55,6 @@ struct nats_jetstream_fixture {
     std::vector<std::string> worker_arguments(std::uint64_t node) const {
         return {"jetstream", shared_server().url(), stream(), name, "node-" + std::to_string(node)};
     }
-    static bool ready(transport& t) { return t.subscribed(); }
     void inject(std::string_view bytes) { make(999).send(bytes); }
     void stop_server() { shared_server().stop(); }
     void start_server() { shared_server().start(); }

@@ -14,25 +14,17 @@
 #include <hotstate/transports/redis_streams.hpp>
 
 #include "redis_nodes.hpp"
-#include "support/eventually.hpp"
 #include "support/redis_server.hpp"
+#include "support/redis_settings.hpp"
 
 using namespace hotstate;
-using coord_test::ping;
-using coord_test::recorder;
-using hotstate::testing::eventually;
+using namespace coord_test;
 using hotstate::testing::redis_server;
+using hotstate::testing::transport_config;
 
 namespace {
 
 using streams_node = coordinator<transports::redis_streams, coord_test::pings, channels::certificates>;
-
-redis::config config_for(const redis_server& server) {
-    redis::config settings;
-    settings.url = server.url();
-    settings.node.timeout = std::chrono::seconds{2};
-    return settings;
-}
 
 transports::redis_streams_options quick(std::string cursor_key = {}) {
     transports::redis_streams_options options;
@@ -43,10 +35,8 @@ transports::redis_streams_options quick(std::string cursor_key = {}) {
 
 std::unique_ptr<streams_node> make_node(const redis_server& server, std::uint64_t id, recorder& box,
                                         transports::redis_streams_options options = quick()) {
-    auto node = std::make_unique<streams_node>(coordinator_options{.node_id = id},
-                                               transports::redis_streams(config_for(server), std::move(options)));
-    box.attach(*node);
-    node->start();
+    auto node = start_node<streams_node>({.node_id = id}, transports::redis_streams(transport_config(server), std::move(options)),
+                                         box);
     REQUIRE(eventually([&] { return node->transport().reading(); }));
     return node;
 }

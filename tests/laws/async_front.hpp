@@ -36,6 +36,7 @@
 #include <hotstate/queue/async_worker.hpp>
 
 #include "async/handoff.hpp"
+#include "async/io_threads.hpp"
 #include "laws/model.hpp"
 
 namespace laws {
@@ -157,14 +158,10 @@ public:
     /// The front end over `settings`; `clock` is what its queues measure leases and delays by.
     template <class Settings>
     async_front(const Settings& settings, hotstate::manual_clock clock)
-        : clock_(clock), store_(io_.get_executor(), settings), raw_(store_.backend()), runner_([this] { io_.run(); }) {
+        : clock_(clock), store_(io_.get_executor(), settings), raw_(store_.backend()) {
         if constexpr (std::is_same_v<Settings, hotstate::redis::config>) settings_ = settings;
     }
-    ~async_front() {
-        work_.reset();
-        io_.stop();
-        runner_.join();
-    }
+    ~async_front() { io_.stop(); }  // before the store goes
     async_front(const async_front&) = delete;
     async_front& operator=(const async_front&) = delete;
 
@@ -197,21 +194,13 @@ public:
         return store_.template async_get<C>(key, use).get();
     }
     template <class C>
-    bool erase(std::string_view key) {
-        return store_.template async_erase<C>(key, use).get();
-    }
-    template <class C>
-    std::optional<typename C::value_type> take(std::string_view key) {
-        return store_.template async_take<C>(key, use).get();
-    }
-    template <class C>
-    bool exists(std::string_view key) {
-        return store_.template async_exists<C>(key, use).get();
-    }
-    template <class C>
     std::uint64_t erase_all(std::string_view key_prefix = {}) {
         if (key_prefix.empty()) return store_.template async_erase_all<C>(use).get();
         return store_.template async_erase_all<C>(key_prefix, use).get();
+    }
+    template <class C>
+    bool erase(std::string_view key) {
+        return store_.template async_erase<C>(key, use).get();
     }
     template <class C>
     std::int64_t increment(std::string_view key, std::int64_t by = 1, hotstate::ttl expiry = std::nullopt) {
@@ -220,8 +209,8 @@ public:
         return store_.template async_increment<C>(key, use).get();
     }
     template <class C>
-    std::int64_t counter(std::string_view key) {
-        return store_.template async_counter<C>(key, use).get();
+    std::optional<typename C::value_type> take(std::string_view key) {
+        return store_.template async_take<C>(key, use).get();
     }
     template <class C>
     hotstate::rate_decision check_rate(std::string_view key, const hotstate::fixed_window& policy,
@@ -230,11 +219,18 @@ public:
         return store_.template async_check_rate<C>(key, policy, mode, use).get();
     }
     template <class C>
+    bool exists(std::string_view key) {
+        return store_.template async_exists<C>(key, use).get();
+    }
+    template <class C>
     hotstate::rate_decision check_rate(std::string_view key, const hotstate::gcra& policy, std::int64_t cost = 1) {
         if (cost == 1) return store_.template async_check_rate<C>(key, policy, use).get();
         return store_.template async_check_rate<C>(key, policy, cost, use).get();
     }
-
+    template <class C>
+    std::int64_t counter(std::string_view key) {
+        return store_.template async_counter<C>(key, use).get();
+    }
     /// A held async_lock behind hotstate::lock's calls.
     template <class C>
     class front_lock {
@@ -275,22 +271,33 @@ public:
         if (!held) return std::nullopt;
         return front_lock<C>(store_, std::move(*held));
     }
-
     template <class C>
     bool lookup_add(std::string_view name_space, std::string_view member) {
         return store_.template async_lookup_add<C>(name_space, member, use).get();
+    }
+    template <class C, class V>
+    void lookup_set(std::string_view name_space, std::string_view field, const V& value) {
+        (void)store_.template async_lookup_set<C>(name_space, field, value, use).get();
     }
     template <class C>
     bool lookup_remove(std::string_view name_space, std::string_view member) {
         return store_.template async_lookup_remove<C>(name_space, member, use).get();
     }
+    template <class... Ops>
+    auto pipeline(const Ops&... ops) {
+        return store_.async_pipeline(ops..., use).get();
+    }
     template <class C>
     bool lookup_contains(std::string_view name_space, std::string_view member) {
         return store_.template async_lookup_contains<C>(name_space, member, use).get();
     }
-    template <class C, class V>
-    void lookup_set(std::string_view name_space, std::string_view field, const V& value) {
-        (void)store_.template async_lookup_set<C>(name_space, field, value, use).get();
+    /// Queue `Q` of this store (async_queue, on the model's clock).
+    template <class Q>
+    auto open_queue(const hotstate::queue_options& options) {
+        using queue_type = hotstate::async_job_queue<Store, Q, hotstate::manual_clock>;
+        queue_type made(store_, settings_.value(), options, clock_);
+        CHECK(made.get_executor() == store_.backend().get_executor());  // it runs on the store's connection
+        return async_queue_front<queue_type>(std::move(made));
     }
     template <class C>
     std::optional<typename C::value_type> lookup_get(std::string_view name_space, std::string_view field) {
@@ -301,28 +308,14 @@ public:
         return store_.template async_lookup_erase<C>(name_space, field, use).get();
     }
 
-    template <class... Ops>
-    auto pipeline(const Ops&... ops) {
-        return store_.async_pipeline(ops..., use).get();
-    }
-
-    /// Queue `Q` of this store (async_queue, on the model's clock).
-    template <class Q>
-    auto open_queue(const hotstate::queue_options& options) {
-        using queue_type = hotstate::async_job_queue<Store, Q, hotstate::manual_clock>;
-        return async_queue_front<queue_type>(queue_type(store_, settings_.value(), options, clock_));
-    }
-
 private:
     static constexpr auto use = hotstate::testing::handoff;
 
     std::optional<hotstate::redis::config> settings_;  ///< a standalone server's: where a queue's waiter connects
     hotstate::manual_clock clock_;
-    boost::asio::io_context io_;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
+    hotstate::testing::io_threads io_;
     Store store_;
     raw_backend raw_;
-    std::thread runner_;
 };
 
 }  // namespace laws

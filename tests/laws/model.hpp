@@ -3,43 +3,51 @@
 // a test fixture over one backend (or front end, or transport) that states
 // the capabilities it has; it runs exactly the laws of those capabilities.
 //
-//   capability     concept it stands for                      laws
-//   key_value      KeyValueBackend (backend.hpp)              key_value.hpp
-//   take           TakeBackend                                take.hpp
+//   capability     concept it stands for                       laws
+//   key_value      KeyValueBackend (backend.hpp)               key_value.hpp
+//   take           TakeBackend                                 take.hpp
 //   counters       CounterBackend (fixed windows come from it) counters.hpp
-//   rate_limits    RateLimitBackend (GCRA)                    rate_limits.hpp
-//   locks          LockBackend                                locks.hpp
-//   lookups        LookupBackend                              lookups.hpp
-//   pipelines      PipelineBackend                            pipelines.hpp
-//   queue          QueueBackend (queue.hpp) / async_job_queue queue.hpp
-//   queue_admin    job_queue's bulk, dead-letter and purge    queue.hpp
-//   differential   all six store concepts, not the reference  differential.hpp
-//   (transports: transport_model.hpp; the differential law: differential.hpp)
+//   rate_limits    RateLimitBackend (GCRA)                     rate_limits.hpp
+//   locks          LockBackend                                 locks.hpp
+//   lookups        LookupBackend                               lookups.hpp
+//   pipelines      PipelineBackend                             pipelines.hpp
+//   queue          QueueBackend (queue.hpp) / async_job_queue  queue.hpp
+//   queue_admin    job_queue's bulk, dead-letter and purge     queue.hpp
+//   differential   all six store concepts, not the reference   differential.hpp
+//   transport, durable, server_restart (transport.hpp's family: transport_model.hpp)
+// and laws that are not one concept's: a queue on replicated Redis under
+// failover (queue_failover.hpp), at most once under CLIENT KILL (client_kill.hpp).
+// The asynchronous front end runs the store's and the queue's laws through
+// async_front.hpp; signatures.cpp pairs its calls with the blocking ones.
 //
 // Registering a model (one translation unit per model, e.g. tests/memory/conformance_memory.cpp):
 //
 //   using hotstate_law_models = std::tuple<laws::model<memory_fixture, laws::store_capabilities, laws::queues>>;
 //   #include "laws/store.hpp"
 //
-// laws/store.hpp brings every law of the store's family (the six store
-// capabilities, pipelines where hiredis is there, the queue), each run for
-// the models that state its capability. What a model states is checked
-// against what its backend models, by the concepts: a capability the backend
-// models but the model does not state (so its laws would not run) is a
-// compile error, and so is one it states but the backend lacks.
+// laws/store.hpp brings every law of the store's family (the store
+// capabilities, pipelines where hiredis is there, the queue, the differential
+// law), each run for the models that state its capability. What a model
+// states is checked against what its backend models, by the concepts: a
+// capability the backend models but the model does not state (so its laws
+// would not run) is a compile error, and so is one it states but the backend
+// lacks (tests/laws/compile_fail proves both).
 //
-// A store fixture F (default-constructible, one per test case, starting empty) offers:
+// A store fixture F (default-constructible, one per test case, starting empty;
+// laws/fixture.hpp gives the clock part) offers:
 //   template <class... Cs> std::unique_ptr<Store> make_store();  a store (or async_front) over the model
 //   void pass(std::chrono::milliseconds);  advance the clock the model reads (a manual clock)
 //   static constexpr bool expires_in_real_time;  true for servers with their own clock
 //   std::chrono::milliseconds short_ttl();  a TTL that expires soon after pass(short_ttl())
+//   hotstate::manual_clock clock;  the differential law's reference runs on it
 //   [static constexpr bool manual_rate_clock = false;]  rate limits read the system clock
 //                                                       (async_store), so the laws bound their timing
 //
 // Every public member of hotstate::store, async_store, job_queue,
-// async_job_queue and coordinator is called by at least one law: the test
-// laws_cover_the_api (laws/cover_the_api.cmake) reads the public headers'
-// member names and fails when one of them appears in no law.
+// async_job_queue and coordinator is called by at least one law, and every
+// test that runs laws is labelled `conformance`: the test laws_cover_the_api
+// (laws/cover_the_api.cmake) reads the public headers' documented member
+// names and the tests' CMake lists, and fails naming what is left out.
 #pragma once
 
 #include <memory>

@@ -45,13 +45,7 @@ std::vector<std::string> spread_keys(F& fixture, std::string_view prefix, std::s
 template <class F>
 long long command_calls(F& fixture, std::string_view command) {
     long long calls = 0;
-    const std::string marker = "cmdstat_" + std::string(command) + ":calls=";
-    for (auto* node : fixture.masters()) {
-        auto info = node->command({"INFO", "commandstats"});
-        const std::string text(info->str, info->len);
-        const auto at = text.find(marker);
-        if (at != std::string::npos) calls += std::stoll(text.substr(at + marker.size(), 20));
-    }
+    for (auto* node : fixture.masters()) calls += hotstate::testing::command_calls(*node, command);
     return calls;
 }
 

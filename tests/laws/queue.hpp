@@ -36,6 +36,26 @@ HOTSTATE_QUEUE_LAW("queue: enqueue, claim, ack", queue) {
     CHECK_THROWS_AS(q.ack(*job), hotstate::lease_lost);  // twice: gone
 }
 
+HOTSTATE_QUEUE_LAW("queue: a handle keeps its options and reaches the store through the store's seam", queue_admin) {
+    using store_type = std::remove_cvref_t<decltype(s)>;
+    auto q = open_queue<texts>(s, quick);
+    CHECK(q.options().max_attempts == quick.max_attempts);
+    CHECK(q.options().lease == quick.lease);
+    static_assert(store_type::template registers<texts>() && !store_type::template registers<laws::text>());
+    CHECK(store_type::template encoded_key<texts>("job") == hotstate::encode_key<texts>("job"));
+    const auto e = error_of([] {
+        store_type::template run_in_context<texts>("probe", []() -> int {
+            throw hotstate::error::with_unknown_outcome(hotstate::errc::timeout, "lost");
+        });
+    });
+    CHECK(e.kind() == hotstate::errc::timeout);
+    CHECK(e.outcome_unknown());
+    CHECK(e.message() == "hotstate: probe on category 'texts': lost");
+    q.enqueue("job");
+    q.wake_claimers();  // with nobody waiting: nothing happens, the job stays
+    CHECK(q.claim());
+}
+
 HOTSTATE_QUEUE_LAW("queue: priority first, then enqueue order", queue) {
     auto q = open_queue<texts>(s, quick);
     q.enqueue("low-1", {.priority = 0});

@@ -77,9 +77,7 @@ template <class F>
 std::unique_ptr<node<typename F::transport>> started(F& fixture, std::uint64_t id, recorder& box,
                                                      hotstate::coordinator_options options = {}) {
     options.node_id = id;
-    auto made = std::make_unique<node<typename F::transport>>(options, fixture.make(id));
-    box.attach(*made);
-    made->start();
+    auto made = coord_test::start_node<node<typename F::transport>>(options, fixture.make(id), box);
     REQUIRE(eventually([&] { return F::ready(made->transport()); }, std::chrono::seconds{20}));
     return made;
 }
@@ -132,10 +130,11 @@ inline handled_log read_log(const std::string& text) {
 
 }  // namespace transport_conformance
 
+namespace transport_conformance {
+
 HOTSTATE_LAW("transport: every event reaches every other node exactly once, in its "
              "publisher's order, never its sender",
              "[laws][transport]", laws::registered::transport) {
-    using namespace transport_conformance;
     using hotstate::coordinator_options;
     const auto mode = GENERATE(coordinator_options::send_mode::background, coordinator_options::send_mode::caller_when_idle);
     TestType fixture;
@@ -159,6 +158,7 @@ HOTSTATE_LAW("transport: every event reaches every other node exactly once, in i
             REQUIRE(ns.size() == per_node);
             CHECK(coord_test::strictly_increasing(ns));  // publisher order, nothing twice
         }
+        CHECK(nodes[id - 1]->node_id() == id);
         const auto stats = nodes[id - 1]->stats();
         CHECK(stats.gaps == 0);
         CHECK(stats.duplicate_messages == 0);
@@ -166,11 +166,12 @@ HOTSTATE_LAW("transport: every event reaches every other node exactly once, in i
         CHECK(stats.published_events == per_node);
         CHECK(stats.delivered_events == 2 * per_node);
     }
+    for (auto& each : nodes) each->stop();  // stopped by hand before they go: nothing more arrives
+    for (auto& box : boxes) CHECK(box.total.load() == 2 * per_node);
 }
 
 HOTSTATE_LAW("transport: batches are bounded in events and in bytes",
              "[laws][transport]", laws::registered::transport) {
-    using namespace transport_conformance;
     TestType fixture;
     recorder receiver_box, sender_box;
     auto receiver = started(fixture, 2, receiver_box);
@@ -199,7 +200,6 @@ HOTSTATE_LAW("transport: batches are bounded in events and in bytes",
 
 HOTSTATE_LAW("transport: lost messages are reported as the exact gap, in messages and events",
              "[laws][transport][loss]", laws::registered::transport) {
-    using namespace transport_conformance;
     TestType fixture;
     recorder receiver_box, sender_box;
     auto receiver = started(fixture, 22, receiver_box);
@@ -223,7 +223,6 @@ HOTSTATE_LAW("transport: lost messages are reported as the exact gap, in message
 HOTSTATE_LAW("transport: failed sends of a durable sender are retried: nothing lost, "
              "no gap, nothing twice",
              "[laws][transport][loss]", laws::registered::transport) {
-    using namespace transport_conformance;
     TestType fixture;
     recorder receiver_box, sender_box;
     auto receiver = started(fixture, 2, receiver_box);
@@ -244,7 +243,6 @@ HOTSTATE_LAW("transport: failed sends of a durable sender are retried: nothing l
 
 HOTSTATE_LAW("transport: garbage on the wire is counted and skipped; the node keeps working",
              "[laws][transport]", laws::registered::transport) {
-    using namespace transport_conformance;
     TestType fixture;
     recorder receiver_box, sender_box;
     auto receiver = started(fixture, 2, receiver_box);
@@ -270,7 +268,6 @@ HOTSTATE_LAW("transport: garbage on the wire is counted and skipped; the node ke
 
 HOTSTATE_LAW("transport: events of channels a node does not declare are counted and skipped",
              "[laws][transport]", laws::registered::transport) {
-    using namespace transport_conformance;
     TestType fixture;
     recorder receiver_box;
     hotstate::coordinator<typename TestType::transport, coord_test::pings> narrow({.node_id = 2}, fixture.make(2));
@@ -288,7 +285,6 @@ HOTSTATE_LAW("transport: events of channels a node does not declare are counted 
 HOTSTATE_LAW("transport: a durable transport's node stopped for a while catches up on "
              "everything published meanwhile, exactly once",
              "[laws][transport][durable]", laws::registered::durable) {
-    using namespace transport_conformance;
     {
         TestType fixture;
         recorder sender_box;
@@ -318,7 +314,6 @@ HOTSTATE_LAW("transport: the server restarted under the transport: a fire-and-fo
              "transport reports the outage and the exact loss as gaps, a durable one loses nothing "
              "and catches up",
              "[laws][transport][restart]", laws::registered::server_restart) {
-    using namespace transport_conformance;
     using hotstate::connection_state;
     using hotstate::gap_kind;
     {
@@ -393,7 +388,6 @@ HOTSTATE_LAW("transport: the server restarted under the transport: a fire-and-fo
 HOTSTATE_LAW("transport: a durable transport's node SIGKILLed while handling slowly gets again at most the "
              "message it was handling",
              "[laws][transport][durable][crash]", laws::registered::durable) {
-    using namespace transport_conformance;
     TestType fixture;
     hotstate::testing::temp_directory logs("hotstate-transport-worker");
     recorder sender_box;
@@ -451,3 +445,5 @@ HOTSTATE_LAW("transport: a durable transport's node SIGKILLed while handling slo
     CHECK(duplicates <= 10);
     CHECK(after.events.size() <= total - before.events.size() + 10);
 }
+
+}  // namespace transport_conformance

@@ -3,6 +3,9 @@
 // against the transport and its fixture as laws::model is against a backend.
 #pragma once
 
+#include <atomic>
+#include <string>
+#include <string_view>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -18,6 +21,25 @@ struct durable {};
 struct server_restart {};
 
 using transport_family = capabilities<transport, durable, server_restart>;
+
+/// What a transport fixture starts with: its transport, a name of its own (a
+/// channel, subject or stream no other test case of the binary uses), and when
+/// a node's receive side is live (positioned on its stream, or subscribed).
+template <class T>
+struct transport_fixture {
+    using transport = T;
+    std::string name;
+
+    explicit transport_fixture(std::string_view stem, char separator = ':') {
+        static std::atomic<int> counter{0};
+        name.append("conformance").append(1, separator).append(stem).append(1, separator);
+        name.append(std::to_string(++counter));
+    }
+    static bool ready(T& t) {
+        if constexpr (requires { t.reading(); }) return t.reading();
+        else return t.subscribed();
+    }
+};
 
 /// The fixture `F` as a transport model stating capabilities `Caps`.
 template <class F, class... Caps>

@@ -13,10 +13,10 @@
 namespace {
 
 struct sentinel_failover {
-    using backend_type = hotstate::backends::redis_sentinel;
-    static constexpr std::chrono::seconds deadline{40};
+    hotstate::testing::redis_sentinel setup;  // a master, a replica, three sentinels of the test case's own
     static constexpr const char* name = "Redis Sentinel";
-    hotstate::testing::redis_sentinel setup;
+    static constexpr std::chrono::seconds deadline{40};  // the sentinels' down-after plus their election
+    using backend_type = hotstate::backends::redis_sentinel;
 
     hotstate::redis::sentinel_config settings() {
         hotstate::redis::sentinel_config result;

@@ -3,7 +3,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
 
+#include <hotstate/redis/config.hpp>
 #include <hotstate/redis/node_settings.hpp>
 
 namespace hotstate::testing {
@@ -20,6 +22,20 @@ inline redis::node_settings test_node(std::chrono::milliseconds timeout, std::si
         node.pool_timeout_wait = timeout;
     }
     return node;
+}
+
+/// The config the transports' tests reach the server at `url` with: requests time out after 2 s.
+inline redis::config transport_config(std::string url) {
+    redis::config settings;
+    settings.url = std::move(url);
+    settings.node.timeout = std::chrono::seconds{2};
+    return settings;
+}
+/// The same for a test server (support/redis_server.hpp) of the test's own.
+template <class Server>
+    requires requires(const Server& server) { server.url(); }
+redis::config transport_config(const Server& server) {
+    return transport_config(server.url());
 }
 
 }  // namespace hotstate::testing
