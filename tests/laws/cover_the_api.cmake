@@ -5,6 +5,17 @@
 #    helpers the laws call) mentions as a call;
 #  - every test that runs laws carries the CTest label `conformance`.
 # Run: cmake -DSOURCE_DIR=<repo> -P cover_the_api.cmake
+# Fails when fewer than `least` things were read (the reading is broken) or
+# some are `left_out`; says how many passed otherwise.
+function(verdict what count least left_out)
+  if(count LESS least)
+    message(FATAL_ERROR "cover_the_api: only ${count} ${what} read; the reading is broken")
+  elseif(left_out)
+    message(FATAL_ERROR "cover_the_api: ${what} that fail:${left_out}")
+  endif()
+  message(STATUS "cover_the_api: all ${count} ${what} pass")
+endfunction()
+
 set(classes
     "include/hotstate/store.hpp|store" "include/hotstate/store.hpp|lock"
     "include/hotstate/async_store.hpp|async_store" "include/hotstate/async_store.hpp|async_lock"
@@ -67,13 +78,7 @@ foreach(entry IN LISTS classes)
     message(FATAL_ERROR "cover_the_api: class ${class} not found in ${header}; update tests/laws/cover_the_api.cmake")
   endif()
 endforeach()
-if(members LESS 60)
-  message(FATAL_ERROR "cover_the_api: only ${members} public members read; the reading of the headers is broken")
-endif()
-if(missing)
-  message(FATAL_ERROR "cover_the_api: public members no law calls:${missing}")
-endif()
-message(STATUS "cover_the_api: all ${members} public members are called by a law")
+verdict("public members (each called by a law)" ${members} 60 "${missing}")
 
 # every hotstate_add_test whose sources include a law header is labelled conformance
 file(GLOB area_lists "${SOURCE_DIR}/tests/*/CMakeLists.txt")
@@ -101,10 +106,4 @@ foreach(list_file IN LISTS area_lists)
     endforeach()
   endforeach()
 endforeach()
-if(law_runs LESS 15)
-  message(FATAL_ERROR "cover_the_api: only ${law_runs} law runs found; the reading of the CMake lists is broken")
-endif()
-if(unlabelled)
-  message(FATAL_ERROR "cover_the_api: tests that run laws without the label conformance:${unlabelled}")
-endif()
-message(STATUS "cover_the_api: all ${law_runs} law runs are labelled conformance")
+verdict("tests running laws (each labelled conformance)" ${law_runs} 15 "${unlabelled}")
