@@ -10,6 +10,9 @@
 // detail/redis/proto/commands.hpp, the very one the blocking Redis backend sends.
 // Every call takes an Asio completion token; the completion signature is
 // void(std::exception_ptr, T), so callbacks, use_awaitable and use_future work.
+// Arguments and their defaults are hotstate::store's (an expiry, an increment's
+// step, a rate check's cost or mode, erase_all's prefix may be left out), the
+// token always last; tests/laws/signatures.cpp lists the pairs.
 // Arguments are copied into the operation: nothing the caller passes needs to
 // outlive the call.
 #pragma once
@@ -29,6 +32,7 @@
 #include <type_traits>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
 
 #include <hotstate/category.hpp>
 #include <hotstate/codec.hpp>
@@ -44,6 +48,13 @@ namespace hotstate {
 
 template <AsyncStoreBackend Backend, KeyCategory... Categories>
 class async_store;
+
+namespace detail {
+/// `Token` completes an operation whose result is a `T`: what tells a left-out
+/// argument (an expiry, a step, a cost) from the completion token.
+template <class Token, class T>
+concept completion_token_of = boost::asio::completion_token_for<Token, void(std::exception_ptr, T)>;
+}  // namespace detail
 
 /// A lock held through an async_store: owner and fencing tokens. Release it
 /// with async_release; destroyed while held, it schedules a release (never
@@ -101,6 +112,11 @@ public:
         detail::with_encoded_value<C>(value, [&](std::string_view encoded) { payload.assign(encoded); });
         return backend_.async_kv_set(label<C>("set"), key_of<C>(key), std::move(payload), ms, std::forward<Token>(token));
     }
+    /// Stores `value` under `key` until it is deleted. [SET]
+    template <class C, class V, detail::completion_token_of<bool> Token>
+    auto async_set(std::string_view key, const V& value, Token&& token) {
+        return async_set<C>(key, value, std::nullopt, std::forward<Token>(token));
+    }
 
     /// The value under `key`, or nullopt. [GET]
     template <class C, class Token>
@@ -140,6 +156,16 @@ public:
         const auto ms = detail::expiry_of<C>(expiry, "increment").count();
         return backend_.async_counter_incr(label<C>("increment"), key_of<C>(key), by, ms, std::forward<Token>(token));
     }
+    /// Adds `by` to the counter (no expiry) and gives the new value. [INCRBY]
+    template <class C, detail::completion_token_of<std::int64_t> Token>
+    auto async_increment(std::string_view key, std::int64_t by, Token&& token) {
+        return async_increment<C>(key, by, std::nullopt, std::forward<Token>(token));
+    }
+    /// Adds 1 to the counter (no expiry) and gives the new value. [INCRBY]
+    template <class C, detail::completion_token_of<std::int64_t> Token>
+    auto async_increment(std::string_view key, Token&& token) {
+        return async_increment<C>(key, 1, std::nullopt, std::forward<Token>(token));
+    }
 
     /// The counter's value (0 when missing). [GET]
     template <class C, class Token>
@@ -161,6 +187,11 @@ public:
                 .count();
         return backend_.async_gcra_check(label<C>("check_rate"), key_of<C>(key), rate_math::gcra_parameters_of(policy),
                                          cost, now_us, std::forward<Token>(token));
+    }
+    /// GCRA check of one request. [the GCRA script]
+    template <class C, detail::completion_token_of<rate_decision> Token>
+    auto async_check_rate(std::string_view key, const gcra& policy, Token&& token) {
+        return async_check_rate<C>(key, policy, std::int64_t{1}, std::forward<Token>(token));
     }
 
     /// Fixed-window check with the store's semantics: counts the request (unless
@@ -190,6 +221,11 @@ public:
             },
             std::forward<Token>(token));
     }
+    /// Fixed-window check that counts the request. [INCRBY + PEXPIRE in one transaction]
+    template <class C, detail::completion_token_of<rate_decision> Token>
+    auto async_check_rate(std::string_view key, const fixed_window& policy, Token&& token) {
+        return async_check_rate<C>(key, policy, rate_check::count, std::forward<Token>(token));
+    }
 
     /// Deletes every key of the category (whose key starts with `key_prefix`):
     /// how many there were. [SCAN MATCH pages, the UNLINKs of a page pipelined]
@@ -198,6 +234,11 @@ public:
         check_registered<C>();
         return backend_.async_kv_del_prefix(label<C>("erase_all"), encode_key_prefix(C::id, C::layout, key_prefix),
                                             std::forward<Token>(token));
+    }
+    /// Deletes every key of the category: how many there were.
+    template <class C, detail::completion_token_of<std::uint64_t> Token>
+    auto async_erase_all(Token&& token) {
+        return async_erase_all<C>(std::string_view{}, std::forward<Token>(token));
     }
 
     /// Adds `member` to the set `name_space`; true when new. [SADD]

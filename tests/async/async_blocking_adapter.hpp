@@ -29,6 +29,7 @@
 #include <hotstate/clock.hpp>
 
 #include "async/handoff.hpp"
+#include "async/io_threads.hpp"
 
 namespace hotstate::testing {
 
@@ -40,12 +41,8 @@ class async_blocking_adapter {
 public:
     template <class Settings>
     async_blocking_adapter(const Settings& settings, Clock& clock, redis::async_options options = {})
-        : clock_(&clock), backend_(io_.get_executor(), settings, options), runner_([this] { io_.run(); }) {}
-    ~async_blocking_adapter() {
-        work_.reset();
-        io_.stop();
-        runner_.join();
-    }
+        : clock_(&clock), backend_(io_.get_executor(), settings, options) {}
+    ~async_blocking_adapter() { io_.stop(); }  // before the backend goes
     async_blocking_adapter(const async_blocking_adapter&) = delete;
     async_blocking_adapter& operator=(const async_blocking_adapter&) = delete;
 
@@ -124,10 +121,8 @@ private:
     }
 
     Clock* clock_;
-    boost::asio::io_context io_;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_{io_.get_executor()};
+    io_threads io_;
     Backend backend_;
-    std::thread runner_;
 };
 
 }  // namespace hotstate::testing

@@ -35,6 +35,7 @@
 #include <hotstate/store.hpp>
 
 #include "async/handoff.hpp"
+#include "async/io_threads.hpp"
 #include "async/random_operations.hpp"
 #include "cluster/cluster_fixture.hpp"
 #include "cluster/reshard_support.hpp"
@@ -55,20 +56,8 @@ using async_store = hotstate::async_store<hotstate::backends::async_redis_cluste
 using memory_store = hotstate::store<hotstate::backends::memory, counters, tokens, locks, limits>;
 
 /// An io_context run by two threads until the object ends.
-struct two_threads {
-    asio::io_context io;
-    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
-    std::thread a{[this] { io.run(); }};
-    std::thread b{[this] { io.run(); }};
-    two_threads() = default;
-    two_threads(const two_threads&) = delete;
-    two_threads& operator=(const two_threads&) = delete;
-    ~two_threads() {
-        work.reset();
-        io.stop();
-        a.join();
-        b.join();
-    }
+struct two_threads : hotstate::testing::io_threads {
+    two_threads() : io_threads(2) {}
 };
 
 std::int64_t ms_since(std::chrono::steady_clock::time_point start) {
@@ -245,14 +234,8 @@ TEST_CASE("async_redis_cluster: a SIGKILLed master under async load: no hang, re
     REQUIRE(hotstate::testing::eventually([&] { return cluster.replicas_attached(); }, 30s));
     hotstate::testing::redis_server* victim = cluster.master_of_slot(0);
     REQUIRE(victim != nullptr);
-    std::string doomed_key, safe_key;
-    for (int i = 0; doomed_key.empty() || safe_key.empty(); ++i) {
-        const std::string key = "k" + std::to_string(i);
-        auto* owner = cluster.master_of_slot(key_slot(hotstate::encode_key<counters>(key)));
-        if (owner == victim && doomed_key.empty()) doomed_key = key;
-        if (owner != victim && safe_key.empty()) safe_key = key;
-    }
-    const std::uint16_t doomed_slot = key_slot(hotstate::encode_key<counters>(doomed_key));
+    const auto keys = hotstate::testing::keys_on_and_off<counters>(cluster, victim);
+    const std::uint16_t doomed_slot = key_slot(hotstate::encode_key<counters>(keys.on_victim));
 
     constexpr int callers = 64;
     std::atomic<bool> stop{false}, killed{false};
@@ -270,14 +253,14 @@ TEST_CASE("async_redis_cluster: a SIGKILLed master under async load: no hang, re
             runner.io,
             [&]() -> asio::awaitable<void> {
                 while (!stop.load(std::memory_order_relaxed)) {
-                    for (const std::string* key : {&doomed_key, &safe_key}) {
+                    for (const std::string* key : {&keys.on_victim, &keys.elsewhere}) {
                         const auto begin = std::chrono::steady_clock::now();
                         try {
                             co_await store.async_increment<counters>(*key, 1, std::nullopt, asio::use_awaitable);
-                            (key == &doomed_key ? acknowledged : safe_acknowledged).fetch_add(1);
+                            (key == &keys.on_victim ? acknowledged : safe_acknowledged).fetch_add(1);
                             if (killed.load()) after_kill.fetch_add(1);
                         } catch (const hotstate::error& e) {
-                            if (e.outcome_unknown() && key == &doomed_key) {
+                            if (e.outcome_unknown() && key == &keys.on_victim) {
                                 unknown.fetch_add(1);
                             } else if (!e.outcome_unknown()) {
                                 failed.fetch_add(1);
@@ -314,7 +297,7 @@ TEST_CASE("async_redis_cluster: a SIGKILLed master under async load: no hang, re
     CHECK(resumed);
     CHECK(all_ended);
     auto& backend = store.backend();
-    const auto counted = store.async_counter<counters>(doomed_key, asio::use_future).get();
+    const auto counted = store.async_counter<counters>(keys.on_victim, asio::use_future).get();
     std::cout << "async failover: master killed, replica promoted (seen) after " << promoted_ms << " ms; "
               << after_kill.load() << " increments acknowledged after the kill, " << failed.load() << " failed, "
               << unknown.load() << " with an unknown outcome; slowest " << slowest_ms.load() << " ms; "
@@ -331,11 +314,11 @@ TEST_CASE("async_redis_cluster: a SIGKILLed master under async load: no hang, re
     // replicates asynchronously, so increments the dead master acknowledged may be missing (measured above)
     CHECK(counted <= acknowledged.load() + unknown.load());
     CHECK(counted > 0);
-    CHECK(store.async_counter<counters>(safe_key, asio::use_future).get() == safe_acknowledged.load());
+    CHECK(store.async_counter<counters>(keys.elsewhere, asio::use_future).get() == safe_acknowledged.load());
     // no user action: the same store works on both keys and erase_all scans the masters there are now
-    CHECK(store.async_increment<counters>(doomed_key, 1, std::nullopt, asio::use_future).get() == counted + 1);
+    CHECK(store.async_increment<counters>(keys.on_victim, 1, std::nullopt, asio::use_future).get() == counted + 1);
     CHECK(store.async_erase_all<counters>("", asio::use_future).get() == 2);
-    if (!first_failure.empty()) CHECK_THAT(first_failure, Catch::Contains("slot") && !Catch::Contains(doomed_key + "\""));
+    if (!first_failure.empty()) CHECK_THAT(first_failure, Catch::Contains("slot") && !Catch::Contains(keys.on_victim + "\""));
 }
 
 TEST_CASE("async_redis_cluster: no reachable seed: the typed error after the retry budget, naming where",

@@ -1,9 +1,9 @@
-// async_store::async_pipeline against a real redis-server: the ops of
-// hotstate/redis/batch.hpp (the blocking pipeline's command values) sent as one
-// request on the multiplexed connection, results in call order; a failing
-// operation in the middle leaves the others run and completes with its error;
-// 64 coroutines mixing pipelines and single calls on one connection each get
-// their own results (checked against the memory backend).
+// async_store::async_pipeline against a real redis-server: 64 coroutines
+// mixing pipelines and single calls on one connection each get their own
+// results (checked against the memory backend), and at most once when the
+// server stops answering. What every pipeline does (results in call order,
+// a failing operation in the middle) is the pipeline law's, which
+// async_store runs too (tests/laws/pipelines.hpp, tests/async/conformance_async.cpp).
 #include <utility>  // g++ 12: before boost/asio/awaitable.hpp
 
 #include <csignal>
@@ -29,6 +29,7 @@
 #include <hotstate/redis/batch.hpp>
 #include <hotstate/store.hpp>
 
+#include "async/io_threads.hpp"
 #include "support/eventually.hpp"
 #include "support/redis_server.hpp"
 
@@ -78,70 +79,8 @@ failure failure_of(Start start) {
 }
 
 /// An io_context run by one thread for the test's use_future calls.
-struct running {
-    asio::io_context io;
-    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
-    std::thread runner{[this] { io.run(); }};
-    ~running() {
-        work.reset();
-        io.stop();
-        runner.join();
-    }
-};
+using running = hotstate::testing::io_threads;
 }  // namespace
-
-TEST_CASE("async_pipeline: the ops' commands in one request, results in call order", "[async][pipeline]") {
-    hotstate::testing::redis_server server;
-    running r;
-    async_store store(r.io.get_executor(), hotstate::redis::config{.url = server.url()});
-
-    store.async_set<tokens>("code", std::string("grant"), std::nullopt, asio::use_future).get();
-    auto [set, got, n, m, taken, gone, counted, exists, added, member] =
-        store
-            .async_pipeline(ops::set<tokens>{"session", std::string("alice")}, ops::get<tokens>{"session"},
-                            ops::incr<counters>{"ip", 2, 1h}, ops::incr<counters>{"ip", 3}, ops::take<tokens>{"code"},
-                            ops::take<tokens>{"code"}, ops::counter<counters>{"ip"}, ops::exists<tokens>{"code"},
-                            ops::lookup_add<tokens>{"blocked", "a.example"},
-                            ops::lookup_contains<tokens>{"blocked", "a.example"}, asio::use_future)
-            .get();
-    CHECK(set);
-    CHECK(got == "alice");
-    CHECK(n == 2);  // the increment with an expiry: MULTI INCRBY PEXPIRE EXEC, four replies
-    CHECK(m == 5);
-    CHECK(taken == "grant");
-    CHECK_FALSE(gone.has_value());
-    CHECK(counted == 5);
-    CHECK_FALSE(exists);
-    CHECK(added);
-    CHECK(member);
-    // the expiry reached the server, on the store's key
-    const auto ttl = server.command({"PTTL", hotstate::encode_key(counters::id, counters::layout, "ip")});
-    REQUIRE(ttl->type == REDIS_REPLY_INTEGER);
-    CHECK(ttl->integer > 0);
-    CHECK(ttl->integer <= 3'600'000);
-    CHECK(store.async_get<tokens>("session", asio::use_future).get() == "alice");
-    CHECK(store.backend().connects() == 1);
-}
-
-TEST_CASE("async_pipeline: a failing operation leaves the others run and completes with its error",
-          "[async][pipeline]") {
-    hotstate::testing::redis_server server;
-    running r;
-    async_store store(r.io.get_executor(), hotstate::redis::config{.url = server.url()});
-    server.command({"SET", hotstate::encode_key(counters::id, counters::layout, "text"), "abc"});
-    const auto e = failure_of([&](auto handler) {
-        store.async_pipeline(ops::set<tokens>{"before", std::string("1")}, ops::incr<counters>{"text", 1, 1h},
-                             ops::set<tokens>{"after", std::string("2")}, ops::incr<counters>{"fine"}, handler);
-    });
-    REQUIRE(e.failed);
-    CHECK(e.code == hotstate::errc::wrong_type);  // the engine classifies "not an integer" so
-    CHECK_THAT(e.message, Catch::Contains("increment on category 'p-counters'"));
-    // every operation ran, and the connection is still in step
-    CHECK(store.async_get<tokens>("before", asio::use_future).get() == "1");
-    CHECK(store.async_get<tokens>("after", asio::use_future).get() == "2");
-    CHECK(store.async_counter<counters>("fine", asio::use_future).get() == 1);
-    CHECK(store.backend().connects() == 1);
-}
 
 TEST_CASE("async_pipeline: 64 coroutines mixing pipelines and single calls on one connection", "[async][pipeline]") {
     hotstate::testing::redis_server server;

@@ -1,6 +1,6 @@
 // backends::async_redis over TLS (rediss://, Asio's ssl::stream on the
 // engine's loaded TLS settings) against a TLS-only redis-server the test
-// starts: the shared store conformance suite through the blocking adapter,
+// starts: the store's laws through the blocking adapter,
 // 256 coroutines pipelined over one TLS connection, and the refusals (wrong
 // CA, wrong server name, missing client certificate) failing at once with
 // errc::connection / errc::authentication naming the cause.
@@ -24,27 +24,14 @@
 #include <hotstate/backends/async_redis.hpp>
 
 #include "async/async_blocking_adapter.hpp"
+#include "laws/model.hpp"
 #include "support/tls_certs.hpp"
 #include "tls/tls_fixture.hpp"
 
-struct async_redis_tls_fixture {
-    static constexpr bool expires_in_real_time = true;
-    hotstate::manual_clock clock;
+struct async_redis_tls_fixture : shared_tls_fixture<hotstate::testing::async_blocking_adapter<hotstate::manual_clock>> {};
 
-    async_redis_tls_fixture() { shared_tls_server().plain().command({"FLUSHALL"}); }
-
-    template <class... Categories>
-    auto make_store() {
-        return std::make_unique<
-            hotstate::store<hotstate::testing::async_blocking_adapter<hotstate::manual_clock>, Categories...>>(
-            tls_config_for(shared_tls_server().tls_port()), clock);
-    }
-    void pass(std::chrono::milliseconds span) { clock.advance(span); }
-    std::chrono::milliseconds short_ttl() const { return std::chrono::milliseconds{150}; }
-};
-
-using hotstate_conformance_fixtures = std::tuple<async_redis_tls_fixture>;
-#include "conformance/store_conformance.hpp"
+using hotstate_law_models = std::tuple<laws::model<async_redis_tls_fixture, laws::store_capabilities, laws::differential>>;
+#include "laws/store.hpp"
 
 namespace {
 namespace asio = boost::asio;

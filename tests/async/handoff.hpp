@@ -1,6 +1,8 @@
 // A completion token for tests that wait on an asynchronous operation from
 // another thread (tests/async): like use_future, but the result crosses the
-// threads as plain data, so no exception object is shared between them.
+// threads as plain data, so no exception object is shared between them. A
+// queue's lease_lost crosses as itself (its job id included); an operation
+// completing with void(std::exception_ptr) gives a std::monostate.
 #pragma once
 
 #include <utility>  // g++ 12: before boost/asio/awaitable.hpp
@@ -12,10 +14,12 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <variant>
 
 #include <boost/asio/async_result.hpp>
 
 #include <hotstate/error.hpp>
+#include <hotstate/queue.hpp>
 
 namespace hotstate::testing {
 
@@ -36,6 +40,7 @@ public:
     void complete(std::exception_ptr e, T value) {
         std::optional<errc> kind;
         std::string text;
+        std::optional<std::string> lost_job;
         bool unknown = false;
         std::optional<std::string> owner_token;  ///< a lock_outcome_unknown's
         const bool failed = static_cast<bool>(e);
@@ -47,6 +52,10 @@ public:
                 text = x.message();
                 unknown = true;
                 owner_token = x.owner_token();
+            } catch (const lease_lost& x) {
+                kind = x.kind();
+                text = x.message();
+                lost_job = x.job_id();
             } catch (const error& x) {
                 kind = x.kind();
                 text = x.message();
@@ -61,6 +70,7 @@ public:
         failed_ = failed;
         kind_ = kind;
         text_ = std::move(text);
+        lost_job_ = std::move(lost_job);
         unknown_ = unknown;
         owner_token_ = std::move(owner_token);
         if (!failed_) value_.emplace(std::move(value));
@@ -72,6 +82,7 @@ public:
         ready_.wait(guard, [&] { return done_; });
         if (failed_ && owner_token_)
             throw lock_outcome_unknown(error::with_unknown_outcome(*kind_, text_), std::move(*owner_token_));
+        if (failed_ && lost_job_) throw lease_lost(text_, *lost_job_);
         if (failed_ && kind_) throw unknown_ ? error::with_unknown_outcome(*kind_, text_) : error(*kind_, text_);
         if (failed_) throw std::runtime_error(text_);
         return std::move(*value_);
@@ -85,6 +96,7 @@ private:
     std::optional<T> value_;
     std::optional<errc> kind_;  ///< set for a hotstate::error
     std::string text_;
+    std::optional<std::string> lost_job_;  ///< set for a queue's lease_lost
     bool unknown_ = false;
     std::optional<std::string> owner_token_;
 };
@@ -114,3 +126,14 @@ struct boost::asio::async_result<hotstate::testing::handoff_t, void(std::excepti
     }
 };
 
+template <>
+struct boost::asio::async_result<hotstate::testing::handoff_t, void(std::exception_ptr)> {
+    using return_type = hotstate::testing::handoff_result<std::monostate>;
+    template <class Initiation, class... Args>
+    static return_type initiate(Initiation&& initiation, hotstate::testing::handoff_t, Args&&... args) {
+        auto slot = std::make_shared<hotstate::testing::handoff_slot<std::monostate>>();
+        std::move(initiation)([slot](std::exception_ptr e) { slot->complete(std::move(e), std::monostate{}); },
+                              std::forward<Args>(args)...);
+        return return_type(slot);
+    }
+};

@@ -17,11 +17,16 @@
 #include <hotstate/store.hpp>
 
 #include "cluster/cluster_fixture.hpp"
+#include "cluster/reshard_support.hpp"
+#include "support/errors.hpp"
 #include "support/eventually.hpp"
 
 using namespace std::chrono_literals;
 using hotstate::testing::eventually;
 using hotstate::detail::redis::routing::key_slot;
+using hotstate::testing::another_master;
+using hotstate::testing::command_calls;
+using hotstate::testing::my_id;
 
 namespace {
 
@@ -31,41 +36,6 @@ struct jobs : hotstate::category<62, "cluster-jobs", hotstate::bytes, hotstate::
 
 using backend_type = hotstate::backends::redis_cluster;
 using store_type = hotstate::store<backend_type, text, hits, jobs>;
-
-std::string my_id(hotstate::testing::redis_server& node) {
-    auto reply = node.command({"CLUSTER", "MYID"});
-    return std::string(reply->str, reply->len);
-}
-
-hotstate::testing::redis_server* another_master(hotstate::testing::redis_cluster& cluster,
-                                               const hotstate::testing::redis_server* not_this) {
-    for (auto& node : cluster.nodes()) {
-        if (node.get() == not_this || !node->running()) continue;
-        auto role = node->command({"ROLE"});
-        if (std::string_view(role->element[0]->str) == "master") return node.get();
-    }
-    return nullptr;
-}
-
-long long command_calls(hotstate::testing::redis_server& node, std::string_view command) {
-    auto info = node.command({"INFO", "commandstats"});
-    const std::string_view text(info->str, info->len);
-    const std::string marker = "cmdstat_" + std::string(command) + ":calls=";
-    const auto at = text.find(marker);
-    if (at == std::string_view::npos) return 0;
-    return std::stoll(std::string(text.substr(at + marker.size(), 20)));
-}
-
-template <class F>
-hotstate::error error_from(F&& f) {
-    try {
-        f();
-    } catch (const hotstate::error& e) {
-        return e;
-    }
-    FAIL("expected a hotstate::error");
-    return hotstate::error(hotstate::errc::server, "unreachable");
-}
 
 }  // namespace
 
@@ -220,25 +190,25 @@ TEST_CASE("cluster: configuration errors are typed and never print a secret", "[
 
     SECTION("resp3 is refused with this hiredis") {
         settings.node.protocol = hotstate::redis::protocol_version::resp3;
-        const auto e = error_from([&] { backend_type backend(settings); });
+        const auto e = hotstate::testing::error_of([&] { backend_type backend(settings); });
         CHECK(e.kind() == hotstate::errc::configuration);
         CHECK_THAT(e.what(), Catch::Contains("resp3") && Catch::Contains("hiredis"));
     }
     SECTION("no seed") {
         settings.urls.clear();
-        CHECK(error_from([&] { backend_type backend(settings); }).kind() == hotstate::errc::configuration);
+        CHECK(hotstate::testing::error_of([&] { backend_type backend(settings); }).kind() == hotstate::errc::configuration);
     }
     SECTION("a malformed seed names itself without its password") {
         settings.urls = {"redis://127.0.0.1:7000", "redis://user:hunter2@host:notaport"};
-        const auto e = error_from([&] { backend_type backend(settings); });
+        const auto e = hotstate::testing::error_of([&] { backend_type backend(settings); });
         CHECK(e.kind() == hotstate::errc::configuration);
         CHECK_THAT(e.what(), Catch::Contains("notaport") && !Catch::Contains("hunter2"));
     }
     SECTION("unix sockets and databases do not exist on a cluster") {
         settings.urls = {"unix:///tmp/redis.sock"};
-        CHECK(error_from([&] { backend_type backend(settings); }).kind() == hotstate::errc::configuration);
+        CHECK(hotstate::testing::error_of([&] { backend_type backend(settings); }).kind() == hotstate::errc::configuration);
         settings.urls = {"redis://127.0.0.1:7000/3"};
-        CHECK(error_from([&] { backend_type backend(settings); }).kind() == hotstate::errc::configuration);
+        CHECK(hotstate::testing::error_of([&] { backend_type backend(settings); }).kind() == hotstate::errc::configuration);
     }
     SECTION("printing a config masks every secret") {
         settings.urls = {"redis://admin:hunter2@10.0.0.1:7000"};
@@ -257,7 +227,7 @@ TEST_CASE("cluster: no reachable node gives a connection error naming the node a
     settings.retry.min_retry_wait = 1ms;
     settings.retry.max_retry_wait = 4ms;
     store_type s(settings);
-    const auto e = error_from([&] { s.set<text>("secret-key-bytes", "v"); });
+    const auto e = hotstate::testing::error_of([&] { s.set<text>("secret-key-bytes", "v"); });
     CHECK(e.kind() == hotstate::errc::connection);
     CHECK_THAT(e.what(), Catch::Contains("127.0.0.1:" + std::to_string(port)));
     CHECK_THAT(e.what(), Catch::Contains("slot"));
@@ -277,11 +247,11 @@ TEST_CASE("cluster: a wrong password is an authentication error at start-up", "[
     settings.node.auth_secret = "wrong-pass";
     {
         backend_type backend(settings);
-        const auto e = error_from([&] { backend.ping(); });
+        const auto e = hotstate::testing::error_of([&] { backend.ping(); });
         CHECK(e.kind() == hotstate::errc::authentication);
         CHECK_THAT(e.what(), !Catch::Contains("wrong-pass") && !Catch::Contains("right-pass"));
         store_type s(settings);
-        CHECK(error_from([&] { s.set<text>("k", "v"); }).kind() == hotstate::errc::authentication);
+        CHECK(hotstate::testing::error_of([&] { s.set<text>("k", "v"); }).kind() == hotstate::errc::authentication);
     }
     settings.node.auth_secret = "right-pass";
     store_type s(settings);

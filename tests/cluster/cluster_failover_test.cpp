@@ -21,6 +21,7 @@
 #include <hotstate/store.hpp>
 
 #include "cluster/cluster_fixture.hpp"
+#include "cluster/reshard_support.hpp"
 #include "support/eventually.hpp"
 
 using namespace std::chrono_literals;
@@ -50,18 +51,11 @@ TEST_CASE("cluster: a killed master's replica takes over and operations resume b
     store_type s(settings);
 
     // one key on the master we kill, one on another master
-    std::string doomed_key;
-    std::string safe_key;
     hotstate::testing::redis_server* victim = cluster.master_of_slot(0);
     REQUIRE(victim != nullptr);
-    for (int i = 0; doomed_key.empty() || safe_key.empty(); ++i) {
-        const std::string key = "k" + std::to_string(i);
-        auto* owner = cluster.master_of_slot(key_slot(hotstate::encode_key<hits>(key)));
-        if (owner == victim && doomed_key.empty()) doomed_key = key;
-        if (owner != victim && safe_key.empty()) safe_key = key;
-    }
-    const std::uint16_t doomed_slot = key_slot(hotstate::encode_key<hits>(doomed_key));
-    for (int i = 0; i < 10; ++i) s.increment<hits>(doomed_key);
+    const auto keys = hotstate::testing::keys_on_and_off<hits>(cluster, victim);
+    const std::uint16_t doomed_slot = key_slot(hotstate::encode_key<hits>(keys.on_victim));
+    for (int i = 0; i < 10; ++i) s.increment<hits>(keys.on_victim);
 
     const auto start = std::chrono::steady_clock::now();
     std::atomic<bool> stop{false};
@@ -77,10 +71,10 @@ TEST_CASE("cluster: a killed master's replica takes over and operations resume b
 
     std::thread load([&] {
         while (!stop.load()) {
-            for (const auto* key : {&doomed_key, &safe_key}) {
+            for (const auto* key : {&keys.on_victim, &keys.elsewhere}) {
                 try {
                     s.increment<hits>(*key);
-                    if (key == &doomed_key) successes.fetch_add(1);
+                    if (key == &keys.on_victim) successes.fetch_add(1);
                     if (killed.load()) succeeded_after_kill.fetch_add(1);
                 } catch (const hotstate::error& e) {
                     const auto at = since(start);
@@ -88,7 +82,7 @@ TEST_CASE("cluster: a killed master's replica takes over and operations resume b
                     first_failure_ms.compare_exchange_strong(unset, at);
                     last_failure_ms.store(at);
                     failed.fetch_add(1);
-                    if (e.outcome_unknown() && key == &doomed_key) doomed_unknown.fetch_add(1);
+                    if (e.outcome_unknown() && key == &keys.on_victim) doomed_unknown.fetch_add(1);
                     std::scoped_lock guard(message_mutex);
                     if (first_message.empty()) first_message = e.what();
                 }
@@ -123,7 +117,7 @@ TEST_CASE("cluster: a killed master's replica takes over and operations resume b
     if (!first_message.empty()) std::cout << "first failure: " << first_message << "\n";
     // never sent twice: at most the acknowledged increments plus those whose outcome was unknown
     // (the lower bound is async replication's: at most the last acknowledged write may be lost)
-    const auto counted = s.counter<hits>(doomed_key);
+    const auto counted = s.counter<hits>(keys.on_victim);
     std::cout << "cluster failover: counter " << counted << ", acknowledged " << successes.load() << ", outcome unknown "
               << doomed_unknown.load() << "\n";
     CHECK(counted <= successes.load() + doomed_unknown.load());
@@ -133,17 +127,17 @@ TEST_CASE("cluster: a killed master's replica takes over and operations resume b
     std::cout << "cluster failover: acknowledged increments lost in the failover: "
               << (successes.load() > counted ? successes.load() - counted : 0) << "\n";
     // no user action: the same store object works on both keys now
-    const auto value = s.increment<hits>(doomed_key);
+    const auto value = s.increment<hits>(keys.on_victim);
     CHECK(value > 10);
     s.set<text>("after", "ok");
     CHECK(s.get<text>("after") == "ok");
     // delete-by-category scans the masters there are now, the promoted replica included
     CHECK(s.erase_all<hits>() == 2);
-    CHECK(s.counter<hits>(doomed_key) == 0);
+    CHECK(s.counter<hits>(keys.on_victim) == 0);
     // a failure names what failed and where, never the key
     if (!first_message.empty()) {
         CHECK_THAT(first_message, Catch::Contains("failover-hits") && Catch::Contains("slot"));
-        CHECK_THAT(first_message, !Catch::Contains(doomed_key + "\""));
+        CHECK_THAT(first_message, !Catch::Contains(keys.on_victim + "\""));
     }
 }
 

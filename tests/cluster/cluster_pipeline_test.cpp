@@ -1,7 +1,9 @@
 // Pipelines on a real 3-master Redis Cluster: operations are grouped by the
 // master of their key's slot (one write per node), results come back in call
 // order, and an operation that meets MOVED or ASK runs again alone through the
-// router, exactly once (a take included).
+// router, exactly once (a take included). What every pipeline does (keys
+// spread over the masters, a failure on one of them) is the pipeline law's
+// (tests/laws/pipelines.hpp).
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -18,9 +20,13 @@
 #include <hotstate/store.hpp>
 
 #include "cluster/cluster_fixture.hpp"
+#include "cluster/reshard_support.hpp"
 
 using namespace std::chrono_literals;
 using hotstate::detail::redis::routing::key_slot;
+using hotstate::testing::another_master;
+using hotstate::testing::command_calls;
+using hotstate::testing::my_id;
 namespace ops = hotstate::redis::ops;
 
 namespace {
@@ -52,29 +58,6 @@ std::vector<std::string> keys_on_distinct_masters(std::string_view prefix, std::
     return keys;
 }
 
-long long command_calls(hotstate::testing::redis_server& node, std::string_view command) {
-    auto info = node.command({"INFO", "commandstats"});
-    const std::string_view text(info->str, info->len);
-    const std::string marker = "cmdstat_" + std::string(command) + ":calls=";
-    const auto at = text.find(marker);
-    if (at == std::string_view::npos) return 0;
-    return std::stoll(std::string(text.substr(at + marker.size(), 20)));
-}
-
-std::string my_id(hotstate::testing::redis_server& node) {
-    auto reply = node.command({"CLUSTER", "MYID"});
-    return std::string(reply->str, reply->len);
-}
-
-hotstate::testing::redis_server* another_master(const hotstate::testing::redis_server* not_this) {
-    for (auto& node : shared_redis_cluster().nodes()) {
-        if (node.get() == not_this || !node->running()) continue;
-        auto role = node->command({"ROLE"});
-        if (std::string_view(role->element[0]->str) == "master") return node.get();
-    }
-    return nullptr;
-}
-
 /// Hands `slot` to `target` on every master (the end of a migration).
 void assign_slot(std::uint16_t slot, hotstate::testing::redis_server& target) {
     for (auto& node : shared_redis_cluster().nodes()) {
@@ -87,19 +70,6 @@ void assign_slot(std::uint16_t slot, hotstate::testing::redis_server& target) {
 }
 
 }  // namespace
-
-TEST_CASE("cluster pipeline: a counter incremented through the store is what a pipeline reads", "[cluster][pipeline]") {
-    cluster_fixture fixture;
-    store_type s(shared_cluster_config());
-    const auto ips = keys_on_distinct_masters<hits>("198.51.100.", 3);
-    for (const auto& ip : ips) s.increment<hits>(ip, 1, 1h);
-    auto [a, b, c, count] = s.pipeline(ops::get<hits>{ips[0]}, ops::get<hits>{ips[1]}, ops::get<hits>{ips[2]},
-                                       ops::counter<hits>{ips[0]});
-    CHECK(a == 1);
-    CHECK(b == 1);
-    CHECK(c == 1);
-    CHECK(count == 1);
-}
 
 TEST_CASE("cluster pipeline: operations on every master, one group per node, results in call order",
           "[cluster][pipeline]") {
@@ -145,24 +115,6 @@ TEST_CASE("cluster pipeline: operations on every master, one group per node, res
     CHECK(s.counter<hits>(counters[1]) == 6);
 }
 
-TEST_CASE("cluster pipeline: an error on one node does not stop the others", "[cluster][pipeline]") {
-    cluster_fixture fixture;
-    store_type s(shared_cluster_config());
-    const auto keys = keys_on_distinct_masters<text>("listy-", 1);
-    const auto counters = keys_on_distinct_masters<hits>("n-", 3);
-    const std::string listy = hotstate::encode_key<text>(keys[0]);
-    owner_of(listy)->command({"LPUSH", listy, "x"});
-    try {
-        (void)s.pipeline(ops::incr<hits>{counters[0]}, ops::get<text>{keys[0]}, ops::incr<hits>{counters[1]},
-                         ops::incr<hits>{counters[2]});
-        FAIL("a GET of a list must throw");
-    } catch (const hotstate::error& e) {
-        CHECK(e.kind() == hotstate::errc::wrong_type);
-        CHECK_THAT(e.what(), Catch::Contains("pipe-text"));
-    }
-    for (const auto& counter : counters) CHECK(s.counter<hits>(counter) == 1);  // each ran, once
-}
-
 TEST_CASE("cluster pipeline: MOVED and ASK send that operation alone through the router, once",
           "[cluster][pipeline]") {
     cluster_fixture fixture;
@@ -179,7 +131,7 @@ TEST_CASE("cluster pipeline: MOVED and ASK send that operation alone through the
         REQUIRE(key_slot(code_key) == slot);
         auto* source = owner_of(value_key);
         REQUIRE(source != nullptr);
-        auto* target = another_master(source);
+        auto* target = another_master(shared_redis_cluster(), source);
         REQUIRE(target != nullptr);
         assign_slot(slot, *target);  // the slot is empty: no key to migrate
         REQUIRE(target->command({"SET", value_key, "moved"})->type == REDIS_REPLY_STATUS);
@@ -205,7 +157,7 @@ TEST_CASE("cluster pipeline: MOVED and ASK send that operation alone through the
         s.set<oauth>("{pipe-ask}code", "grant");
         auto* source = owner_of(code_key);
         REQUIRE(source != nullptr);
-        auto* target = another_master(source);
+        auto* target = another_master(shared_redis_cluster(), source);
         REQUIRE(target != nullptr);
         const std::string slot_text = std::to_string(slot);
         REQUIRE(target->command({"CLUSTER", "SETSLOT", slot_text, "IMPORTING", my_id(*source)})->type ==

@@ -20,9 +20,7 @@
 #include "support/eventually.hpp"
 
 using namespace std::chrono_literals;
-using coord_test::ping;
-using coord_test::recorder;
-using hotstate::testing::eventually;
+using namespace coord_test;
 
 namespace {
 
@@ -38,21 +36,14 @@ std::string key_not_on(hotstate::testing::redis_cluster& cluster, const hotstate
 }
 
 std::unique_ptr<cluster_node> make_node(std::uint64_t id, std::string routing_key, recorder& box) {
-    auto settings = shared_cluster_config();
-    settings.node.timeout = 1s;
-    settings.retry.max_retries = 12;
-    settings.retry.min_retry_wait = 20ms;
-    settings.retry.max_retry_wait = 500ms;
     hotstate::transports::redis_pubsub_options options;
     options.channel = std::string(channel);
     options.reconnect = {50ms, 400ms};
-    auto node = std::make_unique<cluster_node>(
-        hotstate::coordinator_options{.node_id = id},
-        hotstate::transports::redis_cluster_pubsub(hotstate::detail::redis::link::cluster_link(settings, std::move(routing_key)),
-                                                   options));
-    box.attach(*node);
-    node->start();
-    return node;
+    return start_node<cluster_node>(
+        {.node_id = id},
+        hotstate::transports::redis_cluster_pubsub(
+            hotstate::detail::redis::link::cluster_link(patient_cluster_config(), std::move(routing_key)), options),
+        box);
 }
 
 }  // namespace

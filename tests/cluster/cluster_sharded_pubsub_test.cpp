@@ -16,13 +16,13 @@
 #include <hotstate/transports/redis_cluster_sharded_pubsub.hpp>
 
 #include "cluster/cluster_fixture.hpp"
+#include "cluster/reshard_support.hpp"
 #include "coordinator/redis_nodes.hpp"
 #include "support/eventually.hpp"
 
 using namespace std::chrono_literals;
-using coord_test::ping;
-using coord_test::recorder;
-using hotstate::testing::eventually;
+using namespace coord_test;
+using hotstate::testing::my_id;
 
 namespace {
 
@@ -30,24 +30,11 @@ using sharded_node = hotstate::coordinator<hotstate::transports::redis_cluster_s
 const std::string channel = "hotstate:coordinator";
 
 std::unique_ptr<sharded_node> make_node(std::uint64_t id, recorder& box) {
-    auto settings = shared_cluster_config();
-    settings.node.timeout = 1s;
-    settings.retry.max_retries = 12;
-    settings.retry.min_retry_wait = 20ms;
-    settings.retry.max_retry_wait = 500ms;
     hotstate::transports::redis_pubsub_options options;
     options.channel = channel;
     options.reconnect = {50ms, 400ms};
-    auto node = std::make_unique<sharded_node>(hotstate::coordinator_options{.node_id = id},
-                                               hotstate::transports::make_redis_cluster_sharded_pubsub(settings, options));
-    box.attach(*node);
-    node->start();
-    return node;
-}
-
-std::string my_id(hotstate::testing::redis_server& node) {
-    auto reply = node.command({"CLUSTER", "MYID"});
-    return std::string(reply->str, reply->len);
+    return start_node<sharded_node>(
+        {.node_id = id}, hotstate::transports::make_redis_cluster_sharded_pubsub(patient_cluster_config(), options), box);
 }
 
 /// Publishes until the receiver has events beyond `n` again; returns how long that took.

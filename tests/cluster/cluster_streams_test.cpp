@@ -20,23 +20,12 @@
 #include "support/eventually.hpp"
 
 using namespace std::chrono_literals;
-using coord_test::ping;
-using coord_test::recorder;
-using hotstate::testing::eventually;
+using namespace coord_test;
 
 namespace {
 
 using streams_node = hotstate::coordinator<hotstate::transports::redis_cluster_streams, coord_test::pings>;
 const std::string stream_key = "{hotstate}:stream";
-
-hotstate::redis::cluster_config settings_for_test() {
-    auto settings = shared_cluster_config();
-    settings.node.timeout = 1s;
-    settings.retry.max_retries = 12;
-    settings.retry.min_retry_wait = 20ms;
-    settings.retry.max_retry_wait = 500ms;
-    return settings;
-}
 
 std::unique_ptr<streams_node> make_node(std::uint64_t id, recorder& box) {
     hotstate::transports::redis_streams_options options;
@@ -45,11 +34,8 @@ std::unique_ptr<streams_node> make_node(std::uint64_t id, recorder& box) {
     options.block = 200ms;
     options.from_beginning = true;  // the stream starts empty: read it all, however late the reader starts
     options.reconnect = {50ms, 400ms};
-    auto node = std::make_unique<streams_node>(hotstate::coordinator_options{.node_id = id},
-                                               hotstate::transports::make_redis_cluster_streams(settings_for_test(), options));
-    box.attach(*node);
-    node->start();
-    return node;
+    return start_node<streams_node>(
+        {.node_id = id}, hotstate::transports::make_redis_cluster_streams(patient_cluster_config(), options), box);
 }
 
 }  // namespace
@@ -60,7 +46,7 @@ TEST_CASE("cluster streams: a cursor outside the stream's slot is refused", "[cl
     options.cursor_key = "hotstate:cursor:1";  // no tag: another slot
     REQUIRE(hotstate::detail::redis::routing::key_slot(options.stream) != hotstate::detail::redis::routing::key_slot(options.cursor_key));
     try {
-        (void)hotstate::transports::make_redis_cluster_streams(settings_for_test(), options);
+        (void)hotstate::transports::make_redis_cluster_streams(patient_cluster_config(), options);
         FAIL("a cursor in another slot must be refused");
     } catch (const hotstate::error& e) {
         CHECK(e.kind() == hotstate::errc::configuration);

@@ -1,6 +1,11 @@
+// The laws over the Redis Cluster backend: every store capability, pipelines and job queues.
 #include <tuple>
 
-#include "cluster/cluster_fixture.hpp"
+#include <hotstate/queue/redis_queue.hpp>
 
-using hotstate_conformance_fixtures = std::tuple<cluster_fixture>;
-#include "conformance/store_conformance.hpp"
+#include "cluster/cluster_fixture.hpp"
+#include "laws/model.hpp"
+
+using hotstate_law_models =
+    std::tuple<laws::model<cluster_fixture, laws::store_capabilities, laws::pipelines, laws::queues, laws::differential>>;
+#include "laws/store.hpp"

@@ -1,7 +1,8 @@
-// What the reshard tests share (the blocking router's cluster_reshard_test
-// and the asynchronous backend's async_cluster_test): keys in the slots that
-// move, and `redis-cli --cluster reshard` of those slots between two masters
-// and back, checked.
+// What the cluster tests share that moves slots (the blocking router's
+// cluster_reshard_test, cluster_backend_test and cluster_pipeline_test, the
+// asynchronous backend's async_cluster_test): keys in the slots that move,
+// node ids, another master, and `redis-cli --cluster reshard` of those slots
+// between two masters and back, checked.
 #pragma once
 
 #include <chrono>
@@ -37,6 +38,35 @@ std::vector<std::string> keys_in_moving_slots(std::size_t count, std::string_vie
 inline std::string my_id(redis_server& node) {
     auto reply = node.command({"CLUSTER", "MYID"});
     return std::string(reply->str, reply->len);
+}
+
+/// A running master of `cluster` other than `not_this` (nullptr: none).
+inline redis_server* another_master(redis_cluster& cluster, const redis_server* not_this) {
+    for (auto& node : cluster.nodes()) {
+        if (node.get() == not_this || !node->running()) continue;
+        auto role = node->command({"ROLE"});
+        if (std::string_view(role->element[0]->str) == "master") return node.get();
+    }
+    return nullptr;
+}
+
+/// Keys for a test that kills one master: one it holds, one another master holds.
+struct victim_keys {
+    std::string on_victim;
+    std::string elsewhere;
+};
+
+/// A key (category C, "k" ++ a number) whose master is `victim`, and one whose master is not.
+template <class C>
+victim_keys keys_on_and_off(redis_cluster& cluster, const redis_server* victim) {
+    victim_keys keys;
+    for (int i = 0; keys.on_victim.empty() || keys.elsewhere.empty(); ++i) {
+        const std::string key = "k" + std::to_string(i);
+        auto* owner = cluster.master_of_slot(detail::redis::routing::key_slot(encode_key<C>(key)));
+        if (owner == victim && keys.on_victim.empty()) keys.on_victim = key;
+        if (owner != victim && keys.elsewhere.empty()) keys.elsewhere = key;
+    }
+    return keys;
 }
 
 /// Moves `moved_slots` slots from `from` to `to` with redis-cli (to completion, within 90 s).

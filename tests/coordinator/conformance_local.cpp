@@ -1,10 +1,11 @@
-// The transport conformance suite over the in-process transport (no server: the
-// server restart case does not apply).
+// The transport laws over the in-process transport (no server: nothing to restart).
 #include <memory>
 #include <string_view>
 #include <tuple>
 
 #include <hotstate/transports/local.hpp>
+
+#include "laws/transport_model.hpp"
 
 namespace {
 
@@ -18,5 +19,5 @@ struct local_fixture {
 
 }  // namespace
 
-using hotstate_transport_fixtures = std::tuple<local_fixture>;
-#include "coordinator/conformance/transport_conformance.hpp"
+using hotstate_transport_models = std::tuple<laws::transport_model<local_fixture, laws::transport>>;
+#include "laws/transport.hpp"

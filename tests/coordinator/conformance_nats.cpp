@@ -1,15 +1,16 @@
-// The transport conformance suite over core NATS and JetStream on one
+// The transport laws over core NATS and JetStream on one
 // nats-server started here (shared by the test cases, each on its own subject
 // and stream).
-#include <atomic>
 #include <chrono>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <vector>
 
 #include <hotstate/transports/nats.hpp>
 #include <hotstate/transports/nats_jetstream.hpp>
 
+#include "laws/transport_model.hpp"
 #include "support/nats_server.hpp"
 
 namespace {
@@ -27,16 +28,9 @@ hotstate::transports::nats_settings shared_settings() {
     return settings;
 }
 
-std::string fresh_name(std::string_view stem) {
-    static std::atomic<int> counter{0};
-    return "conformance." + std::string(stem) + "." + std::to_string(++counter);
-}
-
-struct nats_fixture {
-    using transport = hotstate::transports::nats;
-    std::string subject = fresh_name("core");
-    transport make(std::uint64_t) { return transport(shared_settings(), {.subject = subject}); }
-    static bool ready(transport& t) { return t.subscribed(); }
+struct nats_fixture : laws::transport_fixture<hotstate::transports::nats> {
+    nats_fixture() : transport_fixture("core", '.') {}
+    transport make(std::uint64_t) { return transport(shared_settings(), {.subject = name}); }
     void inject(std::string_view bytes) {
         transport raw = make(999);
         raw.send(bytes);
@@ -46,19 +40,21 @@ struct nats_fixture {
     void start_server() { shared_server().start(); }
 };
 
-struct nats_jetstream_fixture {
-    using transport = hotstate::transports::nats_jetstream;
-    std::string name = fresh_name("js");
+struct nats_jetstream_fixture : laws::transport_fixture<hotstate::transports::nats_jetstream> {
+    nats_jetstream_fixture() : transport_fixture("js", '.') {}
     std::int64_t window = 1;  // max_outstanding_publishes
+    std::string stream() const { return "CONFORMANCE_" + name.substr(name.rfind('.') + 1); }
     transport make(std::uint64_t node) {
         hotstate::transports::nats_jetstream_options options;
         options.max_outstanding_publishes = window;
-        options.stream = "CONFORMANCE_" + name.substr(name.rfind('.') + 1);
+        options.stream = stream();
         options.subject = name;
         options.consumer = "node-" + std::to_string(node);
         return transport(shared_settings(), options);
     }
-    static bool ready(transport& t) { return t.subscribed(); }
+    std::vector<std::string> worker_arguments(std::uint64_t node) const {
+        return {"jetstream", shared_server().url(), stream(), name, "node-" + std::to_string(node)};
+    }
     void inject(std::string_view bytes) { make(999).send(bytes); }
     void stop_server() { shared_server().stop(); }
     void start_server() { shared_server().start(); }
@@ -71,5 +67,8 @@ struct nats_jetstream_async_fixture : nats_jetstream_fixture {
 
 }  // namespace
 
-using hotstate_transport_fixtures = std::tuple<nats_fixture, nats_jetstream_fixture, nats_jetstream_async_fixture>;
-#include "coordinator/conformance/transport_conformance.hpp"
+using hotstate_transport_models = std::tuple<
+    laws::transport_model<nats_fixture, laws::transport, laws::server_restart>,
+    laws::transport_model<nats_jetstream_fixture, laws::transport, laws::durable, laws::server_restart>,
+    laws::transport_model<nats_jetstream_async_fixture, laws::transport, laws::durable, laws::server_restart>>;
+#include "laws/transport.hpp"

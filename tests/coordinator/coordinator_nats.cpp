@@ -1,14 +1,11 @@
 // The coordinator over core NATS and JetStream, against a real nats-server
 // started here: what is specific to NATS (credentials, reconnect buffer,
-// server restarts, a consumer node crashing).
-// Delivery, ordering, batching and loss are the transport conformance suite's.
+// server restarts). Delivery, ordering, batching, loss and a crashed consumer
+// node's resume are the transport laws' (laws/transport.hpp, run by conformance_nats.cpp).
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <map>
 #include <memory>
-#include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,12 +16,9 @@
 #include "redis_nodes.hpp"
 #include "support/eventually.hpp"
 #include "support/nats_server.hpp"
-#include "support/process.hpp"
 
 using namespace hotstate;
-using coord_test::ping;
-using coord_test::recorder;
-using hotstate::testing::eventually;
+using namespace coord_test;
 using hotstate::testing::nats_server;
 
 namespace {
@@ -39,10 +33,7 @@ transports::nats_settings settings_for(const nats_server& server) {
 }
 
 std::unique_ptr<nats_node> make_node(transports::nats_settings settings, std::uint64_t id, recorder& box) {
-    auto node = std::make_unique<nats_node>(coordinator_options{.node_id = id}, transports::nats(settings));
-    box.attach(*node);
-    node->start();
-    return node;
+    return start_node<nats_node>({.node_id = id}, transports::nats(settings), box);
 }
 
 }  // namespace
@@ -151,35 +142,16 @@ TEST_CASE("nats: nats-server killed and restarted: lost, reconnected, the outage
     auto sender = make_node(settings_for(server), 1, sender_box);
     auto receiver = make_node(settings_for(server), 2, receiver_box);
     REQUIRE(eventually([&] { return sender->transport().subscribed() && receiver->transport().subscribed(); }));
-    std::uint64_t n = 0;
-    for (; n < 50; ++n) sender->publish(ping{1, n + 1, ""});
-    REQUIRE(eventually([&] { return receiver_box.count(1) == 50; }));
-
-    server.kill();
-    REQUIRE(eventually([&] { return receiver_box.connections_of(connection_state::lost) == 1; }));
-    server.start();
-    REQUIRE(eventually(
-        [&] {
-            sender->publish(ping{1, ++n, ""});
-            const auto got = receiver_box.from(1);
-            return got.size() > 50 && got.back() > 60;
-        },
-        std::chrono::seconds{20}));
-    REQUIRE(eventually([&] { return receiver_box.gaps_of(gap_kind::outage) == 1; }));
+    const auto killed_and_back = [&] {
+        server.kill();
+        REQUIRE(eventually([&] { return receiver_box.connections_of(connection_state::lost) == 1; }));
+        server.start();
+    };
+    const auto got = across_an_outage(*sender, receiver_box, killed_and_back, server.address());
     CHECK(receiver_box.connections_of(connection_state::reconnected) == 1);
-    const auto got = receiver_box.from(1);
-    CHECK(coord_test::strictly_increasing(got));
     // what the client buffered while disconnected may arrive; what was lost is reported exactly
     std::uint64_t reported = 0;
-    for (const auto& g : receiver_box.all_gaps()) {
-        if (g.kind == gap_kind::outage) {
-            CHECK_THAT(g.detail, Catch::Contains(server.address()));
-        } else {
-            REQUIRE(g.kind == gap_kind::sequence_skip);
-            CHECK(g.publisher == 1);
-            reported += g.lost_events;
-        }
-    }
+    for (const auto& g : receiver_box.all_gaps()) reported += g.kind == gap_kind::sequence_skip ? g.lost_events : 0;
     CHECK(reported == got.back() - got.size());
 }
 
@@ -223,33 +195,11 @@ transports::nats_jetstream_options js_options(std::string consumer) {
 }
 
 std::unique_ptr<js_node> make_js_node(const nats_server& server, std::uint64_t id, recorder& box) {
-    auto node = std::make_unique<js_node>(
-        coordinator_options{.node_id = id, .send_backoff = {std::chrono::milliseconds{20}, std::chrono::milliseconds{200}}},
-        transports::nats_jetstream(settings_for(server), js_options("node-" + std::to_string(id))));
-    box.attach(*node);
-    node->start();
+    auto node = start_node<js_node>(
+        {.node_id = id, .send_backoff = {std::chrono::milliseconds{20}, std::chrono::milliseconds{200}}},
+        transports::nats_jetstream(settings_for(server), js_options("node-" + std::to_string(id))), box);
     REQUIRE(eventually([&] { return node->transport().subscribed(); }, std::chrono::seconds{20}));
     return node;
-}
-
-struct handled_log {
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> events;
-    bool reading = false;
-};
-
-handled_log read_log(const std::string& text) {
-    handled_log log;
-    std::istringstream in(text);
-    std::string word;
-    while (in >> word) {
-        if (word == "reading") {
-            log.reading = true;
-        } else if (word == "event") {
-            std::uint64_t sequence = 0, n = 0;
-            if (in >> sequence >> n) log.events.emplace_back(sequence, n);
-        }
-    }
-    return log;
 }
 
 }  // namespace
@@ -320,64 +270,6 @@ TEST_CASE("jetstream: nats-server stopped in the middle of a burst of publishes:
     CHECK(reader_box.all_gaps().empty());
     CHECK(reader.stats().duplicate_messages == 0);  // stored once each
     CHECK(sender.stats().dropped_messages == 0);
-}
-
-TEST_CASE("jetstream: a consumer node SIGKILLed while handling slowly gets again at most the message it was handling",
-          "[coordinator][nats][jetstream][crash]") {
-    nats_server server;
-    hotstate::testing::temp_directory logs("hotstate-js-worker");
-    recorder sender_box;
-    auto sender = make_js_node(server, 1, sender_box);
-    constexpr std::uint64_t total = 400;
-    for (std::uint64_t n = 1; n <= total; ++n) {
-        sender->publish(ping{1, n, ""});
-        if (n % 10 == 0) REQUIRE(sender->flush());  // messages of at most ten events
-    }
-    const auto published = sender->stats().sent_messages;
-
-    const auto options = js_options("worker");
-    const std::vector<std::string> argv{HOTSTATE_JETSTREAM_WORKER, server.url(), options.stream, options.subject,
-                                        options.consumer, "2"};
-    hotstate::testing::process first(argv, logs.path() / "first.log");
-    REQUIRE(eventually([&] { return read_log(first.log()).events.size() >= 125 || !first.running(); },
-                       std::chrono::seconds{30}));
-    REQUIRE(first.running());
-    first.kill();  // SIGKILL mid-message: an event takes 2 ms
-    const handled_log before = read_log(first.log());
-
-    hotstate::testing::process second(argv, logs.path() / "second.log");
-    REQUIRE(eventually(
-        [&] {
-            const auto after = read_log(second.log());
-            return !after.events.empty() && after.events.back().second == total;
-        },
-        std::chrono::seconds{60}));
-    const handled_log after = read_log(second.log());
-    REQUIRE(after.reading);
-
-    std::map<std::uint64_t, int> times;              // ping.n -> how often handled
-    std::map<std::uint64_t, std::uint64_t> message;  // ping.n -> its message's sequence
-    std::map<std::uint64_t, std::size_t> size;       // message sequence -> events
-    for (const auto& [sequence, n] : before.events) ++times[n], message[n] = sequence;
-    for (const auto& [sequence, n] : after.events) ++times[n], message[n] = sequence;
-    for (const auto& [n, sequence] : message) ++size[sequence];
-
-    std::set<std::uint64_t> twice_in;  // messages with events handled twice
-    std::size_t duplicates = 0;
-    for (std::uint64_t n = 1; n <= total; ++n) {
-        INFO("event " << n);
-        CHECK(times[n] >= 1);  // none missing
-        CHECK(times[n] <= 2);
-        if (times[n] == 2) {
-            ++duplicates;
-            twice_in.insert(message[n]);
-        }
-    }
-    INFO(before.events.size() << " events before the kill, " << after.events.size() << " after, " << duplicates
-                              << " twice, in " << published << " messages");
-    CHECK(twice_in.size() <= 1);  // at most the one message that was being handled
-    if (!twice_in.empty()) CHECK(duplicates <= size[*twice_in.begin()]);
-    CHECK(duplicates <= 10);
 }
 
 namespace {

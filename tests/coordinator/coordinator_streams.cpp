@@ -1,13 +1,11 @@
 // The coordinator over Redis Streams, against a real redis-server started here:
-// what is specific to it (retention, cursors, restarts, crashes). Delivery,
-// batching, loss, garbage and catch-up are the conformance suite's (conformance_redis.cpp).
+// what is specific to it (retention, cursors, restarts). Delivery, batching,
+// loss, garbage, catch-up and a crashed node's resume are the transport laws'
+// (laws/transport.hpp, run by conformance_redis.cpp).
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <map>
 #include <memory>
-#include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,26 +15,17 @@
 #include <hotstate/transports/redis_streams.hpp>
 
 #include "redis_nodes.hpp"
-#include "support/eventually.hpp"
-#include "support/process.hpp"
 #include "support/redis_server.hpp"
+#include "support/redis_settings.hpp"
 
 using namespace hotstate;
-using coord_test::ping;
-using coord_test::recorder;
-using hotstate::testing::eventually;
+using namespace coord_test;
 using hotstate::testing::redis_server;
+using hotstate::testing::transport_config;
 
 namespace {
 
 using streams_node = coordinator<transports::redis_streams, coord_test::pings, channels::certificates>;
-
-redis::config config_for(const redis_server& server) {
-    redis::config settings;
-    settings.url = server.url();
-    settings.node.timeout = std::chrono::seconds{2};
-    return settings;
-}
 
 transports::redis_streams_options quick(std::string cursor_key = {}) {
     transports::redis_streams_options options;
@@ -47,10 +36,8 @@ transports::redis_streams_options quick(std::string cursor_key = {}) {
 
 std::unique_ptr<streams_node> make_node(const redis_server& server, std::uint64_t id, recorder& box,
                                         transports::redis_streams_options options = quick()) {
-    auto node = std::make_unique<streams_node>(coordinator_options{.node_id = id},
-                                               transports::redis_streams(config_for(server), std::move(options)));
-    box.attach(*node);
-    node->start();
+    auto node = start_node<streams_node>({.node_id = id}, transports::redis_streams(transport_config(server), std::move(options)),
+                                         box);
     REQUIRE(eventually([&] { return node->transport().reading(); }));
     return node;
 }
@@ -384,85 +371,3 @@ TEST_CASE("streams: a wrong password is reported once by the reader and the send
     node.stop();
 }
 
-namespace {
-
-/// What a coordinator_stream_worker's log says it handled: (message sequence, ping.n) per line.
-struct handled_log {
-    std::vector<std::pair<std::uint64_t, std::uint64_t>> events;
-    bool reading = false;
-};
-
-handled_log read_log(const std::string& text) {
-    handled_log log;
-    std::istringstream in(text);
-    std::string word;
-    while (in >> word) {
-        if (word == "reading") {
-            log.reading = true;
-        } else if (word == "event") {
-            std::uint64_t sequence = 0, n = 0;
-            if (in >> sequence >> n) log.events.emplace_back(sequence, n);
-        }
-    }
-    return log;
-}
-
-}  // namespace
-
-TEST_CASE("streams: a node SIGKILLed while handling slowly gets again at most the message it was handling",
-          "[coordinator][redis][streams][cursor][crash]") {
-    redis_server server;
-    hotstate::testing::temp_directory logs("hotstate-stream-worker");
-    recorder sender_box;
-    auto sender = make_node(server, 1, sender_box);
-    constexpr std::uint64_t total = 400;
-    for (std::uint64_t n = 1; n <= total; ++n) {
-        sender->publish(ping{1, n, ""});
-        if (n % 10 == 0) REQUIRE(sender->flush());  // messages of at most ten events
-    }
-    const auto published = sender->stats().sent_messages;
-
-    // every message is already in the stream: the first life reads replies of up to 256 of them
-    const std::vector<std::string> argv{HOTSTATE_STREAM_WORKER, server.url(), "test:cursor:worker", "2"};
-    hotstate::testing::process first(argv, logs.path() / "first.log");
-    REQUIRE(eventually([&] { return read_log(first.log()).events.size() >= 125 || !first.running(); },
-                       std::chrono::seconds{30}));
-    REQUIRE(first.running());
-    first.kill();  // SIGKILL mid-message (messages break at multiples of ten): an event takes 2 ms
-    const handled_log before = read_log(first.log());
-
-    hotstate::testing::process second(argv, logs.path() / "second.log");
-    REQUIRE(eventually(
-        [&] {
-            const auto after = read_log(second.log());
-            return !after.events.empty() && after.events.back().second == total;
-        },
-        std::chrono::seconds{60}));
-    const handled_log after = read_log(second.log());
-    REQUIRE(after.reading);
-
-    std::map<std::uint64_t, int> times;              // ping.n -> how often handled
-    std::map<std::uint64_t, std::uint64_t> message;  // ping.n -> its message's sequence
-    std::map<std::uint64_t, std::size_t> size;       // message sequence -> events
-    for (const auto& [sequence, n] : before.events) ++times[n], message[n] = sequence;
-    for (const auto& [sequence, n] : after.events) ++times[n], message[n] = sequence;
-    for (const auto& [n, sequence] : message) ++size[sequence];
-
-    std::set<std::uint64_t> twice_in;  // messages with events handled twice
-    std::size_t duplicates = 0;
-    for (std::uint64_t n = 1; n <= total; ++n) {
-        INFO("event " << n);
-        CHECK(times[n] >= 1);  // none missing
-        CHECK(times[n] <= 2);
-        if (times[n] == 2) {
-            ++duplicates;
-            twice_in.insert(message[n]);
-        }
-    }
-    INFO(before.events.size() << " events before the kill, " << after.events.size() << " after, " << duplicates
-                              << " twice, in " << published << " messages");
-    CHECK(twice_in.size() <= 1);  // at most the one message that was being handled
-    if (!twice_in.empty()) CHECK(duplicates <= size[*twice_in.begin()]);
-    CHECK(duplicates <= 10);
-    CHECK(after.events.size() <= total - before.events.size() + 10);
-}

@@ -2,7 +2,8 @@
 // found before anything is written to it (socket probe), a request that may
 // have reached the server is sent again only when idempotent, and a client
 // killing every other connection in a loop (CLIENT KILL TYPE normal SKIPME yes)
-// can neither make an increment count twice nor lock a single user out.
+// can neither make an increment count twice nor lock a single user out (the
+// at-most-once law, tests/laws/client_kill.hpp, registered at the end).
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 
 #include <catch2/catch.hpp>
 
@@ -31,13 +33,12 @@
 #include "redis/client_killer.hpp"
 #include "support/eventually.hpp"
 #include "support/redis_server.hpp"
+#include "support/redis_settings.hpp"
 
 using namespace std::chrono_literals;
 using hotstate::detail::redis::peer_state;
 using hotstate::detail::redis::probe_peer;
 using hotstate::testing::eventually;
-using hotstate::testing::kill_budget;
-using hotstate::testing::killer;
 using hotstate::testing::raw_client;
 using hotstate::testing::redis_server;
 
@@ -50,12 +51,27 @@ using test_store = hotstate::store<hotstate::backends::redis, hits, guard>;
 hotstate::redis::config config_for(const redis_server& server) {
     hotstate::redis::config settings;
     settings.url = server.url();
-    settings.node.timeout = 2s;
-    settings.node.pool_max_connections = 2;
-    settings.node.pool_timeout_create = 2s;
-    settings.node.pool_timeout_wait = 2s;
+    settings.node = hotstate::testing::test_node(2s, 2);
     return settings;
 }
+
+/// The at-most-once law's model (tests/laws/client_kill.hpp): a server of its own.
+struct standalone_kill {
+    using backend_type = hotstate::backends::redis;
+    static constexpr const char* name = "standalone";
+    static hotstate::testing::kill_budget increments() { return {}; }
+    static hotstate::testing::kill_budget locks() { return {.kills = 300, .min_ops = 1000, .max_ops = 20000}; }
+    static constexpr std::uint64_t least_kills = 100;
+    static constexpr std::string_view unknown_says = "";
+    static constexpr std::uint64_t acquired_share = 2;
+    static constexpr bool discount_orphans = true;
+    redis_server server;
+
+    hotstate::redis::config settings() const { return config_for(server); }
+    redis_server& node_of(std::string_view) { return server; }
+    template <class Store>
+    static void ready(Store&) {}
+};
 
 /// A socketpair closed on destruction.
 struct socket_pair {
@@ -247,101 +263,6 @@ TEST_CASE("redis: an increment whose reply timed out is outcome-unknown, through
     CHECK(s.increment<hits>("n") == 4);
 }
 
-TEST_CASE("redis: connections killed in a loop never make an increment count twice", "[redis][kill]") {
-    redis_server server;
-    test_store s(config_for(server));
-    std::atomic<std::uint64_t> progress{0};
-    std::int64_t attempts = 0, acknowledged = 0, unknown = 0, not_applied = 0;
-    {
-        killer kill(server, progress);
-        const kill_budget budget;
-        for (; !budget.done(static_cast<std::uint64_t>(attempts), kill.kills()); ++attempts) {
-            try {
-                (void)s.increment<hits>("counted");
-                ++acknowledged;
-            } catch (const hotstate::error& e) {
-                REQUIRE((e.kind() == hotstate::errc::connection || e.kind() == hotstate::errc::timeout));
-                if (e.outcome_unknown()) {
-                    ++unknown;
-                    CHECK_THAT(e.what(), Catch::Contains("outcome unknown"));
-                } else {
-                    ++not_applied;  // e.g. a fresh connection killed during its setup
-                }
-            }
-            killer::advance(progress);
-        }
-        kill.stop();
-        CHECK(kill.kills() > 100);
-        std::cout << "increments under CLIENT KILL: " << kill.kills() << " kills, " << acknowledged
-                  << " acknowledged, " << unknown << " outcome unknown, " << not_applied << " failed before the write\n";
-    }
-    raw_client reader(server.host(), server.port());  // a client the killer never saw
-    const auto final_value = integer_of(reader.command({"GET", hotstate::encode_key<hits>("counted")}));
-    std::cout << "increments under CLIENT KILL: counter " << final_value << "\n";
-    CHECK(acknowledged > attempts / 2);
-    CHECK(final_value >= acknowledged);
-    CHECK(final_value <= acknowledged + unknown);
-}
-
-TEST_CASE("redis: connections killed in a loop never lock a single user out nor lose a live lease",
-          "[redis][kill]") {
-    redis_server server;
-    test_store s(config_for(server));
-    constexpr auto lease = 2s;  // far longer than a round: a release always meets a live lease
-    std::atomic<std::uint64_t> progress{0};
-    std::uint64_t rounds = 0, acquired = 0, released = 0, lockouts = 0, lost_leases = 0, errors = 0;
-    std::uint64_t orphaned = 0;  // refused while a failed attempt's lease may still hold the lock
-    std::uint64_t last_fence = 0;
-    bool fences_increase = true;
-    {
-        killer kill(server, progress);
-        const kill_budget budget{.kills = 300, .min_ops = 1000, .max_ops = 20000};
-        // after an error the lock may be held by the failed attempt's (unknown) owner token until its lease ends
-        // no orphan lease: time_point::min(); std::optional tripped g++ 12's
-        // -Wmaybe-uninitialized at -O1 (the tsan preset)
-        auto orphan_until = std::chrono::steady_clock::time_point::min();
-        for (; !budget.done(rounds, kill.kills()); ++rounds) {
-            try {
-                auto held = s.try_lock<guard>("job", lease);
-                killer::advance(progress);
-                if (!held) {
-                    if (std::chrono::steady_clock::now() > orphan_until)
-                        ++lockouts;
-                    else
-                        ++orphaned;
-                    continue;
-                }
-                ++acquired;
-                orphan_until = std::chrono::steady_clock::time_point::min();
-                if (held->fencing_token() <= last_fence) fences_increase = false;
-                last_fence = held->fencing_token();
-                const bool was_live = held->release();
-                killer::advance(progress);
-                if (was_live) ++released; else ++lost_leases;
-            } catch (const hotstate::error& e) {
-                killer::advance(progress);
-                REQUIRE((e.kind() == hotstate::errc::connection || e.kind() == hotstate::errc::timeout));
-                // an acquire or release that may have applied says so: an acquire also carries its token
-                CHECK((!e.outcome_unknown() || dynamic_cast<const hotstate::lock_outcome_unknown*>(&e) != nullptr ||
-                       std::string_view(e.what()).find("release") != std::string_view::npos));
-                ++errors;
-                orphan_until = std::chrono::steady_clock::now() + lease + 1s;
-            }
-        }
-        kill.stop();
-        CHECK(kill.kills() > 100);
-        std::cout << "locks under CLIENT KILL: " << kill.kills() << " kills, " << acquired << " acquired, " << released
-                  << " released, " << lockouts << " self-lockouts, " << lost_leases << " release()==false, " << errors
-                  << " errors, " << orphaned << " refused under a failed attempt's lease\n";
-    }
-    CHECK(lockouts == 0);
-    CHECK(lost_leases == 0);
-    CHECK(fences_increase);
-    // a round that met a failed attempt's lease (up to lease + 1 s after an error) is
-    // expected to be refused: under a sanitizer one early error covers most of the run
-    CHECK(acquired > (rounds - orphaned) / 2);
-}
-
 TEST_CASE("redis: lock operations are idempotent, so a re-sent request answers as the first did", "[redis][locks]") {
     redis_server server;
     hotstate::backends::redis backend(config_for(server));
@@ -431,3 +352,6 @@ TEST_CASE("redis: fencing tokens are microseconds of the server's TIME and stric
     REQUIRE(bumped.has_value());
     CHECK(*bumped == std::stoull(future) + 1);
 }
+
+using hotstate_kill_models = std::tuple<standalone_kill>;
+#include "laws/client_kill.hpp"

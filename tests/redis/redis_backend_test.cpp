@@ -18,6 +18,7 @@
 #include "redis/redis_fixture.hpp"
 #include "support/eventually.hpp"
 #include "support/redis_server.hpp"
+#include "support/redis_settings.hpp"
 
 using namespace std::chrono_literals;
 using hotstate::testing::eventually;
@@ -38,10 +39,7 @@ using manual_store =
 hotstate::redis::config config_for(const redis_server& server) {
     hotstate::redis::config settings;
     settings.url = server.url();
-    settings.node.timeout = 2s;
-    settings.node.pool_max_connections = 4;
-    settings.node.pool_timeout_create = 2s;
-    settings.node.pool_timeout_wait = 2s;
+    settings.node = hotstate::testing::test_node(2s);
     return settings;
 }
 

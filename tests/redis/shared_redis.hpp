@@ -6,12 +6,16 @@
 
 #include <chrono>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include <hotstate/clock.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/store.hpp>
 
+#include "laws/fixture.hpp"
 #include "support/redis_server.hpp"
+#include "support/redis_settings.hpp"
 
 /// The server every test case of this binary shares.
 inline hotstate::testing::redis_server& shared_redis_server() {
@@ -23,10 +27,7 @@ inline hotstate::testing::redis_server& shared_redis_server() {
 inline hotstate::redis::config shared_redis_config() {
     hotstate::redis::config settings;
     settings.url = shared_redis_server().url();
-    settings.node.timeout = std::chrono::seconds{5};
-    settings.node.pool_max_connections = 4;
-    settings.node.pool_timeout_create = std::chrono::seconds{5};
-    settings.node.pool_timeout_wait = std::chrono::seconds{5};
+    settings.node = hotstate::testing::test_node(std::chrono::seconds{5});
     return settings;
 }
 
@@ -35,16 +36,13 @@ inline hotstate::redis::config shared_redis_config() {
 /// case; the clock drives rate-limit windows while the server expires keys in
 /// real time.
 template <class Backend>
-struct shared_redis_fixture {
-    static constexpr bool expires_in_real_time = true;
-    hotstate::manual_clock clock;
-
+struct shared_redis_fixture : laws::server_clock {
     shared_redis_fixture() { shared_redis_server().command({"FLUSHALL"}); }
 
     template <class... Categories>
     auto make_store() {
-        return std::make_unique<hotstate::store<Backend, Categories...>>(shared_redis_config(), clock);
+        return store_on<Backend, Categories...>(shared_redis_config());
     }
-    void pass(std::chrono::milliseconds span) { clock.advance(span); }
-    std::chrono::milliseconds short_ttl() const { return std::chrono::milliseconds{150}; }
+    hotstate::testing::redis_server& node_of(std::string_view) { return shared_redis_server(); }
+    std::vector<hotstate::testing::redis_server*> masters() { return {&shared_redis_server()}; }
 };

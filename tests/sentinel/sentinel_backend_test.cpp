@@ -15,8 +15,10 @@
 #include <hotstate/backends/redis_sentinel.hpp>
 #include <hotstate/store.hpp>
 
+#include "support/errors.hpp"
 #include "support/eventually.hpp"
 #include "support/redis_sentinel.hpp"
+#include "support/redis_settings.hpp"
 
 using namespace std::chrono_literals;
 using hotstate::testing::eventually;
@@ -31,20 +33,8 @@ hotstate::redis::sentinel_config config_for(hotstate::testing::redis_sentinel& s
     hotstate::redis::sentinel_config settings;
     settings.service_name = setup.service_name();
     settings.sentinel_urls = setup.sentinel_urls();
-    settings.node.timeout = 1s;
-    settings.node.pool_max_connections = 4;
+    settings.node = hotstate::testing::test_node(1s, 4, false);
     return settings;
-}
-
-template <class F>
-hotstate::error error_from(F&& f) {
-    try {
-        f();
-    } catch (const hotstate::error& e) {
-        return e;
-    }
-    FAIL("expected a hotstate::error");
-    return hotstate::error(hotstate::errc::server, "unreachable");
 }
 
 std::int64_t since(std::chrono::steady_clock::time_point start) {
@@ -253,21 +243,21 @@ TEST_CASE("sentinel: configuration and discovery errors are typed and never prin
 
     SECTION("resp3 is refused with this hiredis") {
         settings.node.protocol = hotstate::redis::protocol_version::resp3;
-        const auto e = error_from([&] { hotstate::backends::redis_sentinel backend(settings); });
+        const auto e = hotstate::testing::error_of([&] { hotstate::backends::redis_sentinel backend(settings); });
         CHECK(e.kind() == hotstate::errc::configuration);
         CHECK_THAT(e.what(), Catch::Contains("resp3"));
     }
     SECTION("no sentinels, no service name") {
         auto empty = settings;
         empty.sentinel_urls.clear();
-        CHECK(error_from([&] { hotstate::backends::redis_sentinel b(empty); }).kind() == hotstate::errc::configuration);
+        CHECK(hotstate::testing::error_of([&] { hotstate::backends::redis_sentinel b(empty); }).kind() == hotstate::errc::configuration);
         auto unnamed = settings;
         unnamed.service_name.clear();
-        CHECK(error_from([&] { hotstate::backends::redis_sentinel b(unnamed); }).kind() == hotstate::errc::configuration);
+        CHECK(hotstate::testing::error_of([&] { hotstate::backends::redis_sentinel b(unnamed); }).kind() == hotstate::errc::configuration);
     }
     SECTION("no sentinel reachable: a connection error naming the service") {
         store_type s(settings);
-        const auto e = error_from([&] { s.set<text>("secret-key", "v"); });
+        const auto e = hotstate::testing::error_of([&] { s.set<text>("secret-key", "v"); });
         CHECK(e.kind() == hotstate::errc::connection);
         CHECK_THAT(e.what(), Catch::Contains("service 'mymaster'") && Catch::Contains("sentinel-text"));
         CHECK_THAT(e.what(), !Catch::Contains("secret-key"));
@@ -300,21 +290,21 @@ TEST_CASE("sentinel: passwords for sentinels and master, right and wrong", "[sen
     SECTION("a wrong sentinel password") {
         settings.sentinel_secret = "nope-sentinel";
         store_type s(settings);
-        const auto e = error_from([&] { s.set<text>("k", "v"); });
+        const auto e = hotstate::testing::error_of([&] { s.set<text>("k", "v"); });
         CHECK(e.kind() == hotstate::errc::authentication);
         CHECK_THAT(e.what(), !Catch::Contains("nope-sentinel") && !Catch::Contains("sentinel-pass"));
     }
     SECTION("a wrong master password") {
         settings.node.auth_secret = "nope-data";
         store_type s(settings);
-        const auto e = error_from([&] { s.set<text>("k", "v"); });
+        const auto e = hotstate::testing::error_of([&] { s.set<text>("k", "v"); });
         CHECK(e.kind() == hotstate::errc::authentication);
         CHECK_THAT(e.what(), !Catch::Contains("nope-data") && !Catch::Contains("data-pass"));
     }
     SECTION("an unknown service") {
         settings.service_name = "not-monitored";
         store_type s(settings);
-        const auto e = error_from([&] { s.set<text>("k", "v"); });
+        const auto e = hotstate::testing::error_of([&] { s.set<text>("k", "v"); });
         CHECK_THAT(e.what(), Catch::Contains("does not know the service 'not-monitored'"));
     }
 }

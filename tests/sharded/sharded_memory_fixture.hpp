@@ -9,13 +9,13 @@
 #include <hotstate/clock.hpp>
 #include <hotstate/store.hpp>
 
+#include "laws/fixture.hpp"
+
 /// Conformance fixture: a sharded store over three embedded shards sharing one manual clock.
-struct sharded_memory_fixture {
+struct sharded_memory_fixture : laws::manual_clock_only {
     using shard_type = hotstate::backends::basic_memory<hotstate::manual_clock>;
     using backend_type = hotstate::backends::sharded<shard_type>;
-    static constexpr bool expires_in_real_time = false;
     static constexpr std::size_t shard_count = 3;
-    hotstate::manual_clock clock;
 
     std::vector<std::unique_ptr<shard_type>> make_shards() {
         std::vector<std::unique_ptr<shard_type>> shards;
@@ -28,6 +28,4 @@ struct sharded_memory_fixture {
     auto make_store() {
         return std::make_unique<hotstate::store<backend_type, Categories...>>(make_shards());
     }
-    void pass(std::chrono::milliseconds span) { clock.advance(span); }
-    std::chrono::milliseconds short_ttl() const { return std::chrono::seconds{10}; }
 };

@@ -11,7 +11,9 @@
 #include <hotstate/clock.hpp>
 #include <hotstate/store.hpp>
 
+#include "laws/fixture.hpp"
 #include "support/redis_server.hpp"
+#include "support/redis_settings.hpp"
 
 /// The two servers every test case of this binary shares.
 inline std::vector<std::unique_ptr<hotstate::testing::redis_server>>& shared_shard_servers() {
@@ -28,16 +30,13 @@ inline std::vector<std::unique_ptr<hotstate::testing::redis_server>>& shared_sha
 inline hotstate::redis::config shard_config(std::size_t i) {
     hotstate::redis::config settings;
     settings.url = shared_shard_servers().at(i)->url();
-    settings.node.timeout = std::chrono::seconds{5};
-    settings.node.pool_max_connections = 4;
+    settings.node = hotstate::testing::test_node(std::chrono::seconds{5}, 4, false);
     return settings;
 }
 
-struct sharded_redis_fixture {
+struct sharded_redis_fixture : laws::server_clock {
     using shard_type = hotstate::backends::basic_redis<hotstate::manual_clock>;
     using backend_type = hotstate::backends::sharded<shard_type>;
-    static constexpr bool expires_in_real_time = true;
-    hotstate::manual_clock clock;
 
     sharded_redis_fixture() {
         for (auto& server : shared_shard_servers()) server->command({"FLUSHALL"});
@@ -54,6 +53,4 @@ struct sharded_redis_fixture {
     auto make_store() {
         return std::make_unique<hotstate::store<backend_type, Categories...>>(make_shards());
     }
-    void pass(std::chrono::milliseconds span) { clock.advance(span); }
-    std::chrono::milliseconds short_ttl() const { return std::chrono::milliseconds{150}; }
 };

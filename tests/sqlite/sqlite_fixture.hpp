@@ -16,6 +16,8 @@
 #include <hotstate/clock.hpp>
 #include <hotstate/store.hpp>
 
+#include "laws/fixture.hpp"
+
 namespace sqlite_test {
 
 /// A fresh directory under /tmp, removed with everything in it on destruction.
@@ -52,30 +54,20 @@ using system_store = hotstate::store<hotstate::backends::sqlite, text, hits, gua
 }  // namespace sqlite_test
 
 /// Conformance fixture: a database file in a fresh temp dir, manual clock.
-struct sqlite_file_fixture {
-    static constexpr bool expires_in_real_time = false;
-    hotstate::manual_clock clock;
+struct sqlite_file_fixture : laws::manual_clock_only {
     sqlite_test::temp_dir dir;
 
     template <class... Categories>
     auto make_store() {
-        return std::make_unique<hotstate::store<sqlite_test::manual_backend, Categories...>>(
-            hotstate::backends::sqlite_config{.path = dir.file("conformance.db")}, clock);
+        return store_on<sqlite_test::manual_backend, Categories...>(
+            hotstate::backends::sqlite_config{.path = dir.file("conformance.db")});
     }
-    void pass(std::chrono::milliseconds span) { clock.advance(span); }
-    std::chrono::milliseconds short_ttl() const { return std::chrono::seconds{10}; }
 };
 
 /// Conformance fixture: a private ":memory:" database, manual clock.
-struct sqlite_memory_fixture {
-    static constexpr bool expires_in_real_time = false;
-    hotstate::manual_clock clock;
-
+struct sqlite_memory_fixture : laws::manual_clock_only {
     template <class... Categories>
     auto make_store() {
-        return std::make_unique<hotstate::store<sqlite_test::manual_backend, Categories...>>(
-            hotstate::backends::sqlite_config{.path = ":memory:"}, clock);
+        return store_on<sqlite_test::manual_backend, Categories...>(hotstate::backends::sqlite_config{.path = ":memory:"});
     }
-    void pass(std::chrono::milliseconds span) { clock.advance(span); }
-    std::chrono::milliseconds short_ttl() const { return std::chrono::seconds{10}; }
 };

@@ -3,7 +3,6 @@
 // parses it, and the hotstate::error a body throws.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,6 +12,8 @@
 
 #include <hotstate/error.hpp>
 #include <hotstate/redis/connection.hpp>
+
+#include "support/errors.hpp"
 
 namespace hotstate::testing {
 
@@ -40,17 +41,6 @@ std::string fallback_bytes_of(const C& command) {
     std::string out;
     command.write_fallback(out);
     return out;
-}
-
-/// The hotstate::error `body` throws; fails the test when it throws none.
-inline ::hotstate::error error_of(const std::function<void()>& body) {
-    try {
-        body();
-    } catch (const ::hotstate::error& e) {
-        return e;
-    }
-    FAIL("no hotstate::error");
-    return ::hotstate::error(::hotstate::errc::server, "unreachable");
 }
 
 }  // namespace hotstate::testing

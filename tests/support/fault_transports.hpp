@@ -15,22 +15,31 @@
 
 namespace hotstate::testing {
 
-/// Loses the sends whose 1-based numbers it is given (they never reach the inner transport).
+/// What a decorator passes through to the transport it wraps.
 template <Transport T>
-class lossy {
+class decorated {
 public:
-    static constexpr bool durable = T::durable;
-    lossy(T inner, std::set<int> lose) : inner_(std::move(inner)), lose_(std::move(lose)) {}
-    void send(std::string_view message) {
-        if (!lose_.contains(++sends_)) inner_.send(message);
-    }
     template <class Sink>
     void start(Sink& sink) { inner_.start(sink); }
     void stop() { inner_.stop(); }
     T& inner() noexcept { return inner_; }
 
-private:
+protected:
+    explicit decorated(T inner) : inner_(std::move(inner)) {}
     T inner_;
+};
+
+/// Loses the sends whose 1-based numbers it is given (they never reach the inner transport).
+template <Transport T>
+class lossy : public decorated<T> {
+public:
+    static constexpr bool durable = T::durable;
+    lossy(T inner, std::set<int> lose) : decorated<T>(std::move(inner)), lose_(std::move(lose)) {}
+    void send(std::string_view message) {
+        if (!lose_.contains(++sends_)) this->inner_.send(message);
+    }
+
+private:
     std::set<int> lose_;
     int sends_ = 0;  // send() is never called concurrently
 };
@@ -38,24 +47,19 @@ private:
 /// Durable whatever the inner transport: its first `failures` sends throw
 /// errc::connection "flaky: send refused", so the coordinator must retry them.
 template <Transport T>
-class flaky {
+class flaky : public decorated<T> {
 public:
     static constexpr bool durable = true;
-    flaky(T inner, int failures) : inner_(std::move(inner)), failures_(failures) {}
+    flaky(T inner, int failures) : decorated<T>(std::move(inner)), failures_(failures) {}
     void send(std::string_view message) {
         if (failures_ > 0) {
             --failures_;
             throw error(errc::connection, "flaky: send refused");
         }
-        inner_.send(message);
+        this->inner_.send(message);
     }
-    template <class Sink>
-    void start(Sink& sink) { inner_.start(sink); }
-    void stop() { inner_.stop(); }
-    T& inner() noexcept { return inner_; }
 
 private:
-    T inner_;
     int failures_;  // send() is never called concurrently
 };
 

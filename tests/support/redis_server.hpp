@@ -225,4 +225,14 @@ private:
     std::optional<raw_client> client_;
 };
 
+/// How often `node` ran `command` (INFO commandstats; 0 before the first).
+inline long long command_calls(redis_server& node, std::string_view command) {
+    auto info = node.command({"INFO", "commandstats"});
+    const std::string_view text(info->str, info->len);
+    const std::string marker = "cmdstat_" + std::string(command) + ":calls=";
+    const auto at = text.find(marker);
+    if (at == std::string_view::npos) return 0;
+    return std::stoll(std::string(text.substr(at + marker.size(), 20)));
+}
+
 }  // namespace hotstate::testing

@@ -20,9 +20,7 @@
 #include "tls/tls_fixture.hpp"
 
 using namespace hotstate;
-using coord_test::ping;
-using coord_test::recorder;
-using hotstate::testing::eventually;
+using namespace coord_test;
 using hotstate::testing::redis_tls_server;
 
 namespace {
@@ -64,10 +62,8 @@ TEST_CASE("tls coordinator: pub/sub over mutual TLS, every event once, health-ch
     transports::redis_pubsub_options options;
     options.health_check_interval = std::chrono::milliseconds{50};  // PINGs go out while the test runs
     for (std::uint64_t id = 1; id <= 2; ++id) {
-        nodes.push_back(std::make_unique<node_type>(coordinator_options{.node_id = id},
-                                                    transports::redis_pubsub(mutual_config(server), options)));
-        boxes[id - 1].attach(*nodes.back());
-        nodes.back()->start();
+        nodes.push_back(start_node<node_type>({.node_id = id}, transports::redis_pubsub(mutual_config(server), options),
+                                              boxes[id - 1]));
     }
     for (auto& node : nodes) REQUIRE(eventually([&] { return node->transport().subscribed(); }));
     check_exchange(nodes, boxes);
@@ -93,10 +89,8 @@ TEST_CASE("tls coordinator: streams over mutual TLS, every event once", "[tls][c
     transports::redis_streams_options options;
     options.block = std::chrono::milliseconds{200};
     for (std::uint64_t id = 1; id <= 2; ++id) {
-        nodes.push_back(std::make_unique<node_type>(coordinator_options{.node_id = id},
-                                                    transports::redis_streams(mutual_config(server), options)));
-        boxes[id - 1].attach(*nodes.back());
-        nodes.back()->start();
+        nodes.push_back(start_node<node_type>({.node_id = id}, transports::redis_streams(mutual_config(server), options),
+                                              boxes[id - 1]));
         REQUIRE(eventually([&] { return nodes.back()->transport().reading(); }));
     }
     check_exchange(nodes, boxes);

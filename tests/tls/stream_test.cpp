@@ -25,6 +25,7 @@
 #include <hotstate/error.hpp>
 #include <hotstate/redis/tls.hpp>
 
+#include "support/errors.hpp"
 #include "support/eventually.hpp"
 #include "support/redis_server.hpp"
 #include "support/tls_certs.hpp"
@@ -127,17 +128,7 @@ hs::tls_stream::connector tls_to(std::uint16_t port, const tls_options& options,
     return hs::tls_stream::connector(std::move(host), port, {}, options);
 }
 
-/// The error `action` throws (fails the test when it throws none or another type).
-template <class Action>
-hotstate::error error_of(Action&& action) {
-    try {
-        action();
-    } catch (const hotstate::error& failure) {
-        return failure;
-    }
-    FAIL("no hotstate::error was thrown");
-    throw std::logic_error("unreachable");
-}
+using hotstate::testing::error_of;
 
 /// The base64 lines of a PEM key file (each long enough to be unmistakable).
 std::vector<std::string> secret_lines(const std::string& key_file) {

@@ -6,12 +6,16 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <hotstate/backends/redis.hpp>
 #include <hotstate/clock.hpp>
 #include <hotstate/store.hpp>
 
+#include "laws/fixture.hpp"
 #include "support/redis_server.hpp"
+#include "support/redis_settings.hpp"
 #include "support/tls_certs.hpp"
 
 /// The certificates every test case of this binary shares.
@@ -30,25 +34,22 @@ inline hotstate::testing::redis_tls_server& shared_tls_server() {
 inline hotstate::redis::config tls_config_for(std::uint16_t port) {
     hotstate::redis::config settings;
     settings.url = "rediss://127.0.0.1:" + std::to_string(port);
+    settings.node = hotstate::testing::test_node(std::chrono::seconds{5});
     settings.node.tls.ca_file = shared_tls_certs().ca();
-    settings.node.timeout = std::chrono::seconds{5};
-    settings.node.pool_max_connections = 4;
-    settings.node.pool_timeout_create = std::chrono::seconds{5};
-    settings.node.pool_timeout_wait = std::chrono::seconds{5};
     return settings;
 }
 
-struct redis_tls_fixture {
-    static constexpr bool expires_in_real_time = true;
-    hotstate::manual_clock clock;
-
-    redis_tls_fixture() { shared_tls_server().plain().command({"FLUSHALL"}); }
+/// The laws' fixture over `Backend` reaching the shared TLS server.
+template <class Backend>
+struct shared_tls_fixture : laws::server_clock {
+    shared_tls_fixture() { shared_tls_server().plain().command({"FLUSHALL"}); }
 
     template <class... Categories>
     auto make_store() {
-        return std::make_unique<hotstate::store<hotstate::backends::basic_redis<hotstate::manual_clock>, Categories...>>(
-            tls_config_for(shared_tls_server().tls_port()), clock);
+        return store_on<Backend, Categories...>(tls_config_for(shared_tls_server().tls_port()));
     }
-    void pass(std::chrono::milliseconds span) { clock.advance(span); }
-    std::chrono::milliseconds short_ttl() const { return std::chrono::milliseconds{150}; }
+    hotstate::testing::redis_server& node_of(std::string_view) { return shared_tls_server().plain(); }
+    std::vector<hotstate::testing::redis_server*> masters() { return {&shared_tls_server().plain()}; }
 };
+
+struct redis_tls_fixture : shared_tls_fixture<hotstate::backends::basic_redis<hotstate::manual_clock>> {};

@@ -1,11 +1,19 @@
-// The transport conformance suite: one set of Catch2 template test cases,
-// written against the Transport concept, that every transport model runs
-// unchanged through the coordinator. A transport is "done" when it passes.
+// The laws of the Transport concept (hotstate/transport.hpp), run through the
+// coordinator by every transport model: a transport is "done" when it passes.
 //
-// To run it, define the fixtures and include this header once:
+//   capability      what the model has                          laws
+//   transport       the Transport concept: every model          delivery, batches, gap accounting,
+//                                                               retries, garbage, unknown channels
+//   durable         T::durable: nothing is lost while a node     catch-up after a stop, and a node
+//                   is away                                     SIGKILLed mid-message resuming
+//   server_restart  the fixture owns the server and can          the server restarted under it
+//                   stop and start it
 //
-//   using hotstate_transport_fixtures = std::tuple<my_fixture>;
-//   #include "coordinator/conformance/transport_conformance.hpp"
+//   using hotstate_transport_models = std::tuple<laws::transport_model<my_fixture, laws::transport, laws::durable>>;
+//   #include "laws/transport.hpp"
+//
+// What a model states is checked against the transport and the fixture (a
+// durable transport whose model does not state `durable` is a compile error).
 //
 // A fixture `F` is default-constructible (one per test case, on a channel /
 // subject / stream of its own, so test cases never see each other's traffic):
@@ -16,21 +24,25 @@
 //   static bool ready(transport&);              its receive side is live (subscribed,
 //                                               positioned): what is sent now arrives
 //   void inject(std::string_view bytes);        raw bytes on the wire, past hotstate
-// and, when the fixture owns the server the transport talks to (so the server
-// restart case runs; fixtures without them say why in their comment):
+// a durable one:
+//   std::vector<std::string> worker_arguments(std::uint64_t node);  how laws_transport_worker
+//                                               (laws/transport_worker.cpp) makes `node`'s transport
+// and, when the fixture owns the server the transport talks to (fixtures without
+// them say why in their comment):
 //   void stop_server();                         the server goes away (SIGTERM; a durable
 //                                               transport's server keeps its data)
 //   void start_server();                        and comes back on the same address
-// Whether the transport is fire-and-forget or durable is the transport's own
-// declaration, T::durable; the cases assert what each kind promises.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -39,8 +51,17 @@
 
 #include "coordinator/redis_nodes.hpp"
 #include "coordinator/test_events.hpp"
+#include "laws/transport_model.hpp"
 #include "support/eventually.hpp"
 #include "support/fault_transports.hpp"
+#include "support/loopback.hpp"
+#include "support/process.hpp"
+
+namespace laws::registered {
+using transport = models_with<laws::transport, hotstate_transport_models, transport_family>;
+using durable = models_with<laws::durable, hotstate_transport_models, transport_family>;
+using server_restart = models_with<laws::server_restart, hotstate_transport_models, transport_family>;
+}  // namespace laws::registered
 
 namespace transport_conformance {
 
@@ -56,28 +77,64 @@ template <class F>
 std::unique_ptr<node<typename F::transport>> started(F& fixture, std::uint64_t id, recorder& box,
                                                      hotstate::coordinator_options options = {}) {
     options.node_id = id;
-    auto made = std::make_unique<node<typename F::transport>>(options, fixture.make(id));
-    box.attach(*made);
-    made->start();
+    auto made = coord_test::start_node<node<typename F::transport>>(options, fixture.make(id), box);
     REQUIRE(eventually([&] { return F::ready(made->transport()); }, std::chrono::seconds{20}));
     return made;
 }
 
 inline constexpr auto deadline = std::chrono::seconds{20};
 
-/// The fixture can stop and start the server under its transport.
+/// A node (not started) of `F::transport` wrapped in the fault decorator `Fault`
+/// (support/fault_transports.hpp), made with `fault_argument`, recording in `box`.
+template <template <class> class Fault, class F, class Argument>
+auto faulty_node(F& fixture, recorder& box, hotstate::coordinator_options options, Argument fault_argument) {
+    using wrapped = Fault<typename F::transport>;
+    auto made = std::make_unique<hotstate::coordinator<wrapped, coord_test::pings>>(
+        options, wrapped(fixture.make(options.node_id), std::move(fault_argument)));
+    box.attach(*made);
+    return made;
+}
+
+/// The path of laws_transport_worker, which the crash law of a durable model `F` starts.
 template <class F>
-concept restartable = requires(F& fixture) {
-    fixture.stop_server();
-    fixture.start_server();
+std::string transport_worker_program() {
+#ifdef HOTSTATE_TRANSPORT_WORKER
+    return HOTSTATE_TRANSPORT_WORKER;
+#else
+    static_assert(sizeof(F) == 0, "laws: a durable transport's model runs the crash law, which starts "
+                                  "laws_transport_worker: call hotstate_laws_use_transport_worker(<the test>) in CMake");
+    return {};
+#endif
+}
+
+/// What a laws_transport_worker's log says it handled: (message sequence, ping.n) per line.
+struct handled_log {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> events;
+    bool reading = false;
 };
+
+inline handled_log read_log(const std::string& text) {
+    handled_log log;
+    std::istringstream in(text);
+    std::string word;
+    while (in >> word) {
+        if (word == "reading") {
+            log.reading = true;
+        } else if (word == "event") {
+            std::uint64_t sequence = 0, n = 0;
+            if (in >> sequence >> n) log.events.emplace_back(sequence, n);
+        }
+    }
+    return log;
+}
 
 }  // namespace transport_conformance
 
-TEMPLATE_LIST_TEST_CASE("transport conformance: every event reaches every other node exactly once, in its "
-                        "publisher's order, never its sender",
-                        "[conformance][coordinator]", hotstate_transport_fixtures) {
-    using namespace transport_conformance;
+namespace transport_conformance {
+
+HOTSTATE_LAW("transport: every event reaches every other node exactly once, in its "
+             "publisher's order, never its sender",
+             "[laws][transport]", laws::registered::transport) {
     using hotstate::coordinator_options;
     const auto mode = GENERATE(coordinator_options::send_mode::background, coordinator_options::send_mode::caller_when_idle);
     TestType fixture;
@@ -101,6 +158,7 @@ TEMPLATE_LIST_TEST_CASE("transport conformance: every event reaches every other 
             REQUIRE(ns.size() == per_node);
             CHECK(coord_test::strictly_increasing(ns));  // publisher order, nothing twice
         }
+        CHECK(nodes[id - 1]->node_id() == id);
         const auto stats = nodes[id - 1]->stats();
         CHECK(stats.gaps == 0);
         CHECK(stats.duplicate_messages == 0);
@@ -108,11 +166,12 @@ TEMPLATE_LIST_TEST_CASE("transport conformance: every event reaches every other 
         CHECK(stats.published_events == per_node);
         CHECK(stats.delivered_events == 2 * per_node);
     }
+    for (auto& each : nodes) each->stop();  // stopped by hand before they go: nothing more arrives
+    for (auto& box : boxes) CHECK(box.total.load() == 2 * per_node);
 }
 
-TEMPLATE_LIST_TEST_CASE("transport conformance: batches are bounded in events and in bytes",
-                        "[conformance][coordinator]", hotstate_transport_fixtures) {
-    using namespace transport_conformance;
+HOTSTATE_LAW("transport: batches are bounded in events and in bytes",
+             "[laws][transport]", laws::registered::transport) {
     TestType fixture;
     recorder receiver_box, sender_box;
     auto receiver = started(fixture, 2, receiver_box);
@@ -139,20 +198,17 @@ TEMPLATE_LIST_TEST_CASE("transport conformance: batches are bounded in events an
     CHECK(receiver->stats().gaps == 0);
 }
 
-TEMPLATE_LIST_TEST_CASE("transport conformance: lost messages are reported as the exact gap, in messages and events",
-                        "[conformance][coordinator][loss]", hotstate_transport_fixtures) {
-    using namespace transport_conformance;
-    using T = typename TestType::transport;
+HOTSTATE_LAW("transport: lost messages are reported as the exact gap, in messages and events",
+             "[laws][transport][loss]", laws::registered::transport) {
     TestType fixture;
     recorder receiver_box, sender_box;
     auto receiver = started(fixture, 22, receiver_box);
     // events queued before start() go four to a message: [1-4] [5-8] [9-12] [13]; sends 2 and 3 are lost
-    hotstate::coordinator<hotstate::testing::lossy<T>, coord_test::pings> sender(
-        {.node_id = 21, .max_batch_events = 4}, hotstate::testing::lossy<T>(fixture.make(21), {2, 3}));
-    sender_box.attach(sender);
-    for (std::uint64_t n = 1; n <= 13; ++n) sender.publish(ping{21, n, ""});
-    sender.start();
-    REQUIRE(sender.flush());
+    auto sender = faulty_node<hotstate::testing::lossy>(fixture, sender_box, {.node_id = 21, .max_batch_events = 4},
+                                                        std::set<int>{2, 3});
+    for (std::uint64_t n = 1; n <= 13; ++n) sender->publish(ping{21, n, ""});
+    sender->start();
+    REQUIRE(sender->flush());
     REQUIRE(eventually([&] { return receiver_box.count(21) == 5; }, deadline));
     CHECK(receiver_box.from(21) == std::vector<std::uint64_t>{1, 2, 3, 4, 13});
     const auto gaps = receiver_box.all_gaps();
@@ -164,33 +220,29 @@ TEMPLATE_LIST_TEST_CASE("transport conformance: lost messages are reported as th
     CHECK(gaps[0].lost_events == 8);
 }
 
-TEMPLATE_LIST_TEST_CASE("transport conformance: failed sends of a durable sender are retried: nothing lost, "
-                        "no gap, nothing twice",
-                        "[conformance][coordinator][loss]", hotstate_transport_fixtures) {
-    using namespace transport_conformance;
-    using T = typename TestType::transport;
+HOTSTATE_LAW("transport: failed sends of a durable sender are retried: nothing lost, "
+             "no gap, nothing twice",
+             "[laws][transport][loss]", laws::registered::transport) {
     TestType fixture;
     recorder receiver_box, sender_box;
     auto receiver = started(fixture, 2, receiver_box);
-    hotstate::coordinator<hotstate::testing::flaky<T>, coord_test::pings> sender(
-        {.node_id = 1, .send_backoff = {std::chrono::milliseconds{1}, std::chrono::milliseconds{4}}},
-        hotstate::testing::flaky<T>(fixture.make(1), 3));
-    sender_box.attach(sender);
-    sender.start();
-    for (std::uint64_t n = 1; n <= 50; ++n) sender.publish(ping{1, n, ""});
-    REQUIRE(sender.flush());
+    auto sender = faulty_node<hotstate::testing::flaky>(
+        fixture, sender_box, {.node_id = 1, .send_backoff = {std::chrono::milliseconds{1}, std::chrono::milliseconds{4}}},
+        3);
+    sender->start();
+    for (std::uint64_t n = 1; n <= 50; ++n) sender->publish(ping{1, n, ""});
+    REQUIRE(sender->flush());
     REQUIRE(eventually([&] { return receiver_box.count(1) == 50; }, deadline));
     const auto got = receiver_box.from(1);
     for (std::uint64_t i = 0; i < got.size(); ++i) CHECK(got[i] == i + 1);
-    CHECK(sender.stats().send_failures == 3);
-    CHECK(sender.stats().dropped_messages == 0);
+    CHECK(sender->stats().send_failures == 3);
+    CHECK(sender->stats().dropped_messages == 0);
     CHECK(receiver->stats().gaps == 0);
     CHECK(receiver->stats().duplicate_messages == 0);
 }
 
-TEMPLATE_LIST_TEST_CASE("transport conformance: garbage on the wire is counted and skipped; the node keeps working",
-                        "[conformance][coordinator]", hotstate_transport_fixtures) {
-    using namespace transport_conformance;
+HOTSTATE_LAW("transport: garbage on the wire is counted and skipped; the node keeps working",
+             "[laws][transport]", laws::registered::transport) {
     TestType fixture;
     recorder receiver_box, sender_box;
     auto receiver = started(fixture, 2, receiver_box);
@@ -214,9 +266,8 @@ TEMPLATE_LIST_TEST_CASE("transport conformance: garbage on the wire is counted a
     CHECK(receiver->stats().delivered_events == 1);
 }
 
-TEMPLATE_LIST_TEST_CASE("transport conformance: events of channels a node does not declare are counted and skipped",
-                        "[conformance][coordinator]", hotstate_transport_fixtures) {
-    using namespace transport_conformance;
+HOTSTATE_LAW("transport: events of channels a node does not declare are counted and skipped",
+             "[laws][transport]", laws::registered::transport) {
     TestType fixture;
     recorder receiver_box;
     hotstate::coordinator<typename TestType::transport, coord_test::pings> narrow({.node_id = 2}, fixture.make(2));
@@ -231,11 +282,10 @@ TEMPLATE_LIST_TEST_CASE("transport conformance: events of channels a node does n
     CHECK(narrow.stats().unknown_channel_events == 1);
 }
 
-TEMPLATE_LIST_TEST_CASE("transport conformance: a durable transport's node stopped for a while catches up on "
-                        "everything published meanwhile, exactly once",
-                        "[conformance][coordinator][durable]", hotstate_transport_fixtures) {
-    using namespace transport_conformance;
-    if constexpr (TestType::transport::durable) {
+HOTSTATE_LAW("transport: a durable transport's node stopped for a while catches up on "
+             "everything published meanwhile, exactly once",
+             "[laws][transport][durable]", laws::registered::durable) {
+    {
         TestType fixture;
         recorder sender_box;
         auto sender = started(fixture, 1, sender_box);
@@ -257,19 +307,16 @@ TEMPLATE_LIST_TEST_CASE("transport conformance: a durable transport's node stopp
         CHECK(got.back() == 351);
         CHECK(coord_test::strictly_increasing(got));
         CHECK(second_life.all_gaps().empty());
-    } else {
-        SUCCEED("not durable: what is published while a node is away is lost (and reported as a gap)");
     }
 }
 
-TEMPLATE_LIST_TEST_CASE("transport conformance: the server restarted under the transport: a fire-and-forget "
-                        "transport reports the outage and the exact loss as gaps, a durable one loses nothing "
-                        "and catches up",
-                        "[conformance][coordinator][restart]", hotstate_transport_fixtures) {
-    using namespace transport_conformance;
+HOTSTATE_LAW("transport: the server restarted under the transport: a fire-and-forget "
+             "transport reports the outage and the exact loss as gaps, a durable one loses nothing "
+             "and catches up",
+             "[laws][transport][restart]", laws::registered::server_restart) {
     using hotstate::connection_state;
     using hotstate::gap_kind;
-    if constexpr (restartable<TestType>) {
+    {
         TestType fixture;
         recorder sender_box, receiver_box;
         // durable: a send that fails while the server is down is retried soon after it is back
@@ -335,7 +382,68 @@ TEMPLATE_LIST_TEST_CASE("transport conformance: the server restarted under the t
             CHECK(reported == last - got.size());
             CHECK(receiver->stats().duplicate_messages == 0);
         }
-    } else {
-        SUCCEED("the fixture does not own a server it could restart (see its comment)");
     }
 }
+
+HOTSTATE_LAW("transport: a durable transport's node SIGKILLed while handling slowly gets again at most the "
+             "message it was handling",
+             "[laws][transport][durable][crash]", laws::registered::durable) {
+    TestType fixture;
+    hotstate::testing::temp_directory logs("hotstate-transport-worker");
+    recorder sender_box;
+    auto sender = started(fixture, 1, sender_box);
+    constexpr std::uint64_t total = 400;
+    for (std::uint64_t n = 1; n <= total; ++n) {
+        sender->publish(ping{1, n, ""});
+        if (n % 10 == 0) REQUIRE(sender->flush());  // messages of at most ten events
+    }
+    const auto published = sender->stats().sent_messages;
+
+    // every message is stored already: the first life reads replies of many of them
+    std::vector<std::string> argv{transport_worker_program<TestType>()};
+    for (auto& argument : fixture.worker_arguments(2)) argv.push_back(std::move(argument));
+    argv.push_back("2");  // milliseconds per event
+    hotstate::testing::process first(argv, logs.path() / "first.log");
+    REQUIRE(eventually([&] { return read_log(first.log()).events.size() >= 125 || !first.running(); },
+                       std::chrono::seconds{30}));
+    REQUIRE(first.running());
+    first.kill();  // SIGKILL mid-message (messages break at multiples of ten): an event takes 2 ms
+    const handled_log before = read_log(first.log());
+
+    hotstate::testing::process second(argv, logs.path() / "second.log");
+    REQUIRE(eventually(
+        [&] {
+            const auto after = read_log(second.log());
+            return !after.events.empty() && after.events.back().second == total;
+        },
+        std::chrono::seconds{60}));
+    const handled_log after = read_log(second.log());
+    REQUIRE(after.reading);
+
+    std::map<std::uint64_t, int> times;              // ping.n -> how often handled
+    std::map<std::uint64_t, std::uint64_t> message;  // ping.n -> its message's sequence
+    std::map<std::uint64_t, std::size_t> size;       // message sequence -> events
+    for (const auto& [sequence, n] : before.events) ++times[n], message[n] = sequence;
+    for (const auto& [sequence, n] : after.events) ++times[n], message[n] = sequence;
+    for (const auto& [n, sequence] : message) ++size[sequence];
+
+    std::set<std::uint64_t> twice_in;  // messages with events handled twice
+    std::size_t duplicates = 0;
+    for (std::uint64_t n = 1; n <= total; ++n) {
+        INFO("event " << n);
+        CHECK(times[n] >= 1);  // none missing
+        CHECK(times[n] <= 2);
+        if (times[n] == 2) {
+            ++duplicates;
+            twice_in.insert(message[n]);
+        }
+    }
+    INFO(before.events.size() << " events before the kill, " << after.events.size() << " after, " << duplicates
+                              << " twice, in " << published << " messages");
+    CHECK(twice_in.size() <= 1);  // at most the one message that was being handled
+    if (!twice_in.empty()) CHECK(duplicates <= size[*twice_in.begin()]);
+    CHECK(duplicates <= 10);
+    CHECK(after.events.size() <= total - before.events.size() + 10);
+}
+
+}  // namespace transport_conformance

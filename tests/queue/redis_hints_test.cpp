@@ -1,18 +1,16 @@
-#include <memory>
-#include <tuple>
+#include <string>
+#include <vector>
 
 #include <hotstate/queue/redis_queue.hpp>
 
+#include "laws/queue_support.hpp"
 #include "redis/redis_fixture.hpp"
-
-using hotstate_queue_fixtures = std::tuple<redis_fixture>;
-#include "queue/queue_conformance.hpp"
 
 // The Redis scripts keep two hints in the job hash so a claim skips its look
 // at timers (T: no delayed or lease score below it) and at the priority set
 // (W: known empty). Every way a score or a job can go there must refresh them:
 // a hint that is wrong in the other direction would strand a due job.
-namespace queue_conformance {
+namespace laws::queue_laws {
 
 TEST_CASE("redis queue hints: a shorter lease or heartbeat lowers the timer hint", "[queue][redis]") {
     redis_fixture fixture;
@@ -116,4 +114,4 @@ TEST_CASE("redis queue hints: an expired lease of a priority job goes back befor
     CHECK(q.claim()->job == "after purge");
 }
 
-}  // namespace queue_conformance
+}  // namespace laws::queue_laws
