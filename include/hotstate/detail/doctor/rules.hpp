@@ -14,27 +14,7 @@
 #include <vector>
 
 #include <hotstate/detail/base/text.hpp>
-
-namespace hotstate::doctor {
-
-/// The outcome of one check.
-enum class verdict : std::uint8_t { pass, warn, fail };
-
-/// "PASS", "WARN" or "FAIL".
-[[nodiscard]] constexpr std::string_view to_string(verdict v) noexcept {
-    return v == verdict::pass ? "PASS" : v == verdict::warn ? "WARN" : "FAIL";
-}
-
-/// One line of a report.
-struct check {
-    std::string server;    ///< "host:port", or "" for the deployment as a whole
-    std::string name;      ///< "version", "maxmemory-policy", ...
-    verdict result = verdict::pass;
-    std::string measured;  ///< what the server reported, e.g. "allkeys-lru"
-    std::string rule;      ///< what passes, e.g. "noeviction (volatile-* warns, allkeys-* fails)"
-};
-
-}  // namespace hotstate::doctor
+#include <hotstate/doctor/check.hpp>
 
 namespace hotstate::detail::doctor {
 

@@ -22,6 +22,7 @@
 
 #include <hotstate/detail/redis/proto/commands.hpp>
 #include <hotstate/detail/redis/proto/exchange.hpp>
+#include <hotstate/detail/redis/proto/scripts.hpp>
 #include <hotstate/redis/connection.hpp>
 
 namespace hotstate::detail::redis {
@@ -162,5 +163,10 @@ void attempt_all(::hotstate::redis::connection& c, proto::exchange<sizeof...(Cmd
         if (ex.after_round() == proto::next::done) return;
     }
 }
+
+/// Loads every script on a new connection (SCRIPT LOAD of each, in one
+/// write), so EVALSHA finds them on a node it never used before, a promoted
+/// replica included. Part of a connection's log-in: one attempt, no retry.
+inline void load_scripts(::hotstate::redis::connection& c) {
 
 }  // namespace hotstate::detail::redis

@@ -29,7 +29,7 @@
 #include <hiredis/hiredis.h>
 
 #include <hotstate/detail/redis/routing/cluster_router.hpp>
-#include <hotstate/detail/redis/routing/routed_backend.hpp>
+#include <hotstate/detail/redis/routing/router_support.hpp>
 #include <hotstate/detail/redis/proto/slot.hpp>
 #include <hotstate/detail/redis/proto/exchange.hpp>
 #include <hotstate/detail/redis/io/run.hpp>

@@ -37,7 +37,6 @@
 #include <vector>
 
 #include <hotstate/detail/redis/proto/redirect.hpp>
-#include <hotstate/detail/redis/routing/routed_backend.hpp>
 #include <hotstate/detail/redis/routing/router_support.hpp>
 #include <hotstate/detail/redis/routing/routing_table.hpp>
 #include <hotstate/detail/redis/proto/slot.hpp>

@@ -76,14 +76,7 @@
 
 namespace hotstate::detail::redis::routing {
 
-/// Thrown for an error reply the router handles (see commands::redirected).
-using reply_redirect = detail::redis::commands::redirected;
-
-/// Loads every script on a new connection (SCRIPT LOAD of each, in one
-/// write), so EVALSHA finds them on a node it never used before, a promoted
-/// replica included. Part of a connection's log-in: one attempt, no retry.
-inline void load_scripts(::hotstate::redis::connection& c) {
-    namespace commands = detail::redis::commands;
+namespace commands = detail::redis::commands;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
         const std::tuple loads{commands::script_load(*detail::redis::all_scripts[I])...};
         proto::exchange<sizeof...(I), false> ex({proto::traits_of(std::get<I>(loads))...});

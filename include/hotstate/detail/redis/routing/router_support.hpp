@@ -22,7 +22,7 @@
 
 #include <hotstate/detail/redis/proto/exchange.hpp>
 #include <hotstate/detail/redis/proto/redirect.hpp>
-#include <hotstate/detail/redis/routing/routed_backend.hpp>
+#include <hotstate/detail/redis/io/run.hpp>
 #include <hotstate/detail/redis/routing/slot_map.hpp>
 #include <hotstate/detail/redis/proto/url_text.hpp>
 #include <hotstate/error.hpp>
@@ -30,6 +30,9 @@
 #include <hotstate/redis/pool.hpp>
 
 namespace hotstate::detail::redis::routing {
+
+/// Thrown for an error reply the router handles (see commands::redirected).
+using reply_redirect = detail::redis::commands::redirected;
 
 /// One cluster node as the client sees it: its address and its pool.
 struct cluster_node {

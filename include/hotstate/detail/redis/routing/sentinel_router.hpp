@@ -28,7 +28,6 @@
 #include <vector>
 
 #include <hotstate/detail/redis/proto/redirect.hpp>
-#include <hotstate/detail/redis/routing/routed_backend.hpp>
 #include <hotstate/detail/redis/routing/router_support.hpp>
 #include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/redis/proto/errors.hpp>
