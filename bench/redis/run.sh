@@ -17,7 +17,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-/tmp/hotstate-bench-redis}"
-OPS="${OPS:-2000}"          # operations per callgrind run
+OPS="${OPS:-10000}"         # operations per callgrind run (more: runs agree closer)
 ROUNDS="${ROUNDS:-21}"      # interleaved rounds per throughput case
 ROUND_OPS="${ROUND_OPS:-2000}"
 BATCHES="${BATCHES:-5000}"  # batches of 16 per batch round
@@ -52,6 +52,14 @@ for case in get set_ttl incr incr_expire rate_fixed lock lock_owner_checked; do
   raw=$(( ($(instructions "$case" raw "$OPS") - $(instructions "$case" raw 0)) / OPS ))
   printf '%-12s hotstate %6d   raw hiredis %6d instructions/op\n' "$case" "$hot" "$raw"
   awk -v h="$hot" -v r="$raw" -v c="$case" 'BEGIN { printf "RATIO instructions_%s %.3f\n", c, h / r }'
+done
+
+echo
+echo "== the same count again: how far two runs of one binary agree (timing moves the pool's idle probe)"
+for case in get set_ttl incr lock; do
+  first=$(( ($(instructions "$case" hotstate "$OPS") - $(instructions "$case" hotstate 0)) * 1000 / OPS ))
+  second=$(( ($(instructions "$case" hotstate "$OPS") - $(instructions "$case" hotstate 0)) * 1000 / OPS ))
+  awk -v a="$first" -v b="$second" -v c="$case" 'BEGIN { printf "RATIO instructions_%s_run_to_run %.4f\n", c, b / a }'
 done
 
 echo

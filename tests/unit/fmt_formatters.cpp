@@ -26,10 +26,13 @@ TEST_CASE("fmt: rate decisions", "[unit][fmt]") {
 }
 
 TEST_CASE("fmt: coordinator gaps, stats and connection events", "[unit][fmt]") {
-    hotstate::gap skip{hotstate::gap_kind::sequence_skip, 7, 3, 5, 9, 0ms, {}};
+    hotstate::gap skip{hotstate::gap_kind::sequence_skip, 7, 3, 5, 9, 0ms, {}, {}};
     CHECK(fmt::format("{}", skip) == "gap{kind=sequence_skip, publisher=7, missing=[3, 5], lost_events=9}");
-    hotstate::gap outage{hotstate::gap_kind::outage, 0, 0, 0, 0, 1500ms, "10.0.0.5:6379: subscriber reconnected"};
+    hotstate::gap outage{hotstate::gap_kind::outage, 0, 0, 0, 0, 1500ms, "10.0.0.5:6379: subscriber reconnected", {}};
     CHECK(fmt::format("{}", outage) == "gap{kind=outage, duration=1500ms, detail=10.0.0.5:6379: subscriber reconnected}");
+    hotstate::gap refused{hotstate::gap_kind::malformed_event, 7, 0, 0, 0, 0ms, "field 'n': missing", "test-ping"};
+    CHECK(fmt::format("{}", refused) ==
+          "gap{kind=malformed_event, publisher=7, channel=test-ping, detail=field 'n': missing}");
     CHECK(fmt::format("{}", hotstate::gap_kind::cursor_invalid) == "cursor_invalid");
 
     hotstate::coordinator_stats stats;
