@@ -130,7 +130,7 @@ static_assert(std::is_void_v<decltype(s().lookup_set<text>(k(), k(), v()))> &&
 //   enqueue ~ async_enqueue, claim ~ async_claim then async_wait, ack ~ async_ack,
 //   fail ~ async_fail, heartbeat ~ async_heartbeat, release ~ async_release,
 //   counts ~ async_counts, ack_and_claim ~ async_ack_and_claim, and still differ:
-//   async_enqueue takes the enqueue_options enqueue defaults, async_fail does
+//   async_fail does
 //   not complete with whether the job was dead-lettered, async_heartbeat does
 //   not update the job's lease_until, and the async queue has no enqueue_bulk,
 //   dead-letter list or purge (capability queue, not queue_admin, in the laws).
@@ -140,6 +140,7 @@ blocking_queue& q();
 async_queue& aq();
 hotstate::claimed<std::string>& job();
 HOTSTATE_SAME_CALL(q().enqueue(v(), {}), aq().async_enqueue(v(), {}, probe));
+HOTSTATE_SAME_CALL(q().enqueue(v()), aq().async_enqueue(v(), probe));
 HOTSTATE_SAME_CALL(q().claim(), aq().async_claim(probe));
 HOTSTATE_SAME_CALL(q().ack_and_claim(job()), aq().async_ack_and_claim(job(), probe));
 HOTSTATE_SAME_CALL(q().counts(), aq().async_counts(probe));

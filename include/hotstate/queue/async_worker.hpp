@@ -133,6 +133,12 @@ public:
     /// The executor of the store's connection.
     [[nodiscard]] boost::asio::any_io_executor get_executor() const { return store_->backend().get_executor(); }
 
+    /// Adds `job` with the default enqueue_options, as job_queue::enqueue(job) does.
+    template <detail::completion_token_of<enqueue_result> Token>
+    auto async_enqueue(const job_type& job, Token&& token) {
+        return async_enqueue(job, enqueue_options{}, std::forward<Token>(token));
+    }
+
     /// Adds `job` (see job_queue::enqueue): enqueue_result. wait_replicas is
     /// not offered here (WAIT would hold up the shared connection).
     template <class Token>

@@ -168,5 +168,17 @@ void attempt_all(::hotstate::redis::connection& c, proto::exchange<sizeof...(Cmd
 /// write), so EVALSHA finds them on a node it never used before, a promoted
 /// replica included. Part of a connection's log-in: one attempt, no retry.
 inline void load_scripts(::hotstate::redis::connection& c) {
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        const std::tuple loads{commands::script_load(*all_scripts[I])...};
+        proto::exchange<sizeof...(I), false> ex({proto::traits_of(std::get<I>(loads))...});
+        c.renew_deadline();
+        attempt_all(
+            c, ex, loads,
+            [&](auto index, ::hotstate::redis::reply_view r) {
+                (void)std::get<decltype(index)::value>(loads).interpret(r, std::string_view(c.address()));
+            },
+            [](std::size_t, ::hotstate::redis::reply_view) {});
+    }(std::make_index_sequence<all_scripts.size()>{});
+}
 
 }  // namespace hotstate::detail::redis

@@ -71,24 +71,11 @@
 #include <hotstate/error.hpp>
 #include <hotstate/rate_limit.hpp>
 #include <hotstate/detail/redis/io/pipeline_state.hpp>
+#include <hotstate/detail/redis/routing/slot_map.hpp>
 #include <hotstate/redis/connection.hpp>
 #include <hotstate/redis/pool.hpp>
 
 namespace hotstate::detail::redis::routing {
-
-namespace commands = detail::redis::commands;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        const std::tuple loads{commands::script_load(*detail::redis::all_scripts[I])...};
-        proto::exchange<sizeof...(I), false> ex({proto::traits_of(std::get<I>(loads))...});
-        c.renew_deadline();
-        detail::redis::attempt_all(
-            c, ex, loads,
-            [&](auto index, ::hotstate::redis::reply_view r) {
-                (void)std::get<decltype(index)::value>(loads).interpret(r, std::string_view(c.address()));
-            },
-            [](std::size_t, ::hotstate::redis::reply_view) {});
-    }(std::make_index_sequence<detail::redis::all_scripts.size()>{});
-}
 
 namespace commands = detail::redis::commands;
 

@@ -23,6 +23,7 @@
 #include <hotstate/detail/redis/proto/exchange.hpp>
 #include <hotstate/detail/redis/proto/redirect.hpp>
 #include <hotstate/detail/redis/io/run.hpp>
+#include <hotstate/detail/redis/routing/router.hpp>
 #include <hotstate/detail/redis/routing/slot_map.hpp>
 #include <hotstate/detail/redis/proto/url_text.hpp>
 #include <hotstate/error.hpp>
