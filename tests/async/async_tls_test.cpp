@@ -103,11 +103,24 @@ TEST_CASE("async_redis over TLS: refusals fail at once, naming the cause", "[asy
         CHECK(e.code() == errc::connection);
         CHECK_THAT(e.message(), Catch::Contains("certificate verify failed") && Catch::Contains("'wrong.example'"));
     }
+    SECTION("the TLS port spoken to in plain text: refused at the reset, suggesting rediss://") {
+        auto settings = tls_config_for(server.tls_port());
+        settings.url = "redis://127.0.0.1:" + std::to_string(server.tls_port());
+        const auto began = std::chrono::steady_clock::now();
+        const auto e = refusal(settings);
+        CHECK(std::chrono::steady_clock::now() - began < std::chrono::seconds{4});  // not the 5 s timeout
+        CHECK(e.code() == errc::connection);
+        CHECK_THAT(e.message(), Catch::Contains("rediss://"));
+        CHECK_THAT(e.message(), !Catch::Contains("hotstate: hotstate:") && !Catch::Contains("hotstate: async redis"));
+    }
     SECTION("the plain port spoken to with TLS") {
+        // a plain-text server reads the hello as a command and waits for more: no answer
+        // comes, so the handshake runs out its time, and the error says what is likely wrong
         auto settings = tls_config_for(server.plain().port());
         const auto e = refusal(settings);
-        CHECK(e.code() == errc::connection);
-        CHECK_THAT(e.message(), Catch::Contains("TLS"));
+        CHECK(e.code() == errc::timeout);
+        CHECK_THAT(e.message(), Catch::Contains("TLS handshake") && Catch::Contains("plain-text") &&
+                                    Catch::Contains("redis://"));
     }
     SECTION("a bad CA file is a configuration error at construction") {
         auto settings = tls_config_for(server.tls_port());

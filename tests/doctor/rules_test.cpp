@@ -212,6 +212,6 @@ TEST_CASE("one list per capability: store, queues, transport", "[doctor][config]
     CHECK(pubsub.count("SUBSCRIBE") == 1);
     CHECK(pubsub.count("READONLY") == 1);
     const auto streams = cfg::transport_commands(hotstate::transports::redis_streams_options{.stream = "s", .cursor_key = "c"});
-    CHECK(names(streams) == std::set<std::string>{"GET", "PING", "SET", "XADD", "XINFO", "XREAD"});
+    CHECK(names(streams) == std::set<std::string>{"GET", "PING", "SET", "XADD", "XINFO", "XRANGE", "XREAD"});
     CHECK(names(cfg::transport_commands(hotstate::transports::redis_streams_options{})).count("SET") == 0);
 }

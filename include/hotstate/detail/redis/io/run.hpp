@@ -130,7 +130,12 @@ void attempt_all(::hotstate::redis::connection& c, proto::exchange<sizeof...(Cmd
     std::exception_ptr failure;
     for (;;) {
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            ((ex.writes(I) ? proto::write_request(c.queued(), std::get<I>(all), ex.form_of(I)) : void()), ...);
+            const auto write = [&](const auto& command, proto::form how) {
+                if (ex.asking()) [[unlikely]]
+                    commands::asking{}.write(c.queued());  // ASKING lasts one command: before each
+                proto::write_request(c.queued(), command, how);
+            };
+            ((ex.writes(I) ? write(std::get<I>(all), ex.form_of(I)) : void()), ...);
         }(std::index_sequence_for<Cmds...>{});
         c.send_queued("pipeline");
         ex.round_written();

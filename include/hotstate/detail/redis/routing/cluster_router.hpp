@@ -289,9 +289,13 @@ private:
         std::vector<std::uint16_t> done{};
         std::uint16_t index = slot_map::unassigned;
         std::uint64_t seen = 0;  ///< the table generation of the last retry (0: none yet)
+        bool started = false;
 
-        /// Marks the master just run done; false once every master of the table is.
+        /// Marks the master just run done; false once every master of the table
+        /// is. The first call is always true: a table without masters (no node
+        /// answered) is the first attempt's failure to report, not a fan-out done.
         bool next_master() {
+            if (!std::exchange(started, true)) return true;
             if (index != slot_map::unassigned) done.push_back(std::exchange(index, slot_map::unassigned));
             for (const std::uint16_t master : router.current_masters())
                 if (std::find(done.begin(), done.end(), master) == done.end()) return true;
