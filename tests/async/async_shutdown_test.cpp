@@ -29,6 +29,14 @@ namespace {
 
 struct tokens : hotstate::category<36, "shutdown-tokens"> {};
 
+/// A coroutine that writes and reads a value through `store`, then closes it.
+template <class Store>
+asio::awaitable<void> use_then_close(Store& store, std::optional<std::string>& read) {
+    co_await store.template async_set<tokens>("k", std::string("v"), std::chrono::minutes{1}, asio::use_awaitable);
+    read = co_await store.template async_get<tokens>("k", asio::use_awaitable);
+    store.close();
+}
+
 /// Runs `io` until it has nothing left, at most `limit`; true when it ran out of work.
 bool runs_out(asio::io_context& io, std::chrono::seconds limit = 10s) {
     io.run_for(limit);
@@ -48,9 +56,7 @@ TEST_CASE("async shutdown: run() returns after close(), the work done", "[async]
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
-            co_await store.async_set<tokens>("k", std::string("v"), 1min, asio::use_awaitable);
-            read = co_await store.async_get<tokens>("k", asio::use_awaitable);
-            store.close();
+            co_await use_then_close(store, read);
             try {
                 (void)co_await store.async_get<tokens>("k", asio::use_awaitable);
             } catch (const hotstate::error& e) {
@@ -92,14 +98,7 @@ TEST_CASE("async shutdown: a cluster store's run() returns after close()", "[asy
     hotstate::async_store<hotstate::backends::async_redis_cluster, tokens> store(
         io.get_executor(), settings, hotstate::redis::async_options{.health_interval = 50ms});
     std::optional<std::string> read;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-            co_await store.async_set<tokens>("k", std::string("v"), 1min, asio::use_awaitable);
-            read = co_await store.async_get<tokens>("k", asio::use_awaitable);
-            store.close();
-        },
-        asio::detached);
+    asio::co_spawn(io, use_then_close(store, read), asio::detached);
     CHECK(runs_out(io));
     CHECK(read == "v");
 }

@@ -93,16 +93,11 @@ TEST_CASE("lock storm: a cluster, asynchronous store, every master's connections
     storm_figures figures;
     {
         running r;
-        hotstate::redis::cluster_config settings;
-        settings.urls = cluster.seed_urls();
-        settings.retry.min_retry_wait = 1ms;
-        settings.retry.max_retry_wait = 20ms;
         using store_type = hotstate::async_store<hotstate::backends::async_redis_cluster, guard>;
-        store_type store(r.io.get_executor(), settings,
+        store_type store(r.io.get_executor(), hotstate::testing::storm_cluster_settings(cluster),
                          hotstate::redis::async_options{.timeout = 2s, .min_backoff = 1ms, .max_backoff = 20ms});
         async_locks<store_type> api{store};
-        std::vector<std::pair<std::string, int>> masters;
-        for (std::size_t i = 0; i < 3; ++i) masters.emplace_back("127.0.0.1", cluster.node(i).port());
+        const auto masters = hotstate::testing::masters_of(cluster);
         {
             beat_killer killer(masters, kill_beat);
             hotstate::testing::lock_storm(api, killer, 4, 100, lease, storm_length, figures);

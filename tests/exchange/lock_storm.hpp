@@ -34,6 +34,7 @@
 #include <catch2/catch.hpp>
 
 #include <hotstate/error.hpp>
+#include <hotstate/redis/cluster/config.hpp>
 
 #include "support/redis_server.hpp"
 
@@ -88,6 +89,26 @@ private:
     std::atomic<std::uint64_t> started_{0}, finished_{0};
     std::thread thread_;
 };
+
+/// A cluster's settings for a storm: 2 s timeouts, 4 connections per node, quick retries.
+template <class Cluster>
+redis::cluster_config storm_cluster_settings(Cluster& cluster) {
+    redis::cluster_config settings;
+    settings.urls = cluster.seed_urls();
+    settings.node.timeout = std::chrono::seconds{2};
+    settings.node.pool_max_connections = 4;
+    settings.retry.min_retry_wait = std::chrono::milliseconds{1};
+    settings.retry.max_retry_wait = std::chrono::milliseconds{20};
+    return settings;
+}
+
+/// The (host, port) of a cluster's first three nodes, its masters.
+template <class Cluster>
+std::vector<std::pair<std::string, int>> masters_of(Cluster& cluster) {
+    std::vector<std::pair<std::string, int>> masters;
+    for (std::size_t i = 0; i < 3; ++i) masters.emplace_back("127.0.0.1", cluster.node(i).port());
+    return masters;
+}
 
 /// What a storm counted.
 struct storm_figures {

@@ -20,6 +20,7 @@
 
 #include "support/eventually.hpp"
 #include "support/redis_server.hpp"
+#include "support/redis_settings.hpp"
 
 using namespace std::chrono_literals;
 
@@ -41,12 +42,7 @@ struct counts {
 
 TEST_CASE("restart: after the first PONG, no idempotent operation fails", "[exchange][restart]") {
     hotstate::testing::redis_server server;
-    hotstate::redis::config settings;
-    settings.url = server.url();
-    settings.node.timeout = 2s;
-    settings.node.pool_max_connections = 4;
-    settings.node.pool_timeout_create = 2s;
-    store_type store(settings);
+    store_type store(hotstate::redis::config{.url = server.url(), .node = hotstate::testing::test_node(2s)});
     counts c;
     std::atomic<bool> stop{false};
     std::atomic<std::int64_t> pong_at{0};  // steady_clock ticks; 0: not answered yet

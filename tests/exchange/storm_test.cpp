@@ -14,6 +14,7 @@
 #include "exchange/lock_storm.hpp"
 #include "support/redis_cluster.hpp"
 #include "support/redis_server.hpp"
+#include "support/redis_settings.hpp"
 
 using namespace std::chrono_literals;
 using hotstate::testing::beat_killer;
@@ -48,11 +49,8 @@ constexpr auto lease = 2s;
 
 TEST_CASE("lock storm: one server, blocking store, connections killed every 100 ms", "[exchange][storm][locks]") {
     hotstate::testing::redis_server server;
-    hotstate::redis::config settings;
-    settings.url = server.url();
-    settings.node.timeout = 2s;
-    settings.node.pool_max_connections = 4;
-    hotstate::store<hotstate::backends::redis, guard> store(settings);
+    hotstate::store<hotstate::backends::redis, guard> store(
+        hotstate::redis::config{.url = server.url(), .node = hotstate::testing::test_node(2s)});
     blocking_locks<decltype(store)> api{store};
     storm_figures figures;
     {
@@ -66,17 +64,10 @@ TEST_CASE("lock storm: one server, blocking store, connections killed every 100 
 TEST_CASE("lock storm: a cluster, blocking store, every master's connections killed every 100 ms",
           "[exchange][storm][locks][cluster]") {
     hotstate::testing::redis_cluster cluster;
-    hotstate::redis::cluster_config settings;
-    settings.urls = cluster.seed_urls();
-    settings.node.timeout = 2s;
-    settings.node.pool_max_connections = 4;
-    settings.retry.min_retry_wait = 1ms;
-    settings.retry.max_retry_wait = 20ms;
-    hotstate::store<hotstate::backends::redis_cluster, guard> store(settings);
+    hotstate::store<hotstate::backends::redis_cluster, guard> store(hotstate::testing::storm_cluster_settings(cluster));
     store.backend().ping();
     blocking_locks<decltype(store)> api{store};
-    std::vector<std::pair<std::string, int>> masters;
-    for (std::size_t i = 0; i < 3; ++i) masters.emplace_back("127.0.0.1", cluster.node(i).port());
+    const auto masters = hotstate::testing::masters_of(cluster);
     storm_figures figures;
     {
         beat_killer killer(masters, kill_beat);

@@ -115,6 +115,7 @@ struct alignas(64) slot {
     std::optional<Connection> conn;
     std::int64_t last_used_ms = 0;   // coarse monotonic
     std::uint64_t checked_epoch = 0; // health epoch it was last known good in
+    std::uint64_t opened_epoch = 0;  // health epoch it was opened in
 };
 
 /// Coarse monotonic milliseconds: a few nanoseconds, enough for idle checks.
@@ -224,6 +225,18 @@ public:
                 return lease(this, s, now, true);
         }
         return acquire_slow(now);
+    }
+
+    /// The pool's health epoch: bumped whenever a connection is found dead.
+    [[nodiscard]] std::uint64_t epoch() const noexcept { return health_epoch_.load(std::memory_order_acquire); }
+
+    /// Checks out a connection opened in epoch `opened_since` or later: for a
+    /// retry after a connection broke (read epoch() once the broken lease is
+    /// given back), which must not go to a connection the same failure (a
+    /// kill, a restart) may have closed. An older idle connection is replaced,
+    /// not probed: a probe can run before the server's close of it arrives.
+    [[nodiscard]] lease acquire_fresh(std::uint64_t opened_since) {
+        return acquire_slow(detail::redis::pool_slots::coarse_now_ms(), opened_since);
     }
 
     /// Runs `body(connection&)` on a checked-out connection, as an operation
@@ -338,7 +351,7 @@ private:
         for (;;) {
             std::optional<lease> fresh;
             try {
-                fresh.emplace(acquire());
+                fresh.emplace(acquire_fresh(epoch()));
             } catch (const error& failure) {
                 // no connection: nothing more was sent, but an earlier attempt may have been applied
                 detail::redis::proto::decision d;
@@ -356,10 +369,10 @@ private:
         }
     }
 
-    [[gnu::noinline, gnu::cold]] lease acquire_slow(std::int64_t now) {
+    [[gnu::noinline, gnu::cold]] lease acquire_slow(std::int64_t now, std::uint64_t opened_since = 0) {
         const auto deadline = std::chrono::steady_clock::now() + options_.timeout_wait;
         for (;;) {
-            if (auto got = try_once(now)) return std::move(*got);
+            if (auto got = try_once(now, opened_since)) return std::move(*got);
             std::unique_lock guard(mutex_);
             waiters_.fetch_add(1, std::memory_order_seq_cst);
             bool timed_out = false;
@@ -386,11 +399,18 @@ private:
         return false;
     }
 
-    /// One pass: any idle slot, else open a connection in an empty slot.
-    std::optional<lease> try_once(std::int64_t now) {
+    /// One pass: an idle slot, else open a connection in an empty slot. With
+    /// `opened_since`, an idle connection opened in an earlier epoch is not
+    /// reused but replaced (a retry's fresh connection, see acquire_fresh()).
+    std::optional<lease> try_once(std::int64_t now, std::uint64_t opened_since = 0) {
         std::size_t& hint = detail::redis::pool_slots::thread_hint();
         for (std::size_t i = 0; i < capacity_; ++i) {
             if (auto* s = try_idle(i)) {
+                if (s->opened_epoch < opened_since) {
+                    open_in(*s);  // the failure that asked for a fresh one may have killed it too
+                    hint = i;
+                    return lease(this, s, now, false);
+                }
                 if (ready(*s, now)) {
                     hint = i;
                     return lease(this, s, now, true);
@@ -401,20 +421,29 @@ private:
             auto& s = slots_[i];
             std::uint8_t expected = detail::redis::pool_slots::empty;
             if (!s.state.compare_exchange_strong(expected, detail::redis::pool_slots::busy, std::memory_order_acquire)) continue;
-            try {
-                s.conn.emplace(connector_, where_, options_.connect);
-                if (setup_) setup_(*s.conn);
-            } catch (...) {
-                s.conn.reset();
-                s.state.store(detail::redis::pool_slots::empty, std::memory_order_release);
-                wake_one();
-                throw;
-            }
-            s.checked_epoch = health_epoch_.load(std::memory_order_acquire);
+            open_in(s);
             hint = i;
             return lease(this, &s, now, false);
         }
         return std::nullopt;
+    }
+
+    /// Opens a connection in slot `s` (held busy by the caller), replacing
+    /// whatever it held; on failure the slot is left empty and the error thrown.
+    void open_in(slot_type& s) {
+        s.conn.reset();
+        try {
+            s.conn.emplace(connector_, where_, options_.connect);
+            if (setup_) setup_(*s.conn);
+        } catch (...) {
+            s.conn.reset();
+            s.state.store(detail::redis::pool_slots::empty, std::memory_order_release);
+            wake_one();
+            throw;
+        }
+        const std::uint64_t epoch = health_epoch_.load(std::memory_order_acquire);
+        s.checked_epoch = epoch;
+        s.opened_epoch = epoch;
     }
 
     [[gnu::always_inline]] inline void give_back(slot_type& s, std::int64_t now) noexcept {

@@ -207,6 +207,7 @@ template <class Route, std::size_t N, class Attempt>
 [[gnu::always_inline]] inline decltype(auto) routed_attempts(Route& route, proto::exchange<N, true>& ex,
                                                              std::string_view command, Attempt&& attempt) {
     std::optional<attempt_end> end;
+    const ::hotstate::redis::pool* broke = nullptr;  // the pool whose connection broke under the last attempt
     for (;;) {
         if (end) [[unlikely]] {
             if (!end->next.retry) throw routed_failure(Route::backend, route.where(), command, ex, *end);
@@ -223,7 +224,11 @@ template <class Route, std::size_t N, class Attempt>
         }
         std::optional<::hotstate::redis::pool::lease> held;
         try {
-            held.emplace(pool->acquire());
+            // after a broken connection, one opened since: the same failure may have closed its siblings
+            if (pool == broke) [[unlikely]]
+                held.emplace(pool->acquire_fresh(pool->epoch()));
+            else
+                held.emplace(pool->acquire());
         } catch (const error& e) {
             if (e.kind() == errc::authentication || e.kind() == errc::configuration)
                 throw give_up_error(Route::backend, route.where(), command, 0, e.kind(), message_of(e));
@@ -239,7 +244,10 @@ template <class Route, std::size_t N, class Attempt>
         } catch (const error& e) {
             if (!c.broken()) throw;  // an error reply: the answer
             end = attempt_end::of(ex, e, c.request_sent());
+            broke = pool;
+            continue;
         }
+        broke = nullptr;
     }
 }
 
