@@ -13,6 +13,7 @@
 
 #include <utility>  // g++ 12: before boost/asio headers
 
+#include <cstdint>
 #include <exception>
 #include <string>
 
@@ -26,11 +27,13 @@ namespace hotstate {
 /// the executor completions default to. Models: backends::async_redis (one
 /// standalone server), backends::async_redis_cluster (a Redis Cluster).
 template <class B>
-concept AsyncStoreBackend = requires(B& b, std::string key, void (*handler)(std::exception_ptr, bool)) {
+concept AsyncStoreBackend = requires(B& b, std::string key, std::uint64_t fence,
+                                     void (*handler)(std::exception_ptr, bool)) {
     { b.get_executor() } -> std::convertible_to<boost::asio::any_io_executor>;
     b.close();
     b.async_kv_del(redis::async_label{}, key, handler);
-    b.async_lock_release(redis::async_label{}, key, key, handler);
+    b.async_lock_release(redis::async_label{}, key, key, fence, handler);
+    b.async_lock_release_again(redis::async_label{}, key, key, fence, handler);
 };
 
 }  // namespace hotstate

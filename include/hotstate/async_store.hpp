@@ -66,7 +66,7 @@ public:
     async_lock(async_lock&& other) noexcept = default;
     /// Schedules a release when still held.
     ~async_lock() {
-        if (this->store_ != nullptr) this->store_->release_detached(std::move(this->key_), std::move(this->owner_));
+        if (this->store_ != nullptr) this->store_->release_detached(std::move(this->key_), std::move(this->owner_), this->fence_);
     }
 
 private:
@@ -317,15 +317,26 @@ public:
 
     /// Releases `held`; true when it was still ours (false: the lease had run
     /// out). `held` stays held() until the answer comes (so it must live until
-    /// then, as an Asio buffer must): a release that fails leaves it releasable. [HDEL; the release script]
+    /// then, as an Asio buffer must): a release that fails leaves it
+    /// releasable, and that release is true when the failed one did run. [HDEL; the release script]
     template <class C, class Token>
     auto async_release(async_lock<async_store, C>& held, Token&& token) {
-        return backend_.template async_lock_release<bool>(label<C>("release"), held.key_, held.owner_,
-                                                          [&held](bool released) {
-                                                              held.store_ = nullptr;  // answered: no longer held
-                                                              return released;
-                                                          },
-                                                          std::forward<Token>(token));
+        return boost::asio::async_initiate<Token, void(std::exception_ptr, bool)>(
+            [this, &held](auto handler) {
+                auto answered = [&held](bool released) {
+                    held.store_ = nullptr;  // answered: no longer held
+                    return released;
+                };
+                if (held.release_sent_) [[unlikely]] {
+                    backend_.template async_lock_release_again<bool>(label<C>("release"), held.key_, held.owner_, held.fence_,
+                                                                     answered, std::move(handler));
+                    return;
+                }
+                held.release_sent_ = true;  // until it is answered: the next is sent as one that may have run
+                backend_.template async_lock_release<bool>(label<C>("release"), held.key_, held.owner_, held.fence_, answered,
+                                                           std::move(handler));
+            },
+            token);
     }
 
     /// Renews `held`'s lease; true when it was still ours (false: it is no
@@ -396,10 +407,11 @@ private:
         return encode_key(C::id, C::layout, key);
     }
 
-    /// A release nobody waits for (a guard destroyed while held).
-    void release_detached(std::string key, std::string owner) noexcept {
+    /// A release nobody waits for (a guard destroyed while held): its answer
+    /// is not read, so it is the plain release even after one that failed.
+    void release_detached(std::string key, std::string owner, std::uint64_t fence) noexcept {
         try {
-            backend_.async_lock_release({}, std::move(key), std::move(owner), [](std::exception_ptr, bool) {});
+            backend_.async_lock_release({}, std::move(key), std::move(owner), fence, [](std::exception_ptr, bool) {});
         } catch (...) {  // the lease runs out by itself
         }
     }

@@ -103,13 +103,28 @@ concept RateLimitBackend = CounterBackend<B> && requires(B& backend, std::string
 /// strictly increasing per key (microsecond time, bumped by one when needed);
 /// the owner of a live lease acquiring again gets it renewed and its own
 /// fence back (so an acquire is safe to send again after a lost reply).
-/// Release and extend succeed only for the owner of a live lease.
+/// Release and extend succeed only for the owner of a live lease. A release
+/// names the lease by its owner token and the fence its acquire returned (a
+/// network store needs the fence to tell a release of its own that ran).
 template <class B>
 concept LockBackend = StoreBackend<B> && requires(B& backend, std::string_view key, std::string_view owner,
-                                                  std::chrono::milliseconds lease) {
+                                                  std::chrono::milliseconds lease, std::uint64_t fence) {
     { backend.lock_acquire(key, owner, lease) } -> std::same_as<std::optional<std::uint64_t>>;
-    { backend.lock_release(key, owner) } -> std::same_as<bool>;
+    { backend.lock_release(key, owner, fence) } -> std::same_as<bool>;
     { backend.lock_extend(key, owner, lease) } -> std::same_as<bool>;
+};
+
+/// A LockBackend whose release can end with its outcome unknown (a network
+/// store whose reply was lost) offers a release for after that one: true
+/// when the owner held a live lease, or when the earlier release did run
+/// (the lock since freed, or taken by other owners after it, while their
+/// leases kept it). Without it a release sent again after its own release
+/// ran would say "not yours". Models: the Redis backends (compiled<> and
+/// sharded<> when theirs are).
+template <class B>
+concept LockReleaseAgain = LockBackend<B> && requires(B& backend, std::string_view key, std::string_view owner,
+                                                      std::uint64_t fence) {
+    { backend.lock_release_again(key, owner, fence) } -> std::same_as<bool>;
 };
 
 /// Lookups: membership sets and key-value maps, each stored under one key

@@ -408,7 +408,7 @@ protected:
         : store_(&owner_store), key_(std::move(key)), owner_(std::move(owner)), fence_(fence) {}
     lock_hold(lock_hold&& other) noexcept
         : store_(std::exchange(other.store_, nullptr)), key_(std::move(other.key_)), owner_(std::move(other.owner_)),
-          fence_(other.fence_) {}
+          fence_(other.fence_), release_sent_(other.release_sent_) {}
     lock_hold(const lock_hold&) = delete;
     lock_hold& operator=(const lock_hold&) = delete;
     lock_hold& operator=(lock_hold&&) = delete;
@@ -420,12 +420,14 @@ protected:
         key_ = std::move(other.key_);
         owner_ = std::move(other.owner_);
         fence_ = other.fence_;
+        release_sent_ = other.release_sent_;
     }
 
     Store* store_;
     std::string key_;
     std::string owner_;
     std::uint64_t fence_;
+    bool release_sent_ = false;  ///< a release failed: it may have run, so the next is sent as one that did
 };
 
 }  // namespace detail
@@ -449,11 +451,19 @@ public:
     /// Releases the lock; false when the lease had already run out or another
     /// owner holds it now. When it throws (the release could not be
     /// confirmed), the lock is still held() and may be released again (its
-    /// destructor tries once more).
+    /// destructor tries once more): that release is true when the failed one
+    /// did run (on a backend that can tell, LockReleaseAgain: Redis).
     bool release() {
         if (!this->store_) return false;
-        const bool was_live = Store::template with_context<Category>(
-            "release", [&] { return this->store_->backend_.lock_release(this->key_, this->owner_); });
+        auto& backend = this->store_->backend_;
+        const bool was_live = Store::template with_context<Category>("release", [&] {
+            if constexpr (LockReleaseAgain<std::remove_cvref_t<decltype(backend)>>) {
+                if (this->release_sent_) [[unlikely]]
+                    return backend.lock_release_again(this->key_, this->owner_, this->fence_);
+                this->release_sent_ = true;  // until it is answered
+            }
+            return backend.lock_release(this->key_, this->owner_, this->fence_);
+        });
         this->store_ = nullptr;
         return was_live;
     }

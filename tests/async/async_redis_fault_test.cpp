@@ -17,8 +17,10 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <catch2/catch.hpp>
 
 #include <hotstate/async_store.hpp>
@@ -32,7 +34,8 @@ using namespace std::chrono_literals;
 
 namespace {
 struct counters : hotstate::category<40, "counters", std::int64_t> {};
-using async_store = hotstate::async_store<hotstate::backends::async_redis, counters>;
+struct door : hotstate::category<41, "door"> {};
+using async_store = hotstate::async_store<hotstate::backends::async_redis, counters, door>;
 
 struct tally {
     std::atomic<std::int64_t> ok{0}, unknown{0}, timeouts{0}, refused{0}, other{0}, done{0};
@@ -126,4 +129,48 @@ TEST_CASE("async_redis: restart and SIGSTOP under 64 looping coroutines", "[asyn
                << " counter " << value);
     CHECK(value >= t.ok.load());
     CHECK(value <= t.ok.load() + t.unknown.load());
+}
+
+TEST_CASE("async_redis: a lock whose release timed out, released again, is told its release ran", "[async][fault]") {
+    hotstate::testing::redis_server server;
+    asio::io_context io;
+    auto work = asio::make_work_guard(io);
+    async_store store(io.get_executor(), hotstate::redis::config{.url = server.url()},
+                      hotstate::redis::async_options{.timeout = 300ms, .min_backoff = 5ms, .max_backoff = 50ms});
+    std::thread runner([&] { io.run(); });
+    const std::string key = hotstate::encode_key(door::id, door::layout, "door");
+    const auto holds = [&](const std::string& owner) {
+        return server.command({"HEXISTS", key, owner})->integer == 1;
+    };
+
+    auto held = store.async_try_lock<door>("door", 30s, asio::use_future).get();
+    REQUIRE(held);
+    // a stopped server leaves the release unread: its reply times out after the write
+    const int pid = server_pid(server);
+    ::kill(pid, SIGSTOP);
+    try {
+        (void)store.async_release(*held, asio::use_future).get();
+        FAIL("a release on a stopped server was answered");
+    } catch (const hotstate::error& e) {
+        CHECK(e.kind() == hotstate::errc::timeout);
+        CHECK(e.outcome_unknown());
+    }
+    CHECK(held->held());  // unconfirmed: still releasable
+    ::kill(pid, SIGCONT);
+    REQUIRE(hotstate::testing::eventually([&] { return !holds(held->owner_token()); }));  // it ran
+    // the lock changes hands twice meanwhile
+    auto second = store.async_try_lock<door>("door", 30s, asio::use_future).get();
+    REQUIRE(second);
+    REQUIRE(store.async_release(*second, asio::use_future).get());
+    auto third = store.async_try_lock<door>("door", 30s, asio::use_future).get();
+    REQUIRE(third);
+    // released again: this guard's release ran (HDEL alone would answer "not yours")
+    CHECK(store.async_release(*held, asio::use_future).get());
+    CHECK_FALSE(held->held());
+    CHECK(holds(third->owner_token()));  // the holder's lease is untouched
+    CHECK(store.async_release(*third, asio::use_future).get());
+
+    store.close();
+    work.reset();
+    runner.join();
 }

@@ -5,6 +5,7 @@
 #include <utility>  // g++ 12: before boost/asio/awaitable.hpp
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -23,13 +24,14 @@ namespace cmd = hotstate::detail::redis::commands;
 
 struct release_args {
     std::string key, owner;
+    std::uint64_t fence;
 };
 
 /// A release operation driven by hand, as its connection drives it: written,
 /// its connection lost (the exchange then sends it again in its resend form),
 /// its replies handed over.
 struct release_operation {
-    using make_type = decltype([](const release_args& a) { return cmd::lock_release(a.key, a.owner); });
+    using make_type = decltype([](const release_args& a) { return cmd::lock_release(a.key, a.owner, a.fence); });
     using finish_type = decltype([](bool released, const release_args&) { return released; });
     using state_type = hotstate::detail::async::state<release_args, make_type, finish_type>;
     struct handler_type {
@@ -42,8 +44,8 @@ struct release_operation {
     std::optional<bool> released;
     operation_type* op;
 
-    release_operation(const std::string& key, const std::string& owner)
-        : op(new operation_type(state_type{release_args{key, owner}, {}, {}, "release", "locks"},
+    release_operation(const std::string& key, const std::string& owner, std::uint64_t fence)
+        : op(new operation_type(state_type{release_args{key, owner, fence}, {}, {}, "release", "locks"},
                                 handler_type{&released}, io.get_executor())) {
         op->deadline = std::chrono::steady_clock::now() + std::chrono::hours{1};
     }
@@ -90,13 +92,13 @@ redisReply* send(redisContext* c, const std::string& request) {
 }  // namespace
 
 TEST_CASE("async: a release sent again is the script that finds its first send done", "[async][at-most-once]") {
-    release_operation release("lock:k", "owner-a");
+    release_operation release("lock:k", "owner-a", 7);
     const std::string first = release.write();
     REQUIRE(release.lose());
     const std::string second = release.write();
     std::string hdel, again;
-    cmd::lock_release("lock:k", "owner-a").write(hdel);
-    cmd::lock_release_again("lock:k", "owner-a").write(again);
+    cmd::lock_release("lock:k", "owner-a", 7).write(hdel);
+    cmd::lock_release_again("lock:k", "owner-a", 7).write(again);
     CHECK(first == hdel);
     CHECK(second == again);
     CHECK(second.find("EVALSHA") != std::string::npos);
@@ -112,11 +114,12 @@ TEST_CASE("async: the second send of a release answers 1 on a server where the f
     cmd::lock_acquire("lock:k", "owner-a", 30000, 0).write_fallback(acquire);
     redisReply* fence = send(c, acquire);
     REQUIRE(fence->type != REDIS_REPLY_ERROR);
-    REQUIRE(fence->type != REDIS_REPLY_NIL);
+    REQUIRE(fence->type == REDIS_REPLY_STRING);
+    const std::uint64_t owner_a_fence = std::stoull(std::string(fence->str, fence->len));
     freeReplyObject(fence);
 
     {
-        release_operation release("lock:k", "owner-a");
+        release_operation release("lock:k", "owner-a", owner_a_fence);
         redisReply* first = send(c, release.write());  // the first send ran; say its reply was lost
         CHECK(first->integer == 1);
         freeReplyObject(first);
@@ -128,7 +131,7 @@ TEST_CASE("async: the second send of a release answers 1 on a server where the f
         CHECK(*release.released);  // the second still reports the release
     }
     {
-        release_operation release("lock:k", "owner-b");
+        release_operation release("lock:k", "owner-b", 0);
         freeReplyObject(send(c, release.write()));
         REQUIRE(release.lose());
         (void)release.reply(send(c, release.write()));  // EVALSHA: the script is loaded now

@@ -124,7 +124,7 @@ TEST_CASE("exchange: the requests of each form", "[exchange]") {
     CHECK_FALSE(proto::wants_fallback(check, form::fallback, err("NOSCRIPT No matching script").view()));
     CHECK_FALSE(proto::wants_fallback(commands::get("k"), form::first, err("NOSCRIPT x").view()));
 
-    const commands::lock_release release("k", "owner");
+    const commands::lock_release release("k", "owner", 7);
     std::string resend, resend_fallback;
     proto::write_request(resend, release, form::resend);
     proto::write_request(resend_fallback, release, form::resend_fallback);
@@ -284,7 +284,7 @@ TEST_CASE("exchange: an unreachable node is retried on a route, never counted as
 }
 
 TEST_CASE("exchange: a release sent again after a lost reply is its resend form, and that form's fallback", "[exchange][locks]") {
-    const commands::lock_release release("k", "owner");
+    const commands::lock_release release("k", "owner", 7);
     auto ex = proto::exchange_of<false>(release);
     ex.round_written();
     const decision d = ex.on_failure(failure::lost, true);
@@ -297,7 +297,7 @@ TEST_CASE("exchange: a release sent again after a lost reply is its resend form,
 }
 
 TEST_CASE("exchange: a redirect keeps the resend form (an earlier send may have run)", "[exchange][locks]") {
-    auto ex = proto::exchange_of<true>(commands::lock_release("k", "owner"), cluster_budget);
+    auto ex = proto::exchange_of<true>(commands::lock_release("k", "owner", 7), cluster_budget);
     ex.round_written();
     REQUIRE(ex.on_failure(failure::lost, true).retry);
     CHECK(run_round(ex, {err("MOVED 5 127.0.0.1:7003")}) == trace{"redirected 0"});

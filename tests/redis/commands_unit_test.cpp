@@ -218,11 +218,12 @@ TEST_CASE("commands: increment, with an expiry a MULTI/EXEC transaction", "[redi
 
 TEST_CASE("commands: scripts run by EVALSHA, EVAL on NOSCRIPT", "[redis][commands][unit]") {
     const auto sha = std::string(hotstate::detail::redis::lock_release_again.sha_view());
-    const cmd::lock_release_again release("l", "o");
-    CHECK(bytes_of(release) == "*5\r\n$7\r\nEVALSHA\r\n$40\r\n" + sha + "\r\n$1\r\n1\r\n$1\r\nl\r\n$1\r\no\r\n");
+    const cmd::lock_release_again release("l", "o", 42);
+    CHECK(bytes_of(release) ==
+          "*6\r\n$7\r\nEVALSHA\r\n$40\r\n" + sha + "\r\n$1\r\n1\r\n$1\r\nl\r\n$1\r\no\r\n$2\r\n42\r\n");
     const std::string text(hotstate::detail::redis::lock_release_again.text);
-    CHECK(fallback_bytes_of(release) == "*5\r\n$4\r\nEVAL\r\n$" + std::to_string(text.size()) + "\r\n" + text +
-                                            "\r\n$1\r\n1\r\n$1\r\nl\r\n$1\r\no\r\n");
+    CHECK(fallback_bytes_of(release) == "*6\r\n$4\r\nEVAL\r\n$" + std::to_string(text.size()) + "\r\n" + text +
+                                            "\r\n$1\r\n1\r\n$1\r\nl\r\n$1\r\no\r\n$2\r\n42\r\n");
     CHECK(release.fallback_on(parse(noscript)));
     CHECK_FALSE(release.fallback_on(parse(wrongtype)));
     CHECK_FALSE(release.fallback_on(parse(":1\r\n")));
@@ -263,12 +264,13 @@ TEST_CASE("commands: lock scripts", "[redis][commands][unit]") {
     check_errors(acquire);
 
     // the release is HDEL of the owner's field, no script; a re-send is the script
-    const cmd::lock_release release("l", "owner-1");
-    CHECK(bytes_of(release) == "*3\r\n$4\r\nHDEL\r\n$1\r\nl\r\n$7\r\nowner-1\r\n");
-    const cmd::lock_release_again again("l", "owner-1");
-    CHECK(bytes_of(again) == "*5\r\n$7\r\nEVALSHA\r\n$40\r\n" +
+    const cmd::lock_release release("l", "owner-1", 1700000000123456);
+    CHECK(bytes_of(release) == "*3\r\n$4\r\nHDEL\r\n$1\r\nl\r\n$7\r\nowner-1\r\n");  // the fence is not sent
+    const auto again = release.resend();  // the fence is, in the re-send
+    STATIC_REQUIRE(std::is_same_v<decltype(again), const cmd::lock_release_again>);
+    CHECK(bytes_of(again) == "*6\r\n$7\r\nEVALSHA\r\n$40\r\n" +
                                  std::string(hotstate::detail::redis::lock_release_again.sha_view()) +
-                                 "\r\n$1\r\n1\r\n$1\r\nl\r\n$7\r\nowner-1\r\n");
+                                 "\r\n$1\r\n1\r\n$1\r\nl\r\n$7\r\nowner-1\r\n$16\r\n1700000000123456\r\n");
     const cmd::lock_extend extend("l", "owner-1", 5000, 1000);
     CHECK(bytes_of(extend) == "*6\r\n$7\r\nEVALSHA\r\n$40\r\n" +
                                   std::string(hotstate::detail::redis::lock_extend.sha_view()) +

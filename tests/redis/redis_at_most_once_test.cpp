@@ -87,6 +87,8 @@ struct socket_pair {
     }
 };
 
+std::string text_of(const hotstate::testing::reply_ptr& reply) { return std::string(reply->str, reply->len); }
+
 std::int64_t integer_of(const hotstate::testing::reply_ptr& reply) {
     if (reply->type == REDIS_REPLY_INTEGER) return reply->integer;
     if (reply->type == REDIS_REPLY_STRING) return std::stoll(std::string(reply->str, reply->len));
@@ -263,14 +265,60 @@ TEST_CASE("redis: an increment whose reply timed out is outcome-unknown, through
     CHECK(s.increment<hits>("n") == 4);
 }
 
+TEST_CASE("redis: a lock whose release timed out, released again, is told its release ran", "[redis][locks]") {
+    redis_server server;
+    auto settings = config_for(server);
+    settings.node.timeout = 300ms;
+    test_store s(settings);
+    test_store other(config_for(server));
+    const std::string key = hotstate::encode_key<guard>("door");
+    const auto holds = [&](const std::string& owner) {
+        return integer_of(server.command({"HEXISTS", key, owner})) == 1;
+    };
+
+    // taken since by nobody, by one other owner, by three in turn (the lock changed hands meanwhile)
+    for (const int taken_since : {0, 1, 3}) {
+        CAPTURE(taken_since);
+        auto held = s.try_lock<guard>("door", 30s);
+        REQUIRE(held);
+        // a stopped server leaves the release unread: its reply times out after the write
+        server.child().signal(SIGSTOP);
+        try {
+            (void)held->release();
+            FAIL("a release on a stopped server was answered");
+        } catch (const hotstate::error& e) {
+            CHECK(e.kind() == hotstate::errc::timeout);
+            CHECK(e.outcome_unknown());
+        }
+        CHECK(held->held());  // unconfirmed: still releasable
+        server.child().signal(SIGCONT);
+        // the release ran once the server went on
+        REQUIRE(eventually([&] { return !holds(held->owner_token()); }));
+        std::optional<hotstate::lock<test_store, guard>> next;
+        for (int i = 0; i < taken_since; ++i) {
+            if (next) REQUIRE(next->release());
+            next = other.try_lock<guard>("door", 30s);
+            REQUIRE(next);
+        }
+        // released again: it was this guard's, and its release ran (HDEL alone would answer "not yours")
+        CHECK(held->release());
+        CHECK_FALSE(held->held());
+        if (next) {
+            CHECK(holds(next->owner_token()));  // the new owner's lease is untouched
+            CHECK(next->release());
+        }
+    }
+}
+
 TEST_CASE("redis: lock operations are idempotent, so a re-sent request answers as the first did", "[redis][locks]") {
     redis_server server;
     hotstate::backends::redis backend(config_for(server));
     const std::string key = hotstate::encode_key<guard>("job");
     // what the backend sends when a release is sent again after a lost reply
-    const auto release_again = [&](std::string_view owner) {
+    const auto release_again = [&](std::string_view owner, std::uint64_t fence) {
         return backend.with_connection([&](hotstate::redis::connection& c) {
-            return hotstate::detail::redis::run<false>(c, hotstate::detail::redis::commands::lock_release_again(key, owner));
+            return hotstate::detail::redis::run<false>(
+                c, hotstate::detail::redis::commands::lock_release_again(key, owner, fence));
         });
     };
 
@@ -287,41 +335,64 @@ TEST_CASE("redis: lock operations are idempotent, so a re-sent request answers a
     CHECK(backend.lock_extend(key, "owner-a", 20s));  // extend twice: the lease runs 20 s from the later call
     CHECK_FALSE(backend.lock_extend(key, "owner-b", 20s));
 
-    CHECK(backend.lock_release(key, "owner-a"));
-    // a re-sent release finds its own release done, and says so; nobody else can claim it
-    CHECK(release_again("owner-a"));
-    CHECK_FALSE(release_again("owner-b"));
-    CHECK_FALSE(release_again(""));
-    CHECK_FALSE(backend.lock_release(key, "owner-a"));  // a new release (not a re-send): nothing to release
-    CHECK_FALSE(backend.lock_extend(key, "owner-a", 10s));  // released is released
+    CHECK(backend.lock_release(key, "owner-a", *first));
+    // a re-sent release finds its own release done, and says so
+    CHECK(release_again("owner-a", *first));
+    CHECK_FALSE(release_again("", *first));
+    CHECK_FALSE(backend.lock_release(key, "owner-a", *first));  // a new release (not a re-send): nothing to release
+    CHECK_FALSE(backend.lock_extend(key, "owner-a", 10s));      // released is released
 
+    // once other owners took it in turn, owner-a's re-send still says 1: the
+    // hash is the one owner-a's lease was in (g, its first fence, is at or
+    // below owner-a's), and only owner-a's release removes owner-a's field
     const auto second = backend.lock_acquire(key, "owner-b", 10s);
     REQUIRE(second.has_value());
-    CHECK(*second > *first);
-    // once another owner took it, owner-a's re-send still says 1: the new owner
-    // recorded owner-a as the previous holder, whose field only a release removes
-    CHECK(release_again("owner-a"));
-    const auto previous = server.command({"HGET", key, "p"});
-    CHECK(std::string(previous->str, previous->len) == "owner-a");
-    CHECK_FALSE(backend.lock_acquire(key, "owner-a", 10s).has_value());  // the lock is owner-b's
-    CHECK(server.command({"HEXISTS", key, "owner-b"})->integer == 1);  // owner-a's re-send released nothing of b's
-    CHECK(release_again("owner-b"));  // a re-send whose first send never arrived releases
-    CHECK(server.command({"HEXISTS", key, "owner-b"})->integer == 0);
-    CHECK(release_again("owner-b"));
-    CHECK_FALSE(release_again("owner-c"));  // never held it
+    CHECK(*second == *first + 1);
+    CHECK(backend.lock_release(key, "owner-b", *second));
+    const auto third = backend.lock_acquire(key, "owner-c", 10s);
+    REQUIRE(third.has_value());
+    CHECK(release_again("owner-a", *first));
+    CHECK(release_again("owner-b", *second));
+    CHECK(text_of(server.command({"HGET", key, "g"})) == std::to_string(*first));
+    CHECK_FALSE(backend.lock_acquire(key, "owner-a", 10s).has_value());  // the lock is owner-c's
+    CHECK(server.command({"HEXISTS", key, "owner-c"})->integer == 1);  // the re-sends released nothing of c's
+    CHECK(release_again("owner-c", *third));  // a re-send whose first send never arrived releases
+    CHECK(server.command({"HEXISTS", key, "owner-c"})->integer == 0);
+    CHECK(release_again("owner-c", *third));
 
-    // a lease that ran out is not a release: owner-c's lease ends by expiry, owner-d
-    // takes the lock anew (a new hash), and owner-c's re-send says 0
-    REQUIRE(backend.lock_acquire(key, "owner-c", 10s).has_value());
+    // a lease that ran out is not a release: owner-d's lease ends by expiry,
+    // owner-e takes the lock anew (a new hash, g above every fence before it),
+    // and owner-d's re-send says 0
+    const auto fourth = backend.lock_acquire(key, "owner-d", 10s);
+    REQUIRE(fourth.has_value());
     server.command({"PEXPIRE", key, "1"});
-    const auto taken = [&] {
+    const auto fifth = [&] {
         for (int i = 0; i < 10'000; ++i)  // a bounded wait for the server's expiry, no sleep
-            if (backend.lock_acquire(key, "owner-d", 10s)) return true;
-        return false;
+            if (auto f = backend.lock_acquire(key, "owner-e", 10s)) return f;
+        return std::optional<std::uint64_t>{};
     }();
-    REQUIRE(taken);
-    CHECK_FALSE(release_again("owner-c"));
-    CHECK(release_again("owner-d"));
+    REQUIRE(fifth.has_value());
+    CHECK(*fifth > *fourth);
+    CHECK(text_of(server.command({"HGET", key, "g"})) == std::to_string(*fifth));
+    CHECK_FALSE(release_again("owner-d", *fourth));
+    CHECK(server.command({"HEXISTS", key, "owner-e"})->integer == 1);
+    CHECK(release_again("owner-e", *fifth));
+
+    // a hash written before g (the previous layout, {f h p}): a re-send says 1
+    // when its owner was the last holder
+    const std::string legacy = hotstate::encode_key<guard>("legacy");
+    server.command({"HSET", legacy, "f", "41", "h", "owner-f", "p", "owner-x"});
+    server.command({"PEXPIRE", legacy, "10000"});
+    const auto legacy_again = [&](std::string_view owner, std::uint64_t fence) {
+        return backend.with_connection([&](hotstate::redis::connection& c) {
+            return hotstate::detail::redis::run<false>(
+                c, hotstate::detail::redis::commands::lock_release_again(legacy, owner, fence));
+        });
+    };
+    CHECK(legacy_again("owner-f", 41));
+    CHECK_FALSE(legacy_again("owner-x", 40));
+    CHECK(backend.lock_acquire(legacy, "owner-g", 10s) == 42u);  // still read as a lock
+    CHECK(backend.lock_release(legacy, "owner-g", 42));
 }
 
 TEST_CASE("redis: fencing tokens are microseconds of the server's TIME and strictly increase", "[redis][locks]") {

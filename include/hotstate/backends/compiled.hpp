@@ -169,7 +169,8 @@ public:
 
     std::optional<std::uint64_t> lock_acquire(std::string_view key, std::string_view owner,
                                               std::chrono::milliseconds lease);
-    bool lock_release(std::string_view key, std::string_view owner);
+    bool lock_release(std::string_view key, std::string_view owner, std::uint64_t fence);
+    bool lock_release_again(std::string_view key, std::string_view owner, std::uint64_t fence);
     bool lock_extend(std::string_view key, std::string_view owner, std::chrono::milliseconds lease);
 
     bool set_add(std::string_view key, std::string_view member);

@@ -103,8 +103,13 @@ std::optional<std::uint64_t> compiled<Engine>::lock_acquire(std::string_view key
 }
 
 template <class Engine>
-bool compiled<Engine>::lock_release(std::string_view key, std::string_view owner) {
-    return engine_->lock_release(key, owner);
+bool compiled<Engine>::lock_release(std::string_view key, std::string_view owner, std::uint64_t fence) {
+    return engine_->lock_release(key, owner, fence);
+}
+
+template <class Engine>
+bool compiled<Engine>::lock_release_again(std::string_view key, std::string_view owner, std::uint64_t fence) {
+    return engine_->lock_release_again(key, owner, fence);
 }
 
 template <class Engine>

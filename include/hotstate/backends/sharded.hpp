@@ -165,10 +165,15 @@ public:
     {
         return route(key, [&](auto& shard) { return shard.lock_acquire(key, owner, lease); });
     }
-    bool lock_release(std::string_view key, std::string_view owner)
+    bool lock_release(std::string_view key, std::string_view owner, std::uint64_t fence)
         requires(LockBackend<Shards> && ...)
     {
-        return route(key, [&](auto& shard) { return shard.lock_release(key, owner); });
+        return route(key, [&](auto& shard) { return shard.lock_release(key, owner, fence); });
+    }
+    bool lock_release_again(std::string_view key, std::string_view owner, std::uint64_t fence)
+        requires(LockReleaseAgain<Shards> && ...)
+    {
+        return route(key, [&](auto& shard) { return shard.lock_release_again(key, owner, fence); });
     }
     bool lock_extend(std::string_view key, std::string_view owner, std::chrono::milliseconds lease)
         requires(LockBackend<Shards> && ...)

@@ -351,7 +351,8 @@ public:
     }
 
     /// Ends `owner`'s live lease (the fencing state stays); false otherwise.
-    bool lock_release(std::string_view key, std::string_view owner) {
+    /// The fence is not needed here: a release's answer is never lost.
+    bool lock_release(std::string_view key, std::string_view owner, std::uint64_t /*fence*/) {
         if (owner.empty()) return false;
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();

@@ -226,19 +226,37 @@ public:
                       },
                       token);
     }
-    /// Owner-checked release: whether `owner` held it.
+    /// Owner-checked release of the lease `fence` names: whether `owner` held it.
     template <class Token>
-    auto async_lock_release(hotstate::redis::async_label label, std::string key, std::string owner, Token&& token) {
-        return async_lock_release<bool>(label, std::move(key), std::move(owner), [](bool released) { return released; },
-                                        token);
+    auto async_lock_release(hotstate::redis::async_label label, std::string key, std::string owner, std::uint64_t fence,
+                            Token&& token) {
+        return async_lock_release<bool>(label, std::move(key), std::move(owner), fence,
+                                        [](bool released) { return released; }, token);
     }
     /// Owner-checked release, its answer handed to `finish` (on the
     /// connection's strand) before the caller's completion.
     template <class T, class Finish, class Token>
-    auto async_lock_release(hotstate::redis::async_label label, std::string key, std::string owner, Finish finish,
-                            Token&& token) {
+    auto async_lock_release(hotstate::redis::async_label label, std::string key, std::string owner, std::uint64_t fence,
+                            Finish finish, Token&& token) {
         return run<T>(label, two{std::move(key), std::move(owner)},
-                      [](const two& d) { return redis::commands::lock_release(d.a, d.b); }, drop(std::move(finish)), token);
+                      [fence](const two& d) { return redis::commands::lock_release(d.a, d.b, fence); },
+                      drop(std::move(finish)), token);
+    }
+    /// A release after one whose outcome stayed unknown: the script that
+    /// still answers true when that earlier release ran (LockReleaseAgain's).
+    template <class Token>
+    auto async_lock_release_again(hotstate::redis::async_label label, std::string key, std::string owner,
+                                  std::uint64_t fence, Token&& token) {
+        return async_lock_release_again<bool>(label, std::move(key), std::move(owner), fence,
+                                              [](bool released) { return released; }, token);
+    }
+    /// That release, its answer handed to `finish` (on the connection's strand).
+    template <class T, class Finish, class Token>
+    auto async_lock_release_again(hotstate::redis::async_label label, std::string key, std::string owner,
+                                  std::uint64_t fence, Finish finish, Token&& token) {
+        return run<T>(label, two{std::move(key), std::move(owner)},
+                      [fence](const two& d) { return redis::commands::lock_release_again(d.a, d.b, fence); },
+                      drop(std::move(finish)), token);
     }
     /// Owner-checked extend: whether the lease was renewed.
     template <class Token>

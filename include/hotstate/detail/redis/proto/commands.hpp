@@ -518,13 +518,15 @@ struct lock_acquire : script_command<lock_acquire> {
 /// Owner-checked release: HDEL key <owner token>, no script (see scripts.hpp):
 /// whether `owner` held a live lease. Idempotent in effect; a send after the
 /// first (its reply lost) is lock_release_again, which still answers 1 when the
-/// first ran (detail/redis/routing/routed_backend.hpp sends it).
+/// first ran: it needs the owner's fence, which the HDEL does not send.
 struct lock_release : command_base<lock_release> {
     using result_type = bool;
     static constexpr std::string_view name = "release";
     static constexpr bool idempotent = true;
     std::string_view key, owner;
-    lock_release(std::string_view k, std::string_view who) noexcept : key(k), owner(who) {}
+    std::uint64_t fence;
+    lock_release(std::string_view k, std::string_view who, std::uint64_t owner_fence) noexcept
+        : key(k), owner(who), fence(owner_fence) {}
     /// The command of a send after the first (see HasResend; defined below lock_release_again).
     [[nodiscard]] auto resend() const noexcept;
     template <class F>
@@ -540,28 +542,21 @@ struct lock_release : command_base<lock_release> {
     }
 };
 
-/// An owner-checked lock script with a 1/0 answer (a re-sent release, extend).
-template <const script& Code, bool HasLease>
-struct lock_check : script_command<lock_check<Code, HasLease>> {
+/// Owner-checked extend (the lock_extend script): whether the lease was renewed.
+struct lock_extend : script_command<lock_extend> {
     using result_type = bool;
-    static constexpr const script& code = Code;
-    static constexpr std::string_view name = Code.name;
+    static constexpr const script& code = redis::lock_extend;
+    static constexpr std::string_view name = code.name;
     static constexpr bool idempotent = true;
     std::string_view key, owner;
-    std::int64_t lease_ms = 0;
-    lock_check(std::string_view k, std::string_view who) noexcept requires(!HasLease) : key(k), owner(who) {}
+    std::int64_t lease_ms;
     /// `retention` is not sent (see lock_acquire).
-    lock_check(std::string_view k, std::string_view who, std::int64_t lease, std::int64_t /*retention*/) noexcept
-        requires HasLease
+    lock_extend(std::string_view k, std::string_view who, std::int64_t lease, std::int64_t /*retention*/) noexcept
         : key(k), owner(who), lease_ms(lease) {}
     template <class G>
     decltype(auto) with_script_args(G&& g) const {
-        if constexpr (HasLease) {
-            const ::hotstate::redis::int_arg lease(lease_ms);
-            return g(owner, lease.view());
-        } else {
-            return g(owner);
-        }
+        const ::hotstate::redis::int_arg lease(lease_ms);
+        return g(owner, lease.view());
     }
     [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
         if (!r.is_integer()) [[unlikely]]
@@ -569,10 +564,30 @@ struct lock_check : script_command<lock_check<Code, HasLease>> {
         return r.integer() == 1;
     }
 };
-/// A release sent again after a lost reply (the lock_release_again script).
-using lock_release_again = lock_check<redis::lock_release_again, false>;
+/// A release sent again after a lost reply (the lock_release_again script):
+/// 1 when `owner` held a live lease, or when its own earlier release ran.
+struct lock_release_again : script_command<lock_release_again> {
+    using result_type = bool;
+    static constexpr const script& code = redis::lock_release_again;
+    static constexpr std::string_view name = code.name;
+    static constexpr bool idempotent = true;
+    std::string_view key, owner;
+    std::uint64_t fence;
+    lock_release_again(std::string_view k, std::string_view who, std::uint64_t owner_fence) noexcept
+        : key(k), owner(who), fence(owner_fence) {}
+    template <class G>
+    decltype(auto) with_script_args(G&& g) const {
+        const ::hotstate::redis::int_arg owner_fence(fence);
+        return g(owner, owner_fence.view());
+    }
+    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
+        if (!r.is_integer()) [[unlikely]]
+            unexpected(where, name, r);
+        return r.integer() == 1;
+    }
+};
 
-inline auto lock_release::resend() const noexcept { return lock_release_again(key, owner); }
+inline auto lock_release::resend() const noexcept { return lock_release_again(key, owner, fence); }
 
 /// A command whose sends after the first (its reply lost with the connection)
 /// must be a different command that still gives the first send's answer: a
@@ -582,8 +597,6 @@ template <class C>
 concept HasResend = Command<C> && requires(const C& command) {
     { command.resend() } -> HasFallback;
 };
-/// Owner-checked extend (the lock_extend script): whether the lease was renewed.
-using lock_extend = lock_check<redis::lock_extend, true>;
 
 /// A command whose answer is a status (+OK, +PONG): PING, ASKING, SCRIPT LOAD's cousins.
 template <::hotstate::fixed_string Name>

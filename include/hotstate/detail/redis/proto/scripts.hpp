@@ -80,15 +80,17 @@ return {1, 0, math.floor((capacity - ahead) / emission)}
 //     does not exist (never locked, or its last lease over) takes TIME.
 //
 // Layout, one hash per lock: f = the last fence, h = the last holder's token,
-// and while a lease is live a field named by the holder's token (its value:
-// the fence). After a release the hash keeps {f, h} until the released
-// lease's expiry, so a re-sent release can tell that its own release ran
-// (lock_release_again). A new owner taking a released lock keeps the releaser
-// as p (the previous holder), so a re-sent release still tells its release
-// ran after the lock changed hands: a released lock's hash is only ever
-// re-taken after a release (a lease that ran out takes the whole hash), so
-// p == me means my field went by my release. Shapes, in HGETALL order:
-// {f h}, {f h <h>}, {f h p}, {f h p <h>}, {f h <h> p}.
+// g = the fence the hash was created with, and while a lease is live a field
+// named by the holder's token (its value: the fence). After a release the hash
+// keeps {f, h, g} until the released lease's expiry. g tells a re-sent release
+// whether its own release ran (lock_release_again): while a lease is live only
+// its holder can end it before it runs out, and a lease that runs out takes
+// the whole hash with it; so a hash still there, created at or before my
+// acquisition (g <= my fence) and without my field, lost my field to my
+// release, however often the lock changed hands since. A hash created after
+// (a new one: g is above every fence of the hashes before it) says nothing:
+// the answer is 0. Shapes, in HGETALL order: {f h g}, {f h g <h>}; hashes
+// written before g ({f h}, {f h p}, {f h <h>}, ...) are still read.
 //
 // Fences strictly increase per key: while the hash exists each acquisition
 // takes f + 1; a new hash starts at the server's TIME in microseconds, above
@@ -108,18 +110,15 @@ return {1, 0, math.floor((capacity - ahead) / emission)}
 inline constexpr script lock_acquire = make_script("try_lock", R"lua(
 local s = redis.call('HGETALL', KEYS[1])
 local n = #s
-local fence, previous
+local fence
 if n ~= 0 then
   local f, h, live, shaped
-  if s[1] == 'f' and s[3] == 'h' then
+  if s[1] == 'f' and s[3] == 'h' and s[5] == 'g' then
     f, h = s[2], s[4]
-    if n == 4 then
+    if n == 6 then
       live, shaped = false, true
-    elseif n == 6 then
-      live, shaped = s[5] == h, s[5] == h or s[5] == 'p'
     elseif n == 8 then
-      live = (s[5] == 'p' and s[7] == h) or (s[5] == h and s[7] == 'p')
-      shaped = live
+      live, shaped = s[7] == h, s[7] == h
     end
   end
   if not shaped then
@@ -127,7 +126,7 @@ if n ~= 0 then
     for i = 1, n, 2 do fields[s[i]] = s[i + 1] end
     f, h = fields.f, fields.h
     live = h ~= nil and fields[h] ~= nil
-    if not f or not h or n ~= 4 + (live and 2 or 0) + (fields.p and 2 or 0) then
+    if not f or not h or n ~= 4 + (live and 2 or 0) + (fields.g and 2 or 0) + (fields.p and 2 or 0) then
       return redis.error_reply('WRONGTYPE the key holds a hash that is not a lock')
     end
   end
@@ -138,18 +137,21 @@ if n ~= 0 then
   end
   local last = tonumber(f)
   if last then fence = string.format('%d', last + 1) end
-  if h ~= '' and h ~= ARGV[1] then previous = h end
 end
-if not fence then
+if fence then
+  if ARGV[1] == '' then
+    redis.call('HSET', KEYS[1], 'f', fence, 'h', '')
+  else
+    redis.call('HSET', KEYS[1], 'f', fence, 'h', ARGV[1], ARGV[1], fence)
+  end
+else
   local t = redis.call('TIME')
   fence = t[1] .. string.sub('00000' .. t[2], -6)
-end
-if ARGV[1] == '' then
-  redis.call('HSET', KEYS[1], 'f', fence, 'h', '')
-elseif previous then
-  redis.call('HSET', KEYS[1], 'f', fence, 'h', ARGV[1], ARGV[1], fence, 'p', previous)
-else
-  redis.call('HSET', KEYS[1], 'f', fence, 'h', ARGV[1], ARGV[1], fence)
+  if ARGV[1] == '' then
+    redis.call('HSET', KEYS[1], 'f', fence, 'h', '', 'g', fence)
+  else
+    redis.call('HSET', KEYS[1], 'f', fence, 'h', ARGV[1], 'g', fence, ARGV[1], fence)
+  end
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return fence
@@ -157,15 +159,19 @@ return fence
 /// A release sent again after its reply was lost: the first may have run, so
 /// "my field is gone" alone cannot tell a release that ran from a lease that
 /// ran out. 1 when this owner's field is deleted now, or when its own release
-/// ran: the lock is free and its last holder was this owner, or a new owner
-/// has taken it since and recorded this owner as the previous holder (p). A
-/// lease that ran out takes the whole hash with it. ARGV: owner token. The
-/// first send is HDEL (commands::lock_release).
+/// ran: the hash is the one this owner's lease was in (g <= its fence; see the
+/// layout above), or, in a hash written before g, the lock is free and its
+/// last holder was this owner. ARGV: owner token, the owner's fence. The first
+/// send is HDEL (commands::lock_release).
 inline constexpr script lock_release_again = make_script("release", R"lua(
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then return 1 end
 if ARGV[1] == '' then return 0 end
-local h, p = unpack(redis.call('HMGET', KEYS[1], 'h', 'p'))
-if h == ARGV[1] or p == ARGV[1] then return 1 end
+local h, g = unpack(redis.call('HMGET', KEYS[1], 'h', 'g'))
+if g then
+  if tonumber(g) <= tonumber(ARGV[2]) then return 1 end
+  return 0
+end
+if h == ARGV[1] then return 1 end
 return 0
 )lua");
 /// Owner-checked extend: the lease runs `lease_ms` from now (the key's expiry);
