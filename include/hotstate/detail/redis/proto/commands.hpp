@@ -542,50 +542,38 @@ struct lock_release : command_base<lock_release> {
     }
 };
 
-/// Owner-checked extend (the lock_extend script): whether the lease was renewed.
-struct lock_extend : script_command<lock_extend> {
+/// An owner-checked lock script answering 1 or 0, sent with the owner token
+/// and one number: an extend's lease, a re-sent release's fence.
+template <const script& Code>
+struct lock_check : script_command<lock_check<Code>> {
     using result_type = bool;
-    static constexpr const script& code = redis::lock_extend;
-    static constexpr std::string_view name = code.name;
+    static constexpr const script& code = Code;
+    static constexpr std::string_view name = Code.name;
     static constexpr bool idempotent = true;
     std::string_view key, owner;
-    std::int64_t lease_ms;
-    /// `retention` is not sent (see lock_acquire).
-    lock_extend(std::string_view k, std::string_view who, std::int64_t lease, std::int64_t /*retention*/) noexcept
-        : key(k), owner(who), lease_ms(lease) {}
+    std::uint64_t number;
+    lock_check(std::string_view k, std::string_view who, std::uint64_t n) noexcept : key(k), owner(who), number(n) {}
     template <class G>
     decltype(auto) with_script_args(G&& g) const {
-        const ::hotstate::redis::int_arg lease(lease_ms);
-        return g(owner, lease.view());
+        const ::hotstate::redis::int_arg text(number);
+        return g(owner, text.view());
     }
     [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
         if (!r.is_integer()) [[unlikely]]
             unexpected(where, name, r);
         return r.integer() == 1;
     }
+};
+/// Owner-checked extend (the lock_extend script): whether the lease was renewed.
+struct lock_extend : lock_check<redis::lock_extend> {
+    /// `retention` is not sent (see lock_acquire).
+    lock_extend(std::string_view k, std::string_view who, std::int64_t lease_ms, std::int64_t /*retention*/) noexcept
+        : lock_check(k, who, static_cast<std::uint64_t>(lease_ms)) {}
 };
 /// A release sent again after a lost reply (the lock_release_again script):
 /// 1 when `owner` held a live lease, or when its own earlier release ran.
-struct lock_release_again : script_command<lock_release_again> {
-    using result_type = bool;
-    static constexpr const script& code = redis::lock_release_again;
-    static constexpr std::string_view name = code.name;
-    static constexpr bool idempotent = true;
-    std::string_view key, owner;
-    std::uint64_t fence;
-    lock_release_again(std::string_view k, std::string_view who, std::uint64_t owner_fence) noexcept
-        : key(k), owner(who), fence(owner_fence) {}
-    template <class G>
-    decltype(auto) with_script_args(G&& g) const {
-        const ::hotstate::redis::int_arg owner_fence(fence);
-        return g(owner, owner_fence.view());
-    }
-    [[nodiscard]] result_type interpret(reply_view r, reply_context where) const {
-        if (!r.is_integer()) [[unlikely]]
-            unexpected(where, name, r);
-        return r.integer() == 1;
-    }
-};
+/// ARGV: the owner token and its fence.
+using lock_release_again = lock_check<redis::lock_release_again>;
 
 inline auto lock_release::resend() const noexcept { return lock_release_again(key, owner, fence); }
 
