@@ -60,15 +60,44 @@ detail::stream_id last_generated(redis_server& server) {
     return detail::redis::commands::read_stream_info(hotstate::redis::reply_view(info.get())).last_generated;
 }
 
-/// Node 2 reads pings 1..`count` with its cursor key, then stops (the cursor names the last entry).
-void read_with_cursor(redis_server& server, streams_node& sender, std::uint64_t count) {
-    recorder first_life;
-    auto node = make_node(server, 2, first_life, quick("test:cursor:2"));
-    for (std::uint64_t n = 1; n <= count; ++n) {
-        sender.publish(ping{1, n, ""});
-        REQUIRE(sender.flush());
+/// Node 1 publishing on a server of its own; node 2 is the test's.
+struct publisher {
+    redis_server server;
+    recorder sender_box;
+    std::unique_ptr<streams_node> sender = make_node(server, 1, sender_box);
+
+    /// Pings first..last from node 1, each flushed (one stream entry per ping).
+    void publish(std::uint64_t first, std::uint64_t last) {
+        for (std::uint64_t n = first; n <= last; ++n) {
+            sender->publish(ping{1, n, ""});
+            REQUIRE(sender->flush());
+        }
     }
-    REQUIRE(eventually([&] { return first_life.count(1) == count; }));
+    /// Stores `id` as node 2's cursor (a hand edit, a restore, a clock that ran ahead).
+    void set_cursor(const std::string& id) { server.command({"SET", "test:cursor:2", id}); }
+    /// Node 2, from its stored cursor.
+    std::unique_ptr<streams_node> restart(recorder& box, transports::redis_streams_options options = quick("test:cursor:2")) {
+        return make_node(server, 2, box, std::move(options));
+    }
+};
+
+/// A publisher, and node 2 stopped after it read pings 1..`count` with its
+/// cursor key (the cursor names the last entry).
+struct stopped_reader : publisher {
+    explicit stopped_reader(std::uint64_t count) {
+        recorder first_life;
+        auto node = restart(first_life);
+        publish(1, count);
+        REQUIRE(eventually([&] { return first_life.count(1) == count; }));
+    }
+};
+
+/// The text of the one gap `box` saw, which is of `kind`.
+std::string only_gap(const recorder& box, gap_kind kind) {
+    const auto gaps = box.all_gaps();
+    REQUIRE(gaps.size() == 1);
+    CHECK(gaps[0].kind == kind);
+    return gaps[0].detail;
 }
 
 /// Whether `key` holds the node's position (the cursor was saved, or repaired).
@@ -166,10 +195,9 @@ TEST_CASE("streams: a server that lost the stream (restart without persistence) 
     // position is ahead of a stream that no longer exists
     REQUIRE(eventually([&] { return receiver->transport().stats().connections == 2; }, std::chrono::seconds{20}));
     REQUIRE(eventually([&] { return receiver_box.gaps_of(gap_kind::retention_exceeded) == 1; }));
-    const auto gaps = receiver_box.all_gaps();
-    REQUIRE(gaps.size() == 1);
-    CHECK(gaps[0].detail.find("deleted or lost") != std::string::npos);
-    CHECK(gaps[0].detail.find(server.address()) != std::string::npos);
+    const auto report = only_gap(receiver_box, gap_kind::retention_exceeded);
+    CHECK(report.find("deleted or lost") != std::string::npos);
+    CHECK(report.find(server.address()) != std::string::npos);
 
     for (std::uint64_t n = 21; n <= 40; ++n) sender->publish(ping{1, n, ""});
     REQUIRE(eventually([&] { return receiver_box.count(1) == 40; }, std::chrono::seconds{20}));
@@ -197,15 +225,14 @@ TEST_CASE("streams: the cursor is saved after every handled message, in the next
 
 TEST_CASE("streams: an unparsable cursor is reported, the reader starts at the end, the key is repaired",
           "[coordinator][redis][streams][cursor]") {
-    redis_server server;
-    recorder sender_box;
-    auto sender = make_node(server, 1, sender_box);
-    for (std::uint64_t n = 1; n <= 5; ++n) sender->publish(ping{1, n, ""});
-    REQUIRE(sender->flush());
-    server.command({"SET", "test:cursor:2", "not-a-cursor"});
+    publisher setup;
+    setup.publish(1, 5);
+    setup.set_cursor("not-a-cursor");
 
     recorder box;
-    auto node = make_node(server, 2, box, quick("test:cursor:2"));
+    auto node = setup.restart(box);
+    auto& server = setup.server;
+    auto& sender = setup.sender;
     REQUIRE(eventually([&] { return box.gaps_of(gap_kind::cursor_invalid) == 1; }));
     const auto report = box.all_gaps().front();
     CHECK(report.detail.find("test:cursor:2") != std::string::npos);
@@ -221,11 +248,9 @@ TEST_CASE("streams: an unparsable cursor is reported, the reader starts at the e
 
 TEST_CASE("streams: a cursor key of another type is reported; stream_start reads the whole retained stream",
           "[coordinator][redis][streams][cursor]") {
-    redis_server server;
-    recorder sender_box;
-    auto sender = make_node(server, 1, sender_box);
-    for (std::uint64_t n = 1; n <= 5; ++n) sender->publish(ping{1, n, ""});
-    REQUIRE(sender->flush());
+    publisher setup;
+    auto& server = setup.server;
+    setup.publish(1, 5);
     server.command({"HSET", "test:cursor:2", "field", "value"});
 
     recorder box;
@@ -233,11 +258,9 @@ TEST_CASE("streams: a cursor key of another type is reported; stream_start reads
     options.on_invalid_cursor = transports::invalid_cursor_start::stream_start;
     auto node = make_node(server, 2, box, options);
     REQUIRE(eventually([&] { return box.count(1) == 5; }));
-    const auto gaps = box.all_gaps();
-    REQUIRE(gaps.size() == 1);
-    CHECK(gaps[0].kind == gap_kind::cursor_invalid);
-    CHECK(gaps[0].detail.find("WRONGTYPE") != std::string::npos);
-    CHECK(gaps[0].detail.find("from its start") != std::string::npos);
+    const auto report = only_gap(box, gap_kind::cursor_invalid);
+    CHECK(report.find("WRONGTYPE") != std::string::npos);
+    CHECK(report.find("from its start") != std::string::npos);
     REQUIRE(eventually([&] {
         const auto type = server.command({"TYPE", "test:cursor:2"});
         return std::string(type->str, type->len) == "string";
@@ -248,14 +271,13 @@ TEST_CASE("streams: a cursor key of another type is reported; stream_start reads
 
 TEST_CASE("streams: a cursor ahead of the stream that the stream then passes is reported, nothing is skipped",
           "[coordinator][redis][streams][cursor]") {
-    redis_server server;
-    recorder sender_box;
-    auto sender = make_node(server, 1, sender_box);
-    read_with_cursor(server, *sender, 5);
+    stopped_reader setup(5);
+    auto& server = setup.server;
+    auto& sender = setup.sender;
     // a hand edit (or a clock that ran ahead): the cursor names an id 50 ms beyond the stream,
     // with a sequence number no entry of that millisecond reaches
     const detail::stream_id ahead{last_generated(server).ms + 50, 1'000'000};
-    server.command({"SET", "test:cursor:2", ahead.str()});
+    setup.set_cursor(ahead.str());
     // while node 2 is down, the stream passes that id, one entry per event
     std::uint64_t published = 5;
     while (published < 30 || !(ahead < last_generated(server))) {
@@ -270,62 +292,53 @@ TEST_CASE("streams: a cursor ahead of the stream that the stream then passes is 
     recorder box;
     auto options = quick("test:cursor:2");
     options.on_invalid_cursor = transports::invalid_cursor_start::stream_start;
-    auto node = make_node(server, 2, box, options);
+    auto node = setup.restart(box, options);
     REQUIRE(eventually([&] { return box.count(1) == published; }));
     const auto got = box.from(1);
     CHECK(got.front() == 1);
     CHECK(got.back() == published);
     CHECK(coord_test::strictly_increasing(got));
-    const auto gaps = box.all_gaps();
-    REQUIRE(gaps.size() == 1);
-    CHECK(gaps[0].kind == gap_kind::cursor_invalid);
-    CHECK(gaps[0].detail.find("holds " + ahead.str() + ", which names no entry of the stream") != std::string::npos);
-    CHECK(gaps[0].detail.find("from its start") != std::string::npos);
+    const auto report = only_gap(box, gap_kind::cursor_invalid);
+    CHECK(report.find("holds " + ahead.str() + ", which names no entry of the stream") != std::string::npos);
+    CHECK(report.find("from its start") != std::string::npos);
     CHECK(node->transport().stats().invalid_cursors == 1);
 }
 
 TEST_CASE("streams: a cursor ahead of the stream is an invalid cursor, not a retention loss",
           "[coordinator][redis][streams][cursor]") {
-    redis_server server;
-    recorder sender_box;
-    auto sender = make_node(server, 1, sender_box);
-    read_with_cursor(server, *sender, 3);
-    const detail::stream_id last = last_generated(server);
+    stopped_reader setup(3);
+    const detail::stream_id last = last_generated(setup.server);
     const detail::stream_id ahead{last.ms + 86'400'000, 0};  // a clock a day ahead
-    server.command({"SET", "test:cursor:2", ahead.str()});
+    setup.set_cursor(ahead.str());
 
     recorder box;
-    auto node = make_node(server, 2, box, quick("test:cursor:2"));
+    auto node = setup.restart(box);
     REQUIRE(eventually([&] { return box.gaps_of(gap_kind::cursor_invalid) == 1; }));
-    const auto gaps = box.all_gaps();
-    REQUIRE(gaps.size() == 1);
-    CHECK(gaps[0].detail.find("holds " + ahead.str() + ", ahead of the stream's last id " + last.str()) !=
-          std::string::npos);
-    CHECK(gaps[0].detail.find("from its end") != std::string::npos);
+    const auto report = only_gap(box, gap_kind::cursor_invalid);
+    CHECK(report.find("holds " + ahead.str() + ", ahead of the stream's last id " + last.str()) != std::string::npos);
+    CHECK(report.find("from its end") != std::string::npos);
     CHECK(node->transport().stats().retention_reports == 0);
 
     // the policy's start, the stream's end: the next event arrives (it is below the cursor's id)
-    sender->publish(ping{1, 4, ""});
+    setup.sender->publish(ping{1, 4, ""});
     REQUIRE(eventually([&] { return box.count(1) == 1; }));
     CHECK(box.from(1) == std::vector<std::uint64_t>{4});
-    REQUIRE(eventually([&] { return cursor_saved(server, "test:cursor:2", *node); }));
+    REQUIRE(eventually([&] { return cursor_saved(setup.server, "test:cursor:2", *node); }));
 }
 
 TEST_CASE("streams: a cursor whose entry was deleted with XDEL resumes after it, unreported",
           "[coordinator][redis][streams][cursor]") {
-    redis_server server;
-    recorder sender_box;
-    auto sender = make_node(server, 1, sender_box);
-    read_with_cursor(server, *sender, 5);
+    stopped_reader setup(5);
+    auto& server = setup.server;
     const auto ids = stream_ids(server);
     REQUIRE(ids.size() == 5);
     // the node had handled the third entry when it stopped; that entry was deleted since
-    server.command({"SET", "test:cursor:2", ids[2].str()});
+    setup.set_cursor(ids[2].str());
     const auto deleted = server.command({"XDEL", default_stream, ids[2].str()});
     REQUIRE(deleted->integer == 1);
 
     recorder box;
-    auto node = make_node(server, 2, box, quick("test:cursor:2"));
+    auto node = setup.restart(box);
     REQUIRE(eventually([&] { return box.count(1) == 2; }));
     CHECK(box.from(1) == std::vector<std::uint64_t>{4, 5});
     CHECK(box.all_gaps().empty());

@@ -23,9 +23,7 @@
 
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
-using hotstate::testing::beat_killer;
 using hotstate::testing::handoff;
-using hotstate::testing::storm_figures;
 
 namespace {
 
@@ -51,58 +49,36 @@ struct async_locks {
     using held_type = hotstate::async_lock<Store, guard>;
     Store& store;
 
-    hotstate::testing::lock_attempt<held_type> try_lock_recovering(const std::string& key, std::chrono::milliseconds lease,
-                                                                   storm_figures& figures) {
-        return hotstate::testing::try_lock_recovering<held_type>(
-            [&] { return store.template async_try_lock<guard>(key, lease, handoff).get(); },
-            [&](const std::string& token) { return store.template async_try_lock<guard>(key, lease, token, handoff).get(); },
-            figures);
+    auto try_lock(const std::string& key, std::chrono::milliseconds lease) {
+        return store.template async_try_lock<guard>(key, lease, handoff).get();
+    }
+    auto try_lock_as(const std::string& key, std::chrono::milliseconds lease, const std::string& token) {
+        return store.template async_try_lock<guard>(key, lease, token, handoff).get();
     }
     bool release(held_type& held) { return store.async_release(held, handoff).get(); }
     bool extend(held_type& held, std::chrono::milliseconds lease) { return store.async_extend(held, lease, handoff).get(); }
     static bool held(const held_type& held) { return held.held(); }
 };
 
-constexpr auto storm_length = 8s;
-constexpr auto kill_beat = 100ms;
-constexpr auto lease = 2s;
-
 }  // namespace
 
 TEST_CASE("lock storm: one server, asynchronous store, connections killed every 100 ms", "[exchange][storm][async]") {
     hotstate::testing::redis_server server;
-    storm_figures figures;
-    {
-        running r;
-        using store_type = hotstate::async_store<hotstate::backends::async_redis, guard>;
-        store_type store(r.io.get_executor(), hotstate::redis::config{.url = server.url()},
-                         hotstate::redis::async_options{.timeout = 2s, .min_backoff = 1ms, .max_backoff = 20ms});
-        async_locks<store_type> api{store};
-        {
-            beat_killer killer({{"127.0.0.1", server.port()}}, kill_beat);
-            hotstate::testing::lock_storm(api, killer, 4, 100, lease, storm_length, figures);
-        }
-    }
-    figures.print("lock storm, one server, asynchronous");
-    hotstate::testing::check_storm(figures);
+    running r;
+    using store_type = hotstate::async_store<hotstate::backends::async_redis, guard>;
+    store_type store(r.io.get_executor(), hotstate::redis::config{.url = server.url()},
+                     hotstate::redis::async_options{.timeout = 2s, .min_backoff = 1ms, .max_backoff = 20ms});
+    async_locks<store_type> api{store};
+    hotstate::testing::storm(api, {{"127.0.0.1", server.port()}}, "lock storm, one server, asynchronous");
 }
 
 TEST_CASE("lock storm: a cluster, asynchronous store, every master's connections killed every 100 ms",
           "[exchange][storm][async][cluster]") {
     hotstate::testing::redis_cluster cluster;
-    storm_figures figures;
-    {
-        running r;
-        using store_type = hotstate::async_store<hotstate::backends::async_redis_cluster, guard>;
-        store_type store(r.io.get_executor(), hotstate::testing::storm_cluster_settings(cluster),
-                         hotstate::redis::async_options{.timeout = 2s, .min_backoff = 1ms, .max_backoff = 20ms});
-        async_locks<store_type> api{store};
-        const auto masters = hotstate::testing::masters_of(cluster);
-        {
-            beat_killer killer(masters, kill_beat);
-            hotstate::testing::lock_storm(api, killer, 4, 100, lease, storm_length, figures);
-        }
-    }
-    figures.print("lock storm, cluster, asynchronous");
-    hotstate::testing::check_storm(figures);
+    running r;
+    using store_type = hotstate::async_store<hotstate::backends::async_redis_cluster, guard>;
+    store_type store(r.io.get_executor(), hotstate::testing::storm_cluster_settings(cluster),
+                     hotstate::redis::async_options{.timeout = 2s, .min_backoff = 1ms, .max_backoff = 20ms});
+    async_locks<store_type> api{store};
+    hotstate::testing::storm(api, hotstate::testing::masters_of(cluster), "lock storm, cluster, asynchronous");
 }

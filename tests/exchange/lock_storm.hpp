@@ -132,8 +132,48 @@ struct storm_figures {
     }
 };
 
-/// One store's lock calls, blocking, as the storm needs them: `Lock` is an
-/// engaged-or-not guard with release(), extend(lease), fencing_token().
+/// What a try_lock came to: the lock, refused, or failed without being applied.
+template <class Held>
+struct lock_attempt {
+    std::optional<Held> held;
+    bool failed = false;  ///< an error that certainly was not applied
+};
+
+/// try_lock with the recovery a caller does after lock_outcome_unknown: the
+/// same key with the error's owner token until a definite answer. `try_lock`
+/// and `try_lock_as` are the store's two forms.
+template <class Held, class TryLock, class TryLockAs>
+lock_attempt<Held> try_lock_recovering(TryLock&& try_lock, TryLockAs&& try_lock_as, storm_figures& figures) {
+    std::optional<std::string> token;
+    for (int attempt = 0;; ++attempt) {
+        try {
+            lock_attempt<Held> result{token ? try_lock_as(*token) : try_lock()};
+            if (token) {
+                if (result.held)
+                    ++figures.recovered_by_token;
+                else
+                    ++figures.token_found_free;  // held by another owner: the lost acquire did not take it
+            }
+            return result;
+        } catch (const hotstate::lock_outcome_unknown& e) {
+            ++figures.acquire_errors;
+            ++figures.acquire_unknown;
+            REQUIRE_FALSE(e.owner_token().empty());
+            if (token) REQUIRE(*token == e.owner_token());
+            token = e.owner_token();
+        } catch (const hotstate::error& e) {
+            ++figures.acquire_errors;
+            if (e.outcome_unknown()) ++figures.untyped_unknown;
+            REQUIRE((e.kind() == hotstate::errc::connection || e.kind() == hotstate::errc::timeout));
+            if (!token) return {std::nullopt, true};  // never applied: nothing of ours holds it
+        }
+        REQUIRE(attempt < 1000);
+    }
+}
+
+/// The storm on one store's lock calls, each waited for: `api` has held_type
+/// (the guard), try_lock(key, lease) and try_lock_as(key, lease, token) (an
+/// optional guard), release(held), extend(held, lease) and held(held).
 template <class Api>
 void lock_storm(Api& api, beat_killer& killer, std::size_t threads, std::size_t keys, std::chrono::milliseconds lease,
                 std::chrono::milliseconds duration, storm_figures& figures) {
@@ -156,7 +196,9 @@ void lock_storm(Api& api, beat_killer& killer, std::size_t threads, std::size_t 
                 const int others_busy = s.busy.fetch_add(1);
                 const std::uint64_t epoch_before = s.epoch.fetch_add(1) + 1;
                 const int holders_before = s.holders.load();
-                auto attempt = api.try_lock_recovering(key, lease, figures);
+                auto attempt = try_lock_recovering<typename Api::held_type>(
+                    [&] { return api.try_lock(key, lease); },
+                    [&](const std::string& token) { return api.try_lock_as(key, lease, token); }, figures);
                 if (!attempt.held) {
                     // a lockout: refused though none of ours held the key, tried it or let it go meanwhile
                     if (!attempt.failed && others_busy == 0 && holders_before == 0 && s.holders.load() == 0 &&
@@ -217,45 +259,6 @@ void lock_storm(Api& api, beat_killer& killer, std::size_t threads, std::size_t 
     figures.kills = killer.finished();
 }
 
-/// What a try_lock came to: the lock, refused, or failed without being applied.
-template <class Held>
-struct lock_attempt {
-    std::optional<Held> held;
-    bool failed = false;  ///< an error that certainly was not applied
-};
-
-/// try_lock with the recovery a caller does after lock_outcome_unknown: the
-/// same key with the error's owner token until a definite answer. `try_lock`
-/// and `try_lock_as` are the store's two forms.
-template <class Held, class TryLock, class TryLockAs>
-lock_attempt<Held> try_lock_recovering(TryLock&& try_lock, TryLockAs&& try_lock_as, storm_figures& figures) {
-    std::optional<std::string> token;
-    for (int attempt = 0;; ++attempt) {
-        try {
-            lock_attempt<Held> result{token ? try_lock_as(*token) : try_lock()};
-            if (token) {
-                if (result.held)
-                    ++figures.recovered_by_token;
-                else
-                    ++figures.token_found_free;  // held by another owner: the lost acquire did not take it
-            }
-            return result;
-        } catch (const hotstate::lock_outcome_unknown& e) {
-            ++figures.acquire_errors;
-            ++figures.acquire_unknown;
-            REQUIRE_FALSE(e.owner_token().empty());
-            if (token) REQUIRE(*token == e.owner_token());
-            token = e.owner_token();
-        } catch (const hotstate::error& e) {
-            ++figures.acquire_errors;
-            if (e.outcome_unknown()) ++figures.untyped_unknown;
-            REQUIRE((e.kind() == hotstate::errc::connection || e.kind() == hotstate::errc::timeout));
-            if (!token) return {std::nullopt, true};  // never applied: nothing of ours holds it
-        }
-        REQUIRE(attempt < 1000);
-    }
-}
-
 /// The storm's verdicts (see the banner).
 inline void check_storm(const storm_figures& figures) {
     CHECK(figures.kills > 10);
@@ -265,6 +268,21 @@ inline void check_storm(const storm_figures& figures) {
     CHECK(figures.late_errors == 0);
     CHECK(figures.untyped_unknown == 0);
     CHECK(figures.lost_leases == 0);
+}
+
+/// Every storm's shape: 4 threads on 100 keys with 2 s leases for 8 s while
+/// `servers` have their connections killed every 100 ms; prints the figures
+/// under `title` and checks them.
+template <class Api>
+void storm(Api& api, std::vector<std::pair<std::string, int>> servers, const std::string& title) {
+    using namespace std::chrono_literals;
+    storm_figures figures;
+    {
+        beat_killer killer(std::move(servers), 100ms);
+        lock_storm(api, killer, 4, 100, 2s, 8s, figures);
+    }
+    figures.print(title);
+    check_storm(figures);
 }
 
 }  // namespace hotstate::testing

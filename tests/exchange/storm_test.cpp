@@ -17,8 +17,6 @@
 #include "support/redis_settings.hpp"
 
 using namespace std::chrono_literals;
-using hotstate::testing::beat_killer;
-using hotstate::testing::storm_figures;
 
 namespace {
 
@@ -30,20 +28,14 @@ struct blocking_locks {
     using held_type = hotstate::lock<Store, guard>;
     Store& store;
 
-    hotstate::testing::lock_attempt<held_type> try_lock_recovering(const std::string& key, std::chrono::milliseconds lease,
-                                                                   storm_figures& figures) {
-        return hotstate::testing::try_lock_recovering<held_type>(
-            [&] { return store.template try_lock<guard>(key, lease); },
-            [&](const std::string& token) { return store.template try_lock<guard>(key, lease, token); }, figures);
+    auto try_lock(const std::string& key, std::chrono::milliseconds lease) { return store.template try_lock<guard>(key, lease); }
+    auto try_lock_as(const std::string& key, std::chrono::milliseconds lease, const std::string& token) {
+        return store.template try_lock<guard>(key, lease, token);
     }
     static bool release(held_type& held) { return held.release(); }
     static bool extend(held_type& held, std::chrono::milliseconds lease) { return held.extend(lease); }
     static bool held(const held_type& held) { return held.held(); }
 };
-
-constexpr auto storm_length = 8s;
-constexpr auto kill_beat = 100ms;
-constexpr auto lease = 2s;
 
 }  // namespace
 
@@ -52,13 +44,7 @@ TEST_CASE("lock storm: one server, blocking store, connections killed every 100 
     hotstate::store<hotstate::backends::redis, guard> store(
         hotstate::redis::config{.url = server.url(), .node = hotstate::testing::test_node(2s)});
     blocking_locks<decltype(store)> api{store};
-    storm_figures figures;
-    {
-        beat_killer killer({{"127.0.0.1", server.port()}}, kill_beat);
-        hotstate::testing::lock_storm(api, killer, 4, 100, lease, storm_length, figures);
-    }
-    figures.print("lock storm, one server, blocking");
-    hotstate::testing::check_storm(figures);
+    hotstate::testing::storm(api, {{"127.0.0.1", server.port()}}, "lock storm, one server, blocking");
 }
 
 TEST_CASE("lock storm: a cluster, blocking store, every master's connections killed every 100 ms",
@@ -67,12 +53,5 @@ TEST_CASE("lock storm: a cluster, blocking store, every master's connections kil
     hotstate::store<hotstate::backends::redis_cluster, guard> store(hotstate::testing::storm_cluster_settings(cluster));
     store.backend().ping();
     blocking_locks<decltype(store)> api{store};
-    const auto masters = hotstate::testing::masters_of(cluster);
-    storm_figures figures;
-    {
-        beat_killer killer(masters, kill_beat);
-        hotstate::testing::lock_storm(api, killer, 4, 100, lease, storm_length, figures);
-    }
-    figures.print("lock storm, cluster, blocking");
-    hotstate::testing::check_storm(figures);
+    hotstate::testing::storm(api, hotstate::testing::masters_of(cluster), "lock storm, cluster, blocking");
 }

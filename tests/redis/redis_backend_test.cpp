@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -460,24 +461,25 @@ TEST_CASE("redis: idle connections older than pool_timeout_recycle are PINGed be
         const std::string info = text_of(server.command({"INFO", "commandstats"}));
         return info.find("cmdstat_ping:") != std::string::npos;
     };
-    SECTION("recycle after 0 ms: a later checkout PINGs") {
+    // a store whose pool recycles after `recycle`, its connection used once, the server's counts reset
+    const auto recycling_after = [&](std::chrono::milliseconds recycle) {
         auto settings = shared_redis_config();
-        settings.node.pool_timeout_recycle = 0ms;
-        test_store s(settings);
-        s.set<session>("k", "v");
+        settings.node.pool_timeout_recycle = recycle;
+        auto s = std::make_unique<test_store>(settings);
+        s->set<session>("k", "v");
         server.command({"CONFIG", "RESETSTAT"});
+        return s;
+    };
+    SECTION("recycle after 0 ms: a later checkout PINGs") {
+        auto s = recycling_after(0ms);
         CHECK(eventually([&] {
-            (void)s.get<session>("k");
+            (void)s->get<session>("k");
             return pings();
         }));
     }
     SECTION("recycle after an hour: no PING") {
-        auto settings = shared_redis_config();
-        settings.node.pool_timeout_recycle = 1h;
-        test_store s(settings);
-        s.set<session>("k", "v");
-        server.command({"CONFIG", "RESETSTAT"});
-        for (int i = 0; i < 50; ++i) (void)s.get<session>("k");
+        auto s = recycling_after(1h);
+        for (int i = 0; i < 50; ++i) (void)s->get<session>("k");
         CHECK_FALSE(pings());
     }
 }

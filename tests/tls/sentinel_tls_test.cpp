@@ -23,20 +23,34 @@ struct text : hotstate::category<72, "tls-sentinel-text"> {};
 struct hits : hotstate::category<73, "tls-sentinel-hits", std::int64_t> {};
 using store_type = hotstate::store<hotstate::backends::redis_sentinel, text, hits>;
 
+/// Sentinels and servers that speak TLS only, with certificates made here.
+struct tls_sentinels {
+    const hotstate::testing::tls_certs certs;
+    hotstate::testing::redis_sentinel setup{options()};
+
+    hotstate::testing::redis_sentinel_options options() const {
+        hotstate::testing::redis_sentinel_options tls_only;
+        tls_only.tls = hotstate::testing::redis_sentinel_options::tls_files{certs.ca(), certs.server_cert(), certs.server_key()};
+        return tls_only;
+    }
+    /// The service and the sentinels' URLs; the node's TLS is the caller's to set.
+    hotstate::redis::sentinel_config settings() const {
+        hotstate::redis::sentinel_config settings;
+        settings.service_name = setup.service_name();
+        settings.sentinel_urls = setup.sentinel_urls();
+        return settings;
+    }
+};
+
 }  // namespace
 
 TEST_CASE("tls sentinel: the master found and used over TLS", "[tls][sentinel]") {
-    const hotstate::testing::tls_certs certs;
-    hotstate::testing::redis_sentinel_options options;
-    options.tls = hotstate::testing::redis_sentinel_options::tls_files{certs.ca(), certs.server_cert(), certs.server_key()};
-    hotstate::testing::redis_sentinel setup(options);
-
-    hotstate::redis::sentinel_config settings;
-    settings.service_name = setup.service_name();
-    settings.sentinel_urls = setup.sentinel_urls();
+    tls_sentinels fixture;
+    auto& setup = fixture.setup;
+    auto settings = fixture.settings();
     REQUIRE(settings.sentinel_urls.front().starts_with("rediss://"));
     settings.node.tls.enabled = true;
-    settings.node.tls.ca_file = certs.ca();
+    settings.node.tls.ca_file = fixture.certs.ca();
     settings.node.timeout = std::chrono::seconds{5};
     const auto contexts_before = hotstate::detail::redis::tls_context::load_count();
     store_type store(settings);
@@ -54,15 +68,9 @@ TEST_CASE("tls sentinel: the master found and used over TLS", "[tls][sentinel]")
 }
 
 TEST_CASE("tls sentinel: a master without TLS settings fails naming the cause", "[tls][sentinel][errors]") {
-    const hotstate::testing::tls_certs certs;
-    hotstate::testing::redis_sentinel_options options;
-    options.tls = hotstate::testing::redis_sentinel_options::tls_files{certs.ca(), certs.server_cert(), certs.server_key()};
-    hotstate::testing::redis_sentinel setup(options);
-
-    hotstate::redis::sentinel_config settings;
-    settings.service_name = setup.service_name();
-    settings.sentinel_urls = setup.sentinel_urls();
-    settings.node.tls.ca_file = certs.other_ca();  // the sentinels' certificates are not signed by it
+    tls_sentinels fixture;
+    auto settings = fixture.settings();
+    settings.node.tls.ca_file = fixture.certs.other_ca();  // the sentinels' certificates are not signed by it
     settings.node.timeout = std::chrono::seconds{2};
     settings.retry.max_retries = 1;
     store_type store(settings);
