@@ -49,7 +49,7 @@ TEST_CASE("queue crash: 10,000 jobs, worker processes SIGKILLed at random, none 
     };
     while (!drained() && kills < 12) {
         // let a random amount of work happen, then kill a random worker mid-stream
-        const std::int64_t target = std::min<std::int64_t>(total, hash_len(server) + 200 + random() % 800);
+        const std::int64_t target = std::min<std::int64_t>(total, hash_len(server) + 200 + static_cast<std::int64_t>(random() % 800));
         if (!eventually([&] { return hash_len(server) >= target || drained(); }, 60s)) break;
         if (drained()) break;
         auto& victim = workers[random() % workers.size()];
@@ -70,13 +70,13 @@ TEST_CASE("queue crash: 10,000 jobs, worker processes SIGKILLed at random, none 
         runs += std::stoll(std::string(r->str, r->len));
     }
     const std::int64_t twice = runs - (total - missing);
-    std::printf("queue crash: %d jobs, %d workers killed, %lld ran more than once (bound %zu), %lld lost\n", total,
-                kills, static_cast<long long>(twice), kills * crash_test::threads_per_worker,
-                static_cast<long long>(missing));
+    const auto bound = static_cast<std::int64_t>(kills) * static_cast<std::int64_t>(crash_test::threads_per_worker);
+    std::printf("queue crash: %d jobs, %d workers killed, %lld ran more than once (bound %lld), %lld lost\n", total,
+                kills, static_cast<long long>(twice), static_cast<long long>(bound), static_cast<long long>(missing));
     CHECK(missing == 0);
     CHECK(queue.counts().dead == 0);
     CHECK(kills > 0);
-    CHECK(twice <= static_cast<std::int64_t>(kills * crash_test::threads_per_worker));
+    CHECK(twice <= bound);
 }
 
 TEST_CASE("queue durability: Redis with appendfsync always, SIGKILLed, keeps every acknowledged enqueue") {

@@ -305,8 +305,8 @@ struct twelve_keys {
 struct many_keys_script : cmd::script_command<many_keys_script> {
     using result_type = bool;
     static constexpr const hotstate::detail::redis::script& code = hotstate::detail::redis::lock_extend;
-    static constexpr std::string_view name = "many";
-    static constexpr bool idempotent = true;
+    [[maybe_unused]] static constexpr std::string_view name = "many";
+    [[maybe_unused]] static constexpr bool idempotent = true;
     const twelve_keys* keys;
     explicit many_keys_script(const twelve_keys& k) noexcept : keys(&k) {}
     template <class G>
@@ -320,8 +320,8 @@ struct many_keys_script : cmd::script_command<many_keys_script> {
 struct runtime_argv_script : cmd::script_command<runtime_argv_script> {
     using result_type = bool;
     static constexpr const hotstate::detail::redis::script& code = hotstate::detail::redis::lock_extend;
-    static constexpr std::string_view name = "runtime";
-    static constexpr bool idempotent = true;
+    [[maybe_unused]] static constexpr std::string_view name = "runtime";
+    [[maybe_unused]] static constexpr bool idempotent = true;
     std::string_view key;
     std::vector<std::string_view> args;
     runtime_argv_script(std::string_view k, std::vector<std::string_view> a) : key(k), args(std::move(a)) {}
