@@ -5,8 +5,10 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include <hotstate/coordinator.hpp>
+#include <hotstate/redis/tls.hpp>
 #include <hotstate/transports/nats.hpp>
 
 #include "redis_nodes.hpp"
@@ -18,6 +20,9 @@ using namespace hotstate;
 using coord_test::ping;
 using coord_test::recorder;
 using hotstate::testing::eventually;
+
+// one TLS settings type for every client: a Redis node's settings fit a NATS transport
+static_assert(std::is_same_v<redis::tls_options, transports::nats_tls_options>);
 
 TEST_CASE("nats over TLS: nodes exchange events; a server signed by another CA is refused; a missing CA file "
           "is a configuration error naming it",
@@ -50,6 +55,25 @@ TEST_CASE("nats over TLS: nodes exchange events; a server signed by another CA i
     } catch (const error& e) {
         CHECK(e.kind() == errc::connection);
         CHECK_THAT(e.message(), Catch::Contains(server.address()));
+    }
+
+    // verification off (tests only): the same foreign CA is accepted
+    auto unverified = foreign;
+    unverified.tls.verify_peer = false;
+    {
+        transports::nats transport(unverified);
+        transport.flush();  // connected: a PING round trip answered
+    }
+
+    // a directory of CA certificates is Redis's option only: refused, named
+    auto directory = settings;
+    directory.tls.ca_path = "/etc/ssl/certs";
+    try {
+        transports::nats transport(directory);
+        FAIL("a CA directory accepted");
+    } catch (const error& e) {
+        CHECK(e.kind() == errc::configuration);
+        CHECK_THAT(e.message(), Catch::Contains("tls.ca_path '/etc/ssl/certs'"));
     }
 
     auto missing = settings;

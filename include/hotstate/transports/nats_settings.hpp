@@ -14,22 +14,14 @@
 #include <string>
 
 #include <hotstate/secret.hpp>
+#include <hotstate/tls.hpp>
 
 namespace hotstate::transports {
 
-/// TLS towards nats-server (`tls { ... }` in its configuration).
-struct nats_tls_options {
-    /// Speak TLS (a `tls://` URL turns it on too).
-    bool enabled = false;
-    /// PEM file of the CA certificate(s) that sign the server's certificate; empty: the system's.
-    std::string ca_file{};
-    /// PEM client certificate chain, for servers that verify clients; needs key_file.
-    std::string cert_file{};
-    /// PEM private key of cert_file; its contents never appear in a message.
-    std::string key_file{};
-    /// The name checked against the server's certificate; empty: the host connected to.
-    std::string server_name{};
-};
+/// TLS towards nats-server (`tls { ... }` in its configuration): hotstate's one
+/// TLS settings type, as the Redis clients take it (`ca_path` is refused: the
+/// NATS client reads CA certificates from a file).
+using nats_tls_options = ::hotstate::tls_options;
 
 /// Connection settings of the NATS transports.
 struct nats_settings {

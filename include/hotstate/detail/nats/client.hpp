@@ -103,6 +103,10 @@ public:
             throw error(errc::configuration, "hotstate nats: reconnect_buffer_bytes must fit in 31 bits");
         if (settings.connect_timeout.count() <= 0 || settings.ping_interval.count() <= 0)
             throw error(errc::configuration, "hotstate nats: connect_timeout and ping_interval must be positive");
+        if (settings.tls.enabled && !settings.tls.ca_path.empty())
+            throw error(errc::configuration, "hotstate nats: tls.ca_path '" + settings.tls.ca_path +
+                                                 "': the NATS client reads CA certificates from a file; name one in "
+                                                 "tls.ca_file");
         natsOptions* raw = nullptr;
         check(natsOptions_Create(&raw), "creating options");
         options_.reset(raw);
@@ -129,6 +133,8 @@ public:
                       "TLS certificate " + settings.tls.cert_file);
             if (!settings.tls.server_name.empty())
                 check(natsOptions_SetExpectedHostname(raw, settings.tls.server_name.c_str()), "TLS server name");
+            if (!settings.tls.verify_peer)
+                check(natsOptions_SkipServerVerification(raw, true), "TLS verification");
         }
         check(natsOptions_SetTimeout(raw, settings.connect_timeout.count()), "connect timeout");
         check(natsOptions_SetAllowReconnect(raw, true), "reconnect");
