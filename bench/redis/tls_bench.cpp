@@ -23,6 +23,7 @@
 
 #include <hotstate/backends/redis.hpp>
 #include <hotstate/categories.hpp>
+#include <hotstate/redis/tls.hpp>  // TLS support in this program
 #include <hotstate/store.hpp>
 
 #include "support/interleave.hpp"

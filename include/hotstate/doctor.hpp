@@ -63,6 +63,7 @@
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/redis/config.hpp>
 #include <hotstate/redis/connection.hpp>
+#include <hotstate/redis/tls.hpp>
 
 namespace hotstate::doctor {
 

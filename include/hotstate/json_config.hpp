@@ -73,6 +73,7 @@
 #include <hotstate/queue.hpp>
 #include <hotstate/redis/cluster/config.hpp>
 #include <hotstate/redis/config.hpp>
+#include <hotstate/redis/tls.hpp>
 
 namespace hotstate {
 

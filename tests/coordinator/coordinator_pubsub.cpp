@@ -12,6 +12,7 @@
 #include <hotstate/backends/redis.hpp>
 #include <hotstate/coordinator.hpp>
 #include <hotstate/events.hpp>
+#include <hotstate/redis/tls.hpp>  // TLS support in this program
 #include <hotstate/transports/redis_pubsub.hpp>
 
 #include "redis_nodes.hpp"

@@ -13,6 +13,7 @@
 #include <hotstate/categories.hpp>
 #include <hotstate/detail/redis/io/tls_stream.hpp>
 #include <hotstate/redis/cluster/config.hpp>
+#include <hotstate/redis/tls.hpp>  // TLS support in this program
 #include <hotstate/store.hpp>
 
 #include "support/redis_cluster.hpp"

@@ -11,6 +11,7 @@
 
 #include <hotstate/coordinator.hpp>
 #include <hotstate/events.hpp>
+#include <hotstate/redis/tls.hpp>  // TLS support in this program
 #include <hotstate/transports/redis_pubsub.hpp>
 #include <hotstate/transports/redis_streams.hpp>
 

@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <hotstate/backends/redis.hpp>
+#include <hotstate/redis/tls.hpp>  // TLS support in this program
 #include <hotstate/store.hpp>
 
 #include "support/redis_settings.hpp"

@@ -12,6 +12,7 @@
 #include <hotstate/backends/redis.hpp>
 #include <hotstate/categories.hpp>
 #include <hotstate/error.hpp>
+#include <hotstate/redis/tls.hpp>  // TLS support in this program
 #include <hotstate/store.hpp>
 
 #include "support/command_testing.hpp"

@@ -124,8 +124,8 @@ tls_options trusting(std::string ca) {
     return options;
 }
 
-hs::tls_stream::connector tls_to(std::uint16_t port, const tls_options& options, std::string host = "127.0.0.1") {
-    return hs::tls_stream::connector(std::move(host), port, {}, options);
+hs::tls_connector tls_to(std::uint16_t port, const tls_options& options, std::string host = "127.0.0.1") {
+    return hs::tls_connector(std::move(host), port, {}, options);
 }
 
 using hotstate::testing::error_of;
@@ -175,7 +175,7 @@ bool ipv6_loopback_available() {
 TEST_CASE("the models satisfy Stream", "[tls][stream]") {
     STATIC_REQUIRE(hs::Stream<hs::tcp_stream>);
     STATIC_REQUIRE(hs::Stream<hs::unix_stream>);
-    STATIC_REQUIRE(hs::Stream<hs::tls_stream>);
+    STATIC_REQUIRE(hs::Stream<hs::tls_session>);
     STATIC_REQUIRE(hs::Stream<hs::any_stream>);
     STATIC_REQUIRE_FALSE(hs::Stream<int>);
 }

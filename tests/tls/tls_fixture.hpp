@@ -11,6 +11,7 @@
 
 #include <hotstate/backends/redis.hpp>
 #include <hotstate/clock.hpp>
+#include <hotstate/redis/tls.hpp>  // TLS support in this program
 #include <hotstate/store.hpp>
 
 #include "laws/fixture.hpp"

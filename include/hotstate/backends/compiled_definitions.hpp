@@ -13,6 +13,7 @@
 #include <utility>
 
 #include <hotstate/backends/compiled.hpp>
+#include <hotstate/redis/tls.hpp>  // the engine is compiled here once: TLS support costs nothing elsewhere
 
 namespace hotstate::backends {
 

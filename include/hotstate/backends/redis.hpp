@@ -50,8 +50,9 @@ namespace hotstate::backends {
 /// The standalone Redis backend with clock policy `C`.
 /// @tparam C a Clock; drives rate-limit windows and GCRA (Redis keeps TTLs and lock leases)
 template <Clock C = system_clock>
-class basic_redis : public detail::redis::routing::routed_backend<detail::redis::routing::single_router, C> {
+class basic_redis : private detail::redis::routing::routed_backend<detail::redis::routing::single_router, C> {
     using base = detail::redis::routing::routed_backend<detail::redis::routing::single_router, C>;
+    friend struct detail::redis::routing::router_access;
 
 public:
     /// What it is built from (also what sharded<basic_redis<C>> takes per shard).
@@ -66,12 +67,22 @@ public:
     /// Validates `settings` (errc::configuration) and prepares the pool; no
     /// connection is opened until the first operation unless
     /// settings.connect_on_start asks for a PING now (see ping()).
-    explicit basic_redis(config_type settings = {}, C clock = C()) : base(std::move(settings), std::move(clock)) {
+    explicit basic_redis(config_type backend_settings = {}, C clock_policy = C())
+        : base(std::move(backend_settings), std::move(clock_policy)) {
         if (this->settings().connect_on_start) ping();
     }
 
     basic_redis(const basic_redis&) = delete;
     basic_redis& operator=(const basic_redis&) = delete;
+
+    // The capabilities of backend.hpp, run by the engine this class keeps as a
+    // private base (its type is not part of the backend's public face).
+    using base::now, base::clock, base::settings;
+    using base::kv_set, base::kv_get, base::kv_del, base::kv_take, base::kv_exists, base::kv_del_prefix;
+    using base::counter_incr, base::counter_get, base::gcra_check;
+    using base::lock_acquire, base::lock_release, base::lock_release_again, base::lock_extend;
+    using base::set_add, base::set_remove, base::set_contains, base::map_set, base::map_get, base::map_remove;
+    using base::pipeline, base::with_connection;
 
     /// The connection pool (for stats and tests).
     [[nodiscard]] ::hotstate::redis::pool& connections() noexcept { return this->router().pool(); }

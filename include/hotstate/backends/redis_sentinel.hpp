@@ -33,8 +33,9 @@ namespace hotstate::backends {
 /// @tparam C a Clock; drives rate-limit windows and GCRA (Redis keeps TTLs and lock leases)
 template <Clock C = system_clock>
 class basic_redis_sentinel
-    : public detail::redis::routing::routed_backend<detail::redis::routing::sentinel_router, C> {
+    : private detail::redis::routing::routed_backend<detail::redis::routing::sentinel_router, C> {
     using base = detail::redis::routing::routed_backend<detail::redis::routing::sentinel_router, C>;
+    friend struct detail::redis::routing::router_access;
 
 public:
     /// What it is built from.
@@ -44,10 +45,20 @@ public:
 
     /// Validates `settings` (errc::configuration); asks no sentinel until the
     /// first operation (see ping()).
-    explicit basic_redis_sentinel(config_type settings = {}, C clock = C()) : base(std::move(settings), std::move(clock)) {}
+    explicit basic_redis_sentinel(config_type backend_settings = {}, C clock_policy = C())
+        : base(std::move(backend_settings), std::move(clock_policy)) {}
 
     basic_redis_sentinel(const basic_redis_sentinel&) = delete;
     basic_redis_sentinel& operator=(const basic_redis_sentinel&) = delete;
+
+    // The capabilities of backend.hpp, run by the engine this class keeps as a
+    // private base (its type is not part of the backend's public face).
+    using base::now, base::clock, base::settings, base::ping;
+    using base::kv_set, base::kv_get, base::kv_del, base::kv_take, base::kv_exists, base::kv_del_prefix;
+    using base::counter_incr, base::counter_get, base::gcra_check;
+    using base::lock_acquire, base::lock_release, base::lock_release_again, base::lock_extend;
+    using base::set_add, base::set_remove, base::set_contains, base::map_set, base::map_get, base::map_remove;
+    using base::pipeline, base::with_connection;
 
     /// The master in use now ("host:port"), or empty before the sentinels were first asked.
     [[nodiscard]] std::string master_address() const { return this->router().master_address(); }

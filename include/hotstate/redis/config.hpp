@@ -44,7 +44,6 @@
 #include <hotstate/error.hpp>
 #include <hotstate/redis/node_settings.hpp>
 #include <hotstate/secret.hpp>
-#include <hotstate/redis/tls.hpp>
 
 namespace hotstate::redis {
 

@@ -121,8 +121,8 @@ namespace hotstate::detail::redis {
     tcp_options socket_options;
     if (!options.tcp_keepalive) socket_options.keepalive = std::chrono::seconds{0};
     if (where.tls.enabled) {
-        if (shared.loaded()) return tls_stream::connector(where.host, where.port, socket_options, shared);
-        return tls_stream::connector(where.host, where.port, socket_options, where.tls);
+        if (shared.loaded()) return tls_connector(where.host, where.port, socket_options, shared);
+        return tls_connector(where.host, where.port, socket_options, where.tls);
     }
     return tcp_stream::connector(where.host, where.port, socket_options);
 }

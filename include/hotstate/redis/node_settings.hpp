@@ -24,10 +24,15 @@
 
 #include <boost/hana/adapt_struct.hpp>
 
-#include <hotstate/redis/tls.hpp>
 #include <hotstate/secret.hpp>
+#include <hotstate/tls.hpp>
 
 namespace hotstate::redis {
+
+/// TLS settings of a connection to a Redis server (redis-server's `tls-port`):
+/// hotstate's one TLS settings type (hotstate/tls.hpp). A program that uses
+/// them includes hotstate/redis/tls.hpp in one translation unit.
+using tls_options = ::hotstate::tls_options;
 
 /// The most connections a pool may have (`pool_max_connections`): Redis's own
 /// default `maxclients`, so one process cannot be configured to take every
@@ -64,7 +69,7 @@ struct node_settings {
     protocol_version protocol = protocol_version::resp2;
     /// TCP keep-alive on every connection (deployments commonly set tcp-keepalive 300).
     bool tcp_keepalive = true;
-    /// TLS to the server (see redis/tls.hpp).
+    /// TLS to the server (support compiled in by hotstate/redis/tls.hpp).
     tls_options tls{};
 };
 

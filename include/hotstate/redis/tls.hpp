@@ -1,12 +1,13 @@
-// hotstate/redis/tls.hpp: how to speak TLS to a Redis server: hotstate's one
-// TLS settings type (hotstate/tls.hpp), by the name the Redis settings use.
+// hotstate/redis/tls.hpp: TLS for the Redis engine (rediss://), on OpenSSL.
+//
+// Include it in one translation unit of a program that connects over TLS
+// (and link OpenSSL::SSL; the hotstate CMake target does). The settings type,
+// redis::tls_options, is hotstate's one TLS settings type and needs no
+// OpenSSL; this header compiles in the implementation, and the whole program's
+// connections use it. Without it, loading TLS settings fails with
+// errc::configuration naming this header. The JSON configuration, the doctor,
+// the asynchronous engine and compiled<>'s definitions include it already.
 #pragma once
 
-#include <hotstate/tls.hpp>
-
-namespace hotstate::redis {
-
-/// TLS settings of a connection to a Redis server (redis-server's `tls-port`).
-using tls_options = ::hotstate::tls_options;
-
-}  // namespace hotstate::redis
+#include <hotstate/detail/redis/io/tls_stream.hpp>
+#include <hotstate/redis/node_settings.hpp>

@@ -2,8 +2,10 @@
 //
 // A configuration names its server by URL, so whether a pool holds TCP, Unix
 // or TLS streams is known only at run time. any_stream holds either a plain
-// socket stream (TCP and Unix share one body) or a TLS stream: one
-// predictable branch per call, no allocation, no virtual call.
+// socket stream (TCP and Unix share one body) or a TLS session: one
+// predictable branch per call, no allocation and no virtual call on the plain
+// path (a TLS session is reached through tls_session.hpp, so that OpenSSL
+// stays out of translation units that never name TLS).
 #pragma once
 
 #include <cstddef>
@@ -15,7 +17,7 @@
 #include <hotstate/detail/redis/io/socket.hpp>
 #include <hotstate/detail/redis/io/stream.hpp>
 #include <hotstate/detail/redis/io/tcp_stream.hpp>
-#include <hotstate/detail/redis/io/tls_stream.hpp>
+#include <hotstate/detail/redis/io/tls_session.hpp>
 #include <hotstate/detail/redis/io/unix_stream.hpp>
 
 namespace hotstate::detail::redis {
@@ -31,7 +33,7 @@ public:
         /// Unix socket.
         connector(unix_stream::connector unix_socket) : model_(std::move(unix_socket)) {}
         /// TLS over TCP.
-        connector(tls_stream::connector tls) : model_(std::move(tls)) {}
+        connector(tls_connector tls) : model_(std::move(tls)) {}
 
         /// Connects (and for TLS completes the handshake) before `until`.
         [[nodiscard]] any_stream connect(deadline until) const {
@@ -42,10 +44,10 @@ public:
             return std::visit([](const auto& model) -> std::string_view { return model.address(); }, model_);
         }
         /// Whether streams from this connector speak TLS.
-        [[nodiscard]] bool is_tls() const noexcept { return std::holds_alternative<tls_stream::connector>(model_); }
+        [[nodiscard]] bool is_tls() const noexcept { return std::holds_alternative<tls_connector>(model_); }
 
     private:
-        std::variant<tcp_stream::connector, unix_stream::connector, tls_stream::connector> model_;
+        std::variant<tcp_stream::connector, unix_stream::connector, tls_connector> model_;
     };
 
     /// A closed stream.
@@ -54,14 +56,14 @@ public:
     explicit any_stream(tcp_stream stream) noexcept : model_(std::in_place_type<socket_stream>, std::move(stream)) {}
     /// Takes a Unix socket stream.
     explicit any_stream(unix_stream stream) noexcept : model_(std::in_place_type<socket_stream>, std::move(stream)) {}
-    /// Takes a TLS stream.
-    explicit any_stream(tls_stream stream) noexcept : model_(std::move(stream)) {}
+    /// Takes a TLS session.
+    explicit any_stream(tls_session stream) noexcept : model_(std::move(stream)) {}
 
     /// Stream::write_all of the model.
     void write_all(std::span<const char> bytes, deadline until, std::size_t& written) {
         if (auto* plain = std::get_if<socket_stream>(&model_)) [[likely]]
             return plain->write_all(bytes, until, written);
-        std::get<tls_stream>(model_).write_all(bytes, until, written);
+        std::get<tls_session>(model_).write_all(bytes, until, written);
     }
     /// write_all without the count.
     void write_all(std::span<const char> bytes, deadline until) {
@@ -72,7 +74,7 @@ public:
     std::size_t read_some(std::span<char> buffer, deadline until) {
         if (auto* plain = std::get_if<socket_stream>(&model_)) [[likely]]
             return plain->read_some(buffer, until);
-        return std::get<tls_stream>(model_).read_some(buffer, until);
+        return std::get<tls_session>(model_).read_some(buffer, until);
     }
     /// Stream::wait_readable of the model.
     bool wait_readable(deadline until) {
@@ -98,11 +100,11 @@ public:
     [[nodiscard]] int native_handle() const noexcept {
         return std::visit([](const auto& model) noexcept { return model.native_handle(); }, model_);
     }
-    /// The TLS stream, or null for a plain one.
-    [[nodiscard]] tls_stream* tls() noexcept { return std::get_if<tls_stream>(&model_); }
+    /// The TLS session, or null for a plain stream.
+    [[nodiscard]] tls_session* tls() noexcept { return std::get_if<tls_session>(&model_); }
 
 private:
-    std::variant<socket_stream, tls_stream> model_;
+    std::variant<socket_stream, tls_session> model_;
 };
 
 static_assert(Stream<any_stream>);

@@ -14,6 +14,11 @@
 // client certificate the configuration lacks is errc::authentication. With
 // TLS 1.3 that refusal arrives after the handshake, so it surfaces on the
 // first read, typically the connection's AUTH, HELLO or PING.
+//
+// The engine does not include this header: it opens TLS sessions through
+// tls_session.hpp, and this header installs the implementation there for the
+// whole program (openssl_tls_library below). Include it through
+// hotstate/redis/tls.hpp in any one translation unit.
 #pragma once
 
 #include <arpa/inet.h>
@@ -43,17 +48,13 @@
 #include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/redis/io/socket.hpp>
 #include <hotstate/detail/redis/io/stream.hpp>
+#include <hotstate/detail/redis/io/tls_session.hpp>
 #include <hotstate/error.hpp>
-#include <hotstate/redis/tls.hpp>
+#include <hotstate/tls.hpp>
 
 namespace hotstate::detail::redis {
 
 namespace tls {
-
-/// The error of unusable TLS settings (a file that cannot be read or used).
-[[nodiscard, gnu::cold]] inline error config_error(std::string_view what) {
-    return error(errc::configuration, "hotstate: redis TLS configuration: " + std::string(what));
-}
 
 /// The reason of the oldest error on OpenSSL's queue, in words ("no start
 /// line"); empties the queue. Only the reason: the other fields of an entry may
@@ -73,12 +74,6 @@ namespace tls {
 inline void clear_errors() noexcept {
     if (ERR_peek_error() != 0) [[unlikely]]
         ERR_clear_error();
-}
-
-/// Whether `name` is an IPv4 or IPv6 address literal (checked as an IP address, sent without SNI).
-[[nodiscard]] inline bool is_ip_literal(const std::string& name) noexcept {
-    unsigned char scratch[sizeof(in6_addr)];
-    return ::inet_pton(AF_INET, name.c_str(), scratch) == 1 || ::inet_pton(AF_INET6, name.c_str(), scratch) == 1;
 }
 
 /// Fails with errc::configuration unless `path` is a readable regular file.
@@ -197,12 +192,6 @@ struct failure_meaning {
 /// The meaning of OpenSSL's reason `why` (ERR_GET_REASON of its first code, 0 when not
 /// an SSL reason) in words, with OpenSSL's own `cause` kept; nullopt when the server
 /// closed the connection mid-record (the caller says so in its own words).
-/// What a TLS client says when the server does not speak TLS.
-inline constexpr std::string_view plain_port_hint =
-    "is the server plain-text? redis-server listens for TLS on its tls-port; a plain port wants redis://";
-/// What a plain client says when the server reset it before any reply.
-inline constexpr std::string_view tls_port_hint = "is the server TLS-only? then use rediss://";
-
 /// `asked_for_one`: the server requested a client certificate during the handshake.
 [[nodiscard]] inline std::optional<failure_meaning> explain_failure(int why, const std::string& cause,
                                                                     std::string_view cert_file, bool asked_for_one) {
@@ -237,155 +226,83 @@ inline constexpr std::string_view tls_port_hint = "is the server TLS-only? then 
 
 }  // namespace tls
 
-/// Loaded TLS settings, shared by every connection to every server that uses
-/// them (a cluster's nodes): the OpenSSL context with the CA, the client
-/// certificate and its key. Copies share one context.
-class tls_context {
-public:
-    /// No settings (what a closed tls_stream holds).
-    tls_context() = default;
-    /// Loads the files of `options`; errc::configuration naming the path when
-    /// one cannot be read or used.
-    explicit tls_context(const hotstate::redis::tls_options& options) : state_(std::make_shared<state>(options)) {
-        loads().fetch_add(1, std::memory_order_relaxed);
-        SSL_CTX* context = SSL_CTX_new(TLS_client_method());
-        if (!context) throw tls::config_error("cannot create a TLS context: " + tls::take_reason());
-        state_->context = context;
-        SSL_CTX_set_min_proto_version(context, TLS1_2_VERSION);
-        SSL_CTX_set_mode(context, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-        // one recv() for whatever has arrived instead of one per record header and one per body
-        SSL_CTX_set_read_ahead(context, 1);
-        SSL_CTX_set_default_passwd_cb(context, tls::no_passphrase);
-        load_trust(context, options);
-        load_identity(context, options);
-        SSL_CTX_set_verify(context, options.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
-        ERR_clear_error();
-    }
+namespace tls {
 
-    /// The OpenSSL context.
-    [[nodiscard]] SSL_CTX* native() const noexcept { return state_->context; }
-    /// Whether settings are loaded (a default-made context has none).
-    [[nodiscard]] bool loaded() const noexcept { return state_ != nullptr; }
-    /// How many contexts this process has loaded (each reads its files and
-    /// builds an SSL_CTX): lets tests see that connections and a cluster's
-    /// nodes share one instead of loading their own.
-    [[nodiscard]] static std::uint64_t load_count() noexcept { return loads().load(std::memory_order_relaxed); }
-    /// The settings it was loaded from.
-    [[nodiscard]] const hotstate::redis::tls_options& options() const noexcept { return state_->options; }
-    /// Where trusted CAs come from, for messages: "CA file '/etc/ca.pem'".
-    [[nodiscard]] std::string trust_source() const {
-        const auto& options = state_->options;
-        if (!options.ca_file.empty()) return "CA file '" + options.ca_file + "'";
-        if (!options.ca_path.empty()) return "CA directory '" + options.ca_path + "'";
-        return "the system's default CAs";
+inline void load_trust(SSL_CTX* context, const ::hotstate::tls_options& options) {
+    if (options.ca_file.empty() && options.ca_path.empty()) {
+        if (SSL_CTX_set_default_verify_paths(context) != 1)
+            throw tls::config_error("cannot load the system's default CAs: " + tls::take_reason());
+        return;
     }
-
-private:
-    static std::atomic<std::uint64_t>& loads() noexcept {
-        static std::atomic<std::uint64_t> count{0};
-        return count;
+    if (!options.ca_file.empty()) tls::require_file(options.ca_file, "CA file");
+    if (!options.ca_path.empty()) tls::require_directory(options.ca_path, "CA directory");
+    if (SSL_CTX_load_verify_locations(context, options.ca_file.empty() ? nullptr : options.ca_file.c_str(),
+                                      options.ca_path.empty() ? nullptr : options.ca_path.c_str()) != 1) {
+        const std::string what = options.ca_file.empty() ? "CA directory '" + options.ca_path + "'"
+                                                         : "CA file '" + options.ca_file + "'";
+        throw tls::config_error("cannot load the " + what + ": " + tls::take_reason());
     }
+}
 
-    struct state {
-        explicit state(const hotstate::redis::tls_options& settings) : options(settings) {}
-        state(const state&) = delete;
-        state& operator=(const state&) = delete;
-        ~state() {
-            if (context) SSL_CTX_free(context);
-        }
-        hotstate::redis::tls_options options;
-        SSL_CTX* context = nullptr;
+inline void load_identity(SSL_CTX* context, const ::hotstate::tls_options& options) {
+    if (options.cert_file.empty() != options.key_file.empty())
+        throw tls::config_error("a client certificate needs both cert_file and key_file (only " +
+                                std::string(options.cert_file.empty() ? "key_file" : "cert_file") + " is set)");
+    if (options.cert_file.empty()) {
+        SSL_CTX_set_client_cert_cb(context, tls::note_certificate_request);
+        return;
+    }
+    tls::require_file(options.cert_file, "client certificate file");
+    tls::require_file(options.key_file, "private key file");
+    if (SSL_CTX_use_certificate_chain_file(context, options.cert_file.c_str()) != 1)
+        throw tls::config_error("cannot use the client certificate file '" + options.cert_file +
+                                "': " + tls::take_reason());
+    const auto mismatch = [&] {
+        return tls::config_error("the private key file '" + options.key_file +
+                                 "' does not belong to the client certificate '" + options.cert_file + "'");
     };
-
-    static void load_trust(SSL_CTX* context, const hotstate::redis::tls_options& options) {
-        if (options.ca_file.empty() && options.ca_path.empty()) {
-            if (SSL_CTX_set_default_verify_paths(context) != 1)
-                throw tls::config_error("cannot load the system's default CAs: " + tls::take_reason());
-            return;
-        }
-        if (!options.ca_file.empty()) tls::require_file(options.ca_file, "CA file");
-        if (!options.ca_path.empty()) tls::require_directory(options.ca_path, "CA directory");
-        if (SSL_CTX_load_verify_locations(context, options.ca_file.empty() ? nullptr : options.ca_file.c_str(),
-                                          options.ca_path.empty() ? nullptr : options.ca_path.c_str()) != 1) {
-            const std::string what = options.ca_file.empty() ? "CA directory '" + options.ca_path + "'"
-                                                             : "CA file '" + options.ca_file + "'";
-            throw tls::config_error("cannot load the " + what + ": " + tls::take_reason());
-        }
+    if (SSL_CTX_use_PrivateKey_file(context, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+        unsigned long code = 0;
+        const std::string reason = tls::take_reason(&code);
+        if (ERR_GET_LIB(code) == ERR_LIB_X509 && ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH) throw mismatch();
+        throw tls::config_error("cannot use the private key file '" + options.key_file + "': " + reason +
+                                " (an unencrypted PEM key is expected)");
     }
-
-    static void load_identity(SSL_CTX* context, const hotstate::redis::tls_options& options) {
-        if (options.cert_file.empty() != options.key_file.empty())
-            throw tls::config_error("a client certificate needs both cert_file and key_file (only " +
-                                    std::string(options.cert_file.empty() ? "key_file" : "cert_file") + " is set)");
-        if (options.cert_file.empty()) {
-            SSL_CTX_set_client_cert_cb(context, tls::note_certificate_request);
-            return;
-        }
-        tls::require_file(options.cert_file, "client certificate file");
-        tls::require_file(options.key_file, "private key file");
-        if (SSL_CTX_use_certificate_chain_file(context, options.cert_file.c_str()) != 1)
-            throw tls::config_error("cannot use the client certificate file '" + options.cert_file +
-                                    "': " + tls::take_reason());
-        const auto mismatch = [&] {
-            return tls::config_error("the private key file '" + options.key_file +
-                                     "' does not belong to the client certificate '" + options.cert_file + "'");
-        };
-        if (SSL_CTX_use_PrivateKey_file(context, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-            unsigned long code = 0;
-            const std::string reason = tls::take_reason(&code);
-            if (ERR_GET_LIB(code) == ERR_LIB_X509 && ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH) throw mismatch();
-            throw tls::config_error("cannot use the private key file '" + options.key_file + "': " + reason +
-                                    " (an unencrypted PEM key is expected)");
-        }
-        if (SSL_CTX_check_private_key(context) != 1) {
-            ERR_clear_error();
-            throw mismatch();
-        }
+    if (SSL_CTX_check_private_key(context) != 1) {
+        ERR_clear_error();
+        throw mismatch();
     }
+}
 
-    std::shared_ptr<state> state_;
-};
+/// A new OpenSSL context loaded with `options`: TLS 1.2 or later, the CA, the
+/// client certificate and key, verification as asked.
+[[nodiscard]] inline std::shared_ptr<SSL_CTX> load_context(const ::hotstate::tls_options& options) {
+    std::shared_ptr<SSL_CTX> context(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
+    if (!context) throw config_error("cannot create a TLS context: " + take_reason());
+    SSL_CTX_set_min_proto_version(context.get(), TLS1_2_VERSION);
+    SSL_CTX_set_mode(context.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // one recv() for whatever has arrived instead of one per record header and one per body
+    SSL_CTX_set_read_ahead(context.get(), 1);
+    SSL_CTX_set_default_passwd_cb(context.get(), no_passphrase);
+    load_trust(context.get(), options);
+    load_identity(context.get(), options);
+    SSL_CTX_set_verify(context.get(), options.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+    ERR_clear_error();
+    return context;
+}
+
+}  // namespace tls
 
 /// A TLS connection (over TCP) to one Redis server.
-class tls_stream {
+class tls_stream final : public tls_channel {
 public:
-    /// How to open tls_streams to one server; copyable, made once per server.
-    class connector {
-    public:
-        /// `host` is a name or an address literal (IPv6 without brackets); the
-        /// certificate is checked against `options.server_name`, or `host`.
-        connector(std::string host, std::uint16_t port, tcp_options socket_options, tls_context context)
-            : host_(std::move(host)), port_(port), socket_options_(socket_options), context_(std::move(context)),
-              address_(format_host_port(host_, port_)),
-              server_name_(context_.options().server_name.empty() ? host_ : context_.options().server_name),
-              name_is_ip_(tls::is_ip_literal(server_name_)) {}
-        /// Loads `options` into a context of its own (errc::configuration on bad files).
-        connector(std::string host, std::uint16_t port, tcp_options socket_options,
-                  const hotstate::redis::tls_options& options)
-            : connector(std::move(host), port, socket_options, tls_context(options)) {}
-
-        /// Connects and completes the TLS handshake before `until`.
-        [[nodiscard]] tls_stream connect(deadline until) const {
-            tls_stream stream(connect_tcp(host_, port_, socket_options_, until, address_), address_, context_);
-            stream.handshake(server_name_, name_is_ip_, until);
-            return stream;
-        }
-        /// "host:port".
-        [[nodiscard]] const std::string& address() const noexcept { return address_; }
-        /// The name sent as SNI and verified against the certificate.
-        [[nodiscard]] const std::string& server_name() const noexcept { return server_name_; }
-        /// The loaded TLS settings.
-        [[nodiscard]] const tls_context& context() const noexcept { return context_; }
-
-    private:
-        std::string host_;
-        std::uint16_t port_;
-        tcp_options socket_options_;
-        tls_context context_;
-        std::string address_;
-        std::string server_name_;
-        bool name_is_ip_;
-    };
+    /// Connects to `to` and completes the TLS handshake before `until`.
+    [[nodiscard]] static tls_stream open(const tls_connector& to, deadline until) {
+        tls_stream stream(connect_tcp(to.host(), to.port(), to.socket_options(), until, to.address()), to.address(),
+                          to.context());
+        stream.handshake(to.server_name(), to.name_is_ip(), until);
+        return stream;
+    }
 
     /// A closed stream.
     tls_stream() = default;
@@ -401,14 +318,14 @@ public:
         }
         return *this;
     }
-    ~tls_stream() { close(); }
+    ~tls_stream() override { close(); }
 
     /// Encrypts and sends every byte before `until`. `written` (also when it
     /// throws) is 0 while no byte of a TLS record has reached the socket (the
     /// BIO's count did not move), else every byte of `bytes`: the server cannot
     /// tell a part of a record, so any wire byte means the request may have
     /// reached it (Stream::write_all).
-    void write_all(std::span<const char> bytes, deadline until, std::size_t& written) {
+    void write_all(std::span<const char> bytes, deadline until, std::size_t& written) override {
         written = 0;
         if (!ssl_) [[unlikely]]
             throw closed_stream("write");
@@ -444,7 +361,7 @@ public:
     }
 
     /// Reads and decrypts at least one byte before `until`.
-    std::size_t read_some(std::span<char> buffer, deadline until) {
+    std::size_t read_some(std::span<char> buffer, deadline until) override {
         if (!ssl_) [[unlikely]]
             throw closed_stream("read");
         // decrypted or buffered bytes need no poll; otherwise the reply is rarely there yet
@@ -466,7 +383,7 @@ public:
     /// Whether application data (or the end of the stream) can be read without
     /// blocking, waiting until `until` at most. TLS records that carry no data
     /// (TLS 1.3 session tickets) are consumed and do not count.
-    bool wait_readable(deadline until) {
+    bool wait_readable(deadline until) override {
         if (!ssl_) [[unlikely]]
             throw closed_stream("read");
         for (;;) {
@@ -484,7 +401,7 @@ public:
     /// Without blocking: whether the server closed (close_notify or FIN) or
     /// reset the connection. Session tickets and other records without data
     /// that arrived meanwhile are consumed on the way.
-    [[nodiscard]] bool peer_gone() noexcept {
+    [[nodiscard]] bool peer_gone() noexcept override {
         if (!ssl_ || broken_) return true;
         if (SSL_pending(ssl_.get()) > 0) return false;
         for (int round = 0; round < 3; ++round) {
@@ -509,7 +426,7 @@ public:
     }
 
     /// Sends close_notify when the session is healthy (best effort, no wait), then closes.
-    void close() noexcept {
+    void close() noexcept override {
         if (ssl_ && !broken_) {
             ERR_clear_error();
             SSL_shutdown(ssl_.get());
@@ -519,13 +436,13 @@ public:
         socket_.reset();
     }
     /// Whether the stream is open.
-    [[nodiscard]] bool is_open() const noexcept { return socket_.get() >= 0; }
+    [[nodiscard]] bool is_open() const noexcept override { return socket_.get() >= 0; }
     /// "host:port".
-    [[nodiscard]] std::string_view address() const noexcept { return address_; }
+    [[nodiscard]] std::string_view address() const noexcept override { return address_; }
     /// The socket descriptor; -1 when closed.
-    [[nodiscard]] int native_handle() const noexcept { return socket_.get(); }
+    [[nodiscard]] int native_handle() const noexcept override { return socket_.get(); }
     /// The OpenSSL session (for the negotiated version or cipher); null when closed.
-    [[nodiscard]] SSL* native_session() const noexcept { return ssl_.get(); }
+    [[nodiscard]] SSL* native_session() const noexcept override { return ssl_.get(); }
 
 private:
     struct ssl_deleter {
@@ -633,6 +550,19 @@ private:
     bool broken_ = false;
 };
 
-static_assert(Stream<tls_stream>);
+
+/// OpenSSL's implementation of the engine's TLS (tls_session.hpp).
+inline constexpr tls_library openssl_tls_library{
+    [](const ::hotstate::tls_options& options) { return tls::load_context(options); },
+    [](const tls_connector& to, deadline until) -> std::unique_ptr<tls_channel> {
+        return std::make_unique<tls_stream>(tls_stream::open(to, until));
+    }};
+
+/// Installs it in every program with a TU that includes this header: set
+/// while static objects are initialized, before main.
+inline const bool openssl_tls_installed = [] {
+    installed_tls_library().store(&openssl_tls_library, std::memory_order_release);
+    return true;
+}();
 
 }  // namespace hotstate::detail::redis

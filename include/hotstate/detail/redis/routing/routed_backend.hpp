@@ -89,6 +89,8 @@ class routed_backend {
 public:
     /// What it is built from (the router's settings).
     using config_type = typename Router::config_type;
+    /// How requests find their server.
+    using router_type = Router;
     /// The Clock policy.
     using clock_type = C;
     /// A pooled connection, as operation bodies get it.
@@ -459,9 +461,12 @@ private:
 /// (the job queue's engine runs its scripts through it); not part of a
 /// backend's public face.
 struct router_access {
-    template <class Router, Clock C>
-    [[nodiscard]] static Router& of(routed_backend<Router, C>& backend) noexcept {
-        return backend.router_;
+    /// `Backend` keeps a routed_backend as its private base and befriends this.
+    template <class Backend>
+    [[nodiscard]] static auto& of(Backend& backend) noexcept
+        requires requires { typename Backend::base::router_type; }
+    {
+        return static_cast<typename Backend::base&>(backend).router_;
     }
 };
 
