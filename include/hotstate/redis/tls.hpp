@@ -1,7 +1,9 @@
 // hotstate/redis/tls.hpp: TLS for the Redis engine (rediss://), on OpenSSL.
 //
 // Include it in one translation unit of a program that connects over TLS
-// (and link OpenSSL::SSL; the hotstate CMake target does). The settings type,
+// (and link OpenSSL::SSL; the hotstate CMake target does). That TU must be
+// linked in: an object of a static library that nothing else references is
+// dropped by the linker, and its installation with it. The settings type,
 // redis::tls_options, is hotstate's one TLS settings type and needs no
 // OpenSSL; this header compiles in the implementation, and the whole program's
 // connections use it. Without it, loading TLS settings fails with
