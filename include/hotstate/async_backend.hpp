@@ -19,6 +19,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <hotstate/backend.hpp>
 #include <hotstate/redis/async_options.hpp>
 
 namespace hotstate {
@@ -27,13 +28,12 @@ namespace hotstate {
 /// the executor completions default to. Models: backends::async_redis (one
 /// standalone server), backends::async_redis_cluster (a Redis Cluster).
 template <class B>
-concept AsyncStoreBackend = requires(B& b, std::string key, std::uint64_t fence,
+concept AsyncStoreBackend = requires(B& b, std::string key, std::uint64_t fence, release_attempt attempt,
                                      void (*handler)(std::exception_ptr, bool)) {
     { b.get_executor() } -> std::convertible_to<boost::asio::any_io_executor>;
     b.close();
     b.async_kv_del(redis::async_label{}, key, handler);
-    b.async_lock_release(redis::async_label{}, key, key, fence, handler);
-    b.async_lock_release_again(redis::async_label{}, key, key, fence, handler);
+    b.async_lock_release(redis::async_label{}, key, key, fence, attempt, handler);
 };
 
 }  // namespace hotstate

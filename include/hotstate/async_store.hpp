@@ -327,14 +327,11 @@ public:
                     held.store_ = nullptr;  // answered: no longer held
                     return released;
                 };
-                if (held.release_sent_) [[unlikely]] {
-                    backend_.template async_lock_release_again<bool>(label<C>("release"), held.key_, held.owner_, held.fence_,
-                                                                     answered, std::move(handler));
-                    return;
-                }
+                const auto attempt =
+                    held.release_sent_ ? release_attempt::after_unknown_outcome : release_attempt::first;
                 held.release_sent_ = true;  // until it is answered: the next is sent as one that may have run
-                backend_.template async_lock_release<bool>(label<C>("release"), held.key_, held.owner_, held.fence_, answered,
-                                                           std::move(handler));
+                backend_.template async_lock_release<bool>(label<C>("release"), held.key_, held.owner_, held.fence_,
+                                                           attempt, answered, std::move(handler));
             },
             token);
     }
@@ -411,7 +408,8 @@ private:
     /// is not read, so it is the plain release even after one that failed.
     void release_detached(std::string key, std::string owner, std::uint64_t fence) noexcept {
         try {
-            backend_.async_lock_release({}, std::move(key), std::move(owner), fence, [](std::exception_ptr, bool) {});
+            backend_.async_lock_release({}, std::move(key), std::move(owner), fence, release_attempt::first,
+                                        [](std::exception_ptr, bool) {});
         } catch (...) {  // the lease runs out by itself
         }
     }

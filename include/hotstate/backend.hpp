@@ -99,32 +99,29 @@ concept RateLimitBackend = CounterBackend<B> && requires(B& backend, std::string
     { backend.gcra_check(key, params, cost) } -> std::same_as<rate_decision>;
 };
 
+/// Which release of one lease this is. `after_unknown_outcome`: an earlier
+/// release of it failed with its outcome unknown (its reply lost), so it may
+/// have run; a store whose answers can be lost (Redis) then answers true also
+/// when that one ran (the lock since freed, or taken by other owners after
+/// it), where a plain release would say "not yours". A store whose answers are
+/// never lost (memory, SQLite) treats both alike.
+enum class release_attempt : bool { first, after_unknown_outcome };
+
 /// Locks with an owner token and a lease. Acquire returns the fencing token:
 /// strictly increasing per key (microsecond time, bumped by one when needed);
 /// the owner of a live lease acquiring again gets it renewed and its own
 /// fence back (so an acquire is safe to send again after a lost reply).
 /// Release and extend succeed only for the owner of a live lease. A release
 /// names the lease by its owner token and the fence its acquire returned (a
-/// network store needs the fence to tell a release of its own that ran).
+/// network store needs the fence to tell a release of its own that ran), and
+/// says whether an earlier one of it may have run (release_attempt).
 template <class B>
 concept LockBackend = StoreBackend<B> && requires(B& backend, std::string_view key, std::string_view owner,
-                                                  std::chrono::milliseconds lease, std::uint64_t fence) {
+                                                  std::chrono::milliseconds lease, std::uint64_t fence,
+                                                  release_attempt attempt) {
     { backend.lock_acquire(key, owner, lease) } -> std::same_as<std::optional<std::uint64_t>>;
-    { backend.lock_release(key, owner, fence) } -> std::same_as<bool>;
+    { backend.lock_release(key, owner, fence, attempt) } -> std::same_as<bool>;
     { backend.lock_extend(key, owner, lease) } -> std::same_as<bool>;
-};
-
-/// A LockBackend whose release can end with its outcome unknown (a network
-/// store whose reply was lost) offers a release for after that one: true
-/// when the owner held a live lease, or when the earlier release did run
-/// (the lock since freed, or taken by other owners after it, while their
-/// leases kept it). Without it a release sent again after its own release
-/// ran would say "not yours". Models: the Redis backends (compiled<> and
-/// sharded<> when theirs are).
-template <class B>
-concept LockReleaseAgain = LockBackend<B> && requires(B& backend, std::string_view key, std::string_view owner,
-                                                      std::uint64_t fence) {
-    { backend.lock_release_again(key, owner, fence) } -> std::same_as<bool>;
 };
 
 /// Lookups: membership sets and key-value maps, each stored under one key

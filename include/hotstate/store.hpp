@@ -452,17 +452,13 @@ public:
     /// owner holds it now. When it throws (the release could not be
     /// confirmed), the lock is still held() and may be released again (its
     /// destructor tries once more): that release is true when the failed one
-    /// did run (on a backend that can tell, LockReleaseAgain: Redis).
+    /// did run (release_attempt::after_unknown_outcome).
     bool release() {
         if (!this->store_) return false;
-        auto& backend = this->store_->backend_;
+        const auto attempt = this->release_sent_ ? release_attempt::after_unknown_outcome : release_attempt::first;
+        this->release_sent_ = true;  // until it is answered
         const bool was_live = Store::template with_context<Category>("release", [&] {
-            if constexpr (LockReleaseAgain<std::remove_cvref_t<decltype(backend)>>) {
-                if (this->release_sent_) [[unlikely]]
-                    return backend.lock_release_again(this->key_, this->owner_, this->fence_);
-                this->release_sent_ = true;  // until it is answered
-            }
-            return backend.lock_release(this->key_, this->owner_, this->fence_);
+            return this->store_->backend_.lock_release(this->key_, this->owner_, this->fence_, attempt);
         });
         this->store_ = nullptr;
         return was_live;

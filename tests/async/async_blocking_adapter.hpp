@@ -79,8 +79,8 @@ public:
                 [](std::optional<std::uint64_t> fence, std::string, std::string) { return fence; }, use)
             .get();
     }
-    bool lock_release(std::string_view key, std::string_view owner, std::uint64_t fence) {
-        return backend_.async_lock_release({}, std::string(key), std::string(owner), fence, use).get();
+    bool lock_release(std::string_view key, std::string_view owner, std::uint64_t fence, hotstate::release_attempt attempt) {
+        return backend_.async_lock_release({}, std::string(key), std::string(owner), fence, attempt, use).get();
     }
     bool lock_extend(std::string_view key, std::string_view owner, std::chrono::milliseconds lease) {
         return backend_.async_lock_extend({}, std::string(key), std::string(owner), lease.count(), use).get();

@@ -296,6 +296,23 @@ TEST_CASE("exchange: a release sent again after a lost reply is its resend form,
     CHECK(run_round(ex, {bulk("1")}) == trace{"deliver 0 1"});
 }
 
+TEST_CASE("exchange: a release after one whose outcome stayed unknown starts in its resend form", "[exchange][locks]") {
+    const commands::lock_release again("k", "owner", 7, true);  // release() called again after one that threw
+    auto ex = proto::exchange_of<false>(again);
+    CHECK(ex.form_of(0) == form::resend);
+    std::string written;
+    proto::write_request(written, again, ex.form_of(0));
+    std::string script;
+    commands::lock_release_again("k", "owner", 7).write(script);
+    CHECK(written == script);  // EVALSHA of the script that tells a release of its own that ran
+    CHECK(run_round(ex, {err("NOSCRIPT x")}, {true}) == trace{"fallback 0"});
+    CHECK(ex.form_of(0) == form::resend_fallback);
+    CHECK(ex.after_round() == next::write);
+    CHECK(run_round(ex, {bulk("1")}) == trace{"deliver 0 1"});
+    const commands::lock_release first("k", "owner", 7);
+    CHECK(proto::exchange_of<false>(first).form_of(0) == form::first);  // HDEL
+}
+
 TEST_CASE("exchange: a redirect keeps the resend form (an earlier send may have run)", "[exchange][locks]") {
     auto ex = proto::exchange_of<true>(commands::lock_release("k", "owner", 7), cluster_budget);
     ex.round_written();

@@ -102,7 +102,7 @@ struct step {
                 if (fence) *fence = got;
                 return std::string(got ? "acquired" : "held");
             });
-            case 9: return outcome([&] { return show(b.lock_release(key, member, std::uint64_t{0})); });  // the first send: no fence needed
+            case 9: return outcome([&] { return show(b.lock_release(key, member, std::uint64_t{0}, hotstate::release_attempt::first)); });  // the first send: no fence needed
             case 10: return outcome([&] { return show(b.lock_extend(key, member, lease)); });
             case 11: return outcome([&] { return show(b.set_add(key, member)); });
             case 12: return outcome([&] { return show(b.set_remove(key, member)); });

@@ -335,11 +335,11 @@ TEST_CASE("redis: lock operations are idempotent, so a re-sent request answers a
     CHECK(backend.lock_extend(key, "owner-a", 20s));  // extend twice: the lease runs 20 s from the later call
     CHECK_FALSE(backend.lock_extend(key, "owner-b", 20s));
 
-    CHECK(backend.lock_release(key, "owner-a", *first));
+    CHECK(backend.lock_release(key, "owner-a", *first, hotstate::release_attempt::first));
     // a re-sent release finds its own release done, and says so
     CHECK(release_again("owner-a", *first));
     CHECK_FALSE(release_again("", *first));
-    CHECK_FALSE(backend.lock_release(key, "owner-a", *first));  // a new release (not a re-send): nothing to release
+    CHECK_FALSE(backend.lock_release(key, "owner-a", *first, hotstate::release_attempt::first));  // a new release (not a re-send): nothing to release
     CHECK_FALSE(backend.lock_extend(key, "owner-a", 10s));      // released is released
 
     // once other owners took it in turn, owner-a's re-send still says 1: the
@@ -348,7 +348,7 @@ TEST_CASE("redis: lock operations are idempotent, so a re-sent request answers a
     const auto second = backend.lock_acquire(key, "owner-b", 10s);
     REQUIRE(second.has_value());
     CHECK(*second == *first + 1);
-    CHECK(backend.lock_release(key, "owner-b", *second));
+    CHECK(backend.lock_release(key, "owner-b", *second, hotstate::release_attempt::first));
     const auto third = backend.lock_acquire(key, "owner-c", 10s);
     REQUIRE(third.has_value());
     CHECK(release_again("owner-a", *first));
@@ -388,7 +388,7 @@ TEST_CASE("redis: lock operations are idempotent, so a re-sent request answers a
     CHECK(legacy_again("owner-f", 41));
     CHECK_FALSE(legacy_again("owner-x", 40));
     CHECK(backend.lock_acquire(legacy, "owner-g", 10s) == 42u);  // still read as a lock
-    CHECK(backend.lock_release(legacy, "owner-g", 42));
+    CHECK(backend.lock_release(legacy, "owner-g", 42, hotstate::release_attempt::first));
 }
 
 TEST_CASE("redis: fencing tokens are microseconds of the server's TIME and strictly increase", "[redis][locks]") {

@@ -77,19 +77,19 @@ TEST_CASE("redis locks: the next fence is the last plus one; a release deletes o
 
     const auto first = backend.lock_acquire(key, "a", 10s);
     REQUIRE(first.has_value());
-    CHECK(backend.lock_release(key, "a", *first));
+    CHECK(backend.lock_release(key, "a", *first, hotstate::release_attempt::first));
     CHECK(server.command({"HEXISTS", key, "a"})->integer == 0);
     CHECK(text_of(server.command({"HGET", key, "f"})) == std::to_string(*first));
     CHECK(text_of(server.command({"HGET", key, "h"})) == "a");
     CHECK(server.command({"PTTL", key})->integer > 0);  // the fence stays for the rest of the lease
     CHECK(backend.lock_acquire(key, "b", 10s) == *first + 1);
-    CHECK(backend.lock_release(key, "b", *first + 1));
+    CHECK(backend.lock_release(key, "b", *first + 1, hotstate::release_attempt::first));
 
     // a fence far in the future (or of any length) is bumped by exactly one
     server.command({"HSET", key, "f", "9000000000000000"});
     CHECK(backend.lock_acquire(key, "c", 10s) == 9000000000000001ull);
     CHECK(text_of(server.command({"HGET", key, "f"})) == "9000000000000001");
-    CHECK(backend.lock_release(key, "c", 9000000000000001ull));
+    CHECK(backend.lock_release(key, "c", 9000000000000001ull, hotstate::release_attempt::first));
 
     // a fence that is not a number counts as none: the fence is now
     server.command({"HSET", key, "f", "not-a-number"});
@@ -109,7 +109,7 @@ TEST_CASE("redis locks: the next fence is the last plus one; a release deletes o
     }();
     REQUIRE(next.has_value());
     CHECK(*next > *after_garbage);
-    CHECK_FALSE(backend.lock_release(key, "d", *after_garbage));  // its lease ran out
+    CHECK_FALSE(backend.lock_release(key, "d", *after_garbage, hotstate::release_attempt::first));  // its lease ran out
 }
 
 TEST_CASE("redis locks: a hash of another shape is not a lock", "[redis][locks]") {
@@ -124,14 +124,14 @@ TEST_CASE("redis locks: a hash of another shape is not a lock", "[redis][locks]"
     } catch (const hotstate::error& e) {
         CHECK(e.kind() == hotstate::errc::wrong_type);
     }
-    CHECK_FALSE(backend.lock_release(key, "a", 1));
+    CHECK_FALSE(backend.lock_release(key, "a", 1, hotstate::release_attempt::first));
     CHECK_FALSE(backend.lock_extend(key, "a", 10s));
     // fields in another order (a hash table instead of a listpack) are read by name
     const std::string reordered = hotstate::encode_key<guard>("reordered");
     server.command({"HSET", reordered, "holder", "41", "h", "holder", "f", "41"});
     CHECK_FALSE(backend.lock_acquire(reordered, "a", 10s).has_value());
     CHECK(backend.lock_acquire(reordered, "holder", 10s) == 41u);
-    CHECK(backend.lock_release(reordered, "holder", 41));  // now {h, f}: free
+    CHECK(backend.lock_release(reordered, "holder", 41, hotstate::release_attempt::first));  // now {h, f}: free
     CHECK(backend.lock_acquire(reordered, "a", 10s) == 42u);
 }
 

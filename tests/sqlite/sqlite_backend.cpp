@@ -368,7 +368,7 @@ TEST_CASE("sqlite: a key holding another kind of value is a typed error", "[sqli
     auto held = s.try_lock<guard>("lock", 1min);
     REQUIRE(held.has_value());
     CHECK_THROWS_MATCHES(s.get<guard>("lock"), hotstate::error, wrong);
-    CHECK_FALSE(b.lock_release(hotstate::encode_key<guard>("ns"), held->owner_token(), held->fencing_token()));  // not a lock: just no
+    CHECK_FALSE(b.lock_release(hotstate::encode_key<guard>("ns"), held->owner_token(), held->fencing_token(), hotstate::release_attempt::first));  // not a lock: just no
 
     (void)s.increment<hits>("n", 5);
     CHECK_THROWS_MATCHES(s.try_lock<hits>("n", 1min), hotstate::error, wrong);

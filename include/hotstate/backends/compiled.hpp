@@ -169,8 +169,7 @@ public:
 
     std::optional<std::uint64_t> lock_acquire(std::string_view key, std::string_view owner,
                                               std::chrono::milliseconds lease);
-    bool lock_release(std::string_view key, std::string_view owner, std::uint64_t fence);
-    bool lock_release_again(std::string_view key, std::string_view owner, std::uint64_t fence);
+    bool lock_release(std::string_view key, std::string_view owner, std::uint64_t fence, release_attempt attempt);
     bool lock_extend(std::string_view key, std::string_view owner, std::chrono::milliseconds lease);
 
     bool set_add(std::string_view key, std::string_view member);

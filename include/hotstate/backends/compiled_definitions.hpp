@@ -104,13 +104,9 @@ std::optional<std::uint64_t> compiled<Engine>::lock_acquire(std::string_view key
 }
 
 template <class Engine>
-bool compiled<Engine>::lock_release(std::string_view key, std::string_view owner, std::uint64_t fence) {
-    return engine_->lock_release(key, owner, fence);
-}
-
-template <class Engine>
-bool compiled<Engine>::lock_release_again(std::string_view key, std::string_view owner, std::uint64_t fence) {
-    return engine_->lock_release_again(key, owner, fence);
+bool compiled<Engine>::lock_release(std::string_view key, std::string_view owner, std::uint64_t fence,
+                                    release_attempt attempt) {
+    return engine_->lock_release(key, owner, fence, attempt);
 }
 
 template <class Engine>

@@ -272,8 +272,8 @@ public:
         return fence;
     }
 
-    /// The fence is not needed here: a release's answer is never lost.
-    bool lock_release(std::string_view key, std::string_view owner, std::uint64_t /*fence*/) {
+    /// The fence and the attempt are not needed here: a release's answer is never lost.
+    bool lock_release(std::string_view key, std::string_view owner, std::uint64_t /*fence*/, release_attempt /*attempt*/) {
         return with_owned_lock(key, owner, [](detail::memory::entry&, detail::memory::lock_state& state, std::int64_t) {
             state.owner.clear();
             state.until_ms = 0;

@@ -80,7 +80,7 @@ public:
     using base::now, base::clock, base::settings;
     using base::kv_set, base::kv_get, base::kv_del, base::kv_take, base::kv_exists, base::kv_del_prefix;
     using base::counter_incr, base::counter_get, base::gcra_check;
-    using base::lock_acquire, base::lock_release, base::lock_release_again, base::lock_extend;
+    using base::lock_acquire, base::lock_release, base::lock_extend;
     using base::set_add, base::set_remove, base::set_contains, base::map_set, base::map_get, base::map_remove;
     using base::pipeline, base::with_connection;
 

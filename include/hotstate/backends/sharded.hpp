@@ -165,15 +165,10 @@ public:
     {
         return route(key, [&](auto& shard) { return shard.lock_acquire(key, owner, lease); });
     }
-    bool lock_release(std::string_view key, std::string_view owner, std::uint64_t fence)
+    bool lock_release(std::string_view key, std::string_view owner, std::uint64_t fence, release_attempt attempt)
         requires(LockBackend<Shards> && ...)
     {
-        return route(key, [&](auto& shard) { return shard.lock_release(key, owner, fence); });
-    }
-    bool lock_release_again(std::string_view key, std::string_view owner, std::uint64_t fence)
-        requires(LockReleaseAgain<Shards> && ...)
-    {
-        return route(key, [&](auto& shard) { return shard.lock_release_again(key, owner, fence); });
+        return route(key, [&](auto& shard) { return shard.lock_release(key, owner, fence, attempt); });
     }
     bool lock_extend(std::string_view key, std::string_view owner, std::chrono::milliseconds lease)
         requires(LockBackend<Shards> && ...)

@@ -351,8 +351,8 @@ public:
     }
 
     /// Ends `owner`'s live lease (the fencing state stays); false otherwise.
-    /// The fence is not needed here: a release's answer is never lost.
-    bool lock_release(std::string_view key, std::string_view owner, std::uint64_t /*fence*/) {
+    /// The fence and the attempt are not needed here: a release's answer is never lost.
+    bool lock_release(std::string_view key, std::string_view owner, std::uint64_t /*fence*/, release_attempt /*attempt*/) {
         if (owner.empty()) return false;
         const std::int64_t now = now_ms();
         auto c = pool_.acquire();

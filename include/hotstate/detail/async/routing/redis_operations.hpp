@@ -27,6 +27,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <hotstate/backend.hpp>
 #include <hotstate/detail/async/io/connection.hpp>
 #include <hotstate/detail/async/io/operation.hpp>
 #include <hotstate/detail/redis/proto/commands.hpp>
@@ -226,36 +227,23 @@ public:
                       },
                       token);
     }
-    /// Owner-checked release of the lease `fence` names: whether `owner` held it.
+    /// Owner-checked release of the lease `fence` names: whether `owner` held
+    /// it, or (`attempt` after_unknown_outcome) whether an earlier release of
+    /// it that may have run did (the blocking backends' lock_release).
     template <class Token>
     auto async_lock_release(hotstate::redis::async_label label, std::string key, std::string owner, std::uint64_t fence,
-                            Token&& token) {
-        return async_lock_release<bool>(label, std::move(key), std::move(owner), fence,
+                            release_attempt attempt, Token&& token) {
+        return async_lock_release<bool>(label, std::move(key), std::move(owner), fence, attempt,
                                         [](bool released) { return released; }, token);
     }
     /// Owner-checked release, its answer handed to `finish` (on the
     /// connection's strand) before the caller's completion.
     template <class T, class Finish, class Token>
     auto async_lock_release(hotstate::redis::async_label label, std::string key, std::string owner, std::uint64_t fence,
-                            Finish finish, Token&& token) {
+                            release_attempt attempt, Finish finish, Token&& token) {
+        const bool sent_before = attempt == release_attempt::after_unknown_outcome;
         return run<T>(label, two{std::move(key), std::move(owner)},
-                      [fence](const two& d) { return redis::commands::lock_release(d.a, d.b, fence); },
-                      drop(std::move(finish)), token);
-    }
-    /// A release after one whose outcome stayed unknown: the script that
-    /// still answers true when that earlier release ran (LockReleaseAgain's).
-    template <class Token>
-    auto async_lock_release_again(hotstate::redis::async_label label, std::string key, std::string owner,
-                                  std::uint64_t fence, Token&& token) {
-        return async_lock_release_again<bool>(label, std::move(key), std::move(owner), fence,
-                                              [](bool released) { return released; }, token);
-    }
-    /// That release, its answer handed to `finish` (on the connection's strand).
-    template <class T, class Finish, class Token>
-    auto async_lock_release_again(hotstate::redis::async_label label, std::string key, std::string owner,
-                                  std::uint64_t fence, Finish finish, Token&& token) {
-        return run<T>(label, two{std::move(key), std::move(owner)},
-                      [fence](const two& d) { return redis::commands::lock_release_again(d.a, d.b, fence); },
+                      [fence, sent_before](const two& d) { return redis::commands::lock_release(d.a, d.b, fence, sent_before); },
                       drop(std::move(finish)), token);
     }
     /// Owner-checked extend: whether the lease was renewed.

@@ -516,17 +516,20 @@ struct lock_acquire : script_command<lock_acquire> {
 };
 
 /// Owner-checked release: HDEL key <owner token>, no script (see scripts.hpp):
-/// whether `owner` held a live lease. Idempotent in effect; a send after the
-/// first (its reply lost) is lock_release_again, which still answers 1 when the
-/// first ran: it needs the owner's fence, which the HDEL does not send.
+/// whether `owner` held a live lease. Idempotent in effect; a send after one
+/// that may have run -- its reply lost, in this exchange or (`sent_before`) in
+/// an earlier one whose outcome stayed unknown -- is the lock_release_again
+/// script, which still answers 1 when that one ran: it needs the owner's
+/// fence, which the HDEL does not send.
 struct lock_release : command_base<lock_release> {
     using result_type = bool;
     static constexpr std::string_view name = "release";
     static constexpr bool idempotent = true;
     std::string_view key, owner;
     std::uint64_t fence;
-    lock_release(std::string_view k, std::string_view who, std::uint64_t owner_fence) noexcept
-        : key(k), owner(who), fence(owner_fence) {}
+    bool sent_before;
+    lock_release(std::string_view k, std::string_view who, std::uint64_t owner_fence, bool earlier_may_have_run = false) noexcept
+        : key(k), owner(who), fence(owner_fence), sent_before(earlier_may_have_run) {}
     /// The command of a send after the first (see HasResend; defined below lock_release_again).
     [[nodiscard]] auto resend() const noexcept;
     template <class F>
@@ -570,9 +573,9 @@ struct lock_extend : lock_check<redis::lock_extend> {
     lock_extend(std::string_view k, std::string_view who, std::int64_t lease_ms, std::int64_t /*retention*/) noexcept
         : lock_check(k, who, static_cast<std::uint64_t>(lease_ms)) {}
 };
-/// A release sent again after a lost reply (the lock_release_again script):
-/// 1 when `owner` held a live lease, or when its own earlier release ran.
-/// ARGV: the owner token and its fence.
+/// A release sent again after one that may have run (the lock_release_again
+/// script; lock_release's resend form): 1 when `owner` held a live lease, or
+/// when its own earlier release ran. ARGV: the owner token and its fence.
 using lock_release_again = lock_check<redis::lock_release_again>;
 
 inline auto lock_release::resend() const noexcept { return lock_release_again(key, owner, fence); }
@@ -584,6 +587,7 @@ inline auto lock_release::resend() const noexcept { return lock_release_again(ke
 template <class C>
 concept HasResend = Command<C> && requires(const C& command) {
     { command.resend() } -> HasFallback;
+    { command.sent_before } -> std::convertible_to<bool>;  ///< an earlier exchange's send may have run
 };
 
 /// A command whose answer is a status (+OK, +PONG): PING, ASKING, SCRIPT LOAD's cousins.

@@ -76,6 +76,7 @@ struct command_traits {
     bool idempotent = false;    ///< running it twice has the effect of running it once
     bool has_fallback = false;  ///< a reply may ask for another request in its place
     bool has_resend = false;    ///< a send after a lost reply is another command
+    bool sent_before = false;   ///< an earlier request of it may have run: it is written in its resend form from the start
 };
 
 /// The traits of `command`.
@@ -86,12 +87,13 @@ template <commands::Command C>
     traits.idempotent = C::idempotent;
     traits.has_fallback = commands::HasFallback<C>;
     traits.has_resend = commands::HasResend<C>;
+    if constexpr (commands::HasResend<C>) traits.sent_before = command.sent_before;
     return traits;
 }
 
 /// The traits of a body that writes and reads by itself (a raw command the
 /// engine knows nothing about): must not run twice.
-inline constexpr command_traits opaque_body{1, false, false, false};
+inline constexpr command_traits opaque_body{1, false, false, false, false};
 
 /// Calls `f(argc, argv, lengths)` with `command`'s request in form `how`.
 template <commands::Command C, class F>
@@ -190,6 +192,7 @@ public:
                        ::hotstate::redis::retry_policy budget = one_retry()) noexcept
         : traits_(traits), retries_(budget) {
         status_.fill(status::pending);
+        first_forms();
     }
     /// Only the commands `selected` picks take part (a pipeline's group on one node).
     template <class Selected>
@@ -197,6 +200,7 @@ public:
                        const Selected& selected) noexcept
         : traits_(traits), retries_(budget) {
         for (std::size_t i = 0; i < N; ++i) status_[i] = selected(i) ? status::pending : status::skipped;
+        first_forms();
     }
 
     // ---- writing a round ----------------------------------------------------
@@ -346,6 +350,13 @@ private:
     [[nodiscard]] constexpr std::uint16_t replies_of(std::size_t i) const noexcept {
         // ASKING's reply is framed as one more of the command's, as a transaction's are
         return static_cast<std::uint16_t>(traits_[i].replies + (asking() ? 1 : 0));
+    }
+
+    /// A command sent before by an earlier exchange (a release called again
+    /// after one whose outcome stayed unknown) starts in its resend form.
+    constexpr void first_forms() noexcept {
+        for (std::size_t i = 0; i < N; ++i)
+            if (traits_[i].has_resend && traits_[i].sent_before) form_[i] = form::resend;
     }
 
     constexpr void frame_from(std::size_t i) noexcept {

@@ -209,15 +209,12 @@ public:
     }
 
     /// Releases the lock when `owner` holds a live lease (the fence stays).
-    /// HDEL first; a send after a lost reply is the script that still answers
-    /// 1 when an earlier send released it (the exchange's resend form).
-    bool lock_release(std::string_view key, std::string_view owner, std::uint64_t fence) {
-        return execute(access::write, commands::lock_release(key, owner, fence));
-    }
-    /// A release after one whose outcome stayed unknown (LockReleaseAgain):
-    /// the script that still answers true when that earlier release ran.
-    bool lock_release_again(std::string_view key, std::string_view owner, std::uint64_t fence) {
-        return execute(access::write, commands::lock_release_again(key, owner, fence));
+    /// HDEL; a send after one that may have run (a lost reply, here or in an
+    /// earlier release: `attempt`) is the script that still answers 1 when
+    /// that one released it (the exchange's resend form).
+    bool lock_release(std::string_view key, std::string_view owner, std::uint64_t fence, release_attempt attempt) {
+        return execute(access::write, commands::lock_release(key, owner, fence,
+                                                             attempt == release_attempt::after_unknown_outcome));
     }
 
     /// Renews the lease to `lease` from now when `owner` holds a live lease.
