@@ -80,7 +80,7 @@ TEST_CASE("commands: the bytes each request is", "[memcached][unit]") {
         {bytes(proto::set{plain, "abc"}), "ms k1 3\r\nabc\r\n"},
         {bytes(proto::set{plain, std::string_view("a\0\r\n", 4), 60, 1, proto::store_mode::add}),
          "ms k1 4 T60 F1 ME\r\na\0\r\n\r\n"sv},
-        {bytes(proto::set{binary, "", 0, 0, proto::store_mode::set, 77}), "ms AWs= b 0 C77\r\n\r\n"},
+        {bytes(proto::set{binary, "", 0, 0, proto::store_mode::set, 77}), "ms AWs= 0 b C77\r\n\r\n"},
         {bytes(proto::remove{plain}), "md k1\r\n"},
         {bytes(proto::remove{plain, 12}), "md k1 C12\r\n"},
         {bytes(proto::arithmetic{plain, 5, true, 0, 0}), "ma k1 N0 J5 D5 v\r\n"},

@@ -12,7 +12,7 @@
 //                           step or value (ma is unsigned) reads with CAS and writes with it
 //   counter_get             mg v (missing reads as 0)
 //   gcra_check              mg v c, rate_math::gcra_step here, ms C<cas> (or add mode): retried on a race
-//   lock_acquire/extend     mg v c, then ms C<cas> (or add mode) of the record "fence until owner"
+//   lock_acquire/extend     mg v c, then ms C<cas> (or add mode) of the record "L<fence> <until> <owner>"
 //   lock_release            the same, the record kept with no owner so that fences keep growing
 //   set_* / map_*           one item per member: ms add mode / md / mg
 // What memcached cannot do is not offered, so calling it through a store is a
@@ -199,15 +199,15 @@ public:
         std::string value;
         for (;;) {
             std::uint64_t cas = 0;
-            const bool found = pool_.run(::hotstate::redis::idempotent, [&](connection& c) {
-                const auto item = c.execute(get_cmd{k, true, true, true});
-                if (!item) return false;
-                if (item->client_flags == lock_flags) throw wrong_type("take");
-                value.assign(item->value);
-                cas = item->cas;
+            const bool present = pool_.run(::hotstate::redis::idempotent, [&](connection& c) {
+                const auto found = c.execute(get_cmd{k, true, true, true});
+                if (!found) return false;
+                if (found->client_flags == lock_flags) throw wrong_type("take");
+                value.assign(found->value);
+                cas = found->cas;
                 return true;
             });
-            if (!found) return false;
+            if (!present) return false;
             const auto outcome = pool_.run(::hotstate::redis::once, [&](connection& c) {
                 return c.execute(remove_cmd{k, cas});
             });
@@ -237,10 +237,7 @@ public:
             }
             if (after) {
                 if (*after <= static_cast<std::uint64_t>(INT64_MAX)) return static_cast<std::int64_t>(*after);
-                // past int64: take the step back (exact: both were at most INT64_MAX) and refuse
-                pool_.run(::hotstate::redis::once, [&](connection& c) {
-                    return c.execute(detail::memcached::proto::arithmetic{k, static_cast<std::uint64_t>(by), false, 0, 0, true});
-                });
+                undo_overflow(k, static_cast<std::uint64_t>(by));
                 throw overflow();
             }
         }
@@ -250,9 +247,9 @@ public:
     std::int64_t counter_get(std::string_view key) {
         const wire_key k(key, "counter");
         return pool_.run(::hotstate::redis::idempotent, [&](connection& c) -> std::int64_t {
-            const auto item = c.execute(get_cmd{k, true, true});
-            if (!item) return 0;
-            return number_of(*item, "counter");
+            const auto found = c.execute(get_cmd{k, true, true});
+            if (!found) return 0;
+            return number_of(*found, "counter");
         });
     }
 
@@ -466,7 +463,10 @@ private:
         char digits[2][24];
         std::string text;
         text.reserve(48 + record.owner.size());
-        text.append(decimal(static_cast<std::int64_t>(record.fence), digits[0]))
+        // "L" first: memcached's ma reads a leading number followed by a space as
+        // a number, and would count on (and so destroy) a record starting with one
+        text.append("L")
+            .append(decimal(static_cast<std::int64_t>(record.fence), digits[0]))
             .append(" ")
             .append(decimal(record.until_ms, digits[1]))
             .append(" ")
@@ -477,6 +477,8 @@ private:
     }
 
     static std::optional<lock_record> parse_lock(std::string_view text) {
+        if (!text.starts_with('L')) return std::nullopt;
+        text.remove_prefix(1);
         const auto first = text.find(' ');
         const auto second = first == std::string_view::npos ? first : text.find(' ', first + 1);
         if (second == std::string_view::npos) return std::nullopt;
@@ -501,6 +503,37 @@ private:
         const auto parsed = detail::parse_decimal<std::int64_t>(text);
         if (!parsed) throw error(errc::wrong_type, std::string(operation) + ": the value is not an integer");
         return *parsed;
+    }
+
+    /// Takes back an increment of `by` that went past int64 (exact: both terms
+    /// were at most INT64_MAX, so memcached's unsigned sum did not wrap). Written
+    /// with CAS rather than ma's decrement, which would pad the shorter number
+    /// with spaces in place.
+    void undo_overflow(const wire_key& k, std::uint64_t by) {
+        for (;;) {
+            std::uint64_t value = 0;
+            std::uint64_t cas = 0;
+            std::int64_t ttl_left = -1;
+            bool found = false;
+            pool_.run(::hotstate::redis::idempotent, [&](connection& c) {
+                const auto got = c.execute(get_cmd{k, true, true, true, true});
+                if (!got) return 0;
+                std::string_view text = got->value;
+                while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+                const auto parsed = detail::parse_decimal<std::uint64_t>(text);
+                if (!parsed || *parsed < by) return 0;  // changed by someone else since: leave it
+                found = true;
+                value = *parsed - by;
+                cas = got->cas;
+                ttl_left = got->ttl_s;
+                return 0;
+            });
+            if (!found) return;
+            char digits[24];
+            if (write_once(set_cmd{k, decimal(static_cast<std::int64_t>(value), digits), ttl_left > 0 ? ttl_left : 0,
+                                   0, store_mode::set, cas}))
+                return;
+        }
     }
 
     /// A step memcached's unsigned ma cannot take: read with CAS, add here, write with CAS.

@@ -75,9 +75,13 @@ public:
     /// Whether the text is base64 (the command carries the `b` flag).
     [[nodiscard]] bool base64() const noexcept { return base64_; }
 
-    /// Appends the key and, when needed, " b".
+    /// Appends the key and, when needed, " b" (for commands whose flags follow the key).
     void write(std::string& out) const {
         out.append(text_, size_);
+        write_flag(out);
+    }
+    /// Appends " b" when the key is base64 (ms: its flags follow the data length).
+    void write_flag(std::string& out) const {
         if (base64_) out.append(" b");
     }
 
@@ -246,7 +250,8 @@ inline constexpr std::size_t max_block = std::size_t{1} << 30;
 // replies never reach interpret(): the connection turns them into errors.
 
 namespace detail_write {
-inline void number(std::string& out, char flag, std::uint64_t value) {
+/// Appends `value` in decimal.
+inline void decimal(std::string& out, std::uint64_t value) {
     char buffer[24];
     char* end = buffer + sizeof buffer;
     char* at = end;
@@ -254,9 +259,13 @@ inline void number(std::string& out, char flag, std::uint64_t value) {
         *--at = static_cast<char>('0' + value % 10);
         value /= 10;
     } while (value != 0);
+    out.append(at, static_cast<std::size_t>(end - at));
+}
+/// Appends " <flag><value>".
+inline void number(std::string& out, char flag, std::uint64_t value) {
     out.push_back(' ');
     out.push_back(flag);
-    out.append(at, static_cast<std::size_t>(end - at));
+    decimal(out, value);
 }
 inline void signed_number(std::string& out, char flag, std::int64_t value) {
     if (value >= 0) return number(out, flag, static_cast<std::uint64_t>(value));
@@ -332,9 +341,10 @@ struct set {
 
     void write(std::string& out) const {
         out.append("ms ");
-        key.write(out);
+        out.append(key.text());
         out.push_back(' ');
-        out.append(std::to_string(value.size()));
+        detail_write::decimal(out, value.size());  // the data length comes right after the key
+        key.write_flag(out);
         if (ttl != 0) detail_write::signed_number(out, 'T', ttl);
         if (client_flags != 0) detail_write::number(out, 'F', client_flags);
         if (mode == store_mode::add) out.append(" ME");
