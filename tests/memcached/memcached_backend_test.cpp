@@ -37,7 +37,7 @@ using store_type = hotstate::store<hotstate::backends::memcached, tokens, hits, 
 
 hotstate::backends::memcached_config config_for(std::string url) {
     hotstate::backends::memcached_config settings;
-    settings.url = std::move(url);
+    settings.urls = {std::move(url)};
     settings.timeout = 2s;
     return settings;
 }
@@ -332,4 +332,32 @@ TEST_CASE("memcached: a restart heals idle connections before anything is sent, 
         CHECK(final_value >= increments.load() - after_restart);
         CHECK(final_value <= increments.load() - before_restart + unknown.load());
     }
+}
+
+TEST_CASE("memcached: several servers in one backend, each key on the server xxh3_64(key) % n names",
+          "[memcached][sharded]") {
+    memcached_server first;
+    memcached_server second;
+    hotstate::backends::memcached_config settings = config_for(first.url());
+    settings.urls.push_back(second.url());
+    store_type s(settings);
+    REQUIRE(s.backend().server_count() == 2);
+    int on_first = 0;
+    for (int i = 0; i < 100; ++i) {
+        const std::string key = "k" + std::to_string(i);
+        s.set<tokens>(key, "v");
+        CHECK(s.increment<hits>(key) == 1);
+        const std::string encoded = hotstate::encode_key<tokens>(key);
+        const std::size_t server = s.backend().server_of(encoded);
+        CHECK(server == hotstate::backends::shard_of(encoded, 2));
+        auto& holder = server == 0 ? first : second;
+        auto& other = server == 0 ? second : first;
+        CHECK(holder.command("mg " + std::string("\x01", 1) + key).starts_with("HD"));
+        CHECK(other.command("mg " + std::string("\x01", 1) + key).starts_with("EN"));
+        on_first += server == 0;
+    }
+    CHECK(on_first > 20);
+    CHECK(on_first < 80);
+    CHECK(error_of([] { hotstate::backends::memcached(hotstate::backends::memcached_config{.urls = {}}); }).kind() ==
+          hotstate::errc::configuration);
 }

@@ -21,7 +21,7 @@ inline hotstate::testing::memcached_server& shared_memcached_server() {
 /// A config pointing at the shared server, with a short timeout for tests.
 inline hotstate::backends::memcached_config shared_memcached_config() {
     hotstate::backends::memcached_config settings;
-    settings.url = shared_memcached_server().url();
+    settings.urls = {shared_memcached_server().url()};
     settings.timeout = std::chrono::seconds{5};
     return settings;
 }

@@ -33,7 +33,7 @@ struct sharded_memcached_fixture : laws::server_clock {
         std::vector<std::unique_ptr<shard_type>> shards;
         for (auto& server : shared_memcached_shards()) {
             hotstate::backends::memcached_config settings;
-            settings.url = server.url();
+            settings.urls = {server.url()};
             shards.push_back(std::make_unique<shard_type>(settings, clock));
         }
         return shards;

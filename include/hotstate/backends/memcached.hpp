@@ -2,7 +2,7 @@
 // the meta protocol), over the engine's streams and pool.
 //
 //   hotstate::store<hotstate::backends::memcached, my_category> s(
-//       hotstate::backends::memcached_config{.url = "memcached://10.0.0.5:11211"});
+//       hotstate::backends::memcached_config{.urls = {"memcached://10.0.0.5:11211"}});
 //
 // Each operation is one meta command, or a read with CAS then a write with
 // that CAS where memcached has no single command for it:
@@ -57,8 +57,10 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <hotstate/backend.hpp>
+#include <hotstate/backends/sharded.hpp>
 #include <hotstate/clock.hpp>
 #include <hotstate/detail/base/text.hpp>
 #include <hotstate/detail/memcached/io/connection.hpp>
@@ -73,9 +75,11 @@ namespace hotstate::backends {
 
 /// Settings of one memcached server.
 struct memcached_config {
-    /// `memcached://host[:port]` (port 11211 by default), `memcacheds://` for
-    /// TLS (a server built with TLS and started with -Z), `unix:///path`.
-    std::string url = "memcached://127.0.0.1:11211";
+    /// The servers: `memcached://host[:port]` (port 11211 by default),
+    /// `memcacheds://` for TLS (a server built with TLS and started with -Z),
+    /// `unix:///path`. With several, each key lives on the server
+    /// xxh3_64(key) % n names, as sharded<> places keys (one pool per server).
+    std::vector<std::string> urls{"memcached://127.0.0.1:11211"};
     /// Bound on each request's round trip and on connecting.
     std::chrono::milliseconds timeout{std::chrono::seconds{5}};
     /// At most this many connections.
@@ -148,8 +152,11 @@ public:
     /// Connects lazily: nothing is opened until the first operation. A bad URL
     /// or TLS file is errc::configuration here.
     explicit basic_memcached(const memcached_config& config = {}, C clock = C())
-        : config_(config), clock_(std::move(clock)), pool_(parse_memcached_url(config.url), pool_options_of(config)) {
+        : config_(config), clock_(std::move(clock)) {
+        if (config.urls.empty()) throw error(errc::configuration, "memcached: at least one server URL is needed");
         if (config.timeout.count() <= 0) throw error(errc::configuration, "memcached: timeout must be positive");
+        for (const auto& url : config.urls)
+            pools_.push_back(std::make_unique<pool_type>(parse_memcached_url(url), pool_options_of(config)));
     }
 
     basic_memcached(const basic_memcached&) = delete;
@@ -158,20 +165,28 @@ public:
     [[nodiscard]] time_point now() const { return clock_.now(); }
     /// The settings it was built from.
     [[nodiscard]] const memcached_config& config() const noexcept { return config_; }
-    /// The pool (for the doctor and tests: its connections speak memcached).
-    [[nodiscard]] pool_type& pool() noexcept { return pool_; }
+    /// The pool of server `index` (in the order of urls; for the doctor and tests).
+    [[nodiscard]] pool_type& pool(std::size_t index = 0) { return *pools_.at(index); }
+    /// The number of servers.
+    [[nodiscard]] std::size_t server_count() const noexcept { return pools_.size(); }
+    /// The server (index into urls) `encoded_key` lives on.
+    [[nodiscard]] std::size_t server_of(std::string_view encoded_key) const noexcept {
+        return pools_.size() == 1 ? 0 : shard_of(encoded_key, pools_.size());
+    }
 
     // ---- KeyValueBackend ----------------------------------------------------
 
     void kv_set(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
+        pool_type& pool = pool_for(key);
         const wire_key k(key, "set");
-        run_idempotent(set_cmd{k, value, ttl_token(ttl)});
+        run_idempotent(pool, set_cmd{k, value, ttl_token(ttl)});
     }
 
     template <class Sink>
     bool kv_get(std::string_view key, Sink&& sink) {
+        pool_type& pool = pool_for(key);
         const wire_key k(key, "get");
-        return pool_.run(::hotstate::redis::idempotent, [&](connection& c) {
+        return pool.run(::hotstate::redis::idempotent, [&](connection& c) {
             const auto found = c.execute(get_cmd{k, true, true});
             if (!found) return false;
             if (found->client_flags == lock_flags) throw wrong_type("get");
@@ -181,13 +196,15 @@ public:
     }
 
     bool kv_del(std::string_view key) {
+        pool_type& pool = pool_for(key);
         const wire_key k(key, "erase");
-        return run_idempotent(remove_cmd{k}) == detail::memcached::proto::deleted::yes;
+        return run_idempotent(pool, remove_cmd{k}) == detail::memcached::proto::deleted::yes;
     }
 
     bool kv_exists(std::string_view key) {
+        pool_type& pool = pool_for(key);
         const wire_key k(key, "exists");
-        return run_idempotent(get_cmd{k, false}).has_value();
+        return run_idempotent(pool, get_cmd{k, false}).has_value();
     }
 
     /// Reads with CAS, then deletes with that CAS: of concurrent takes one
@@ -195,11 +212,12 @@ public:
     /// is read again. The delete is not sent twice: a lost reply is outcome_unknown().
     template <class Sink>
     bool kv_take(std::string_view key, Sink&& sink) {
+        pool_type& pool = pool_for(key);
         const wire_key k(key, "take");
         std::string value;
         for (;;) {
             std::uint64_t cas = 0;
-            const bool present = pool_.run(::hotstate::redis::idempotent, [&](connection& c) {
+            const bool present = pool.run(::hotstate::redis::idempotent, [&](connection& c) {
                 const auto found = c.execute(get_cmd{k, true, true, true});
                 if (!found) return false;
                 if (found->client_flags == lock_flags) throw wrong_type("take");
@@ -208,7 +226,7 @@ public:
                 return true;
             });
             if (!present) return false;
-            const auto outcome = pool_.run(::hotstate::redis::once, [&](connection& c) {
+            const auto outcome = pool.run(::hotstate::redis::once, [&](connection& c) {
                 return c.execute(remove_cmd{k, cas});
             });
             if (outcome == detail::memcached::proto::deleted::yes) {
@@ -222,6 +240,7 @@ public:
     // ---- CounterBackend -----------------------------------------------------
 
     std::int64_t counter_incr(std::string_view key, std::int64_t by, std::chrono::milliseconds expiry) {
+        pool_type& pool = pool_for(key);
         const wire_key k(key, "increment");
         if (by >= 0) {
             // one ma: created with `by` on a miss; memcached's numbers are unsigned,
@@ -229,7 +248,7 @@ public:
             const std::int64_t ttl = ttl_token(expiry);
             std::optional<std::uint64_t> after;
             try {
-                after = pool_.run(::hotstate::redis::once, [&](connection& c) {
+                after = pool.run(::hotstate::redis::once, [&](connection& c) {
                     return c.execute(detail::memcached::proto::arithmetic{k, static_cast<std::uint64_t>(by), true, ttl, ttl});
                 });
             } catch (const error& e) {
@@ -237,16 +256,17 @@ public:
             }
             if (after) {
                 if (*after <= static_cast<std::uint64_t>(INT64_MAX)) return static_cast<std::int64_t>(*after);
-                undo_overflow(k, static_cast<std::uint64_t>(by));
+                undo_overflow(pool, k, static_cast<std::uint64_t>(by));
                 throw overflow();
             }
         }
-        return add_with_cas(k, by, expiry);
+        return add_with_cas(pool, k, by, expiry);
     }
 
     std::int64_t counter_get(std::string_view key) {
+        pool_type& pool = pool_for(key);
         const wire_key k(key, "counter");
-        return pool_.run(::hotstate::redis::idempotent, [&](connection& c) -> std::int64_t {
+        return pool.run(::hotstate::redis::idempotent, [&](connection& c) -> std::int64_t {
             const auto found = c.execute(get_cmd{k, true, true});
             if (!found) return 0;
             return number_of(*found, "counter");
@@ -258,11 +278,12 @@ public:
     /// rate_math::gcra_step on the stored schedule (µs), written back with CAS
     /// (add mode when there was none); a race reads again.
     rate_decision gcra_check(std::string_view key, rate_math::gcra_parameters params, std::int64_t cost) {
+        pool_type& pool = pool_for(key);
         const wire_key k(key, "check_rate");
         for (;;) {
             std::optional<std::int64_t> stored;
             std::uint64_t cas = 0;
-            read_for_update(k, "check_rate", [&](const item& found) {
+            read_for_update(pool, k, "check_rate", [&](const item& found) {
                 stored = number_of(found, "check_rate");
                 cas = found.cas;
             });
@@ -272,7 +293,7 @@ public:
             char digits[24];
             const std::string_view text = decimal(outcome.new_tat_us, digits);
             const auto ttl = std::chrono::milliseconds{std::max<std::int64_t>(1, outcome.ttl.count())};
-            if (write_once(set_cmd{k, text, ttl_token(ttl), 0, stored ? store_mode::set : store_mode::add, cas}))
+            if (write_once(pool, set_cmd{k, text, ttl_token(ttl), 0, stored ? store_mode::set : store_mode::add, cas}))
                 return outcome.decision;
         }
     }
@@ -281,11 +302,12 @@ public:
 
     std::optional<std::uint64_t> lock_acquire(std::string_view key, std::string_view owner,
                                               std::chrono::milliseconds lease) {
+        pool_type& pool = pool_for(key);
         const wire_key k(key, "try_lock");
         for (;;) {
             std::optional<lock_record> held;
             std::uint64_t cas = 0;
-            read_for_update(k, "try_lock", [&](const item& found) {
+            read_for_update(pool, k, "try_lock", [&](const item& found) {
                 held = lock_of(found, "try_lock");
                 cas = found.cas;
             });
@@ -299,7 +321,7 @@ public:
             }
             // sent again after a lost reply, a write that ran answers EX or NS and
             // the loop reads the outcome: the holder's own acquire again
-            if (write_lock(k, lock_record{fence, now + lease.count(), std::string(owner)}, lease, cas,
+            if (write_lock(pool, k, lock_record{fence, now + lease.count(), std::string(owner)}, lease, cas,
                            held.has_value(), ::hotstate::redis::idempotent))
                 return fence;
         }
@@ -307,51 +329,58 @@ public:
 
     /// The fence is not needed: a release is never sent twice (a lost reply is outcome_unknown()).
     bool lock_release(std::string_view key, std::string_view owner, std::uint64_t /*fence*/) {
+        pool_type& pool = pool_for(key);
         const wire_key k(key, "unlock");
         for (;;) {
             std::optional<lock_record> held;
             std::uint64_t cas = 0;
-            if (!read_owned(k, owner, held, cas)) return false;
+            if (!read_owned(pool, k, owner, held, cas)) return false;
             // the record stays, without an owner, so that the next fence is larger
-            if (write_lock(k, lock_record{held->fence, 0, std::string()}, std::chrono::milliseconds{0}, cas, true,
+            if (write_lock(pool, k, lock_record{held->fence, 0, std::string()}, std::chrono::milliseconds{0}, cas, true,
                            ::hotstate::redis::once))
                 return true;
         }
     }
 
     bool lock_extend(std::string_view key, std::string_view owner, std::chrono::milliseconds lease) {
+        pool_type& pool = pool_for(key);
         const wire_key k(key, "extend");
         for (;;) {
             std::optional<lock_record> held;
             std::uint64_t cas = 0;
-            if (!read_owned(k, owner, held, cas)) return false;
+            if (!read_owned(pool, k, owner, held, cas)) return false;
             held->until_ms = now_ms() + lease.count();
-            if (write_lock(k, *held, lease, cas, true, ::hotstate::redis::idempotent)) return true;
+            if (write_lock(pool, k, *held, lease, cas, true, ::hotstate::redis::idempotent)) return true;
         }
     }
 
     // ---- LookupBackend ------------------------------------------------------
 
     bool set_add(std::string_view key, std::string_view member) {
+        pool_type& pool = pool_for(key);
         const member_key k(key, member, 's', "lookup_add");
-        return run_idempotent(set_cmd{k.wire, {}, 0, 0, store_mode::add}) == detail::memcached::proto::stored::yes;
+        return run_idempotent(pool, set_cmd{k.wire, {}, 0, 0, store_mode::add}) == detail::memcached::proto::stored::yes;
     }
     bool set_remove(std::string_view key, std::string_view member) {
+        pool_type& pool = pool_for(key);
         const member_key k(key, member, 's', "lookup_remove");
-        return run_idempotent(remove_cmd{k.wire}) == detail::memcached::proto::deleted::yes;
+        return run_idempotent(pool, remove_cmd{k.wire}) == detail::memcached::proto::deleted::yes;
     }
     bool set_contains(std::string_view key, std::string_view member) {
+        pool_type& pool = pool_for(key);
         const member_key k(key, member, 's', "lookup_contains");
-        return run_idempotent(get_cmd{k.wire, false}).has_value();
+        return run_idempotent(pool, get_cmd{k.wire, false}).has_value();
     }
     void map_set(std::string_view key, std::string_view field, std::string_view value) {
+        pool_type& pool = pool_for(key);
         const member_key k(key, field, 'm', "lookup_set");
-        run_idempotent(set_cmd{k.wire, value});
+        run_idempotent(pool, set_cmd{k.wire, value});
     }
     template <class Sink>
     bool map_get(std::string_view key, std::string_view field, Sink&& sink) {
+        pool_type& pool = pool_for(key);
         const member_key k(key, field, 'm', "lookup_get");
-        return pool_.run(::hotstate::redis::idempotent, [&](connection& c) {
+        return pool.run(::hotstate::redis::idempotent, [&](connection& c) {
             const auto found = c.execute(get_cmd{k.wire});
             if (!found) return false;
             sink(found->value);
@@ -359,8 +388,9 @@ public:
         });
     }
     bool map_remove(std::string_view key, std::string_view field) {
+        pool_type& pool = pool_for(key);
         const member_key k(key, field, 'm', "lookup_erase");
-        return run_idempotent(remove_cmd{k.wire}) == detail::memcached::proto::deleted::yes;
+        return run_idempotent(pool, remove_cmd{k.wire}) == detail::memcached::proto::deleted::yes;
     }
 
 private:
@@ -412,6 +442,9 @@ private:
         return options;
     }
 
+    /// The pool of the server `key` lives on (a lookup's members: its key's).
+    [[nodiscard]] pool_type& pool_for(std::string_view key) { return *pools_[server_of(key)]; }
+
     [[nodiscard]] std::int64_t now_ms() const { return clock_.now().time_since_epoch().count(); }
 
     /// memcached's T token for `ttl`, by the real clock memcached keeps.
@@ -423,20 +456,20 @@ private:
     }
 
     template <class Command>
-    typename Command::result_type run_idempotent(const Command& command) {
-        return pool_.run(::hotstate::redis::idempotent, [&](connection& c) { return c.execute(command); });
+    typename Command::result_type run_idempotent(pool_type& pool, const Command& command) {
+        return pool.run(::hotstate::redis::idempotent, [&](connection& c) { return c.execute(command); });
     }
 
     /// A write that must not be sent twice; true when stored (false: a race, read again).
-    bool write_once(const set_cmd& command) {
-        return pool_.run(::hotstate::redis::once, [&](connection& c) { return c.execute(command); }) ==
+    bool write_once(pool_type& pool, const set_cmd& command) {
+        return pool.run(::hotstate::redis::once, [&](connection& c) { return c.execute(command); }) ==
                detail::memcached::proto::stored::yes;
     }
 
     /// mg v f c of `k`: calls `on_found` with a hit.
     template <class F>
-    void read_for_update(const wire_key& k, std::string_view, F&& on_found) {
-        pool_.run(::hotstate::redis::idempotent, [&](connection& c) {
+    void read_for_update(pool_type& pool, const wire_key& k, std::string_view, F&& on_found) {
+        pool.run(::hotstate::redis::idempotent, [&](connection& c) {
             const auto found = c.execute(get_cmd{k, true, true, true});
             if (found) on_found(*found);
             return 0;
@@ -444,9 +477,9 @@ private:
     }
 
     /// Whether `owner` holds a live lease on `k`; fills the record and its CAS.
-    bool read_owned(const wire_key& k, std::string_view owner, std::optional<lock_record>& held, std::uint64_t& cas) {
+    bool read_owned(pool_type& pool, const wire_key& k, std::string_view owner, std::optional<lock_record>& held, std::uint64_t& cas) {
         bool is_lock = false;
-        read_for_update(k, "lock", [&](const item& found) {
+        read_for_update(pool, k, "lock", [&](const item& found) {
             if (found.client_flags != lock_flags) return;
             is_lock = true;
             held = parse_lock(found.value);
@@ -458,7 +491,7 @@ private:
     /// Writes the record with CAS (add mode when there was none), its item
     /// kept for the lease and fence_retention; true when stored.
     template <class Effect>
-    bool write_lock(const wire_key& k, const lock_record& record, std::chrono::milliseconds lease, std::uint64_t cas,
+    bool write_lock(pool_type& pool, const wire_key& k, const lock_record& record, std::chrono::milliseconds lease, std::uint64_t cas,
                     bool existed, Effect effect) {
         char digits[2][24];
         std::string text;
@@ -473,7 +506,7 @@ private:
             .append(record.owner);
         const set_cmd command{k, text, ttl_token(lease + config_.fence_retention), lock_flags,
                               existed ? store_mode::set : store_mode::add, existed ? cas : 0};
-        return pool_.run(effect, [&](connection& c) { return c.execute(command); }) == detail::memcached::proto::stored::yes;
+        return pool.run(effect, [&](connection& c) { return c.execute(command); }) == detail::memcached::proto::stored::yes;
     }
 
     static std::optional<lock_record> parse_lock(std::string_view text) {
@@ -509,13 +542,13 @@ private:
     /// were at most INT64_MAX, so memcached's unsigned sum did not wrap). Written
     /// with CAS rather than ma's decrement, which would pad the shorter number
     /// with spaces in place.
-    void undo_overflow(const wire_key& k, std::uint64_t by) {
+    void undo_overflow(pool_type& pool, const wire_key& k, std::uint64_t by) {
         for (;;) {
             std::uint64_t value = 0;
             std::uint64_t cas = 0;
             std::int64_t ttl_left = -1;
             bool found = false;
-            pool_.run(::hotstate::redis::idempotent, [&](connection& c) {
+            pool.run(::hotstate::redis::idempotent, [&](connection& c) {
                 const auto got = c.execute(get_cmd{k, true, true, true, true});
                 if (!got) return 0;
                 std::string_view text = got->value;
@@ -530,20 +563,20 @@ private:
             });
             if (!found) return;
             char digits[24];
-            if (write_once(set_cmd{k, decimal(static_cast<std::int64_t>(value), digits), ttl_left > 0 ? ttl_left : 0,
+            if (write_once(pool, set_cmd{k, decimal(static_cast<std::int64_t>(value), digits), ttl_left > 0 ? ttl_left : 0,
                                    0, store_mode::set, cas}))
                 return;
         }
     }
 
     /// A step memcached's unsigned ma cannot take: read with CAS, add here, write with CAS.
-    std::int64_t add_with_cas(const wire_key& k, std::int64_t by, std::chrono::milliseconds expiry) {
+    std::int64_t add_with_cas(pool_type& pool, const wire_key& k, std::int64_t by, std::chrono::milliseconds expiry) {
         for (;;) {
             std::optional<item> found;
             std::int64_t current = 0;
             std::uint64_t cas = 0;
             std::int64_t ttl_left = -1;
-            pool_.run(::hotstate::redis::idempotent, [&](connection& c) {
+            pool.run(::hotstate::redis::idempotent, [&](connection& c) {
                 const auto got = c.execute(get_cmd{k, true, true, true, true});
                 if (got) {
                     current = number_of(*got, "increment");
@@ -558,7 +591,7 @@ private:
             char digits[24];
             // no new expiry keeps the one it had (to the second)
             const std::int64_t ttl = expiry.count() > 0 ? ttl_token(expiry) : (found && ttl_left > 0 ? ttl_left : 0);
-            if (write_once(set_cmd{k, decimal(result, digits), ttl, 0, found ? store_mode::set : store_mode::add, cas}))
+            if (write_once(pool, set_cmd{k, decimal(result, digits), ttl, 0, found ? store_mode::set : store_mode::add, cas}))
                 return result;
         }
     }
@@ -575,7 +608,7 @@ private:
 
     memcached_config config_;
     C clock_;
-    pool_type pool_;
+    std::vector<std::unique_ptr<pool_type>> pools_;
 };
 
 /// The memcached backend on the system clock.
