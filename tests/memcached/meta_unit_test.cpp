@@ -45,9 +45,9 @@ TEST_CASE("keys: printable ASCII as it is, anything else base64 with the b flag,
             continue;
         }
         const proto::wire_key k(key, "set");
-        std::string out;
+        proto::request out;
         k.write(out);
-        CHECK(out == wire);
+        CHECK(out.view() == wire);
     }
 }
 
@@ -69,9 +69,9 @@ TEST_CASE("commands: the bytes each request is", "[memcached][unit]") {
         std::string_view expected;
     };
     const auto bytes = [](const auto& command) {
-        std::string out;
+        proto::request out;
         command.write(out);
-        return out;
+        return std::string(out.view());
     };
     const std::vector<row> table = {
         {bytes(proto::get{plain}), "mg k1 v\r\n"},
@@ -125,6 +125,8 @@ TEST_CASE("replies: parsed from bytes, whole, cut short or malformed", "[memcach
         {"VA x\r\n", state::malformed, proto::code::done, "", "", 0},
         {"ZZ\r\n", state::malformed, proto::code::done, "", "", 0},
         {"HDX\r\n", state::malformed, proto::code::done, "", "", 0},
+        {"HD\n", state::malformed, proto::code::done, "", "", 0},
+        {"VA 2 f1\r\nab\r\nHD\r\n", state::complete, proto::code::value, "f1", "ab", 13},
     };
     for (const auto& r : table) {
         INFO("reply " << std::string(r.bytes));

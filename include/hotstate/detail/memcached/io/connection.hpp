@@ -36,6 +36,8 @@
 
 namespace hotstate::detail::memcached {
 
+using namespace std::string_view_literals;
+
 using redis::any_stream;
 using redis::deadline;
 
@@ -110,7 +112,9 @@ public:
 
     /// A text command answered by STAT lines up to END ("stats settings"), as name/value pairs.
     std::vector<std::pair<std::string, std::string>> stats(std::string_view command) {
-        out_.assign(command).append("\r\n");
+        out_.clear();
+        out_.append(command);
+        out_.append("\r\n"sv);
         send(command);
         std::vector<std::pair<std::string, std::string>> lines;
         for (;;) {
@@ -123,7 +127,8 @@ public:
     }
     /// "version": the server's version, e.g. "1.6.18".
     std::string version() {
-        out_.assign("version\r\n");
+        out_.clear();
+        out_.append("version\r\n"sv);
         send("version");
         std::string line = read_line("version");
         if (!line.starts_with("VERSION ")) fail_protocol("version");
@@ -155,13 +160,13 @@ private:
         begin_ = end_ = 0;
         std::size_t written = 0;
         try {
-            stream_.write_all(std::span<const char>(out_.data(), out_.size()), until_, written);
+            stream_.write_all(std::span<const char>(out_.view().data(), out_.view().size()), until_, written);
         } catch (const error& failure) {
             if (written != 0) sent_ = true;
             fail_io(name, failure);
         }
         sent_ = true;
-        if (out_.capacity() > 64 * 1024) std::string().swap(out_);  // do not keep a big value's buffer
+        out_.shrink();  // do not keep a big value's buffer
     }
 
     /// The next reply, parsed in place in in_ (valid until the next request).
@@ -226,7 +231,7 @@ private:
     any_stream stream_;
     std::string address_;
     std::chrono::milliseconds timeout_;
-    std::string out_;
+    proto::request out_;
     std::vector<char> in_;
     std::size_t begin_ = 0;  // the unread part of in_: [begin_, end_)
     std::size_t end_ = 0;

@@ -23,8 +23,11 @@
 // reads one reply from the front of a buffer, or says it needs more bytes.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstring>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -34,6 +37,58 @@
 #include <hotstate/error.hpp>
 
 namespace hotstate::detail::memcached::proto {
+
+using namespace std::string_view_literals;
+
+// ---- requests ----------------------------------------------------------------
+
+/// The bytes of a request, built by appending: a plain growable buffer (a
+/// request is a few short appends on the hot path; std::string's appends
+/// cost several times the copies themselves).
+class request {
+public:
+    request() { reserve(256); }
+    request(request&&) noexcept = default;
+    request& operator=(request&&) noexcept = default;
+
+    void clear() noexcept { size_ = 0; }
+    void append(std::string_view bytes) {
+        ensure(bytes.size());
+        if (!bytes.empty()) std::memcpy(data_.get() + size_, bytes.data(), bytes.size());
+        size_ += bytes.size();
+    }
+    void append(const char* bytes, std::size_t count) { append(std::string_view(bytes, count)); }
+    void push_back(char c) {
+        ensure(1);
+        data_[size_++] = c;
+    }
+    [[nodiscard]] std::string_view view() const noexcept { return {data_.get(), size_}; }
+    [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+    /// Drops a buffer a large value grew, keeping a small one.
+    void shrink() {
+        if (capacity_ > 64 * 1024) {
+            data_.reset();
+            capacity_ = size_ = 0;
+            reserve(256);
+        }
+    }
+
+private:
+    void ensure(std::size_t more) {
+        if (size_ + more > capacity_) [[unlikely]]
+            reserve(std::max(capacity_ * 2, size_ + more));
+    }
+    void reserve(std::size_t capacity) {
+        auto grown = std::make_unique<char[]>(capacity);
+        if (size_ != 0) std::memcpy(grown.get(), data_.get(), size_);
+        data_ = std::move(grown);
+        capacity_ = capacity;
+    }
+
+    std::unique_ptr<char[]> data_;
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
+};
 
 // ---- keys ------------------------------------------------------------------
 
@@ -76,13 +131,13 @@ public:
     [[nodiscard]] bool base64() const noexcept { return base64_; }
 
     /// Appends the key and, when needed, " b" (for commands whose flags follow the key).
-    void write(std::string& out) const {
+    void write(request& out) const {
         out.append(text_, size_);
         write_flag(out);
     }
     /// Appends " b" when the key is base64 (ms: its flags follow the data length).
-    void write_flag(std::string& out) const {
-        if (base64_) out.append(" b");
+    void write_flag(request& out) const {
+        if (base64_) out.append(" b"sv);
     }
 
 private:
@@ -185,61 +240,65 @@ struct parsed {
 /// The largest data block a reply may announce (memcached's item size limit is at most 1 GiB).
 inline constexpr std::size_t max_block = std::size_t{1} << 30;
 
-/// Reads one reply from the front of `buffer`.
+/// Reads one reply from the front of `buffer`. The hot path (HD, EN, VA...)
+/// is one memchr and a switch on the code's two letters; error lines are
+/// told apart only when the code is none of them.
 [[nodiscard]] inline parsed parse_reply(std::string_view buffer) noexcept {
     parsed result;
-    const auto line_end = buffer.find("\r\n");
-    if (line_end == std::string_view::npos) {
+    const char* const data = buffer.data();
+    const void* const newline = buffer.empty() ? nullptr : std::memchr(data, '\n', buffer.size());
+    if (newline == nullptr) {
         // a status line is short; a long one without an end is not memcached talking
         if (buffer.size() > 8192) result.what = parsed::state::malformed;
         return result;
     }
-    const std::string_view line = buffer.substr(0, line_end);
-    result.consumed = line_end + 2;
-    const auto rest_after = [&](std::size_t at) { return at < line.size() ? line.substr(at) : std::string_view{}; };
-    const auto done = [&](code c, std::string_view flags, std::string_view data = {}) {
+    const std::size_t line_end = static_cast<std::size_t>(static_cast<const char*>(newline) - data);
+    if (line_end < 3 || data[line_end - 1] != '\r') {
+        result.what = parsed::state::malformed;
+        return result;
+    }
+    const std::string_view line(data, line_end - 1);
+    const std::size_t after_line = line_end + 1;
+    const auto done = [&](code c, std::string_view flags, std::string_view block, std::size_t consumed) {
         result.what = parsed::state::complete;
-        result.answer = reply{c, flags, data};
+        result.answer = reply{c, flags, block};
+        result.consumed = consumed;
         return result;
     };
-    if (line.starts_with("CLIENT_ERROR")) return done(code::client_error, {}, rest_after(13));
-    if (line.starts_with("SERVER_ERROR")) return done(code::server_error, {}, rest_after(13));
-    if (line == "ERROR") return done(code::error, {});
-    if (line.size() < 2 || (line.size() > 2 && line[2] != ' ')) {
-        result.what = parsed::state::malformed;
-        return result;
+    const std::string_view flags = line.size() > 3 ? line.substr(3) : std::string_view{};
+    if (line.size() == 2 || line[2] == ' ') {
+        switch ((static_cast<unsigned>(static_cast<unsigned char>(line[0])) << 8) | static_cast<unsigned char>(line[1])) {
+            case ('H' << 8) | 'D': return done(code::done, flags, {}, after_line);
+            case ('E' << 8) | 'N': return done(code::miss, flags, {}, after_line);
+            case ('N' << 8) | 'F': return done(code::not_found, flags, {}, after_line);
+            case ('N' << 8) | 'S': return done(code::not_stored, flags, {}, after_line);
+            case ('E' << 8) | 'X': return done(code::exists, flags, {}, after_line);
+            case ('M' << 8) | 'N': return done(code::noop, flags, {}, after_line);
+            case ('V' << 8) | 'A': {
+                // "VA <size> <flags>*": the size, then the flags
+                std::size_t at = 0;
+                std::size_t size = 0;
+                while (at < flags.size() && flags[at] >= '0' && flags[at] <= '9' && size <= max_block) {
+                    size = size * 10 + static_cast<std::size_t>(flags[at] - '0');
+                    ++at;
+                }
+                if (at == 0 || size > max_block || (at < flags.size() && flags[at] != ' ')) break;
+                const std::size_t block_end = after_line + size;
+                if (buffer.size() < block_end + 2) return result;  // the block has not all arrived
+                if (data[block_end] != '\r' || data[block_end + 1] != '\n') break;
+                return done(code::value, at < flags.size() ? flags.substr(at + 1) : std::string_view{},
+                            buffer.substr(after_line, size), block_end + 2);
+            }
+            default: break;
+        }
     }
-    const std::string_view rc = line.substr(0, 2);
-    const std::string_view flags = rest_after(3);
-    if (rc == "HD") return done(code::done, flags);
-    if (rc == "EN") return done(code::miss, flags);
-    if (rc == "NF") return done(code::not_found, flags);
-    if (rc == "NS") return done(code::not_stored, flags);
-    if (rc == "EX") return done(code::exists, flags);
-    if (rc == "MN") return done(code::noop, flags);
-    if (rc != "VA") {
-        result.what = parsed::state::malformed;
-        return result;
-    }
-    const auto space = flags.find(' ');
-    const auto size = parse_decimal<std::size_t>(flags.substr(0, space));
-    if (!size || *size > max_block) {
-        result.what = parsed::state::malformed;
-        return result;
-    }
-    const std::size_t block_end = result.consumed + *size;
-    if (buffer.size() < block_end + 2) {
-        result.consumed = 0;
-        return result;  // the block has not all arrived
-    }
-    if (buffer.substr(block_end, 2) != "\r\n") {
-        result.what = parsed::state::malformed;
-        return result;
-    }
-    const std::string_view value_flags = space == std::string_view::npos ? std::string_view{} : flags.substr(space + 1);
-    const std::string_view data = buffer.substr(result.consumed, *size);
-    result.consumed = block_end + 2;
-    return done(code::value, value_flags, data);
+    if (line.starts_with("CLIENT_ERROR"sv))
+        return done(code::client_error, {}, line.size() > 13 ? line.substr(13) : std::string_view{}, after_line);
+    if (line.starts_with("SERVER_ERROR"sv))
+        return done(code::server_error, {}, line.size() > 13 ? line.substr(13) : std::string_view{}, after_line);
+    if (line == "ERROR"sv) return done(code::error, {}, {}, after_line);
+    result.what = parsed::state::malformed;
+    return result;
 }
 
 // ---- commands ------------------------------------------------------------------
@@ -251,7 +310,7 @@ inline constexpr std::size_t max_block = std::size_t{1} << 30;
 
 namespace detail_write {
 /// Appends `value` in decimal.
-inline void decimal(std::string& out, std::uint64_t value) {
+inline void decimal(request& out, std::uint64_t value) {
     char buffer[24];
     char* end = buffer + sizeof buffer;
     char* at = end;
@@ -262,12 +321,12 @@ inline void decimal(std::string& out, std::uint64_t value) {
     out.append(at, static_cast<std::size_t>(end - at));
 }
 /// Appends " <flag><value>".
-inline void number(std::string& out, char flag, std::uint64_t value) {
+inline void number(request& out, char flag, std::uint64_t value) {
     out.push_back(' ');
     out.push_back(flag);
     decimal(out, value);
 }
-inline void signed_number(std::string& out, char flag, std::int64_t value) {
+inline void signed_number(request& out, char flag, std::int64_t value) {
     if (value >= 0) return number(out, flag, static_cast<std::uint64_t>(value));
     out.push_back(' ');
     out.push_back(flag);
@@ -295,22 +354,22 @@ struct get {
     };
     using result_type = std::optional<item>;
 
-    void write(std::string& out) const {
-        out.append("mg ");
+    void write(request& out) const {
+        out.append("mg "sv);
         key.write(out);
-        if (value) out.append(" v");
-        if (client_flags) out.append(" f");
-        if (cas) out.append(" c");
-        if (ttl) out.append(" t");
-        out.append("\r\n");
+        if (value) out.append(" v"sv);
+        if (client_flags) out.append(" f"sv);
+        if (cas) out.append(" c"sv);
+        if (ttl) out.append(" t"sv);
+        out.append("\r\n"sv);
     }
     [[nodiscard]] result_type interpret(const reply& answer) const noexcept {
         if (answer.status != code::value && answer.status != code::done) return std::nullopt;
         item found;
         found.value = answer.data;
-        found.client_flags = answer.number<std::uint32_t>('f').value_or(0);
-        found.cas = answer.number('c').value_or(0);
-        found.ttl_s = answer.number<std::int64_t>('t').value_or(-1);
+        if (client_flags) found.client_flags = answer.number<std::uint32_t>('f').value_or(0);
+        if (cas) found.cas = answer.number('c').value_or(0);
+        if (ttl) found.ttl_s = answer.number<std::int64_t>('t').value_or(-1);
         return found;
     }
 };
@@ -339,19 +398,19 @@ struct set {
     static constexpr std::string_view name = "ms";
     using result_type = stored;
 
-    void write(std::string& out) const {
-        out.append("ms ");
+    void write(request& out) const {
+        out.append("ms "sv);
         out.append(key.text());
         out.push_back(' ');
         detail_write::decimal(out, value.size());  // the data length comes right after the key
         key.write_flag(out);
         if (ttl != 0) detail_write::signed_number(out, 'T', ttl);
         if (client_flags != 0) detail_write::number(out, 'F', client_flags);
-        if (mode == store_mode::add) out.append(" ME");
+        if (mode == store_mode::add) out.append(" ME"sv);
         if (compare_cas != 0) detail_write::number(out, 'C', compare_cas);
-        out.append("\r\n");
+        out.append("\r\n"sv);
         out.append(value);
-        out.append("\r\n");
+        out.append("\r\n"sv);
     }
     [[nodiscard]] result_type interpret(const reply& answer) const noexcept {
         switch (answer.status) {
@@ -375,11 +434,11 @@ struct remove {
     static constexpr std::string_view name = "md";
     using result_type = deleted;
 
-    void write(std::string& out) const {
-        out.append("md ");
+    void write(request& out) const {
+        out.append("md "sv);
         key.write(out);
         if (compare_cas != 0) detail_write::number(out, 'C', compare_cas);
-        out.append("\r\n");
+        out.append("\r\n"sv);
     }
     [[nodiscard]] result_type interpret(const reply& answer) const noexcept {
         if (answer.status == code::done) return deleted::yes;
@@ -404,8 +463,8 @@ struct arithmetic {
     /// The new value; nullopt when the item is missing (and not created).
     using result_type = std::optional<std::uint64_t>;
 
-    void write(std::string& out) const {
-        out.append("ma ");
+    void write(request& out) const {
+        out.append("ma "sv);
         key.write(out);
         if (create) {
             detail_write::signed_number(out, 'N', create_ttl);
@@ -414,8 +473,8 @@ struct arithmetic {
         }
         detail_write::number(out, 'D', delta);
         if (update_ttl != 0) detail_write::signed_number(out, 'T', update_ttl);
-        if (decrement) out.append(" MD");
-        out.append(" v\r\n");
+        if (decrement) out.append(" MD"sv);
+        out.append(" v\r\n"sv);
     }
     [[nodiscard]] result_type interpret(const reply& answer) const noexcept {
         if (answer.status != code::value) return std::nullopt;
@@ -429,7 +488,7 @@ struct noop {
     static constexpr std::string_view name = "mn";
     using result_type = bool;
 
-    void write(std::string& out) const { out.append("mn\r\n"); }
+    void write(request& out) const { out.append("mn\r\n"sv); }
     [[nodiscard]] result_type interpret(const reply& answer) const noexcept { return answer.status == code::noop; }
 };
 
