@@ -616,5 +616,6 @@ using memcached = basic_memcached<>;
 
 static_assert(KeyValueBackend<memcached> && TakeBackend<memcached> && CounterBackend<memcached> &&
               RateLimitBackend<memcached> && LockBackend<memcached> && LookupBackend<memcached>);
+static_assert(!PrefixEraseBackend<memcached> && !LockReleaseAgain<memcached>);
 
 }  // namespace hotstate::backends
