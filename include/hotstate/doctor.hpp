@@ -383,7 +383,7 @@ namespace hotstate::doctor {
     for (const auto& url : settings.urls) {
         std::string server = url;
         try {
-            const auto where = backends::parse_memcached_url(url);
+            const auto where = backends::memcached_endpoint(settings, url);
             server = where.address();
             hotstate::detail::memcached::connection c(hotstate::detail::redis::make_connector(where, connection), where,
                                                       connection);

@@ -22,6 +22,7 @@
 #include "support/errors.hpp"
 #include "support/eventually.hpp"
 #include "support/memcached_server.hpp"
+#include "support/tls_certs.hpp"
 
 namespace {
 
@@ -101,6 +102,23 @@ TEST_CASE("memcached: over a Unix socket", "[memcached]") {
     s.set<tokens>("k", "over the socket");
     CHECK(s.get<tokens>("k") == "over the socket");
     CHECK(s.increment<hits>("n", 3) == 3);
+}
+
+TEST_CASE("memcached: over TLS (memcacheds://), the server verified against the configured CA", "[memcached][tls]") {
+    hotstate::testing::tls_certs certs;
+    memcached_server server({.tls_cert = certs.server_cert(), .tls_key = certs.server_key()});
+    hotstate::backends::memcached_config settings = config_for(server.tls_url());
+    settings.tls.ca_file = certs.ca();
+    store_type s(settings);
+    s.set<tokens>("k", "over TLS");
+    CHECK(s.get<tokens>("k") == "over TLS");
+    CHECK(s.increment<hits>("n", 2) == 2);
+
+    settings.tls.ca_file = certs.other_ca();
+    store_type untrusting(settings);
+    const auto e = error_of([&] { (void)untrusting.get<tokens>("k"); });
+    CHECK(e.kind() == hotstate::errc::connection);
+    CHECK_THAT(e.what(), Catch::Contains("memcached 127.0.0.1") && Catch::Contains("verif"));
 }
 
 TEST_CASE("memcached: URLs are checked when the backend is made", "[memcached]") {

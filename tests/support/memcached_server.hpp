@@ -41,6 +41,10 @@ struct memcached_server_options {
     /// Also listen on `memcached.sock` in the directory (-s; memcached then serves only the socket,
     /// so a second server process is started for it).
     bool unix_socket = false;
+    /// TLS on the port (-Z) with this certificate chain and key (both set):
+    /// the server is then ready when it accepts, and command() is not available.
+    std::string tls_cert{};
+    std::string tls_key{};
     /// How long start() waits for the first answer.
     std::chrono::milliseconds start_deadline{10000};
 };
@@ -123,6 +127,8 @@ public:
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
     /// "memcached://127.0.0.1:PORT".
     [[nodiscard]] std::string url() const { return "memcached://127.0.0.1:" + std::to_string(port_); }
+    /// "memcacheds://127.0.0.1:PORT" (options.tls_cert).
+    [[nodiscard]] std::string tls_url() const { return "memcacheds://127.0.0.1:" + std::to_string(port_); }
     /// "unix://PATH" of the socket server (options.unix_socket).
     [[nodiscard]] std::string unix_url() const { return "unix://" + unix_socket_path().string(); }
     [[nodiscard]] std::filesystem::path unix_socket_path() const { return dir_.path() / "memcached.sock"; }
@@ -184,18 +190,32 @@ private:
         std::vector<std::string> argv{"memcached", "-U", "0", "-m", std::to_string(options_.memory_mb), "-I",
                                       options_.item_size_max};
         if (options_.no_eviction) argv.push_back("-M");
+        if (!options_.tls_cert.empty())
+            argv.insert(argv.end(), {"-Z", "-o", "ssl_chain_cert=" + options_.tls_cert + ",ssl_key=" + options_.tls_key});
         if (::geteuid() == 0) argv.insert(argv.end(), {"-u", "root"});  // memcached refuses root without -u
         argv.insert(argv.end(), where.begin(), where.end());
         return argv;
     }
 
     bool answers() {
+        if (!options_.tls_cert.empty()) return accepts();
         try {
             memcached_text_client probe(port_);
             return probe.command("version").starts_with("VERSION ");
         } catch (const std::exception&) {
             return false;
         }
+    }
+
+    bool accepts() const {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port_);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+        ::close(fd);
+        return ok;
     }
 
     memcached_server_options options_;

@@ -69,6 +69,7 @@
 #include <hotstate/error.hpp>
 #include <hotstate/rate_limit.hpp>
 #include <hotstate/redis/config.hpp>
+#include <hotstate/tls.hpp>
 #include <hotstate/redis/pool.hpp>
 
 namespace hotstate::backends {
@@ -92,6 +93,9 @@ struct memcached_config {
     bool tcp_keepalive = true;
     /// How long a lock's record (its fence) outlives its lease.
     std::chrono::milliseconds fence_retention{std::chrono::minutes{10}};
+    /// TLS (the engine's streams): `memcacheds://` turns it on; the CA, a client
+    /// certificate and the server name as for Redis (hotstate/tls.hpp).
+    tls_options tls{};
 };
 
 /// The endpoint of a memcached URL; errc::configuration naming what is wrong.
@@ -137,6 +141,17 @@ struct memcached_config {
     return where;
 }
 
+/// The endpoint of server `url` of `config`: the URL's, with the config's TLS
+/// files (TLS on when the URL or `tls.enabled` says so).
+[[nodiscard]] inline ::hotstate::redis::endpoint memcached_endpoint(const memcached_config& config,
+                                                                    std::string_view url) {
+    auto where = parse_memcached_url(url);
+    const bool from_url = where.tls.enabled;
+    where.tls = config.tls;
+    where.tls.enabled = from_url || config.tls.enabled;
+    return where;
+}
+
 /// The memcached backend with clock policy `C` (see the banner).
 /// @tparam C a Clock; drives rate-limit windows, GCRA and lock leases (memcached keeps TTLs)
 template <Clock C = system_clock>
@@ -156,7 +171,7 @@ public:
         if (config.urls.empty()) throw error(errc::configuration, "memcached: at least one server URL is needed");
         if (config.timeout.count() <= 0) throw error(errc::configuration, "memcached: timeout must be positive");
         for (const auto& url : config.urls)
-            pools_.push_back(std::make_unique<pool_type>(parse_memcached_url(url), pool_options_of(config)));
+            pools_.push_back(std::make_unique<pool_type>(memcached_endpoint(config, url), pool_options_of(config)));
     }
 
     basic_memcached(const basic_memcached&) = delete;

@@ -4,7 +4,7 @@
 //
 //   {"@type": "Memcached", "urls": ["memcached://10.0.0.5:11211"], "timeout": "2s",
 //    "poolMaxConnections": 10, "poolTimeoutWait": "30s", "poolTimeoutRecycle": "30s",
-//    "tcpKeepalive": true, "fenceRetention": "10m"}
+//    "tcpKeepalive": true, "fenceRetention": "10m", "tls": {"caFile": "/etc/ssl/memcached-ca.pem"}}
 //
 // The seeds are silent on memcached; the field names follow the Redis
 // variants' (urls as RedisCluster's, timeout and the pool fields flat). Each
@@ -22,13 +22,14 @@
 #include <boost/hana/adapt_struct.hpp>
 
 #include <hotstate/backends/memcached.hpp>
+#include <hotstate/detail/config/redis_fields.hpp>
 #include <hotstate/detail/config/reflect.hpp>
 #include <hotstate/detail/config/sent_commands.hpp>
 #include <hotstate/detail/memcached/io/connection.hpp>
 #include <hotstate/error.hpp>
 
 BOOST_HANA_ADAPT_STRUCT(hotstate::backends::memcached_config, urls, timeout, pool_max_connections, pool_timeout_wait,
-                        pool_timeout_recycle, tcp_keepalive, fence_retention);
+                        pool_timeout_recycle, tcp_keepalive, fence_retention, tls);
 
 namespace hotstate::detail::config {
 
@@ -94,7 +95,7 @@ inline void validate(const ::hotstate::backends::memcached_config& settings, std
     options.tcp_keepalive = settings.tcp_keepalive;
     for (const auto& url : settings.urls) {
         try {
-            const auto where = ::hotstate::backends::parse_memcached_url(url);
+            const auto where = ::hotstate::backends::memcached_endpoint(settings, url);
             const std::string version = memcached_version(where, options);
             if (!has_meta_protocol(version))
                 problems.push_back("memcached " + where.address() + ": version " + version +
