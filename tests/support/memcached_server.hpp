@@ -72,7 +72,8 @@ public:
     }
 
     /// Sends `line` (CRLF added) and returns the reply up to and including a
-    /// line `terminator` starts with (default: the first line), within 5 s.
+    /// line `terminator` starts with (default: the first line; a meta VA reply:
+    /// its data block too), within 5 s.
     std::string command(std::string_view line, std::string_view terminator = {}) {
         std::string request(line);
         request += "\r\n";
@@ -81,7 +82,12 @@ public:
         std::string reply;
         const auto until = std::chrono::steady_clock::now() + std::chrono::seconds{5};
         for (;;) {
-            if (reply.ends_with("\r\n")) {
+            if (reply.starts_with("VA ") && reply.find("\r\n") != std::string::npos) {
+                // a value: its line, its block of <size> bytes, CRLF
+                const auto line_end = reply.find("\r\n");
+                const auto size = std::stoul(reply.substr(3, line_end - 3));
+                if (reply.size() >= line_end + 2 + size + 2) return reply;
+            } else if (reply.ends_with("\r\n")) {
                 const auto previous = reply.size() > 2 ? reply.rfind("\r\n", reply.size() - 3) : std::string::npos;
                 const std::size_t start = previous == std::string::npos ? 0 : previous + 2;
                 const std::string_view last(reply.data() + start, reply.size() - start - 2);

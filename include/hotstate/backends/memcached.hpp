@@ -180,7 +180,7 @@ public:
     [[nodiscard]] time_point now() const { return clock_.now(); }
     /// The settings it was built from.
     [[nodiscard]] const memcached_config& config() const noexcept { return config_; }
-    /// The pool of server `index` (in the order of urls; for the doctor and tests).
+    /// The pool of server `index` (in the order of urls), for tests and tools.
     [[nodiscard]] pool_type& pool(std::size_t index = 0) { return *pools_.at(index); }
     /// The number of servers.
     [[nodiscard]] std::size_t server_count() const noexcept { return pools_.size(); }
@@ -298,7 +298,7 @@ public:
         for (;;) {
             std::optional<std::int64_t> stored;
             std::uint64_t cas = 0;
-            read_for_update(pool, k, "check_rate", [&](const item& found) {
+            read_for_update(pool, k, [&](const item& found) {
                 stored = number_of(found, "check_rate");
                 cas = found.cas;
             });
@@ -322,7 +322,7 @@ public:
         for (;;) {
             std::optional<lock_record> held;
             std::uint64_t cas = 0;
-            read_for_update(pool, k, "try_lock", [&](const item& found) {
+            read_for_update(pool, k, [&](const item& found) {
                 held = lock_of(found, "try_lock");
                 cas = found.cas;
             });
@@ -483,7 +483,7 @@ private:
 
     /// mg v f c of `k`: calls `on_found` with a hit.
     template <class F>
-    void read_for_update(pool_type& pool, const wire_key& k, std::string_view, F&& on_found) {
+    void read_for_update(pool_type& pool, const wire_key& k, F&& on_found) {
         pool.run(::hotstate::redis::idempotent, [&](connection& c) {
             const auto found = c.execute(get_cmd{k, true, true, true});
             if (found) on_found(*found);
@@ -494,7 +494,7 @@ private:
     /// Whether `owner` holds a live lease on `k`; fills the record and its CAS.
     bool read_owned(pool_type& pool, const wire_key& k, std::string_view owner, std::optional<lock_record>& held, std::uint64_t& cas) {
         bool is_lock = false;
-        read_for_update(pool, k, "lock", [&](const item& found) {
+        read_for_update(pool, k, [&](const item& found) {
             if (found.client_flags != lock_flags) return;
             is_lock = true;
             held = parse_lock(found.value);
