@@ -9,6 +9,7 @@ packages=(
   redis-server redis-tools redis-sentinel
   libssl-dev openssl
   libnats-dev nats-server
+  memcached libmemcached-dev
   valgrind
 )
 

@@ -4,7 +4,7 @@
 #   bench/run.sh
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-for area in memory redis cluster sqlite coordinator compile; do
+for area in memory redis cluster sqlite memcached coordinator compile; do
   echo "== bench/$area"
   bash "$HERE/$area/run.sh"
 done

@@ -5,14 +5,15 @@
 // can honour and no others; calling a missing one through a store is a compile
 // error that names the capability.
 //
-//   capability          concept            memory  redis*  sharded  sqlite
-//   key/value with TTL  KeyValueBackend      yes     yes     yes**    yes
-//   get-and-delete      TakeBackend          yes     yes     yes**    yes
-//   counters + expiry   CounterBackend       yes     yes     yes**    yes
-//   GCRA rate limits    RateLimitBackend     yes     yes     yes**    yes
-//   owner-token locks   LockBackend          yes     yes     yes**    yes
-//   lookups             LookupBackend        yes     yes     yes**    yes
-//   pipelines           PipelineBackend      no      yes     no       no
+//   capability          concept             memory  redis*  sharded  sqlite  memcached
+//   key/value with TTL  KeyValueBackend       yes     yes     yes**    yes     yes
+//   delete by prefix    PrefixEraseBackend    yes     yes     yes**    yes     no
+//   get-and-delete      TakeBackend           yes     yes     yes**    yes     yes
+//   counters + expiry   CounterBackend        yes     yes     yes**    yes     yes
+//   GCRA rate limits    RateLimitBackend      yes     yes     yes**    yes     yes
+//   owner-token locks   LockBackend           yes     yes     yes**    yes     yes
+//   lookups             LookupBackend         yes     yes     yes**    yes     yes
+//   pipelines           PipelineBackend       no      yes     no       no      no
 //   (* redis, redis_cluster, redis_sentinel; ** when every shard type has it)
 //
 // Which backend when:
@@ -70,7 +71,14 @@ concept KeyValueBackend = StoreBackend<B> && requires(B& backend, std::string_vi
     { backend.kv_get(key, sink) } -> std::same_as<bool>;
     { backend.kv_del(key) } -> std::same_as<bool>;
     { backend.kv_exists(key) } -> std::same_as<bool>;
-    { backend.kv_del_prefix(key) } -> std::same_as<std::uint64_t>;
+};
+
+/// Deleting every key that starts with a prefix (the store's erase_all):
+/// returns how many live keys it removed. A store that cannot list its keys
+/// (memcached) does not model it.
+template <class B>
+concept PrefixEraseBackend = KeyValueBackend<B> && requires(B& backend, std::string_view prefix) {
+    { backend.kv_del_prefix(prefix) } -> std::same_as<std::uint64_t>;
 };
 
 /// Get-and-delete in one atomic step: `kv_take` hands the live value's bytes to

@@ -9,8 +9,8 @@
 //   hotstate::Clock                a type with `time_point now() const`
 //                                  (clock.hpp; stock: system_clock, manual_clock)
 //   hotstate::category<...>        derive your own key categories (category.hpp)
-//   store backend concepts         KeyValueBackend, CounterBackend, RateLimitBackend,
-//                                  LockBackend, LookupBackend (backend.hpp): model
+//   store backend concepts         KeyValueBackend, PrefixEraseBackend, CounterBackend,
+//                                  RateLimitBackend, LockBackend, LookupBackend (backend.hpp): model
 //                                  some of them to plug in your own backend
 //   backends::shard_config<S>      what a shard of your own backend type S is built
 //                                  from inside backends::sharded (backends/sharded.hpp;

@@ -37,6 +37,13 @@
 // options::timeout for connecting and for each command; a line that failed
 // on a timeout states the one in use.
 //
+// A memcached server (a "Memcached" configuration, or a memcached:// URL) is
+// examined for what the memcached backend needs: its version (1.6 or later:
+// the meta protocol), its memory limit (-m; with options::mailboxes, enough
+// for them), eviction (-M off: memcached evicts any item when full, a lock,
+// a counter or a one-time token with it: warns), and the item size limit (-I:
+// the largest value it stores; below 1 MiB warns), read from `stats settings`.
+//
 // Nothing is written to the servers: the ACL probe's commands are queued in a
 // transaction and discarded, or only dry-run. Link hotstate::json.
 #pragma once
@@ -52,7 +59,9 @@
 #include <vector>
 
 #include <hotstate/detail/base/text.hpp>
+#include <hotstate/backends/memcached.hpp>
 #include <hotstate/detail/config/acl.hpp>
+#include <hotstate/detail/config/memcached_fields.hpp>
 #include <hotstate/detail/config/reflect.hpp>
 #include <hotstate/detail/config/transport_commands.hpp>
 #include <hotstate/detail/config/validate.hpp>
@@ -365,13 +374,71 @@ namespace hotstate::doctor {
     return out;
 }
 
-/// Checks the deployment behind one URL, detecting its mode (INFO server's
-/// redis_mode): a cluster node leads to the whole cluster, a sentinel to every
+/// Checks memcached servers (mode "memcached", or "unknown" when none answers):
+/// version, memory limit, eviction and item size limit of each (see the banner).
+[[nodiscard]] inline report examine(const backends::memcached_config& settings, const options& settings_of_doctor = {}) {
+    report out{.mode = "memcached", .checks = {}};
+    redis::connection_options connection;
+    connection.connect_timeout = connection.command_timeout = settings_of_doctor.timeout.value_or(settings.timeout);
+    bool any_reached = false;
+    for (const auto& url : settings.urls) {
+        std::string server = url;
+        try {
+            const auto where = backends::memcached_endpoint(settings, url);
+            server = where.address();
+            hotstate::detail::memcached::connection c(hotstate::detail::redis::make_connector(where, connection), where,
+                                                      connection);
+            c.begin_request();
+            const std::string version = c.version();
+            c.begin_request();
+            const auto settings_stats = c.stats("stats settings");
+            any_reached = true;
+            const auto stat = [&](std::string_view name) -> std::string {
+                for (const auto& [key, value] : settings_stats)
+                    if (key == name) return value;
+                return "";
+            };
+            const bool meta = hotstate::detail::config::has_meta_protocol(version);
+            out.checks.push_back({server, "version", meta ? verdict::pass : verdict::fail, version,
+                                  ">= 1.6 (the meta protocol: mg, ms, md, ma)"});
+            const auto max_bytes = hotstate::detail::parse_decimal<std::uint64_t>(stat("maxbytes")).value_or(0);
+            constexpr std::uint64_t mib = 1024 * 1024;
+            const std::string memory = std::to_string(max_bytes / mib) + " MiB";
+            if (settings_of_doctor.mailboxes) {
+                const std::uint64_t needed = *settings_of_doctor.mailboxes * 2 * mib;
+                out.checks.push_back({server, "memory limit", max_bytes >= needed ? verdict::pass : verdict::warn,
+                                      memory, "-m: at least " + std::to_string(needed / mib) + " MiB for " +
+                                                  std::to_string(*settings_of_doctor.mailboxes) +
+                                                  " mailboxes (1-2 MiB each)"});
+            } else {
+                out.checks.push_back({server, "memory limit", verdict::pass, memory, "-m: shown for sizing"});
+            }
+            const std::string evictions = stat("evictions");
+            out.checks.push_back({server, "eviction", evictions == "off" ? verdict::pass : verdict::warn,
+                                  evictions == "off" ? "off (-M)" : "on",
+                                  "off (-M): when full, memcached evicts any item, a lock, a counter or a one-time "
+                                  "token among them"});
+            const auto item_max = hotstate::detail::parse_decimal<std::uint64_t>(stat("item_size_max")).value_or(0);
+            out.checks.push_back({server, "item size limit", item_max >= mib ? verdict::pass : verdict::warn,
+                                  std::to_string(item_max / 1024) + " KiB",
+                                  "-I: at least 1 MiB (a larger value is refused: errc::invalid_argument)"});
+        } catch (const error& failure) {
+            out.checks.push_back({server, "connect", verdict::fail, failure.message(), "every memcached server reachable"});
+        }
+    }
+    if (!any_reached) out.mode = "unknown";
+    return out;
+}
+
+/// Checks the deployment behind one URL, detecting its mode (memcached:// is
+/// a memcached server; otherwise INFO server's redis_mode): a cluster node leads to the whole cluster, a sentinel to every
 /// master it monitors. A server that does not answer is waited for once (the
 /// timeout: the URL's default 10 s, or options::timeout) and reported with
 /// the mode "unknown".
 [[nodiscard]] inline report examine_url(const std::string& url, const options& settings_of_doctor = {}) {
     namespace d = hotstate::detail::doctor;
+    if (url.starts_with("memcached://") || url.starts_with("memcacheds://"))
+        return examine(backends::memcached_config{.urls = {url}}, settings_of_doctor);
     const redis::config settings{.url = url};
     redis::endpoint where;
     try {

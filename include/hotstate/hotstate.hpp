@@ -12,6 +12,7 @@
 //   #include <hotstate/backends/sharded.hpp>         // xxh3 sharding over any of them
 //   #include <hotstate/backends/compiled.hpp>        // any of them, its code compiled once
 //   #include <hotstate/backends/sqlite.hpp>          // hotstate::sqlite
+//   #include <hotstate/backends/memcached.hpp>       // memcached (the engine's pool: hotstate::redis)
 //   #include <hotstate/transports/redis_pubsub.hpp>  // and redis_streams.hpp, redis_cluster_*.hpp
 #pragma once
 

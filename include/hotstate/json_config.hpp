@@ -14,6 +14,7 @@
 //   backends::redis_sentinel      "Sentinel"      redis::sentinel_config
 //   backends::sqlite              "Default"       backends::sqlite_config (path, purgeInterval)
 //   backends::memory              "Memory"        backends::memory_config
+//   backends::memcached           "Memcached"     backends::memcached_config (urls, timeout, pool fields)
 //   backends::sharded<S...>       "Sharded"       {"stores": [ one object per shard, each with its "@type" ]}
 //
 // Field names are the camelCase of the C++ fields (pool_max_connections is
@@ -39,7 +40,7 @@
 // one, or a larger file, is refused before it is parsed.
 //
 // With validate_on_load (the default) the loader then connects to every
-// server, logs in and checks with the server's ACL (ACL DRYRUN, or commands
+// server (memcached: asks its version, which must have the meta protocol), logs in and checks with the server's ACL (ACL DRYRUN, or commands
 // queued in a MULTI and discarded where the user may not run ACL) that the
 // user may run every command hotstate sends, and reports all problems in one
 // error, so wrong credentials show when the configuration is loaded rather
@@ -65,6 +66,7 @@
 #include <vector>
 
 #include <hotstate/backends/sharded.hpp>
+#include <hotstate/detail/config/memcached_fields.hpp>
 #include <hotstate/detail/config/redis_fields.hpp>
 #include <hotstate/detail/config/reflect.hpp>
 #include <hotstate/detail/config/store_fields.hpp>
@@ -100,6 +102,11 @@ struct json_variant<redis::sentinel_config> {
 template <>
 struct json_variant<backends::memory_config> {
     static constexpr std::string_view type_name = "Memory";  ///< the "@type"
+};
+/// memcached, one or more servers (backends::memcached_config).
+template <>
+struct json_variant<backends::memcached_config> {
+    static constexpr std::string_view type_name = "Memcached";  ///< the "@type"
 };
 #ifdef HOTSTATE_DETAIL_CONFIG_HAS_SQLITE
 /// The SQLite store, Stalwart's "Default" variant (backends::sqlite_config).

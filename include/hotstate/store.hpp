@@ -134,7 +134,8 @@ public:
     template <class C>
     std::uint64_t erase_all(std::string_view key_prefix = {}) {
         check_registered<C>();
-        static_assert(KeyValueBackend<Backend>, "hotstate: this backend has no key/value capability (KeyValueBackend)");
+        static_assert(PrefixEraseBackend<Backend>,
+                      "hotstate: this backend cannot delete keys by prefix (PrefixEraseBackend)");
         const std::string prefix = encode_key_prefix<C>(key_prefix);
         return with_context<C>("erase_all", [&] { return backend_.kv_del_prefix(prefix); });
     }

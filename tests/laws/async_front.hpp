@@ -67,6 +67,9 @@ struct offers_of<B> {
             return requires(B& b, std::string s) {
                 b.async_kv_set(async_label{}, s, s, 0, async_handler<bool>{});
                 b.async_kv_exists(async_label{}, s, async_handler<bool>{});
+            };
+        else if constexpr (std::is_same_v<Cap, erase_prefix>)
+            return requires(B& b, std::string s) {
                 b.async_kv_del_prefix(async_label{}, s, async_handler<std::uint64_t>{});
             };
         else if constexpr (std::is_same_v<Cap, take>)

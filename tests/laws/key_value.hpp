@@ -1,5 +1,6 @@
 // The laws of KeyValueBackend (key/value with TTL), through the store's
-// set, get, erase, exists and erase_all. Included by laws/store.hpp.
+// set, get, erase, exists, and of PrefixEraseBackend through erase_all.
+// Included by laws/store.hpp.
 #pragma once
 
 #include <string>
@@ -98,7 +99,7 @@ HOTSTATE_STORE_LAW("key_value: typed values", "[laws][key_value][codec]", key_va
     }
 }
 
-HOTSTATE_STORE_LAW("key_value: erase_all by category and prefix", "[laws][key_value]", key_value) {
+HOTSTATE_STORE_LAW("key_value: erase_all by category and prefix", "[laws][key_value]", erase_prefix) {
 
     for (int i = 0; i < 50; ++i) s.template set<text>("user:" + std::to_string(i), "v");
     for (int i = 0; i < 20; ++i) s.template set<text>("host:" + std::to_string(i), "v");

@@ -5,6 +5,7 @@
 //
 //   capability     concept it stands for                       laws
 //   key_value      KeyValueBackend (backend.hpp)               key_value.hpp
+//   erase_prefix   PrefixEraseBackend (the store's erase_all)  key_value.hpp
 //   take           TakeBackend                                 take.hpp
 //   counters       CounterBackend (fixed windows come from it) counters.hpp
 //   rate_limits    RateLimitBackend (GCRA)                     rate_limits.hpp
@@ -70,6 +71,7 @@ namespace laws {
 // ---- capabilities ----------------------------------------------------------
 
 struct key_value {};
+struct erase_prefix {};
 struct take {};
 struct counters {};
 struct rate_limits {};
@@ -86,8 +88,10 @@ struct differential {};
 template <class... Caps>
 struct capabilities {};
 
-/// The six capabilities every stock store backend has.
-using store_capabilities = capabilities<key_value, take, counters, rate_limits, locks, lookups>;
+/// The six capabilities every stock store backend has, with delete by prefix.
+using store_capabilities = capabilities<key_value, erase_prefix, take, counters, rate_limits, locks, lookups>;
+/// The store capabilities of a store that cannot list its keys (memcached): no delete by prefix.
+using store_capabilities_without_prefix_erase = capabilities<key_value, take, counters, rate_limits, locks, lookups>;
 /// A backend that also holds job queues (with job_queue's every operation).
 using queues = capabilities<queue, queue_admin>;
 
@@ -152,6 +156,7 @@ struct offers_of {
     template <class Cap>
     static constexpr bool offers() {
         if constexpr (std::is_same_v<Cap, key_value>) return hotstate::KeyValueBackend<B>;
+        else if constexpr (std::is_same_v<Cap, erase_prefix>) return hotstate::PrefixEraseBackend<B>;
         else if constexpr (std::is_same_v<Cap, take>) return hotstate::TakeBackend<B>;
         else if constexpr (std::is_same_v<Cap, counters>) return hotstate::CounterBackend<B>;
         else if constexpr (std::is_same_v<Cap, rate_limits>) return hotstate::RateLimitBackend<B>;
@@ -170,7 +175,8 @@ struct offers_of {
 
 /// Every capability of the store's family, the order of the check.
 using store_family =
-    capabilities<key_value, take, counters, rate_limits, locks, lookups, pipelines, queue, queue_admin, differential>;
+    capabilities<key_value, erase_prefix, take, counters, rate_limits, locks, lookups, pipelines, queue, queue_admin,
+                 differential>;
 
 // ---- models ------------------------------------------------------------------
 

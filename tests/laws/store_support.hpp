@@ -54,6 +54,15 @@ std::chrono::milliseconds real_time_wait(const F&, std::chrono::milliseconds spa
     return F::expires_in_real_time ? span : std::chrono::milliseconds{0};
 }
 
+/// Whether a lookup is a key of the key space, so that key/value operations on
+/// its key meet it (wrong_type): true but for a fixture that says
+/// `lookups_share_key_space = false` (memcached keeps one item per member).
+template <class F>
+constexpr bool lookups_share_key_space() {
+    if constexpr (requires { F::lookups_share_key_space; }) return F::lookups_share_key_space;
+    else return true;
+}
+
 inline std::string binary_key() { return std::string("bin\0key\xff\x01", 9); }
 
 /// Whether `condition` holds: at once on a blocking store; on a front end whose

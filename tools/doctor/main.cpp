@@ -121,6 +121,8 @@ hotstate::doctor::report examine_store(const std::string& text, const std::strin
                                    "standalone, cluster or sentinel"});
         return embedded;
     }
+    if (type == "Memcached")
+        return hotstate::doctor::examine(hotstate::load_store_config<hotstate::backends::memcached>(text, load), options);
     if (type == "Sentinel")
         return hotstate::doctor::examine(hotstate::load_store_config<hotstate::backends::redis_sentinel>(text, load), options);
     // "Redis", and anything else: the loader names what is wrong

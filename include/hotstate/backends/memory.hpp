@@ -597,7 +597,7 @@ private:
 /// The embedded backend on the system clock.
 using memory = basic_memory<system_clock>;
 
-static_assert(KeyValueBackend<memory> && TakeBackend<memory> && CounterBackend<memory> && RateLimitBackend<memory> &&
+static_assert(KeyValueBackend<memory> && PrefixEraseBackend<memory> && TakeBackend<memory> && CounterBackend<memory> && RateLimitBackend<memory> &&
               LockBackend<memory> && LookupBackend<memory>);
 
 }  // namespace hotstate::backends

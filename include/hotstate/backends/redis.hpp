@@ -102,7 +102,7 @@ public:
 /// The standalone Redis backend on the system clock.
 using redis = basic_redis<system_clock>;
 
-static_assert(KeyValueBackend<redis> && TakeBackend<redis> && CounterBackend<redis> && RateLimitBackend<redis> &&
+static_assert(KeyValueBackend<redis> && PrefixEraseBackend<redis> && TakeBackend<redis> && CounterBackend<redis> && RateLimitBackend<redis> &&
               LockBackend<redis> && LookupBackend<redis>);
 
 }  // namespace hotstate::backends

@@ -12,7 +12,8 @@
 // numbers the shards in that order (all of the first type, then the second...).
 // Routing is a hash and an index, with no virtual call; with a single shard type
 // the type walk disappears at compile time. sharded models exactly the
-// capabilities every one of its shard types models.
+// capabilities every one of its shard types models. `sharded<memcached>`
+// spreads keys over memcached servers by the same hash.
 #pragma once
 
 #include <algorithm>
@@ -129,7 +130,7 @@ public:
     }
     /// Runs on every shard, in shard order; returns the total removed.
     std::uint64_t kv_del_prefix(std::string_view prefix)
-        requires(KeyValueBackend<Shards> && ...)
+        requires(PrefixEraseBackend<Shards> && ...)
     {
         std::uint64_t removed = 0;
         for_each_shard([&](auto& shard) { removed += shard.kv_del_prefix(prefix); });

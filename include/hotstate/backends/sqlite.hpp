@@ -616,7 +616,7 @@ private:
 /// The SQLite backend on the system clock.
 using sqlite = basic_sqlite<system_clock>;
 
-static_assert(KeyValueBackend<sqlite> && TakeBackend<sqlite> && CounterBackend<sqlite> && RateLimitBackend<sqlite> &&
+static_assert(KeyValueBackend<sqlite> && PrefixEraseBackend<sqlite> && TakeBackend<sqlite> && CounterBackend<sqlite> && RateLimitBackend<sqlite> &&
               LockBackend<sqlite> && LookupBackend<sqlite>);
 
 }  // namespace hotstate::backends

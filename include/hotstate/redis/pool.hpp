@@ -137,13 +137,19 @@ namespace hotstate::redis {
 /// A pool of connections to one endpoint.
 /// @tparam S the stream model its connections own (detail::redis::Stream);
 ///         `pool` is the run-time choice, any_stream, which the backends use.
-template <detail::redis::Stream S>
+/// @tparam Connection the protocol spoken over the streams: a Redis
+///         connection by default; the memcached backend passes its own
+///         (detail/memcached/io/connection.hpp). What the pool asks of it:
+///         construction from (connector, endpoint, connection_options),
+///         broken(), peer_alive(), ping(), begin_request(), request_sent(),
+///         and a `protocol_name` for messages (default "redis").
+template <detail::redis::Stream S, class Connection = basic_connection<S>>
 class basic_pool {
-    using slot_type = detail::redis::pool_slots::slot<basic_connection<S>>;
+    using slot_type = detail::redis::pool_slots::slot<Connection>;
 
 public:
     /// The connection type handed out.
-    using connection = basic_connection<S>;
+    using connection = Connection;
 
     /// A checked-out connection; returned to the pool (or discarded when
     /// broken) on destruction.
@@ -385,12 +391,21 @@ private:
             }
             waiters_.fetch_sub(1, std::memory_order_seq_cst);
             if (timed_out)
-                throw error(errc::timeout, detail::redis::context(where_.address(), "pool") +
+                throw error(errc::timeout, pool_context() +
                                                "no free connection within " +
                                                std::to_string(options_.timeout_wait.count()) + "ms (all " +
                                                std::to_string(capacity_) + " connections busy)");
             now = detail::redis::pool_slots::coarse_now_ms();
         }
+    }
+
+    /// "redis ADDRESS: pool: " (or the connection's protocol_name).
+    std::string pool_context() const {
+        std::string text;
+        if constexpr (requires { Connection::protocol_name; }) text = std::string(Connection::protocol_name);
+        else text = "redis";
+        text.append(" ").append(where_.address()).append(": pool: ");
+        return text;
     }
 
     bool any_available() const noexcept {
