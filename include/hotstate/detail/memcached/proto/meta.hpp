@@ -145,7 +145,7 @@ private:
         constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         std::size_t n = 0;
         std::size_t i = 0;
-        const auto byte = [&](std::size_t at) { return static_cast<unsigned char>(in[at]); };
+        const auto byte = [&](std::size_t at) { return static_cast<unsigned>(static_cast<unsigned char>(in[at])); };
         for (; i + 3 <= in.size(); i += 3) {
             const unsigned v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
             out[n++] = alphabet[(v >> 18) & 63];
